@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The composition root: the only place that reads argv and the environment, or exits.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { isPosternError } from '../core/index.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(
+    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+  ) as { version: string };
+  return pkg.version;
+}
+
+/** Builds the `postern` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('postern')
+    .description(
+      'Zero-trust access to private applications through outbound connectors.\n' +
+        'Run `postern <command> --help` for the flags of each command.',
+    )
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (isPosternError(err)) {
+      process.stderr.write(`postern: ${err.message} (${err.code})\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,5 @@
+export { PosternError, isPosternError, CoreErrors } from './errors.js';
+export type { Clock, TimerHandle } from './clock.js';
+export { systemClock } from './clock.js';
+export { Backoff } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
