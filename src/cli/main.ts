@@ -2,16 +2,13 @@
 /**
  * The composition root: the only place that reads argv and the environment, or exits.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isPosternError } from '../core/index.js';
-
-function packageVersion(): string {
-  const pkg = JSON.parse(
-    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
-  ) as { version: string };
-  return pkg.version;
-}
+import { connectorsCommand, groupsCommand, keysCommand } from './commands/admin-commands.js';
+import { connectorCommand } from './commands/connector-command.js';
+import { demoCommand } from './commands/demo-command.js';
+import { edgeCommand } from './commands/edge-command.js';
+import { packageVersion } from './version.js';
 
 /** Builds the `postern` command tree. */
 export function buildProgram(): Command {
@@ -23,6 +20,12 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  edgeCommand(program);
+  connectorCommand(program);
+  keysCommand(program);
+  groupsCommand(program);
+  connectorsCommand(program);
+  demoCommand(program);
   return program;
 }
 

@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PosternError } from '../core/index.js';
+
+/** Flags every admin command shares. */
+export interface AdminFlags {
+  admin?: string;
+  token?: string;
+  dataDir?: string;
+}
+
+/** A small client for the edge's admin API; errors carry the API's POSTERN_ERR code. */
+export class AdminClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly token: string,
+  ) {}
+
+  /** Resolves URL and token from flags, the environment, or a local data dir. */
+  static async fromFlags(flags: AdminFlags): Promise<AdminClient> {
+    const url = flags.admin ?? process.env.POSTERN_ADMIN_URL ?? 'http://127.0.0.1:9090';
+    let token = flags.token ?? process.env.POSTERN_ADMIN_TOKEN;
+    if (!token) {
+      const dir = flags.dataDir ?? process.env.POSTERN_DATA_DIR ?? './postern-data';
+      try {
+        token = (await readFile(join(dir, 'admin-token'), 'utf8')).trim();
+      } catch {
+        throw new PosternError(
+          'POSTERN_ERR_UNAUTHORIZED',
+          `No admin token: pass --token, set POSTERN_ADMIN_TOKEN, or run where ${join(dir, 'admin-token')} is readable (--data-dir).`,
+        );
+      }
+    }
+    return new AdminClient(url.replace(/\/$/, ''), token);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/api/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (err) {
+      throw new PosternError(
+        'POSTERN_ERR_EDGE_UNREACHABLE',
+        `Cannot reach the admin API at ${this.baseUrl}: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}. Is the edge running? Pass --admin URL.`,
+      );
+    }
+    if (response.status === 204) return undefined as T;
+    const payload = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+    if (!response.ok) {
+      throw new PosternError(payload.error?.code ?? 'POSTERN_ERR_PEER', payload.error?.message ?? `HTTP ${response.status}`);
+    }
+    return payload as T;
+  }
+}

@@ -1,0 +1,71 @@
+import http from 'node:http';
+import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { Connector } from '../../connector/index.js';
+import { startEdge } from '../../edge/index.js';
+import { openEmbeddedStore } from '../../store/index.js';
+import { AdminClient } from '../admin-client.js';
+import { createLogger, untilSignal } from '../logger.js';
+import { packageVersion } from '../version.js';
+
+/** `postern demo`: an edge, a connector and a private sample app, all on this machine. */
+export function demoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('bring up an edge, a connector and a private sample app, and show how to reach it')
+    .option('--listen <host:port>', 'where the demo virtual server listens', '127.0.0.1:7000')
+    .option('--check', 'make one request through the tunnel, print the answer and exit')
+    .action(async (o: { listen: string; check?: boolean }) => {
+      const logger = createLogger(process.env.POSTERN_LOG_LEVEL ?? 'warn');
+      const dir = await mkdtemp(join(tmpdir(), 'postern-demo-'));
+      const app = await startSampleApp();
+      const edge = await startEdge({
+        dataDir: join(dir, 'edge'),
+        openStore: () => openEmbeddedStore({ dataDir: join(dir, 'edge') }),
+        tunnelListen: '127.0.0.1:0',
+        adminListen: '127.0.0.1:0',
+        logger,
+      });
+      const admin = new AdminClient(edge.adminUrl, edge.adminToken);
+      await admin.request('POST', '/connector-groups', { name: 'demo-site' });
+      const key = await admin.request<{ value: string }>('POST', '/provisioning-keys', { group: 'demo-site', max_usage: 5 });
+      await admin.request('POST', '/pools', { name: 'sample-app', via: 'demo-site', nodes: [{ address: app.address }] });
+      await admin.request('POST', '/virtual-servers', { name: 'sample-app', protocol: 'tcp', listen: o.listen, pool: 'sample-app' });
+      const connector = new Connector({ stateDir: join(dir, 'connector'), provisionKey: key.value, version: packageVersion(), logger });
+      await connector.start();
+      await connector.waitConnected();
+      const url = `http://${o.listen}/`;
+      const lines = [
+        'Postern demo is up:',
+        `  edge        tunnel ${edge.advertiseAddress}, admin ${edge.adminUrl} (token ${join(dir, 'edge', 'admin-token')})`,
+        `  connector   ${connector.identity?.connectorId} in group demo-site, tunnel up`,
+        `  private app ${app.address} (reached only through the connector's tunnel)`,
+        `  try:        curl ${url}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+      if (o.check) {
+        const body = await (await fetch(url)).text();
+        process.stdout.write(`answer through the tunnel: ${body}`);
+      } else {
+        process.stdout.write('Press Ctrl-C to stop.\n');
+        await untilSignal();
+      }
+      await connector.stop({ drainTimeoutMs: 2000 });
+      await edge.close();
+      app.server.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+}
+
+async function startSampleApp(): Promise<{ server: http.Server; address: string }> {
+  const server = http.createServer((req, res) => {
+    res.setHeader('content-type', 'text/plain');
+    res.end(`hello from the private sample app (you asked for ${req.method} ${req.url})\n`);
+  });
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return { server, address: `127.0.0.1:${port}` };
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { connectorGroupSchema } from './connector-group.js';
+import type { DeepReadonly } from './deep-freeze.js';
+import { poolSchema } from './pool.js';
+import { virtualServerSchema } from './virtual-server.js';
+
+/** The configuration document format this build reads. */
+export const DOCUMENT_VERSION = 1;
+
+/**
+ * Named-object collections a document may hold, keyed by their document key. Adding an object
+ * kind means adding its schema here and to `documentSchema`; merging and duplicate checks
+ * follow from this table.
+ */
+export const collectionSchemas = {
+  connector_groups: connectorGroupSchema,
+  pools: poolSchema,
+  virtual_servers: virtualServerSchema,
+} as const;
+
+/** A document key that holds a list of named objects. */
+export type CollectionName = keyof typeof collectionSchemas;
+
+/** Every collection key, in the order they are merged and reported. */
+export const collectionNames = Object.keys(collectionSchemas) as readonly CollectionName[];
+
+/** A whole configuration document: a version and lists of named objects. */
+export const documentSchema = z
+  .strictObject({
+    version: z.literal(DOCUMENT_VERSION, {
+      error: (issue) =>
+        issue.input === undefined
+          ? `is required: start the document with "version: ${DOCUMENT_VERSION}"`
+          : `must be ${DOCUMENT_VERSION}: this Postern reads version ${DOCUMENT_VERSION} documents`,
+    }),
+    connector_groups: z.array(collectionSchemas.connector_groups).default([]),
+    pools: z.array(collectionSchemas.pools).default([]),
+    virtual_servers: z.array(collectionSchemas.virtual_servers).default([]),
+  })
+  .meta({ title: 'Postern configuration document' });
+
+/** A validated, frozen configuration document with defaults applied. */
+export type ConfigDocument = DeepReadonly<z.output<typeof documentSchema>>;
+
+/** A merged configuration; the same shape as one document. */
+export type Configuration = ConfigDocument;
+
+/** The object type held by a collection. */
+export type CollectionObject<C extends CollectionName> = ConfigDocument[C][number];

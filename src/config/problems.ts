@@ -1,0 +1,50 @@
+/** One problem in a configuration, located in its source file. */
+export interface ConfigProblem {
+  /** The document's file name, or `<configuration>` when the object has no known source. */
+  readonly file: string;
+  /** 1-based line; 0 when unknown. */
+  readonly line: number;
+  /** 1-based column; 0 when unknown. */
+  readonly column: number;
+  /** Where in the document, e.g. `pools[0].nodes[1].address`; empty for the whole document. */
+  readonly path: string;
+  /** What is wrong, in words a person can act on. */
+  readonly message: string;
+}
+
+/** Path segments as zod and the yaml package use them. */
+export type PathSegment = string | number;
+
+const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Formats path segments as `pools[0].nodes[1].address`. */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (identifier.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+/** One line per problem: `file:line:column path: message`, ordered by file and position. */
+export function formatProblems(problems: readonly ConfigProblem[]): string {
+  return sortProblems(problems)
+    .map((p) => {
+      const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
+      return `  ${where} ${p.path === '' ? '(document)' : p.path}: ${p.message}`;
+    })
+    .join('\n');
+}
+
+/** Problems ordered by file, line and column, so reports read top to bottom. */
+export function sortProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      a.path.localeCompare(b.path),
+  );
+}

@@ -1,0 +1,211 @@
+import { EventEmitter } from 'node:events';
+import { hostname as osHostname, networkInterfaces } from 'node:os';
+import type { Logger } from 'pino';
+import { Backoff, isPosternError } from '../core/index.js';
+import { parseProvisioningKey, type Identifiers } from '../protocol/index.js';
+import { generateKeyPairAndCsr, renewalTime } from '../pki/index.js';
+import { enroll } from './enrollment-client.js';
+import { EdgeTunnel } from './edge-tunnel.js';
+import { IdentityStore, type ConnectorIdentityFiles } from './identity-store.js';
+import { connectorErrors } from './errors.js';
+import type { SessionCounters } from './data-stream-handler.js';
+import { X509Certificate } from 'node:crypto';
+
+/** How a connector runs. */
+export interface ConnectorOptions {
+  /** Where the identity is kept. */
+  readonly stateDir: string;
+  /** Needed only until the first enrollment (and to re-enroll after the certificate expired offline). */
+  readonly provisionKey?: string | undefined;
+  readonly ephemeral?: boolean;
+  readonly version: string;
+  readonly logger: Logger;
+  readonly identifiers?: Partial<Identifiers>;
+  /** Edge address override; default: the address in the enrollment key. */
+  readonly edgeAddress?: string | undefined;
+  readonly keepAliveIntervalMs?: number;
+  readonly keepAliveTimeoutMs?: number;
+  readonly backoff?: Backoff;
+}
+
+interface ConnectorEvents {
+  connected: [EdgeTunnel];
+  disconnected: [Error | undefined];
+}
+
+/**
+ * A running connector: enrolls once, keeps a tunnel to the edge (jittered backoff on
+ * failure), renews its certificate over the tunnel, and drains on stop.
+ */
+export class Connector extends EventEmitter<ConnectorEvents> {
+  readonly counters: SessionCounters = { active: 0, total: 0, failed: 0 };
+  readonly #options: ConnectorOptions;
+  readonly #store: IdentityStore;
+  readonly #log: Logger;
+  readonly #backoff: Backoff;
+  readonly #stop = new AbortController();
+  #identity: ConnectorIdentityFiles | undefined;
+  #tunnel: EdgeTunnel | undefined;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #loop: Promise<void> | undefined;
+
+  constructor(options: ConnectorOptions) {
+    super();
+    this.#options = options;
+    this.#store = new IdentityStore(options.stateDir);
+    this.#log = options.logger;
+    this.#backoff = options.backoff ?? new Backoff({ initialMs: 1000, factor: 1.5, maxMs: 10_000 });
+  }
+
+  /** The enrolled identity (after start). */
+  get identity(): ConnectorIdentityFiles | undefined {
+    return this.#identity;
+  }
+
+  /** The current tunnel, if connected. */
+  get tunnel(): EdgeTunnel | undefined {
+    return this.#tunnel;
+  }
+
+  /** Loads or creates the identity, then keeps the tunnel up until stop(). */
+  async start(): Promise<void> {
+    this.#identity = (await this.#store.load()) ?? (await this.#enroll());
+    this.#log.info({ connector: this.#identity.connectorId, group: this.#identity.group }, 'connector identity ready');
+    this.#loop = this.#run();
+  }
+
+  /** Resolves once a tunnel is up. */
+  waitConnected(timeoutMs = 10_000): Promise<EdgeTunnel> {
+    if (this.#tunnel) return Promise.resolve(this.#tunnel);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`connector not connected within ${timeoutMs} ms`)), timeoutMs);
+      this.once('connected', (t) => {
+        clearTimeout(timer);
+        resolve(t);
+      });
+    });
+  }
+
+  /**
+   * Drains: tells the edge to send no new sessions, lets sessions in flight finish (bounded
+   * by `drainTimeoutMs`), then closes the tunnel.
+   */
+  async stop(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    this.#stop.abort();
+    if (this.#renewTimer) clearTimeout(this.#renewTimer);
+    const tunnel = this.#tunnel;
+    if (tunnel) {
+      tunnel.drain();
+      const deadline = Date.now() + (options.drainTimeoutMs ?? 30_000);
+      while (this.counters.active > 0 && Date.now() < deadline) await delay(50);
+      await tunnel.session.close();
+    }
+    await this.#loop;
+  }
+
+  async #enroll(): Promise<ConnectorIdentityFiles> {
+    if (!this.#options.provisionKey) throw connectorErrors.noProvisioningKey();
+    const key = parseProvisioningKey(this.#options.provisionKey);
+    const identity = await enroll(key, { version: this.#options.version, ephemeral: this.#options.ephemeral ?? false });
+    await this.#store.save(identity);
+    return identity;
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      const error = await this.#connectOnce();
+      if (signal.aborted) break;
+      const wait = this.#backoff.next();
+      this.#log.warn({ err: error?.message, code: (error as { code?: string } | undefined)?.code, retryInMs: wait }, 'tunnel down; reconnecting');
+      await delay(wait, signal);
+    }
+  }
+
+  /** Holds one tunnel until it closes; returns why it closed. */
+  async #connectOnce(): Promise<Error | undefined> {
+    const identity = this.#identity!;
+    let tunnel: EdgeTunnel;
+    try {
+      tunnel = await EdgeTunnel.open(identity, this.#tunnelOptions(identity));
+    } catch (err) {
+      if (isPosternError(err, 'POSTERN_ERR_TUNNEL_CERT_REJECTED') && this.#certificateExpired() && this.#options.provisionKey) {
+        this.#log.warn('certificate expired while offline; enrolling again with the provisioning key');
+        this.#identity = await this.#enroll().catch(() => identity);
+      }
+      return err as Error;
+    }
+    if (this.#stop.signal.aborted) {
+      await tunnel.session.close();
+      return undefined;
+    }
+    this.#tunnel = tunnel;
+    this.#log.info({ edge: tunnel.welcome.serverId }, 'tunnel up');
+    this.emit('connected', tunnel);
+    this.#scheduleRenewal();
+    const stableTimer = setTimeout(() => this.#backoff.reset(), 10_000);
+    const closed = await new Promise<Error | undefined>((resolve) => tunnel.once('close', resolve));
+    clearTimeout(stableTimer);
+    this.#tunnel = undefined;
+    this.emit('disconnected', closed);
+    return closed;
+  }
+
+  #tunnelOptions(identity: ConnectorIdentityFiles) {
+    const o = this.#options;
+    return {
+      address: o.edgeAddress ?? identity.edgeAddress,
+      version: o.version,
+      hostname: osHostname(),
+      privateIp: firstPrivateIp(),
+      identifiers: { host: [], ipv4: [], ipv6: [], cidr: [], defaultRoute: false, ...o.identifiers },
+      logger: this.#log,
+      counters: this.counters,
+      ...(o.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: o.keepAliveIntervalMs }),
+      ...(o.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: o.keepAliveTimeoutMs }),
+    };
+  }
+
+  #certificateExpired(): boolean {
+    const cert = new X509Certificate(this.#identity!.certPem);
+    return new Date(cert.validTo).getTime() <= Date.now();
+  }
+
+  #scheduleRenewal(): void {
+    if (this.#renewTimer) clearTimeout(this.#renewTimer);
+    const cert = new X509Certificate(this.#identity!.certPem);
+    const at = renewalTime({ notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) }).getTime();
+    const wait = Math.min(Math.max(at - Date.now(), 1000), 2 ** 31 - 1);
+    this.#renewTimer = setTimeout(() => void this.renewCertificate().catch((err: unknown) => {
+      this.#log.warn({ err: (err as Error).message }, 'certificate renewal failed; will retry');
+      this.#renewTimer = setTimeout(() => this.#scheduleRenewal(), 60_000);
+    }), wait);
+    this.#renewTimer.unref();
+  }
+
+  /** Renews the certificate now over the current tunnel, with a new key pair. */
+  async renewCertificate(): Promise<void> {
+    const tunnel = this.#tunnel;
+    if (!tunnel) throw connectorErrors.enrollmentProtocol('edge', 'not connected');
+    const { keyPem, csrPem } = await generateKeyPairAndCsr({ commonName: 'postern-connector' });
+    const certPem = await tunnel.renew(csrPem);
+    await this.#store.saveRenewed(keyPem, certPem);
+    this.#identity = { ...this.#identity!, keyPem, certPem };
+    this.#log.info({ notAfter: new X509Certificate(certPem).validTo }, 'certificate renewed');
+    this.#scheduleRenewal();
+  }
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+function firstPrivateIp(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
+  }
+  return '';
+}

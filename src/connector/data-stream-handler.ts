@@ -1,0 +1,57 @@
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { makeMessage } from '../protocol/index.js';
+import { readMessage, writeMessage } from '../tunnel/index.js';
+import { joinStreams } from '../traffic/index.js';
+import { dialTarget } from './target-dialer.js';
+import type { TargetPolicy } from './target-policy.js';
+
+/** Counters a connector keeps about the sessions it carries. */
+export interface SessionCounters {
+  active: number;
+  total: number;
+  failed: number;
+}
+
+/**
+ * Serves one data stream the edge opened: read the dial header, dial the destination if the
+ * group's policy allows it, answer with a dial result, then join the two byte streams.
+ */
+export async function handleDataStream(
+  stream: Duplex,
+  options: { policy: () => TargetPolicy; logger: Logger; counters: SessionCounters },
+): Promise<void> {
+  const { logger, counters } = options;
+  stream.on('error', () => undefined);
+  let dial;
+  try {
+    dial = await readMessage(stream, { timeoutMs: 10_000, maxBytes: 16 * 1024 });
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'bad dial header from edge');
+    stream.destroy();
+    return;
+  }
+  if (dial?.type !== 'dial') {
+    stream.destroy();
+    return;
+  }
+  const log = logger.child({ session: dial.sessionId, target: dial.target });
+  const outcome = await dialTarget(dial.target, { policy: options.policy(), timeoutMs: dial.timeoutMs });
+  if (outcome.code !== 'ok') {
+    counters.failed += 1;
+    log.warn({ code: outcome.code, reason: outcome.message }, 'dial refused or failed');
+    writeMessage(stream, makeMessage({ type: 'dial_result', code: outcome.code, message: outcome.message }));
+    stream.end();
+    return;
+  }
+  writeMessage(
+    stream,
+    makeMessage({ type: 'dial_result', code: 'ok', message: '', resolvedAddress: outcome.resolvedAddress }),
+  );
+  counters.active += 1;
+  counters.total += 1;
+  joinStreams(stream, outcome.socket, (reason) => {
+    counters.active -= 1;
+    log.debug({ reason, sent: outcome.socket.bytesWritten, received: outcome.socket.bytesRead }, 'session ended');
+  });
+}

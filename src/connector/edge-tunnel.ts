@@ -1,0 +1,189 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { makeMessage, type Identifiers, type Message } from '../protocol/index.js';
+import { MessageChannel, MuxSession, type MuxStream } from '../tunnel/index.js';
+import { PosternError } from '../core/index.js';
+import { handleDataStream, type SessionCounters } from './data-stream-handler.js';
+import { ALPN, connectToEdge } from './edge-connection.js';
+import { connectorErrors } from './errors.js';
+import type { ConnectorIdentityFiles } from './identity-store.js';
+import { TargetPolicy } from './target-policy.js';
+
+const WELCOME_TIMEOUT_MS = 10_000;
+
+/** How one tunnel to one edge is opened. */
+export interface EdgeTunnelOptions {
+  readonly address: string;
+  readonly version: string;
+  readonly hostname: string;
+  readonly privateIp: string;
+  readonly identifiers: Identifiers;
+  readonly logger: Logger;
+  readonly counters: SessionCounters;
+  readonly keepAliveIntervalMs?: number;
+  readonly keepAliveTimeoutMs?: number;
+}
+
+interface EdgeTunnelEvents {
+  close: [Error | undefined];
+  config: [Message<'config'>];
+}
+
+/**
+ * One connector ↔ edge tunnel: mTLS, a mux session (the connector is the client), a
+ * control stream (hello → welcome, config, renewals, drain) and data streams the edge opens.
+ */
+export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
+  readonly session: MuxSession;
+  readonly welcome: Message<'welcome'>;
+  readonly #control: MessageChannel;
+  readonly #renewals = new Map<number, { resolve: (pem: string) => void; reject: (err: Error) => void }>();
+  #policy = new TargetPolicy([]);
+  #nextRequestId = 1;
+
+  private constructor(session: MuxSession, control: MessageChannel, welcome: Message<'welcome'>) {
+    super();
+    this.session = session;
+    this.#control = control;
+    this.welcome = welcome;
+  }
+
+  /** Connects, says hello and waits for the edge's welcome (or its refusal, as a coded error). */
+  static async open(identity: ConnectorIdentityFiles, options: EdgeTunnelOptions): Promise<EdgeTunnel> {
+    const socket = await connectToEdge(options.address, {
+      alpn: ALPN.tunnel,
+      caPem: identity.caPem,
+      certPem: identity.certPem,
+      keyPem: identity.keyPem,
+    });
+    const session = new MuxSession(socket, {
+      role: 'client',
+      ...(options.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: options.keepAliveIntervalMs }),
+      ...(options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
+    });
+    session.on('error', () => undefined);
+    const control = new MessageChannel(session.openStream());
+    control.send(
+      makeMessage({
+        type: 'hello',
+        connectorId: identity.connectorId,
+        group: identity.group,
+        version: options.version,
+        ephemeral: identity.ephemeral,
+        hostname: options.hostname,
+        privateIp: options.privateIp,
+        identifiers: options.identifiers,
+      }),
+    );
+    const early: Message[] = [];
+    let welcome: Message<'welcome'>;
+    try {
+      welcome = await waitForWelcome(control, early, options.address);
+    } catch (err) {
+      session.destroy();
+      throw err;
+    }
+    control.removeAllListeners('message');
+    const tunnel = new EdgeTunnel(session, control, welcome);
+    for (const message of early) tunnel.#onMessage(message);
+    tunnel.#start(options);
+    return tunnel;
+  }
+
+  /** The destinations this connector may currently dial. */
+  get policy(): TargetPolicy {
+    return this.#policy;
+  }
+
+  /** Tells the edge to send no new sessions here. */
+  drain(): void {
+    this.#control.send(makeMessage({ type: 'drain' }));
+  }
+
+  /** Asks the edge for a certificate for a new key (renewal over the tunnel). */
+  renew(csrPem: string, timeoutMs = 30_000): Promise<string> {
+    const requestId = this.#nextRequestId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#renewals.delete(requestId);
+        reject(connectorErrors.enrollmentProtocol('edge', 'no answer to the renewal request'));
+      }, timeoutMs);
+      this.#renewals.set(requestId, {
+        resolve: (pem) => (clearTimeout(timer), resolve(pem)),
+        reject: (err) => (clearTimeout(timer), reject(err)),
+      });
+      if (!this.#control.send(makeMessage({ type: 'renew', requestId, csrPem }))) {
+        this.#renewals.delete(requestId);
+        clearTimeout(timer);
+        reject(connectorErrors.enrollmentProtocol('edge', 'the tunnel closed'));
+      }
+    });
+  }
+
+  #start(options: EdgeTunnelOptions): void {
+    const log = options.logger;
+    this.#control.on('message', (m) => this.#onMessage(m));
+    this.session.on('stream', (stream: MuxStream) => {
+      void handleDataStream(stream, { policy: () => this.#policy, logger: log, counters: options.counters });
+    });
+    this.session.once('close', (err?: Error) => {
+      for (const pending of this.#renewals.values()) pending.reject(err ?? new Error('tunnel closed'));
+      this.#renewals.clear();
+      this.emit('close', err);
+    });
+  }
+
+  #onMessage(message: Message): void {
+    switch (message.type) {
+      case 'config':
+        this.#policy = new TargetPolicy(message.targets);
+        this.emit('config', message);
+        return;
+      case 'renewed':
+        this.#renewals.get(message.requestId)?.resolve(message.certPem);
+        this.#renewals.delete(message.requestId);
+        return;
+      case 'error':
+        if (message.requestId !== undefined) {
+          this.#renewals.get(message.requestId)?.reject(new PosternError(message.code, message.message));
+          this.#renewals.delete(message.requestId);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+/** Collects every control message until the welcome (or a refusal) arrives; later ones stay collected. */
+function waitForWelcome(control: MessageChannel, early: Message[], address: string): Promise<Message<'welcome'>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => fail(connectorErrors.enrollmentProtocol(address, 'no welcome from the edge')),
+      WELCOME_TIMEOUT_MS,
+    );
+    let settled = false;
+    const fail = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(err);
+    };
+    control.on('message', (message) => {
+      if (settled) {
+        early.push(message);
+      } else if (message.type === 'welcome') {
+        settled = true;
+        clearTimeout(timer);
+        resolve(message);
+      } else if (message.type === 'error') {
+        fail(new PosternError(message.code, message.message));
+      } else {
+        early.push(message);
+      }
+    });
+    control.once('close', (err) =>
+      fail(err ?? connectorErrors.enrollmentProtocol(address, 'the edge closed the tunnel before welcoming it')),
+    );
+  });
+}

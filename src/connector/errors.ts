@@ -1,0 +1,32 @@
+import { PosternError } from '../core/index.js';
+
+/** Errors of the connector: enrollment, state, tunnel. */
+export const connectorErrors = {
+  stateUnreadable: (dir: string, cause: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_CONNECTOR_STATE',
+      `The connector state in ${dir} cannot be read (${(cause as Error).message}). Fix its permissions, or remove the directory and enroll again with a provisioning key.`,
+      { cause },
+    ),
+  noProvisioningKey: () =>
+    new PosternError(
+      'POSTERN_ERR_NO_PROVISIONING_KEY',
+      'The connector has not enrolled yet and no provisioning key was given. Pass --provision-key, set POSTERN_PROVISION_KEY, or point --provision-key-file at a file holding the key (create one with `postern keys create --group NAME`).',
+    ),
+  edgeUnverified: (address: string) =>
+    new PosternError(
+      'POSTERN_ERR_EDGE_UNVERIFIED',
+      `The server at ${address} could not prove it knows the provisioning key, so the connector did not send the key's secret. Check that the key's address points at your Postern edge and that the key still exists there.`,
+    ),
+  edgeUnreachable: (address: string, cause: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_EDGE_UNREACHABLE',
+      `Cannot reach the edge at ${address}: ${(cause as Error).message}. Check the address, DNS and that outbound TCP to that port is allowed.`,
+      { cause },
+    ),
+  enrollmentProtocol: (address: string, why: string) =>
+    new PosternError(
+      'POSTERN_ERR_ENROLLMENT_PROTOCOL',
+      `Enrollment with ${address} failed: ${why}. Check that the address is a Postern edge's tunnel port and both run the same release.`,
+    ),
+} as const;

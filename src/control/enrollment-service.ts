@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/index.js';
+import {
+  hashProvisioningSecret,
+  enrollmentProof,
+  sameSecretValue,
+  type CertificateAuthority,
+} from '../pki/index.js';
+import { StoreErrors, type Store } from '../store/index.js';
+import type {
+  ConnectorStatusUpdate,
+  EnrollmentAuthority,
+  EnrollRequest,
+  EnrollResult,
+} from './enrollment-authority.js';
+import { controlErrors } from './errors.js';
+
+/** Options of the enrollment service. */
+export interface EnrollmentServiceOptions {
+  readonly store: Store;
+  readonly ca: CertificateAuthority;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Lifetime of connector certificates; default 24 h. */
+  readonly certificateValidityMs?: number;
+}
+
+/**
+ * Enrollment and admission backed by the store and the edge CA: keys are checked and counted
+ * atomically, certificates are short-lived, and a deleted connector is refused at once.
+ */
+export class EnrollmentService implements EnrollmentAuthority {
+  readonly #o: EnrollmentServiceOptions;
+
+  constructor(options: EnrollmentServiceOptions) {
+    this.#o = options;
+  }
+
+  async edgeProof(keyId: string, exporter: Buffer): Promise<string> {
+    const key = await this.#o.store.provisioningKeys.get(keyId);
+    if (!key) throw StoreErrors.keyUnknown(keyId);
+    return enrollmentProof(key.secretHash, exporter);
+  }
+
+  async enroll(request: EnrollRequest): Promise<EnrollResult> {
+    const { store, ca, clock } = this.#o;
+    const key = await store.provisioningKeys.get(request.keyId);
+    if (!key) throw StoreErrors.keyUnknown(request.keyId);
+    const connectorId = `c-${randomBytes(8).toString('hex')}`;
+    // Issue first: a bad CSR must fail before the key's use is counted.
+    const issued = await ca.issueClientCertificate(request.csrPem, {
+      connectorId,
+      group: key.group,
+      ...this.#validity(),
+    });
+    const secretHash = hashProvisioningSecret(request.secret);
+    await store.provisioningKeys.consume(request.keyId, {
+      now: clock.now(),
+      sourceIp: normalizeIp(request.sourceIp),
+      check: (k) => {
+        if (!sameSecretValue(secretHash, k.secretHash)) throw controlErrors.wrongSecret(request.keyId);
+      },
+    });
+    await store.connectors.create({
+      id: connectorId,
+      group: key.group,
+      keyId: key.id,
+      ephemeral: request.ephemeral,
+      certSerial: issued.serialNumber,
+      certNotAfter: issued.notAfter.getTime(),
+    });
+    await store.connectors.update(connectorId, {
+      version: request.version,
+      lastSeenAt: clock.now(),
+      publicIp: normalizeIp(request.sourceIp),
+    });
+    return { connectorId, group: key.group, certPem: issued.certPem, caPem: ca.certPem };
+  }
+
+  async admit(connector: { connectorId: string; group: string }): Promise<void> {
+    const record = await this.#o.store.connectors.get(connector.connectorId);
+    if (!record || record.group !== connector.group) throw controlErrors.connectorUnknown(connector.connectorId);
+    if (record.revoked) throw StoreErrors.connectorRevoked(connector.connectorId);
+  }
+
+  async renew(connectorId: string, csrPem: string): Promise<string> {
+    const record = await this.#o.store.connectors.get(connectorId);
+    if (!record) throw controlErrors.connectorUnknown(connectorId);
+    if (record.revoked) throw StoreErrors.connectorRevoked(connectorId);
+    const issued = await this.#o.ca.issueClientCertificate(csrPem, {
+      connectorId,
+      group: record.group,
+      ...this.#validity(),
+    });
+    await this.#o.store.connectors.update(connectorId, {
+      certSerial: issued.serialNumber,
+      certNotAfter: issued.notAfter.getTime(),
+    });
+    this.#o.logger.info({ connector: connectorId, serial: issued.serialNumber }, 'connector certificate renewed');
+    return issued.certPem;
+  }
+
+  async recordSeen(connectorId: string, status: ConnectorStatusUpdate): Promise<void> {
+    const { connected: _connected, hostname: _hostname, ...fields } = status;
+    const update = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== ''));
+    await this.#o.store.connectors.update(connectorId, { ...update, lastSeenAt: this.#o.clock.now() });
+  }
+
+  async retireEphemeral(connectorId: string): Promise<void> {
+    const record = await this.#o.store.connectors.get(connectorId);
+    if (!record?.ephemeral) return;
+    await this.#o.store.connectors.delete(connectorId);
+    await this.#o.store.provisioningKeys.release(record.keyId).catch(() => undefined);
+    this.#o.logger.info({ connector: connectorId, key: record.keyId }, 'ephemeral connector left; key use returned');
+  }
+
+  #validity(): { validityMs?: number; clock: Clock } {
+    return {
+      clock: this.#o.clock,
+      ...(this.#o.certificateValidityMs === undefined ? {} : { validityMs: this.#o.certificateValidityMs }),
+    };
+  }
+}
+
+function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}

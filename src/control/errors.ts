@@ -1,0 +1,29 @@
+import { PosternError } from '../core/index.js';
+
+/** Errors of the control plane: enrollment, admin API, runtime configuration. */
+export const controlErrors = {
+  wrongSecret: (keyId: string) =>
+    new PosternError(
+      'POSTERN_ERR_KEY_UNKNOWN',
+      `No provisioning key "${keyId}" with that secret exists. Copy the whole key value printed by \`postern keys create\`.`,
+    ),
+  connectorUnknown: (id: string) =>
+    new PosternError(
+      'POSTERN_ERR_CONNECTOR_UNKNOWN',
+      `Connector "${id}" is not enrolled here (deleted, or enrolled with another edge set). Remove its state directory and enroll it again with a provisioning key.`,
+    ),
+  unauthorized: () =>
+    new PosternError(
+      'POSTERN_ERR_UNAUTHORIZED',
+      'The admin API needs a valid bearer token. Pass --token or set POSTERN_ADMIN_TOKEN (the edge writes it to <data-dir>/admin-token on first start).',
+    ),
+  badRequest: (why: string) =>
+    new PosternError('POSTERN_ERR_BAD_REQUEST', `The request is invalid: ${why}.`),
+  notFound: (kind: string, name: string) =>
+    new PosternError('POSTERN_ERR_NOT_FOUND', `${kind} "${name}" does not exist. List what exists with GET on the collection.`),
+  ownedByDocument: (kind: string, name: string, owner: string) =>
+    new PosternError(
+      'POSTERN_ERR_READ_ONLY',
+      `${kind} "${name}" comes from the configuration document ${owner.replace(/^document:/, '')} and is read-only through the API. Change the document instead.`,
+    ),
+} as const;

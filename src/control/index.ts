@@ -1,0 +1,13 @@
+export type {
+  EnrollmentAuthority,
+  EnrollRequest,
+  EnrollResult,
+  ConnectorStatusUpdate,
+} from './enrollment-authority.js';
+export { EnrollmentService } from './enrollment-service.js';
+export type { EnrollmentServiceOptions } from './enrollment-service.js';
+export { controlErrors } from './errors.js';
+export { buildAdminApi } from './admin-api.js';
+export type { AdminApiOptions, RuntimeView } from './admin-api.js';
+export { createProvisioningKey } from './provisioning-keys.js';
+export { readConfigDirectory, syncDocumentsToStore } from './document-import.js';

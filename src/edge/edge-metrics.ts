@@ -1,0 +1,65 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConnectorRegistry } from './connector-registry.js';
+
+/** The edge's Prometheus metrics, one registry per edge so several can share a process. */
+export class EdgeMetrics {
+  readonly registry = new Registry();
+  readonly openStreams = new Gauge({
+    name: 'postern_edge_open_streams',
+    help: 'Data streams open through connector tunnels on this edge.',
+    registers: [this.registry],
+  });
+  readonly bytes = new Counter({
+    name: 'postern_edge_session_bytes_total',
+    help: 'Bytes carried for client sessions, by direction (to_upstream, to_client).',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+  readonly sessions = new Counter({
+    name: 'postern_edge_sessions_total',
+    help: 'Client sessions ended, by virtual server and close reason.',
+    labelNames: ['virtual_server', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly dialFailures = new Counter({
+    name: 'postern_edge_dial_failures_total',
+    help: 'Failed dials to upstreams, by reason (POSTERN_ERR_* code).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly enrollments = new Counter({
+    name: 'postern_edge_enrollments_total',
+    help: 'Connector enrollment attempts, by result (ok or POSTERN_ERR_* code).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly tunnelRejections = new Counter({
+    name: 'postern_edge_tunnel_rejections_total',
+    help: 'Tunnel connections refused before a session started, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(connectors: ConnectorRegistry, options: { defaultMetrics?: boolean } = {}) {
+    const registry = this.registry;
+    new Gauge({
+      name: 'postern_edge_connected_connectors',
+      help: 'Connectors holding a tunnel to this edge, by connector group.',
+      labelNames: ['group'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const t of connectors.list()) this.inc({ group: t.group });
+      },
+    });
+    new Gauge({
+      name: 'postern_edge_tunnels',
+      help: 'Tunnels (TLS connections with a mux session) held by this edge.',
+      registers: [registry],
+      collect() {
+        this.set(connectors.list().length);
+      },
+    });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'postern_edge_' });
+  }
+}

@@ -1,0 +1,185 @@
+import { hostname } from 'node:os';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import {
+  EnrollmentService,
+  buildAdminApi,
+  readConfigDirectory,
+  syncDocumentsToStore,
+} from '../control/index.js';
+import { PosternError, systemClock, type Clock } from '../core/index.js';
+import type { Store } from '../store/index.js';
+import { splitHostPort } from '../traffic/index.js';
+import { ConnectorRegistry } from './connector-registry.js';
+import { EdgeMetrics } from './edge-metrics.js';
+import { EdgeRuntime } from './edge-runtime.js';
+import { ensureDataDir, loadOrCreateAdminToken, loadOrCreateCa } from './edge-files.js';
+import { TunnelDialer } from './tunnel-dialer.js';
+import { TunnelListener } from './tunnel-listener.js';
+
+/** How an edge starts; every field has a default suitable for a single-host install. */
+export interface EdgeOptions {
+  /** Default ./postern-data. */
+  readonly dataDir: string;
+  /** Opens the store; the CLI passes the embedded store for the data dir. */
+  readonly openStore: () => Promise<Store>;
+  /** Default 0.0.0.0:8443. */
+  readonly tunnelListen?: string;
+  /** Address provisioning keys carry; default the tunnel address, or the host name when it listens on all addresses. */
+  readonly advertiseAddress?: string | undefined;
+  /** Default 127.0.0.1:9090. */
+  readonly adminListen?: string;
+  readonly configDir?: string | undefined;
+  readonly adminToken?: string | undefined;
+  readonly serverId?: string;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly certificateValidityMs?: number;
+  readonly keepAliveIntervalMs?: number;
+  readonly keepAliveTimeoutMs?: number;
+}
+
+/** A running edge. */
+export interface Edge {
+  readonly tunnelAddress: AddressInfo;
+  readonly adminUrl: string;
+  readonly adminToken: string;
+  readonly advertiseAddress: string;
+  readonly store: Store;
+  readonly registry: ConnectorRegistry;
+  readonly runtime: EdgeRuntime;
+  readonly metrics: EdgeMetrics;
+  close(): Promise<void>;
+}
+
+/** Starts an edge: store, CA, tunnel port, virtual servers and the admin API. */
+export async function startEdge(options: EdgeOptions): Promise<Edge> {
+  const log = options.logger ?? pino({ level: 'silent' });
+  const clock = options.clock ?? systemClock;
+  await ensureDataDir(options.dataDir);
+  const store = await options.openStore();
+  const ca = await loadOrCreateCa(options.dataDir);
+  const adminToken = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
+  if (options.configDir) await syncDocumentsToStore(store, await readConfigDirectory(options.configDir));
+
+  const tunnelListen = parseListen(options.tunnelListen ?? '0.0.0.0:8443', '--tunnel-listen');
+  const adminListen = parseListen(options.adminListen ?? '127.0.0.1:9090', '--admin-listen');
+  const registry = new ConnectorRegistry();
+  const metrics = new EdgeMetrics(registry, { defaultMetrics: true });
+  const authority = new EnrollmentService({
+    store,
+    ca,
+    clock,
+    logger: log,
+    ...(options.certificateValidityMs === undefined ? {} : { certificateValidityMs: options.certificateValidityMs }),
+  });
+  const dialer = new TunnelDialer(registry, { logger: log, metrics });
+  const runtime = new EdgeRuntime({
+    store,
+    dialer,
+    logger: log,
+    onSessionEnd: (r) => {
+      metrics.sessions.inc({ virtual_server: r.virtualServer, reason: r.closeReason });
+      metrics.bytes.inc({ direction: 'to_upstream' }, r.bytesFromClient);
+      metrics.bytes.inc({ direction: 'to_client' }, r.bytesToClient);
+      log.info({ session: r }, 'session ended');
+    },
+  });
+
+  const advertiseHost = tunnelListen.host === '0.0.0.0' || tunnelListen.host === '::' ? hostname() : tunnelListen.host;
+  const server = await ca.issueServerCertificate(serverNames(advertiseHost, options.advertiseAddress));
+  const listener = new TunnelListener({
+    serverId: options.serverId ?? `edge-${hostname()}`,
+    certPem: server.certPem,
+    keyPem: server.keyPem,
+    caPem: ca.certPem,
+    authority,
+    registry,
+    metrics,
+    logger: log,
+    targetsFor: (group) => runtime.targetsFor(group),
+    ...(options.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: options.keepAliveIntervalMs }),
+    ...(options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
+  });
+  await runtime.reload();
+  await listen(listener.server, tunnelListen);
+  const tunnelAddress = listener.server.address() as AddressInfo;
+  const advertiseAddress =
+    options.advertiseAddress ?? formatAddress(advertiseHost, tunnelAddress.port);
+
+  let ready = false;
+  const api = buildAdminApi({
+    store,
+    adminToken,
+    logger: log,
+    runtime: {
+      advertiseAddress,
+      connected: () => registry.list().map((t) => ({ connectorId: t.connectorId, draining: t.draining, activeSessions: t.activeSessions, remoteAddress: t.remoteAddress })),
+      disconnect: (id) => registry.get(id)?.session.destroy(),
+      reload: async () => {
+        await runtime.reload();
+        listener.pushConfig();
+      },
+      metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+      ready: () => ready,
+    },
+  });
+  await api.listen({ host: adminListen.host, port: adminListen.port });
+  const adminAddr = api.server.address() as AddressInfo;
+  ready = true;
+  log.info({ tunnel: `${tunnelAddress.address}:${tunnelAddress.port}`, admin: `${adminAddr.address}:${adminAddr.port}`, advertise: advertiseAddress }, 'edge started');
+
+  return {
+    tunnelAddress,
+    adminUrl: `http://${formatAddress(adminAddr.address, adminAddr.port)}`,
+    adminToken,
+    advertiseAddress,
+    store,
+    registry,
+    runtime,
+    metrics,
+    async close() {
+      ready = false;
+      await new Promise<void>((resolve) => {
+        listener.server.close(() => resolve());
+        for (const t of registry.list()) t.session.goAway();
+        setTimeout(() => {
+          for (const t of registry.list()) t.session.destroy();
+        }, 2000).unref();
+      });
+      await runtime.close(2000);
+      await api.close();
+      await store.close();
+    },
+  };
+}
+
+function parseListen(text: string, flag: string): { host: string; port: number } {
+  const hp = splitHostPort(text, { allowZero: true });
+  if (!hp) throw new PosternError('POSTERN_ERR_INVALID_ARGUMENT', `${flag} "${text}" is not host:port; use e.g. 0.0.0.0:8443 or [::]:8443.`);
+  return hp;
+}
+
+function formatAddress(host: string, port: number): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function serverNames(host: string, advertise: string | undefined) {
+  const hosts = new Set(['localhost', host, hostname()]);
+  const advertised = advertise ? splitHostPort(advertise)?.host : undefined;
+  if (advertised) hosts.add(advertised);
+  const dnsNames = [...hosts].filter((h) => !net.isIP(h));
+  const ipAddresses = [...new Set(['127.0.0.1', '::1', ...[...hosts].filter((h) => net.isIP(h) && h !== '0.0.0.0' && h !== '::')])];
+  return { dnsNames, ipAddresses };
+}
+
+function listen(server: net.Server, at: { host: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: at.host, port: at.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,17 @@
+import { PosternError } from '../core/index.js';
+
+/** Errors of the edge's tunnel port and composition. */
+export const edgeErrors = {
+  certificateRejected: (why: string) =>
+    new PosternError(
+      'POSTERN_ERR_TUNNEL_CERT_REJECTED',
+      `The edge refused the connector's client certificate (${why}). Re-enroll the connector with a new provisioning key: remove its state directory and start it with --provision-key.`,
+    ),
+  noHello: () =>
+    new PosternError(
+      'POSTERN_ERR_TUNNEL_NO_HELLO',
+      'The connector did not open its control stream with a hello in time. Check that connector and edge run the same release.',
+    ),
+  internal: (what: string, cause?: unknown) =>
+    new PosternError('POSTERN_ERR_INTERNAL', `${what} failed unexpectedly; see the edge log for details.`, { cause }),
+} as const;

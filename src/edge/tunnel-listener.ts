@@ -1,0 +1,249 @@
+import tls from 'node:tls';
+import type { Logger } from 'pino';
+import { PosternError, isPosternError } from '../core/index.js';
+import { expectMessage, makeMessage, type Message, type TargetRule } from '../protocol/index.js';
+import { parseConnectorIdentity, type ConnectorIdentity } from '../pki/index.js';
+import { MessageChannel, MuxSession, readMessage, writeMessage, type MuxStream } from '../tunnel/index.js';
+import type { ConnectorRegistry, ConnectorTunnel } from './connector-registry.js';
+import type { EdgeMetrics } from './edge-metrics.js';
+import type { EnrollmentAuthority } from '../control/index.js';
+import { edgeErrors } from './errors.js';
+
+/** ALPN of a connector's tunnel (mTLS, mux session). */
+export const TUNNEL_ALPN = 'postern-tunnel/1';
+/** ALPN of an enrollment exchange (no client certificate yet). */
+export const ENROLL_ALPN = 'postern-enroll/1';
+/** Label of the TLS exporter value that binds enrollment proofs to one TLS session. */
+export const ENROLL_EXPORTER_LABEL = 'EXPORTER-postern-enroll';
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** How the tunnel listener is set up. */
+export interface TunnelListenerOptions {
+  readonly serverId: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly caPem: string;
+  readonly authority: EnrollmentAuthority;
+  readonly registry: ConnectorRegistry;
+  readonly metrics: EdgeMetrics;
+  readonly logger: Logger;
+  /** The destinations a group's connectors may dial (sent in `config`). */
+  readonly targetsFor: (group: string) => { generation: number; targets: TargetRule[] };
+  readonly keepAliveIntervalMs?: number;
+  readonly keepAliveTimeoutMs?: number;
+}
+
+/**
+ * The port connectors dial: TLS 1.3, ALPN chooses enrollment (no certificate yet) or a
+ * tunnel (client certificate from the edge CA required, checked again against the store).
+ */
+export class TunnelListener {
+  readonly server: tls.Server;
+  readonly #options: TunnelListenerOptions;
+  readonly #log: Logger;
+
+  constructor(options: TunnelListenerOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+    this.server = tls.createServer({
+      cert: options.certPem,
+      key: options.keyPem,
+      ca: [options.caPem],
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.3',
+      ALPNProtocols: [TUNNEL_ALPN, ENROLL_ALPN],
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    });
+    this.server.on('secureConnection', (socket) => this.#onConnection(socket));
+    this.server.on('tlsClientError', (err, socket) => {
+      this.#options.metrics.tunnelRejections.inc({ reason: 'tls_handshake' });
+      this.#log.debug({ remote: socket.remoteAddress, err: err.message }, 'TLS handshake failed on tunnel port');
+    });
+  }
+
+  #onConnection(socket: tls.TLSSocket): void {
+    socket.on('error', (err) => this.#log.debug({ remote: socket.remoteAddress, err: err.message }, 'tunnel socket error'));
+    if (socket.alpnProtocol === ENROLL_ALPN) {
+      void this.#enroll(socket);
+    } else {
+      void this.#tunnel(socket);
+    }
+  }
+
+  async #enroll(socket: tls.TLSSocket): Promise<void> {
+    const { authority, metrics } = this.#options;
+    const exporter = socket.exportKeyingMaterial(32, ENROLL_EXPORTER_LABEL, Buffer.alloc(0));
+    try {
+      const hello = expectMessage(await readMessage(socket, { timeoutMs: HANDSHAKE_TIMEOUT_MS, maxBytes: 64 * 1024 }), 'enroll_hello');
+      const edgeProof = await authority.edgeProof(hello.keyId, exporter);
+      writeMessage(socket, makeMessage({ type: 'enroll_challenge', edgeProof, caPem: this.#options.caPem }));
+      const request = expectMessage(await readMessage(socket, { timeoutMs: HANDSHAKE_TIMEOUT_MS, maxBytes: 64 * 1024 }), 'enroll_request');
+      const result = await authority.enroll({
+        keyId: hello.keyId,
+        secret: request.secret,
+        csrPem: request.csrPem,
+        hostname: request.hostname,
+        version: request.version,
+        ephemeral: request.ephemeral,
+        sourceIp: socket.remoteAddress ?? '',
+      });
+      writeMessage(socket, makeMessage({ type: 'enroll_result', ...result }));
+      metrics.enrollments.inc({ result: 'ok' });
+      this.#log.info({ connector: result.connectorId, group: result.group, key: hello.keyId }, 'connector enrolled');
+      socket.end();
+    } catch (err) {
+      const code = isPosternError(err) ? err.code : 'POSTERN_ERR_INTERNAL';
+      metrics.enrollments.inc({ result: code });
+      this.#log.warn({ remote: socket.remoteAddress, reason: code, err: (err as Error).message }, 'enrollment refused');
+      const message = isPosternError(err) ? err.message : 'The edge failed to enroll the connector; see the edge log.';
+      if (!isPosternError(err)) this.#log.error({ err }, 'enrollment failed unexpectedly');
+      writeMessage(socket, makeMessage({ type: 'error', code, message }));
+      socket.end();
+    }
+  }
+
+  async #tunnel(socket: tls.TLSSocket): Promise<void> {
+    const { metrics } = this.#options;
+    let identity: ConnectorIdentity | undefined;
+    let refusal: PosternError | undefined;
+    if (!socket.authorized) {
+      refusal = edgeErrors.certificateRejected(String(socket.authorizationError ?? 'no client certificate'));
+    } else {
+      try {
+        identity = parseConnectorIdentity(socket.getPeerCertificate().raw);
+        await this.#options.authority.admit(identity);
+      } catch (err) {
+        refusal = isPosternError(err) ? err : edgeErrors.certificateRejected((err as Error).message);
+      }
+    }
+    const session = new MuxSession(socket, {
+      role: 'server',
+      maxStreams: refusal ? 1 : 100_000,
+      ...(this.#options.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: this.#options.keepAliveIntervalMs }),
+      ...(this.#options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs }),
+    });
+    session.on('error', () => undefined);
+    let controlStream: MuxStream;
+    try {
+      controlStream = await session.accept({ signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS) });
+    } catch {
+      metrics.tunnelRejections.inc({ reason: 'no_control_stream' });
+      session.destroy();
+      return;
+    }
+    if (refusal || !identity) {
+      const err = refusal ?? edgeErrors.certificateRejected('no identity');
+      metrics.tunnelRejections.inc({ reason: err.code });
+      this.#log.warn({ remote: socket.remoteAddress, reason: err.code, err: err.message }, 'tunnel refused');
+      writeMessage(controlStream, makeMessage({ type: 'error', code: err.code, message: err.message }));
+      controlStream.end();
+      setTimeout(() => session.destroy(), 1000).unref();
+      return;
+    }
+    this.#serve(socket, session, controlStream, identity);
+  }
+
+  #serve(socket: tls.TLSSocket, session: MuxSession, stream: MuxStream, identity: ConnectorIdentity): void {
+    const { registry, metrics } = this.#options;
+    const control = new MessageChannel(stream);
+    const log = this.#log.child({ connector: identity.connectorId, group: identity.group });
+    const helloTimer = setTimeout(() => session.destroy(edgeErrors.noHello()), HANDSHAKE_TIMEOUT_MS);
+    let tunnel: ConnectorTunnel | undefined;
+    let retire = false;
+    control.on('message', (message) => {
+      if (!tunnel) {
+        clearTimeout(helloTimer);
+        if (message.type !== 'hello') {
+          metrics.tunnelRejections.inc({ reason: 'no_hello' });
+          session.destroy(edgeErrors.noHello());
+          return;
+        }
+        tunnel = this.#register(socket, session, control, identity, message);
+        log.info({ remote: tunnel.remoteAddress, version: message.version }, 'connector tunnel up');
+        return;
+      }
+      retire = this.#onControlMessage(tunnel, message, log) || retire;
+    });
+    session.on('stream', (extra: MuxStream) => extra.destroy());
+    session.once('close', () => {
+      clearTimeout(helloTimer);
+      control.destroy();
+      if (!tunnel) return;
+      registry.remove(tunnel);
+      log.info({ draining: tunnel.draining }, 'connector tunnel down');
+      const done = tunnel;
+      void this.#options.authority
+        .recordSeen(done.connectorId, { connected: false })
+        .then(() => (retire && done.hello.ephemeral ? this.#options.authority.retireEphemeral(done.connectorId) : undefined))
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not record tunnel end'));
+    });
+  }
+
+  #register(
+    socket: tls.TLSSocket,
+    session: MuxSession,
+    control: MessageChannel,
+    identity: ConnectorIdentity,
+    hello: Message<'hello'>,
+  ): ConnectorTunnel {
+    const tunnel: ConnectorTunnel = {
+      // The certificate is the authority on who this is; the hello only adds details.
+      connectorId: identity.connectorId,
+      group: identity.group,
+      session,
+      control,
+      hello,
+      remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+      connectedAt: Date.now(),
+      draining: false,
+      activeSessions: 0,
+    };
+    const previous = this.#options.registry.add(tunnel);
+    previous?.session.goAway();
+    control.send(makeMessage({ type: 'welcome', serverId: this.#options.serverId, serverCount: 1, peers: [] }));
+    const { generation, targets } = this.#options.targetsFor(identity.group);
+    control.send(makeMessage({ type: 'config', generation, targets }));
+    void this.#options.authority
+      .recordSeen(identity.connectorId, {
+        connected: true,
+        version: hello.version,
+        hostname: hello.hostname,
+        privateIp: hello.privateIp,
+        publicIp: socket.remoteAddress ?? '',
+      })
+      .catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'could not record tunnel status'));
+    return tunnel;
+  }
+
+  /** Handles one control message; returns true when the connector said it is leaving for good. */
+  #onControlMessage(tunnel: ConnectorTunnel, message: Message, log: Logger): boolean {
+    switch (message.type) {
+      case 'drain':
+        tunnel.draining = true;
+        log.info({ active: tunnel.activeSessions }, 'connector draining');
+        return true;
+      case 'renew':
+        this.#options.authority.renew(tunnel.connectorId, message.csrPem).then(
+          (certPem) => tunnel.control.send(makeMessage({ type: 'renewed', requestId: message.requestId, certPem })),
+          (err: unknown) => {
+            const code = isPosternError(err) ? err.code : 'POSTERN_ERR_INTERNAL';
+            log.warn({ reason: code }, 'certificate renewal refused');
+            tunnel.control.send(makeMessage({ type: 'error', code, message: (err as Error).message, requestId: message.requestId }));
+          },
+        );
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  /** Sends fresh destination rules to every connected connector of a group. */
+  pushConfig(group?: string): void {
+    for (const tunnel of this.#options.registry.list(group)) {
+      const { generation, targets } = this.#options.targetsFor(tunnel.group);
+      tunnel.control.send(makeMessage({ type: 'config', generation, targets }));
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import type { ColumnType } from 'kysely';
+
+/**
+ * A 64-bit integer column. SQLite hands back numbers, while node-postgres hands back int8 as
+ * text, so reads are typed as either and converted with Number() in the row mappers.
+ */
+export type Int8 = ColumnType<number | string, number, number>;
+/** Booleans are stored as 0/1 integers: SQLite has no boolean type and better-sqlite3 cannot bind one. */
+export type Flag = number;
+
+/** Table row types, shared by every backend. Column names avoid SQL keywords (`group`). */
+export interface Database {
+  connector_groups: {
+    name: string;
+    description: string | null;
+    auto_delete_after_days: number | null;
+    owner: string;
+    created_at: Int8;
+  };
+  provisioning_keys: {
+    id: string;
+    group_name: string;
+    secret_hash: string;
+    max_usage: number;
+    usage_count: number;
+    expires_at: Int8 | null;
+    /** JSON array of CIDR strings, or null for "any source". */
+    source_cidrs: string | null;
+    enabled: Flag;
+    revoked: Flag;
+    revoked_at: Int8 | null;
+    created_at: Int8;
+  };
+  connectors: {
+    id: string;
+    group_name: string;
+    key_id: string;
+    ephemeral: Flag;
+    cert_serial: string;
+    cert_not_after: Int8;
+    created_at: Int8;
+    last_seen_at: Int8 | null;
+    version: string | null;
+    private_ip: string | null;
+    public_ip: string | null;
+    revoked: Flag;
+    revoked_at: Int8 | null;
+  };
+  settings: {
+    name: string;
+    /** JSON text. */
+    value: string;
+    updated_at: Int8;
+  };
+  objects: {
+    kind: string;
+    name: string;
+    /** JSON text. */
+    spec: string;
+    owner: string;
+    created_at: Int8;
+    updated_at: Int8;
+  };
+}

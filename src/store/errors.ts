@@ -1,0 +1,77 @@
+import { PosternError } from '../core/index.js';
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+const createKeyHint = (group: string) => `\`postern keys create --group ${group}\``;
+
+/** Errors raised by src/store. */
+export const StoreErrors = {
+  keyUnknown: (id: string) =>
+    new PosternError(
+      'POSTERN_ERR_KEY_UNKNOWN',
+      `Provisioning key ${id} does not exist (or its secret does not match). Check that the ` +
+        `whole key was copied, or create a new one with \`postern keys create --group <group>\`.`,
+    ),
+  keyRevoked: (id: string, group: string) =>
+    new PosternError(
+      'POSTERN_ERR_KEY_REVOKED',
+      `Provisioning key ${id} has been revoked and can no longer enroll connectors. ` +
+        `Create a new key with ${createKeyHint(group)}.`,
+    ),
+  keyDisabled: (id: string) =>
+    new PosternError(
+      'POSTERN_ERR_KEY_DISABLED',
+      `Provisioning key ${id} is disabled. Enable it again with \`postern keys enable ${id}\` ` +
+        `or use another key of the group.`,
+    ),
+  keyExpired: (id: string, group: string, expiresAt: number) =>
+    new PosternError(
+      'POSTERN_ERR_KEY_EXPIRED',
+      `Provisioning key ${id} expired at ${iso(expiresAt)}. ` +
+        `Create a new key with ${createKeyHint(group)}.`,
+    ),
+  keyExhausted: (id: string, group: string, maxUsage: number) =>
+    new PosternError(
+      'POSTERN_ERR_KEY_EXHAUSTED',
+      `Provisioning key ${id} has been used ${maxUsage} of ${maxUsage} times. ` +
+        `Create a new key with ${createKeyHint(group)} or raise max_usage.`,
+    ),
+  keySourceDenied: (id: string, sourceIp: string | undefined, cidrs: readonly string[]) =>
+    new PosternError(
+      'POSTERN_ERR_KEY_SOURCE_DENIED',
+      `Provisioning key ${id} accepts enrollments only from ${cidrs.join(', ')}, ` +
+        `not from ${sourceIp ?? 'an unknown address'}. Enroll from an allowed network or ` +
+        `create a key whose source CIDRs include this one.`,
+    ),
+  notFound: (what: string, name: string, listCommand: string) =>
+    new PosternError(
+      'POSTERN_ERR_NOT_FOUND',
+      `${what} "${name}" does not exist. See the existing ones with \`${listCommand}\`.`,
+    ),
+  conflict: (message: string, cause?: unknown) =>
+    new PosternError('POSTERN_ERR_CONFLICT', message, cause === undefined ? {} : { cause }),
+  connectorRevoked: (id: string) =>
+    new PosternError(
+      'POSTERN_ERR_CONNECTOR_REVOKED',
+      `Connector ${id} has been revoked; its certificate cannot be renewed. ` +
+        `Enroll it again with a provisioning key to get a new identity.`,
+    ),
+  openFailed: (location: string, cause: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_STORE_OPEN',
+      `Cannot open the store at ${location}: ${String((cause as Error)?.message ?? cause)}. ` +
+        `Check that the data directory exists, is writable by this user and is not on a ` +
+        `network file system.`,
+      { cause },
+    ),
+  migrationFailed: (cause: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_STORE_MIGRATION',
+      `The store's schema could not be brought up to date: ` +
+        `${String((cause as Error)?.message ?? cause)}. If the data was written by a newer ` +
+        `Postern, run that version or restore a backup made for this one.`,
+      { cause },
+    ),
+} as const;

@@ -1,0 +1,104 @@
+import { Migrator, sql } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { StoreErrors } from './errors.js';
+
+/**
+ * Every schema change, in order, written once for all backends: only types and constraints
+ * that SQLite and PostgreSQL share (text, integer, bigint, primary/foreign keys, checks).
+ * Names sort in application order; never edit a migration that has shipped, add a new one.
+ */
+const migrations: Record<string, Migration> = {
+  '0001-initial': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('connector_groups')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('description', 'text')
+        .addColumn('auto_delete_after_days', 'integer')
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('provisioning_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('group_name', 'text', (c) =>
+          c.notNull().references('connector_groups.name').onDelete('cascade'),
+        )
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('max_usage', 'integer', (c) => c.notNull())
+        .addColumn('usage_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('expires_at', 'bigint')
+        .addColumn('source_cidrs', 'text')
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('revoked', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addCheckConstraint('provisioning_keys_usage_count_check', sql`usage_count >= 0`)
+        .addCheckConstraint('provisioning_keys_max_usage_check', sql`max_usage >= 1`)
+        .execute();
+      await db.schema
+        .createIndex('provisioning_keys_group_idx')
+        .on('provisioning_keys')
+        .column('group_name')
+        .execute();
+      await db.schema
+        .createTable('connectors')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('group_name', 'text', (c) => c.notNull().references('connector_groups.name'))
+        .addColumn('key_id', 'text', (c) => c.notNull().references('provisioning_keys.id'))
+        .addColumn('ephemeral', 'integer', (c) => c.notNull())
+        .addColumn('cert_serial', 'text', (c) => c.notNull())
+        .addColumn('cert_not_after', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint')
+        .addColumn('version', 'text')
+        .addColumn('private_ip', 'text')
+        .addColumn('public_ip', 'text')
+        .addColumn('revoked', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('connectors_group_idx')
+        .on('connectors')
+        .column('group_name')
+        .execute();
+      await db.schema
+        .createTable('settings')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('objects')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('objects_pk', ['kind', 'name'])
+        .execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};
+
+/** Names of all migrations this build knows, in order. */
+export const migrationNames: readonly string[] = Object.keys(migrations).sort();
+
+/** Brings the schema up to date; throws POSTERN_ERR_STORE_MIGRATION when that fails. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw StoreErrors.migrationFailed(
+      failed === undefined
+        ? error
+        : new Error(`migration ${failed.migrationName} failed`, { cause: error }),
+    );
+  }
+}

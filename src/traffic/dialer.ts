@@ -1,0 +1,30 @@
+import type { Duplex } from 'node:stream';
+
+/** What a virtual server asks of whoever reaches upstreams. */
+export interface DialRequest {
+  /** Destination `host:port`, resolved by whoever dials (a connector resolves in its own network). */
+  readonly address: string;
+  /** Connector group to reach the destination through; absent means dial directly. */
+  readonly via?: string;
+  /** Correlates logs on both sides of the tunnel. */
+  readonly sessionId: string;
+  /** Give up after this long. */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/** A connected upstream and how it was reached. */
+export interface DialResult {
+  readonly socket: Duplex;
+  /** Which connector carried the session, when it went through a tunnel. */
+  readonly connectorId?: string;
+}
+
+/**
+ * Reaches upstreams. The traffic layer knows nothing of tunnels: the edge supplies a Dialer
+ * that goes through a connector for `via` pools and straight out otherwise. Failures reject
+ * with a PosternError whose code names the reason (POSTERN_ERR_DIAL_*).
+ */
+export interface Dialer {
+  dial(request: DialRequest): Promise<DialResult>;
+}

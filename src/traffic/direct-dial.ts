@@ -1,0 +1,93 @@
+import net from 'node:net';
+import type { DialCode } from '../protocol/index.js';
+import type { Dialer, DialRequest, DialResult } from './dialer.js';
+import { trafficErrors } from './errors.js';
+
+/** The outcome of one TCP connect, with the reason as a dial code. */
+export type ConnectOutcome =
+  | { readonly code: 'ok'; readonly socket: net.Socket }
+  | { readonly code: Exclude<DialCode, 'ok'>; readonly message: string };
+
+/** Opens a TCP connection (half-open allowed, Nagle off), never rejecting: failures are codes. */
+export function connectTcp(host: string, port: number, timeoutMs: number): Promise<ConnectOutcome> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ code: 'timeout', message: `no answer within ${timeoutMs} ms` });
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve({ code: 'ok', socket });
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ code: dialCodeOf(err), message: err.code ?? err.message });
+    });
+  });
+}
+
+/** Maps a socket or resolver error to the dial code a user sees. */
+export function dialCodeOf(err: NodeJS.ErrnoException): Exclude<DialCode, 'ok'> {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ETIMEDOUT':
+      return 'timeout';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return 'dns';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return 'unreachable';
+    default:
+      return 'error';
+  }
+}
+
+/** Turns a failed dial's code into the coded error for it; `detail` names where it happened. */
+export function dialError(code: Exclude<DialCode, 'ok'>, address: string, detail: string): Error {
+  const suffix = detail ? ` (${detail})` : '';
+  switch (code) {
+    case 'refused':
+      return trafficErrors.dialRefused(address, suffix);
+    case 'timeout':
+      return trafficErrors.dialTimeout(address, suffix);
+    case 'dns':
+      return trafficErrors.dialDns(address, suffix);
+    case 'not_allowed':
+      return trafficErrors.dialNotAllowed(address, suffix);
+    case 'unreachable':
+      return trafficErrors.dialUnreachable(address, suffix);
+    case 'error':
+      return trafficErrors.dialFailed(address, suffix);
+  }
+}
+
+/** Splits `host:port` (IPv6 in brackets); undefined when malformed. Port 0 only with `allowZero` (listeners). */
+export function splitHostPort(
+  text: string,
+  options: { allowZero?: boolean } = {},
+): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  const host = match?.[1] ?? match?.[2];
+  if (host === undefined || !Number.isInteger(port) || port > 65535) return undefined;
+  if (port < (options.allowZero ? 0 : 1)) return undefined;
+  return { host, port };
+}
+
+/** Dials pools that have no `via`: straight from the edge's own network. */
+export class DirectDialer implements Dialer {
+  async dial(request: DialRequest): Promise<DialResult> {
+    const target = splitHostPort(request.address);
+    if (!target) throw trafficErrors.dialFailed(request.address, ' (not host:port)');
+    const outcome = await connectTcp(target.host, target.port, request.timeoutMs);
+    if (outcome.code !== 'ok') throw dialError(outcome.code, request.address, `from the edge: ${outcome.message}`);
+    return { socket: outcome.socket };
+  }
+}

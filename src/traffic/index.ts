@@ -1,0 +1,11 @@
+export type { Dialer, DialRequest, DialResult } from './dialer.js';
+export type { Balancer, BalancerNode } from './balancer.js';
+export { RoundRobinBalancer } from './balancer.js';
+export { Pool } from './pool.js';
+export type { PoolNode, PoolOptions, NodeState } from './pool.js';
+export { TcpVirtualServer } from './tcp-virtual-server.js';
+export type { TcpVirtualServerOptions, TcpSessionRecord } from './tcp-virtual-server.js';
+export { trafficErrors } from './errors.js';
+export { DirectDialer, connectTcp, dialCodeOf, dialError, splitHostPort } from './direct-dial.js';
+export type { ConnectOutcome } from './direct-dial.js';
+export { joinStreams } from './join-streams.js';

@@ -1,0 +1,178 @@
+import net from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { isPosternError } from '../core/index.js';
+import type { Dialer } from './dialer.js';
+import { trafficErrors } from './errors.js';
+import type { Pool } from './pool.js';
+import { joinStreams } from './join-streams.js';
+
+/** What happened to one client connection, reported when it ends. */
+export interface TcpSessionRecord {
+  readonly sessionId: string;
+  readonly virtualServer: string;
+  readonly pool: string;
+  readonly client: string;
+  readonly node?: string;
+  readonly connectorId?: string;
+  readonly bytesFromClient: number;
+  readonly bytesToClient: number;
+  readonly durationMs: number;
+  /** `closed` for a normal end, otherwise the error code that ended it. */
+  readonly closeReason: string;
+}
+
+/** Options of a TCP virtual server; timeouts default to vTM's (connect 10 s, idle 300 s). */
+export interface TcpVirtualServerOptions {
+  readonly name: string;
+  /** `host:port` to listen on. */
+  readonly listen: { host: string; port: number };
+  readonly pool: Pool;
+  readonly dialer: Dialer;
+  readonly connectTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  /** Called once per client connection when it ends. */
+  readonly onSessionEnd?: (record: TcpSessionRecord) => void;
+}
+
+/** Accepts TCP clients and joins each one to a node of its pool, through the Dialer. */
+export class TcpVirtualServer {
+  readonly name: string;
+  #options: TcpVirtualServerOptions;
+  readonly #server: net.Server;
+  readonly #sockets = new Set<net.Socket>();
+
+  constructor(options: TcpVirtualServerOptions) {
+    this.name = options.name;
+    this.#options = options;
+    this.#server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
+      void this.#handle(socket);
+    });
+  }
+
+  /**
+   * Swaps pool, dialer and timeouts for new connections without re-binding the listener;
+   * connections in progress keep what they started with. The listen address cannot change.
+   */
+  reconfigure(options: TcpVirtualServerOptions): void {
+    this.#options = { ...options, listen: this.#options.listen };
+  }
+
+  /** Number of client connections in progress. */
+  get activeSessions(): number {
+    return this.#sockets.size;
+  }
+
+  /** Starts listening; rejects with POSTERN_ERR_LISTEN_FAILED when the address is taken. */
+  async start(): Promise<void> {
+    const { host, port } = this.#options.listen;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void =>
+        reject(trafficErrors.listenFailed(this.name, `${host}:${port}`, err));
+      this.#server.once('error', onError);
+      this.#server.listen({ host, port }, () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  /** The bound address (useful with port 0). */
+  address(): { host: string; port: number } {
+    const addr = this.#server.address() as net.AddressInfo;
+    return { host: addr.address, port: addr.port };
+  }
+
+  /** Stops accepting; sessions in flight get `drainTimeoutMs` to finish, then are cut. */
+  async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const deadline = options.drainTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => {
+      for (const s of this.#sockets) s.destroy();
+    }, deadline);
+    timer.unref();
+    await closed;
+    clearTimeout(timer);
+  }
+
+  async #handle(client: net.Socket): Promise<void> {
+    const started = performance.now();
+    const sessionId = randomUUID();
+    const { pool, dialer, name } = this.#options;
+    const record = {
+      sessionId,
+      virtualServer: name,
+      pool: pool.name,
+      client: `${client.remoteAddress}:${client.remotePort}`,
+    };
+    this.#sockets.add(client);
+    client.on('error', () => undefined);
+    const finish = (extra: Partial<TcpSessionRecord> & { closeReason: string }): void => {
+      this.#sockets.delete(client);
+      this.#options.onSessionEnd?.({
+        ...record,
+        bytesFromClient: client.bytesRead,
+        bytesToClient: client.bytesWritten,
+        durationMs: Math.round(performance.now() - started),
+        ...extra,
+      });
+    };
+    const tried = new Set<string>();
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let node;
+      try {
+        node = pool.pick(tried);
+      } catch (err) {
+        lastError = attempt === 0 ? err : lastError;
+        break;
+      }
+      tried.add(node.address);
+      try {
+        const upstream = await dialer.dial({
+          address: node.address,
+          ...(pool.via === undefined ? {} : { via: pool.via }),
+          sessionId,
+          timeoutMs: this.#options.connectTimeoutMs ?? 10_000,
+        });
+        if (client.destroyed) {
+          upstream.socket.destroy();
+          finish({ node: node.address, closeReason: 'client_gone' });
+          return;
+        }
+        this.#join(client, upstream.socket, (closeReason) =>
+          finish({
+            node: node.address,
+            ...(upstream.connectorId === undefined ? {} : { connectorId: upstream.connectorId }),
+            closeReason,
+          }),
+        );
+        return;
+      } catch (err) {
+        lastError = err;
+        if (!isRetryable(err)) break;
+      }
+    }
+    client.destroy();
+    finish({ closeReason: isPosternError(lastError) ? lastError.code : 'POSTERN_ERR_DIAL_FAILED' });
+  }
+
+  #join(client: net.Socket, upstream: Duplex, done: (reason: string) => void): void {
+    let idle = false;
+    client.setTimeout(this.#options.idleTimeoutMs ?? 300_000, () => {
+      idle = true;
+      client.destroy();
+      upstream.destroy();
+    });
+    joinStreams(client, upstream, (reason) => done(idle ? 'idle_timeout' : reason));
+    client.resume();
+  }
+}
+
+function isRetryable(err: unknown): boolean {
+  return (
+    isPosternError(err, 'POSTERN_ERR_DIAL_REFUSED') ||
+    isPosternError(err, 'POSTERN_ERR_DIAL_TIMEOUT') ||
+    isPosternError(err, 'POSTERN_ERR_DIAL_UNREACHABLE')
+  );
+}

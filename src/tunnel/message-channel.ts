@@ -1,0 +1,142 @@
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import {
+  encodeMessage,
+  MessageDecoder,
+  parseMessage,
+  type Message,
+} from '../protocol/index.js';
+import { PosternError } from '../core/index.js';
+
+/**
+ * Reads exactly one message from the head of a stream and leaves every byte after it in
+ * the stream (unshifted), so the caller can go on to pipe raw data. Resolves undefined when
+ * the stream ends first.
+ */
+export function readMessage(
+  stream: Duplex,
+  options: { maxBytes?: number; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<Message | undefined> {
+  const decoder = new MessageDecoder(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
+  return new Promise((resolve, reject) => {
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => finish(timeoutError(options.timeoutMs ?? 0)), options.timeoutMs);
+    const finish = (err: Error | undefined, message?: Message): void => {
+      if (timer) clearTimeout(timer);
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onEnd);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve(message);
+    };
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = stream.read() as Buffer | null) !== null) {
+        let result;
+        try {
+          result = decoder.push(chunk, 1);
+        } catch (err) {
+          finish(err as Error);
+          return;
+        }
+        const [first] = result.messages;
+        if (first !== undefined) {
+          if (result.rest.length > 0) stream.unshift(result.rest);
+          try {
+            const message = parseMessage(first);
+            finish(undefined, message ?? { v: 1, type: 'error', code: 'POSTERN_ERR_PEER', message: 'unknown message type' });
+          } catch (err) {
+            finish(err as Error);
+          }
+          return;
+        }
+      }
+    };
+    const onEnd = (): void => finish(undefined, undefined);
+    const onError = (err: Error): void => finish(err);
+    const onAbort = (): void => finish(new PosternError('POSTERN_ERR_ABORTED', 'Reading a tunnel message was aborted.'));
+    stream.on('readable', onReadable);
+    stream.once('end', onEnd);
+    stream.once('close', onEnd);
+    stream.once('error', onError);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    onReadable();
+  });
+}
+
+function timeoutError(ms: number): PosternError {
+  return new PosternError(
+    'POSTERN_ERR_TUNNEL_TIMEOUT',
+    `The peer sent no message within ${ms} ms. It may be overloaded or not a Postern peer.`,
+  );
+}
+
+/** Writes one message to a stream. */
+export function writeMessage(stream: Duplex, message: Message): boolean {
+  return stream.write(encodeMessage(message));
+}
+
+/**
+ * A long-lived, message-framed conversation on one stream (the control stream). Emits
+ * 'message' for each known message, 'close' once when the stream ends or fails.
+ */
+export class MessageChannel extends EventEmitter<{ message: [Message]; close: [Error | undefined] }> {
+  readonly #stream: Duplex;
+  readonly #decoder: MessageDecoder;
+  #closed = false;
+
+  constructor(stream: Duplex, options: { maxBytes?: number } = {}) {
+    super();
+    this.#stream = stream;
+    this.#decoder = new MessageDecoder(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
+    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.once('end', () => this.#close(undefined));
+    stream.once('close', () => this.#close(undefined));
+    stream.once('error', (err) => this.#close(err));
+  }
+
+  /** True once the stream ended or failed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sends a message; false when the channel is closed. */
+  send(message: Message): boolean {
+    if (this.#closed || this.#stream.destroyed || this.#stream.writableEnded) return false;
+    this.#stream.write(encodeMessage(message));
+    return true;
+  }
+
+  /** Ends the conversation (half-close, then the peer closes its side). */
+  end(): void {
+    if (!this.#stream.writableEnded) this.#stream.end();
+  }
+
+  /** Closes the stream at once. */
+  destroy(err?: Error): void {
+    this.#stream.destroy(err);
+    this.#close(err);
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    try {
+      for (const raw of this.#decoder.push(chunk).messages) {
+        const message = parseMessage(raw);
+        if (message) this.emit('message', message);
+      }
+    } catch (err) {
+      this.destroy(err as Error);
+    }
+  }
+
+  #close(err: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.emit('close', err);
+  }
+}

@@ -1,0 +1,75 @@
+import { INITIAL_WINDOW } from '../protocol/index.js';
+
+/**
+ * RTT floor for window tuning: on loopback the idle ping RTT (tens of µs) says nothing about
+ * the delay of a window update through busy event loops, so anything shorter counts as 1 ms.
+ */
+export const MIN_TUNING_RTT_MS = 1;
+
+/**
+ * One stream's receive-side flow control: how much the peer may still send (credit), how
+ * large the window currently is (target), and when to grant more. The target doubles, up
+ * to a ceiling, whenever the consumer drains half a window within about two RTTs (the
+ * auto-tuning of QUIC and HTTP/2 BDP estimation), so a fast stream can fill the link while
+ * a slow one holds no more than its window.
+ */
+export class ReceiveWindow {
+  /** Current window size that grants top the peer's credit up to. */
+  target: number;
+  /** Bytes the peer may still send before it must wait for a window update. */
+  credit = INITIAL_WINDOW;
+  readonly #max: number;
+  #consumedTotal = 0;
+  #epochStartConsumed = 0;
+  #epochStartMs: number;
+
+  constructor(options: { initial: number; max: number; nowMs: number }) {
+    this.target = options.initial;
+    this.#max = options.max;
+    this.#epochStartMs = options.nowMs;
+  }
+
+  /** True when a data frame of `length` bytes fits the credit the peer was given. */
+  fits(length: number): boolean {
+    return length <= this.credit;
+  }
+
+  /** Accounts `bytes` of payload received (already checked with `fits`). */
+  received(bytes: number): void {
+    this.credit -= bytes;
+    this.#consumedTotal += bytes;
+  }
+
+  /**
+   * The increment to grant now, or 0 when it is not yet worth a frame. `buffered` is what
+   * the consumer has not read; grants are batched until at least half the window is free.
+   */
+  grant(buffered: number, options: { nowMs: number; rttMs: number | undefined }): number {
+    const free = this.target - this.credit - buffered;
+    if (free < this.target / 2) return 0;
+    this.#tune(this.#consumedTotal - buffered, options);
+    const delta = this.target - this.credit - buffered;
+    this.credit += delta;
+    return delta;
+  }
+
+  /** The increment that raises the credit to the target (used for SYN/ACK, even if 0). */
+  grantAll(buffered: number): number {
+    const delta = Math.max(0, this.target - this.credit - buffered);
+    this.credit += delta;
+    return delta;
+  }
+
+  #tune(consumed: number, options: { nowMs: number; rttMs: number | undefined }): void {
+    const inEpoch = consumed - this.#epochStartConsumed;
+    const elapsed = options.nowMs - this.#epochStartMs;
+    const rtt = Math.max(options.rttMs ?? MIN_TUNING_RTT_MS, MIN_TUNING_RTT_MS);
+    // Window-limited: half a window or more was consumed in under ~2 RTTs (scaled by the
+    // fraction of the window), so the sender spent time waiting for credit.
+    if (this.target < this.#max && elapsed < 4 * (inEpoch / this.target) * rtt) {
+      this.target = Math.min(this.target * 2, this.#max);
+    }
+    this.#epochStartConsumed = consumed;
+    this.#epochStartMs = options.nowMs;
+  }
+}

@@ -1,0 +1,264 @@
+import { Duplex } from 'node:stream';
+import { Buffer } from 'node:buffer';
+import { Flag, INITIAL_WINDOW } from '../protocol/index.js';
+import { TunnelErrors } from './errors.js';
+import { ReceiveWindow } from './receive-window.js';
+
+/** What a stream needs from its session; implemented by MuxSession. */
+export interface StreamHost {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Last measured round-trip time, if any. */
+  readonly rttMs: number | undefined;
+  /** Queues the stream for the session's data scheduler. */
+  wantSend(stream: MuxStream): void;
+  /** Writes a window-update frame (which may carry SYN, ACK, FIN or RST) right away. */
+  sendWindowUpdate(id: number, delta: number, flags: number): void;
+  /** The stream is finished on the wire; forget it. */
+  release(stream: MuxStream): void;
+}
+
+/** Counters of one stream, for tests and metrics. */
+export interface MuxStreamStats {
+  /** Payload bytes handed to the transport. */
+  bytesSent: number;
+  /** Payload bytes received from the peer. */
+  bytesReceived: number;
+  /** Bytes this side may still send before the peer grants more. */
+  sendWindow: number;
+  /** Largest send window seen; above 256 KiB means the peer grew its window. */
+  maxSendWindow: number;
+  /** Current receive window size (grows with auto-tuning). */
+  receiveWindow: number;
+  /** Bytes the peer may still send before this side grants more. */
+  receiveCredit: number;
+  /** Received bytes the consumer has not read yet. */
+  bufferedBytes: number;
+  /** Window-update increments sent, in bytes. */
+  windowGranted: number;
+}
+
+/** Small writes gathered by `_writev` up to this size are sent as one frame. */
+const COALESCE_LIMIT = 64 * 1024;
+
+/**
+ * One multiplexed stream as a Node Duplex: `end()` half-closes (FIN), `destroy()` and
+ * `reset()` abort (RST). Writes complete only once the peer's window let them onto the
+ * transport; reads grant the peer more window only as the consumer takes data.
+ */
+export class MuxStream extends Duplex {
+  /** The yamux stream id: odd when the client opened it, even when the server did. */
+  readonly id: number;
+  readonly #host: StreamHost;
+  readonly #window: ReceiveWindow;
+  #sendWindow = INITIAL_WINDOW;
+  #maxSendWindow = INITIAL_WINDOW;
+  #out: Buffer[] = [];
+  #outHead = 0;
+  #outOff = 0;
+  #outCb: ((err?: Error | null) => void) | null = null;
+  #bytesSent = 0;
+  #bytesReceived = 0;
+  #windowGranted = 0;
+  #established: boolean;
+  #localFin = false;
+  #remoteFin = false;
+  #resetByPeer = false;
+  #released = false;
+  /** Set by the session's scheduler while the stream is in its ready queue. */
+  queued = false;
+
+  /** Created by MuxSession only. */
+  constructor(host: StreamHost, id: number, options: { initialWindow: number; maxWindow: number; established: boolean }) {
+    super({ allowHalfOpen: true });
+    this.id = id;
+    this.#host = host;
+    this.#established = options.established;
+    this.#window = new ReceiveWindow({ initial: options.initialWindow, max: options.maxWindow, nowMs: host.now() });
+  }
+
+  /** Snapshot of this stream's flow-control counters. */
+  get stats(): MuxStreamStats {
+    return {
+      bytesSent: this.#bytesSent,
+      bytesReceived: this.#bytesReceived,
+      sendWindow: this.#sendWindow,
+      maxSendWindow: this.#maxSendWindow,
+      receiveWindow: this.#window.target,
+      receiveCredit: this.#window.credit,
+      bufferedBytes: this.readableLength,
+      windowGranted: this.#windowGranted,
+    };
+  }
+
+  /** Aborts the stream in both directions and tells the peer (RST). */
+  reset(): void {
+    this.destroy();
+  }
+
+  // ---- called by the session -------------------------------------------------------
+
+  /** Announces a locally opened stream (SYN), granting any window above the wire default. */
+  announce(flag: number): void {
+    const delta = this.#window.grantAll(this.readableLength);
+    this.#windowGranted += delta;
+    this.#host.sendWindowUpdate(this.id, delta, flag);
+  }
+
+  /** True while the stream holds data and window to send. */
+  wantsSend(): boolean {
+    return this.#outHead < this.#out.length && this.#sendWindow > 0;
+  }
+
+  /** Takes the next payload of at most `limit` bytes, within the peer's window. */
+  takePayload(limit: number): Buffer {
+    const buf = this.#out[this.#outHead] as Buffer;
+    const n = Math.min(limit, this.#sendWindow, buf.length - this.#outOff);
+    const payload = this.#outOff === 0 && n === buf.length ? buf : buf.subarray(this.#outOff, this.#outOff + n);
+    this.#outOff += n;
+    if (this.#outOff === buf.length) {
+      this.#outHead += 1;
+      this.#outOff = 0;
+    }
+    this.#sendWindow -= n;
+    this.#bytesSent += n;
+    return payload;
+  }
+
+  /** After a payload went to the transport: completes the pending write once all of it went. */
+  payloadSent(): void {
+    if (this.#outHead < this.#out.length) return;
+    this.#out = [];
+    this.#outHead = 0;
+    const cb = this.#outCb;
+    this.#outCb = null;
+    cb?.();
+  }
+
+  /** True when a data frame of `length` bytes fits the window this side granted. */
+  fits(length: number): boolean {
+    return this.#window.fits(length);
+  }
+
+  /** Delivers received payload; false when the stream can no longer take data. */
+  receive(part: Buffer): boolean {
+    if (this.#remoteFin || this.destroyed) return false;
+    this.#window.received(part.length);
+    this.#bytesReceived += part.length;
+    this.push(part);
+    this.#maybeGrant();
+    return true;
+  }
+
+  /** The peer increased this side's send window. */
+  windowUpdate(delta: number): void {
+    this.#sendWindow += delta;
+    if (this.#sendWindow > this.#maxSendWindow) this.#maxSendWindow = this.#sendWindow;
+    if (this.wantsSend()) this.#host.wantSend(this);
+  }
+
+  /** The peer acknowledged the stream. */
+  acknowledged(): void {
+    this.#established = true;
+  }
+
+  /** The peer half-closed: no more data will arrive. */
+  remoteFin(): void {
+    if (this.#remoteFin) return;
+    this.#remoteFin = true;
+    this.push(null);
+    if (this.#localFin) this.#release();
+  }
+
+  /** The peer reset the stream (or refused it before acknowledging). */
+  remoteReset(): void {
+    this.#resetByPeer = true;
+    this.#release();
+    this.destroy(this.#established ? TunnelErrors.streamReset(this.id) : TunnelErrors.streamRefused(this.id));
+  }
+
+  /** The session ended; the stream dies with `err` and sends nothing more. */
+  sessionEnded(err: Error): void {
+    this.#released = true;
+    this.destroy(err);
+  }
+
+  // ---- Duplex implementation ---------------------------------------------------------
+
+  override _read(): void {
+    this.#maybeGrant();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (chunk.length === 0) {
+      cb();
+      return;
+    }
+    this.#out.push(chunk);
+    this.#enqueue(cb);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    let total = 0;
+    for (const c of chunks) total += c.chunk.length;
+    if (total === 0) {
+      cb();
+      return;
+    }
+    if (total <= COALESCE_LIMIT) {
+      // Many small writes become one frame; copying a few KiB is cheaper than many headers.
+      this.#out.push(Buffer.concat(chunks.map((c) => c.chunk), total));
+    } else {
+      for (const c of chunks) if (c.chunk.length > 0) this.#out.push(c.chunk);
+    }
+    this.#enqueue(cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    if (this.#released) {
+      cb(this.#resetByPeer ? TunnelErrors.streamReset(this.id) : TunnelErrors.sessionClosed());
+      return;
+    }
+    this.#localFin = true;
+    this.#host.sendWindowUpdate(this.id, 0, Flag.FIN);
+    if (this.#remoteFin) this.#release();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (!this.#released) {
+      if (!(this.#localFin && this.#remoteFin)) this.#host.sendWindowUpdate(this.id, 0, Flag.RST);
+      this.#release();
+    }
+    this.#out = [];
+    this.#outHead = 0;
+    const pending = this.#outCb;
+    this.#outCb = null;
+    if (pending !== null && err !== null) pending(err);
+    cb(err);
+  }
+
+  #enqueue(cb: (err?: Error | null) => void): void {
+    if (this.#released) {
+      this.#out = [];
+      cb(TunnelErrors.sessionClosed());
+      return;
+    }
+    this.#outCb = cb;
+    if (this.#sendWindow > 0) this.#host.wantSend(this);
+  }
+
+  #maybeGrant(): void {
+    if (this.#remoteFin || this.#released) return;
+    const delta = this.#window.grant(this.readableLength, { nowMs: this.#host.now(), rttMs: this.#host.rttMs });
+    if (delta === 0) return;
+    this.#windowGranted += delta;
+    this.#host.sendWindowUpdate(this.id, delta, 0);
+  }
+
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#host.release(this);
+  }
+}
