@@ -91,7 +91,10 @@ export function composeDocument(
 ): string {
   const merged = new Map(previous);
   for (const [name, text] of fresh) merged.set(name, text);
-  const names = [...order.filter((n) => merged.has(n)), ...[...merged.keys()].filter((n) => !order.includes(n))];
+  const names = [
+    ...order.filter((n) => merged.has(n)),
+    ...[...merged.keys()].filter((n) => !order.includes(n)),
+  ];
   const body = names.map((n) => merged.get(n) ?? '').join('\n\n');
   return `${headerText}\n\n${body}\n`;
 }

@@ -83,7 +83,9 @@ function writeDocs(reports: SuiteReport[], order: string[], quick: boolean): str
     '',
     `Last run: ${date}${quick ? ' (`--quick`)' : ''} — ${machine}.`,
   ].join('\n');
-  const previous = existsSync(path) ? parseSections(readFileSync(path, 'utf8')) : new Map();
+  const previous = existsSync(path)
+    ? parseSections(readFileSync(path, 'utf8'))
+    : new Map<string, string>();
   const fresh = new Map(reports.map((r) => [r.name, markdownSection(r, runLine)]));
   writeFileSync(path, composeDocument(header, fresh, previous, order));
   return path;
@@ -106,7 +108,9 @@ async function main(): Promise<number> {
   const only = (values.only ?? []).flatMap((o) => o.split(',')).filter((o) => o !== '');
   const unknown = only.filter((o) => !all.some((s) => s.name === o));
   if (unknown.length > 0) {
-    console.error(`unknown suite(s): ${unknown.join(', ')}; known: ${all.map((s) => s.name).join(', ')}`);
+    console.error(
+      `unknown suite(s): ${unknown.join(', ')}; known: ${all.map((s) => s.name).join(', ')}`,
+    );
     return 2;
   }
   const chosen = only.length > 0 ? all.filter((s) => only.includes(s.name)) : all;
@@ -119,7 +123,13 @@ async function main(): Promise<number> {
     console.log(`\n${textTable(report)}`);
   }
   if (!values['no-docs']) {
-    console.log(`\nwrote ${writeDocs(reports, all.map((s) => s.name), values.quick)}`);
+    console.log(
+      `\nwrote ${writeDocs(
+        reports,
+        all.map((s) => s.name),
+        values.quick,
+      )}`,
+    );
   }
   const failed = reports.filter((r) => r.error !== undefined).length;
   const below = reports.flatMap((r) => r.results).filter((r) => statusOf(r) === 'BELOW').length;

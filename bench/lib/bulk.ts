@@ -6,8 +6,15 @@ export const writeChunkSize = 64 * 1024;
 
 const source = randomBytes(writeChunkSize);
 
-/** Writes `total` bytes (one random chunk, repeated) honouring backpressure, then ends the stream. */
+/**
+ * Writes an 8-byte big-endian length, then `total` bytes (one random chunk, repeated),
+ * honouring backpressure. The prefix lets the sink acknowledge without relying on half-close,
+ * which a plain TLS socket does not offer reliably.
+ */
 export async function sendBulk(stream: Writable, total: number): Promise<void> {
+  const prefix = Buffer.allocUnsafe(8);
+  prefix.writeBigUInt64BE(BigInt(total));
+  stream.write(prefix);
   let sent = 0;
   while (sent < total) {
     const n = Math.min(writeChunkSize, total - sent);
@@ -29,19 +36,43 @@ export async function sendBulk(stream: Writable, total: number): Promise<void> {
       });
     }
   }
-  stream.end();
 }
 
-/** Counts bytes until 'end' (discarding them); rejects on error or on close without end. */
-export function countUntilEnd(stream: Readable): Promise<number> {
+/**
+ * The sink side of {@link sendBulk}: reads the length prefix, discards that many bytes, and
+ * resolves with the count; rejects on error, or on end or close before all bytes came.
+ */
+export function receiveBulk(stream: Readable): Promise<number> {
   return new Promise((resolve, reject) => {
+    let header = Buffer.alloc(0);
+    let expected = -1;
     let bytes = 0;
-    stream.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-    });
-    stream.once('end', () => resolve(bytes));
-    stream.once('error', reject);
-    stream.once('close', () => reject(new Error(`closed before end after ${bytes} bytes`)));
+    const finish = (err?: Error): void => {
+      stream.off('data', onData);
+      stream.off('end', onEarlyEnd);
+      stream.off('close', onEarlyEnd);
+      stream.off('error', finish);
+      if (err) reject(err);
+      else resolve(bytes);
+    };
+    const onData = (chunk: Buffer): void => {
+      let body = chunk;
+      if (expected < 0) {
+        header = Buffer.concat([header, chunk]);
+        if (header.length < 8) return;
+        expected = Number(header.readBigUInt64BE(0));
+        body = header.subarray(8);
+      }
+      bytes += body.length;
+      if (bytes > expected)
+        finish(new Error(`sink got ${bytes} bytes, more than the announced ${expected}`));
+      else if (bytes === expected) finish();
+    };
+    const onEarlyEnd = (): void => finish(new Error(`ended after ${bytes} of ${expected} bytes`));
+    stream.on('data', onData);
+    stream.on('end', onEarlyEnd);
+    stream.on('close', onEarlyEnd);
+    stream.on('error', finish);
   });
 }
 

@@ -4,7 +4,7 @@ export function printTable(rows: Record<string, unknown>[], columns: string[], j
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
-  const cells = rows.map((r) => columns.map((c) => (r[c] === undefined || r[c] === null ? '-' : String(r[c]))));
+  const cells = rows.map((r) => columns.map((c) => cell(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
   process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
@@ -17,4 +17,10 @@ export function parseDuration(text: string): number {
   if (!match) throw new Error(`"${text}" is not a duration: use a number with s, m, h or d (e.g. 24h)`);
   const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
   return Number(match[1]) * unit;
+}
+
+function cell(value: unknown): string {
+  if (value === undefined || value === null) return '-';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
 }

@@ -31,6 +31,8 @@ export interface ConnectorOptions {
 interface ConnectorEvents {
   connected: [EdgeTunnel];
   disconnected: [Error | undefined];
+  /** A tunnel attempt failed (before it was up); the connector retries with backoff. */
+  tunnelError: [Error];
 }
 
 /**
@@ -98,7 +100,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       tunnel.drain();
       const deadline = Date.now() + (options.drainTimeoutMs ?? 30_000);
       while (this.counters.active > 0 && Date.now() < deadline) await delay(50);
-      await tunnel.session.close();
+      await tunnel.close();
     }
     await this.#loop;
   }
@@ -133,6 +135,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         this.#log.warn('certificate expired while offline; enrolling again with the provisioning key');
         this.#identity = await this.#enroll().catch(() => identity);
       }
+      this.emit('tunnelError', err as Error);
       return err as Error;
     }
     if (this.#stop.signal.aborted) {

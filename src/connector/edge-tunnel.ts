@@ -100,6 +100,12 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     this.#control.send(makeMessage({ type: 'drain' }));
   }
 
+  /** Ends the control stream, then closes the session once data streams have finished. */
+  async close(): Promise<void> {
+    this.#control.end();
+    await this.session.close();
+  }
+
   /** Asks the edge for a certificate for a new key (renewal over the tunnel). */
   renew(csrPem: string, timeoutMs = 30_000): Promise<string> {
     const requestId = this.#nextRequestId++;

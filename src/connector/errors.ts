@@ -16,7 +16,7 @@ export const connectorErrors = {
   edgeUnverified: (address: string) =>
     new PosternError(
       'POSTERN_ERR_EDGE_UNVERIFIED',
-      `The server at ${address} could not prove it knows the provisioning key, so the connector did not send the key's secret. Check that the key's address points at your Postern edge and that the key still exists there.`,
+      `The server at ${address} could not prove it knows the provisioning key, so the connector did not send the key's secret. Either the key value was not copied whole (check its secret), the address does not point at your Postern edge, or the key no longer exists there.`,
     ),
   edgeUnreachable: (address: string, cause: unknown) =>
     new PosternError(

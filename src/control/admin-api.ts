@@ -8,7 +8,7 @@ import {
   virtualServerSchema,
 } from '../config/index.js';
 import { sameSecretValue } from '../pki/index.js';
-import type { ConnectorRecord, ProvisioningKeyRecord, Store } from '../store/index.js';
+import { StoreErrors, type ConnectorRecord, type ProvisioningKeyRecord, type Store } from '../store/index.js';
 import { sendError } from './api-errors.js';
 import { controlErrors } from './errors.js';
 import { createProvisioningKey } from './provisioning-keys.js';
@@ -59,16 +59,16 @@ export function buildAdminApi(options: AdminApiOptions) {
   });
   app.register(
     (api, _opts, done) => {
-      api.addHook('onRequest', async (req) => {
+      api.addHook('onRequest', (req, _reply, next) => {
         const header = req.headers.authorization ?? '';
         const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-        if (!token || !sameSecretValue(token, options.adminToken)) throw controlErrors.unauthorized();
+        next(!token || !sameSecretValue(token, options.adminToken) ? controlErrors.unauthorized() : undefined);
       });
-      registerGroups(api as unknown as FastifyInstance, store);
-      registerKeys(api as unknown as FastifyInstance, store, runtime);
-      registerConnectors(api as unknown as FastifyInstance, store, runtime);
+      registerGroups(api, store);
+      registerKeys(api, store, runtime);
+      registerConnectors(api, store, runtime);
       for (const [path, { kind, schema }] of Object.entries(OBJECT_KINDS)) {
-        registerObjects(api as unknown as FastifyInstance, { path, kind, schema, store, runtime });
+        registerObjects(api, { path, kind, schema, store, runtime });
       }
       done();
     },
@@ -174,7 +174,7 @@ function registerObjects(
   });
   api.post(`/${o.path}`, async (req, reply) => {
     const spec = parse(o.schema, req.body) as { name: string };
-    await store.objects.create({ kind, name: spec.name, spec: spec as never });
+    await store.objects.create({ kind, name: spec.name, spec: spec });
     try {
       await o.runtime.reload();
     } catch (err) {
@@ -189,7 +189,7 @@ function registerObjects(
     if (!existing) throw notFound(kind, req.params.name);
     if (existing.owner !== 'api') throw controlErrors.ownedByDocument(kind, req.params.name, existing.owner);
     const spec = parse(o.schema, { ...(req.body as object), name: req.params.name }) as { name: string };
-    await store.objects.update(kind, spec.name, spec as never);
+    await store.objects.update(kind, spec.name, spec);
     try {
       await o.runtime.reload();
     } catch (err) {
@@ -209,8 +209,16 @@ function registerObjects(
   });
 }
 
+const LIST_COMMANDS: Record<string, string> = {
+  'connector group': 'postern groups list',
+  'provisioning key': 'postern keys list',
+  connector: 'postern connectors list',
+  pool: 'GET /api/v1/pools',
+  virtual_server: 'GET /api/v1/virtual-servers',
+};
+
 function notFound(kind: string, name: string): Error {
-  return controlErrors.notFound(kind, name);
+  return StoreErrors.notFound(kind, name, LIST_COMMANDS[kind] ?? 'the admin API');
 }
 
 function iso(ms: number | undefined): string | undefined {

@@ -59,7 +59,7 @@ export class EnrollmentService implements EnrollmentAuthority {
       now: clock.now(),
       sourceIp: normalizeIp(request.sourceIp),
       check: (k) => {
-        if (!sameSecretValue(secretHash, k.secretHash)) throw controlErrors.wrongSecret(request.keyId);
+        if (!sameSecretValue(secretHash, k.secretHash)) throw StoreErrors.keyUnknown(request.keyId);
       },
     });
     await store.connectors.create({

@@ -2,11 +2,6 @@ import { PosternError } from '../core/index.js';
 
 /** Errors of the control plane: enrollment, admin API, runtime configuration. */
 export const controlErrors = {
-  wrongSecret: (keyId: string) =>
-    new PosternError(
-      'POSTERN_ERR_KEY_UNKNOWN',
-      `No provisioning key "${keyId}" with that secret exists. Copy the whole key value printed by \`postern keys create\`.`,
-    ),
   connectorUnknown: (id: string) =>
     new PosternError(
       'POSTERN_ERR_CONNECTOR_UNKNOWN',
@@ -19,8 +14,6 @@ export const controlErrors = {
     ),
   badRequest: (why: string) =>
     new PosternError('POSTERN_ERR_BAD_REQUEST', `The request is invalid: ${why}.`),
-  notFound: (kind: string, name: string) =>
-    new PosternError('POSTERN_ERR_NOT_FOUND', `${kind} "${name}" does not exist. List what exists with GET on the collection.`),
   ownedByDocument: (kind: string, name: string, owner: string) =>
     new PosternError(
       'POSTERN_ERR_READ_ONLY',

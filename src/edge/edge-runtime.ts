@@ -7,6 +7,7 @@ import {
 } from '../config/index.js';
 import type { TargetRule } from '../protocol/index.js';
 import type { Store } from '../store/index.js';
+import { edgeErrors } from './errors.js';
 import {
   Pool,
   TcpVirtualServer,
@@ -95,7 +96,10 @@ export class EdgeRuntime {
     const pools = new Map<string, Pool>();
     for (const p of config.pools as readonly PoolConfig[]) pools.set(p.name, buildPool(p));
     const wanted = new Map<string, VirtualServerConfig>();
-    for (const vs of config.virtual_servers as readonly VirtualServerConfig[]) if (vs.enabled) wanted.set(vs.name, vs);
+    for (const vs of config.virtual_servers as readonly VirtualServerConfig[]) {
+      if (vs.protocol !== 'tcp') throw edgeErrors.unsupportedProtocol(vs.name, vs.protocol);
+      if (vs.enabled) wanted.set(vs.name, vs);
+    }
     const started: string[] = [];
     try {
       for (const [name, vs] of wanted) {

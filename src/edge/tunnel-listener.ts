@@ -1,6 +1,7 @@
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import { PosternError, isPosternError } from '../core/index.js';
+import type { PosternError} from '../core/index.js';
+import { isPosternError } from '../core/index.js';
 import { expectMessage, makeMessage, type Message, type TargetRule } from '../protocol/index.js';
 import { parseConnectorIdentity, type ConnectorIdentity } from '../pki/index.js';
 import { MessageChannel, MuxSession, readMessage, writeMessage, type MuxStream } from '../tunnel/index.js';
@@ -64,7 +65,7 @@ export class TunnelListener {
   }
 
   #onConnection(socket: tls.TLSSocket): void {
-    socket.on('error', (err) => this.#log.debug({ remote: socket.remoteAddress, err: err.message }, 'tunnel socket error'));
+    socket.on('error', (err: Error) => this.#log.debug({ remote: socket.remoteAddress, err: err.message }, 'tunnel socket error'));
     if (socket.alpnProtocol === ENROLL_ALPN) {
       void this.#enroll(socket);
     } else {
@@ -167,6 +168,11 @@ export class TunnelListener {
       retire = this.#onControlMessage(tunnel, message, log) || retire;
     });
     session.on('stream', (extra: MuxStream) => extra.destroy());
+    // The connector ending its control stream means it is leaving: finish the session gracefully.
+    control.once('close', () => {
+      control.end();
+      void session.close();
+    });
     session.once('close', () => {
       clearTimeout(helloTimer);
       control.destroy();

@@ -66,6 +66,8 @@ describe('loadCertificateAuthority', () => {
     const der = new X509Certificate(material.certPem).raw;
     assert.equal(ca.fingerprint, createHash('sha256').update(der).digest('hex'));
     assert.equal(ca.fingerprint, certificateFingerprint(material.certPem));
+    assert.equal(ca.fingerprint, certificateFingerprint(der));
+    assert.match(ca.fingerprint, /^[0-9a-f]{64}$/);
     assert.equal(
       new X509Certificate(ca.certPem).fingerprint256,
       new X509Certificate(der).fingerprint256,

@@ -237,19 +237,4 @@ describe('issueClientCertificate', () => {
     });
     assert.match(new X509Certificate(ok.certPem).subjectAltName ?? '', /connector:a\.b_c-9/);
   });
-
-  test('issues in a few milliseconds', async () => {
-    const now = { now: () => fixedNow };
-    for (let i = 0; i < 20; i++)
-      await ca.issueClientCertificate(csr.csrPem, { ...options, clock: now });
-    const runs = 100;
-    const started = performance.now();
-    for (let i = 0; i < runs; i++) {
-      await ca.issueClientCertificate(csr.csrPem, { ...options, clock: now });
-    }
-    const average = (performance.now() - started) / runs;
-    console.log(`client certificate issuance: ${average.toFixed(2)} ms on average`);
-    // Generous so that a loaded CI machine passes; typical is 3-5 ms.
-    assert.ok(average < 25, `average ${average} ms`);
-  });
 });

@@ -147,7 +147,7 @@ export function parseMessage(value: unknown): Message | undefined {
       .join('; ');
     throw messageErrors.invalid(obj.type, problems);
   }
-  return result.data as Message;
+  return result.data;
 }
 
 /** Narrows a parsed message to one type, or throws a coded error naming what was expected. */

@@ -1,3 +1,5 @@
+// One file on purpose (longer than most): it is the whole contract every Store backend must
+// meet, read top to bottom by whoever writes the next backend (PostgreSQL, issue 6).
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Clock } from '../core/index.js';

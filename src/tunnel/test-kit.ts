@@ -94,10 +94,15 @@ export async function sessionPair(
 }
 
 /** Reads a stream to its end and returns everything it carried. */
-export async function readAll(stream: Duplex): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+export function readAll(stream: Duplex): Promise<Buffer> {
+  // Not `for await`: the async iterator destroys the Duplex at the end, which would reset
+  // the still-open writable side.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.once('end', () => resolve(Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
 }
 
 /** Hex SHA-256 of a buffer. */

@@ -35,13 +35,18 @@ export interface PeerStreamStats {
 export class YamuxPeerProcess {
   readonly events: PeerEvent[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Extra text for error messages, e.g. the Postern session's close reason. */
+  context: () => string = () => '';
   private readonly waiters = new Set<() => void>();
   private stderrText = '';
   private nextId = 1;
+  private closed = false;
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
+      // 'close' comes after 'exit' once stdout and stderr are drained, so errors quote all of it.
+      child.once('close', (code, signal) => {
+        this.closed = true;
         resolve({ code, signal });
         this.wake();
       });
@@ -81,11 +86,10 @@ export class YamuxPeerProcess {
     for (;;) {
       const found = this.events.find(match);
       if (found) return found;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new Error(`yamux peer exited before the expected event; stderr:\n${this.stderr}`);
-      }
+      if (this.closed)
+        throw new Error(`yamux peer exited before the expected event${this.diagnosis()}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`yamux peer: timed out waiting; stderr:\n${this.stderr}`);
+      if (left <= 0) throw new Error(`yamux peer: timed out waiting${this.diagnosis()}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(wake, left);
         function wake(): void {
@@ -115,6 +119,11 @@ export class YamuxPeerProcess {
     const result = await this.exited;
     clearTimeout(timer);
     return result;
+  }
+
+  private diagnosis(): string {
+    const context = this.context();
+    return `${context === '' ? '' : `; ${context}`}; peer stderr:\n${this.stderr}`;
   }
 
   private onLine(line: string): void {

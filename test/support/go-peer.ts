@@ -18,13 +18,19 @@ const setupHint =
   'The Go toolchain and hashicorp/yamux source are needed for the yamux interop tests: ' +
   'run scripts/setup-test-host.sh (installs golang-1.19-go and golang-github-hashicorp-yamux-dev).';
 
-/** Finds the Go binary: $POSTERN_GO, Debian's go-1.19, then `go` on PATH; throws with a setup hint. */
+/**
+ * Finds the Go binary: $POSTERN_GO when set (and then only it), else Debian's go-1.19, else
+ * `go` on PATH. Throws with a setup hint when none exists or the yamux source is missing.
+ */
 export function findGo(): string {
-  const candidates = [process.env['POSTERN_GO'], debianGo];
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir !== '') candidates.push(join(dir, 'go'));
+  const override = process.env['POSTERN_GO'];
+  const candidates = override !== undefined && override !== '' ? [override] : [debianGo];
+  if (candidates[0] === debianGo) {
+    for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+      if (dir !== '') candidates.push(join(dir, 'go'));
+    }
   }
-  const go = candidates.find((c): c is string => c !== undefined && existsSync(c));
+  const go = candidates.find((c) => existsSync(c));
   if (go === undefined) throw new Error(`Go toolchain not found. ${setupHint}`);
   if (!existsSync(join(yamuxSource, 'session.go'))) {
     throw new Error(`hashicorp/yamux source not found in ${yamuxSource}. ${setupHint}`);
@@ -36,7 +42,9 @@ export function findGo(): string {
 function sourceHash(peerDir: string, go: string): string {
   const h = createHash('sha256').update(go);
   for (const dir of [peerDir, yamuxSource]) {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.go')).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith('.go'))
+      .sort()) {
       h.update(name).update(readFileSync(join(dir, name)));
     }
   }
@@ -75,7 +83,9 @@ export async function buildGoPeer(name = 'yamux-peer'): Promise<string> {
   } catch (err) {
     await rm(partial, { force: true });
     const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(`building the Go peer ${name} failed: ${stderr || String(err)}`, { cause: err });
+    throw new Error(`building the Go peer ${name} failed: ${stderr || String(err)}`, {
+      cause: err,
+    });
   }
   return binary;
 }

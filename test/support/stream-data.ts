@@ -26,6 +26,19 @@ export interface WritePatternOptions {
   end?: boolean;
 }
 
+/** The exact bytes {@link writePattern} writes for the same `total`, `seed` and `chunkSize`. */
+export function patternBytes(total: number, options: WritePatternOptions = {}): Buffer {
+  const chunkSize = options.chunkSize ?? 64 * 1024;
+  const base = options.seed ?? 1;
+  const parts: Buffer[] = [];
+  for (let n = 0, made = 0; made < total; n++) {
+    const chunk = patternChunk(base * 1_000_003 + n, Math.min(chunkSize, total - made));
+    parts.push(chunk);
+    made += chunk.length;
+  }
+  return Buffer.concat(parts, total);
+}
+
 /** Writes `total` pattern bytes honouring backpressure and resolves with their sha256 (hex). */
 export async function writePattern(
   stream: Writable,

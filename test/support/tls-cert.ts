@@ -23,37 +23,35 @@ export interface SelfSignedCertOptions {
 
 const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
+// The project compiles without the DOM lib, so the library cannot name Node's WebCrypto
+// type; registering it as the default provider avoids passing it through those types.
+x509.cryptoProvider.set(webcrypto);
+
 /** Generates a fresh ECDSA P-256 self-signed server certificate for tests and benchmarks. */
 export async function createSelfSignedCert(
   options: SelfSignedCertOptions = {},
 ): Promise<SelfSignedCert> {
-  // @peculiar/x509 types its provider as the DOM Crypto; node's webcrypto is that object.
-  const crypto = webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1] &
-    typeof webcrypto;
-  const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const now = Date.now();
   const names = [
     ...(options.dnsNames ?? ['localhost']).map((value) => ({ type: 'dns' as const, value })),
     ...(options.ipAddresses ?? ['127.0.0.1']).map((value) => ({ type: 'ip' as const, value })),
   ];
-  const cert = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString('hex'),
-      name: `CN=${options.commonName ?? 'localhost'}`,
-      notBefore: new Date(now - 3_600_000),
-      notAfter: new Date(now + (options.days ?? 1) * 86_400_000),
-      signingAlgorithm: algorithm,
-      keys,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension(names),
-      ],
-    },
-    crypto,
-  );
-  const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex'),
+    name: `CN=${options.commonName ?? 'localhost'}`,
+    notBefore: new Date(now - 3_600_000),
+    notAfter: new Date(now + (options.days ?? 1) * 86_400_000),
+    signingAlgorithm: algorithm,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(names),
+    ],
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const key = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
   return { cert: cert.toString('pem'), key };
 }

@@ -39,6 +39,16 @@ export function keysCommand(program: Command): void {
       const { items } = await client.request<List>('GET', `/provisioning-keys${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`);
       printTable(items, ['id', 'group', 'usage_count', 'max_usage', 'expires_at', 'enabled', 'revoked'], o.json);
     });
+  for (const verb of ['enable', 'disable'] as const) {
+    adminOptions(keys.command(verb))
+      .description(`${verb} a provisioning key`)
+      .argument('<id>', 'key id')
+      .action(async (id: string, o: AdminFlags) => {
+        const client = await AdminClient.fromFlags(o);
+        await client.request('POST', `/provisioning-keys/${encodeURIComponent(id)}/${verb}`);
+        process.stdout.write(`${verb}d ${id}\n`);
+      });
+  }
   adminOptions(keys.command('revoke'))
     .description('revoke a provisioning key for good')
     .argument('<id>', 'key id')

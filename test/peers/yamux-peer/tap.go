@@ -53,12 +53,16 @@ type sessionStats struct {
 	FramesIn   int64  `json:"framesIn"`
 	FramesOut  int64  `json:"framesOut"`
 	BadVersion bool   `json:"badVersion"`
+	// SynsOutOfOrder counts SYNs this side sent with an id below one it had already opened:
+	// yamux opens streams from many goroutines and does not order their SYNs.
+	SynsOutOfOrder int `json:"synsOutOfOrder"`
 }
 
 type tap struct {
-	mu      sync.Mutex
-	streams map[uint32]*streamStats
-	session sessionStats
+	mu        sync.Mutex
+	streams   map[uint32]*streamStats
+	session   sessionStats
+	maxSynOut uint32
 }
 
 func newTap() *tap { return &tap{streams: make(map[uint32]*streamStats)} }
@@ -120,6 +124,9 @@ func (t *tap) frame(inbound bool, typ byte, flags uint16, id uint32, length uint
 	if inbound {
 		t.recordIn(s, typ, flags, length)
 	} else {
+		if flags&flagSYN != 0 {
+			t.recordSynOut(id)
+		}
 		t.recordOut(s, typ, flags, length)
 	}
 	if c := initialWindow + s.WindowIn - s.DataOut; c > s.PeakSendCredit {
@@ -142,6 +149,14 @@ func (t *tap) recordIn(s *streamStats, typ byte, flags uint16, length uint32) {
 	s.SynIn = s.SynIn || flags&flagSYN != 0
 	s.FinIn = s.FinIn || flags&flagFIN != 0
 	s.RstIn = s.RstIn || flags&flagRST != 0
+}
+
+func (t *tap) recordSynOut(id uint32) {
+	if id < t.maxSynOut {
+		t.session.SynsOutOfOrder++
+	} else {
+		t.maxSynOut = id
+	}
 }
 
 func (t *tap) recordOut(s *streamStats, typ byte, flags uint16, length uint32) {
@@ -216,10 +231,12 @@ func (c *tapConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// Write records the frames before writing them: once the bytes are on the socket the
+// remote may answer, and the answer must not be tapped before the frame that caused it.
+// (net.Conn writes everything or fails, and a failed write ends the session anyway.)
 func (c *tapConn) Write(b []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	n, err := c.Conn.Write(b)
-	c.out.feed(b[:n])
-	return n, err
+	c.out.feed(b)
+	return c.Conn.Write(b)
 }
