@@ -69,9 +69,13 @@ async function runSuite(suite: Suite, quick: boolean): Promise<SuiteReport> {
   return report;
 }
 
-function writeDocs(reports: SuiteReport[], order: string[], quick: boolean): string {
+function writeDocs(
+  reports: SuiteReport[],
+  order: string[],
+  options: { quick: boolean; machine: string },
+): string {
+  const { quick, machine } = options;
   const path = join(repoRoot(), 'docs/benchmarks.md');
-  const machine = describeMachine(machineInfo());
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const runLine = `Run ${date}${quick ? ' with `--quick`' : ''} on ${machine}.`;
   const header = [
@@ -114,7 +118,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const chosen = only.length > 0 ? all.filter((s) => only.includes(s.name)) : all;
-  console.log(describeMachine(machineInfo()));
+  // Described before the suites run, so the load average is the machine's, not the bench's.
+  const machine = describeMachine(machineInfo());
+  console.log(machine);
   const reports: SuiteReport[] = [];
   for (const suite of chosen) {
     console.error(`running ${suite.name}${values.quick ? ' (quick)' : ''} …`);
@@ -123,13 +129,9 @@ async function main(): Promise<number> {
     console.log(`\n${textTable(report)}`);
   }
   if (!values['no-docs']) {
-    console.log(
-      `\nwrote ${writeDocs(
-        reports,
-        all.map((s) => s.name),
-        values.quick,
-      )}`,
-    );
+    const order = all.map((s) => s.name);
+    const path = writeDocs(reports, order, { quick: values.quick, machine });
+    console.log(`\nwrote ${path}`);
   }
   const failed = reports.filter((r) => r.error !== undefined).length;
   const below = reports.flatMap((r) => r.results).filter((r) => statusOf(r) === 'BELOW').length;

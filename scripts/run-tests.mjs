@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 
 const kind = process.argv[2] ?? 'all';
 const roots = {
-  unit: ['dist/src'],
+  unit: ['dist/src', 'dist/bench'],
   integration: ['dist/test'],
   e2e: ['dist/test'],
   all: ['dist/src', 'dist/test'],

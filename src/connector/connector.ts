@@ -33,7 +33,12 @@ interface ConnectorEvents {
   disconnected: [Error | undefined];
   /** A tunnel attempt failed (before it was up); the connector retries with backoff. */
   tunnelError: [Error];
+  /** The edge no longer accepts this connector (deleted by an administrator); it has stopped. */
+  revoked: [Error];
 }
+
+/** Refusals that no retry can cure: the identity itself is gone. */
+const REVOCATION_CODES = new Set(['POSTERN_ERR_CONNECTOR_REVOKED', 'POSTERN_ERR_CONNECTOR_UNKNOWN']);
 
 /**
  * A running connector: enrolls once, keeps a tunnel to the edge (jittered backoff on
@@ -105,6 +110,18 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     await this.#loop;
   }
 
+  /** Stops for good after a revocation: retrying with a revoked identity cannot succeed. */
+  #halt(err: Error): void {
+    if (this.#stop.signal.aborted) return;
+    this.#log.error(
+      { code: (err as { code?: string }).code, err: err.message },
+      'connector revoked; stopping (enroll again with a provisioning key to come back)',
+    );
+    this.#stop.abort();
+    if (this.#renewTimer) clearTimeout(this.#renewTimer);
+    this.emit('revoked', err);
+  }
+
   async #enroll(): Promise<ConnectorIdentityFiles> {
     if (!this.#options.provisionKey) throw connectorErrors.noProvisioningKey();
     const key = parseProvisioningKey(this.#options.provisionKey);
@@ -136,6 +153,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         this.#identity = await this.#enroll().catch(() => identity);
       }
       this.emit('tunnelError', err as Error);
+      if (isRevocation(err)) this.#halt(err as Error);
       return err as Error;
     }
     if (this.#stop.signal.aborted) {
@@ -143,6 +161,10 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       return undefined;
     }
     this.#tunnel = tunnel;
+    tunnel.on('refused', (err) => {
+      this.#log.error({ code: err.code, err: err.message }, 'the edge refused this connector');
+      if (isRevocation(err)) this.#halt(err);
+    });
     this.#log.info({ edge: tunnel.welcome.serverId }, 'tunnel up');
     this.emit('connected', tunnel);
     this.#scheduleRenewal();
@@ -197,6 +219,10 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     this.#log.info({ notAfter: new X509Certificate(certPem).validTo }, 'certificate renewed');
     this.#scheduleRenewal();
   }
+}
+
+function isRevocation(err: unknown): boolean {
+  return REVOCATION_CODES.has((err as { code?: string } | undefined)?.code ?? '');
 }
 
 function delay(ms: number, signal?: AbortSignal): Promise<void> {

@@ -27,6 +27,8 @@ export interface EdgeTunnelOptions {
 interface EdgeTunnelEvents {
   close: [Error | undefined];
   config: [Message<'config'>];
+  /** The edge reported an error about the tunnel itself (for example: this connector was revoked). */
+  refused: [PosternError];
 }
 
 /**
@@ -153,6 +155,8 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
         if (message.requestId !== undefined) {
           this.#renewals.get(message.requestId)?.reject(new PosternError(message.code, message.message));
           this.#renewals.delete(message.requestId);
+        } else {
+          this.emit('refused', new PosternError(message.code, message.message));
         }
         return;
       default:

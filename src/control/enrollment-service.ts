@@ -81,7 +81,7 @@ export class EnrollmentService implements EnrollmentAuthority {
   async admit(connector: { connectorId: string; group: string }): Promise<void> {
     const record = await this.#o.store.connectors.get(connector.connectorId);
     if (!record || record.group !== connector.group) throw controlErrors.connectorUnknown(connector.connectorId);
-    if (record.revoked) throw StoreErrors.connectorRevoked(connector.connectorId);
+    if (record.revoked) throw controlErrors.connectorDeleted(connector.connectorId);
   }
 
   async renew(connectorId: string, csrPem: string): Promise<string> {

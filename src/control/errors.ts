@@ -7,6 +7,11 @@ export const controlErrors = {
       'POSTERN_ERR_CONNECTOR_UNKNOWN',
       `Connector "${id}" is not enrolled here (deleted, or enrolled with another edge set). Remove its state directory and enroll it again with a provisioning key.`,
     ),
+  connectorDeleted: (id: string) =>
+    new PosternError(
+      'POSTERN_ERR_CONNECTOR_REVOKED',
+      `Connector ${id} was deleted by an administrator; the edge no longer accepts its certificate. To bring this host back, remove its state directory and enroll again with a provisioning key.`,
+    ),
   unauthorized: () =>
     new PosternError(
       'POSTERN_ERR_UNAUTHORIZED',

@@ -116,7 +116,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     runtime: {
       advertiseAddress,
       connected: () => registry.list().map((t) => ({ connectorId: t.connectorId, draining: t.draining, activeSessions: t.activeSessions, remoteAddress: t.remoteAddress })),
-      disconnect: (id) => registry.get(id)?.session.destroy(),
+      disconnect: (id) => listener.revoke(id),
       reload: async () => {
         await runtime.reload();
         listener.pushConfig();
@@ -141,14 +141,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     metrics,
     async close() {
       ready = false;
-      await new Promise<void>((resolve) => {
-        listener.server.close(() => resolve());
-        for (const t of registry.list()) t.session.goAway();
-        setTimeout(() => {
-          for (const t of registry.list()) t.session.destroy();
-        }, 2000).unref();
-      });
       await runtime.close(2000);
+      await listener.close(2000);
       await api.close();
       await store.close();
     },

@@ -7,8 +7,8 @@ import { parseConnectorIdentity, type ConnectorIdentity } from '../pki/index.js'
 import { MessageChannel, MuxSession, readMessage, writeMessage, type MuxStream } from '../tunnel/index.js';
 import type { ConnectorRegistry, ConnectorTunnel } from './connector-registry.js';
 import type { EdgeMetrics } from './edge-metrics.js';
-import type { EnrollmentAuthority } from '../control/index.js';
 import { edgeErrors } from './errors.js';
+import { controlErrors, type EnrollmentAuthority } from '../control/index.js';
 
 /** ALPN of a connector's tunnel (mTLS, mux session). */
 export const TUNNEL_ALPN = 'postern-tunnel/1';
@@ -43,6 +43,7 @@ export class TunnelListener {
   readonly server: tls.Server;
   readonly #options: TunnelListenerOptions;
   readonly #log: Logger;
+  readonly #sockets = new Set<tls.TLSSocket>();
 
   constructor(options: TunnelListenerOptions) {
     this.#options = options;
@@ -64,7 +65,24 @@ export class TunnelListener {
     });
   }
 
+  /**
+   * Stops accepting, sends go-away on every tunnel so connectors open no new streams here,
+   * lets streams in flight finish for up to `graceMs`, then cuts what is left.
+   */
+  async close(graceMs = 5000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const tunnel of this.#options.registry.list()) tunnel.session.goAway();
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && this.#options.registry.list().some((t) => t.session.streamCount > 1)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const socket of this.#sockets) socket.destroy();
+    await closed;
+  }
+
   #onConnection(socket: tls.TLSSocket): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', (err: Error) => this.#log.debug({ remote: socket.remoteAddress, err: err.message }, 'tunnel socket error'));
     if (socket.alpnProtocol === ENROLL_ALPN) {
       void this.#enroll(socket);
@@ -138,6 +156,8 @@ export class TunnelListener {
       const err = refusal ?? edgeErrors.certificateRejected('no identity');
       metrics.tunnelRejections.inc({ reason: err.code });
       this.#log.warn({ remote: socket.remoteAddress, reason: err.code, err: err.message }, 'tunnel refused');
+      // The refused connector hangs up at once; the stream's error must not crash the edge.
+      controlStream.on('error', () => undefined);
       writeMessage(controlStream, makeMessage({ type: 'error', code: err.code, message: err.message }));
       controlStream.end();
       setTimeout(() => session.destroy(), 1000).unref();
@@ -243,6 +263,16 @@ export class TunnelListener {
       default:
         return false;
     }
+  }
+
+  /** Tells a revoked connector why, then cuts its tunnel at once (sessions included). */
+  revoke(connectorId: string): void {
+    const tunnel = this.#options.registry.get(connectorId);
+    if (!tunnel) return;
+    const err = controlErrors.connectorDeleted(connectorId);
+    tunnel.control.send(makeMessage({ type: 'error', code: err.code, message: err.message }));
+    this.#options.registry.remove(tunnel);
+    setTimeout(() => tunnel.session.destroy(), 100).unref();
   }
 
   /** Sends fresh destination rules to every connected connector of a group. */

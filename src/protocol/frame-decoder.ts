@@ -46,7 +46,7 @@ export class FrameDecoder {
   #error: PosternError | undefined;
   readonly #headerBuf = Buffer.allocUnsafe(HEADER_SIZE);
   #headerFill = 0;
-  #current: FrameHeader | undefined;
+  #current: Frame | undefined;
   #remaining = 0;
   #parts: Buffer[] = [];
   #partBytes = 0;
@@ -101,34 +101,36 @@ export class FrameDecoder {
       source = this.#headerBuf;
       at = 0;
     }
-    const header: FrameHeader = {
+    // One object per frame, always of the same shape; data payloads are filled in later.
+    const frame: Frame = {
       type: source[at + 1] as FrameType,
       flags: source.readUInt16BE(at + 2),
       streamId: source.readUInt32BE(at + 4),
       length: source.readUInt32BE(at + 8),
+      payload: EMPTY,
     };
-    const error = checkHeader(source[at] ?? 0, header, this.#maxFrameSize);
+    const error = checkHeader(source[at] ?? 0, frame, this.#maxFrameSize);
     if (error !== undefined) this.#fail(error);
-    this.#startFrame(header);
+    this.#startFrame(frame);
     return offset;
   }
 
-  #startFrame(header: FrameHeader): void {
-    if (header.type !== FrameType.Data) {
-      this.#handler.onFrame({ ...header, payload: EMPTY });
-    } else if (header.length > 0) {
-      this.#current = header;
-      this.#remaining = header.length;
+  #startFrame(frame: Frame): void {
+    if (frame.type !== FrameType.Data) {
+      this.#handler.onFrame(frame);
+    } else if (frame.length > 0) {
+      this.#current = frame;
+      this.#remaining = frame.length;
       this.#state = 'payload';
     } else if (this.#streaming) {
-      this.#handler.onDataPart?.(header, EMPTY, true);
+      this.#handler.onDataPart?.(frame, EMPTY, true);
     } else {
-      this.#handler.onFrame({ ...header, payload: EMPTY });
+      this.#handler.onFrame(frame);
     }
   }
 
   #readPayload(chunk: Buffer, offset: number): number {
-    const header = this.#current as FrameHeader;
+    const header = this.#current as Frame;
     const take = Math.min(this.#remaining, chunk.length - offset);
     const part = offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take);
     this.#remaining -= take;
@@ -140,22 +142,23 @@ export class FrameDecoder {
     if (this.#streaming) {
       this.#handler.onDataPart?.(header, part, done);
     } else if (done && this.#parts.length === 0) {
-      this.#handler.onFrame({ ...header, payload: part });
+      header.payload = part;
+      this.#handler.onFrame(header);
     } else {
       this.#collect(header, part, done);
     }
     return offset + take;
   }
 
-  #collect(header: FrameHeader, part: Buffer, done: boolean): void {
+  #collect(header: Frame, part: Buffer, done: boolean): void {
     this.#parts.push(part);
     this.#partBytes += part.length;
     if (!done) return;
     // The payload was split across chunks: this is the only place the decoder copies.
-    const payload = Buffer.concat(this.#parts, this.#partBytes);
+    header.payload = Buffer.concat(this.#parts, this.#partBytes);
     this.#parts = [];
     this.#partBytes = 0;
-    this.#handler.onFrame({ ...header, payload });
+    this.#handler.onFrame(header);
   }
 
   #fail(error: PosternError): never {

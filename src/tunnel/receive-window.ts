@@ -40,13 +40,17 @@ export class ReceiveWindow {
     this.#consumedTotal += bytes;
   }
 
+  /** Cheap pre-check: true when at least half the window is free to grant. */
+  worthGranting(buffered: number): boolean {
+    return this.target - this.credit - buffered >= this.target / 2;
+  }
+
   /**
    * The increment to grant now, or 0 when it is not yet worth a frame. `buffered` is what
    * the consumer has not read; grants are batched until at least half the window is free.
    */
   grant(buffered: number, options: { nowMs: number; rttMs: number | undefined }): number {
-    const free = this.target - this.credit - buffered;
-    if (free < this.target / 2) return 0;
+    if (!this.worthGranting(buffered)) return 0;
     this.#tune(this.#consumedTotal - buffered, options);
     const delta = this.target - this.credit - buffered;
     this.credit += delta;

@@ -1,6 +1,9 @@
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
-import { encodeDataHeader } from '../protocol/index.js';
+import { encodeDataHeader, encodeHeader, FrameType, HEADER_SIZE } from '../protocol/index.js';
+
+const EXP = process.env['POSTERN_EXP'] ?? 'split';
+const COPY_LIMIT = Number(process.env['POSTERN_COPY'] ?? 16 * 1024);
 
 /** Largest data frame this side sends; big enough to amortise headers, small enough to interleave streams. */
 export const MAX_DATA_FRAME = 128 * 1024;
@@ -30,6 +33,9 @@ export class SendScheduler {
   #flushing = false;
   #blocked = false;
   #stopped = false;
+  #control: Buffer[] = [];
+  #controlBytes = 0;
+  #controlTimer: NodeJS.Immediate | undefined;
 
   constructor(transport: Duplex) {
     this.#transport = transport;
@@ -52,24 +58,70 @@ export class SendScheduler {
     if (!this.#flushing && !this.#blocked) this.#flush();
   }
 
-  /** Writes a small control frame immediately, ahead of queued data. */
+  /**
+   * Queues a small control frame. Control frames go out together once per event-loop turn
+   * (many streams' window updates in one write instead of one tiny TLS record each), and
+   * always before any later data frame, so a SYN or FIN keeps its place in the stream.
+   */
   writeControl(frame: Buffer): void {
-    if (!this.#stopped) this.#transport.write(frame);
+    if (this.#stopped) return;
+    this.#control.push(frame);
+    this.#controlBytes += frame.length;
+    this.#controlTimer ??= setImmediate(this.#flushControl);
   }
 
-  /** Writes a last frame (if any) and stops sending for good. */
+  /** Writes pending control frames and a last frame (if any), then stops sending for good. */
   stop(finalFrame?: Buffer): void {
-    if (finalFrame !== undefined) this.writeControl(finalFrame);
+    if (finalFrame !== undefined && !this.#stopped) this.writeControl(finalFrame);
+    this.#flushControl();
     this.#stopped = true;
     this.#ready = [];
     this.#head = 0;
     this.#transport.off('drain', this.#onDrain);
   }
 
+  readonly #flushControl = (): void => {
+    if (this.#controlTimer !== undefined) clearImmediate(this.#controlTimer);
+    this.#controlTimer = undefined;
+    if (this.#control.length === 0 || this.#stopped) return;
+    const frames = this.#control;
+    const bytes = this.#controlBytes;
+    this.#control = [];
+    this.#controlBytes = 0;
+    this.#transport.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes));
+  };
+
   readonly #onDrain = (): void => {
     this.#blocked = false;
     if (!this.#flushing) this.#flush();
   };
+
+  #writeData(id: number, payload: Buffer): void {
+    const t = this.#transport;
+    if (EXP === 'cork') {
+      t.cork();
+      if (this.#control.length > 0) this.#flushControl();
+      t.write(encodeDataHeader(id, { length: payload.length }));
+      t.write(payload);
+      t.uncork();
+      return;
+    }
+    if (payload.length > COPY_LIMIT) {
+      if (this.#control.length > 0) this.#flushControl();
+      t.write(encodeDataHeader(id, { length: payload.length }));
+      t.write(payload);
+      return;
+    }
+    const controlBytes = this.#controlBytes;
+    const out = Buffer.allocUnsafe(controlBytes + HEADER_SIZE + payload.length);
+    let at = 0;
+    for (const frame of this.#control) at += frame.copy(out, at);
+    this.#control = [];
+    this.#controlBytes = 0;
+    encodeHeader({ type: FrameType.Data, flags: 0, streamId: id, length: payload.length }, out.subarray(at));
+    payload.copy(out, at + HEADER_SIZE);
+    t.write(out);
+  }
 
   #flush(): void {
     this.#flushing = true;
@@ -79,12 +131,8 @@ export class SendScheduler {
       this.#head += 1;
       stream.queued = false;
       if (!stream.wantsSend()) continue;
-      const payload = stream.takePayload(MAX_DATA_FRAME);
-      t.cork();
-      t.write(encodeDataHeader(stream.id, { length: payload.length }));
-      t.write(payload);
-      t.uncork();
-      if (t.writableLength >= this.#budget) this.#blocked = true;
+      this.#writeData(stream.id, stream.takePayload(MAX_DATA_FRAME));
+      if (EXP === 'cork' ? t.writableLength >= this.#budget : t.writableLength > 0 && t.writableNeedDrain) this.#blocked = true;
       // Completing the write may make the stream (or another) queue more data.
       stream.payloadSent();
       if (!stream.queued && stream.wantsSend()) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { isPosternError } from '../core/index.js';
 import type { MuxStream } from './stream.js';
-import { patternBytes, readAll, sessionPair, sha256, within, writeAll } from './test-kit.js';
+import { nextEvent, patternBytes, quiet, readAll, sessionPair, sha256, within, writeAll } from './test-kit.js';
 
 /** Echoes every accepted stream back to its opener. */
 function echo(stream: MuxStream): void {
@@ -40,11 +40,12 @@ test('a multi-megabyte transfer arrives complete through accept()', async () => 
   const { client, server, dispose } = await sessionPair();
   try {
     const data = patternBytes(24 * 1024 * 1024, 7);
-    const stream = client.openStream();
+    const stream = quiet(client.openStream());
     const sending = writeAll(stream, data, 200_000);
-    const accepted = await within(server.accept(), 5000, 'accept');
+    const accepted = quiet(await within(server.accept(), 5000, 'accept'));
     const received = await within(readAll(accepted), 20_000, 'read 24 MiB');
     await sending;
+    accepted.end();
     assert.equal(received.length, data.length);
     assert.equal(sha256(received), sha256(data));
   } finally {
@@ -62,10 +63,11 @@ test('half-close: the opener ends its side and still reads the reply', async () 
       });
     });
     const stream = client.openStream();
+    const closed = nextEvent(stream, 'close');
     stream.end('hello');
     const reply = await within(readAll(stream), 5000, 'reply after half-close');
     assert.equal(reply.toString(), 'got hello');
-    await once(stream, 'close');
+    await within(closed, 5000, 'stream close');
     assert.equal(client.streamCount, 0, 'both FINs remove the stream');
   } finally {
     dispose();
@@ -99,11 +101,12 @@ test('reset on one side surfaces as a coded error on the other', async () => {
     stream.write('x');
     const accepted = await within(server.accept(), 5000, 'accept');
     const failed = once(accepted, 'error');
+    const closed = nextEvent(accepted, 'close');
     accepted.resume();
     stream.reset();
     const [err] = (await within(failed, 5000, 'RST at peer')) as [Error];
     assert.ok(isPosternError(err, 'POSTERN_ERR_TUNNEL_STREAM_RESET'), String(err));
-    await once(accepted, 'close');
+    await within(closed, 5000, 'stream close');
     assert.equal(server.streamCount, 0);
   } finally {
     dispose();
@@ -113,11 +116,11 @@ test('reset on one side surfaces as a coded error on the other', async () => {
 test('streams beyond the accept backlog are refused with a coded error', async () => {
   const { client, server, dispose } = await sessionPair({ server: { acceptBacklog: 2 } });
   try {
-    const streams = [client.openStream(), client.openStream(), client.openStream()];
+    const streams = [client.openStream(), client.openStream(), client.openStream()].map(quiet);
     const [err] = (await within(once(streams[2] as MuxStream, 'error'), 5000, 'refusal')) as [Error];
     assert.ok(isPosternError(err, 'POSTERN_ERR_TUNNEL_STREAM_REFUSED'), String(err));
-    const first = await server.accept();
-    const second = await server.accept();
+    const first = quiet(await server.accept());
+    const second = quiet(await server.accept());
     assert.deepEqual([first.id, second.id], [1, 3]);
   } finally {
     dispose();
@@ -127,13 +130,13 @@ test('streams beyond the accept backlog are refused with a coded error', async (
 test('the stream cap refuses extra peer streams and local opens', async () => {
   const { client, server, dispose } = await sessionPair({ server: { maxStreams: 2 }, client: { maxStreams: 3 } });
   try {
-    server.on('stream', () => {});
-    const opened = [client.openStream(), client.openStream(), client.openStream()];
+    server.on('stream', quiet);
+    const opened = [client.openStream(), client.openStream(), client.openStream()].map(quiet);
     const [err] = (await within(once(opened[2] as MuxStream, 'error'), 5000, 'refusal')) as [Error];
     assert.ok(isPosternError(err, 'POSTERN_ERR_TUNNEL_STREAM_REFUSED'), String(err));
     assert.equal(server.streamCount, 2);
-    client.openStream();
-    client.openStream();
+    assert.equal(client.streamCount, 2, 'the refused stream is gone');
+    quiet(client.openStream());
     assert.throws(() => client.openStream(), { code: 'POSTERN_ERR_TUNNEL_TOO_MANY_STREAMS' });
   } finally {
     dispose();
@@ -143,9 +146,9 @@ test('the stream cap refuses extra peer streams and local opens', async () => {
 test('go-away stops new streams both ways while an existing stream completes', async () => {
   const { client, server, dispose } = await sessionPair();
   try {
-    const stream = client.openStream();
+    const stream = quiet(client.openStream());
     stream.write('before');
-    const accepted = await server.accept();
+    const accepted = quiet(await server.accept());
     const goaway = once(client, 'goaway');
     server.goAway();
     assert.deepEqual(await within(goaway, 5000, 'goaway event'), [0]);
@@ -176,9 +179,9 @@ test('close waits for open streams, then both sessions end cleanly', async () =>
     accepted.end();
     assert.equal((await readAll(accepted)).toString(), 'done');
     stream.resume();
-    const serverClosed = once(server, 'close');
+    const serverClosed = nextEvent(server, 'close');
     await within(closing, 5000, 'client close');
-    const [err] = (await within(serverClosed, 5000, 'server sees the transport end')) as [unknown];
+    const err = await within(serverClosed, 5000, 'server sees the transport end');
     assert.equal(err, undefined);
     assert.ok(client.closed && server.closed);
     assert.throws(() => client.openStream(), { code: 'POSTERN_ERR_TUNNEL_SESSION_CLOSED' });
@@ -198,7 +201,7 @@ test('destroy errors every stream with a coded error and rejects pending accepts
     const [err] = (await failed) as [Error];
     assert.ok(isPosternError(err, 'POSTERN_ERR_TUNNEL_SESSION_CLOSED'), String(err));
     await assert.rejects(pendingAccept, { code: 'POSTERN_ERR_TUNNEL_SESSION_CLOSED' });
-    const [serverErr] = (await within(once(server, 'close'), 5000, 'server close')) as [Error | undefined];
+    const serverErr = await within(nextEvent(server, 'close'), 5000, 'server close');
     assert.ok(isPosternError(serverErr, 'POSTERN_ERR_TUNNEL_TRANSPORT'), String(serverErr));
   } finally {
     dispose();

@@ -42,7 +42,6 @@ export class MuxSession extends EventEmitter implements StreamHost {
   readonly #backlog = new Set<MuxStream>();
   #acceptWaiters: { resolve: (s: MuxStream) => void; reject: (e: Error) => void }[] = [];
   #nextId: number;
-  #lastRemoteId = 0;
   #curHeader: FrameHeader | undefined;
   #curStream: MuxStream | undefined;
   #closed = false;
@@ -201,14 +200,10 @@ export class MuxSession extends EventEmitter implements StreamHost {
 
   readonly #onTransportData = (chunk: Buffer): void => {
     this.#keepalive?.touch(this.#o.clock.monotonic());
-    // Corked so that the control frames one chunk provokes leave in one write.
-    this.#t.cork();
     try {
       this.#decoder.push(chunk);
     } catch (err) {
       this.#inboundFailure(err);
-    } finally {
-      this.#t.uncork();
     }
   };
 
@@ -242,7 +237,8 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (stream !== undefined && part.length > 0 && !stream.receive(part)) {
       // Data after the peer's FIN, or for a stream being torn down: abort that stream only.
       this.#curStream = undefined;
-      stream.destroy(TunnelErrors.protocol(`data after close on stream ${header.streamId}`));
+      const unheld = this.#backlog.delete(stream);
+      stream.destroy(unheld ? undefined : TunnelErrors.protocol(`data after close on stream ${header.streamId}`));
       return;
     }
     if (end) {
@@ -274,10 +270,10 @@ export class MuxSession extends EventEmitter implements StreamHost {
   /** Handles a SYN: false when the stream is refused (RST sent). */
   #incoming(id: number): boolean {
     const ownParity = this.#o.role === 'client' ? 1 : 0;
-    if ((id & 1) === ownParity || id <= this.#lastRemoteId) {
-      throw TunnelErrors.protocol(`stream ${id} opened with the wrong parity or reused`);
-    }
-    this.#lastRemoteId = id;
+    // Only parity and duplicates are errors: concurrent openers (hashicorp/yamux with many
+    // goroutines) put SYNs on the wire out of id order, and the spec allows that.
+    if ((id & 1) === ownParity) throw TunnelErrors.protocol(`stream ${id} opened with this side's id parity`);
+    if (this.#streams.has(id)) throw TunnelErrors.protocol(`stream ${id} opened twice`);
     const direct = this.listenerCount('stream') > 0;
     if (
       this.#goingAway ||
@@ -303,7 +299,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
   }
 
   #applyCloseFlags(stream: MuxStream, flags: number): void {
-    if ((flags & Flag.RST) !== 0) stream.remoteReset();
+    if ((flags & Flag.RST) !== 0) stream.remoteReset(this.#backlog.has(stream));
     else if ((flags & Flag.FIN) !== 0) stream.remoteFin();
   }
 
@@ -398,7 +394,10 @@ export class MuxSession extends EventEmitter implements StreamHost {
     this.#sender.stop();
     this.#onIdle?.();
     const streamErr = err instanceof PosternError ? err : TunnelErrors.sessionClosed(err);
-    for (const stream of [...this.#streams.values()]) stream.sessionEnded(streamErr);
+    // Streams still waiting in the backlog have no owner to hear an error.
+    for (const stream of [...this.#streams.values()]) {
+      stream.sessionEnded(this.#backlog.has(stream) ? undefined : streamErr);
+    }
     this.#streams.clear();
     this.#backlog.clear();
     this.#pings.failAll(streamErr);

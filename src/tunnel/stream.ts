@@ -170,20 +170,33 @@ export class MuxStream extends Duplex {
     if (this.#localFin) this.#release();
   }
 
-  /** The peer reset the stream (or refused it before acknowledging). */
-  remoteReset(): void {
+  /**
+   * The peer reset the stream (or refused it before acknowledging). `silent` destroys it
+   * without an error, for streams no caller holds yet (an error nobody listens to would crash).
+   */
+  remoteReset(silent: boolean): void {
     this.#resetByPeer = true;
     this.#release();
-    this.destroy(this.#established ? TunnelErrors.streamReset(this.id) : TunnelErrors.streamRefused(this.id));
+    if (silent) this.destroy();
+    else this.destroy(this.#established ? TunnelErrors.streamReset(this.id) : TunnelErrors.streamRefused(this.id));
   }
 
-  /** The session ended; the stream dies with `err` and sends nothing more. */
-  sessionEnded(err: Error): void {
+  /** The session ended; the stream dies with `err` (none when `err` is undefined) and sends nothing more. */
+  sessionEnded(err: Error | undefined): void {
     this.#released = true;
     this.destroy(err);
   }
 
   // ---- Duplex implementation ---------------------------------------------------------
+
+  // Consumption is observed in read() rather than _read(): Node calls _read only once per
+  // push, so a _read that found too little to grant would never be called again and the
+  // stream would stall with the peer out of window.
+  override read(size?: number): unknown {
+    const chunk: unknown = super.read(size);
+    if (chunk !== null) this.#maybeGrant();
+    return chunk;
+  }
 
   override _read(): void {
     this.#maybeGrant();
@@ -249,7 +262,7 @@ export class MuxStream extends Duplex {
   }
 
   #maybeGrant(): void {
-    if (this.#remoteFin || this.#released) return;
+    if (this.#remoteFin || this.#released || !this.#window.worthGranting(this.readableLength)) return;
     const delta = this.#window.grant(this.readableLength, { nowMs: this.#host.now(), rttMs: this.#host.rttMs });
     if (delta === 0) return;
     this.#windowGranted += delta;

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
@@ -132,6 +133,17 @@ export async function writeAll(stream: MuxStream, data: Buffer, piece = 64 * 102
   await once(stream, 'finish');
 }
 
+/** Resolves with the first argument of the next `event` (unlike events.once, never rejects on 'error'). */
+export function nextEvent(emitter: EventEmitter, event: string): Promise<unknown> {
+  return new Promise((resolve) => emitter.once(event, resolve));
+}
+
+/** Attaches a no-op error listener (for streams a test abandons) and returns the stream. */
+export function quiet<T extends EventEmitter>(emitter: T): T {
+  emitter.on('error', () => {});
+  return emitter;
+}
+
 /** Rejects when `promise` takes longer than `ms`. */
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -191,4 +203,32 @@ export function silentTransport(): Duplex {
       cb();
     },
   });
+}
+
+/**
+ * Two in-memory Duplexes wired back to back; bytes written on one side are delivered to
+ * the other on a later macrotask, like a socket, and each side honours the other's backpressure.
+ */
+export function memoryPair(): [Duplex, Duplex] {
+  let left: Duplex | undefined;
+  let right: Duplex | undefined;
+  const make = (peer: () => Duplex | undefined): Duplex =>
+    new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        setImmediate(() => {
+          peer()?.push(Buffer.from(chunk));
+          cb();
+        });
+      },
+      final(cb) {
+        setImmediate(() => {
+          peer()?.push(null);
+          cb();
+        });
+      },
+    });
+  left = make(() => right);
+  right = make(() => left);
+  return [left, right];
 }

@@ -72,17 +72,34 @@ export async function startTestEdge(options: Partial<EdgeOptions> = {}): Promise
       await ensureGroup(group);
       const pool = await api('POST', '/pools', { name, via: group, nodes: [{ address: appAddress }] });
       if (pool.status !== 201) throw new Error(`pool create failed: ${JSON.stringify(pool.body)}`);
-      const vs = await api('POST', '/virtual-servers', { name, protocol: 'tcp', listen: '127.0.0.1:0', pool: name });
+      const port = await freePort();
+      const vs = await api('POST', '/virtual-servers', { name, protocol: 'tcp', listen: `127.0.0.1:${port}`, pool: name });
       if (vs.status !== 201) throw new Error(`virtual server create failed: ${JSON.stringify(vs.body)}`);
-      const listener = edge.runtime.listeners().find((l) => l.name === name);
-      if (!listener) throw new Error(`virtual server ${name} is not listening`);
-      return listener.port;
+      return port;
     },
     async stop() {
+      await stopAllConnectors();
       await edge.close();
       if (!options.dataDir) await rm(dir, { recursive: true, force: true });
     },
   }) as TestEdge;
+}
+
+const running = new Set<Connector>();
+
+/** Stops every connector a test started and left running (call from `after`). */
+export async function stopAllConnectors(): Promise<void> {
+  await Promise.all([...running].map((c) => c.stop({ drainTimeoutMs: 100 }).catch(() => undefined)));
+  running.clear();
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; fine for tests on loopback). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** Starts a connector (fast backoff) and waits for its tunnel unless `wait` is false. */
@@ -101,6 +118,9 @@ export async function startTestConnector(
     ...rest,
   });
   await connector.start();
+  running.add(connector);
+  const stop = connector.stop.bind(connector);
+  connector.stop = (o) => (running.delete(connector), stop(o));
   if (wait) await connector.waitConnected(10_000);
   return Object.assign(connector, { dir });
 }

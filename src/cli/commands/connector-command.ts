@@ -28,9 +28,14 @@ export function connectorCommand(program: Command): void {
         version: packageVersion(),
         logger,
       });
+      const revoked = new Promise<Error>((resolve) => connector.once('revoked', resolve));
       await connector.start();
-      const signal = await untilSignal();
-      logger.info({ signal, active: connector.counters.active }, 'connector draining');
+      const outcome = await Promise.race([untilSignal(), revoked]);
+      if (outcome instanceof Error) {
+        await connector.stop({ drainTimeoutMs: 0 });
+        throw outcome;
+      }
+      logger.info({ signal: outcome, active: connector.counters.active }, 'connector draining');
       await connector.stop({ drainTimeoutMs: Number(o.drainTimeout) * 1000 });
     });
 }

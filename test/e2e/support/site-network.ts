@@ -49,11 +49,27 @@ export class SiteNetwork {
       await ip(['netns', 'add', ns]);
       this.#created.push(ns);
     }
-    await ip(['link', 'add', edgeIf, 'netns', this.edgeNs, 'type', 'veth', 'peer', 'name', siteIf, 'netns', this.siteNs]);
+    await ip([
+      'link',
+      'add',
+      edgeIf,
+      'netns',
+      this.edgeNs,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      siteIf,
+      'netns',
+      this.siteNs,
+    ]);
     await ip(['-n', this.edgeNs, 'addr', 'add', `${this.edgeIp}/30`, 'dev', edgeIf]);
     await ip(['-n', this.siteNs, 'addr', 'add', `${this.siteIp}/30`, 'dev', siteIf]);
     await ip(['-n', this.siteNs, 'addr', 'add', `${this.appIp}/32`, 'dev', 'lo']);
-    for (const [ns, dev] of [[this.edgeNs, edgeIf], [this.siteNs, siteIf]] as const) {
+    for (const [ns, dev] of [
+      [this.edgeNs, edgeIf],
+      [this.siteNs, siteIf],
+    ] as const) {
       await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
       await ip(['-n', ns, 'link', 'set', dev, 'up']);
     }
@@ -79,7 +95,9 @@ export async function requireNamespaceSupport(): Promise<void> {
   }
   const result = await runCommand('ip', ['-V'], { timeoutMs: IP_TIMEOUT_MS });
   if (result.code !== 0) {
-    throw new Error(`the end-to-end test needs the \`ip\` command (iproute2): ${result.stderr.trim()}`);
+    throw new Error(
+      `the end-to-end test needs the \`ip\` command (iproute2): ${result.stderr.trim()}`,
+    );
   }
 }
 
@@ -98,6 +116,9 @@ async function removeStaleNamespaces(ownId: number): Promise<void> {
     const match = /^pst-(?:edge|site)-(\d+)$/.exec(name);
     const id = Number(match?.[1]);
     if (!match || (id !== ownId && isAlive(id))) continue;
+    // Processes of a killed run would keep the namespace (and its ports) alive after `del`.
+    const pids = await runCommand('ip', ['netns', 'pids', name], { timeoutMs: IP_TIMEOUT_MS });
+    for (const pid of pids.stdout.split('\n').filter(Boolean)) killQuietly(Number(pid));
     await runCommand('ip', ['netns', 'del', name], { timeoutMs: IP_TIMEOUT_MS });
   }
 }
@@ -108,5 +129,13 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    if (Number.isInteger(pid) && pid > 1 && pid !== process.pid) process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
   }
 }

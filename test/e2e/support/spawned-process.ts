@@ -82,7 +82,11 @@ export class SpawnedProcess {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`${this.name}: no ${options.what} within ${options.timeoutMs} ms\n${this.tail()}`));
+        reject(
+          new Error(
+            `${this.name}: no ${options.what} within ${options.timeoutMs} ms\n${this.tail()}`,
+          ),
+        );
       }, options.timeoutMs);
       this.#events.on('line', onLine);
       this.#events.once('exit', onExit);
@@ -107,7 +111,9 @@ export class SpawnedProcess {
     if (this.#hasExited) return true;
     this.child.kill(signal);
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const timedOut = new Promise<false>(
+      (resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)),
+    );
     const result = await Promise.race([this.exited.then(() => true as const), timedOut]);
     clearTimeout(timer);
     return result;
@@ -139,7 +145,9 @@ function parseJsonObject(text: string): { json?: Record<string, unknown> } {
   if (!text.startsWith('{')) return {};
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? { json: value as Record<string, unknown> } : {};
+    return typeof value === 'object' && value !== null
+      ? { json: value as Record<string, unknown> }
+      : {};
   } catch {
     return {};
   }

@@ -71,7 +71,15 @@ function echoOnce(
       const ok = error === undefined && received === bytes && receivedSha256 === sentSha256;
       if (ok && options.keep) options.keep(socket);
       else socket.destroy();
-      resolve({ ok, localPort, sent: bytes, received, sentSha256, receivedSha256, ...(error === undefined ? {} : { error }) });
+      resolve({
+        ok,
+        localPort,
+        sent: bytes,
+        received,
+        sentSha256,
+        receivedSha256,
+        ...(error === undefined ? {} : { error }),
+      });
     };
     const timer = setTimeout(() => finish('timeout'), options.timeoutMs);
     socket.on('connect', () => {
@@ -128,8 +136,16 @@ switch (mode) {
     print(await probe(target, count(rest[0], 'timeoutMs')));
     break;
   case 'echo': {
-    const [connections, bytes, timeoutMs] = [count(rest[0], 'connections'), count(rest[1], 'bytes'), count(rest[2], 'timeoutMs')];
-    print(await Promise.all(Array.from({ length: connections }, () => echoOnce(target, bytes, { timeoutMs }))));
+    const [connections, bytes, timeoutMs] = [
+      count(rest[0], 'connections'),
+      count(rest[1], 'bytes'),
+      count(rest[2], 'timeoutMs'),
+    ];
+    print(
+      await Promise.all(
+        Array.from({ length: connections }, () => echoOnce(target, bytes, { timeoutMs })),
+      ),
+    );
     break;
   }
   case 'hold':
