@@ -9,7 +9,7 @@ const roots = {
   unit: ['dist/src', 'dist/bench'],
   integration: ['dist/test'],
   e2e: ['dist/test'],
-  all: ['dist/src', 'dist/test'],
+  all: ['dist/src', 'dist/test', 'dist/bench'],
 }[kind];
 if (!roots) {
   console.error(`unknown test kind "${kind}": use unit, integration, e2e or all`);

@@ -94,10 +94,17 @@ export class EdgeRuntime {
   async #reload(): Promise<void> {
     const config = await this.#load();
     const pools = new Map<string, Pool>();
-    for (const p of config.pools as readonly PoolConfig[]) pools.set(p.name, buildPool(p));
+    for (const p of config.pools as readonly PoolConfig[]) {
+      if (p.algorithm !== 'round_robin') {
+        throw edgeErrors.unsupported(`Pool "${p.name}" with algorithm "${p.algorithm}"`, 'Use algorithm: round_robin.');
+      }
+      pools.set(p.name, buildPool(p));
+    }
     const wanted = new Map<string, VirtualServerConfig>();
     for (const vs of config.virtual_servers as readonly VirtualServerConfig[]) {
-      if (vs.protocol !== 'tcp') throw edgeErrors.unsupportedProtocol(vs.name, vs.protocol);
+      if (vs.protocol !== 'tcp') {
+        throw edgeErrors.unsupported(`Virtual server "${vs.name}" with protocol "${vs.protocol}"`, 'Use protocol: tcp.');
+      }
       if (vs.enabled) wanted.set(vs.name, vs);
     }
     const started: string[] = [];

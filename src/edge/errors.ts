@@ -12,11 +12,8 @@ export const edgeErrors = {
       'POSTERN_ERR_TUNNEL_NO_HELLO',
       'The connector did not open its control stream with a hello in time. Check that connector and edge run the same release.',
     ),
-  unsupportedProtocol: (name: string, protocol: string) =>
-    new PosternError(
-      'POSTERN_ERR_UNSUPPORTED_PROTOCOL',
-      `Virtual server "${name}" asks for protocol "${protocol}", which this release does not serve yet (only "tcp"). Use protocol: tcp.`,
-    ),
+  unsupported: (what: string, fix: string) =>
+    new PosternError('POSTERN_ERR_UNSUPPORTED', `${what} is not supported by this release yet. ${fix}`),
   internal: (what: string, cause?: unknown) =>
     new PosternError('POSTERN_ERR_INTERNAL', `${what} failed unexpectedly; see the edge log for details.`, { cause }),
 } as const;

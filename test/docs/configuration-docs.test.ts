@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { configJsonSchema } from '../../src/config/index.js';
+
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+}
+
+function fieldNames(node: SchemaNode, out = new Set<string>()): Set<string> {
+  for (const [name, child] of Object.entries(node.properties ?? {})) {
+    out.add(name);
+    fieldNames(child, out);
+  }
+  if (node.items) fieldNames(node.items, out);
+  return out;
+}
+
+test('docs/configuration.md documents every field of the configuration schema', async () => {
+  const doc = await readFile(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+  const missing = [...fieldNames(configJsonSchema() as SchemaNode)].filter(
+    (name) => !new RegExp(`\`(?:[a-z_]+\\[\\]\\.)?${name}(?:\\[\\])?\``).test(doc),
+  );
+  assert.deepEqual(missing, [], `fields missing from docs/configuration.md: ${missing.join(', ')}`);
+});
