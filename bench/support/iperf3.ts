@@ -80,7 +80,7 @@ export interface IperfClientOptions {
 /** Runs `iperf3 -c 127.0.0.1 -p port` to completion, bounded in time, and parses its report. */
 export function runIperfClient(port: number, options: IperfClientOptions): Promise<IperfResult> {
   const { seconds, streams = 1, omit = 0 } = options;
-  const args = ['-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-J'];
+  const args = ['-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-J', '-i', '0'];
   args.push('-P', String(streams), '-O', String(omit), '--connect-timeout', '5000');
   const timeout = (seconds + omit + 30) * 1000;
   return new Promise((resolve, reject) => {
@@ -93,7 +93,7 @@ export function runIperfClient(port: number, options: IperfClientOptions): Promi
         try {
           resolve(parseIperfJson(stdout));
         } catch (parseErr) {
-          reject(err ?? parseErr);
+          reject(stdout.trim() !== '' || err === null ? parseErr : err);
         }
       },
     );

@@ -38,6 +38,8 @@ export interface EdgeOptions {
   readonly certificateValidityMs?: number;
   readonly keepAliveIntervalMs?: number;
   readonly keepAliveTimeoutMs?: number;
+  /** Bound on a tunnel's TLS handshake, control stream and hello; default 10 s. */
+  readonly tunnelHandshakeTimeoutMs?: number;
 }
 
 /** A running edge. */
@@ -101,6 +103,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     targetsFor: (group) => runtime.targetsFor(group),
     ...(options.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: options.keepAliveIntervalMs }),
     ...(options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
+    ...(options.tunnelHandshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.tunnelHandshakeTimeoutMs }),
   });
   await runtime.reload();
   await listen(listener.server, tunnelListen);

@@ -17,7 +17,6 @@ export const ENROLL_ALPN = 'postern-enroll/1';
 /** Label of the TLS exporter value that binds enrollment proofs to one TLS session. */
 export const ENROLL_EXPORTER_LABEL = 'EXPORTER-postern-enroll';
 
-const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** How the tunnel listener is set up. */
 export interface TunnelListenerOptions {
@@ -33,6 +32,8 @@ export interface TunnelListenerOptions {
   readonly targetsFor: (group: string) => { generation: number; targets: TargetRule[] };
   readonly keepAliveIntervalMs?: number;
   readonly keepAliveTimeoutMs?: number;
+  /** Bound on the TLS handshake, the control stream and the hello. Default 10 s. */
+  readonly handshakeTimeoutMs?: number;
 }
 
 /**
@@ -44,10 +45,12 @@ export class TunnelListener {
   readonly #options: TunnelListenerOptions;
   readonly #log: Logger;
   readonly #sockets = new Set<tls.TLSSocket>();
+  readonly #handshakeMs: number;
 
   constructor(options: TunnelListenerOptions) {
     this.#options = options;
     this.#log = options.logger;
+    this.#handshakeMs = options.handshakeTimeoutMs ?? 10_000;
     this.server = tls.createServer({
       cert: options.certPem,
       key: options.keyPem,
@@ -56,12 +59,14 @@ export class TunnelListener {
       rejectUnauthorized: false,
       minVersion: 'TLSv1.3',
       ALPNProtocols: [TUNNEL_ALPN, ENROLL_ALPN],
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      handshakeTimeout: this.#handshakeMs,
     });
     this.server.on('secureConnection', (socket) => this.#onConnection(socket));
     this.server.on('tlsClientError', (err, socket) => {
       this.#options.metrics.tunnelRejections.inc({ reason: 'tls_handshake' });
       this.#log.debug({ remote: socket.remoteAddress, err: err.message }, 'TLS handshake failed on tunnel port');
+      // With a listener attached, node leaves the socket open: close it here.
+      socket.destroy();
     });
   }
 
@@ -95,10 +100,10 @@ export class TunnelListener {
     const { authority, metrics } = this.#options;
     const exporter = socket.exportKeyingMaterial(32, ENROLL_EXPORTER_LABEL, Buffer.alloc(0));
     try {
-      const hello = expectMessage(await readMessage(socket, { timeoutMs: HANDSHAKE_TIMEOUT_MS, maxBytes: 64 * 1024 }), 'enroll_hello');
+      const hello = expectMessage(await readMessage(socket, { timeoutMs: this.#handshakeMs, maxBytes: 64 * 1024 }), 'enroll_hello');
       const edgeProof = await authority.edgeProof(hello.keyId, exporter);
       writeMessage(socket, makeMessage({ type: 'enroll_challenge', edgeProof, caPem: this.#options.caPem }));
-      const request = expectMessage(await readMessage(socket, { timeoutMs: HANDSHAKE_TIMEOUT_MS, maxBytes: 64 * 1024 }), 'enroll_request');
+      const request = expectMessage(await readMessage(socket, { timeoutMs: this.#handshakeMs, maxBytes: 64 * 1024 }), 'enroll_request');
       const result = await authority.enroll({
         keyId: hello.keyId,
         secret: request.secret,
@@ -139,6 +144,7 @@ export class TunnelListener {
     }
     const session = new MuxSession(socket, {
       role: 'server',
+      logger: this.#log.child({ remote: `${socket.remoteAddress}:${socket.remotePort}` }),
       maxStreams: refusal ? 1 : 100_000,
       ...(this.#options.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: this.#options.keepAliveIntervalMs }),
       ...(this.#options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs }),
@@ -146,7 +152,7 @@ export class TunnelListener {
     session.on('error', () => undefined);
     let controlStream: MuxStream;
     try {
-      controlStream = await session.accept({ signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS) });
+      controlStream = await session.accept({ signal: AbortSignal.timeout(this.#handshakeMs) });
     } catch {
       metrics.tunnelRejections.inc({ reason: 'no_control_stream' });
       session.destroy();
@@ -170,7 +176,7 @@ export class TunnelListener {
     const { registry, metrics } = this.#options;
     const control = new MessageChannel(stream);
     const log = this.#log.child({ connector: identity.connectorId, group: identity.group });
-    const helloTimer = setTimeout(() => session.destroy(edgeErrors.noHello()), HANDSHAKE_TIMEOUT_MS);
+    const helloTimer = setTimeout(() => session.destroy(edgeErrors.noHello()), this.#handshakeMs);
     let tunnel: ConnectorTunnel | undefined;
     let retire = false;
     control.on('message', (message) => {

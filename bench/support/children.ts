@@ -1,0 +1,44 @@
+import { SpawnedProcess } from '../../test/e2e/support/spawned-process.js';
+
+/** The child processes of one suite run, so every one of them is stopped at the end. */
+export class Children {
+  readonly #all: SpawnedProcess[] = [];
+
+  /** Spawns and tracks a process (environment merged over this process's). */
+  spawn(
+    name: string,
+    command: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = {},
+  ): SpawnedProcess {
+    const child = new SpawnedProcess(name, command, args, env);
+    this.#all.push(child);
+    return child;
+  }
+
+  /** Tracks a process spawned elsewhere. */
+  adopt(child: SpawnedProcess): SpawnedProcess {
+    this.#all.push(child);
+    return child;
+  }
+
+  /**
+   * SIGTERM to each live process (newest first, so clients go before the servers they use),
+   * SIGKILL to any still running after `graceMs`; returns the names of processes that survived.
+   */
+  async stopAll(graceMs = 3_000): Promise<string[]> {
+    const survivors: string[] = [];
+    for (const child of [...this.#all].reverse()) {
+      if (await child.stop('SIGTERM', graceMs)) continue;
+      if (!(await child.stop('SIGKILL', 2_000)))
+        survivors.push(`${child.name} (pid ${child.child.pid})`);
+    }
+    this.#all.length = 0;
+    return survivors;
+  }
+
+  /** The last output lines of every tracked process, for error messages. */
+  tails(lines = 8): string {
+    return this.#all.map((c) => c.tail(lines)).join('\n');
+  }
+}

@@ -1,0 +1,153 @@
+// Postern as the suite runs it: `postern edge` and `postern connector` as two separate node
+// processes of the built CLI, configured through the admin API like an operator would.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SpawnedProcess } from '../../test/e2e/support/spawned-process.js';
+import type { Children } from './children.js';
+import { freePort } from './ports.js';
+
+/** The built CLI, seen from dist/bench/support/. */
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const startTimeoutMs = 15_000;
+const group = 'bench';
+
+/** Options of {@link startPostern}. */
+export interface PosternStackOptions {
+  /** Temporary directory for the edge's data dir and the connector's state dir. */
+  dir: string;
+  /** Writes V8 CPU profiles of both processes here when they exit (node --cpu-prof). */
+  cpuProfDir?: string | undefined;
+}
+
+/** A running edge and connector, with one tunnel between them. */
+export interface PosternStack {
+  readonly edge: SpawnedProcess;
+  readonly connector: SpawnedProcess;
+  /** Publishes 127.0.0.1:`appPort` through the connector as a TCP virtual server; returns its port. */
+  tcpService(name: string, appPort: number): Promise<number>;
+}
+
+function nodeArgs(role: string, cpuProfDir: string | undefined): string[] {
+  if (cpuProfDir === undefined) return [];
+  return ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${role}.cpuprofile`];
+}
+
+/** The admin API with the edge's bearer token; throws with the API's answer on a non-2xx status. */
+function adminApi(baseUrl: string, token: string) {
+  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${baseUrl}/api/v1${path}`, {
+      method,
+      signal: AbortSignal.timeout(10_000),
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`admin API ${method} ${path}: ${response.status} ${text}`);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  };
+}
+
+type Api = ReturnType<typeof adminApi>;
+
+async function startEdge(
+  children: Children,
+  options: PosternStackOptions,
+): Promise<{ edge: SpawnedProcess; api: Api }> {
+  const dataDir = join(options.dir, 'edge');
+  const edge = children.spawn(
+    'edge',
+    process.execPath,
+    [
+      ...nodeArgs('edge', options.cpuProfDir),
+      cli,
+      'edge',
+      '--data-dir',
+      dataDir,
+      '--tunnel-listen',
+      '127.0.0.1:0',
+      '--admin-listen',
+      '127.0.0.1:0',
+    ],
+    { POSTERN_LOG_LEVEL: 'warn' },
+  );
+  // At level warn the 'edge started' log line is silent; the CLI's plain ready line is not.
+  const ready = await edge.waitFor((l) => l.text.startsWith('postern edge ready:'), {
+    timeoutMs: startTimeoutMs,
+    what: 'the edge ready line',
+  });
+  const adminUrl = /admin (http:\/\/\S+)/.exec(ready.text)?.[1];
+  if (adminUrl === undefined) throw new Error(`no admin URL in "${ready.text}"`);
+  const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  return { edge, api: adminApi(adminUrl, token) };
+}
+
+/** Polls the admin API until a connector of the group shows as connected. */
+async function waitConnected(api: Api, connector: SpawnedProcess): Promise<void> {
+  const deadline = Date.now() + startTimeoutMs;
+  while (Date.now() < deadline) {
+    if (connector.hasExited) throw new Error(`the connector exited\n${connector.tail()}`);
+    const { items } = await api<{ items: { status: string }[] }>(
+      'GET',
+      `/connectors?group=${group}`,
+    );
+    if (items.some((c) => c.status === 'connected')) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(
+    `the connector's tunnel was not up within ${startTimeoutMs} ms\n${connector.tail()}`,
+  );
+}
+
+/**
+ * Starts the edge (tunnel and admin API on free loopback ports), creates a connector group
+ * and a provisioning key, starts a connector with it and waits until its tunnel is up. Both
+ * log at level warn, so that per-session log lines stay off the measured path.
+ */
+export async function startPostern(
+  children: Children,
+  options: PosternStackOptions,
+): Promise<PosternStack> {
+  const { edge, api } = await startEdge(children, options);
+  await api('POST', '/connector-groups', { name: group });
+  const key = await api<{ value: string }>('POST', '/provisioning-keys', { group });
+  const connector = children.spawn(
+    'connector',
+    process.execPath,
+    [
+      ...nodeArgs('connector', options.cpuProfDir),
+      cli,
+      'connector',
+      '--provision-key',
+      key.value,
+      '--state-dir',
+      join(options.dir, 'connector'),
+      '--drain-timeout',
+      '1',
+    ],
+    { POSTERN_LOG_LEVEL: 'warn' },
+  );
+  await waitConnected(api, connector);
+  return {
+    edge,
+    connector,
+    async tcpService(name, appPort) {
+      await api('POST', '/pools', {
+        name,
+        via: group,
+        nodes: [{ address: `127.0.0.1:${appPort}` }],
+      });
+      const port = await freePort();
+      await api('POST', '/virtual-servers', {
+        name,
+        protocol: 'tcp',
+        listen: `127.0.0.1:${port}`,
+        pool: name,
+      });
+      return port;
+    },
+  };
+}
