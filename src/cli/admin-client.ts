@@ -52,9 +52,14 @@ export class AdminClient {
       );
     }
     if (response.status === 204) return undefined as T;
-    const payload = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+    const payload = (await response.json().catch(() => ({}))) as {
+      error?: { code: string; message: string };
+    };
     if (!response.ok) {
-      throw new PosternError(payload.error?.code ?? 'POSTERN_ERR_PEER', payload.error?.message ?? `HTTP ${response.status}`);
+      throw new PosternError(
+        payload.error?.code ?? 'POSTERN_ERR_PEER',
+        payload.error?.message ?? `HTTP ${response.status}`,
+      );
     }
     return payload as T;
   }

@@ -7,7 +7,15 @@ export function createLogger(level = process.env.POSTERN_LOG_LEVEL ?? 'info'): L
       level,
       base: { pid: process.pid },
       redact: {
-        paths: ['*.secret', '*.token', '*.keyPem', '*.provisionKey', '*.adminToken', 'req.headers.authorization', 'headers.authorization'],
+        paths: [
+          '*.secret',
+          '*.token',
+          '*.keyPem',
+          '*.provisionKey',
+          '*.adminToken',
+          'req.headers.authorization',
+          'headers.authorization',
+        ],
         censor: '[redacted]',
       },
     },

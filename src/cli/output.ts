@@ -6,7 +6,11 @@ export function printTable(rows: Record<string, unknown>[], columns: string[], j
   }
   const cells = rows.map((r) => columns.map((c) => cell(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
   for (const row of cells) process.stdout.write(`${line(row)}\n`);
 }
@@ -14,8 +18,11 @@ export function printTable(rows: Record<string, unknown>[], columns: string[], j
 /** Parses durations like 30s, 15m, 24h, 7d into milliseconds. */
 export function parseDuration(text: string): number {
   const match = /^(\d+)(s|m|h|d)$/.exec(text.trim());
-  if (!match) throw new Error(`"${text}" is not a duration: use a number with s, m, h or d (e.g. 24h)`);
-  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  if (!match)
+    throw new Error(`"${text}" is not a duration: use a number with s, m, h or d (e.g. 24h)`);
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    match[2] as 's' | 'm' | 'h' | 'd'
+  ];
   return Number(match[1]) * unit;
 }
 

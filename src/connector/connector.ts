@@ -38,7 +38,10 @@ interface ConnectorEvents {
 }
 
 /** Refusals that no retry can cure: the identity itself is gone. */
-const REVOCATION_CODES = new Set(['POSTERN_ERR_CONNECTOR_REVOKED', 'POSTERN_ERR_CONNECTOR_UNKNOWN']);
+const REVOCATION_CODES = new Set([
+  'POSTERN_ERR_CONNECTOR_REVOKED',
+  'POSTERN_ERR_CONNECTOR_UNKNOWN',
+]);
 
 /**
  * A running connector: enrolls once, keeps a tunnel to the edge (jittered backoff on
@@ -77,7 +80,10 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   /** Loads or creates the identity, then keeps the tunnel up until stop(). */
   async start(): Promise<void> {
     this.#identity = (await this.#store.load()) ?? (await this.#enroll());
-    this.#log.info({ connector: this.#identity.connectorId, group: this.#identity.group }, 'connector identity ready');
+    this.#log.info(
+      { connector: this.#identity.connectorId, group: this.#identity.group },
+      'connector identity ready',
+    );
     this.#loop = this.#run();
   }
 
@@ -85,7 +91,10 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   waitConnected(timeoutMs = 10_000): Promise<EdgeTunnel> {
     if (this.#tunnel) return Promise.resolve(this.#tunnel);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`connector not connected within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`connector not connected within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.once('connected', (t) => {
         clearTimeout(timer);
         resolve(t);
@@ -125,7 +134,10 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   async #enroll(): Promise<ConnectorIdentityFiles> {
     if (!this.#options.provisionKey) throw connectorErrors.noProvisioningKey();
     const key = parseProvisioningKey(this.#options.provisionKey);
-    const identity = await enroll(key, { version: this.#options.version, ephemeral: this.#options.ephemeral ?? false });
+    const identity = await enroll(key, {
+      version: this.#options.version,
+      ephemeral: this.#options.ephemeral ?? false,
+    });
     await this.#store.save(identity);
     return identity;
   }
@@ -136,7 +148,14 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       const error = await this.#connectOnce();
       if (signal.aborted) break;
       const wait = this.#backoff.next();
-      this.#log.warn({ err: error?.message, code: (error as { code?: string } | undefined)?.code, retryInMs: wait }, 'tunnel down; reconnecting');
+      this.#log.warn(
+        {
+          err: error?.message,
+          code: (error as { code?: string } | undefined)?.code,
+          retryInMs: wait,
+        },
+        'tunnel down; reconnecting',
+      );
       await delay(wait, signal);
     }
   }
@@ -148,8 +167,14 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     try {
       tunnel = await EdgeTunnel.open(identity, this.#tunnelOptions(identity));
     } catch (err) {
-      if (isPosternError(err, 'POSTERN_ERR_TUNNEL_CERT_REJECTED') && this.#certificateExpired() && this.#options.provisionKey) {
-        this.#log.warn('certificate expired while offline; enrolling again with the provisioning key');
+      if (
+        isPosternError(err, 'POSTERN_ERR_TUNNEL_CERT_REJECTED') &&
+        this.#certificateExpired() &&
+        this.#options.provisionKey
+      ) {
+        this.#log.warn(
+          'certificate expired while offline; enrolling again with the provisioning key',
+        );
         this.#identity = await this.#enroll().catch(() => identity);
       }
       this.emit('tunnelError', err as Error);
@@ -183,10 +208,19 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       version: o.version,
       hostname: osHostname(),
       privateIp: firstPrivateIp(),
-      identifiers: { host: [], ipv4: [], ipv6: [], cidr: [], defaultRoute: false, ...o.identifiers },
+      identifiers: {
+        host: [],
+        ipv4: [],
+        ipv6: [],
+        cidr: [],
+        defaultRoute: false,
+        ...o.identifiers,
+      },
       logger: this.#log,
       counters: this.counters,
-      ...(o.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: o.keepAliveIntervalMs }),
+      ...(o.keepAliveIntervalMs === undefined
+        ? {}
+        : { keepAliveIntervalMs: o.keepAliveIntervalMs }),
       ...(o.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: o.keepAliveTimeoutMs }),
     };
   }
@@ -199,12 +233,19 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   #scheduleRenewal(): void {
     if (this.#renewTimer) clearTimeout(this.#renewTimer);
     const cert = new X509Certificate(this.#identity!.certPem);
-    const at = renewalTime({ notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) }).getTime();
+    const at = renewalTime({
+      notBefore: new Date(cert.validFrom),
+      notAfter: new Date(cert.validTo),
+    }).getTime();
     const wait = Math.min(Math.max(at - Date.now(), 1000), 2 ** 31 - 1);
-    this.#renewTimer = setTimeout(() => void this.renewCertificate().catch((err: unknown) => {
-      this.#log.warn({ err: (err as Error).message }, 'certificate renewal failed; will retry');
-      this.#renewTimer = setTimeout(() => this.#scheduleRenewal(), 60_000);
-    }), wait);
+    this.#renewTimer = setTimeout(
+      () =>
+        void this.renewCertificate().catch((err: unknown) => {
+          this.#log.warn({ err: (err as Error).message }, 'certificate renewal failed; will retry');
+          this.#renewTimer = setTimeout(() => this.#scheduleRenewal(), 60_000);
+        }),
+      wait,
+    );
     this.#renewTimer.unref();
   }
 

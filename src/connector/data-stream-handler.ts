@@ -36,22 +36,36 @@ export async function handleDataStream(
     return;
   }
   const log = logger.child({ session: dial.sessionId, target: dial.target });
-  const outcome = await dialTarget(dial.target, { policy: options.policy(), timeoutMs: dial.timeoutMs });
+  const outcome = await dialTarget(dial.target, {
+    policy: options.policy(),
+    timeoutMs: dial.timeoutMs,
+  });
   if (outcome.code !== 'ok') {
     counters.failed += 1;
     log.warn({ code: outcome.code, reason: outcome.message }, 'dial refused or failed');
-    writeMessage(stream, makeMessage({ type: 'dial_result', code: outcome.code, message: outcome.message }));
+    writeMessage(
+      stream,
+      makeMessage({ type: 'dial_result', code: outcome.code, message: outcome.message }),
+    );
     stream.end();
     return;
   }
   writeMessage(
     stream,
-    makeMessage({ type: 'dial_result', code: 'ok', message: '', resolvedAddress: outcome.resolvedAddress }),
+    makeMessage({
+      type: 'dial_result',
+      code: 'ok',
+      message: '',
+      resolvedAddress: outcome.resolvedAddress,
+    }),
   );
   counters.active += 1;
   counters.total += 1;
   joinStreams(stream, outcome.socket, (reason) => {
     counters.active -= 1;
-    log.debug({ reason, sent: outcome.socket.bytesWritten, received: outcome.socket.bytesRead }, 'session ended');
+    log.debug(
+      { reason, sent: outcome.socket.bytesWritten, received: outcome.socket.bytesRead },
+      'session ended',
+    );
   });
 }

@@ -18,9 +18,13 @@ export interface EdgeConnectOptions {
 }
 
 /** Opens a TLS 1.3 connection to `host:port` with the given ALPN. */
-export function connectToEdge(address: string, options: EdgeConnectOptions): Promise<tls.TLSSocket> {
+export function connectToEdge(
+  address: string,
+  options: EdgeConnectOptions,
+): Promise<tls.TLSSocket> {
   const target = splitHostPort(address);
-  if (!target) return Promise.reject(connectorErrors.edgeUnreachable(address, new Error('not host:port')));
+  if (!target)
+    return Promise.reject(connectorErrors.edgeUnreachable(address, new Error('not host:port')));
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       host: target.host,
@@ -29,18 +33,28 @@ export function connectToEdge(address: string, options: EdgeConnectOptions): Pro
       minVersion: 'TLSv1.3',
       ALPNProtocols: [options.alpn],
       rejectUnauthorized: options.caPem !== undefined,
-      ...(options.caPem === undefined ? {} : { ca: [options.caPem], checkServerIdentity: () => undefined }),
+      ...(options.caPem === undefined
+        ? {}
+        : { ca: [options.caPem], checkServerIdentity: () => undefined }),
       ...(options.certPem === undefined ? {} : { cert: options.certPem }),
       ...(options.keyPem === undefined ? {} : { key: options.keyPem }),
     });
     socket.setNoDelay(true);
-    const timer = setTimeout(() => socket.destroy(new Error(`no TLS handshake within ${options.timeoutMs ?? 10_000} ms`)), options.timeoutMs ?? 10_000);
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`no TLS handshake within ${options.timeoutMs ?? 10_000} ms`)),
+      options.timeoutMs ?? 10_000,
+    );
     socket.once('secureConnect', () => {
       clearTimeout(timer);
       socket.removeListener('error', onError);
       if (socket.alpnProtocol !== options.alpn) {
         socket.destroy();
-        reject(connectorErrors.enrollmentProtocol(address, 'the server does not speak the Postern tunnel protocol (ALPN)'));
+        reject(
+          connectorErrors.enrollmentProtocol(
+            address,
+            'the server does not speak the Postern tunnel protocol (ALPN)',
+          ),
+        );
         return;
       }
       resolve(socket);

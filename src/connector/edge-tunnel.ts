@@ -39,7 +39,10 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
   readonly session: MuxSession;
   readonly welcome: Message<'welcome'>;
   readonly #control: MessageChannel;
-  readonly #renewals = new Map<number, { resolve: (pem: string) => void; reject: (err: Error) => void }>();
+  readonly #renewals = new Map<
+    number,
+    { resolve: (pem: string) => void; reject: (err: Error) => void }
+  >();
   #policy = new TargetPolicy([]);
   #nextRequestId = 1;
 
@@ -51,7 +54,10 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
   }
 
   /** Connects, says hello and waits for the edge's welcome (or its refusal, as a coded error). */
-  static async open(identity: ConnectorIdentityFiles, options: EdgeTunnelOptions): Promise<EdgeTunnel> {
+  static async open(
+    identity: ConnectorIdentityFiles,
+    options: EdgeTunnelOptions,
+  ): Promise<EdgeTunnel> {
     const socket = await connectToEdge(options.address, {
       alpn: ALPN.tunnel,
       caPem: identity.caPem,
@@ -60,8 +66,12 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     });
     const session = new MuxSession(socket, {
       role: 'client',
-      ...(options.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: options.keepAliveIntervalMs }),
-      ...(options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
+      ...(options.keepAliveIntervalMs === undefined
+        ? {}
+        : { keepAliveIntervalMs: options.keepAliveIntervalMs }),
+      ...(options.keepAliveTimeoutMs === undefined
+        ? {}
+        : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
     });
     session.on('error', () => undefined);
     const control = new MessageChannel(session.openStream());
@@ -132,10 +142,15 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     const log = options.logger;
     this.#control.on('message', (m) => this.#onMessage(m));
     this.session.on('stream', (stream: MuxStream) => {
-      void handleDataStream(stream, { policy: () => this.#policy, logger: log, counters: options.counters });
+      void handleDataStream(stream, {
+        policy: () => this.#policy,
+        logger: log,
+        counters: options.counters,
+      });
     });
     this.session.once('close', (err?: Error) => {
-      for (const pending of this.#renewals.values()) pending.reject(err ?? new Error('tunnel closed'));
+      for (const pending of this.#renewals.values())
+        pending.reject(err ?? new Error('tunnel closed'));
       this.#renewals.clear();
       this.emit('close', err);
     });
@@ -153,7 +168,9 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
         return;
       case 'error':
         if (message.requestId !== undefined) {
-          this.#renewals.get(message.requestId)?.reject(new PosternError(message.code, message.message));
+          this.#renewals
+            .get(message.requestId)
+            ?.reject(new PosternError(message.code, message.message));
           this.#renewals.delete(message.requestId);
         } else {
           this.emit('refused', new PosternError(message.code, message.message));
@@ -166,7 +183,11 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
 }
 
 /** Collects every control message until the welcome (or a refusal) arrives; later ones stay collected. */
-function waitForWelcome(control: MessageChannel, early: Message[], address: string): Promise<Message<'welcome'>> {
+function waitForWelcome(
+  control: MessageChannel,
+  early: Message[],
+  address: string,
+): Promise<Message<'welcome'>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => fail(connectorErrors.enrollmentProtocol(address, 'no welcome from the edge')),
@@ -193,7 +214,13 @@ function waitForWelcome(control: MessageChannel, early: Message[], address: stri
       }
     });
     control.once('close', (err) =>
-      fail(err ?? connectorErrors.enrollmentProtocol(address, 'the edge closed the tunnel before welcoming it')),
+      fail(
+        err ??
+          connectorErrors.enrollmentProtocol(
+            address,
+            'the edge closed the tunnel before welcoming it',
+          ),
+      ),
     );
   });
 }

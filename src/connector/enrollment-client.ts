@@ -29,7 +29,8 @@ export async function enroll(
     writeMessage(socket, makeMessage({ type: 'enroll_hello', keyId: key.keyId }));
     const challenge = expectMessage(await next(socket, key.edgeAddress), 'enroll_challenge');
     const expected = enrollmentProof(hashProvisioningSecret(key.secret), exporter);
-    if (!sameSecretValue(challenge.edgeProof, expected)) throw connectorErrors.edgeUnverified(key.edgeAddress);
+    if (!sameSecretValue(challenge.edgeProof, expected))
+      throw connectorErrors.edgeUnverified(key.edgeAddress);
     assertServedUnderCa(socket.getPeerX509Certificate(), challenge.caPem, key.edgeAddress);
     const { keyPem, csrPem } = await generateKeyPairAndCsr({ commonName: 'postern-connector' });
     writeMessage(
@@ -64,9 +65,16 @@ async function next(socket: Parameters<typeof readMessage>[0], address: string) 
   return message;
 }
 
-function assertServedUnderCa(cert: X509Certificate | undefined, caPem: string, address: string): void {
+function assertServedUnderCa(
+  cert: X509Certificate | undefined,
+  caPem: string,
+  address: string,
+): void {
   const ca = new X509Certificate(caPem);
   if (!cert || !cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
-    throw connectorErrors.enrollmentProtocol(address, "the edge's TLS certificate is not signed by the CA it sent");
+    throw connectorErrors.enrollmentProtocol(
+      address,
+      "the edge's TLS certificate is not signed by the CA it sent",
+    );
   }
 }

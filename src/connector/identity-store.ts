@@ -33,7 +33,10 @@ export class IdentityStore {
       throw connectorErrors.stateUnreadable(this.#dir, err);
     }
     try {
-      const meta = JSON.parse(metaText) as Omit<ConnectorIdentityFiles, 'keyPem' | 'certPem' | 'caPem'>;
+      const meta = JSON.parse(metaText) as Omit<
+        ConnectorIdentityFiles,
+        'keyPem' | 'certPem' | 'caPem'
+      >;
       const [keyPem, certPem, caPem] = await Promise.all(
         [FILES.key, FILES.cert, FILES.ca].map((f) => readFile(join(this.#dir, f), 'utf8')),
       );

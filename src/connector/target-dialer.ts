@@ -37,6 +37,8 @@ export async function dialTarget(
   }
   const outcome = await connectTcp(address, target.port, options.timeoutMs);
   if (outcome.code !== 'ok') return outcome;
-  const resolvedAddress = net.isIPv6(address) ? `[${address}]:${target.port}` : `${address}:${target.port}`;
+  const resolvedAddress = net.isIPv6(address)
+    ? `[${address}]:${target.port}`
+    : `${address}:${target.port}`;
   return { code: 'ok', socket: outcome.socket, resolvedAddress };
 }

@@ -8,7 +8,12 @@ import {
   virtualServerSchema,
 } from '../config/index.js';
 import { sameSecretValue } from '../pki/index.js';
-import { StoreErrors, type ConnectorRecord, type ProvisioningKeyRecord, type Store } from '../store/index.js';
+import {
+  StoreErrors,
+  type ConnectorRecord,
+  type ProvisioningKeyRecord,
+  type Store,
+} from '../store/index.js';
 import { sendError } from './api-errors.js';
 import { controlErrors } from './errors.js';
 import { createProvisioningKey } from './provisioning-keys.js';
@@ -18,7 +23,12 @@ export interface RuntimeView {
   /** Address provisioning keys carry. */
   readonly advertiseAddress: string;
   /** Live tunnels of this edge. */
-  connected(): { connectorId: string; draining: boolean; activeSessions: number; remoteAddress: string }[];
+  connected(): {
+    connectorId: string;
+    draining: boolean;
+    activeSessions: number;
+    remoteAddress: string;
+  }[];
   /** Closes a connector's tunnels at once (after it was revoked). */
   disconnect(connectorId: string): void;
   /** Rebuilds pools and virtual servers from the store; rejects when the result cannot run. */
@@ -44,7 +54,10 @@ const OBJECT_KINDS = {
 /** Builds the admin REST API (`/api/v1`), health endpoints and `/metrics`. */
 export function buildAdminApi(options: AdminApiOptions) {
   const { store, runtime } = options;
-  const app = Fastify({ loggerInstance: options.logger.child({ component: 'admin-api' }), bodyLimit: 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'admin-api' }),
+    bodyLimit: 1024 * 1024,
+  });
   app.setErrorHandler((err, _req, reply) => {
     if ((err as { statusCode?: number }).statusCode === 400) {
       return sendError(reply, controlErrors.badRequest((err as Error).message));
@@ -52,7 +65,9 @@ export function buildAdminApi(options: AdminApiOptions) {
     return sendError(reply, err);
   });
   app.get('/healthz', () => ({ status: 'ok' }));
-  app.get('/readyz', (_req, reply) => (runtime.ready() ? { status: 'ready' } : reply.code(503).send({ status: 'starting' })));
+  app.get('/readyz', (_req, reply) =>
+    runtime.ready() ? { status: 'ready' } : reply.code(503).send({ status: 'starting' }),
+  );
   app.get('/metrics', async (_req, reply) => {
     const { contentType, body } = await runtime.metrics();
     return reply.type(contentType).send(body);
@@ -62,7 +77,11 @@ export function buildAdminApi(options: AdminApiOptions) {
       api.addHook('onRequest', (req, _reply, next) => {
         const header = req.headers.authorization ?? '';
         const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-        next(!token || !sameSecretValue(token, options.adminToken) ? controlErrors.unauthorized() : undefined);
+        next(
+          !token || !sameSecretValue(token, options.adminToken)
+            ? controlErrors.unauthorized()
+            : undefined,
+        );
       });
       registerGroups(api, store);
       registerKeys(api, store, runtime);
@@ -97,7 +116,9 @@ function registerGroups(api: FastifyInstance, store: Store): void {
     const created = await store.groups.create({
       name: input.name,
       ...(input.description === undefined ? {} : { description: input.description }),
-      ...(input.auto_delete_after_days === undefined ? {} : { autoDeleteAfterDays: input.auto_delete_after_days }),
+      ...(input.auto_delete_after_days === undefined
+        ? {}
+        : { autoDeleteAfterDays: input.auto_delete_after_days }),
     });
     return reply.code(201).send(groupView(created));
   });
@@ -113,9 +134,14 @@ function registerGroups(api: FastifyInstance, store: Store): void {
 }
 
 function registerKeys(api: FastifyInstance, store: Store, runtime: RuntimeView): void {
-  api.get('/provisioning-keys', async (req: FastifyRequest<{ Querystring: { group?: string } }>) => ({
-    items: (await store.provisioningKeys.list(req.query.group ? { group: req.query.group } : {})).map(keyView),
-  }));
+  api.get(
+    '/provisioning-keys',
+    async (req: FastifyRequest<{ Querystring: { group?: string } }>) => ({
+      items: (
+        await store.provisioningKeys.list(req.query.group ? { group: req.query.group } : {})
+      ).map(keyView),
+    }),
+  );
   api.post('/provisioning-keys', async (req, reply) => {
     const input = parse(provisioningKeyCreateSchema, req.body);
     const { record, value } = await createProvisioningKey(store, {
@@ -133,9 +159,15 @@ function registerKeys(api: FastifyInstance, store: Store, runtime: RuntimeView):
     if (!key) throw notFound('provisioning key', req.params.id);
     return keyView(key);
   });
-  api.post('/provisioning-keys/:id/revoke', async (req: ById) => keyView(await store.provisioningKeys.revoke(req.params.id)));
-  api.post('/provisioning-keys/:id/enable', async (req: ById) => keyView(await store.provisioningKeys.setEnabled(req.params.id, true)));
-  api.post('/provisioning-keys/:id/disable', async (req: ById) => keyView(await store.provisioningKeys.setEnabled(req.params.id, false)));
+  api.post('/provisioning-keys/:id/revoke', async (req: ById) =>
+    keyView(await store.provisioningKeys.revoke(req.params.id)),
+  );
+  api.post('/provisioning-keys/:id/enable', async (req: ById) =>
+    keyView(await store.provisioningKeys.setEnabled(req.params.id, true)),
+  );
+  api.post('/provisioning-keys/:id/disable', async (req: ById) =>
+    keyView(await store.provisioningKeys.setEnabled(req.params.id, false)),
+  );
 }
 
 function registerConnectors(api: FastifyInstance, store: Store, runtime: RuntimeView): void {
@@ -144,7 +176,9 @@ function registerConnectors(api: FastifyInstance, store: Store, runtime: Runtime
     return connectorView(c, live);
   };
   api.get('/connectors', async (req: FastifyRequest<{ Querystring: { group?: string } }>) => ({
-    items: (await store.connectors.list(req.query.group ? { group: req.query.group } : {})).map(view),
+    items: (await store.connectors.list(req.query.group ? { group: req.query.group } : {})).map(
+      view,
+    ),
   }));
   api.get('/connectors/:id', async (req: ById) => {
     const c = await store.connectors.get(req.params.id);
@@ -165,7 +199,10 @@ function registerObjects(
 ): void {
   const { store, kind } = o;
   api.get(`/${o.path}`, async () => ({
-    items: (await store.objects.list({ kind })).map((x) => ({ ...(x.spec as object), owner: x.owner })),
+    items: (await store.objects.list({ kind })).map((x) => ({
+      ...(x.spec as object),
+      owner: x.owner,
+    })),
   }));
   api.get(`/${o.path}/:name`, async (req: Named) => {
     const x = await store.objects.get(kind, req.params.name);
@@ -187,8 +224,11 @@ function registerObjects(
   api.put(`/${o.path}/:name`, async (req: Named) => {
     const existing = await store.objects.get(kind, req.params.name);
     if (!existing) throw notFound(kind, req.params.name);
-    if (existing.owner !== 'api') throw controlErrors.ownedByDocument(kind, req.params.name, existing.owner);
-    const spec = parse(o.schema, { ...(req.body as object), name: req.params.name }) as { name: string };
+    if (existing.owner !== 'api')
+      throw controlErrors.ownedByDocument(kind, req.params.name, existing.owner);
+    const spec = parse(o.schema, { ...(req.body as object), name: req.params.name }) as {
+      name: string;
+    };
     await store.objects.update(kind, spec.name, spec);
     try {
       await o.runtime.reload();
@@ -202,7 +242,8 @@ function registerObjects(
   api.delete(`/${o.path}/:name`, async (req: Named, reply) => {
     const existing = await store.objects.get(kind, req.params.name);
     if (!existing) throw notFound(kind, req.params.name);
-    if (existing.owner !== 'api') throw controlErrors.ownedByDocument(kind, req.params.name, existing.owner);
+    if (existing.owner !== 'api')
+      throw controlErrors.ownedByDocument(kind, req.params.name, existing.owner);
     await store.objects.delete(kind, req.params.name);
     await o.runtime.reload();
     return reply.code(204).send();
@@ -225,8 +266,18 @@ function iso(ms: number | undefined): string | undefined {
   return ms === undefined ? undefined : new Date(ms).toISOString();
 }
 
-function groupView(g: { name: string; description?: string; autoDeleteAfterDays?: number; owner: string }) {
-  return { name: g.name, description: g.description, auto_delete_after_days: g.autoDeleteAfterDays, owner: g.owner };
+function groupView(g: {
+  name: string;
+  description?: string;
+  autoDeleteAfterDays?: number;
+  owner: string;
+}) {
+  return {
+    name: g.name,
+    description: g.description,
+    auto_delete_after_days: g.autoDeleteAfterDays,
+    owner: g.owner,
+  };
 }
 
 function keyView(k: ProvisioningKeyRecord) {
@@ -243,13 +294,22 @@ function keyView(k: ProvisioningKeyRecord) {
   };
 }
 
-function connectorView(c: ConnectorRecord, live: ReturnType<RuntimeView['connected']>[number] | undefined) {
+function connectorView(
+  c: ConnectorRecord,
+  live: ReturnType<RuntimeView['connected']>[number] | undefined,
+) {
   return {
     id: c.id,
     group: c.group,
     key_id: c.keyId,
     ephemeral: c.ephemeral,
-    status: c.revoked ? 'revoked' : live ? (live.draining ? 'draining' : 'connected') : 'disconnected',
+    status: c.revoked
+      ? 'revoked'
+      : live
+        ? live.draining
+          ? 'draining'
+          : 'connected'
+        : 'disconnected',
     version: c.version,
     private_ip: c.privateIp,
     public_ip: c.publicIp,

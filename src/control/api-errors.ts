@@ -24,8 +24,12 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   if (isPosternError(err)) {
     const status = STATUS_BY_CODE[err.code] ?? 500;
     const problems = (err as { problems?: unknown }).problems;
-    return reply.code(status).send({ error: { code: err.code, message: err.message, ...(problems ? { problems } : {}) } });
+    return reply
+      .code(status)
+      .send({ error: { code: err.code, message: err.message, ...(problems ? { problems } : {}) } });
   }
   reply.log.error({ err }, 'admin API request failed');
-  return reply.code(500).send({ error: { code: 'POSTERN_ERR_INTERNAL', message: 'Internal error; see the edge log.' } });
+  return reply.code(500).send({
+    error: { code: 'POSTERN_ERR_INTERNAL', message: 'Internal error; see the edge log.' },
+  });
 }

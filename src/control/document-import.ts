@@ -19,7 +19,8 @@ const DOCUMENT = /\.(ya?ml|json)$/i;
 export async function readConfigDirectory(dir: string): Promise<Configuration> {
   const names = (await readdir(dir)).filter((n) => DOCUMENT.test(n) && !n.startsWith('.')).sort();
   const docs: ConfigDocument[] = [];
-  for (const name of names) docs.push(parseDocument(await readFile(join(dir, name), 'utf8'), { fileName: name }));
+  for (const name of names)
+    docs.push(parseDocument(await readFile(join(dir, name), 'utf8'), { fileName: name }));
   return validateConfiguration(mergeDocuments(docs));
 }
 
@@ -39,12 +40,26 @@ export async function syncDocumentsToStore(store: Store, config: Configuration):
     }
   }
   const wanted = new Map<string, { kind: string; name: string; spec: object; owner: Owner }>();
-  for (const pool of config.pools) wanted.set(`pool/${pool.name}`, { kind: 'pool', name: pool.name, spec: pool, owner: ownerOf(pool) });
+  for (const pool of config.pools)
+    wanted.set(`pool/${pool.name}`, {
+      kind: 'pool',
+      name: pool.name,
+      spec: pool,
+      owner: ownerOf(pool),
+    });
   for (const vs of config.virtual_servers) {
-    wanted.set(`virtual_server/${vs.name}`, { kind: 'virtual_server', name: vs.name, spec: vs, owner: ownerOf(vs) });
+    wanted.set(`virtual_server/${vs.name}`, {
+      kind: 'virtual_server',
+      name: vs.name,
+      spec: vs,
+      owner: ownerOf(vs),
+    });
   }
   for (const existing of await store.objects.list()) {
-    if (existing.owner.startsWith('document:') && !wanted.has(`${existing.kind}/${existing.name}`)) {
+    if (
+      existing.owner.startsWith('document:') &&
+      !wanted.has(`${existing.kind}/${existing.name}`)
+    ) {
       await store.objects.delete(existing.kind, existing.name);
     }
   }

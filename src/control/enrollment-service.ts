@@ -80,7 +80,8 @@ export class EnrollmentService implements EnrollmentAuthority {
 
   async admit(connector: { connectorId: string; group: string }): Promise<void> {
     const record = await this.#o.store.connectors.get(connector.connectorId);
-    if (!record || record.group !== connector.group) throw controlErrors.connectorUnknown(connector.connectorId);
+    if (!record || record.group !== connector.group)
+      throw controlErrors.connectorUnknown(connector.connectorId);
     if (record.revoked) throw controlErrors.connectorDeleted(connector.connectorId);
   }
 
@@ -97,14 +98,22 @@ export class EnrollmentService implements EnrollmentAuthority {
       certSerial: issued.serialNumber,
       certNotAfter: issued.notAfter.getTime(),
     });
-    this.#o.logger.info({ connector: connectorId, serial: issued.serialNumber }, 'connector certificate renewed');
+    this.#o.logger.info(
+      { connector: connectorId, serial: issued.serialNumber },
+      'connector certificate renewed',
+    );
     return issued.certPem;
   }
 
   async recordSeen(connectorId: string, status: ConnectorStatusUpdate): Promise<void> {
     const { connected: _connected, hostname: _hostname, ...fields } = status;
-    const update = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== ''));
-    await this.#o.store.connectors.update(connectorId, { ...update, lastSeenAt: this.#o.clock.now() });
+    const update = Object.fromEntries(
+      Object.entries(fields).filter(([, v]) => v !== undefined && v !== ''),
+    );
+    await this.#o.store.connectors.update(connectorId, {
+      ...update,
+      lastSeenAt: this.#o.clock.now(),
+    });
   }
 
   async retireEphemeral(connectorId: string): Promise<void> {
@@ -112,13 +121,18 @@ export class EnrollmentService implements EnrollmentAuthority {
     if (!record?.ephemeral) return;
     await this.#o.store.connectors.delete(connectorId);
     await this.#o.store.provisioningKeys.release(record.keyId).catch(() => undefined);
-    this.#o.logger.info({ connector: connectorId, key: record.keyId }, 'ephemeral connector left; key use returned');
+    this.#o.logger.info(
+      { connector: connectorId, key: record.keyId },
+      'ephemeral connector left; key use returned',
+    );
   }
 
   #validity(): { validityMs?: number; clock: Clock } {
     return {
       clock: this.#o.clock,
-      ...(this.#o.certificateValidityMs === undefined ? {} : { validityMs: this.#o.certificateValidityMs }),
+      ...(this.#o.certificateValidityMs === undefined
+        ? {}
+        : { validityMs: this.#o.certificateValidityMs }),
     };
   }
 }

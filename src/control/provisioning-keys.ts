@@ -33,5 +33,8 @@ export async function createProvisioningKey(
     ...(options.sourceCidrs === undefined ? {} : { sourceCidrs: options.sourceCidrs }),
     ...(options.enabled === undefined ? {} : { enabled: options.enabled }),
   });
-  return { record, value: formatProvisioningKey({ edgeAddress: options.edgeAddress, keyId, secret }) };
+  return {
+    record,
+    value: formatProvisioningKey({ edgeAddress: options.edgeAddress, keyId, secret }),
+  };
 }

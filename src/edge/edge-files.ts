@@ -18,7 +18,10 @@ export async function loadOrCreateCa(dir: string): Promise<CertificateAuthority>
   const keyPath = join(dir, 'ca.key');
   let material: { certPem: string; keyPem: string };
   try {
-    material = { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
+    material = {
+      certPem: await readFile(certPath, 'utf8'),
+      keyPem: await readFile(keyPath, 'utf8'),
+    };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     material = await createCertificateAuthority({ commonName: 'Postern edge CA' });

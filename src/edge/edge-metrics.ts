@@ -60,6 +60,7 @@ export class EdgeMetrics {
         this.set(connectors.list().length);
       },
     });
-    if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'postern_edge_' });
+    if (options.defaultMetrics)
+      collectDefaultMetrics({ register: registry, prefix: 'postern_edge_' });
   }
 }

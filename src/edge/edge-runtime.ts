@@ -34,10 +34,24 @@ export class EdgeRuntime {
   readonly #log: Logger;
   readonly #onSessionEnd: (record: TcpSessionRecord) => void;
   readonly #servers = new Map<string, { server: TcpVirtualServer; listen: string }>();
-  #generation: Generation = { number: 0, config: { version: 1, connector_groups: [], pools: [], virtual_servers: [] } as unknown as Configuration, pools: new Map() };
+  #generation: Generation = {
+    number: 0,
+    config: {
+      version: 1,
+      connector_groups: [],
+      pools: [],
+      virtual_servers: [],
+    } as unknown as Configuration,
+    pools: new Map(),
+  };
   #reloading: Promise<void> = Promise.resolve();
 
-  constructor(options: { store: Store; dialer: Dialer; logger: Logger; onSessionEnd: (r: TcpSessionRecord) => void }) {
+  constructor(options: {
+    store: Store;
+    dialer: Dialer;
+    logger: Logger;
+    onSessionEnd: (r: TcpSessionRecord) => void;
+  }) {
     this.#store = options.store;
     this.#dialer = options.dialer;
     this.#log = options.logger;
@@ -51,7 +65,10 @@ export class EdgeRuntime {
 
   /** Running virtual servers by name (their bound addresses). */
   listeners(): { name: string; host: string; port: number }[] {
-    return [...this.#servers.entries()].map(([name, { server }]) => ({ name, ...server.address() }));
+    return [...this.#servers.entries()].map(([name, { server }]) => ({
+      name,
+      ...server.address(),
+    }));
   }
 
   /** Reloads from the store; concurrent calls run one after another. */
@@ -76,12 +93,17 @@ export class EdgeRuntime {
 
   /** Stops every virtual server, letting sessions drain for `drainTimeoutMs`. */
   async close(drainTimeoutMs = 5000): Promise<void> {
-    await Promise.all([...this.#servers.values()].map(({ server }) => server.close({ drainTimeoutMs })));
+    await Promise.all(
+      [...this.#servers.values()].map(({ server }) => server.close({ drainTimeoutMs })),
+    );
     this.#servers.clear();
   }
 
   async #load(): Promise<Configuration> {
-    const [groups, objects] = await Promise.all([this.#store.groups.list(), this.#store.objects.list()]);
+    const [groups, objects] = await Promise.all([
+      this.#store.groups.list(),
+      this.#store.objects.list(),
+    ]);
     const specs = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.spec);
     return validateConfiguration({
       version: 1,
@@ -96,14 +118,20 @@ export class EdgeRuntime {
     const pools = new Map<string, Pool>();
     for (const p of config.pools as readonly PoolConfig[]) {
       if (p.algorithm !== 'round_robin') {
-        throw edgeErrors.unsupported(`Pool "${p.name}" with algorithm "${p.algorithm}"`, 'Use algorithm: round_robin.');
+        throw edgeErrors.unsupported(
+          `Pool "${p.name}" with algorithm "${p.algorithm}"`,
+          'Use algorithm: round_robin.',
+        );
       }
       pools.set(p.name, buildPool(p));
     }
     const wanted = new Map<string, VirtualServerConfig>();
     for (const vs of config.virtual_servers as readonly VirtualServerConfig[]) {
       if (vs.protocol !== 'tcp') {
-        throw edgeErrors.unsupported(`Virtual server "${vs.name}" with protocol "${vs.protocol}"`, 'Use protocol: tcp.');
+        throw edgeErrors.unsupported(
+          `Virtual server "${vs.name}" with protocol "${vs.protocol}"`,
+          'Use protocol: tcp.',
+        );
       }
       if (vs.enabled) wanted.set(vs.name, vs);
     }
@@ -139,7 +167,10 @@ export class EdgeRuntime {
       void server.close({ drainTimeoutMs: 30_000 });
     }
     this.#generation = { number: this.#generation.number + 1, config, pools };
-    this.#log.info({ generation: this.#generation.number, virtualServers: wanted.size, pools: pools.size }, 'configuration applied');
+    this.#log.info(
+      { generation: this.#generation.number, virtualServers: wanted.size, pools: pools.size },
+      'configuration applied',
+    );
   }
 
   #serverOptions(vs: VirtualServerConfig, pool: Pool) {

@@ -10,8 +10,10 @@ import {
 } from '../control/index.js';
 import { PosternError, systemClock, type Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
+import type { CertificateAuthority } from '../pki/index.js';
 import { splitHostPort } from '../traffic/index.js';
 import { ConnectorRegistry } from './connector-registry.js';
+import { edgeErrors } from './errors.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { EdgeRuntime } from './edge-runtime.js';
 import { ensureDataDir, loadOrCreateAdminToken, loadOrCreateCa } from './edge-files.js';
@@ -59,11 +61,26 @@ export interface Edge {
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const log = options.logger ?? pino({ level: 'silent' });
   const clock = options.clock ?? systemClock;
+  // Documents are validated before anything is opened: a broken one changes nothing.
+  const documents = options.configDir ? await readConfigDirectory(options.configDir) : undefined;
   await ensureDataDir(options.dataDir);
-  const store = await options.openStore();
   const ca = await loadOrCreateCa(options.dataDir);
   const adminToken = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
-  if (options.configDir) await syncDocumentsToStore(store, await readConfigDirectory(options.configDir));
+  const store = await options.openStore();
+  try {
+    if (documents) await syncDocumentsToStore(store, documents);
+    return await startWithStore(options, { store, ca, adminToken, log, clock });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+async function startWithStore(
+  options: EdgeOptions,
+  parts: { store: Store; ca: CertificateAuthority; adminToken: string; log: Logger; clock: Clock },
+): Promise<Edge> {
+  const { store, ca, adminToken, log, clock } = parts;
 
   const tunnelListen = parseListen(options.tunnelListen ?? '0.0.0.0:8443', '--tunnel-listen');
   const adminListen = parseListen(options.adminListen ?? '127.0.0.1:9090', '--admin-listen');
@@ -74,7 +91,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     ca,
     clock,
     logger: log,
-    ...(options.certificateValidityMs === undefined ? {} : { certificateValidityMs: options.certificateValidityMs }),
+    ...(options.certificateValidityMs === undefined
+      ? {}
+      : { certificateValidityMs: options.certificateValidityMs }),
   });
   const dialer = new TunnelDialer(registry, { logger: log, metrics });
   const runtime = new EdgeRuntime({
@@ -89,8 +108,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     },
   });
 
-  const advertiseHost = tunnelListen.host === '0.0.0.0' || tunnelListen.host === '::' ? hostname() : tunnelListen.host;
-  const server = await ca.issueServerCertificate(serverNames(advertiseHost, options.advertiseAddress));
+  const advertiseHost =
+    tunnelListen.host === '0.0.0.0' || tunnelListen.host === '::' ? hostname() : tunnelListen.host;
+  const server = await ca.issueServerCertificate(
+    serverNames(advertiseHost, options.advertiseAddress),
+  );
   const listener = new TunnelListener({
     serverId: options.serverId ?? `edge-${hostname()}`,
     certPem: server.certPem,
@@ -101,12 +123,23 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     metrics,
     logger: log,
     targetsFor: (group) => runtime.targetsFor(group),
-    ...(options.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: options.keepAliveIntervalMs }),
-    ...(options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
-    ...(options.tunnelHandshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.tunnelHandshakeTimeoutMs }),
+    ...(options.keepAliveIntervalMs === undefined
+      ? {}
+      : { keepAliveIntervalMs: options.keepAliveIntervalMs }),
+    ...(options.keepAliveTimeoutMs === undefined
+      ? {}
+      : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
+    ...(options.tunnelHandshakeTimeoutMs === undefined
+      ? {}
+      : { handshakeTimeoutMs: options.tunnelHandshakeTimeoutMs }),
   });
-  await runtime.reload();
-  await listen(listener.server, tunnelListen);
+  try {
+    await runtime.reload();
+    await listen(listener.server, tunnelListen);
+  } catch (err) {
+    await runtime.close(0);
+    throw err;
+  }
   const tunnelAddress = listener.server.address() as AddressInfo;
   const advertiseAddress =
     options.advertiseAddress ?? formatAddress(advertiseHost, tunnelAddress.port);
@@ -118,20 +151,42 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     logger: log,
     runtime: {
       advertiseAddress,
-      connected: () => registry.list().map((t) => ({ connectorId: t.connectorId, draining: t.draining, activeSessions: t.activeSessions, remoteAddress: t.remoteAddress })),
+      connected: () =>
+        registry.list().map((t) => ({
+          connectorId: t.connectorId,
+          draining: t.draining,
+          activeSessions: t.activeSessions,
+          remoteAddress: t.remoteAddress,
+        })),
       disconnect: (id) => listener.revoke(id),
       reload: async () => {
         await runtime.reload();
         listener.pushConfig();
       },
-      metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+      metrics: async () => ({
+        contentType: metrics.registry.contentType,
+        body: await metrics.registry.metrics(),
+      }),
       ready: () => ready,
     },
   });
-  await api.listen({ host: adminListen.host, port: adminListen.port });
+  try {
+    await api.listen({ host: adminListen.host, port: adminListen.port });
+  } catch (err) {
+    await runtime.close(0);
+    await listener.close(0);
+    throw edgeErrors.listenFailed('admin API', `${adminListen.host}:${adminListen.port}`, err);
+  }
   const adminAddr = api.server.address() as AddressInfo;
   ready = true;
-  log.info({ tunnel: `${tunnelAddress.address}:${tunnelAddress.port}`, admin: `${adminAddr.address}:${adminAddr.port}`, advertise: advertiseAddress }, 'edge started');
+  log.info(
+    {
+      tunnel: `${tunnelAddress.address}:${tunnelAddress.port}`,
+      admin: `${adminAddr.address}:${adminAddr.port}`,
+      advertise: advertiseAddress,
+    },
+    'edge started',
+  );
 
   return {
     tunnelAddress,
@@ -154,7 +209,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
 
 function parseListen(text: string, flag: string): { host: string; port: number } {
   const hp = splitHostPort(text, { allowZero: true });
-  if (!hp) throw new PosternError('POSTERN_ERR_INVALID_ARGUMENT', `${flag} "${text}" is not host:port; use e.g. 0.0.0.0:8443 or [::]:8443.`);
+  if (!hp)
+    throw new PosternError(
+      'POSTERN_ERR_INVALID_ARGUMENT',
+      `${flag} "${text}" is not host:port; use e.g. 0.0.0.0:8443 or [::]:8443.`,
+    );
   return hp;
 }
 
@@ -167,15 +226,23 @@ function serverNames(host: string, advertise: string | undefined) {
   const advertised = advertise ? splitHostPort(advertise)?.host : undefined;
   if (advertised) hosts.add(advertised);
   const dnsNames = [...hosts].filter((h) => !net.isIP(h));
-  const ipAddresses = [...new Set(['127.0.0.1', '::1', ...[...hosts].filter((h) => net.isIP(h) && h !== '0.0.0.0' && h !== '::')])];
+  const ipAddresses = [
+    ...new Set([
+      '127.0.0.1',
+      '::1',
+      ...[...hosts].filter((h) => net.isIP(h) && h !== '0.0.0.0' && h !== '::'),
+    ]),
+  ];
   return { dnsNames, ipAddresses };
 }
 
 function listen(server: net.Server, at: { host: string; port: number }): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: Error): void =>
+      reject(edgeErrors.listenFailed('tunnel port', `${at.host}:${at.port}`, err));
+    server.once('error', onError);
     server.listen({ host: at.host, port: at.port }, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

@@ -13,7 +13,20 @@ export const edgeErrors = {
       'The connector did not open its control stream with a hello in time. Check that connector and edge run the same release.',
     ),
   unsupported: (what: string, fix: string) =>
-    new PosternError('POSTERN_ERR_UNSUPPORTED', `${what} is not supported by this release yet. ${fix}`),
+    new PosternError(
+      'POSTERN_ERR_UNSUPPORTED',
+      `${what} is not supported by this release yet. ${fix}`,
+    ),
+  listenFailed: (what: string, address: string, cause: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_LISTEN_FAILED',
+      `The edge cannot listen for its ${what} on ${address}: ${(cause as Error).message}. Choose a free address (flags --tunnel-listen / --admin-listen) or stop what holds it.`,
+      { cause },
+    ),
   internal: (what: string, cause?: unknown) =>
-    new PosternError('POSTERN_ERR_INTERNAL', `${what} failed unexpectedly; see the edge log for details.`, { cause }),
+    new PosternError(
+      'POSTERN_ERR_INTERNAL',
+      `${what} failed unexpectedly; see the edge log for details.`,
+      { cause },
+    ),
 } as const;

@@ -45,7 +45,13 @@ export class TunnelDialer implements Dialer {
         const reason = isPosternError(err) ? err.code : 'POSTERN_ERR_DIAL_FAILED';
         this.#metrics.dialFailures.inc({ reason });
         this.#log.warn(
-          { session: request.sessionId, connector: tunnel.connectorId, target: request.address, reason, err: (err as Error).message },
+          {
+            session: request.sessionId,
+            connector: tunnel.connectorId,
+            target: request.address,
+            reason,
+            err: (err as Error).message,
+          },
           'dial through connector failed',
         );
         if (isPosternError(err, 'POSTERN_ERR_DIAL_NOT_ALLOWED')) break;
@@ -71,18 +77,28 @@ export class TunnelDialer implements Dialer {
     let result;
     try {
       // The connector answers within its own dial timeout; allow it a margin for the RTT.
-      result = await readMessage(stream, { timeoutMs: request.timeoutMs + 2000, maxBytes: 16 * 1024 });
+      result = await readMessage(stream, {
+        timeoutMs: request.timeoutMs + 2000,
+        maxBytes: 16 * 1024,
+      });
     } catch (err) {
       stream.destroy();
       throw err;
     }
     if (result?.type !== 'dial_result') {
       stream.destroy();
-      throw trafficErrors.dialFailed(request.address, ` (connector ${tunnel.connectorId} closed the stream without a result)`);
+      throw trafficErrors.dialFailed(
+        request.address,
+        ` (connector ${tunnel.connectorId} closed the stream without a result)`,
+      );
     }
     if (result.code !== 'ok') {
       stream.destroy();
-      throw dialError(result.code, request.address, `connector ${tunnel.connectorId}: ${result.message}`);
+      throw dialError(
+        result.code,
+        request.address,
+        `connector ${tunnel.connectorId}: ${result.message}`,
+      );
     }
     tunnel.activeSessions += 1;
     this.#metrics.openStreams.inc();

@@ -1,10 +1,16 @@
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import type { PosternError} from '../core/index.js';
+import type { PosternError } from '../core/index.js';
 import { isPosternError } from '../core/index.js';
 import { expectMessage, makeMessage, type Message, type TargetRule } from '../protocol/index.js';
 import { parseConnectorIdentity, type ConnectorIdentity } from '../pki/index.js';
-import { MessageChannel, MuxSession, readMessage, writeMessage, type MuxStream } from '../tunnel/index.js';
+import {
+  MessageChannel,
+  MuxSession,
+  readMessage,
+  writeMessage,
+  type MuxStream,
+} from '../tunnel/index.js';
 import type { ConnectorRegistry, ConnectorTunnel } from './connector-registry.js';
 import type { EdgeMetrics } from './edge-metrics.js';
 import { edgeErrors } from './errors.js';
@@ -16,7 +22,6 @@ export const TUNNEL_ALPN = 'postern-tunnel/1';
 export const ENROLL_ALPN = 'postern-enroll/1';
 /** Label of the TLS exporter value that binds enrollment proofs to one TLS session. */
 export const ENROLL_EXPORTER_LABEL = 'EXPORTER-postern-enroll';
-
 
 /** How the tunnel listener is set up. */
 export interface TunnelListenerOptions {
@@ -62,9 +67,13 @@ export class TunnelListener {
       handshakeTimeout: this.#handshakeMs,
     });
     this.server.on('secureConnection', (socket) => this.#onConnection(socket));
+    this.server.on('error', (err) => this.#log.error({ err }, 'tunnel listener error'));
     this.server.on('tlsClientError', (err, socket) => {
       this.#options.metrics.tunnelRejections.inc({ reason: 'tls_handshake' });
-      this.#log.debug({ remote: socket.remoteAddress, err: err.message }, 'TLS handshake failed on tunnel port');
+      this.#log.debug(
+        { remote: socket.remoteAddress, err: err.message },
+        'TLS handshake failed on tunnel port',
+      );
       // With a listener attached, node leaves the socket open: close it here.
       socket.destroy();
     });
@@ -78,7 +87,10 @@ export class TunnelListener {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const tunnel of this.#options.registry.list()) tunnel.session.goAway();
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && this.#options.registry.list().some((t) => t.session.streamCount > 1)) {
+    while (
+      Date.now() < deadline &&
+      this.#options.registry.list().some((t) => t.session.streamCount > 1)
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const socket of this.#sockets) socket.destroy();
@@ -88,7 +100,9 @@ export class TunnelListener {
   #onConnection(socket: tls.TLSSocket): void {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
-    socket.on('error', (err: Error) => this.#log.debug({ remote: socket.remoteAddress, err: err.message }, 'tunnel socket error'));
+    socket.on('error', (err: Error) =>
+      this.#log.debug({ remote: socket.remoteAddress, err: err.message }, 'tunnel socket error'),
+    );
     if (socket.alpnProtocol === ENROLL_ALPN) {
       void this.#enroll(socket);
     } else {
@@ -100,10 +114,19 @@ export class TunnelListener {
     const { authority, metrics } = this.#options;
     const exporter = socket.exportKeyingMaterial(32, ENROLL_EXPORTER_LABEL, Buffer.alloc(0));
     try {
-      const hello = expectMessage(await readMessage(socket, { timeoutMs: this.#handshakeMs, maxBytes: 64 * 1024 }), 'enroll_hello');
+      const hello = expectMessage(
+        await readMessage(socket, { timeoutMs: this.#handshakeMs, maxBytes: 64 * 1024 }),
+        'enroll_hello',
+      );
       const edgeProof = await authority.edgeProof(hello.keyId, exporter);
-      writeMessage(socket, makeMessage({ type: 'enroll_challenge', edgeProof, caPem: this.#options.caPem }));
-      const request = expectMessage(await readMessage(socket, { timeoutMs: this.#handshakeMs, maxBytes: 64 * 1024 }), 'enroll_request');
+      writeMessage(
+        socket,
+        makeMessage({ type: 'enroll_challenge', edgeProof, caPem: this.#options.caPem }),
+      );
+      const request = expectMessage(
+        await readMessage(socket, { timeoutMs: this.#handshakeMs, maxBytes: 64 * 1024 }),
+        'enroll_request',
+      );
       const result = await authority.enroll({
         keyId: hello.keyId,
         secret: request.secret,
@@ -115,13 +138,21 @@ export class TunnelListener {
       });
       writeMessage(socket, makeMessage({ type: 'enroll_result', ...result }));
       metrics.enrollments.inc({ result: 'ok' });
-      this.#log.info({ connector: result.connectorId, group: result.group, key: hello.keyId }, 'connector enrolled');
+      this.#log.info(
+        { connector: result.connectorId, group: result.group, key: hello.keyId },
+        'connector enrolled',
+      );
       socket.end();
     } catch (err) {
       const code = isPosternError(err) ? err.code : 'POSTERN_ERR_INTERNAL';
       metrics.enrollments.inc({ result: code });
-      this.#log.warn({ remote: socket.remoteAddress, reason: code, err: (err as Error).message }, 'enrollment refused');
-      const message = isPosternError(err) ? err.message : 'The edge failed to enroll the connector; see the edge log.';
+      this.#log.warn(
+        { remote: socket.remoteAddress, reason: code, err: (err as Error).message },
+        'enrollment refused',
+      );
+      const message = isPosternError(err)
+        ? err.message
+        : 'The edge failed to enroll the connector; see the edge log.';
       if (!isPosternError(err)) this.#log.error({ err }, 'enrollment failed unexpectedly');
       writeMessage(socket, makeMessage({ type: 'error', code, message }));
       socket.end();
@@ -133,21 +164,29 @@ export class TunnelListener {
     let identity: ConnectorIdentity | undefined;
     let refusal: PosternError | undefined;
     if (!socket.authorized) {
-      refusal = edgeErrors.certificateRejected(String(socket.authorizationError ?? 'no client certificate'));
+      refusal = edgeErrors.certificateRejected(
+        String(socket.authorizationError ?? 'no client certificate'),
+      );
     } else {
       try {
         identity = parseConnectorIdentity(socket.getPeerCertificate().raw);
         await this.#options.authority.admit(identity);
       } catch (err) {
-        refusal = isPosternError(err) ? err : edgeErrors.certificateRejected((err as Error).message);
+        refusal = isPosternError(err)
+          ? err
+          : edgeErrors.certificateRejected((err as Error).message);
       }
     }
     const session = new MuxSession(socket, {
       role: 'server',
       logger: this.#log.child({ remote: `${socket.remoteAddress}:${socket.remotePort}` }),
       maxStreams: refusal ? 1 : 100_000,
-      ...(this.#options.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: this.#options.keepAliveIntervalMs }),
-      ...(this.#options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs }),
+      ...(this.#options.keepAliveIntervalMs === undefined
+        ? {}
+        : { keepAliveIntervalMs: this.#options.keepAliveIntervalMs }),
+      ...(this.#options.keepAliveTimeoutMs === undefined
+        ? {}
+        : { keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs }),
     });
     session.on('error', () => undefined);
     let controlStream: MuxStream;
@@ -161,10 +200,16 @@ export class TunnelListener {
     if (refusal || !identity) {
       const err = refusal ?? edgeErrors.certificateRejected('no identity');
       metrics.tunnelRejections.inc({ reason: err.code });
-      this.#log.warn({ remote: socket.remoteAddress, reason: err.code, err: err.message }, 'tunnel refused');
+      this.#log.warn(
+        { remote: socket.remoteAddress, reason: err.code, err: err.message },
+        'tunnel refused',
+      );
       // The refused connector hangs up at once; the stream's error must not crash the edge.
       controlStream.on('error', () => undefined);
-      writeMessage(controlStream, makeMessage({ type: 'error', code: err.code, message: err.message }));
+      writeMessage(
+        controlStream,
+        makeMessage({ type: 'error', code: err.code, message: err.message }),
+      );
       controlStream.end();
       setTimeout(() => session.destroy(), 1000).unref();
       return;
@@ -172,7 +217,12 @@ export class TunnelListener {
     this.#serve(socket, session, controlStream, identity);
   }
 
-  #serve(socket: tls.TLSSocket, session: MuxSession, stream: MuxStream, identity: ConnectorIdentity): void {
+  #serve(
+    socket: tls.TLSSocket,
+    session: MuxSession,
+    stream: MuxStream,
+    identity: ConnectorIdentity,
+  ): void {
     const { registry, metrics } = this.#options;
     const control = new MessageChannel(stream);
     const log = this.#log.child({ connector: identity.connectorId, group: identity.group });
@@ -208,8 +258,14 @@ export class TunnelListener {
       const done = tunnel;
       void this.#options.authority
         .recordSeen(done.connectorId, { connected: false })
-        .then(() => (retire && done.hello.ephemeral ? this.#options.authority.retireEphemeral(done.connectorId) : undefined))
-        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not record tunnel end'));
+        .then(() =>
+          retire && done.hello.ephemeral
+            ? this.#options.authority.retireEphemeral(done.connectorId)
+            : undefined,
+        )
+        .catch((err: unknown) =>
+          log.warn({ err: (err as Error).message }, 'could not record tunnel end'),
+        );
     });
   }
 
@@ -234,7 +290,9 @@ export class TunnelListener {
     };
     const previous = this.#options.registry.add(tunnel);
     previous?.session.goAway();
-    control.send(makeMessage({ type: 'welcome', serverId: this.#options.serverId, serverCount: 1, peers: [] }));
+    control.send(
+      makeMessage({ type: 'welcome', serverId: this.#options.serverId, serverCount: 1, peers: [] }),
+    );
     const { generation, targets } = this.#options.targetsFor(identity.group);
     control.send(makeMessage({ type: 'config', generation, targets }));
     void this.#options.authority
@@ -245,7 +303,9 @@ export class TunnelListener {
         privateIp: hello.privateIp,
         publicIp: socket.remoteAddress ?? '',
       })
-      .catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'could not record tunnel status'));
+      .catch((err: unknown) =>
+        this.#log.warn({ err: (err as Error).message }, 'could not record tunnel status'),
+      );
     return tunnel;
   }
 
@@ -258,11 +318,21 @@ export class TunnelListener {
         return true;
       case 'renew':
         this.#options.authority.renew(tunnel.connectorId, message.csrPem).then(
-          (certPem) => tunnel.control.send(makeMessage({ type: 'renewed', requestId: message.requestId, certPem })),
+          (certPem) =>
+            tunnel.control.send(
+              makeMessage({ type: 'renewed', requestId: message.requestId, certPem }),
+            ),
           (err: unknown) => {
             const code = isPosternError(err) ? err.code : 'POSTERN_ERR_INTERNAL';
             log.warn({ reason: code }, 'certificate renewal refused');
-            tunnel.control.send(makeMessage({ type: 'error', code, message: (err as Error).message, requestId: message.requestId }));
+            tunnel.control.send(
+              makeMessage({
+                type: 'error',
+                code,
+                message: (err as Error).message,
+                requestId: message.requestId,
+              }),
+            );
           },
         );
         return false;

@@ -20,73 +20,89 @@ function chunk(bytes: Buffer, cuts: number[]): Buffer[] {
 }
 
 const frameArb: fc.Arbitrary<Frame> = fc.oneof(
-  fc.record({
-    type: fc.constant(FrameType.Data),
-    flags: fc.constantFrom(0, Flag.SYN, Flag.ACK, Flag.FIN, Flag.RST, Flag.SYN | Flag.FIN),
-    streamId: fc.integer({ min: 1, max: 0xffff_ffff }),
-    payload: fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a)),
-  }).map((f) => ({ ...f, length: f.payload.length })),
-  fc.record({
-    type: fc.constant(FrameType.WindowUpdate),
-    flags: fc.constantFrom(0, Flag.SYN, Flag.ACK, Flag.FIN, Flag.RST),
-    streamId: fc.integer({ min: 1, max: 0xffff_ffff }),
-    length: fc.integer({ min: 0, max: 0xffff_ffff }),
-  }).map((f) => ({ ...f, payload: Buffer.alloc(0) })),
-  fc.record({
-    type: fc.constant(FrameType.Ping),
-    flags: fc.constantFrom(Flag.SYN, Flag.ACK),
-    streamId: fc.constant(0),
-    length: fc.integer({ min: 0, max: 0xffff_ffff }),
-  }).map((f) => ({ ...f, payload: Buffer.alloc(0) })),
-  fc.record({
-    type: fc.constant(FrameType.GoAway),
-    flags: fc.constant(0),
-    streamId: fc.constant(0),
-    length: fc.integer({ min: 0, max: 2 }),
-  }).map((f) => ({ ...f, payload: Buffer.alloc(0) })),
+  fc
+    .record({
+      type: fc.constant(FrameType.Data),
+      flags: fc.constantFrom(0, Flag.SYN, Flag.ACK, Flag.FIN, Flag.RST, Flag.SYN | Flag.FIN),
+      streamId: fc.integer({ min: 1, max: 0xffff_ffff }),
+      payload: fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a)),
+    })
+    .map((f) => ({ ...f, length: f.payload.length })),
+  fc
+    .record({
+      type: fc.constant(FrameType.WindowUpdate),
+      flags: fc.constantFrom(0, Flag.SYN, Flag.ACK, Flag.FIN, Flag.RST),
+      streamId: fc.integer({ min: 1, max: 0xffff_ffff }),
+      length: fc.integer({ min: 0, max: 0xffff_ffff }),
+    })
+    .map((f) => ({ ...f, payload: Buffer.alloc(0) })),
+  fc
+    .record({
+      type: fc.constant(FrameType.Ping),
+      flags: fc.constantFrom(Flag.SYN, Flag.ACK),
+      streamId: fc.constant(0),
+      length: fc.integer({ min: 0, max: 0xffff_ffff }),
+    })
+    .map((f) => ({ ...f, payload: Buffer.alloc(0) })),
+  fc
+    .record({
+      type: fc.constant(FrameType.GoAway),
+      flags: fc.constant(0),
+      streamId: fc.constant(0),
+      length: fc.integer({ min: 0, max: 2 }),
+    })
+    .map((f) => ({ ...f, payload: Buffer.alloc(0) })),
 );
 
 const plain = (f: Frame): object => ({ ...f, payload: [...f.payload] });
 
 test('property: frames survive encode and decode under any chunking', () => {
   fc.assert(
-    fc.property(fc.array(frameArb, { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 60 }), (frames, cuts) => {
-      const wire = Buffer.concat(frames.map(encodeFrame));
-      const got: Frame[] = [];
-      const decoder = new FrameDecoder({ onFrame: (f) => got.push(f) });
-      for (const piece of chunk(wire, cuts)) decoder.push(piece);
-      assert.deepEqual(got.map(plain), frames.map(plain));
-      assert.equal(decoder.state, 'header');
-      assert.equal(decoder.bufferedBytes, 0);
-    }),
+    fc.property(
+      fc.array(frameArb, { maxLength: 20 }),
+      fc.array(fc.nat(), { maxLength: 60 }),
+      (frames, cuts) => {
+        const wire = Buffer.concat(frames.map(encodeFrame));
+        const got: Frame[] = [];
+        const decoder = new FrameDecoder({ onFrame: (f) => got.push(f) });
+        for (const piece of chunk(wire, cuts)) decoder.push(piece);
+        assert.deepEqual(got.map(plain), frames.map(plain));
+        assert.equal(decoder.state, 'header');
+        assert.equal(decoder.bufferedBytes, 0);
+      },
+    ),
   );
 });
 
 test('property: streaming mode delivers the same payload bytes in pieces, never buffering them', () => {
   fc.assert(
-    fc.property(fc.array(frameArb, { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 60 }), (frames, cuts) => {
-      const wire = Buffer.concat(frames.map(encodeFrame));
-      const got: Frame[] = [];
-      let parts: Buffer[] = [];
-      const decoder = new FrameDecoder(
-        {
-          onFrame: (f) => got.push(f),
-          onDataPart: (header: FrameHeader, part: Buffer, end: boolean) => {
-            parts.push(part);
-            if (end) {
-              got.push({ ...header, payload: Buffer.concat(parts) });
-              parts = [];
-            }
+    fc.property(
+      fc.array(frameArb, { maxLength: 20 }),
+      fc.array(fc.nat(), { maxLength: 60 }),
+      (frames, cuts) => {
+        const wire = Buffer.concat(frames.map(encodeFrame));
+        const got: Frame[] = [];
+        let parts: Buffer[] = [];
+        const decoder = new FrameDecoder(
+          {
+            onFrame: (f) => got.push(f),
+            onDataPart: (header: FrameHeader, part: Buffer, end: boolean) => {
+              parts.push(part);
+              if (end) {
+                got.push({ ...header, payload: Buffer.concat(parts) });
+                parts = [];
+              }
+            },
           },
-        },
-        { streaming: true },
-      );
-      for (const piece of chunk(wire, cuts)) {
-        decoder.push(piece);
-        assert.ok(decoder.bufferedBytes < HEADER_SIZE, 'only a partial header is ever held');
-      }
-      assert.deepEqual(got.map(plain), frames.map(plain));
-    }),
+          { streaming: true },
+        );
+        for (const piece of chunk(wire, cuts)) {
+          decoder.push(piece);
+          assert.ok(decoder.bufferedBytes < HEADER_SIZE, 'only a partial header is ever held');
+        }
+        assert.deepEqual(got.map(plain), frames.map(plain));
+      },
+    ),
   );
 });
 
@@ -124,7 +140,11 @@ test('property: hostile bytes yield frames or a coded error, never more than hea
         assert.ok(isPosternError(failure), `threw a non-coded ${String(failure)}`);
         assert.match(failure.code, /^POSTERN_ERR_FRAME_/);
         assert.equal(decoder.state, 'failed');
-        assert.throws(() => decoder.push(Buffer.from([0])), (e) => e === failure, 'stays failed');
+        assert.throws(
+          () => decoder.push(Buffer.from([0])),
+          (e) => e === failure,
+          'stays failed',
+        );
       }
     }),
     { numRuns: 500 },
@@ -133,7 +153,13 @@ test('property: hostile bytes yield frames or a coded error, never more than hea
 
 test('a payload inside one chunk is a zero-copy view of it', () => {
   const payload = Buffer.from('zero-copy payload');
-  const wire = encodeFrame({ type: FrameType.Data, flags: 0, streamId: 1, length: payload.length, payload });
+  const wire = encodeFrame({
+    type: FrameType.Data,
+    flags: 0,
+    streamId: 1,
+    length: payload.length,
+    payload,
+  });
   let got: Buffer | undefined;
   new FrameDecoder({ onFrame: (f) => (got = f.payload) }).push(wire);
   assert.ok(got !== undefined);
@@ -143,14 +169,26 @@ test('a payload inside one chunk is a zero-copy view of it', () => {
 
 test('a data frame over maxFrameSize fails before any payload is buffered', () => {
   const decoder = new FrameDecoder({ onFrame: () => {} }, { maxFrameSize: 10 });
-  const header = encodeFrame({ type: FrameType.Data, flags: 0, streamId: 1, length: 11, payload: Buffer.alloc(11) }).subarray(0, HEADER_SIZE);
+  const header = encodeFrame({
+    type: FrameType.Data,
+    flags: 0,
+    streamId: 1,
+    length: 11,
+    payload: Buffer.alloc(11),
+  }).subarray(0, HEADER_SIZE);
   assert.throws(() => decoder.push(header), { code: 'POSTERN_ERR_FRAME_TOO_LARGE' });
   assert.equal(decoder.bufferedBytes, 0);
 });
 
 test('one byte at a time decodes a frame split everywhere', () => {
   const payload = Buffer.from('abc');
-  const wire = encodeFrame({ type: FrameType.Data, flags: Flag.FIN, streamId: 3, length: 3, payload });
+  const wire = encodeFrame({
+    type: FrameType.Data,
+    flags: Flag.FIN,
+    streamId: 3,
+    length: 3,
+    payload,
+  });
   const got: Frame[] = [];
   const decoder = new FrameDecoder({ onFrame: (f) => got.push(f) });
   for (const byte of wire) decoder.push(Buffer.from([byte]));

@@ -132,7 +132,8 @@ export class FrameDecoder {
   #readPayload(chunk: Buffer, offset: number): number {
     const header = this.#current as Frame;
     const take = Math.min(this.#remaining, chunk.length - offset);
-    const part = offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take);
+    const part =
+      offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take);
     this.#remaining -= take;
     const done = this.#remaining === 0;
     if (done) {

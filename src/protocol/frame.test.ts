@@ -14,15 +14,26 @@ import {
 import type { FrameHeader } from './frame.js';
 
 test('headers are 12 big-endian bytes: version, type, flags, stream id, length', () => {
-  const bytes = encodeHeader({ type: FrameType.WindowUpdate, flags: Flag.SYN | Flag.FIN, streamId: 0x01020304, length: 0xa0b0c0d0 });
+  const bytes = encodeHeader({
+    type: FrameType.WindowUpdate,
+    flags: Flag.SYN | Flag.FIN,
+    streamId: 0x01020304,
+    length: 0xa0b0c0d0,
+  });
   assert.deepEqual([...bytes], [0, 1, 0, 5, 1, 2, 3, 4, 0xa0, 0xb0, 0xc0, 0xd0]);
 });
 
 test('encoders set the fields the specification prescribes', () => {
   assert.deepEqual([...encodePing(7)], [0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7]);
   assert.deepEqual([...encodePing(7, { ack: true })], [0, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 7]);
-  assert.deepEqual([...encodeGoAway(GoAwayCode.ProtocolError)], [0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-  assert.deepEqual([...encodeWindowUpdate(9, { delta: 256, flags: Flag.RST })], [0, 1, 0, 8, 0, 0, 0, 9, 0, 0, 1, 0]);
+  assert.deepEqual(
+    [...encodeGoAway(GoAwayCode.ProtocolError)],
+    [0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+  );
+  assert.deepEqual(
+    [...encodeWindowUpdate(9, { delta: 256, flags: Flag.RST })],
+    [0, 1, 0, 8, 0, 0, 0, 9, 0, 0, 1, 0],
+  );
 });
 
 test('encodeHeader writes into a caller buffer without allocating', () => {

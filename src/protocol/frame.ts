@@ -53,7 +53,10 @@ export interface Frame extends FrameHeader {
 }
 
 /** Writes `header` as 12 big-endian bytes at the start of `out` (default: a fresh buffer) and returns it. */
-export function encodeHeader(header: FrameHeader, out: Buffer = Buffer.allocUnsafe(HEADER_SIZE)): Buffer {
+export function encodeHeader(
+  header: FrameHeader,
+  out: Buffer = Buffer.allocUnsafe(HEADER_SIZE),
+): Buffer {
   out[0] = PROTOCOL_VERSION;
   out[1] = header.type;
   out.writeUInt16BE(header.flags, 2);
@@ -63,12 +66,23 @@ export function encodeHeader(header: FrameHeader, out: Buffer = Buffer.allocUnsa
 }
 
 /** Encodes the header of a data frame carrying `length` payload bytes; the payload is written separately. */
-export function encodeDataHeader(streamId: number, options: { length: number; flags?: number }): Buffer {
-  return encodeHeader({ type: FrameType.Data, flags: options.flags ?? 0, streamId, length: options.length });
+export function encodeDataHeader(
+  streamId: number,
+  options: { length: number; flags?: number },
+): Buffer {
+  return encodeHeader({
+    type: FrameType.Data,
+    flags: options.flags ?? 0,
+    streamId,
+    length: options.length,
+  });
 }
 
 /** Encodes a window update granting `delta` more bytes (flags may add SYN, ACK, FIN or RST). */
-export function encodeWindowUpdate(streamId: number, options: { delta?: number; flags?: number } = {}): Buffer {
+export function encodeWindowUpdate(
+  streamId: number,
+  options: { delta?: number; flags?: number } = {},
+): Buffer {
   return encodeHeader({
     type: FrameType.WindowUpdate,
     flags: options.flags ?? 0,
@@ -91,7 +105,10 @@ export function encodeGoAway(code: number): Buffer {
 /** Encodes a whole frame as one buffer (copies the payload; meant for tests and small frames). */
 export function encodeFrame(frame: Frame): Buffer {
   const out = Buffer.allocUnsafe(HEADER_SIZE + frame.payload.length);
-  encodeHeader({ ...frame, length: frame.type === FrameType.Data ? frame.payload.length : frame.length }, out);
+  encodeHeader(
+    { ...frame, length: frame.type === FrameType.Data ? frame.payload.length : frame.length },
+    out,
+  );
   frame.payload.copy(out, HEADER_SIZE);
   return out;
 }
@@ -123,7 +140,9 @@ export function checkHeader(
   if (streamId !== 0) return ProtocolErrors.frameStreamId(type, streamId);
   if (type === FrameType.Ping) {
     // A ping is either a request (SYN) or a reply (ACK), nothing else.
-    return flags === Flag.SYN || flags === Flag.ACK ? undefined : ProtocolErrors.frameFlags(type, flags);
+    return flags === Flag.SYN || flags === Flag.ACK
+      ? undefined
+      : ProtocolErrors.frameFlags(type, flags);
   }
   return flags === 0 ? undefined : ProtocolErrors.frameFlags(type, flags);
 }

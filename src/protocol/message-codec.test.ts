@@ -74,7 +74,9 @@ test('known messages get defaults; unknown fields and unknown types are tolerate
 });
 
 test('malformed known messages and other versions get coded errors', () => {
-  assert.throws(() => parseMessage({ v: 1, type: 'dial' }), { code: 'POSTERN_ERR_MESSAGE_INVALID' });
+  assert.throws(() => parseMessage({ v: 1, type: 'dial' }), {
+    code: 'POSTERN_ERR_MESSAGE_INVALID',
+  });
   assert.throws(() => parseMessage({ v: 2, type: 'dial', target: 'a:1' }), {
     code: 'POSTERN_ERR_MESSAGE_VERSION',
   });

@@ -9,7 +9,10 @@ import { messageErrors } from './message-errors.js';
 export const MESSAGE_VERSION = 1;
 
 const base = { v: z.literal(MESSAGE_VERSION) };
-const pem = z.string().min(1).max(64 * 1024);
+const pem = z
+  .string()
+  .min(1)
+  .max(64 * 1024);
 const name = z.string().min(1).max(253);
 
 /** Network identifiers a connector advertises (Konnectivity's agent identifiers, plus cidr). */
@@ -29,7 +32,15 @@ export const targetRuleSchema = z.looseObject({
 });
 
 /** Result codes a connector answers a dial with. */
-export const dialCodes = ['ok', 'refused', 'timeout', 'dns', 'not_allowed', 'unreachable', 'error'] as const;
+export const dialCodes = [
+  'ok',
+  'refused',
+  'timeout',
+  'dns',
+  'not_allowed',
+  'unreachable',
+  'error',
+] as const;
 
 const schemas = {
   enroll_hello: z.looseObject({ ...base, type: z.literal('enroll_hello'), keyId: name }),
@@ -65,7 +76,13 @@ const schemas = {
     ephemeral: z.boolean().default(false),
     hostname: z.string().max(253).default(''),
     privateIp: z.string().max(45).default(''),
-    identifiers: identifiersSchema.default({ host: [], ipv4: [], ipv6: [], cidr: [], defaultRoute: false }),
+    identifiers: identifiersSchema.default({
+      host: [],
+      ipv4: [],
+      ipv6: [],
+      cidr: [],
+      defaultRoute: false,
+    }),
   }),
   welcome: z.looseObject({
     ...base,
@@ -80,7 +97,12 @@ const schemas = {
     generation: z.number().int().min(0),
     targets: z.array(targetRuleSchema).max(100_000),
   }),
-  renew: z.looseObject({ ...base, type: z.literal('renew'), requestId: z.number().int(), csrPem: pem }),
+  renew: z.looseObject({
+    ...base,
+    type: z.literal('renew'),
+    requestId: z.number().int(),
+    csrPem: pem,
+  }),
   renewed: z.looseObject({
     ...base,
     type: z.literal('renewed'),
@@ -127,7 +149,9 @@ export type Identifiers = z.output<typeof identifiersSchema>;
 export type TargetRule = z.output<typeof targetRuleSchema>;
 
 /** Builds a message object ready for {@link encodeMessage}. */
-export function makeMessage<T extends MessageType>(input: MessageInput<T> & { type: T }): Message<T> {
+export function makeMessage<T extends MessageType>(
+  input: MessageInput<T> & { type: T },
+): Message<T> {
   return { v: MESSAGE_VERSION, ...input } as unknown as Message<T>;
 }
 
@@ -151,10 +175,16 @@ export function parseMessage(value: unknown): Message | undefined {
 }
 
 /** Narrows a parsed message to one type, or throws a coded error naming what was expected. */
-export function expectMessage<T extends MessageType>(message: Message | undefined, type: T): Message<T> {
+export function expectMessage<T extends MessageType>(
+  message: Message | undefined,
+  type: T,
+): Message<T> {
   if (message?.type === type) return message as Message<T>;
   if (message?.type === 'error') {
     throw messageErrors.peerError(message.code, message.message);
   }
-  throw messageErrors.invalid(type, `expected a "${type}" message, got "${message?.type ?? 'unknown'}"`);
+  throw messageErrors.invalid(
+    type,
+    `expected a "${type}" message, got "${message?.type ?? 'unknown'}"`,
+  );
 }

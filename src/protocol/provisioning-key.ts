@@ -30,7 +30,9 @@ export function parseProvisioningKey(text: string): ProvisioningKeyValue {
   }
   const [version, edgeAddress, credential] = parts as [string, string, string];
   if (version !== PROVISIONING_KEY_VERSION) {
-    throw messageErrors.badProvisioningKey(`unknown format version "${version}" (this release reads "1")`);
+    throw messageErrors.badProvisioningKey(
+      `unknown format version "${version}" (this release reads "1")`,
+    );
   }
   if (!ADDRESS.test(edgeAddress)) {
     throw messageErrors.badProvisioningKey(`edge address "${edgeAddress}" is not host:port`);

@@ -87,7 +87,8 @@ export class DirectDialer implements Dialer {
     const target = splitHostPort(request.address);
     if (!target) throw trafficErrors.dialFailed(request.address, ' (not host:port)');
     const outcome = await connectTcp(target.host, target.port, request.timeoutMs);
-    if (outcome.code !== 'ok') throw dialError(outcome.code, request.address, `from the edge: ${outcome.message}`);
+    if (outcome.code !== 'ok')
+      throw dialError(outcome.code, request.address, `from the edge: ${outcome.message}`);
     return { socket: outcome.socket };
   }
 }

@@ -14,17 +14,34 @@ export const trafficErrors = {
       `Pool "${pool}" has no active node to send the connection to. Add nodes or set a node's state to active.`,
     ),
   dialRefused: (address: string, detail: string) =>
-    new PosternError('POSTERN_ERR_DIAL_REFUSED', `${address} refused the connection${detail}. Check that the application is running and listening on that port.`),
+    new PosternError(
+      'POSTERN_ERR_DIAL_REFUSED',
+      `${address} refused the connection${detail}. Check that the application is running and listening on that port.`,
+    ),
   dialTimeout: (address: string, detail: string) =>
-    new PosternError('POSTERN_ERR_DIAL_TIMEOUT', `Connecting to ${address} timed out${detail}. Check the route and firewalls between the connector and the application.`),
+    new PosternError(
+      'POSTERN_ERR_DIAL_TIMEOUT',
+      `Connecting to ${address} timed out${detail}. Check the route and firewalls between the connector and the application.`,
+    ),
   dialDns: (address: string, detail: string) =>
-    new PosternError('POSTERN_ERR_DIAL_DNS', `The name in ${address} could not be resolved${detail}. Check the name and the connector's DNS resolver.`),
+    new PosternError(
+      'POSTERN_ERR_DIAL_DNS',
+      `The name in ${address} could not be resolved${detail}. Check the name and the connector's DNS resolver.`,
+    ),
   dialNotAllowed: (address: string, detail: string) =>
-    new PosternError('POSTERN_ERR_DIAL_NOT_ALLOWED', `${address} is not a destination this connector group may reach${detail}. Add it to a pool or application served by the group.`),
+    new PosternError(
+      'POSTERN_ERR_DIAL_NOT_ALLOWED',
+      `${address} is not a destination this connector group may reach${detail}. Add it to a pool or application served by the group.`,
+    ),
   dialUnreachable: (address: string, detail: string) =>
-    new PosternError('POSTERN_ERR_DIAL_UNREACHABLE', `${address} is unreachable${detail}. Check the routes of the network the connector runs in.`),
+    new PosternError(
+      'POSTERN_ERR_DIAL_UNREACHABLE',
+      `${address} is unreachable${detail}. Check the routes of the network the connector runs in.`,
+    ),
   dialFailed: (address: string, detail: string, cause?: unknown) =>
-    new PosternError('POSTERN_ERR_DIAL_FAILED', `Connecting to ${address} failed${detail}.`, { cause }),
+    new PosternError('POSTERN_ERR_DIAL_FAILED', `Connecting to ${address} failed${detail}.`, {
+      cause,
+    }),
   noConnector: (group: string) =>
     new PosternError(
       'POSTERN_ERR_NO_CONNECTOR',

@@ -39,10 +39,24 @@ test('a stalled reader stops only its own stream: another moves 64 MiB meanwhile
     const sent = stalledOut.stats.bytesSent;
     assert.equal(stalledDone, false, 'the stalled sender is still waiting for window');
     assert.ok(sent > 0, 'the stalled stream did send up to its window');
-    assert.ok(sent <= INITIAL_WINDOW + stalledIn.stats.windowGranted, `in flight ${sent} exceeds the granted window`);
-    assert.ok(sent <= INITIAL_WINDOW, `a reader that never reads grants nothing, yet ${sent} bytes were sent`);
-    assert.equal(stalledIn.stats.bufferedBytes, sent, 'everything sent sits unread at the receiver');
-    assert.equal(stalledIn.stats.receiveWindow, INITIAL_WINDOW, 'an unread stream does not grow its window');
+    assert.ok(
+      sent <= INITIAL_WINDOW + stalledIn.stats.windowGranted,
+      `in flight ${sent} exceeds the granted window`,
+    );
+    assert.ok(
+      sent <= INITIAL_WINDOW,
+      `a reader that never reads grants nothing, yet ${sent} bytes were sent`,
+    );
+    assert.equal(
+      stalledIn.stats.bufferedBytes,
+      sent,
+      'everything sent sits unread at the receiver',
+    );
+    assert.equal(
+      stalledIn.stats.receiveWindow,
+      INITIAL_WINDOW,
+      'an unread stream does not grow its window',
+    );
 
     // Once the reader wakes up, the stalled stream completes too.
     const rest = await within(readAll(stalledIn), 20_000, 'stalled stream after resume');
@@ -57,7 +71,10 @@ test('the receive window grows past 256 KiB when the consumer keeps up', async (
   // A frozen clock makes every drain look instant, so growth does not depend on machine speed.
   const clock = new FakeClock();
   const maxWindow = 4 * 1024 * 1024;
-  const { client, server, dispose } = await sessionPair({ client: { clock }, server: { clock, maxWindow } });
+  const { client, server, dispose } = await sessionPair({
+    client: { clock },
+    server: { clock, maxWindow },
+  });
   try {
     const out = quiet(client.openStream());
     const data = patternBytes(32 * 1024 * 1024, 5);
@@ -67,7 +84,10 @@ test('the receive window grows past 256 KiB when the consumer keeps up', async (
     await sending;
     assert.equal(sha256(received), sha256(data));
     assert.equal(inbound.stats.receiveWindow, maxWindow, 'the window doubled up to maxWindow');
-    assert.ok(out.stats.maxSendWindow > INITIAL_WINDOW, `sender saw at most ${out.stats.maxSendWindow}`);
+    assert.ok(
+      out.stats.maxSendWindow > INITIAL_WINDOW,
+      `sender saw at most ${out.stats.maxSendWindow}`,
+    );
     assert.ok(out.stats.maxSendWindow <= maxWindow, 'never more than maxWindow in flight');
   } finally {
     dispose();
@@ -90,8 +110,16 @@ test('property: bytes in flight never exceed the receive window, whatever the wr
   await fc.assert(
     fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
       const [a, b] = memoryPair();
-      const client = new MuxSession(a, { role: 'client', keepAliveIntervalMs: 0, maxWindow: 1024 * 1024 });
-      const server = new MuxSession(b, { role: 'server', keepAliveIntervalMs: 0, maxWindow: 1024 * 1024 });
+      const client = new MuxSession(a, {
+        role: 'client',
+        keepAliveIntervalMs: 0,
+        maxWindow: 1024 * 1024,
+      });
+      const server = new MuxSession(b, {
+        role: 'server',
+        keepAliveIntervalMs: 0,
+        maxWindow: 1024 * 1024,
+      });
       try {
         const out = quiet(client.openStream());
         const inbound = quiet(await within(server.accept(), 2000, 'accept'));
@@ -100,9 +128,18 @@ test('property: bytes in flight never exceed the receive window, whatever the wr
         const check = (): void => {
           const sent = out.stats.bytesSent;
           const rx = inbound.stats;
-          assert.ok(sent <= INITIAL_WINDOW + rx.windowGranted, `sent ${sent} beyond granted ${rx.windowGranted}`);
-          assert.ok(sent - consumed <= rx.receiveWindow, `in flight ${sent - consumed} > window ${rx.receiveWindow}`);
-          assert.ok(rx.bufferedBytes <= rx.receiveWindow, 'receiver buffers no more than its window');
+          assert.ok(
+            sent <= INITIAL_WINDOW + rx.windowGranted,
+            `sent ${sent} beyond granted ${rx.windowGranted}`,
+          );
+          assert.ok(
+            sent - consumed <= rx.receiveWindow,
+            `in flight ${sent - consumed} > window ${rx.receiveWindow}`,
+          );
+          assert.ok(
+            rx.bufferedBytes <= rx.receiveWindow,
+            'receiver buffers no more than its window',
+          );
         };
         for (const op of ops) {
           if (op.kind === 'write') {

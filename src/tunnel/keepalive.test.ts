@@ -3,13 +3,27 @@ import assert from 'node:assert/strict';
 import { isPosternError } from '../core/index.js';
 import { Keepalive } from './keepalive.js';
 import { MuxSession } from './session.js';
-import { FakeClock, nextEvent, quiet, sessionPair, silentTransport, tcpPair, within } from './test-kit.js';
+import {
+  FakeClock,
+  nextEvent,
+  quiet,
+  sessionPair,
+  silentTransport,
+  tcpPair,
+  within,
+} from './test-kit.js';
 
 test('keepalive pings every interval while the peer is heard from', () => {
   const clock = new FakeClock();
   let pings = 0;
   let dead = false;
-  const k = new Keepalive({ clock, intervalMs: 1000, timeoutMs: 3000, sendPing: () => pings++, onDead: () => (dead = true) });
+  const k = new Keepalive({
+    clock,
+    intervalMs: 1000,
+    timeoutMs: 3000,
+    sendPing: () => pings++,
+    onDead: () => (dead = true),
+  });
   for (let i = 0; i < 10; i += 1) {
     clock.advance(1000);
     k.touch(clock.monotonic());
@@ -23,7 +37,13 @@ test('keepalive declares the peer dead exactly when the timeout passes without i
   const clock = new FakeClock();
   let deadAt: number | undefined;
   const start = clock.monotonic();
-  new Keepalive({ clock, intervalMs: 1000, timeoutMs: 2500, sendPing: () => {}, onDead: () => (deadAt = clock.monotonic()) });
+  new Keepalive({
+    clock,
+    intervalMs: 1000,
+    timeoutMs: 2500,
+    sendPing: () => {},
+    onDead: () => (deadAt = clock.monotonic()),
+  });
   clock.advance(2499);
   assert.equal(deadAt, undefined);
   clock.advance(1);
@@ -69,7 +89,11 @@ test('a peer whose socket stays open but never answers is dropped after the time
   try {
     b.on('data', () => {}); // reads and discards: alive at TCP level, dead at tunnel level
     const started = Date.now();
-    const session = new MuxSession(a, { role: 'client', keepAliveIntervalMs: 20, keepAliveTimeoutMs: 150 });
+    const session = new MuxSession(a, {
+      role: 'client',
+      keepAliveIntervalMs: 20,
+      keepAliveTimeoutMs: 150,
+    });
     quiet(session.openStream());
     const err = await within(nextEvent(session, 'close'), 3000, 'dead-peer detection');
     assert.ok(isPosternError(err, 'POSTERN_ERR_TUNNEL_KEEPALIVE_TIMEOUT'), String(err));

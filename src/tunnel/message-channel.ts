@@ -1,11 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import {
-  encodeMessage,
-  MessageDecoder,
-  parseMessage,
-  type Message,
-} from '../protocol/index.js';
+import { encodeMessage, MessageDecoder, parseMessage, type Message } from '../protocol/index.js';
 import { PosternError } from '../core/index.js';
 
 /**
@@ -17,7 +12,9 @@ export function readMessage(
   stream: Duplex,
   options: { maxBytes?: number; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<Message | undefined> {
-  const decoder = new MessageDecoder(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
+  const decoder = new MessageDecoder(
+    options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes },
+  );
   return new Promise((resolve, reject) => {
     const timer =
       options.timeoutMs === undefined
@@ -48,7 +45,15 @@ export function readMessage(
           if (result.rest.length > 0) stream.unshift(result.rest);
           try {
             const message = parseMessage(first);
-            finish(undefined, message ?? { v: 1, type: 'error', code: 'POSTERN_ERR_PEER', message: 'unknown message type' });
+            finish(
+              undefined,
+              message ?? {
+                v: 1,
+                type: 'error',
+                code: 'POSTERN_ERR_PEER',
+                message: 'unknown message type',
+              },
+            );
           } catch (err) {
             finish(err as Error);
           }
@@ -58,7 +63,8 @@ export function readMessage(
     };
     const onEnd = (): void => finish(undefined, undefined);
     const onError = (err: Error): void => finish(err);
-    const onAbort = (): void => finish(new PosternError('POSTERN_ERR_ABORTED', 'Reading a tunnel message was aborted.'));
+    const onAbort = (): void =>
+      finish(new PosternError('POSTERN_ERR_ABORTED', 'Reading a tunnel message was aborted.'));
     stream.on('readable', onReadable);
     stream.once('end', onEnd);
     stream.once('close', onEnd);
@@ -84,7 +90,10 @@ export function writeMessage(stream: Duplex, message: Message): boolean {
  * A long-lived, message-framed conversation on one stream (the control stream). Emits
  * 'message' for each known message, 'close' once when the stream ends or fails.
  */
-export class MessageChannel extends EventEmitter<{ message: [Message]; close: [Error | undefined] }> {
+export class MessageChannel extends EventEmitter<{
+  message: [Message];
+  close: [Error | undefined];
+}> {
   readonly #stream: Duplex;
   readonly #decoder: MessageDecoder;
   #closed = false;
@@ -92,7 +101,9 @@ export class MessageChannel extends EventEmitter<{ message: [Message]; close: [E
   constructor(stream: Duplex, options: { maxBytes?: number } = {}) {
     super();
     this.#stream = stream;
-    this.#decoder = new MessageDecoder(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
+    this.#decoder = new MessageDecoder(
+      options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes },
+    );
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.once('end', () => this.#close(undefined));
     stream.once('close', () => this.#close(undefined));

@@ -53,7 +53,10 @@ const MAX_U32 = 0xffff_ffff;
 
 function positiveInt(name: string, value: number, min: number, max = MAX_U32): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw CoreErrors.invalidArgument(`session option ${name}`, `need an integer from ${min} to ${max}, got ${value}`);
+    throw CoreErrors.invalidArgument(
+      `session option ${name}`,
+      `need an integer from ${min} to ${max}, got ${value}`,
+    );
   }
   return value;
 }
@@ -63,9 +66,17 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   if (options.role !== 'client' && options.role !== 'server') {
     throw CoreErrors.invalidArgument('session option role', "need 'client' or 'server'");
   }
-  const initialWindow = positiveInt('initialWindow', options.initialWindow ?? INITIAL_WINDOW, INITIAL_WINDOW);
+  const initialWindow = positiveInt(
+    'initialWindow',
+    options.initialWindow ?? INITIAL_WINDOW,
+    INITIAL_WINDOW,
+  );
   const maxWindow = positiveInt('maxWindow', options.maxWindow ?? 16 * 1024 * 1024, initialWindow);
-  const keepAliveIntervalMs = positiveInt('keepAliveIntervalMs', options.keepAliveIntervalMs ?? 15_000, 0);
+  const keepAliveIntervalMs = positiveInt(
+    'keepAliveIntervalMs',
+    options.keepAliveIntervalMs ?? 15_000,
+    0,
+  );
   return Object.freeze({
     role: options.role,
     initialWindow,

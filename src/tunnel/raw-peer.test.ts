@@ -51,7 +51,9 @@ class RawPeer {
   }
 }
 
-async function rawPair(role: 'client' | 'server'): Promise<{ session: MuxSession; peer: RawPeer; dispose: () => void }> {
+async function rawPair(
+  role: 'client' | 'server',
+): Promise<{ session: MuxSession; peer: RawPeer; dispose: () => void }> {
   const [a, b] = await tcpPair();
   const session = new MuxSession(a, { role, keepAliveIntervalMs: 0 });
   return {
@@ -101,7 +103,10 @@ test('a peer-opened stream gets data, FIN and an ACK on the first frame back', a
 });
 
 test('a same-parity or duplicate SYN is a protocol error: go-away 1, then close', async () => {
-  for (const frames of [[encodeWindowUpdate(2, { flags: Flag.SYN })], [1, 1].map((id) => encodeWindowUpdate(id, { flags: Flag.SYN }))]) {
+  for (const frames of [
+    [encodeWindowUpdate(2, { flags: Flag.SYN })],
+    [1, 1].map((id) => encodeWindowUpdate(id, { flags: Flag.SYN })),
+  ]) {
     const { session, peer, dispose } = await rawPair('server');
     try {
       session.on('stream', quiet);
@@ -160,7 +165,10 @@ test('pings from the peer are echoed with ACK', async () => {
   const { peer, dispose } = await rawPair('client');
   try {
     peer.send(encodePing(0xdeadbeef));
-    const pong = await peer.expect((f) => f.type === FrameType.Ping && f.flags === Flag.ACK, 'pong');
+    const pong = await peer.expect(
+      (f) => f.type === FrameType.Ping && f.flags === Flag.ACK,
+      'pong',
+    );
     assert.equal(pong.length, 0xdeadbeef);
   } finally {
     dispose();
@@ -174,7 +182,9 @@ test('a go-away with an error code closes the session with a coded error', async
     const closed = nextEvent(session, 'close');
     peer.send(encodeGoAway(GoAwayCode.InternalError));
     assert.equal(await within(goaway, 5000, 'goaway'), GoAwayCode.InternalError);
-    assert.ok(isPosternError(await within(closed, 5000, 'close'), 'POSTERN_ERR_TUNNEL_REMOTE_ERROR'));
+    assert.ok(
+      isPosternError(await within(closed, 5000, 'close'), 'POSTERN_ERR_TUNNEL_REMOTE_ERROR'),
+    );
   } finally {
     dispose();
   }

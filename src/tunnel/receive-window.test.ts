@@ -19,7 +19,11 @@ test('unread bytes are not granted again', () => {
   w.received(INITIAL_WINDOW);
   assert.equal(w.grant(INITIAL_WINDOW, { nowMs: 10, rttMs: 1 }), 0);
   assert.equal(w.grant(INITIAL_WINDOW - 200 * KiB, { nowMs: 10, rttMs: 1 }), 200 * KiB);
-  assert.equal(w.credit + (INITIAL_WINDOW - 200 * KiB), INITIAL_WINDOW, 'credit plus unread equals the window');
+  assert.equal(
+    w.credit + (INITIAL_WINDOW - 200 * KiB),
+    INITIAL_WINDOW,
+    'credit plus unread equals the window',
+  );
 });
 
 test('fast consumption doubles the window up to the ceiling', () => {

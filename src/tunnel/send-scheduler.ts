@@ -1,15 +1,17 @@
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
-import { encodeDataHeader, encodeHeader, FrameType, HEADER_SIZE } from '../protocol/index.js';
-
-const EXP = process.env['POSTERN_EXP'] ?? 'split';
-const COPY_LIMIT = Number(process.env['POSTERN_COPY'] ?? 16 * 1024);
+import { encodeHeader, FrameType, HEADER_SIZE } from '../protocol/index.js';
+import type { FrameHeader } from '../protocol/index.js';
 
 /** Largest data frame this side sends; big enough to amortise headers, small enough to interleave streams. */
 export const MAX_DATA_FRAME = 128 * 1024;
 
-/** Bytes queued in the transport before senders pause until 'drain'. */
-export const WRITE_BUDGET = 1024 * 1024;
+/**
+ * Payloads up to this size are copied behind their header into one buffer (one write, one
+ * TLS record); larger ones are written after a separate header so they are never copied
+ * (Node's TLS socket would concatenate a corked header and payload, copying the payload).
+ */
+const COPY_LIMIT = 16 * 1024;
 
 /** The part of a stream the scheduler drives. */
 export interface Sendable {
@@ -22,24 +24,24 @@ export interface Sendable {
 
 /**
  * Writes frames to the transport. Data from ready streams goes out round-robin, one frame
- * per turn, so no stream can monopolise the link; all senders pause together while the
- * transport is backed up and resume on 'drain'. Control frames skip the queue.
+ * per turn, so no stream can monopolise the link. All senders pause while the transport
+ * has a write in progress that filled its buffer, and resume on 'drain' — so data is handed
+ * to the socket only when it can take it, without piling up (and being copied) in its queue.
+ * Control frames are gathered and written together once per event-loop turn, always
+ * before any later data frame, so a SYN or FIN keeps its place.
  */
 export class SendScheduler {
   readonly #transport: Duplex;
-  readonly #budget: number;
   #ready: Sendable[] = [];
   #head = 0;
   #flushing = false;
   #blocked = false;
   #stopped = false;
-  #control: Buffer[] = [];
-  #controlBytes = 0;
+  #control: FrameHeader[] = [];
   #controlTimer: NodeJS.Immediate | undefined;
 
   constructor(transport: Duplex) {
     this.#transport = transport;
-    this.#budget = Math.max(WRITE_BUDGET, transport.writableHighWaterMark);
     transport.on('drain', this.#onDrain);
   }
 
@@ -58,21 +60,16 @@ export class SendScheduler {
     if (!this.#flushing && !this.#blocked) this.#flush();
   }
 
-  /**
-   * Queues a small control frame. Control frames go out together once per event-loop turn
-   * (many streams' window updates in one write instead of one tiny TLS record each), and
-   * always before any later data frame, so a SYN or FIN keeps its place in the stream.
-   */
-  writeControl(frame: Buffer): void {
+  /** Queues a control frame (window update, ping, go-away) for this event-loop turn. */
+  writeControl(header: FrameHeader): void {
     if (this.#stopped) return;
-    this.#control.push(frame);
-    this.#controlBytes += frame.length;
+    this.#control.push(header);
     this.#controlTimer ??= setImmediate(this.#flushControl);
   }
 
   /** Writes pending control frames and a last frame (if any), then stops sending for good. */
-  stop(finalFrame?: Buffer): void {
-    if (finalFrame !== undefined && !this.#stopped) this.writeControl(finalFrame);
+  stop(finalFrame?: FrameHeader): void {
+    if (finalFrame !== undefined) this.writeControl(finalFrame);
     this.#flushControl();
     this.#stopped = true;
     this.#ready = [];
@@ -80,15 +77,24 @@ export class SendScheduler {
     this.#transport.off('drain', this.#onDrain);
   }
 
+  /** Encodes the pending control frames into `out` from offset 0; returns the bytes written. */
+  #takeControl(out: Buffer): number {
+    let at = 0;
+    for (const header of this.#control) {
+      encodeHeader(header, at === 0 ? out : out.subarray(at));
+      at += HEADER_SIZE;
+    }
+    this.#control = [];
+    return at;
+  }
+
   readonly #flushControl = (): void => {
     if (this.#controlTimer !== undefined) clearImmediate(this.#controlTimer);
     this.#controlTimer = undefined;
     if (this.#control.length === 0 || this.#stopped) return;
-    const frames = this.#control;
-    const bytes = this.#controlBytes;
-    this.#control = [];
-    this.#controlBytes = 0;
-    this.#transport.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes));
+    const out = Buffer.allocUnsafe(this.#control.length * HEADER_SIZE);
+    this.#takeControl(out);
+    this.#transport.write(out);
   };
 
   readonly #onDrain = (): void => {
@@ -96,29 +102,25 @@ export class SendScheduler {
     if (!this.#flushing) this.#flush();
   };
 
-  #writeData(id: number, payload: Buffer): void {
+  #writeData(streamId: number, payload: Buffer): void {
     const t = this.#transport;
-    if (EXP === 'cork') {
-      t.cork();
-      if (this.#control.length > 0) this.#flushControl();
-      t.write(encodeDataHeader(id, { length: payload.length }));
-      t.write(payload);
-      t.uncork();
-      return;
-    }
+    const header: FrameHeader = {
+      type: FrameType.Data,
+      flags: 0,
+      streamId,
+      length: payload.length,
+    };
     if (payload.length > COPY_LIMIT) {
       if (this.#control.length > 0) this.#flushControl();
-      t.write(encodeDataHeader(id, { length: payload.length }));
+      t.write(encodeHeader(header));
       t.write(payload);
       return;
     }
-    const controlBytes = this.#controlBytes;
-    const out = Buffer.allocUnsafe(controlBytes + HEADER_SIZE + payload.length);
-    let at = 0;
-    for (const frame of this.#control) at += frame.copy(out, at);
-    this.#control = [];
-    this.#controlBytes = 0;
-    encodeHeader({ type: FrameType.Data, flags: 0, streamId: id, length: payload.length }, out.subarray(at));
+    const out = Buffer.allocUnsafe(
+      this.#control.length * HEADER_SIZE + HEADER_SIZE + payload.length,
+    );
+    const at = this.#takeControl(out);
+    encodeHeader(header, out.subarray(at));
     payload.copy(out, at + HEADER_SIZE);
     t.write(out);
   }
@@ -132,7 +134,9 @@ export class SendScheduler {
       stream.queued = false;
       if (!stream.wantsSend()) continue;
       this.#writeData(stream.id, stream.takePayload(MAX_DATA_FRAME));
-      if (EXP === 'cork' ? t.writableLength >= this.#budget : t.writableLength > 0 && t.writableNeedDrain) this.#blocked = true;
+      // A write that completed at once leaves nothing queued: keep going. Otherwise wait
+      // for 'drain' once the socket's buffer is full.
+      if (t.writableNeedDrain && t.writableLength > 0) this.#blocked = true;
       // Completing the write may make the stream (or another) queue more data.
       stream.payloadSent();
       if (!stream.queued && stream.wantsSend()) {

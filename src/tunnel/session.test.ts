@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { isPosternError } from '../core/index.js';
 import type { MuxStream } from './stream.js';
-import { nextEvent, patternBytes, quiet, readAll, sessionPair, sha256, within, writeAll } from './test-kit.js';
+import {
+  nextEvent,
+  patternBytes,
+  quiet,
+  readAll,
+  sessionPair,
+  sha256,
+  within,
+  writeAll,
+} from './test-kit.js';
 
 /** Echoes every accepted stream back to its opener. */
 function echo(stream: MuxStream): void {
@@ -117,7 +126,9 @@ test('streams beyond the accept backlog are refused with a coded error', async (
   const { client, server, dispose } = await sessionPair({ server: { acceptBacklog: 2 } });
   try {
     const streams = [client.openStream(), client.openStream(), client.openStream()].map(quiet);
-    const [err] = (await within(once(streams[2] as MuxStream, 'error'), 5000, 'refusal')) as [Error];
+    const [err] = (await within(once(streams[2] as MuxStream, 'error'), 5000, 'refusal')) as [
+      Error,
+    ];
     assert.ok(isPosternError(err, 'POSTERN_ERR_TUNNEL_STREAM_REFUSED'), String(err));
     const first = quiet(await server.accept());
     const second = quiet(await server.accept());
@@ -128,7 +139,10 @@ test('streams beyond the accept backlog are refused with a coded error', async (
 });
 
 test('the stream cap refuses extra peer streams and local opens', async () => {
-  const { client, server, dispose } = await sessionPair({ server: { maxStreams: 2 }, client: { maxStreams: 3 } });
+  const { client, server, dispose } = await sessionPair({
+    server: { maxStreams: 2 },
+    client: { maxStreams: 3 },
+  });
   try {
     server.on('stream', quiet);
     const opened = [client.openStream(), client.openStream(), client.openStream()].map(quiet);

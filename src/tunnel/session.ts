@@ -2,15 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { CoreErrors, PosternError } from '../core/index.js';
-import {
-  encodeGoAway,
-  encodePing,
-  encodeWindowUpdate,
-  Flag,
-  FrameDecoder,
-  FrameType,
-  GoAwayCode,
-} from '../protocol/index.js';
+import { Flag, FrameDecoder, FrameType, GoAwayCode } from '../protocol/index.js';
 import type { Frame, FrameHeader } from '../protocol/index.js';
 import { TunnelErrors } from './errors.js';
 import { Keepalive } from './keepalive.js';
@@ -70,12 +62,12 @@ export class MuxSession extends EventEmitter implements StreamHost {
         clock: this.#o.clock,
         intervalMs: this.#o.keepAliveIntervalMs,
         timeoutMs: this.#o.keepAliveTimeoutMs,
-        sendPing: () => this.#sender.writeControl(encodePing(this.#pings.start())),
+        sendPing: () => this.#sendPing(),
         onDead: () => this.destroy(TunnelErrors.keepaliveTimeout(this.#o.keepAliveTimeoutMs)),
       });
     }
     // An early RTT sample lets window tuning start from a measured value.
-    this.#sender.writeControl(encodePing(this.#pings.start()));
+    this.#sendPing();
   }
 
   /** Last measured round-trip time in ms, from pings and keepalives. */
@@ -108,7 +100,8 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (this.#closed) throw TunnelErrors.sessionClosed();
     if (this.#goingAway) throw TunnelErrors.goingAway();
     if (this.#remoteGoingAway) throw TunnelErrors.remoteGoingAway();
-    if (this.#streams.size >= this.#o.maxStreams) throw TunnelErrors.tooManyStreams(this.#o.maxStreams);
+    if (this.#streams.size >= this.#o.maxStreams)
+      throw TunnelErrors.tooManyStreams(this.#o.maxStreams);
     const id = this.#nextId;
     if (id > MAX_STREAM_ID) throw TunnelErrors.streamsExhausted();
     this.#nextId += 2;
@@ -149,7 +142,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
   ping(): Promise<number> {
     if (this.#closed) return Promise.reject(TunnelErrors.sessionClosed());
     return new Promise((resolve, reject) => {
-      this.#sender.writeControl(encodePing(this.#pings.start({ resolve, reject })));
+      this.#sendPing({ resolve, reject });
     });
   }
 
@@ -157,7 +150,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
   goAway(code: number = GoAwayCode.Normal): void {
     if (this.#closed || this.#goingAway) return;
     this.#goingAway = true;
-    this.#sender.writeControl(encodeGoAway(code));
+    this.#sender.writeControl(goAwayHeader(code));
     this.#rejectAcceptWaiters(TunnelErrors.goingAway());
   }
 
@@ -186,7 +179,13 @@ export class MuxSession extends EventEmitter implements StreamHost {
 
   /** @internal */
   sendWindowUpdate(id: number, delta: number, flags: number): void {
-    if (!this.#closed) this.#sender.writeControl(encodeWindowUpdate(id, { delta, flags }));
+    if (!this.#closed)
+      this.#sender.writeControl({
+        type: FrameType.WindowUpdate,
+        flags,
+        streamId: id,
+        length: delta,
+      });
   }
 
   /** @internal */
@@ -217,7 +216,13 @@ export class MuxSession extends EventEmitter implements StreamHost {
         return;
       }
       case FrameType.Ping:
-        if (frame.flags === Flag.SYN) this.#sender.writeControl(encodePing(frame.length, { ack: true }));
+        if (frame.flags === Flag.SYN)
+          this.#sender.writeControl({
+            type: FrameType.Ping,
+            flags: Flag.ACK,
+            streamId: 0,
+            length: frame.length,
+          });
         else this.#pings.answered(frame.length);
         return;
       case FrameType.GoAway:
@@ -238,7 +243,9 @@ export class MuxSession extends EventEmitter implements StreamHost {
       // Data after the peer's FIN, or for a stream being torn down: abort that stream only.
       this.#curStream = undefined;
       const unheld = this.#backlog.delete(stream);
-      stream.destroy(unheld ? undefined : TunnelErrors.protocol(`data after close on stream ${header.streamId}`));
+      stream.destroy(
+        unheld ? undefined : TunnelErrors.protocol(`data after close on stream ${header.streamId}`),
+      );
       return;
     }
     if (end) {
@@ -257,7 +264,10 @@ export class MuxSession extends EventEmitter implements StreamHost {
       // Late frames for a stream already reset or closed; data still needs a RST so the
       // peer stops sending, window updates can simply be dropped.
       if (header.type === FrameType.Data && (flags & Flag.RST) === 0) this.#reset(id);
-      this.#o.logger?.debug({ stream: id, type: header.type, flags }, 'tunnel frame for unknown stream');
+      this.#o.logger?.debug(
+        { stream: id, type: header.type, flags },
+        'tunnel frame for unknown stream',
+      );
       return undefined;
     }
     if ((flags & Flag.ACK) !== 0) stream.acknowledged();
@@ -272,7 +282,8 @@ export class MuxSession extends EventEmitter implements StreamHost {
     const ownParity = this.#o.role === 'client' ? 1 : 0;
     // Only parity and duplicates are errors: concurrent openers (hashicorp/yamux with many
     // goroutines) put SYNs on the wire out of id order, and the spec allows that.
-    if ((id & 1) === ownParity) throw TunnelErrors.protocol(`stream ${id} opened with this side's id parity`);
+    if ((id & 1) === ownParity)
+      throw TunnelErrors.protocol(`stream ${id} opened with this side's id parity`);
     if (this.#streams.has(id)) throw TunnelErrors.protocol(`stream ${id} opened twice`);
     const direct = this.listenerCount('stream') > 0;
     if (
@@ -280,7 +291,10 @@ export class MuxSession extends EventEmitter implements StreamHost {
       this.#streams.size >= this.#o.maxStreams ||
       (!direct && this.#acceptWaiters.length === 0 && this.#backlog.size >= this.#o.acceptBacklog)
     ) {
-      this.#o.logger?.debug({ stream: id }, 'tunnel stream refused (going away, stream cap or backlog full)');
+      this.#o.logger?.debug(
+        { stream: id },
+        'tunnel stream refused (going away, stream cap or backlog full)',
+      );
       this.#reset(id);
       return false;
     }
@@ -315,17 +329,22 @@ export class MuxSession extends EventEmitter implements StreamHost {
 
   #inboundFailure(err: unknown): void {
     const protocol =
-      err instanceof PosternError && (err.code.startsWith('POSTERN_ERR_FRAME_') || err.code === 'POSTERN_ERR_TUNNEL_PROTOCOL');
+      err instanceof PosternError &&
+      (err.code.startsWith('POSTERN_ERR_FRAME_') || err.code === 'POSTERN_ERR_TUNNEL_PROTOCOL');
     const code = protocol ? GoAwayCode.ProtocolError : GoAwayCode.InternalError;
-    const error = protocol && err.code !== 'POSTERN_ERR_TUNNEL_PROTOCOL' ? TunnelErrors.protocol(err.message, err) : err;
+    const error =
+      protocol && err.code !== 'POSTERN_ERR_TUNNEL_PROTOCOL'
+        ? TunnelErrors.protocol(err.message, err)
+        : err;
     this.#o.logger?.warn({ err: error }, 'tunnel session failed on inbound data');
-    if (!this.#closed) this.#sender.stop(encodeGoAway(code));
+    if (!this.#closed) this.#sender.stop(goAwayHeader(code));
     this.#finish(error instanceof Error ? error : new Error(String(error)), { graceful: true });
   }
 
   readonly #onTransportEnd = (): void => {
     if (this.#closed) return;
-    const err = this.#streams.size > 0 ? TunnelErrors.transport(new Error('transport ended')) : undefined;
+    const err =
+      this.#streams.size > 0 ? TunnelErrors.transport(new Error('transport ended')) : undefined;
     this.#finish(err, { graceful: true });
   };
 
@@ -346,7 +365,21 @@ export class MuxSession extends EventEmitter implements StreamHost {
   }
 
   #reset(id: number): void {
-    this.#sender.writeControl(encodeWindowUpdate(id, { flags: Flag.RST }));
+    this.#sender.writeControl({
+      type: FrameType.WindowUpdate,
+      flags: Flag.RST,
+      streamId: id,
+      length: 0,
+    });
+  }
+
+  #sendPing(waiter?: { resolve: (rttMs: number) => void; reject: (err: Error) => void }): void {
+    this.#sender.writeControl({
+      type: FrameType.Ping,
+      flags: Flag.SYN,
+      streamId: 0,
+      length: this.#pings.start(waiter),
+    });
   }
 
   #takeBacklog(): MuxStream | undefined {
@@ -382,7 +415,8 @@ export class MuxSession extends EventEmitter implements StreamHost {
         };
       });
       this.#onIdle = undefined;
-      if (timedOut) this.#finish(TunnelErrors.closeTimeout(this.#o.closeTimeoutMs), { graceful: true });
+      if (timedOut)
+        this.#finish(TunnelErrors.closeTimeout(this.#o.closeTimeoutMs), { graceful: true });
     }
     this.#finish(undefined, { graceful: true });
   }
@@ -425,3 +459,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
 }
 
 function noop(): void {}
+
+function goAwayHeader(code: number): FrameHeader {
+  return { type: FrameType.GoAway, flags: 0, streamId: 0, length: code };
+}

@@ -69,12 +69,20 @@ export class MuxStream extends Duplex {
   queued = false;
 
   /** Created by MuxSession only. */
-  constructor(host: StreamHost, id: number, options: { initialWindow: number; maxWindow: number; established: boolean }) {
+  constructor(
+    host: StreamHost,
+    id: number,
+    options: { initialWindow: number; maxWindow: number; established: boolean },
+  ) {
     super({ allowHalfOpen: true });
     this.id = id;
     this.#host = host;
     this.#established = options.established;
-    this.#window = new ReceiveWindow({ initial: options.initialWindow, max: options.maxWindow, nowMs: host.now() });
+    this.#window = new ReceiveWindow({
+      initial: options.initialWindow,
+      max: options.maxWindow,
+      nowMs: host.now(),
+    });
   }
 
   /** Snapshot of this stream's flow-control counters. */
@@ -114,7 +122,8 @@ export class MuxStream extends Duplex {
   takePayload(limit: number): Buffer {
     const buf = this.#out[this.#outHead] as Buffer;
     const n = Math.min(limit, this.#sendWindow, buf.length - this.#outOff);
-    const payload = this.#outOff === 0 && n === buf.length ? buf : buf.subarray(this.#outOff, this.#outOff + n);
+    const payload =
+      this.#outOff === 0 && n === buf.length ? buf : buf.subarray(this.#outOff, this.#outOff + n);
     this.#outOff += n;
     if (this.#outOff === buf.length) {
       this.#outHead += 1;
@@ -178,7 +187,10 @@ export class MuxStream extends Duplex {
     this.#resetByPeer = true;
     this.#release();
     if (silent) this.destroy();
-    else this.destroy(this.#established ? TunnelErrors.streamReset(this.id) : TunnelErrors.streamRefused(this.id));
+    else
+      this.destroy(
+        this.#established ? TunnelErrors.streamReset(this.id) : TunnelErrors.streamRefused(this.id),
+      );
   }
 
   /** The session ended; the stream dies with `err` (none when `err` is undefined) and sends nothing more. */
@@ -202,7 +214,11 @@ export class MuxStream extends Duplex {
     this.#maybeGrant();
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+  override _write(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    cb: (err?: Error | null) => void,
+  ): void {
     if (chunk.length === 0) {
       cb();
       return;
@@ -220,7 +236,12 @@ export class MuxStream extends Duplex {
     }
     if (total <= COALESCE_LIMIT) {
       // Many small writes become one frame; copying a few KiB is cheaper than many headers.
-      this.#out.push(Buffer.concat(chunks.map((c) => c.chunk), total));
+      this.#out.push(
+        Buffer.concat(
+          chunks.map((c) => c.chunk),
+          total,
+        ),
+      );
     } else {
       for (const c of chunks) if (c.chunk.length > 0) this.#out.push(c.chunk);
     }
@@ -262,8 +283,12 @@ export class MuxStream extends Duplex {
   }
 
   #maybeGrant(): void {
-    if (this.#remoteFin || this.#released || !this.#window.worthGranting(this.readableLength)) return;
-    const delta = this.#window.grant(this.readableLength, { nowMs: this.#host.now(), rttMs: this.#host.rttMs });
+    if (this.#remoteFin || this.#released || !this.#window.worthGranting(this.readableLength))
+      return;
+    const delta = this.#window.grant(this.readableLength, {
+      nowMs: this.#host.now(),
+      rttMs: this.#host.rttMs,
+    });
     if (delta === 0) return;
     this.#windowGranted += delta;
     this.#host.sendWindowUpdate(this.id, delta, 0);

@@ -37,9 +37,25 @@ export function selfSignedCert(): { key: string; cert: string } {
   try {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-        '-subj', '/CN=postern-test', '-addext', 'subjectAltName=IP:127.0.0.1',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=postern-test',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
       { stdio: 'ignore' },
     );
     cachedCert = {
@@ -77,7 +93,11 @@ export interface SessionPair {
 
 /** Builds a session pair over TCP (default) or TLS. */
 export async function sessionPair(
-  options: { transport?: 'tcp' | 'tls'; client?: Partial<SessionOptions>; server?: Partial<SessionOptions> } = {},
+  options: {
+    transport?: 'tcp' | 'tls';
+    client?: Partial<SessionOptions>;
+    server?: Partial<SessionOptions>;
+  } = {},
 ): Promise<SessionPair> {
   const [a, b] = options.transport === 'tls' ? await tlsPair() : await tcpPair();
   const client = new MuxSession(a, { keepAliveIntervalMs: 0, ...options.client, role: 'client' });
@@ -185,7 +205,9 @@ export class FakeClock implements Clock {
   advance(ms: number): void {
     const end = this.#now + ms;
     for (;;) {
-      const due = this.#timers.filter((t) => t.at <= end).sort((x, y) => x.at - y.at || x.id - y.id)[0];
+      const due = this.#timers
+        .filter((t) => t.at <= end)
+        .sort((x, y) => x.at - y.at || x.id - y.id)[0];
       if (due === undefined) break;
       this.#timers = this.#timers.filter((t) => t !== due);
       this.#now = Math.max(this.#now, due.at);

@@ -24,7 +24,8 @@ test('over TLS, 32 streams each way echo 1 MiB apiece intact', async () => {
     await within(Promise.all(jobs), 30_000, '64 MiB echoed over TLS');
     await within(
       (async () => {
-        while (client.streamCount + server.streamCount > 0) await new Promise((r) => setTimeout(r, 5));
+        while (client.streamCount + server.streamCount > 0)
+          await new Promise((r) => setTimeout(r, 5));
       })(),
       5000,
       'streams released after both FINs',

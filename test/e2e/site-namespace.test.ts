@@ -273,17 +273,26 @@ describe(
           },
         );
         // The edge tells the connector why; it stops rather than retry a dead identity.
-        await doomed.process.waitForLog('connector revoked; stopping (enroll again with a provisioning key to come back)', {
-          timeoutMs: 5_000,
-          where: (e) => e.code === 'POSTERN_ERR_CONNECTOR_REVOKED',
-        });
-        assert.equal((await withDeadline(doomed.process.exited, 10_000, 'revoked connector exit')).code, 1);
+        await doomed.process.waitForLog(
+          'connector revoked; stopping (enroll again with a provisioning key to come back)',
+          {
+            timeoutMs: 5_000,
+            where: (e) => e.code === 'POSTERN_ERR_CONNECTOR_REVOKED',
+          },
+        );
+        assert.equal(
+          (await withDeadline(doomed.process.exited, 10_000, 'revoked connector exit')).code,
+          1,
+        );
         // Started again from its state, its certificate is refused at the tunnel.
         const retry = l.spawnConnector('connector-2-after-delete', { stateDir: 'connector-2' });
-        await retry.waitForLog('connector revoked; stopping (enroll again with a provisioning key to come back)', {
-          timeoutMs: 10_000,
-          where: (e) => REFUSAL_CODES.includes(String(e.code)),
-        });
+        await retry.waitForLog(
+          'connector revoked; stopping (enroll again with a provisioning key to come back)',
+          {
+            timeoutMs: 10_000,
+            where: (e) => REFUSAL_CODES.includes(String(e.code)),
+          },
+        );
         await l.edge.waitForLog('tunnel refused', {
           timeoutMs: 5_000,
           where: (e) => REFUSAL_CODES.includes(String(e.reason)),
@@ -315,6 +324,8 @@ function need<T>(value: T | undefined, what: string): T {
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
     promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref()),
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref(),
+    ),
   ]);
 }

@@ -25,7 +25,11 @@ export async function tempDir(prefix = 'postern-test-'): Promise<string> {
 /** A running test edge with an admin API helper. */
 export interface TestEdge extends Edge {
   readonly dir: string;
-  api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  api<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
   /** Creates a provisioning key and returns its value. */
   createKey(group: string, extra?: Record<string, unknown>): Promise<{ id: string; value: string }>;
   /** Publishes `appAddress` through `group` on a new tcp virtual server; returns its port. */
@@ -49,7 +53,10 @@ export async function startTestEdge(options: Partial<EdgeOptions> = {}): Promise
   const api: TestEdge['api'] = async (method, path, body) => {
     const res = await fetch(`${edge.adminUrl}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${edge.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${edge.adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -59,22 +66,35 @@ export async function startTestEdge(options: Partial<EdgeOptions> = {}): Promise
     const existing = await api('GET', `/connector-groups/${group}`);
     if (existing.status === 404) await api('POST', '/connector-groups', { name: group });
   };
-  return Object.assign(Object.create(null) as object, edge, {
+  return Object.assign({}, edge, {
     dir,
     api,
     async createKey(group: string, extra: Record<string, unknown> = {}) {
       await ensureGroup(group);
-      const res = await api<{ id: string; value: string }>('POST', '/provisioning-keys', { group, ...extra });
+      const res = await api<{ id: string; value: string }>('POST', '/provisioning-keys', {
+        group,
+        ...extra,
+      });
       if (res.status !== 201) throw new Error(`key create failed: ${JSON.stringify(res.body)}`);
       return res.body;
     },
     async publish(name: string, group: string, appAddress: string) {
       await ensureGroup(group);
-      const pool = await api('POST', '/pools', { name, via: group, nodes: [{ address: appAddress }] });
+      const pool = await api('POST', '/pools', {
+        name,
+        via: group,
+        nodes: [{ address: appAddress }],
+      });
       if (pool.status !== 201) throw new Error(`pool create failed: ${JSON.stringify(pool.body)}`);
       const port = await freePort();
-      const vs = await api('POST', '/virtual-servers', { name, protocol: 'tcp', listen: `127.0.0.1:${port}`, pool: name });
-      if (vs.status !== 201) throw new Error(`virtual server create failed: ${JSON.stringify(vs.body)}`);
+      const vs = await api('POST', '/virtual-servers', {
+        name,
+        protocol: 'tcp',
+        listen: `127.0.0.1:${port}`,
+        pool: name,
+      });
+      if (vs.status !== 201)
+        throw new Error(`virtual server create failed: ${JSON.stringify(vs.body)}`);
       return port;
     },
     async stop() {
@@ -82,14 +102,16 @@ export async function startTestEdge(options: Partial<EdgeOptions> = {}): Promise
       await edge.close();
       if (!options.dataDir) await rm(dir, { recursive: true, force: true });
     },
-  }) as TestEdge;
+  });
 }
 
 const running = new Set<Connector>();
 
 /** Stops every connector a test started and left running (call from `after`). */
 export async function stopAllConnectors(): Promise<void> {
-  await Promise.all([...running].map((c) => c.stop({ drainTimeoutMs: 100 }).catch(() => undefined)));
+  await Promise.all(
+    [...running].map((c) => c.stop({ drainTimeoutMs: 100 }).catch(() => undefined)),
+  );
   running.clear();
 }
 
@@ -126,7 +148,9 @@ export async function startTestConnector(
 }
 
 /** A private TCP echo app that also counts its connections. */
-export async function startEchoServer(host = '127.0.0.1'): Promise<{ address: string; port: number; accepted: () => number; close(): Promise<void> }> {
+export async function startEchoServer(
+  host = '127.0.0.1',
+): Promise<{ address: string; port: number; accepted: () => number; close(): Promise<void> }> {
   let accepted = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
@@ -174,7 +198,11 @@ export function roundTrip(port: number, payload: Buffer, timeoutMs = 10_000): Pr
 }
 
 /** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -186,5 +214,7 @@ export async function eventually<T>(check: () => T | Promise<T>, what: string, t
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+  );
 }

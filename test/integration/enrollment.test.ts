@@ -2,7 +2,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
 import { once } from 'node:events';
-import { parseProvisioningKey, formatProvisioningKey, MessageDecoder, encodeMessage } from '../../src/protocol/index.js';
+import {
+  parseProvisioningKey,
+  formatProvisioningKey,
+  MessageDecoder,
+  encodeMessage,
+} from '../../src/protocol/index.js';
 import { createCertificateAuthority, loadCertificateAuthority } from '../../src/pki/index.js';
 import { startTestConnector, startTestEdge, type TestEdge } from '../harness/harness.js';
 
@@ -79,7 +84,9 @@ test('revoked, disabled and expired keys are refused with their own codes', asyn
   await edge.api('POST', `/provisioning-keys/${disabled.id}/disable`);
   assert.equal((await enrollFails(disabled.value)).code, 'POSTERN_ERR_KEY_DISABLED');
 
-  const expired = await edge.createKey('site-states', { expires_at: new Date(Date.now() - 1000).toISOString() });
+  const expired = await edge.createKey('site-states', {
+    expires_at: new Date(Date.now() - 1000).toISOString(),
+  });
   assert.equal((await enrollFails(expired.value)).code, 'POSTERN_ERR_KEY_EXPIRED');
 
   for (const key of [revoked, disabled, expired]) assert.equal(await usage(key.id), 0);
@@ -110,22 +117,32 @@ test('a server that does not know the key never receives its secret', async () =
   const ca = await loadCertificateAuthority(await createCertificateAuthority());
   const cert = await ca.issueServerCertificate({ ipAddresses: ['127.0.0.1'] });
   const received: unknown[] = [];
-  const impostor = tls.createServer({ cert: cert.certPem, key: cert.keyPem, ALPNProtocols: ['postern-enroll/1'] }, (socket) => {
-    const decoder = new MessageDecoder();
-    socket.on('data', (chunk: Buffer) => {
-      received.push(...decoder.push(chunk).messages);
-      socket.write(encodeMessage({ v: 1, type: 'enroll_challenge', edgeProof: 'forged', caPem: ca.certPem }));
-    });
-    socket.on('error', () => undefined);
-  });
+  const impostor = tls.createServer(
+    { cert: cert.certPem, key: cert.keyPem, ALPNProtocols: ['postern-enroll/1'] },
+    (socket) => {
+      const decoder = new MessageDecoder();
+      socket.on('data', (chunk: Buffer) => {
+        received.push(...decoder.push(chunk).messages);
+        socket.write(
+          encodeMessage({ v: 1, type: 'enroll_challenge', edgeProof: 'forged', caPem: ca.certPem }),
+        );
+      });
+      socket.on('error', () => undefined);
+    },
+  );
   impostor.listen(0, '127.0.0.1');
   await once(impostor, 'listening');
   const port = (impostor.address() as { port: number }).port;
-  const err = await enrollFails(formatProvisioningKey({ ...parsed, edgeAddress: `127.0.0.1:${port}` }));
+  const err = await enrollFails(
+    formatProvisioningKey({ ...parsed, edgeAddress: `127.0.0.1:${port}` }),
+  );
   impostor.close();
   assert.equal(err.code, 'POSTERN_ERR_EDGE_UNVERIFIED');
   assert.ok(received.length >= 1, 'the impostor saw the hello');
-  assert.ok(!JSON.stringify(received).includes(parsed.secret), 'the secret never left the connector');
+  assert.ok(
+    !JSON.stringify(received).includes(parsed.secret),
+    'the secret never left the connector',
+  );
 });
 
 test('a malformed provisioning key says what is wrong', async () => {

@@ -45,9 +45,13 @@ test('sessions spread over every connector of the group', async () => {
   const a = await startTestConnector({ provisionKey: key.value });
   const b = await startTestConnector({ provisionKey: key.value });
   await eventually(() => edge.registry.list('site-spread').length === 2, 'both tunnels registered');
-  for (let i = 0; i < 20; i++) assert.equal((await roundTrip(port, Buffer.from(`hi ${i}`))).toString(), `hi ${i}`);
+  for (let i = 0; i < 20; i++)
+    assert.equal((await roundTrip(port, Buffer.from(`hi ${i}`))).toString(), `hi ${i}`);
   assert.equal(a.counters.total + b.counters.total, 20);
-  assert.ok(a.counters.total >= 5 && b.counters.total >= 5, `spread ${a.counters.total}/${b.counters.total}`);
+  assert.ok(
+    a.counters.total >= 5 && b.counters.total >= 5,
+    `spread ${a.counters.total}/${b.counters.total}`,
+  );
   await Promise.all([a.stop({ drainTimeoutMs: 100 }), b.stop({ drainTimeoutMs: 100 })]);
 });
 
@@ -65,10 +69,17 @@ test('without a connector new sessions fail with a counted reason, and work agai
   connector.tunnel?.session.destroy();
   await eventually(() => edge.registry.list('site-outage').length === 0, 'tunnel gone on the edge');
   const during = await roundTrip(port, Buffer.from('during')).catch(() => Buffer.alloc(0));
-  assert.equal(edge.registry.list('site-outage').length, 0, 'still no connector while the client tried');
+  assert.equal(
+    edge.registry.list('site-outage').length,
+    0,
+    'still no connector while the client tried',
+  );
   assert.equal(during.length, 0, 'no bytes flow without a connector');
   const metrics = await (await fetch(`${edge.adminUrl}/metrics`)).text();
-  assert.match(metrics, /postern_edge_dial_failures_total\{reason="POSTERN_ERR_NO_CONNECTOR"\} [1-9]/);
+  assert.match(
+    metrics,
+    /postern_edge_dial_failures_total\{reason="POSTERN_ERR_NO_CONNECTOR"\} [1-9]/,
+  );
   await reconnected;
   assert.equal((await roundTrip(port, Buffer.from('after'))).toString(), 'after');
   await connector.stop({ drainTimeoutMs: 100 });
@@ -78,7 +89,9 @@ test('deleting a connector closes its tunnel at once and its certificate is refu
   const key = await edge.createKey('site-delete');
   const connector = await startTestConnector({ provisionKey: key.value });
   const id = connector.identity!.connectorId;
-  const told = new Promise<{ code: string }>((resolve) => connector.once('revoked', (e) => resolve(e as never)));
+  const told = new Promise<{ code: string }>((resolve) =>
+    connector.once('revoked', (e) => resolve(e as never)),
+  );
   const del = await edge.api('DELETE', `/connectors/${id}`);
   assert.equal(del.status, 204);
   await eventually(() => !edge.registry.get(id), 'tunnel closed on the edge', 2000);
@@ -89,7 +102,9 @@ test('deleting a connector closes its tunnel at once and its certificate is refu
   await connector.stop({ drainTimeoutMs: 100 });
   // Restarted from the same state, its certificate is refused at the tunnel.
   const again = await startTestConnector({ stateDir: connector.dir, wait: false });
-  const refused = await new Promise<{ code: string }>((resolve) => again.once('revoked', (e) => resolve(e as never)));
+  const refused = await new Promise<{ code: string }>((resolve) =>
+    again.once('revoked', (e) => resolve(e as never)),
+  );
   assert.equal(refused.code, 'POSTERN_ERR_CONNECTOR_REVOKED');
   assert.equal(edge.registry.get(id), undefined);
   await again.stop({ drainTimeoutMs: 100 });
@@ -99,12 +114,18 @@ test('a connector refuses destinations its group was not given: it is never an o
   const key = await edge.createKey('site-closed');
   await edge.publish('closed', 'site-closed', app.address);
   const connector = await startTestConnector({ provisionKey: key.value });
-  const tunnel = (await eventually(() => edge.registry.get(connector.identity!.connectorId), "tunnel"))!;
+  const tunnel = (await eventually(
+    () => edge.registry.get(connector.identity!.connectorId),
+    'tunnel',
+  ))!;
   const before = app.accepted();
   const other = await startEchoServer();
   for (const target of [other.address, '127.0.0.1:22', 'localhost:9090']) {
     const stream = tunnel.session.openStream();
-    writeMessage(stream, makeMessage({ type: 'dial', target, protocol: 'tcp', sessionId: 't', timeoutMs: 2000 }));
+    writeMessage(
+      stream,
+      makeMessage({ type: 'dial', target, protocol: 'tcp', sessionId: 't', timeoutMs: 2000 }),
+    );
     const result = await readMessage(stream, { timeoutMs: 5000 });
     assert.equal(result?.type, 'dial_result');
     assert.equal((result as { code: string }).code, 'not_allowed', target);
@@ -124,7 +145,13 @@ test('a refused dial closes the client, is counted by reason, and the connector 
   const connector = await startTestConnector({ provisionKey: key.value });
   const answer = await roundTrip(port, Buffer.from('x')).catch(() => Buffer.alloc(0));
   assert.equal(answer.length, 0);
-  await eventually(async () => /reason="POSTERN_ERR_DIAL_REFUSED"\} [1-9]/.test(await (await fetch(`${edge.adminUrl}/metrics`)).text()), 'refusal counted');
+  await eventually(
+    async () =>
+      /reason="POSTERN_ERR_DIAL_REFUSED"\} [1-9]/.test(
+        await (await fetch(`${edge.adminUrl}/metrics`)).text(),
+      ),
+    'refusal counted',
+  );
   assert.equal(connector.counters.failed, 1);
   await connector.stop({ drainTimeoutMs: 100 });
 });
@@ -147,7 +174,10 @@ test('a draining connector finishes its sessions while new ones go to the other 
   for (let i = 0; i < 6; i++) await roundTrip(port, Buffer.from('n'));
   assert.equal(busy.counters.total, before, 'no new session on the draining connector');
   assert.equal(other.counters.total, 6);
-  const listed = await edge.api<{ status: string }>('GET', `/connectors/${busy.identity!.connectorId}`);
+  const listed = await edge.api<{ status: string }>(
+    'GET',
+    `/connectors/${busy.identity!.connectorId}`,
+  );
   assert.equal(listed.body.status, 'draining');
   const chunks: Buffer[] = [];
   held.on('data', (c: Buffer) => chunks.push(c));
@@ -181,7 +211,10 @@ test('a pool added while a connector is connected is usable without reconnecting
   const connector = await startTestConnector({ provisionKey: key.value });
   const second = await startEchoServer();
   const port = await edge.publish('live', 'site-live', second.address);
-  await eventually(() => connector.tunnel?.policy.size === 1, 'connector received the new destination');
+  await eventually(
+    () => connector.tunnel?.policy.size === 1,
+    'connector received the new destination',
+  );
   assert.equal((await roundTrip(port, Buffer.from('new'))).toString(), 'new');
   await second.close();
   await connector.stop({ drainTimeoutMs: 100 });

@@ -6,7 +6,11 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IdentityStore } from '../../src/connector/index.js';
-import { createCertificateAuthority, generateKeyPairAndCsr, loadCertificateAuthority } from '../../src/pki/index.js';
+import {
+  createCertificateAuthority,
+  generateKeyPairAndCsr,
+  loadCertificateAuthority,
+} from '../../src/pki/index.js';
 import { MuxSession } from '../../src/tunnel/index.js';
 import {
   eventually,
@@ -72,7 +76,12 @@ test('a half-open TLS handshake is cut after the handshake timeout', async () =>
 });
 
 test('a tunnel without a client certificate is refused with a coded reason', async () => {
-  const socket = tls.connect({ host: '127.0.0.1', port: tunnelPort, ALPNProtocols: ['postern-tunnel/1'], rejectUnauthorized: false });
+  const socket = tls.connect({
+    host: '127.0.0.1',
+    port: tunnelPort,
+    ALPNProtocols: ['postern-tunnel/1'],
+    rejectUnauthorized: false,
+  });
   await once(socket, 'secureConnect');
   const session = new MuxSession(socket, { role: 'client' });
   session.on('error', () => undefined);
@@ -81,15 +90,24 @@ test('a tunnel without a client certificate is refused with a coded reason', asy
   const chunks: Buffer[] = [];
   control.on('data', (c: Buffer) => chunks.push(c));
   control.on('error', () => undefined);
-  await eventually(() => Buffer.concat(chunks).includes('POSTERN_ERR_TUNNEL_CERT_REJECTED'), 'refusal on the control stream', 3000);
+  await eventually(
+    () => Buffer.concat(chunks).includes('POSTERN_ERR_TUNNEL_CERT_REJECTED'),
+    'refusal on the control stream',
+    3000,
+  );
   session.destroy();
   await edgeStillServes();
 });
 
 test('a client certificate from another CA is refused, and the edge keeps serving', async () => {
-  const foreign = await loadCertificateAuthority(await createCertificateAuthority({ commonName: 'Other CA' }));
+  const foreign = await loadCertificateAuthority(
+    await createCertificateAuthority({ commonName: 'Other CA' }),
+  );
   const { keyPem, csrPem } = await generateKeyPairAndCsr({ commonName: 'intruder' });
-  const issued = await foreign.issueClientCertificate(csrPem, { connectorId: 'c-intruder', group: 'site-abuse' });
+  const issued = await foreign.issueClientCertificate(csrPem, {
+    connectorId: 'c-intruder',
+    group: 'site-abuse',
+  });
   const dir = await tempDir();
   await new IdentityStore(dir).save({
     connectorId: 'c-intruder',
@@ -101,7 +119,9 @@ test('a client certificate from another CA is refused, and the edge keeps servin
     caPem: await readFile(join(edge.dir, 'ca.crt'), 'utf8'),
   });
   const intruder = await startTestConnector({ stateDir: dir, wait: false });
-  const err = await new Promise<{ code: string }>((resolve) => intruder.once('tunnelError', (e) => resolve(e as never)));
+  const err = await new Promise<{ code: string }>((resolve) =>
+    intruder.once('tunnelError', (e) => resolve(e as never)),
+  );
   assert.equal(err.code, 'POSTERN_ERR_TUNNEL_CERT_REJECTED');
   assert.equal(edge.registry.get('c-intruder'), undefined);
   await intruder.stop({ drainTimeoutMs: 0 });

@@ -8,8 +8,14 @@ type List = { items: Item[] };
 function adminOptions(cmd: Command): Command {
   return cmd
     .option('--admin <url>', 'admin API URL (env POSTERN_ADMIN_URL; default http://127.0.0.1:9090)')
-    .option('--token <token>', 'admin token (env POSTERN_ADMIN_TOKEN; default read from --data-dir)')
-    .option('--data-dir <dir>', 'edge data dir to read the admin token from (default ./postern-data)')
+    .option(
+      '--token <token>',
+      'admin token (env POSTERN_ADMIN_TOKEN; default read from --data-dir)',
+    )
+    .option(
+      '--data-dir <dir>',
+      'edge data dir to read the admin token from (default ./postern-data)',
+    )
     .option('--json', 'print JSON');
 }
 
@@ -22,22 +28,44 @@ export function keysCommand(program: Command): void {
     .option('--max-usage <n>', 'how many connectors may enroll with it (default 100)')
     .option('--expires <duration>', 'expire after this long, e.g. 24h or 7d')
     .option('--source-cidr <cidr...>', 'accept enrollments only from these networks')
-    .action(async (o: AdminFlags & { group: string; maxUsage?: string; expires?: string; sourceCidr?: string[]; json?: boolean }) => {
-      const client = await AdminClient.fromFlags(o);
-      const body: Item = { group: o.group };
-      if (o.maxUsage !== undefined) body.max_usage = Number(o.maxUsage);
-      if (o.expires !== undefined) body.expires_at = new Date(Date.now() + parseDuration(o.expires)).toISOString();
-      if (o.sourceCidr) body.source_cidrs = o.sourceCidr;
-      const key = await client.request<Item & { value: string }>('POST', '/provisioning-keys', body);
-      process.stdout.write(o.json ? `${JSON.stringify(key, null, 2)}\n` : `${key.value}\n`);
-    });
+    .action(
+      async (
+        o: AdminFlags & {
+          group: string;
+          maxUsage?: string;
+          expires?: string;
+          sourceCidr?: string[];
+          json?: boolean;
+        },
+      ) => {
+        const client = await AdminClient.fromFlags(o);
+        const body: Item = { group: o.group };
+        if (o.maxUsage !== undefined) body.max_usage = Number(o.maxUsage);
+        if (o.expires !== undefined)
+          body.expires_at = new Date(Date.now() + parseDuration(o.expires)).toISOString();
+        if (o.sourceCidr) body.source_cidrs = o.sourceCidr;
+        const key = await client.request<Item & { value: string }>(
+          'POST',
+          '/provisioning-keys',
+          body,
+        );
+        process.stdout.write(o.json ? `${JSON.stringify(key, null, 2)}\n` : `${key.value}\n`);
+      },
+    );
   adminOptions(keys.command('list'))
     .description('list provisioning keys')
     .option('--group <name>', 'only keys of this group')
     .action(async (o: AdminFlags & { group?: string; json?: boolean }) => {
       const client = await AdminClient.fromFlags(o);
-      const { items } = await client.request<List>('GET', `/provisioning-keys${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`);
-      printTable(items, ['id', 'group', 'usage_count', 'max_usage', 'expires_at', 'enabled', 'revoked'], o.json);
+      const { items } = await client.request<List>(
+        'GET',
+        `/provisioning-keys${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`,
+      );
+      printTable(
+        items,
+        ['id', 'group', 'usage_count', 'max_usage', 'expires_at', 'enabled', 'revoked'],
+        o.json,
+      );
     });
   for (const verb of ['enable', 'disable'] as const) {
     adminOptions(keys.command(verb))
@@ -68,14 +96,21 @@ export function groupsCommand(program: Command): void {
     .option('--description <text>', 'free text')
     .action(async (name: string, o: AdminFlags & { description?: string }) => {
       const client = await AdminClient.fromFlags(o);
-      await client.request('POST', '/connector-groups', { name, ...(o.description ? { description: o.description } : {}) });
+      await client.request('POST', '/connector-groups', {
+        name,
+        ...(o.description ? { description: o.description } : {}),
+      });
       process.stdout.write(`created group ${name}\n`);
     });
   adminOptions(groups.command('list'))
     .description('list connector groups')
     .action(async (o: AdminFlags & { json?: boolean }) => {
       const client = await AdminClient.fromFlags(o);
-      printTable((await client.request<List>('GET', '/connector-groups')).items, ['name', 'description', 'owner'], o.json);
+      printTable(
+        (await client.request<List>('GET', '/connector-groups')).items,
+        ['name', 'description', 'owner'],
+        o.json,
+      );
     });
 }
 
@@ -87,8 +122,24 @@ export function connectorsCommand(program: Command): void {
     .option('--group <name>', 'only connectors of this group')
     .action(async (o: AdminFlags & { group?: string; json?: boolean }) => {
       const client = await AdminClient.fromFlags(o);
-      const { items } = await client.request<List>('GET', `/connectors${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`);
-      printTable(items, ['id', 'group', 'status', 'version', 'public_ip', 'active_sessions', 'cert_not_after', 'last_seen_at'], o.json);
+      const { items } = await client.request<List>(
+        'GET',
+        `/connectors${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`,
+      );
+      printTable(
+        items,
+        [
+          'id',
+          'group',
+          'status',
+          'version',
+          'public_ip',
+          'active_sessions',
+          'cert_not_after',
+          'last_seen_at',
+        ],
+        o.json,
+      );
     });
   adminOptions(connectors.command('delete'))
     .description('delete (revoke) a connector: its tunnel closes and its certificate is refused')

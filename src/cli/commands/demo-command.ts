@@ -31,10 +31,27 @@ export function demoCommand(program: Command): void {
       });
       const admin = new AdminClient(edge.adminUrl, edge.adminToken);
       await admin.request('POST', '/connector-groups', { name: 'demo-site' });
-      const key = await admin.request<{ value: string }>('POST', '/provisioning-keys', { group: 'demo-site', max_usage: 5 });
-      await admin.request('POST', '/pools', { name: 'sample-app', via: 'demo-site', nodes: [{ address: app.address }] });
-      await admin.request('POST', '/virtual-servers', { name: 'sample-app', protocol: 'tcp', listen: o.listen, pool: 'sample-app' });
-      const connector = new Connector({ stateDir: join(dir, 'connector'), provisionKey: key.value, version: packageVersion(), logger });
+      const key = await admin.request<{ value: string }>('POST', '/provisioning-keys', {
+        group: 'demo-site',
+        max_usage: 5,
+      });
+      await admin.request('POST', '/pools', {
+        name: 'sample-app',
+        via: 'demo-site',
+        nodes: [{ address: app.address }],
+      });
+      await admin.request('POST', '/virtual-servers', {
+        name: 'sample-app',
+        protocol: 'tcp',
+        listen: o.listen,
+        pool: 'sample-app',
+      });
+      const connector = new Connector({
+        stateDir: join(dir, 'connector'),
+        provisionKey: key.value,
+        version: packageVersion(),
+        logger,
+      });
       await connector.start();
       await connector.waitConnected();
       const url = `http://${o.listen}/`;

@@ -103,7 +103,10 @@ export class SiteLab {
   }
 
   /** Spawns `postern connector` in the site namespace without waiting for anything. */
-  spawnConnector(name: string, options: { stateDir: string; provisionKey?: string }): SpawnedProcess {
+  spawnConnector(
+    name: string,
+    options: { stateDir: string; provisionKey?: string },
+  ): SpawnedProcess {
     const args = [CLI, 'connector', '--state-dir', join(this.dir, options.stateDir)];
     if (options.provisionKey !== undefined) args.push('--provision-key', options.provisionKey);
     return this.#spawn(this.net.siteNs, name, args);
