@@ -18,7 +18,7 @@ import type { Result, Suite, SuiteContext } from '../suite.js';
 
 /** Sizes of a full run and of `--quick`. */
 const plans = {
-  full: { rounds: 2, iperfSeconds: 5, omit: 1, rateMs: 3_000, pings: 3_000 },
+  full: { rounds: 3, iperfSeconds: 4, omit: 1, rateMs: 2_500, pings: 2_000 },
   quick: { rounds: 1, iperfSeconds: 2, omit: 1, rateMs: 1_500, pings: 1_000 },
 } as const;
 type Plan = (typeof plans)[keyof typeof plans];
@@ -46,22 +46,21 @@ interface Samples {
   cpu: Record<'single' | 'many', PerPath<string>>;
 }
 
-/** CPU of the path's processes over `work`, as "name NN%" of one core. */
+/** CPU of the path's processes over `work`: "name NN%" of one core each, and their sum (1 = one core). */
 async function withCpu<T>(
   entrance: Entrance,
   work: () => Promise<T>,
-): Promise<{ value: T; cpu: string }> {
+): Promise<{ value: T; cpu: string; total: number }> {
   const pids = entrance.watched.map((w) => w.pid);
   const before = cpuSeconds(pids);
   const started = performance.now();
   const value = await work();
   const seconds = (performance.now() - started) / 1000;
   const after = cpuSeconds(pids);
-  if (!before || !after) return { value, cpu: '' };
-  const shares = entrance.watched.map(
-    (w, i) => `${w.name} ${((((after[i] ?? 0) - (before[i] ?? 0)) / seconds) * 100).toFixed(0)}%`,
-  );
-  return { value, cpu: shares.join(', ') };
+  if (!before || !after) return { value, cpu: '', total: 0 };
+  const shares = entrance.watched.map((_, i) => ((after[i] ?? 0) - (before[i] ?? 0)) / seconds);
+  const cpu = entrance.watched.map((w, i) => `${w.name} ${((shares[i] ?? 0) * 100).toFixed(0)}%`);
+  return { value, cpu: cpu.join(', '), total: shares.reduce((a, b) => a + b, 0) };
 }
 
 /** One iperf3 run through `path` against a fresh one-off server on the app port. */
@@ -97,14 +96,16 @@ async function throughputRound(
   ] as const) {
     for (const path of paths) {
       o.ctx.signal.throwIfAborted();
-      const { value, cpu } = await iperf(setup, path, {
+      const { value, cpu, total } = await iperf(setup, path, {
         plan: o.plan,
         streams,
         signal: o.ctx.signal,
       });
       const gbit = value.bitsPerSecond / 1e9;
       s[key][path].push(gbit);
-      s.cpu[key][path] = cpu;
+      // CPU per Gbit/s compares how much work each path spends on the same bytes.
+      s.cpu[key][path] =
+        total > 0 ? `${cpu} (${((total * 100) / gbit).toFixed(0)}% per Gbit/s)` : cpu;
       s.retransmits += value.retransmits;
       o.ctx.log(`${streams} stream(s) ${pathLabels[path]}: ${gbit.toFixed(2)} Gbit/s ${cpu}`);
     }
@@ -214,13 +215,13 @@ function writeNotes(ctx: SuiteContext, s: Samples, o: { plan: Plan; setup: Three
     'Paths, all on 127.0.0.1, every process separate: client → app (direct loopback); client → sshd forwarded port → `ssh -R` client → app; client → TCP virtual server of `postern edge` → mTLS tunnel → `postern connector` → app. Edge and connector log at level warn.',
   );
   ctx.note(
-    `Peer: ${o.setup.versions.ssh}; \`ssh -N -R\` with \`-c aes128-gcm@openssh.com\` to an sshd started by the bench. Postern's tunnel runs TLS 1.3 with its default cipher settings.`,
+    `Peer: ${o.setup.versions.ssh}; \`ssh -N -R\` with \`-c aes128-gcm@openssh.com\` to an sshd started by the bench. Postern's tunnel negotiated ${o.setup.versions.posternTunnel} (its default settings).`,
   );
   ctx.note(
     `Throughput: ${o.setup.versions.iperf}; ${plan.iperfSeconds} s per run after ${plan.omit} s left out (slow start), as the iperf3 server received it; best of ${plan.rounds} interleaved round(s). Runs (Gbit/s): 1 stream: ${runs(s.single, 2)}. ${manyStreams} streams: ${runs(s.many, 2)}. Sender retransmits over all runs: ${s.retransmits}.`,
   );
   ctx.note(
-    `CPU of the tunnel processes during the last run, 100% = one core: 1 stream: ${cpu('single')}. ${manyStreams} streams: ${cpu('many')}.`,
+    `CPU of the tunnel processes during the last run, 100% = one core, and that CPU divided by the run's Gbit/s: 1 stream: ${cpu('single')}. ${manyStreams} streams: ${cpu('many')}.`,
   );
   ctx.note(
     `New connections: N concurrent loops for ${plan.rateMs / 1000} s, each connect → send 1 byte → read the echo → close → wait for the close, against an echo app in its own node process; ${rateLoops.capacity} loops find the sustained rate (the target applies there), ${rateLoops.few} loops mostly show the time one connection takes. Best of ${plan.rounds}. Runs (conn/s): ${rateLoops.capacity} loops: ${runs(s.capacity, 0)}. ${rateLoops.few} loops: ${runs(s.few, 0)}.${s.rateErrors.length > 0 ? ` Failed connections: ${s.rateErrors.join('; ')}.` : ' No connection failed.'}`,
@@ -237,8 +238,10 @@ async function runSuite(ctx: SuiteContext): Promise<Result[]> {
   const plan = ctx.quick ? plans.quick : plans.full;
   const dir = await mkdtemp(join(tmpdir(), 'postern-bench-'));
   const children = new Children();
-  const onAbort = (): void => void children.stopAll(500);
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  // The runner exits the process once a suite overruns its budget: nothing may outlive it.
+  const killAll = (): void => children.killAll();
+  ctx.signal.addEventListener('abort', killAll, { once: true });
+  process.once('exit', killAll);
   try {
     const setup = await startThreePaths(children, { dir, log: (m) => ctx.log(m) });
     const samples = await measure(setup, plan, ctx);
@@ -248,7 +251,8 @@ async function runSuite(ctx: SuiteContext): Promise<Result[]> {
     ctx.log(`failed; last output of the processes:\n${children.tails()}`);
     throw err;
   } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
+    ctx.signal.removeEventListener('abort', killAll);
+    process.off('exit', killAll);
     const survivors = await children.stopAll();
     await rm(dir, { recursive: true, force: true });
     if (survivors.length > 0) ctx.log(`processes that did not exit: ${survivors.join(', ')}`);

@@ -37,6 +37,11 @@ export class Children {
     return survivors;
   }
 
+  /** SIGKILL to every live process at once, synchronously: for an abort or an exiting runner. */
+  killAll(): void {
+    for (const child of this.#all) if (!child.hasExited) child.child.kill('SIGKILL');
+  }
+
   /** The last output lines of every tracked process, for error messages. */
   tails(lines = 8): string {
     return this.#all.map((c) => c.tail(lines)).join('\n');

@@ -3,6 +3,8 @@
 
 /** The parts of a .cpuprofile file this module reads. */
 export interface CpuProfile {
+  /** Monotonic clock of the profiled process, in µs (CLOCK_MONOTONIC on Linux, as process.hrtime). */
+  startTime: number;
   nodes: {
     id: number;
     callFrame: { functionName: string; url: string; lineNumber: number };
@@ -53,20 +55,36 @@ function ranked(totals: Map<string, number>, busyMs: number, top: number): TimeS
     .slice(0, top);
 }
 
+/** Options of {@link summarizeProfile}. */
+export interface SummaryOptions {
+  /** Functions listed; default 15. */
+  top?: number;
+  /** Only samples taken at or after this time (µs, the profile's clock); default all. */
+  fromUs?: number;
+  /** Only samples taken before this time (µs, the profile's clock); default all. */
+  toUs?: number;
+}
+
 /**
  * Self time per function (top `top`) and per category, attributing each sample the time up to
  * the next sample, as Chrome DevTools does. `(idle)` counts apart from the busy time.
  */
-export function summarizeProfile(profile: CpuProfile, top = 15): ProfileSummary {
+export function summarizeProfile(
+  profile: CpuProfile,
+  options: SummaryOptions = {},
+): ProfileSummary {
+  const { top = 15, fromUs = -Infinity, toUs = Infinity } = options;
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const functions = new Map<string, number>();
   const categories = new Map<string, number>();
   let idleMs = 0;
   let busyMs = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
     const frame = byId.get(id);
     const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000;
-    if (!frame) return;
+    if (!frame || at < fromUs || at >= toUs) return;
     if (frame.functionName === '(idle)') {
       idleMs += ms;
       return;

@@ -93,7 +93,8 @@ export function runIperfClient(port: number, options: IperfClientOptions): Promi
         try {
           resolve(parseIperfJson(stdout));
         } catch (parseErr) {
-          reject(stdout.trim() !== '' || err === null ? parseErr : err);
+          // Without any output, the process error (timeout, not found) says more.
+          reject(stdout.trim() === '' && err !== null ? err : (parseErr as Error));
         }
       },
     );

@@ -2,6 +2,7 @@
 // processes of the built CLI, configured through the admin API like an operator would.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import type { SpawnedProcess } from '../../test/e2e/support/spawned-process.js';
 import type { Children } from './children.js';
@@ -24,6 +25,8 @@ export interface PosternStackOptions {
 export interface PosternStack {
   readonly edge: SpawnedProcess;
   readonly connector: SpawnedProcess;
+  /** The TLS version and cipher suite the edge's tunnel port negotiates, e.g. `TLSv1.3 TLS_AES_256_GCM_SHA384`. */
+  tunnelCipher(): Promise<string>;
   /** Publishes 127.0.0.1:`appPort` through the connector as a TCP virtual server; returns its port. */
   tcpService(name: string, appPort: number): Promise<number>;
 }
@@ -56,7 +59,7 @@ type Api = ReturnType<typeof adminApi>;
 async function startEdge(
   children: Children,
   options: PosternStackOptions,
-): Promise<{ edge: SpawnedProcess; api: Api }> {
+): Promise<{ edge: SpawnedProcess; api: Api; tunnel: string }> {
   const dataDir = join(options.dir, 'edge');
   const edge = children.spawn(
     'edge',
@@ -80,9 +83,12 @@ async function startEdge(
     what: 'the edge ready line',
   });
   const adminUrl = /admin (http:\/\/\S+)/.exec(ready.text)?.[1];
-  if (adminUrl === undefined) throw new Error(`no admin URL in "${ready.text}"`);
+  const tunnel = /tunnel ([\d.]+:\d+)/.exec(ready.text)?.[1];
+  if (adminUrl === undefined || tunnel === undefined) {
+    throw new Error(`no tunnel or admin address in "${ready.text}"`);
+  }
   const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  return { edge, api: adminApi(adminUrl, token) };
+  return { edge, api: adminApi(adminUrl, token), tunnel };
 }
 
 /** Polls the admin API until a connector of the group shows as connected. */
@@ -111,7 +117,7 @@ export async function startPostern(
   children: Children,
   options: PosternStackOptions,
 ): Promise<PosternStack> {
-  const { edge, api } = await startEdge(children, options);
+  const { edge, api, tunnel } = await startEdge(children, options);
   await api('POST', '/connector-groups', { name: group });
   const key = await api<{ value: string }>('POST', '/provisioning-keys', { group });
   const connector = children.spawn(
@@ -134,6 +140,7 @@ export async function startPostern(
   return {
     edge,
     connector,
+    tunnelCipher: () => negotiatedCipher(tunnel),
     async tcpService(name, appPort) {
       await api('POST', '/pools', {
         name,
@@ -150,4 +157,23 @@ export async function startPostern(
       return port;
     },
   };
+}
+
+/**
+ * Completes a TLS handshake with `host:port` without a client certificate and reports what
+ * was negotiated (in TLS 1.3 the client finishes before the server checks its certificate).
+ */
+function negotiatedCipher(address: string): Promise<string> {
+  const [host = '127.0.0.1', port = '0'] = address.split(':');
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port: Number(port), rejectUnauthorized: false });
+    socket.setTimeout(5_000, () =>
+      socket.destroy(new Error(`no TLS handshake with ${address} in 5 s`)),
+    );
+    socket.once('secureConnect', () => {
+      resolve(`${socket.getProtocol() ?? '?'} ${socket.getCipher().standardName}`);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
 }

@@ -40,8 +40,8 @@ export interface ThreePaths {
   entrances: Record<Path, Entrance>;
   /** The app port iperf3 servers listen on. */
   iperfPort: number;
-  /** Versions of the tools, for the notes. */
-  versions: { iperf: string; ssh: string };
+  /** Versions of the tools and Postern's negotiated tunnel cipher, for the notes. */
+  versions: { iperf: string; ssh: string; posternTunnel: string };
 }
 
 /** Throws, naming scripts/setup-test-host.sh, when iperf3 or OpenSSH is missing; returns iperf3's version. */
@@ -136,5 +136,6 @@ export async function startThreePaths(
   for (const path of paths) {
     await waitForEcho(entrances[path].echo, { timeoutMs: 10_000, what: pathLabels[path] });
   }
-  return { entrances, iperfPort, versions: { iperf, ssh: ssh.version } };
+  const posternTunnel = await postern.tunnelCipher();
+  return { entrances, iperfPort, versions: { iperf, ssh: ssh.version, posternTunnel } };
 }

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { certificateSchema } from './certificate.js';
 import { connectorGroupSchema } from './connector-group.js';
 import type { DeepReadonly } from './deep-freeze.js';
+import { monitorSchema } from './monitor.js';
 import { poolSchema } from './pool.js';
+import { ruleSchema } from './rule.js';
 import { virtualServerSchema } from './virtual-server.js';
 
 /** The configuration document format this build reads. */
@@ -14,6 +17,9 @@ export const DOCUMENT_VERSION = 1;
  */
 export const collectionSchemas = {
   connector_groups: connectorGroupSchema,
+  monitors: monitorSchema,
+  certificates: certificateSchema,
+  rules: ruleSchema,
   pools: poolSchema,
   virtual_servers: virtualServerSchema,
 } as const;
@@ -34,6 +40,9 @@ export const documentSchema = z
           : `must be ${DOCUMENT_VERSION}: this Postern reads version ${DOCUMENT_VERSION} documents`,
     }),
     connector_groups: z.array(collectionSchemas.connector_groups).default([]),
+    monitors: z.array(collectionSchemas.monitors).default([]),
+    certificates: z.array(collectionSchemas.certificates).default([]),
+    rules: z.array(collectionSchemas.rules).default([]),
     pools: z.array(collectionSchemas.pools).default([]),
     virtual_servers: z.array(collectionSchemas.virtual_servers).default([]),
   })

@@ -13,6 +13,9 @@ export class ConfigProblemsError extends PosternError {
   }
 }
 
+/** Code of every `valueFrom` file-reference problem (bad form, bad path, unreadable file). */
+export const FILE_REF_CODE = 'POSTERN_ERR_CONFIG_FILE_REF';
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -35,6 +38,13 @@ export const ConfigErrors = {
         `names and addresses below; nothing was changed.\n` +
         formatProblems(problems),
       problems,
+    ),
+  /** A `valueFrom.fileRef` that cannot be read; readers throw it, documents report it. */
+  fileRef: (name: string, reason: string) =>
+    new PosternError(
+      FILE_REF_CODE,
+      `valueFrom file "${name}" cannot be used: ${reason}. Reference a readable file inside ` +
+        `the configuration directory, by a relative path without "..".`,
     ),
   invalidHostPort: (input: string, reason: string) =>
     new PosternError(

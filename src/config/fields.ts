@@ -50,3 +50,53 @@ export const objectIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, {
 export function millisecondsSchema(min: number, max: number) {
   return z.number().int().min(min).max(max);
 }
+
+/** An HTTP header field name (an RFC 9110 token). */
+export const headerNameSchema = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, {
+    error: 'must be an HTTP header name: letters, digits and !#$%&\'*+.^_`|~- (e.g. "X-Env")',
+  })
+  .meta({ description: 'An HTTP header name.' });
+
+/** An HTTP header field value: printable text without line breaks. */
+export const headerValueSchema = z
+  .string()
+  .max(8192)
+  .regex(/^[^\r\n\0]*$/, { error: 'must not contain line breaks or NUL characters' })
+  .meta({ description: 'An HTTP header value (no line breaks).' });
+
+/**
+ * A host name to match, lower or upper case, optionally starting with `*.` to match every
+ * name one or more labels below it (`*.example.com` matches `a.example.com`, `a.b.example.com`).
+ */
+export const hostPatternSchema = z
+  .string()
+  .max(253)
+  .regex(
+    /^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+    {
+      error:
+        'must be a host name, optionally starting with "*." (e.g. "api.example.com", "*.example.com")',
+    },
+  )
+  .meta({ description: 'A host name, or "*." and a domain to match every name below it.' });
+
+/** A URL path prefix: starts with `/`, no spaces, query or fragment. */
+export const pathPrefixSchema = z
+  .string()
+  .max(2048)
+  .regex(/^\/[^\s?#]*$/, { error: 'must start with "/" and hold no spaces, "?" or "#"' })
+  .meta({ description: 'A URL path prefix starting with "/".' });
+
+/** A list of object names that must each appear once. */
+export function nameListSchema(description: string) {
+  return z
+    .array(objectNameSchema)
+    .max(256)
+    .refine((names) => new Set(names).size === names.length, {
+      error: 'lists a name twice; name each object once',
+    })
+    .default([])
+    .meta({ description });
+}

@@ -1,4 +1,4 @@
-export { ConfigErrors, ConfigProblemsError } from './errors.js';
+export { ConfigErrors, ConfigProblemsError, FILE_REF_CODE } from './errors.js';
 export type { ConfigProblem, PathSegment } from './problems.js';
 export { formatPath, formatProblems } from './problems.js';
 export type { HostPort } from './host-port.js';
@@ -11,6 +11,10 @@ export {
   hostPortSchema,
   cidrSchema,
   timestampSchema,
+  headerNameSchema,
+  headerValueSchema,
+  hostPatternSchema,
+  pathPrefixSchema,
 } from './fields.js';
 export type { ConnectorGroup } from './connector-group.js';
 export { connectorGroupSchema } from './connector-group.js';
@@ -18,8 +22,37 @@ export type { ProvisioningKey, ProvisioningKeyCreate } from './provisioning-key.
 export { provisioningKeySchema, provisioningKeyCreateSchema } from './provisioning-key.js';
 export type { Pool, PoolNode, BalancingAlgorithm } from './pool.js';
 export { poolSchema, poolNodeSchema, balancingAlgorithms, nodeStates } from './pool.js';
+export type { DnsDiscovery, PassiveHealth, Persistence, PanicMode } from './pool-options.js';
+export {
+  discoverySchema,
+  dnsDiscoverySchema,
+  passiveHealthSchema,
+  persistenceSchema,
+  discoveryRecordTypes,
+  panicModes,
+} from './pool-options.js';
 export type { VirtualServer, VirtualServerProtocol } from './virtual-server.js';
 export { virtualServerSchema, virtualServerProtocols } from './virtual-server.js';
+export type { Route, VirtualServerTls, Limits } from './virtual-server-options.js';
+export {
+  routeSchema,
+  virtualServerTlsSchema,
+  limitsSchema,
+  tlsVersions,
+  alpnProtocols,
+} from './virtual-server-options.js';
+export type { Monitor, MonitorType } from './monitor.js';
+export { monitorSchema, monitorTypes } from './monitor.js';
+export { expectStatusSchema, statusMatches } from './status-spec.js';
+export type { Certificate } from './certificate.js';
+export { certificateSchema } from './certificate.js';
+export type { Rule, RuleCondition } from './rule.js';
+export { ruleSchema } from './rule.js';
+export type { RequestAction, ResponseAction } from './rule-action.js';
+export { requestActionSchema, responseActionSchema, terminalActions } from './rule-action.js';
+export type { FileRefReader, ResolvedValues, ValueFromProblem } from './value-from.js';
+export { resolveValueFrom, fileRefProblem, normalizeFileRef } from './value-from.js';
+export type { Finding } from './finding.js';
 export type {
   ConfigDocument,
   Configuration,
@@ -37,5 +70,10 @@ export { parseDocument } from './parse-document.js';
 export type { ObjectSource, SourcePosition } from './object-source.js';
 export { sourceOf } from './object-source.js';
 export { mergeDocuments } from './merge-documents.js';
-export { validateConfiguration, UNKNOWN_SOURCE } from './validate-configuration.js';
+export {
+  validateConfiguration,
+  referenceProblems,
+  findingProblem,
+  UNKNOWN_SOURCE,
+} from './validate-configuration.js';
 export { configJsonSchema } from './json-schema.js';

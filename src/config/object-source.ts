@@ -13,6 +13,8 @@ export interface ObjectSource {
   readonly path: readonly PathSegment[];
   /** The position of a field of the object, or of the nearest enclosing node that exists. */
   locate(relative: readonly PathSegment[]): SourcePosition;
+  /** The file a field's value was read from through `valueFrom`, if it was. */
+  fileRef(relative: readonly PathSegment[]): string | undefined;
 }
 
 // Keyed by the frozen object itself, so merging (which reuses objects) keeps the link for free

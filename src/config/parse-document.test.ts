@@ -45,6 +45,9 @@ test('a valid YAML document parses with every default applied', () => {
   assert.deepEqual(doc, {
     version: 1,
     connector_groups: [{ name: 'dc-east', description: 'East data centre' }],
+    monitors: [],
+    certificates: [],
+    rules: [],
     pools: [
       {
         name: 'web',
@@ -54,6 +57,9 @@ test('a valid YAML document parses with every default applied', () => {
           { address: '10.0.0.1:8080', weight: 1, state: 'active' },
           { address: 'app.internal:8080', weight: 3, state: 'draining' },
         ],
+        monitors: [],
+        passive_health: { enabled: true, failures: 5, on_5xx: false, eject_ms: 30000 },
+        panic: 'all',
       },
     ],
     virtual_servers: [
@@ -63,8 +69,15 @@ test('a valid YAML document parses with every default applied', () => {
         listen: '0.0.0.0:8443',
         pool: 'web',
         enabled: true,
+        routes: [],
+        rules: [],
+        limits: { max_header_bytes: 16384, max_headers: 100 },
         connect_timeout_ms: 10000,
         idle_timeout_ms: 300000,
+        keepalive_timeout_ms: 10000,
+        request_timeout_ms: 60000,
+        forwarded_headers: true,
+        retries: 1,
       },
     ],
   });
@@ -139,7 +152,7 @@ test('every problem of a document is reported at once, with line, column and pat
     '9:18 pools[0].nodes[2].address — an IPv6 address needs brackets, as in [::1]:443',
     '10:17 pools[0].nodes[2].weight — must be a whole number, not the fraction 1.5',
     '11:11 pools[1].name — duplicate name "web" in pools (first at pools[0]); each name may appear once',
-    '12:12 pools[1].nodes — a pool needs at least one node',
+    '12:12 pools[1].nodes — a pool needs at least one node, or discovery to find them',
     '14:5 virtual_servers[0].pool — is required',
     '14:11 virtual_servers[0].name — must be 1..63 lower-case letters, digits or inner ' +
       'hyphens (a DNS label), e.g. "web-pool"',
@@ -159,7 +172,7 @@ test('the error message lists every problem on its own line as file:line:column'
     const lines = (err as Error).message.split('\n');
     assert.match(lines[0]!, /invalid \(2 problems\).*nothing was changed/);
     assert.deepEqual(lines.slice(1), [
-      '  dir/a.yaml:4:12 pools[0].nodes: a pool needs at least one node',
+      '  dir/a.yaml:4:12 pools[0].nodes: a pool needs at least one node, or discovery to find them',
       '  dir/a.yaml:5:5 pools[0].x: unknown field "x"; remove it or correct its spelling',
     ]);
   }
@@ -178,7 +191,7 @@ test('unknown keys are rejected at every level', () => {
     '      - address: a.internal:1',
     '        priority: 2',
     'virtual_servers:',
-    '  - {name: v, listen: "127.0.0.1:1", pool: p, tls: true}',
+    '  - {name: v, listen: "127.0.0.1:1", pool: p, sni: true}',
   ].join('\n');
   assert.deepEqual(
     problemsOf(text).map((p) => `${p.line}:${p.column} ${p.path}`),
@@ -186,7 +199,7 @@ test('unknown keys are rejected at every level', () => {
       '2:1 colour',
       '5:5 connector_groups[0].region',
       '10:9 pools[0].nodes[0].priority',
-      '12:47 virtual_servers[0].tls',
+      '12:47 virtual_servers[0].sni',
     ],
   );
 });

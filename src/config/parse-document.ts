@@ -11,11 +11,18 @@ import { recordSource } from './object-source.js';
 import type { SourcePosition } from './object-source.js';
 import type { ConfigProblem, PathSegment } from './problems.js';
 import { formatPath } from './problems.js';
+import type { FileRefReader, ResolvedValues } from './value-from.js';
+import { resolveValueFrom } from './value-from.js';
 
 /** Options for parseDocument. */
 export interface ParseDocumentOptions {
   /** Name reported in every problem, e.g. the path relative to the import root. */
   readonly fileName: string;
+  /**
+   * Reads the files that `valueFrom: { fileRef: { name } }` values name; default none, and
+   * such values are reported as problems (only documents from a directory can use them).
+   */
+  readonly readFileRef?: FileRefReader | undefined;
 }
 
 /**
@@ -43,10 +50,19 @@ export function parseDocument(text: string, options: ParseDocumentOptions): Conf
     throw ConfigErrors.invalid([{ file, line: 1, column: 1, path: '', message: String(err) }]);
   }
   const locator = new NodeLocator(doc, position);
-  const result = documentSchema.safeParse(raw, { error: issueMessage });
+  const resolved = resolveValueFrom(raw, options.readFileRef);
+  const result = documentSchema.safeParse(resolved.value, { error: issueMessage });
   const problems = [
-    ...(result.error?.issues ?? []).flatMap((issue) => issueProblems(issue, file, locator)),
-    ...documentProblems(raw).map((p) => problem(file, locator.locate(p.path), p.path, p.message)),
+    ...resolved.problems.map((p) => ({
+      ...problem(file, locator.locate(p.path), p.path, p.message),
+      code: p.code,
+    })),
+    ...schemaProblems(result.error?.issues ?? [], resolved).flatMap((issue) =>
+      issueProblems(issue, file, locator),
+    ),
+    ...documentProblems(resolved.value).map((p) =>
+      problem(file, locator.locate(p.path), p.path, p.message),
+    ),
   ];
   if (!result.success || problems.length > 0) throw ConfigErrors.invalid(problems);
   const frozen = deepFreeze(result.data);
@@ -57,10 +73,38 @@ export function parseDocument(text: string, options: ParseDocumentOptions): Conf
         file,
         path,
         locate: (relative) => locator.locate([...path, ...relative]),
+        fileRef: (relative) =>
+          resolved.references.find((r) => sameSegments(r.path, [...path, ...relative]))?.name,
       });
     });
   }
   return frozen;
+}
+
+/**
+ * Schema issues, without those on fields whose reference could not be read (already reported)
+ * and naming the file a field's value came from, so the reader knows where to look.
+ */
+function schemaProblems(
+  issues: readonly z.core.$ZodIssue[],
+  resolved: ResolvedValues,
+): z.core.$ZodIssue[] {
+  return issues
+    .filter((issue) => !resolved.problems.some((p) => startsWith(issue.path, p.field)))
+    .map((issue) => {
+      const ref = resolved.references.find((r) => startsWith(issue.path, r.path));
+      return ref === undefined
+        ? issue
+        : { ...issue, message: `${issue.message} (value read from "${ref.name}")` };
+    });
+}
+
+function startsWith(path: readonly PropertyKey[], prefix: readonly PathSegment[]): boolean {
+  return prefix.length <= path.length && prefix.every((segment, i) => path[i] === segment);
+}
+
+function sameSegments(a: readonly PathSegment[], b: readonly PathSegment[]): boolean {
+  return a.length === b.length && startsWith(a, b);
 }
 
 function issueProblems(issue: z.core.$ZodIssue, file: string, at: NodeLocator): ConfigProblem[] {

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { hostPortSchema, objectNameSchema } from './fields.js';
+import { hostPortSchema, nameListSchema, objectNameSchema } from './fields.js';
+import {
+  discoverySchema,
+  panicModes,
+  passiveHealthSchema,
+  persistenceSchema,
+} from './pool-options.js';
 
 /** Load-balancing algorithms a pool can use. */
 export const balancingAlgorithms = [
@@ -29,8 +35,29 @@ export const poolSchema = z
         'Reach the nodes through a connector of this group; omitted = directly from the edge.',
     }),
     algorithm: z.enum(balancingAlgorithms).default('round_robin'),
-    nodes: z.array(poolNodeSchema).min(1, { error: 'a pool needs at least one node' }),
+    nodes: z
+      .array(poolNodeSchema)
+      .max(10_000)
+      .default([])
+      .meta({ description: 'Static nodes; may be empty when `discovery` finds them.' }),
+    discovery: discoverySchema.optional(),
+    monitors: nameListSchema('Active health monitors run against every node.'),
+    passive_health: passiveHealthSchema.prefault({}),
+    panic: z.enum(panicModes).default('all').meta({
+      description:
+        'When every node is down: "all" tries every node anyway, "none" refuses new sessions.',
+    }),
+    persistence: persistenceSchema.optional(),
   })
+  .refine(
+    (pool) => !Array.isArray(pool.nodes) || pool.nodes.length > 0 || pool.discovery !== undefined,
+    {
+      path: ['nodes'],
+      error: 'a pool needs at least one node, or discovery to find them',
+      // Runs even when other fields are wrong, so every problem is reported at once.
+      when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+    },
+  )
   .meta({ description: 'A pool of backend nodes.' });
 
 /** A validated pool node. */

@@ -10,6 +10,8 @@ export interface ConfigProblem {
   readonly path: string;
   /** What is wrong, in words a person can act on. */
   readonly message: string;
+  /** A more specific POSTERN_ERR_* code for this problem, e.g. a bad `valueFrom` reference. */
+  readonly code?: string;
 }
 
 /** Path segments as zod and the yaml package use them. */

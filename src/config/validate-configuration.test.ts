@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { isPosternError } from '../core/index.js';
 import { deepFreeze } from './deep-freeze.js';
 import type { Configuration } from './document.js';
+import { documentSchema } from './document.js';
 import type { ConfigProblemsError } from './errors.js';
 import { mergeDocuments } from './merge-documents.js';
 import { sourceOf } from './object-source.js';
@@ -125,24 +126,67 @@ test('enabled virtual servers may not share a listen address, wildcards included
 });
 
 test('objects that did not come from a document are reported by their merged path', () => {
-  const cfg = deepFreeze({
-    version: 1 as const,
-    connector_groups: [],
-    pools: [],
-    virtual_servers: [
-      {
-        name: 'x',
-        protocol: 'tcp' as const,
-        listen: '127.0.0.1:1',
-        pool: 'none',
-        enabled: true,
-        connect_timeout_ms: 1,
-        idle_timeout_ms: 0,
-      },
-    ],
-  });
+  // Parsed by the schema alone (as the admin API does), so the objects have no source file.
+  const cfg = deepFreeze(
+    documentSchema.parse({
+      version: 1,
+      virtual_servers: [{ name: 'x', listen: '127.0.0.1:1', pool: 'none' }],
+    }),
+  );
   assert.deepEqual(
     referenceProblems(cfg).map((p) => [p.file, p.line, p.column, p.path]),
     [[UNKNOWN_SOURCE, 0, 0, 'virtual_servers[0].pool']],
   );
+});
+
+test('routes, rules, certificates and monitors that do not exist are all reported at once', () => {
+  const defs = parseDocument(
+    [
+      'version: 1',
+      'monitors: [{name: health}]',
+      'rules: [{name: hsts}]',
+      'certificates:',
+      '  - name: app',
+      '    cert: "-----BEGIN CERTIFICATE-----\\nA\\n-----END CERTIFICATE-----"',
+      '    key: "-----BEGIN PRIVATE KEY-----\\nA\\n-----END PRIVATE KEY-----"',
+    ].join('\n'),
+    { fileName: '00-defs.yaml' },
+  );
+  const site = parseDocument(
+    [
+      'version: 1', //                                                              1
+      'pools:', //                                                                  2
+      '  - {name: api, nodes: [{address: "10.0.2.1:80"}], monitors: [health, helth]}', // 3
+      'virtual_servers:', //                                                        4
+      '  - name: site', //                                                          5
+      '    protocol: https', //                                                     6
+      '    listen: 0.0.0.0:443', //                                                 7
+      '    pool: web', //                                                           8
+      '    routes: [{host: api.example.com, pool: api}, {path_prefix: /x, pool: nope}]', // 9
+      '    rules: [hsts, cors]', //                                                 10
+      '    tls: {certificates: [app, other]}', //                                   11
+    ].join('\n'),
+    { fileName: '10-site.yaml' },
+  );
+  const problems = referenceProblems(mergeDocuments([base, defs, site]));
+  assert.deepEqual(
+    problems.map((p) => `${p.file}:${p.line} ${p.path}: ${p.message}`),
+    [
+      '10-site.yaml:3 pools[0].monitors[1]: monitor "helth" does not exist; define it under monitors or correct the name',
+      '10-site.yaml:9 virtual_servers[0].routes[1].pool: pool "nope" does not exist; define it under pools or correct the name',
+      '10-site.yaml:10 virtual_servers[0].rules[1]: rule "cors" does not exist; define it under rules or correct the name',
+      '10-site.yaml:11 virtual_servers[0].tls.certificates[1]: certificate "other" does not exist; define it under certificates or correct the name',
+    ],
+  );
+});
+
+test('a configuration assembled without the newer collections still validates', () => {
+  // The edge runtime builds configurations from stored objects that predate monitors & co.
+  const cfg = {
+    version: 1,
+    connector_groups: [],
+    pools: [{ name: 'p', algorithm: 'round_robin', nodes: [{ address: 'a.b:1' }] }],
+    virtual_servers: [{ name: 'v', listen: '127.0.0.1:1', pool: 'p', enabled: true }],
+  } as unknown as Configuration;
+  assert.equal(validateConfiguration(cfg), cfg);
 });

@@ -1,41 +1,63 @@
-import type { Configuration } from './document.js';
+import type { CollectionName, Configuration } from './document.js';
 import { ConfigErrors } from './errors.js';
-import type { HostPort } from './host-port.js';
-import { formatHostPort, hostPortProblem, parseHostPort } from './host-port.js';
+import type { Finding } from './finding.js';
+import { listenClashes } from './listen-clashes.js';
 import { sourceOf } from './object-source.js';
 import type { ConfigProblem, PathSegment } from './problems.js';
 import { formatPath } from './problems.js';
 
-/** A cross-reference problem on one field of one object. */
-interface Finding {
-  readonly object: object;
-  /** The object's path in the merged configuration, used when it has no source document. */
-  readonly path: readonly PathSegment[];
-  readonly field: readonly PathSegment[];
-  readonly message: string;
-}
-
 /** One cross-reference rule; new object kinds add a rule here. */
 type Rule = (cfg: Configuration) => Finding[];
 
-const rules: readonly Rule[] = [poolReferences, groupReferences, listenClashes];
+/** A name one object uses to refer to another, with the field that holds it. */
+type Reference = readonly [field: readonly PathSegment[], name: string];
+
+const rules: readonly Rule[] = [
+  references('virtual_servers', 'pools', (vs) => [
+    [['pool'], vs.pool],
+    ...listOf(vs.routes).map((r, i): Reference => [['routes', i, 'pool'], r.pool]),
+  ]),
+  references('virtual_servers', 'rules', (vs) =>
+    listOf(vs.rules).map((name, i): Reference => [['rules', i], name]),
+  ),
+  references('virtual_servers', 'certificates', (vs) =>
+    (vs.tls?.certificates ?? []).map((name, i): Reference => [['tls', 'certificates', i], name]),
+  ),
+  references('pools', 'monitors', (pool) =>
+    listOf(pool.monitors).map((name, i): Reference => [['monitors', i], name]),
+  ),
+  references(
+    'pools',
+    'connector_groups',
+    (pool) => (pool.via === undefined ? [] : [[['via'], pool.via]]),
+    (name) => `create it with \`postern groups create ${name}\`, add it under connector_groups, or`,
+  ),
+  (cfg) => listenClashes(collection(cfg, 'virtual_servers')),
+];
 
 /** File name used in problems about objects that did not come from a document. */
 export const UNKNOWN_SOURCE = '<configuration>';
 
 /**
- * Checks references between objects of a merged configuration (virtual server → pool,
- * pool → connector group) and listen-address clashes between enabled virtual servers; throws
- * POSTERN_ERR_CONFIG_REFERENCE listing every problem, located in the file that defined the
- * object when it came from a document. Returns the configuration unchanged when it is sound.
+ * Checks references between the objects of a merged configuration (virtual server → pools,
+ * rules and certificates; pool → monitors and connector group) and listen-address clashes
+ * between enabled virtual servers; throws POSTERN_ERR_CONFIG_REFERENCE listing every problem,
+ * located in the file that defined the object when it came from a document. Returns the
+ * configuration unchanged when it is sound.
  */
 export function validateConfiguration(cfg: Configuration): Configuration {
-  const problems = rules.flatMap((rule) => rule(cfg)).map(toProblem);
+  const problems = referenceProblems(cfg);
   if (problems.length > 0) throw ConfigErrors.references(problems);
   return cfg;
 }
 
-function toProblem(finding: Finding): ConfigProblem {
+/** Every cross-reference problem of a configuration, without throwing. */
+export function referenceProblems(cfg: Configuration): ConfigProblem[] {
+  return rules.flatMap((rule) => rule(cfg)).map(findingProblem);
+}
+
+/** Locates a finding in the document that defined its object, or by its merged path. */
+export function findingProblem(finding: Finding): ConfigProblem {
   const source = sourceOf(finding.object);
   if (source === undefined) {
     const path = formatPath([...finding.path, ...finding.field]);
@@ -46,75 +68,48 @@ function toProblem(finding: Finding): ConfigProblem {
   return { file: source.file, line: at.line, column: at.column, path, message: finding.message };
 }
 
-function poolReferences(cfg: Configuration): Finding[] {
-  const pools = new Set(cfg.pools.map((p) => p.name));
-  return cfg.virtual_servers.flatMap((vs, i) =>
-    pools.has(vs.pool)
-      ? []
-      : [
-          {
-            object: vs,
-            path: ['virtual_servers', i],
-            field: ['pool'],
-            message: `pool "${vs.pool}" does not exist; define it under pools or correct the name`,
-          },
-        ],
-  );
-}
-
-function groupReferences(cfg: Configuration): Finding[] {
-  const groups = new Set(cfg.connector_groups.map((g) => g.name));
-  return cfg.pools.flatMap((pool, i) =>
-    pool.via === undefined || groups.has(pool.via)
-      ? []
-      : [
-          {
-            object: pool,
-            path: ['pools', i],
-            field: ['via'],
-            message:
-              `connector group "${pool.via}" does not exist; create it with ` +
-              `\`postern groups create ${pool.via}\`, add it under connector_groups, ` +
-              `or correct the name`,
-          },
-        ],
-  );
-}
-
-function listenClashes(cfg: Configuration): Finding[] {
-  const seen: { name: string; address: HostPort }[] = [];
-  const findings: Finding[] = [];
-  cfg.virtual_servers.forEach((vs, i) => {
-    if (!vs.enabled || hostPortProblem(vs.listen) !== undefined) return;
-    const address = parseHostPort(vs.listen);
-    const other = seen.find((s) => clashes(s.address, address));
-    if (other !== undefined) {
-      findings.push({
-        object: vs,
-        path: ['virtual_servers', i],
-        field: ['listen'],
-        message:
-          `listen address ${formatHostPort(address)} clashes with virtual server ` +
-          `"${other.name}" (${formatHostPort(other.address)}); give each enabled virtual ` +
-          `server its own address or port`,
-      });
-    }
-    seen.push({ name: vs.name, address });
-  });
-  return findings;
+/**
+ * A collection of the configuration, empty when absent: configurations assembled outside a
+ * document (from the store, by older callers) may lack the newer collections.
+ */
+function collection<C extends CollectionName>(cfg: Configuration, name: C): Configuration[C] {
+  return (cfg[name] as Configuration[C] | undefined) ?? ([] as unknown as Configuration[C]);
 }
 
 /**
- * True when two listeners cannot both bind: same port and the same host, or one of them the
- * wildcard covering the other. Host names are compared as written (they are not resolved).
+ * A list field, empty when absent: objects stored by an older release lack the newer fields
+ * until they are saved again.
  */
-function clashes(a: HostPort, b: HostPort): boolean {
-  if (a.port !== b.port) return false;
-  return a.host === b.host || covers(a, b) || covers(b, a);
+function listOf<T>(list: readonly T[] | undefined): readonly T[] {
+  return list ?? [];
 }
 
-function covers(wildcard: HostPort, other: HostPort): boolean {
-  // Node binds "::" dual-stack, so it takes the port on every IPv4 and IPv6 address.
-  if (wildcard.host === '::') return true;
-  return wildcard.host === '0.0.0.0' && other.family !== 'ipv6';
+const singular: Record<CollectionName, string> = {
+  connector_groups: 'connector group',
+  monitors: 'monitor',
+  certificates: 'certificate',
+  rules: 'rule',
+  pools: 'pool',
+  virtual_servers: 'virtual server',
+};
+
+function references<F extends CollectionName>(
+  from: F,
+  to: CollectionName,
+  names: (object: Configuration[F][number]) => readonly Reference[],
+  hint: (name: string) => string = () => `define it under ${to} or`,
+): Rule {
+  return (cfg) => {
+    const known = new Set(collection(cfg, to).map((o) => o.name));
+    return collection(cfg, from).flatMap((object: Configuration[F][number], i) =>
+      names(object)
+        .filter(([, name]) => !known.has(name))
+        .map(([field, name]) => ({
+          object,
+          path: [from, i],
+          field,
+          message: `${singular[to]} "${name}" does not exist; ${hint(name)} correct the name`,
+        })),
+    );
+  };
 }

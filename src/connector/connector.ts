@@ -218,10 +218,8 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       },
       logger: this.#log,
       counters: this.counters,
-      ...(o.keepAliveIntervalMs === undefined
-        ? {}
-        : { keepAliveIntervalMs: o.keepAliveIntervalMs }),
-      ...(o.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: o.keepAliveTimeoutMs }),
+      keepAliveIntervalMs: o.keepAliveIntervalMs,
+      keepAliveTimeoutMs: o.keepAliveTimeoutMs,
     };
   }
 

@@ -1,4 +1,5 @@
 import tls from 'node:tls';
+import { definedProps } from '../core/index.js';
 import { splitHostPort } from '../traffic/index.js';
 import { connectorErrors } from './errors.js';
 
@@ -36,8 +37,7 @@ export function connectToEdge(
       ...(options.caPem === undefined
         ? {}
         : { ca: [options.caPem], checkServerIdentity: () => undefined }),
-      ...(options.certPem === undefined ? {} : { cert: options.certPem }),
-      ...(options.keyPem === undefined ? {} : { key: options.keyPem }),
+      ...definedProps({ cert: options.certPem, key: options.keyPem }),
     });
     socket.setNoDelay(true);
     const timer = setTimeout(

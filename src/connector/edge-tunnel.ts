@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { makeMessage, type Identifiers, type Message } from '../protocol/index.js';
 import { MessageChannel, MuxSession, type MuxStream } from '../tunnel/index.js';
-import { PosternError } from '../core/index.js';
+import { PosternError, definedProps } from '../core/index.js';
 import { handleDataStream, type SessionCounters } from './data-stream-handler.js';
 import { ALPN, connectToEdge } from './edge-connection.js';
 import { connectorErrors } from './errors.js';
@@ -20,8 +20,8 @@ export interface EdgeTunnelOptions {
   readonly identifiers: Identifiers;
   readonly logger: Logger;
   readonly counters: SessionCounters;
-  readonly keepAliveIntervalMs?: number;
-  readonly keepAliveTimeoutMs?: number;
+  readonly keepAliveIntervalMs?: number | undefined;
+  readonly keepAliveTimeoutMs?: number | undefined;
 }
 
 interface EdgeTunnelEvents {
@@ -66,12 +66,10 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     });
     const session = new MuxSession(socket, {
       role: 'client',
-      ...(options.keepAliveIntervalMs === undefined
-        ? {}
-        : { keepAliveIntervalMs: options.keepAliveIntervalMs }),
-      ...(options.keepAliveTimeoutMs === undefined
-        ? {}
-        : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
+      ...definedProps({
+        keepAliveIntervalMs: options.keepAliveIntervalMs,
+        keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+      }),
     });
     session.on('error', () => undefined);
     const control = new MessageChannel(session.openStream());

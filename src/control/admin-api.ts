@@ -8,6 +8,7 @@ import {
   virtualServerSchema,
 } from '../config/index.js';
 import { sameSecretValue } from '../pki/index.js';
+import { definedProps } from '../core/index.js';
 import {
   StoreErrors,
   type ConnectorRecord,
@@ -115,10 +116,10 @@ function registerGroups(api: FastifyInstance, store: Store): void {
     const input = parse(connectorGroupSchema, req.body);
     const created = await store.groups.create({
       name: input.name,
-      ...(input.description === undefined ? {} : { description: input.description }),
-      ...(input.auto_delete_after_days === undefined
-        ? {}
-        : { autoDeleteAfterDays: input.auto_delete_after_days }),
+      ...definedProps({
+        description: input.description,
+        autoDeleteAfterDays: input.auto_delete_after_days,
+      }),
     });
     return reply.code(201).send(groupView(created));
   });
@@ -149,8 +150,8 @@ function registerKeys(api: FastifyInstance, store: Store, runtime: RuntimeView):
       maxUsage: input.max_usage,
       enabled: input.enabled,
       edgeAddress: runtime.advertiseAddress,
-      ...(input.expires_at === undefined ? {} : { expiresAt: Date.parse(input.expires_at) }),
-      ...(input.source_cidrs === undefined ? {} : { sourceCidrs: input.source_cidrs }),
+      expiresAt: input.expires_at === undefined ? undefined : Date.parse(input.expires_at),
+      sourceCidrs: input.source_cidrs,
     });
     return reply.code(201).send({ ...keyView(record), value });
   });

@@ -1,28 +1,25 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import {
-  mergeDocuments,
-  parseDocument,
-  sourceOf,
-  validateConfiguration,
-  type ConfigDocument,
-  type Configuration,
-} from '../config/index.js';
+import { sourceOf, type Configuration } from '../config/index.js';
 import type { Owner, Store } from '../store/index.js';
-
-const DOCUMENT = /\.(ya?ml|json)$/i;
+import { importConfigTree } from './importer/index.js';
 
 /**
- * Reads every YAML/JSON document directly in `dir` in lexical order, validates each and the
- * merged whole (all problems at once, with file and line), or throws before anything changes.
+ * Reads every YAML/JSON document below `dir` (a tree; dot-entries such as Kubernetes' `..data`
+ * are skipped, the links into them followed) in lexical order of relative path, resolves
+ * `valueFrom` file references, and validates each document and the merged whole (all problems
+ * at once, with file and line), or throws before anything changes.
  */
 export async function readConfigDirectory(dir: string): Promise<Configuration> {
-  const names = (await readdir(dir)).filter((n) => DOCUMENT.test(n) && !n.startsWith('.')).sort();
-  const docs: ConfigDocument[] = [];
-  for (const name of names)
-    docs.push(parseDocument(await readFile(join(dir, name), 'utf8'), { fileName: name }));
-  return validateConfiguration(mergeDocuments(docs));
+  return (await importConfigTree(dir)).config;
 }
+
+/** Store kinds of the document collections kept in the store, by collection. */
+const storedKinds = {
+  monitors: 'monitor',
+  certificates: 'certificate',
+  rules: 'rule',
+  pools: 'pool',
+  virtual_servers: 'virtual_server',
+} as const;
 
 /**
  * Writes a configuration's objects into the store, owned by their documents (read-only
@@ -40,20 +37,15 @@ export async function syncDocumentsToStore(store: Store, config: Configuration):
     }
   }
   const wanted = new Map<string, { kind: string; name: string; spec: object; owner: Owner }>();
-  for (const pool of config.pools)
-    wanted.set(`pool/${pool.name}`, {
-      kind: 'pool',
-      name: pool.name,
-      spec: pool,
-      owner: ownerOf(pool),
-    });
-  for (const vs of config.virtual_servers) {
-    wanted.set(`virtual_server/${vs.name}`, {
-      kind: 'virtual_server',
-      name: vs.name,
-      spec: vs,
-      owner: ownerOf(vs),
-    });
+  for (const [collection, kind] of Object.entries(storedKinds)) {
+    for (const object of config[collection as keyof typeof storedKinds]) {
+      wanted.set(`${kind}/${object.name}`, {
+        kind,
+        name: object.name,
+        spec: object,
+        owner: ownerOf(object),
+      });
+    }
   }
   for (const existing of await store.objects.list()) {
     if (

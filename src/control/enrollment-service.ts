@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../core/index.js';
+import { definedProps, type Clock } from '../core/index.js';
 import {
   hashProvisioningSecret,
   enrollmentProof,
@@ -23,7 +23,7 @@ export interface EnrollmentServiceOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   /** Lifetime of connector certificates; default 24 h. */
-  readonly certificateValidityMs?: number;
+  readonly certificateValidityMs?: number | undefined;
 }
 
 /**
@@ -130,9 +130,7 @@ export class EnrollmentService implements EnrollmentAuthority {
   #validity(): { validityMs?: number; clock: Clock } {
     return {
       clock: this.#o.clock,
-      ...(this.#o.certificateValidityMs === undefined
-        ? {}
-        : { validityMs: this.#o.certificateValidityMs }),
+      ...definedProps({ validityMs: this.#o.certificateValidityMs }),
     };
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { definedProps } from '../core/index.js';
 import { formatProvisioningKey } from '../protocol/index.js';
 import { hashProvisioningSecret } from '../pki/index.js';
 import type { ProvisioningKeyRecord, Store } from '../store/index.js';
@@ -6,10 +7,10 @@ import type { ProvisioningKeyRecord, Store } from '../store/index.js';
 /** Options for a new provisioning key. */
 export interface NewKeyOptions {
   readonly group: string;
-  readonly maxUsage?: number;
-  readonly expiresAt?: number;
-  readonly sourceCidrs?: readonly string[];
-  readonly enabled?: boolean;
+  readonly maxUsage?: number | undefined;
+  readonly expiresAt?: number | undefined;
+  readonly sourceCidrs?: readonly string[] | undefined;
+  readonly enabled?: boolean | undefined;
   /** Address the key tells connectors to dial. */
   readonly edgeAddress: string;
 }
@@ -28,10 +29,12 @@ export async function createProvisioningKey(
     id: keyId,
     group: options.group,
     secretHash: hashProvisioningSecret(secret),
-    ...(options.maxUsage === undefined ? {} : { maxUsage: options.maxUsage }),
-    ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
-    ...(options.sourceCidrs === undefined ? {} : { sourceCidrs: options.sourceCidrs }),
-    ...(options.enabled === undefined ? {} : { enabled: options.enabled }),
+    ...definedProps({
+      maxUsage: options.maxUsage,
+      expiresAt: options.expiresAt,
+      sourceCidrs: options.sourceCidrs,
+      enabled: options.enabled,
+    }),
   });
   return {
     record,

@@ -91,9 +91,7 @@ async function startWithStore(
     ca,
     clock,
     logger: log,
-    ...(options.certificateValidityMs === undefined
-      ? {}
-      : { certificateValidityMs: options.certificateValidityMs }),
+    certificateValidityMs: options.certificateValidityMs,
   });
   const dialer = new TunnelDialer(registry, { logger: log, metrics });
   const runtime = new EdgeRuntime({
@@ -123,15 +121,9 @@ async function startWithStore(
     metrics,
     logger: log,
     targetsFor: (group) => runtime.targetsFor(group),
-    ...(options.keepAliveIntervalMs === undefined
-      ? {}
-      : { keepAliveIntervalMs: options.keepAliveIntervalMs }),
-    ...(options.keepAliveTimeoutMs === undefined
-      ? {}
-      : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
-    ...(options.tunnelHandshakeTimeoutMs === undefined
-      ? {}
-      : { handshakeTimeoutMs: options.tunnelHandshakeTimeoutMs }),
+    keepAliveIntervalMs: options.keepAliveIntervalMs,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+    handshakeTimeoutMs: options.tunnelHandshakeTimeoutMs,
   });
   try {
     await runtime.reload();

@@ -1,7 +1,6 @@
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import type { PosternError } from '../core/index.js';
-import { isPosternError } from '../core/index.js';
+import { definedProps, isPosternError, type PosternError } from '../core/index.js';
 import { expectMessage, makeMessage, type Message, type TargetRule } from '../protocol/index.js';
 import { parseConnectorIdentity, type ConnectorIdentity } from '../pki/index.js';
 import {
@@ -35,10 +34,10 @@ export interface TunnelListenerOptions {
   readonly logger: Logger;
   /** The destinations a group's connectors may dial (sent in `config`). */
   readonly targetsFor: (group: string) => { generation: number; targets: TargetRule[] };
-  readonly keepAliveIntervalMs?: number;
-  readonly keepAliveTimeoutMs?: number;
+  readonly keepAliveIntervalMs?: number | undefined;
+  readonly keepAliveTimeoutMs?: number | undefined;
   /** Bound on the TLS handshake, the control stream and the hello. Default 10 s. */
-  readonly handshakeTimeoutMs?: number;
+  readonly handshakeTimeoutMs?: number | undefined;
 }
 
 /**
@@ -181,12 +180,10 @@ export class TunnelListener {
       role: 'server',
       logger: this.#log.child({ remote: `${socket.remoteAddress}:${socket.remotePort}` }),
       maxStreams: refusal ? 1 : 100_000,
-      ...(this.#options.keepAliveIntervalMs === undefined
-        ? {}
-        : { keepAliveIntervalMs: this.#options.keepAliveIntervalMs }),
-      ...(this.#options.keepAliveTimeoutMs === undefined
-        ? {}
-        : { keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs }),
+      ...definedProps({
+        keepAliveIntervalMs: this.#options.keepAliveIntervalMs,
+        keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs,
+      }),
     });
     session.on('error', () => undefined);
     let controlStream: MuxStream;

@@ -47,4 +47,26 @@ export const trafficErrors = {
       'POSTERN_ERR_NO_CONNECTOR',
       `No connector of group "${group}" is connected and accepting sessions. Start a connector with a provisioning key of that group, or check why the existing ones are down (\`postern connectors list\`).`,
     ),
+  poolDown: (pool: string) =>
+    new PosternError(
+      'POSTERN_ERR_POOL_DOWN',
+      `Every node of pool "${pool}" is failing its health checks and the pool's panic mode is "none", so the session was refused. Fix the nodes (see the pool's status for each node's last error) or set panic: all to try them anyway.`,
+    ),
+  poolInvalid: (pool: string, problem: string) =>
+    new PosternError(
+      'POSTERN_ERR_POOL_INVALID',
+      `Pool "${pool}" cannot be built: ${problem}. Fix the pool's configuration.`,
+    ),
+  monitorInvalid: (monitor: string, problem: string, cause?: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_MONITOR_INVALID',
+      `Monitor "${monitor}" cannot run: ${problem}. Fix the monitor's configuration.`,
+      { cause },
+    ),
+  discoveryFailed: (name: string, type: string, detail: string, cause?: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_DISCOVERY_FAILED',
+      `Resolving ${type} records of "${name}" failed: ${detail}. The pool keeps its last good node set; check the name and that the resolver answers.`,
+      { cause },
+    ),
 } as const;

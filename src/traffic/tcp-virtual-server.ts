@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { isPosternError } from '../core/index.js';
 import type { Dialer } from './dialer.js';
 import { trafficErrors } from './errors.js';
-import type { Pool } from './pool.js';
+import type { PickOutcome, Pool } from './pool.js';
 import { joinStreams } from './join-streams.js';
 
 /** What happened to one client connection, reported when it ends. */
@@ -120,14 +120,16 @@ export class TcpVirtualServer {
     const tried = new Set<string>();
     let lastError: unknown;
     for (let attempt = 0; attempt < 2; attempt++) {
-      let node;
+      let pick;
       try {
-        node = pool.pick(tried);
+        pick = pool.pick({ exclude: tried, clientIp: client.remoteAddress });
       } catch (err) {
         lastError = attempt === 0 ? err : lastError;
         break;
       }
+      const node = pick.node;
       tried.add(node.address);
+      const dialStarted = performance.now();
       try {
         const upstream = await dialer.dial({
           address: node.address,
@@ -135,21 +137,27 @@ export class TcpVirtualServer {
           sessionId,
           timeoutMs: this.#options.connectTimeoutMs ?? 10_000,
         });
+        // For a TCP session the response time is the time to connect; the pick stays open
+        // (counting as a connection of the node) until the session ends.
+        const responseMs = performance.now() - dialStarted;
         if (client.destroyed) {
           upstream.socket.destroy();
+          pick.done({ ok: true, responseMs });
           finish({ node: node.address, closeReason: 'client_gone' });
           return;
         }
-        this.#join(client, upstream.socket, (closeReason) =>
+        this.#join(client, upstream.socket, (closeReason) => {
+          pick.done({ ok: true, responseMs });
           finish({
             node: node.address,
             ...(upstream.connectorId === undefined ? {} : { connectorId: upstream.connectorId }),
             closeReason,
-          }),
-        );
+          });
+        });
         return;
       } catch (err) {
         lastError = err;
+        pick.done(dialOutcome(err));
         if (!isRetryable(err)) break;
       }
     }
@@ -166,6 +174,23 @@ export class TcpVirtualServer {
     });
     joinStreams(client, upstream, (reason) => done(idle ? 'idle_timeout' : reason));
     client.resume();
+  }
+}
+
+/** What a failed dial says about the node, for passive health. */
+function dialOutcome(err: unknown): PickOutcome {
+  const code = isPosternError(err) ? err.code : 'POSTERN_ERR_DIAL_FAILED';
+  switch (code) {
+    case 'POSTERN_ERR_DIAL_TIMEOUT':
+      return { ok: false, kind: 'timeout', error: code };
+    case 'POSTERN_ERR_DIAL_REFUSED':
+    case 'POSTERN_ERR_DIAL_UNREACHABLE':
+    case 'POSTERN_ERR_DIAL_DNS':
+    case 'POSTERN_ERR_DIAL_FAILED':
+      return { ok: false, kind: 'connect', error: code };
+    default:
+      // No connector, or a destination the connector refuses: not the node's fault.
+      return { ok: false, error: code };
   }
 }
 

@@ -26,14 +26,14 @@ test('keepalive pings every interval while the peer is heard from', () => {
   });
   for (let i = 0; i < 10; i += 1) {
     clock.advance(1000);
-    k.touch(clock.monotonic());
+    k.touch();
   }
   assert.equal(pings, 10);
   assert.equal(dead, false);
   k.stop();
 });
 
-test('keepalive declares the peer dead exactly when the timeout passes without inbound bytes', () => {
+test('keepalive declares a peer never heard from dead exactly at the timeout', () => {
   const clock = new FakeClock();
   let deadAt: number | undefined;
   const start = clock.monotonic();
@@ -48,6 +48,28 @@ test('keepalive declares the peer dead exactly when the timeout passes without i
   assert.equal(deadAt, undefined);
   clock.advance(1);
   assert.equal(deadAt, start + 2500);
+});
+
+test('keepalive declares the peer dead within 1.25 timeouts of its last byte', () => {
+  const clock = new FakeClock();
+  let deadAt: number | undefined;
+  const k = new Keepalive({
+    clock,
+    intervalMs: 1000,
+    timeoutMs: 4000,
+    sendPing: () => {},
+    onDead: () => (deadAt = clock.monotonic()),
+  });
+  clock.advance(2500);
+  k.touch();
+  const lastByte = clock.monotonic();
+  clock.advance(3999);
+  assert.equal(deadAt, undefined, 'not before the timeout');
+  clock.advance(1001);
+  assert.ok(
+    deadAt !== undefined && deadAt - lastByte >= 4000 && deadAt - lastByte <= 5000,
+    `dead at +${String(deadAt)}`,
+  );
 });
 
 test('a silent peer is declared dead within the keepalive timeout (fake clock)', async () => {

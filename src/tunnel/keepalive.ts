@@ -15,14 +15,16 @@ export interface KeepaliveOptions {
 
 /**
  * Pings the peer every interval and declares it dead when nothing at all arrived for the
- * timeout. One timer serves both duties and is re-armed for whichever is due first, so a
- * dead peer is detected within the timeout rather than at the next ping.
+ * timeout. One timer serves both duties. Inbound traffic only sets a flag (no clock read per
+ * chunk on the hot path); the timer turns it into a timestamp at least every quarter of the
+ * timeout, so a dead peer is declared between 1 and 1.25 timeouts after its last byte.
  */
 export class Keepalive {
   readonly #options: KeepaliveOptions;
   #lastInbound: number;
   #nextPingAt: number;
   #timer: TimerHandle | undefined;
+  #heard = false;
   #stopped = false;
 
   constructor(options: KeepaliveOptions) {
@@ -34,8 +36,8 @@ export class Keepalive {
   }
 
   /** Records that bytes arrived from the peer (cheap: called for every inbound chunk). */
-  touch(now: number): void {
-    this.#lastInbound = now;
+  touch(): void {
+    this.#heard = true;
   }
 
   /** Cancels the timer for good. */
@@ -46,7 +48,8 @@ export class Keepalive {
   }
 
   #arm(now: number): void {
-    const due = Math.min(this.#nextPingAt, this.#lastInbound + this.#options.timeoutMs);
+    const { timeoutMs } = this.#options;
+    const due = Math.min(this.#nextPingAt, this.#lastInbound + timeoutMs, now + timeoutMs / 4);
     this.#timer = this.#options.clock.setTimeout(() => this.#fire(), Math.max(0, due - now));
     this.#timer.unref?.();
   }
@@ -55,6 +58,10 @@ export class Keepalive {
     this.#timer = undefined;
     if (this.#stopped) return;
     const now = this.#options.clock.monotonic();
+    if (this.#heard) {
+      this.#heard = false;
+      this.#lastInbound = now;
+    }
     if (now - this.#lastInbound >= this.#options.timeoutMs) {
       this.stop();
       this.#options.onDead();

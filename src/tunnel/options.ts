@@ -22,7 +22,7 @@ export interface SessionOptions {
   acceptBacklog?: number;
   /** Interval between keepalive pings; 0 disables keepalive and dead-peer detection. Default 15000. */
   keepAliveIntervalMs?: number;
-  /** The peer is declared dead after this long without any inbound byte. Default 30000. */
+  /** The peer is declared dead this long (at most a quarter more) after its last inbound byte. Default 30000. */
   keepAliveTimeoutMs?: number;
   /** Largest data frame accepted from the peer. Default 16 MiB (at least maxWindow). */
   maxFrameSize?: number;

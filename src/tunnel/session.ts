@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
-import { CoreErrors, PosternError } from '../core/index.js';
+import { PosternError } from '../core/index.js';
 import { Flag, FrameDecoder, FrameType, GoAwayCode } from '../protocol/index.js';
 import type { Frame, FrameHeader } from '../protocol/index.js';
+import { AcceptQueue } from './accept-queue.js';
 import { TunnelErrors } from './errors.js';
 import { Keepalive } from './keepalive.js';
 import { resolveSessionOptions } from './options.js';
@@ -16,6 +17,11 @@ import type { StreamHost } from './stream.js';
 const MAX_STREAM_ID = 0xffff_ffff;
 /** How long a finished session waits for the transport to flush before destroying it. */
 const TRANSPORT_LINGER_MS = 2000;
+
+// This file is longer than most: the session is one state machine (stream table, go-away
+// and close states, inbound dispatch) and splitting the dispatch from the state it guards
+// would spread each invariant over several files. Accepting, pings, keepalive, sending and
+// receive windows live in their own files.
 
 /**
  * A yamux session over any Duplex transport: opens and accepts streams, runs per-stream
@@ -31,8 +37,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
   readonly #pings: PingTracker;
   readonly #keepalive: Keepalive | undefined;
   readonly #streams = new Map<number, MuxStream>();
-  readonly #backlog = new Set<MuxStream>();
-  #acceptWaiters: { resolve: (s: MuxStream) => void; reject: (e: Error) => void }[] = [];
+  readonly #accepts = new AcceptQueue<MuxStream>();
   #nextId: number;
   #curHeader: FrameHeader | undefined;
   #curStream: MuxStream | undefined;
@@ -112,30 +117,15 @@ export class MuxSession extends EventEmitter implements StreamHost {
 
   /** Resolves with the next stream the peer opened. */
   accept(options: { signal?: AbortSignal } = {}): Promise<MuxStream> {
-    const ready = this.#takeBacklog();
-    if (ready !== undefined) return Promise.resolve(ready);
+    const ready = this.#accepts.take();
+    if (ready !== undefined) {
+      // The peer learns of the acceptance (ACK) only now, as with hashicorp/yamux.
+      ready.announce(Flag.ACK);
+      return Promise.resolve(ready);
+    }
     const refusal = this.#acceptRefusal();
     if (refusal !== undefined) return Promise.reject(refusal);
-    const signal = options.signal;
-    if (signal?.aborted === true) return Promise.reject(CoreErrors.aborted('accept'));
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#acceptWaiters = this.#acceptWaiters.filter((w) => w !== waiter);
-        reject(CoreErrors.aborted('accept'));
-      };
-      const waiter = {
-        resolve: (s: MuxStream) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(s);
-        },
-        reject: (e: Error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#acceptWaiters.push(waiter);
-    });
+    return this.#accepts.wait(options.signal);
   }
 
   /** Measures the round-trip time to the peer in ms. */
@@ -151,7 +141,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (this.#closed || this.#goingAway) return;
     this.#goingAway = true;
     this.#sender.writeControl(goAwayHeader(code));
-    this.#rejectAcceptWaiters(TunnelErrors.goingAway());
+    this.#accepts.rejectWaiters(TunnelErrors.goingAway());
   }
 
   /** Sends go-away, waits (up to closeTimeoutMs) for streams to end, then ends the transport. */
@@ -191,14 +181,14 @@ export class MuxSession extends EventEmitter implements StreamHost {
   /** @internal */
   release(stream: MuxStream): void {
     if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
-    this.#backlog.delete(stream);
+    this.#accepts.delete(stream);
     if (this.#streams.size === 0) this.#onIdle?.();
   }
 
   // ---- inbound ------------------------------------------------------------------------
 
   readonly #onTransportData = (chunk: Buffer): void => {
-    this.#keepalive?.touch(this.#o.clock.monotonic());
+    this.#keepalive?.touch();
     try {
       this.#decoder.push(chunk);
     } catch (err) {
@@ -242,7 +232,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (stream !== undefined && part.length > 0 && !stream.receive(part)) {
       // Data after the peer's FIN, or for a stream being torn down: abort that stream only.
       this.#curStream = undefined;
-      const unheld = this.#backlog.delete(stream);
+      const unheld = this.#accepts.delete(stream);
       stream.destroy(
         unheld ? undefined : TunnelErrors.protocol(`data after close on stream ${header.streamId}`),
       );
@@ -289,7 +279,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (
       this.#goingAway ||
       this.#streams.size >= this.#o.maxStreams ||
-      (!direct && this.#acceptWaiters.length === 0 && this.#backlog.size >= this.#o.acceptBacklog)
+      (!direct && this.#accepts.waiting === 0 && this.#accepts.size >= this.#o.acceptBacklog)
     ) {
       this.#o.logger?.debug(
         { stream: id },
@@ -299,21 +289,14 @@ export class MuxSession extends EventEmitter implements StreamHost {
       return false;
     }
     const stream = this.#newStream(id, true);
-    const waiter = this.#acceptWaiters.shift();
-    if (direct) {
-      stream.announce(Flag.ACK);
-      this.emit('stream', stream);
-    } else if (waiter !== undefined) {
-      stream.announce(Flag.ACK);
-      waiter.resolve(stream);
-    } else {
-      this.#backlog.add(stream);
-    }
+    if (direct || this.#accepts.waiting > 0) stream.announce(Flag.ACK);
+    if (direct) this.emit('stream', stream);
+    else this.#accepts.offer(stream);
     return true;
   }
 
   #applyCloseFlags(stream: MuxStream, flags: number): void {
-    if ((flags & Flag.RST) !== 0) stream.remoteReset(this.#backlog.has(stream));
+    if ((flags & Flag.RST) !== 0) stream.remoteReset(this.#accepts.has(stream));
     else if ((flags & Flag.FIN) !== 0) stream.remoteFin();
   }
 
@@ -324,7 +307,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
       this.destroy(TunnelErrors.remoteError(code));
       return;
     }
-    if (this.#backlog.size === 0) this.#rejectAcceptWaiters(TunnelErrors.remoteGoingAway());
+    if (this.#accepts.size === 0) this.#accepts.rejectWaiters(TunnelErrors.remoteGoingAway());
   }
 
   #inboundFailure(err: unknown): void {
@@ -382,26 +365,11 @@ export class MuxSession extends EventEmitter implements StreamHost {
     });
   }
 
-  #takeBacklog(): MuxStream | undefined {
-    for (const stream of this.#backlog) {
-      this.#backlog.delete(stream);
-      stream.announce(Flag.ACK);
-      return stream;
-    }
-    return undefined;
-  }
-
   #acceptRefusal(): Error | undefined {
     if (this.#closed) return TunnelErrors.sessionClosed();
     if (this.#goingAway) return TunnelErrors.goingAway();
     if (this.#remoteGoingAway) return TunnelErrors.remoteGoingAway();
     return undefined;
-  }
-
-  #rejectAcceptWaiters(err: Error): void {
-    const waiters = this.#acceptWaiters;
-    this.#acceptWaiters = [];
-    for (const w of waiters) w.reject(err);
   }
 
   async #closeGracefully(): Promise<void> {
@@ -430,12 +398,12 @@ export class MuxSession extends EventEmitter implements StreamHost {
     const streamErr = err instanceof PosternError ? err : TunnelErrors.sessionClosed(err);
     // Streams still waiting in the backlog have no owner to hear an error.
     for (const stream of [...this.#streams.values()]) {
-      stream.sessionEnded(this.#backlog.has(stream) ? undefined : streamErr);
+      stream.sessionEnded(this.#accepts.has(stream) ? undefined : streamErr);
     }
     this.#streams.clear();
-    this.#backlog.clear();
+    this.#accepts.clear();
     this.#pings.failAll(streamErr);
-    this.#rejectAcceptWaiters(streamErr);
+    this.#accepts.rejectWaiters(streamErr);
     this.#t.off('data', this.#onTransportData);
     // Keep an error listener: a late transport error must not crash the process.
     this.#t.off('error', this.#onTransportError);

@@ -88,7 +88,7 @@ export interface SessionPair {
   client: MuxSession;
   server: MuxSession;
   /** Destroys both sessions and sockets. */
-  dispose(): void;
+  dispose: () => void;
 }
 
 /** Builds a session pair over TCP (default) or TLS. */
@@ -232,25 +232,23 @@ export function silentTransport(): Duplex {
  * the other on a later macrotask, like a socket, and each side honours the other's backpressure.
  */
 export function memoryPair(): [Duplex, Duplex] {
-  let left: Duplex | undefined;
-  let right: Duplex | undefined;
-  const make = (peer: () => Duplex | undefined): Duplex =>
+  const sides: Duplex[] = [];
+  const make = (peer: number): Duplex =>
     new Duplex({
       read() {},
       write(chunk: Buffer, _enc, cb) {
         setImmediate(() => {
-          peer()?.push(Buffer.from(chunk));
+          sides[peer]?.push(Buffer.from(chunk));
           cb();
         });
       },
       final(cb) {
         setImmediate(() => {
-          peer()?.push(null);
+          sides[peer]?.push(null);
           cb();
         });
       },
     });
-  left = make(() => right);
-  right = make(() => left);
-  return [left, right];
+  sides.push(make(1), make(0));
+  return [sides[0] as Duplex, sides[1] as Duplex];
 }

@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, roundTrip, startEchoServer, startTestConnector, startTestEdge, tempDir } from '../harness/harness.js';
+import {
+  freePort,
+  roundTrip,
+  startEchoServer,
+  startTestConnector,
+  startTestEdge,
+  tempDir,
+} from '../harness/harness.js';
 
 test('objects from configuration documents serve traffic and are read-only through the API', async () => {
   const app = await startEchoServer();
@@ -31,7 +38,10 @@ test('objects from configuration documents serve traffic and are read-only throu
   try {
     const key = await edge.createKey('site-a');
     await startTestConnector({ provisionKey: key.value });
-    assert.equal((await roundTrip(port, Buffer.from('from a document'))).toString(), 'from a document');
+    assert.equal(
+      (await roundTrip(port, Buffer.from('from a document'))).toString(),
+      'from a document',
+    );
     const pool = await edge.api<{ owner: string }>('GET', '/pools/echo');
     assert.equal(pool.body.owner, 'document:10-echo.yaml');
     const put = await edge.api<{ error: { code: string; message: string } }>('PUT', '/pools/echo', {
@@ -53,7 +63,15 @@ test('a broken document stops the edge from starting and names file, line and fi
   await mkdir(configDir, { recursive: true });
   await writeFile(
     join(configDir, 'broken.yaml'),
-    ['version: 1', 'pools:', '  - name: echo', '    nodes:', '      - address: no-port-here', '    colour: blue', ''].join('\n'),
+    [
+      'version: 1',
+      'pools:',
+      '  - name: echo',
+      '    nodes:',
+      '      - address: no-port-here',
+      '    colour: blue',
+      '',
+    ].join('\n'),
   );
   await assert.rejects(startTestEdge({ configDir }), (err: { code: string; message: string }) => {
     assert.equal(err.code, 'POSTERN_ERR_CONFIG_INVALID');
@@ -106,7 +124,11 @@ test('a direct pool (no via) is dialed from the edge itself', async () => {
   try {
     const port = await freePort();
     await edge.api('POST', '/pools', { name: 'direct', nodes: [{ address: app.address }] });
-    await edge.api('POST', '/virtual-servers', { name: 'direct', listen: `127.0.0.1:${port}`, pool: 'direct' });
+    await edge.api('POST', '/virtual-servers', {
+      name: 'direct',
+      listen: `127.0.0.1:${port}`,
+      pool: 'direct',
+    });
     assert.equal((await roundTrip(port, Buffer.from('direct'))).toString(), 'direct');
   } finally {
     await edge.stop();

@@ -44,6 +44,26 @@ async function edgeStillServes(): Promise<void> {
   assert.equal((await roundTrip(port, Buffer.from('alive'))).toString(), 'alive');
 }
 
+/** Opens a tunnel TLS connection with a real connector's identity, speaking nothing yet. */
+async function connectAsConnector(identity: {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}): Promise<tls.TLSSocket> {
+  const socket = tls.connect({
+    host: '127.0.0.1',
+    port: tunnelPort,
+    ALPNProtocols: ['postern-tunnel/1'],
+    ca: [identity.caPem],
+    cert: identity.certPem,
+    key: identity.keyPem,
+    checkServerIdentity: () => undefined,
+  });
+  socket.on('error', () => undefined);
+  await once(socket, 'secureConnect');
+  return socket;
+}
+
 function closedWithin(socket: net.Socket, ms: number): Promise<boolean> {
   // Read (and drop) whatever arrives, so the end of the stream is seen.
   socket.resume();
@@ -134,17 +154,7 @@ test('garbage frames inside an authenticated tunnel end that tunnel only', async
   const id = rogue.identity!.connectorId;
   const identity = rogue.identity!;
   await rogue.stop({ drainTimeoutMs: 0 });
-  const socket = tls.connect({
-    host: '127.0.0.1',
-    port: tunnelPort,
-    ALPNProtocols: ['postern-tunnel/1'],
-    ca: [identity.caPem],
-    cert: identity.certPem,
-    key: identity.keyPem,
-    checkServerIdentity: () => undefined,
-  });
-  socket.on('error', () => undefined);
-  await once(socket, 'secureConnect');
+  const socket = await connectAsConnector(identity);
   socket.write(Buffer.from('this is not a yamux frame at all, just bytes'));
   assert.ok(await closedWithin(socket, 3000), 'the edge closed the broken tunnel');
   assert.equal(edge.registry.get(id), undefined);
@@ -156,17 +166,7 @@ test('a tunnel that never says hello is closed after the handshake timeout', asy
   const quiet = await startTestConnector({ provisionKey: key.value });
   const identity = quiet.identity!;
   await quiet.stop({ drainTimeoutMs: 0 });
-  const socket = tls.connect({
-    host: '127.0.0.1',
-    port: tunnelPort,
-    ALPNProtocols: ['postern-tunnel/1'],
-    ca: [identity.caPem],
-    cert: identity.certPem,
-    key: identity.keyPem,
-    checkServerIdentity: () => undefined,
-  });
-  socket.on('error', () => undefined);
-  await once(socket, 'secureConnect');
+  const socket = await connectAsConnector(identity);
   const session = new MuxSession(socket, { role: 'client', keepAliveIntervalMs: 0 });
   session.on('error', () => undefined);
   const control = session.openStream();

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { hostPortSchema, millisecondsSchema } from './fields.js';
+import { hostPortProblem } from './host-port.js';
+
+/** DNS record types discovery can resolve. */
+export const discoveryRecordTypes = ['A', 'AAAA', 'SRV'] as const;
+
+const dnsName = z
+  .string()
+  .max(253)
+  .regex(/^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/, {
+    error: 'must be a DNS name, e.g. web.default.svc.cluster.local or _http._tcp.web',
+  });
+
+const resolverAddress = hostPortSchema.superRefine((value, ctx) => {
+  // The resolver is asked before any name resolves, so it must be an address, not a name.
+  if (hostPortProblem(value) === undefined && !/^(\[[0-9a-fA-F:.]+\]|[0-9.]+):/.test(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an IP address and port, e.g. 10.96.0.10:53' });
+  }
+});
+
+/** DNS service discovery (BuiltIn-DNS_Stateless semantics). */
+export const dnsDiscoverySchema = z
+  .strictObject({
+    name: dnsName.meta({ description: 'The name to resolve, e.g. a headless Service.' }),
+    type: z
+      .enum(discoveryRecordTypes)
+      .default('A')
+      .meta({ description: 'A or AAAA (addresses, with `port`) or SRV (addresses and ports).' }),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .meta({ description: "The nodes' port; required for A/AAAA, overrides SRV ports." }),
+    min_interval_ms: millisecondsSchema(1000, 86_400_000)
+      .default(10_000)
+      .meta({ description: "Resolve again after max(this, the answer's TTL)." }),
+    resolver: resolverAddress
+      .optional()
+      .meta({ description: 'DNS server ip:port; default the system resolver.' }),
+  })
+  .refine((dns) => dns.type === 'SRV' || dns.port !== undefined, {
+    path: ['port'],
+    error: 'is required for A and AAAA lookups (SRV records carry their own ports)',
+    when: (payload) => isRecord(payload.value),
+  })
+  .meta({ description: 'Discover nodes through DNS.' });
+
+/** Where a pool's nodes come from besides its static `nodes`. */
+export const discoverySchema = z
+  .strictObject({ dns: dnsDiscoverySchema })
+  .meta({ description: 'Service discovery; discovered nodes are added to `nodes`.' });
+
+/** Passive health: nodes failing real traffic are taken out for a while. */
+export const passiveHealthSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    failures: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(5)
+      .meta({ description: 'Consecutive failed sessions before a node is ejected.' }),
+    on_5xx: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Count 5xx answers of http(s) virtual servers as failures.' }),
+    eject_ms: millisecondsSchema(1000, 86_400_000)
+      .default(30_000)
+      .meta({ description: 'How long an ejected node gets no new sessions.' }),
+  })
+  .meta({ description: 'Passive health checking of real traffic.' });
+
+/** What a pool does when every node is down. */
+export const panicModes = ['all', 'none'] as const;
+
+const ttl = millisecondsSchema(1000, 30 * 86_400_000)
+  .default(3_600_000)
+  .meta({ description: 'Forget an affinity unused this long.' });
+
+/** Session persistence: send a client back to the node it used before. */
+export const persistenceSchema = z
+  .discriminatedUnion(
+    'type',
+    [
+      z.strictObject({
+        type: z.literal('cookie'),
+        cookie_name: z
+          .string()
+          .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, { error: 'must be a cookie name token' })
+          .default('POSTERN_AFFINITY'),
+        ttl_ms: ttl,
+      }),
+      z.strictObject({ type: z.literal('source_ip'), ttl_ms: ttl }),
+    ],
+    { error: 'type must be "cookie" or "source_ip"' },
+  )
+  .meta({ description: 'Session persistence by cookie (http/https) or client IP.' });
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Validated DNS discovery settings. */
+export type DnsDiscovery = z.output<typeof dnsDiscoverySchema>;
+/** Validated passive health settings. */
+export type PassiveHealth = z.output<typeof passiveHealthSchema>;
+/** Validated persistence settings. */
+export type Persistence = z.output<typeof persistenceSchema>;
+/** A panic mode. */
+export type PanicMode = (typeof panicModes)[number];

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import {
+  ConfigErrors,
+  ConfigProblemsError,
+  mergeDocuments,
+  parseDocument,
+  referenceProblems,
+} from '../../config/index.js';
+import type { ConfigDocument, ConfigProblem, Configuration } from '../../config/index.js';
+import type { PosternError } from '../../core/index.js';
+import { certificateProblems } from './certificate-check.js';
+import type { ConfigTree, TreeLimits } from './config-tree.js';
+import { readConfigTree } from './config-tree.js';
+import { importerErrors } from './errors.js';
+import { FileRefReader } from './file-ref-reader.js';
+
+/** A configuration read from a directory, validated as a whole. */
+export interface ImportedConfiguration {
+  readonly config: Configuration;
+  /** Documents it was made of, relative to the root, in import order. */
+  readonly files: readonly string[];
+  /** Files read through `valueFrom`, relative to the root. */
+  readonly referencedFiles: readonly string[];
+}
+
+/** A read of the tree, before any parsing: what is there and its fingerprint. */
+export interface TreeRead {
+  readonly tree: ConfigTree;
+  readonly reader: FileRefReader;
+  /** Hash of every document's name and text and of the given referenced files' contents. */
+  readonly fingerprint: string;
+}
+
+/**
+ * Reads the tree and fingerprints it, including the files the previous import referenced
+ * (a changed certificate must trigger an import although no document changed). Throws
+ * POSTERN_ERR_CONFIG_DIR when the directory cannot be read.
+ */
+export async function readTree(
+  root: string,
+  options: { readonly references?: readonly string[]; readonly limits?: TreeLimits } = {},
+): Promise<TreeRead> {
+  const tree = await readConfigTree(root, options.limits);
+  const reader = new FileRefReader(root, tree.realRoot);
+  return { tree, reader, fingerprint: fingerprintTree(tree, reader, options.references ?? []) };
+}
+
+/**
+ * A hash of every document's name and text, the tree's problems and the named referenced
+ * files' contents (read through `reader`, which caches, so hashing twice reads once).
+ */
+export function fingerprintTree(
+  tree: ConfigTree,
+  reader: FileRefReader,
+  references: readonly string[],
+): string {
+  const hash = createHash('sha256');
+  for (const doc of tree.documents) hash.update(`d\0${doc.name}\0${doc.text}\0`);
+  for (const problem of tree.problems) hash.update(`p\0${problem.file}\0${problem.message}\0`);
+  for (const name of [...references].sort()) {
+    let content: string;
+    try {
+      content = `t\0${reader.read(name)}`;
+    } catch (err) {
+      content = `e\0${String(err)}`;
+    }
+    hash.update(`r\0${name}\0${content}\0`);
+  }
+  return hash.digest('hex');
+}
+
+/** The outcome of evaluating a tree: a configuration, or the error that explains why not. */
+export type Evaluation =
+  | ({ readonly ok: true } & ImportedConfiguration)
+  | {
+      readonly ok: false;
+      readonly error: PosternError;
+      readonly files: readonly string[];
+      readonly referencedFiles: readonly string[];
+    };
+
+/**
+ * Parses every document of a read tree, merges them and validates the whole: syntax and schema
+ * first (every problem of every file), then references, listen clashes and certificate/key
+ * pairs. A file that a document reads through `valueFrom` is data, not a document, even when
+ * its name ends in .json or .yaml.
+ */
+export function evaluateTree(read: TreeRead): Evaluation {
+  const referenced = new Set<string>();
+  const readFileRef = (name: string): string => {
+    referenced.add(name);
+    return read.reader.read(name);
+  };
+  const parsed = read.tree.documents.map((doc) => parseOne(doc.name, doc.text, readFileRef));
+  const dataFiles = new Set(
+    read.reader
+      .entries()
+      .filter((e) => referenced.has(e.name))
+      .flatMap((e) => (e.realPath === undefined ? [] : [e.realPath])),
+  );
+  const used = parsed.filter((_, i) => !dataFiles.has(read.tree.documents[i]!.realPath));
+  const files = read.tree.documents
+    .filter((doc) => !dataFiles.has(doc.realPath))
+    .map((doc) => doc.name);
+  const referencedFiles = [...referenced].sort();
+  const fail = (error: PosternError): Evaluation => ({ ok: false, error, files, referencedFiles });
+  const syntax = [...read.tree.problems, ...used.flatMap((p) => p.problems)];
+  if (syntax.length > 0) return fail(ConfigErrors.invalid(syntax));
+  const config = mergeDocuments(used.flatMap((p) => (p.doc === undefined ? [] : [p.doc])));
+  const references = referenceProblems(config);
+  const certificates = certificateProblems(config);
+  if (references.length > 0) return fail(ConfigErrors.references([...references, ...certificates]));
+  if (certificates.length > 0) return fail(importerErrors.certificates(certificates));
+  return { ok: true, config, files, referencedFiles };
+}
+
+function parseOne(
+  fileName: string,
+  text: string,
+  readFileRef: (name: string) => string,
+): { doc?: ConfigDocument; problems: readonly ConfigProblem[] } {
+  try {
+    return { doc: parseDocument(text, { fileName, readFileRef }), problems: [] };
+  } catch (err) {
+    if (err instanceof ConfigProblemsError) return { problems: err.problems };
+    throw err;
+  }
+}
+
+/**
+ * Reads, parses and validates a configuration directory once; throws the coded error
+ * (POSTERN_ERR_CONFIG_INVALID, _REFERENCE, _CERTIFICATE or _DIR) listing every problem.
+ */
+export async function importConfigTree(
+  root: string,
+  options: { readonly limits?: TreeLimits } = {},
+): Promise<ImportedConfiguration> {
+  const result = evaluateTree(await readTree(root, options));
+  if (!result.ok) throw result.error;
+  return result;
+}

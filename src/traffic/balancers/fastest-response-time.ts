@@ -1,0 +1,39 @@
+import { allowed, type Balancer, type BalancerNode } from './balancer.js';
+
+/**
+ * Fastest response time: nodes that have never answered are tried first (in turn), then the
+ * node expected to answer soonest, scored as `responseMs × (active + 1)`: its moving-average
+ * response time scaled by the sessions it already has, so a burst of new sessions does not all
+ * land on one node before any of them report back. Ties take turns.
+ */
+export class FastestResponseTimeBalancer<
+  N extends BalancerNode = BalancerNode,
+> implements Balancer<N> {
+  readonly algorithm = 'fastest_response_time';
+  #start = 0;
+
+  pick(nodes: readonly N[], exclude?: ReadonlySet<string>): N | undefined {
+    const count = nodes.length;
+    let best: N | undefined;
+    let bestIndex = 0;
+    let bestScore = Infinity;
+    for (let step = 0; step < count; step++) {
+      const index = (this.#start + step) % count;
+      const node = nodes[index]!;
+      if (!allowed(node, exclude)) continue;
+      if (node.responseMs === undefined) {
+        best = node;
+        bestIndex = index;
+        break;
+      }
+      const score = node.responseMs * (node.active + 1);
+      if (best === undefined || score < bestScore) {
+        best = node;
+        bestIndex = index;
+        bestScore = score;
+      }
+    }
+    if (best !== undefined) this.#start = (bestIndex + 1) % count;
+    return best;
+  }
+}

@@ -1,0 +1,65 @@
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import { clientIpOf } from './forward-headers.js';
+import { normalizeHost } from './host-pattern.js';
+
+/** A request from a client over HTTP/1.x or HTTP/2 (compatibility API). */
+export type ClientRequest = IncomingMessage | Http2ServerRequest;
+
+/** How the request body is framed towards the upstream. */
+export const BodyMode = { None: 0, Length: 1, Chunked: 2 } as const;
+/** One of {@link BodyMode}'s values. */
+export type BodyMode = (typeof BodyMode)[keyof typeof BodyMode];
+
+/** The facts about a client request the proxy needs, read once. */
+export interface RequestFacts {
+  readonly method: string;
+  /** Request target (path and query). */
+  readonly target: string;
+  /** Host as sent (with port), or undefined. */
+  readonly rawHost: string | undefined;
+  /** Lower case, without port. */
+  readonly host: string;
+  readonly clientIp: string;
+  readonly protocol: string;
+  readonly h2: boolean;
+  readonly body: BodyMode;
+  /** Header fields, not counting HTTP/2 pseudo-headers. */
+  readonly headerCount: number;
+}
+
+/** Reads method, target, host, body framing and client address from a request. */
+export function requestFacts(req: ClientRequest): RequestFacts {
+  const h2 = req.httpVersionMajor === 2;
+  const headers = req.headers;
+  const rawHost = h2 ? ((req as Http2ServerRequest).authority ?? headers.host) : headers.host;
+  const method = req.method ?? 'GET';
+  const length = headers['content-length'];
+  let body: BodyMode = BodyMode.None;
+  if (length !== undefined) body = length === '0' ? BodyMode.None : BodyMode.Length;
+  else if (h2) {
+    const stream = (req as Http2ServerRequest).stream;
+    if (!stream.endAfterHeaders && method !== 'GET' && method !== 'HEAD') body = BodyMode.Chunked;
+  } else if (headers['transfer-encoding'] !== undefined) body = BodyMode.Chunked;
+  const raw = req.rawHeaders;
+  let headerCount = raw.length >> 1;
+  if (h2) for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).charCodeAt(0) === 58) headerCount--;
+  return {
+    method,
+    target: req.url ?? '/',
+    rawHost,
+    host: normalizeHost(rawHost),
+    clientIp: clientIpOf(req.socket.remoteAddress),
+    protocol: h2 ? 'h2' : `http/${req.httpVersion}`,
+    h2,
+    body,
+    headerCount,
+  };
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/** True for the methods a failed request may be retried with on another node. */
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}

@@ -1,0 +1,73 @@
+/**
+ * Operations on a flat header list `[name0, value0, name1, value1, …]` (the shape of
+ * `rawHeaders`), which keeps duplicates and the order the peer sent.
+ */
+
+/** Removes every field named `lowerName` (compared case-insensitively). */
+export function removeHeader(list: string[], lowerName: string): void {
+  let w = 0;
+  for (let r = 0; r < list.length; r += 2) {
+    const name = list[r] as string;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) continue;
+    list[w] = name;
+    list[w + 1] = list[r + 1] as string;
+    w += 2;
+  }
+  list.length = w;
+}
+
+/** Replaces every field named like `name` with one field. */
+export function setHeader(list: string[], name: string, value: string): void {
+  removeHeader(list, name.toLowerCase());
+  list.push(name, value);
+}
+
+/** The first value of the field named `lowerName`, if any. */
+export function getHeader(list: readonly string[], lowerName: string): string | undefined {
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i] as string;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return list[i + 1];
+  }
+  return undefined;
+}
+
+/** Hop-by-hop fields (RFC 9110 §7.6.1) and others a proxy must not forward either way. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'http2-settings',
+]);
+
+/** Extra field names listed in a Connection header (besides the usual tokens), lower-cased. */
+export function connectionTokens(value: string | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  let extra: Set<string> | undefined;
+  for (const part of value.split(',')) {
+    const token = part.trim().toLowerCase();
+    if (token === '' || token === 'close' || token === 'keep-alive' || token === 'upgrade') continue;
+    (extra ??= new Set()).add(token);
+  }
+  return extra;
+}
+
+/** Copies a response's fields without hop-by-hop ones (including those its Connection names). */
+export function forwardableResponseHeaders(raw: readonly string[]): string[] {
+  let extra: Set<string> | undefined;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') extra = connectionTokens(raw[i + 1]);
+      continue;
+    }
+    out.push(name, raw[i + 1] as string);
+  }
+  if (extra) for (const name of extra) removeHeader(out, name);
+  return out;
+}

@@ -1,0 +1,306 @@
+/** The status line and header section of an upstream response, with its body framing. */
+export interface ResponseHead {
+  readonly status: number;
+  readonly statusText: string;
+  /** Header fields as received, flat: `[name0, value0, …]`. */
+  readonly rawHeaders: string[];
+  /** Body length from Content-Length; -1 when the body is chunked, delimited by close, or absent. */
+  readonly contentLength: number;
+  /** The connection may carry another request after this response. */
+  readonly keepAlive: boolean;
+}
+
+/** Receives what the parser finds; `onEnd` follows the last `onBody`. */
+export interface ResponseParserHandler {
+  onHead(head: ResponseHead): void;
+  /** `last` is true when this chunk completes a Content-Length body. */
+  onBody(chunk: Buffer, last: boolean): void;
+  onEnd(): void;
+}
+
+/** Limits on what an upstream may send. */
+export interface ResponseParserLimits {
+  /** Largest status line plus header section, and largest trailer section. Default 65536. */
+  readonly maxHeadBytes?: number;
+  /** Most header fields. Default 256. */
+  readonly maxHeaders?: number;
+}
+
+const HEAD = 0;
+const LENGTH = 1;
+const UNTIL_CLOSE = 2;
+const CHUNK_SIZE = 3;
+const CHUNK_DATA = 4;
+const CHUNK_END = 5;
+const TRAILERS = 6;
+const DONE = 7;
+
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const DIGITS = /^\d{1,15}$/;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/**
+ * An incremental HTTP/1.1 response parser (RFC 9112): status line and headers, then a body
+ * framed by Content-Length, chunked transfer coding (decoded) or the end of the connection.
+ * Interim 1xx responses are skipped. Invalid input throws an Error whose message says why.
+ */
+export class ResponseParser {
+  readonly #handler: ResponseParserHandler;
+  readonly #maxHeadBytes: number;
+  readonly #maxHeaders: number;
+  #state = DONE;
+  #noBody = false;
+  #pending: Buffer | undefined;
+  #remaining = 0;
+  #chunkSize = 0;
+  #chunkDigits = 0;
+  #chunkExt = false;
+  #lineBytes = 0;
+  #trailerBytes = 0;
+  // A fresh connection counts as reusable until a response says otherwise.
+  #keepAlive = true;
+  #clean = true;
+
+  constructor(handler: ResponseParserHandler, limits: ResponseParserLimits = {}) {
+    this.#handler = handler;
+    this.#maxHeadBytes = limits.maxHeadBytes ?? 65536;
+    this.#maxHeaders = limits.maxHeaders ?? 256;
+  }
+
+  /** Prepares for the response to the next request; `noBody` for responses to HEAD. */
+  expect(noBody: boolean): void {
+    this.#state = HEAD;
+    this.#noBody = noBody;
+    this.#pending = undefined;
+    this.#keepAlive = false;
+  }
+
+  /** True once the whole response has been parsed. */
+  get complete(): boolean {
+    return this.#state === DONE;
+  }
+
+  /** True when the response is complete and the connection may be reused. */
+  get reusable(): boolean {
+    return this.#state === DONE && this.#keepAlive && this.#clean;
+  }
+
+  /** True while the body runs until the connection closes. */
+  get readsUntilClose(): boolean {
+    return this.#state === UNTIL_CLOSE;
+  }
+
+  /** Feeds bytes from the upstream. */
+  execute(data: Buffer): void {
+    let off = 0;
+    const len = data.length;
+    while (off < len) {
+      switch (this.#state) {
+        case HEAD:
+          off = this.#readHead(data, off);
+          break;
+        case LENGTH:
+        case CHUNK_DATA:
+          off = this.#readCounted(data, off);
+          break;
+        case UNTIL_CLOSE:
+          this.#handler.onBody(off === 0 ? data : data.subarray(off), false);
+          off = len;
+          break;
+        case CHUNK_SIZE:
+          off = this.#readChunkSize(data, off);
+          break;
+        case CHUNK_END:
+          off = this.#readChunkEnd(data, off);
+          break;
+        case TRAILERS:
+          off = this.#readTrailers(data, off);
+          break;
+        default:
+          // Bytes after a complete response: the upstream is confused; never reuse it.
+          this.#clean = false;
+          return;
+      }
+    }
+  }
+
+  /** The upstream closed: ends a close-delimited body; true when the response was complete. */
+  finish(): boolean {
+    if (this.#state === UNTIL_CLOSE) this.#end();
+    return this.#state === DONE;
+  }
+
+  #readHead(data: Buffer, off: number): number {
+    const prev = this.#pending;
+    const buf = prev ? Buffer.concat([prev, data.subarray(off)]) : data.subarray(off);
+    const end = buf.indexOf(CRLFCRLF, prev ? Math.max(0, prev.length - 3) : 0);
+    if (end < 0) {
+      if (buf.length > this.#maxHeadBytes) throw new Error(`header section over ${this.#maxHeadBytes} bytes`);
+      this.#pending = buf;
+      return data.length;
+    }
+    if (end > this.#maxHeadBytes) throw new Error(`header section over ${this.#maxHeadBytes} bytes`);
+    this.#pending = undefined;
+    this.#parseHead(buf.toString('latin1', 0, end));
+    return off + end + 4 - (prev ? prev.length : 0);
+  }
+
+  #parseHead(text: string): void {
+    const lines = text.split('\r\n');
+    const status = STATUS_LINE.exec(lines[0] as string);
+    if (!status) throw new Error(`bad status line ${JSON.stringify((lines[0] as string).slice(0, 80))}`);
+    const code = Number(status[2]);
+    if (lines.length - 1 > this.#maxHeaders) throw new Error(`more than ${this.#maxHeaders} header fields`);
+    const raw: string[] = [];
+    let contentLength = -1;
+    let te: string | undefined;
+    let close = status[1] === '0';
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i] as string;
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon);
+      if (colon <= 0 || !TOKEN.test(name)) throw new Error(`bad header line ${JSON.stringify(line.slice(0, 80))}`);
+      const value = line.slice(colon + 1).trim();
+      raw.push(name, value);
+      const lower = name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : '';
+      if (lower === 'content-length') {
+        if (!DIGITS.test(value) || (contentLength >= 0 && contentLength !== Number(value)))
+          throw new Error(`bad Content-Length ${JSON.stringify(value)}`);
+        contentLength = Number(value);
+      } else if (lower === 'transfer-encoding') {
+        te = te === undefined ? value : `${te}, ${value}`;
+      } else if (lower === 'connection') {
+        const v = value.toLowerCase();
+        if (v.includes('close')) close = true;
+        else if (v.includes('keep-alive')) close = false;
+      }
+    }
+    if (code < 200) {
+      if (code === 101) throw new Error('unexpected 101 Switching Protocols');
+      return; // interim response: the final one follows
+    }
+    this.#startBody(code, status[3] ?? '', raw, contentLength, te, close);
+  }
+
+  #startBody(code: number, text: string, raw: string[], length: number, te: string | undefined, close: boolean): void {
+    let contentLength = length;
+    if (this.#noBody || code === 204 || code === 304) {
+      this.#keepAlive = !close;
+      this.#handler.onHead({ status: code, statusText: text, rawHeaders: raw, contentLength, keepAlive: !close });
+      this.#end();
+      return;
+    }
+    if (te !== undefined) {
+      contentLength = -1;
+      const chunked = /(?:^|,)\s*chunked\s*$/i.test(te);
+      this.#keepAlive = chunked && !close && length < 0;
+      this.#state = chunked ? CHUNK_SIZE : UNTIL_CLOSE;
+      this.#chunkSize = 0;
+      this.#chunkDigits = 0;
+      this.#chunkExt = false;
+      this.#trailerBytes = 0;
+    } else if (contentLength >= 0) {
+      this.#keepAlive = !close;
+      this.#state = LENGTH;
+      this.#remaining = contentLength;
+    } else {
+      this.#keepAlive = false;
+      this.#state = UNTIL_CLOSE;
+    }
+    this.#handler.onHead({ status: code, statusText: text, rawHeaders: raw, contentLength, keepAlive: this.#keepAlive });
+    if (this.#state === LENGTH && this.#remaining === 0) this.#end();
+  }
+
+  #readCounted(data: Buffer, off: number): number {
+    const n = Math.min(this.#remaining, data.length - off);
+    this.#remaining -= n;
+    this.#handler.onBody(
+      off === 0 && n === data.length ? data : data.subarray(off, off + n),
+      this.#remaining === 0 && this.#state === LENGTH,
+    );
+    if (this.#remaining === 0) {
+      if (this.#state === LENGTH) this.#end();
+      else {
+        this.#state = CHUNK_END;
+        this.#lineBytes = 0;
+      }
+    }
+    return off + n;
+  }
+
+  #readChunkSize(data: Buffer, start: number): number {
+    let off = start;
+    while (off < data.length) {
+      const c = data[off++] as number;
+      if (c === 10) {
+        if (this.#chunkDigits === 0) throw new Error('chunk size missing');
+        if (this.#chunkSize === 0) {
+          this.#state = TRAILERS;
+          this.#lineBytes = 0;
+        } else {
+          this.#state = CHUNK_DATA;
+          this.#remaining = this.#chunkSize;
+        }
+        this.#chunkSize = 0;
+        this.#chunkDigits = 0;
+        this.#chunkExt = false;
+        return off;
+      }
+      if (this.#chunkExt) {
+        if (++this.#lineBytes > 4096) throw new Error('chunk extension too long');
+        continue;
+      }
+      const digit = hexValue(c);
+      if (digit >= 0) {
+        if (++this.#chunkDigits > 12) throw new Error('chunk size too large');
+        this.#chunkSize = this.#chunkSize * 16 + digit;
+      } else if (c === 59 /* ; */ || c === 32 || c === 9 || c === 13) {
+        this.#chunkExt = true;
+        this.#lineBytes = 0;
+      } else throw new Error('bad chunk size');
+    }
+    return off;
+  }
+
+  #readChunkEnd(data: Buffer, off: number): number {
+    const c = data[off] as number;
+    if (c === 13 && this.#lineBytes === 0) {
+      this.#lineBytes = 1;
+      return off + 1;
+    }
+    if (c !== 10) throw new Error('chunk not followed by CRLF');
+    this.#state = CHUNK_SIZE;
+    return off + 1;
+  }
+
+  #readTrailers(data: Buffer, start: number): number {
+    let off = start;
+    while (off < data.length) {
+      const c = data[off++] as number;
+      if (c === 10) {
+        if (this.#lineBytes === 0) {
+          this.#end();
+          return off;
+        }
+        this.#lineBytes = 0;
+      } else if (c !== 13) {
+        this.#lineBytes++;
+        if (++this.#trailerBytes > this.#maxHeadBytes) throw new Error('trailer section too large');
+      }
+    }
+    return off;
+  }
+
+  #end(): void {
+    this.#state = DONE;
+    this.#handler.onEnd();
+  }
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  if (l >= 97 && l <= 102) return l - 87;
+  return -1;
+}

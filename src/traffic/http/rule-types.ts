@@ -1,0 +1,36 @@
+/** When a rule applies; every field is optional and all given ones must match. */
+export interface RuleCondition {
+  /** Exact host, `*.suffix` or `*`. */
+  readonly host?: string;
+  /** Path prefix on segment boundaries. */
+  readonly path_prefix?: string;
+  /** Request methods, upper case. */
+  readonly methods?: readonly string[];
+}
+
+/** A header name and value. */
+export interface HeaderValue {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** Header actions, allowed on requests and responses. */
+export type HeaderAction =
+  | { readonly set_header: HeaderValue }
+  | { readonly append_header: HeaderValue }
+  | { readonly remove_header: string };
+
+/** Request actions, applied in order before the request goes upstream; redirect and deny end processing. */
+export type RequestAction =
+  | HeaderAction
+  | { readonly rewrite_path: { readonly from: string; readonly to: string } }
+  | { readonly redirect: { readonly status: number; readonly location: string } }
+  | { readonly deny: { readonly status: number; readonly body?: string } };
+
+/** A declarative rule, the same shape as in configuration documents. */
+export interface HttpRule {
+  readonly name: string;
+  readonly when?: RuleCondition;
+  readonly request?: readonly RequestAction[];
+  readonly response?: readonly HeaderAction[];
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock, TimerHandle } from '../../core/index.js';
+import type { Dialer } from '../dialer.js';
+import type { ResponseParserLimits } from './response-parser.js';
+import { UpstreamConnection } from './upstream-connection.js';
+
+/** How upstream connections are kept for reuse. */
+export interface UpstreamConnectionsOptions {
+  readonly dialer: Dialer;
+  readonly clock: Clock;
+  /** Idle connections kept per node (vTM max_idle_connections_pernode). Default 50. */
+  readonly maxIdlePerNode?: number;
+  /** Close a connection idle this long; keep it below the nodes' keep-alive timeout. Default 4000. */
+  readonly idleTimeoutMs?: number;
+  readonly limits?: ResponseParserLimits;
+}
+
+/** Dials upstream connections through the Dialer and keeps idle ones per node for reuse. */
+export class UpstreamConnections {
+  readonly #dialer: Dialer;
+  readonly #clock: Clock;
+  readonly #maxIdle: number;
+  readonly #idleMs: number;
+  readonly #limits: ResponseParserLimits;
+  readonly #idle = new Map<string, UpstreamConnection[]>();
+  #idleCount = 0;
+  #sweeper: TimerHandle | undefined;
+  #closed = false;
+  /** Connections dialed so far (for tests and metrics). */
+  dialed = 0;
+
+  constructor(options: UpstreamConnectionsOptions) {
+    this.#dialer = options.dialer;
+    this.#clock = options.clock;
+    this.#maxIdle = options.maxIdlePerNode ?? 50;
+    this.#idleMs = options.idleTimeoutMs ?? 4000;
+    this.#limits = options.limits ?? {};
+  }
+
+  /** The dialer these connections go through. */
+  get dialer(): Dialer {
+    return this.#dialer;
+  }
+
+  /** Idle connections held right now. */
+  get idleCount(): number {
+    return this.#idleCount;
+  }
+
+  /** The key under which connections to `address` through `via` are kept. */
+  static keyOf(address: string, via: string | undefined): string {
+    return via === undefined ? address : `${via}\u0000${address}`;
+  }
+
+  /** The most recently used idle connection for `key`, if any. */
+  takeIdle(key: string): UpstreamConnection | undefined {
+    const list = this.#idle.get(key);
+    if (!list) return undefined;
+    let conn = list.pop();
+    while (conn) {
+      this.#idleCount--;
+      if (!conn.closed) {
+        conn.idleSince = 0;
+        return conn;
+      }
+      conn = list.pop();
+    }
+    return undefined;
+  }
+
+  /** Dials a new connection; rejects with the Dialer's coded error. */
+  async dial(address: string, via: string | undefined, timeoutMs: number): Promise<UpstreamConnection> {
+    const result = await this.#dialer.dial({
+      address,
+      ...(via === undefined ? {} : { via }),
+      sessionId: randomUUID(),
+      timeoutMs,
+    });
+    this.dialed++;
+    const socket = result.socket as { setNoDelay?: (on: boolean) => void } & typeof result.socket;
+    socket.setNoDelay?.(true);
+    return new UpstreamConnection(result.socket, {
+      key: UpstreamConnections.keyOf(address, via),
+      address,
+      connectorId: result.connectorId,
+      limits: this.#limits,
+      onIdleClose: (c) => this.#forget(c),
+    });
+  }
+
+  /** Returns a connection after its exchange: kept when `reusable` and there is room, else closed. */
+  release(conn: UpstreamConnection, reusable: boolean): void {
+    if (!reusable || this.#closed || conn.closed) {
+      conn.destroy();
+      return;
+    }
+    let list = this.#idle.get(conn.key);
+    if (!list) this.#idle.set(conn.key, (list = []));
+    if (list.length >= this.#maxIdle) {
+      conn.destroy();
+      return;
+    }
+    conn.idleSince = this.#clock.monotonic();
+    list.push(conn);
+    this.#idleCount++;
+    this.#sweeper ??= this.#schedule();
+  }
+
+  /** Closes every idle connection; later releases close theirs. */
+  close(): void {
+    this.#closed = true;
+    if (this.#sweeper) this.#clock.clearTimeout(this.#sweeper);
+    this.#sweeper = undefined;
+    for (const list of this.#idle.values()) for (const c of list.splice(0)) c.destroy();
+    this.#idle.clear();
+    this.#idleCount = 0;
+  }
+
+  #forget(conn: UpstreamConnection): void {
+    const list = this.#idle.get(conn.key);
+    const i = list ? list.indexOf(conn) : -1;
+    if (list && i >= 0) {
+      list.splice(i, 1);
+      this.#idleCount--;
+    }
+  }
+
+  #schedule(): TimerHandle {
+    const handle = this.#clock.setTimeout(() => this.#sweep(), Math.max(50, this.#idleMs / 2));
+    handle.unref?.();
+    return handle;
+  }
+
+  #sweep(): void {
+    const oldest = this.#clock.monotonic() - this.#idleMs;
+    for (const [key, list] of this.#idle) {
+      // Lists are ordered by release time, oldest first.
+      let n = 0;
+      while (n < list.length && (list[n] as UpstreamConnection).idleSince <= oldest) n++;
+      for (const c of list.splice(0, n)) c.destroy();
+      this.#idleCount -= n;
+      if (list.length === 0) this.#idle.delete(key);
+    }
+    this.#sweeper = this.#idleCount > 0 && !this.#closed ? this.#schedule() : undefined;
+  }
+}

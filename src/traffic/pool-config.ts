@@ -1,0 +1,112 @@
+import type { Clock } from '../core/index.js';
+import type { BalancerAlgorithm, RandomSource } from './balancers/index.js';
+import type { Dialer } from './dialer.js';
+import { dnsDiscoverySpecFromConfig, type DnsDiscoveryConfigInput } from './discovery/index.js';
+import { trafficErrors } from './errors.js';
+import {
+  monitorSpecFromConfig,
+  passiveHealthFromConfig,
+  type MonitorConfigInput,
+  type PassiveHealthConfigInput,
+} from './health/index.js';
+import type { NodeState, PersistenceOptions, PoolEvent, PoolOptions } from './pool-options.js';
+
+/** A pool as configuration documents write it (see the issue-4 design); defaults applied here. */
+export interface PoolConfigInput {
+  readonly name: string;
+  readonly via?: string | undefined;
+  readonly algorithm?: BalancerAlgorithm | undefined;
+  readonly nodes?:
+    | readonly {
+        readonly address: string;
+        readonly weight?: number | undefined;
+        readonly state?: NodeState | undefined;
+      }[]
+    | undefined;
+  readonly discovery?: { readonly dns: DnsDiscoveryConfigInput } | undefined;
+  /** Names of monitors in the configuration's `monitors` collection. */
+  readonly monitors?: readonly string[] | undefined;
+  readonly passive_health?: PassiveHealthConfigInput | undefined;
+  readonly panic?: 'all' | 'none' | undefined;
+  readonly persistence?:
+    | {
+        readonly type: 'cookie';
+        readonly cookie_name?: string | undefined;
+        readonly ttl_ms?: number | undefined;
+      }
+    | { readonly type: 'source_ip'; readonly ttl_ms?: number | undefined }
+    | undefined;
+}
+
+/** What building a pool from configuration needs besides the pool itself. */
+export interface PoolBuildContext {
+  /** The configuration's monitors, by name or as a list. */
+  readonly monitors?:
+    ReadonlyMap<string, MonitorConfigInput> | readonly MonitorConfigInput[] | undefined;
+  /** Reaches nodes for active monitors; required when the pool names monitors. */
+  readonly dialer?: Dialer | undefined;
+  readonly monitorsRunRemotely?: boolean | undefined;
+  readonly clock?: Clock | undefined;
+  readonly random?: RandomSource | undefined;
+  readonly onEvent?: ((event: PoolEvent) => void) | undefined;
+  readonly dnsQueryTimeoutMs?: number | undefined;
+}
+
+/** Defaults of persistence, as in the issue-4 design. */
+export const persistenceDefaults = {
+  cookieName: 'POSTERN_AFFINITY',
+  sourceIpTtlMs: 3_600_000,
+} as const;
+
+/** Turns a pool's configuration into PoolOptions; throws POSTERN_ERR_POOL_INVALID / _MONITOR_INVALID. */
+export function poolOptionsFromConfig(
+  config: PoolConfigInput,
+  context: PoolBuildContext,
+): PoolOptions {
+  const byName = new Map<string, MonitorConfigInput>(
+    context.monitors === undefined
+      ? []
+      : 'get' in context.monitors
+        ? [...context.monitors]
+        : context.monitors.map((m) => [m.name, m]),
+  );
+  const monitors = (config.monitors ?? []).map((name) => {
+    const monitor = byName.get(name);
+    if (monitor === undefined)
+      throw trafficErrors.poolInvalid(config.name, `monitor "${name}" is not defined`);
+    return monitorSpecFromConfig(monitor);
+  });
+  return {
+    name: config.name,
+    via: config.via,
+    nodes: (config.nodes ?? []).map((n) => ({
+      address: n.address,
+      weight: n.weight ?? 1,
+      state: n.state ?? 'active',
+    })),
+    algorithm: config.algorithm,
+    panic: config.panic,
+    passiveHealth: passiveHealthFromConfig(config.passive_health),
+    persistence: persistenceFromConfig(config.persistence),
+    monitors,
+    dialer: context.dialer,
+    monitorsRunRemotely: context.monitorsRunRemotely,
+    discovery: config.discovery && dnsDiscoverySpecFromConfig(config.name, config.discovery.dns),
+    dnsQueryTimeoutMs: context.dnsQueryTimeoutMs,
+    clock: context.clock,
+    random: context.random,
+    onEvent: context.onEvent,
+  };
+}
+
+function persistenceFromConfig(p: PoolConfigInput['persistence']): PersistenceOptions | undefined {
+  if (p === undefined) return undefined;
+  if (p.type === 'cookie') {
+    return {
+      type: 'cookie',
+      cookieName: p.cookie_name ?? persistenceDefaults.cookieName,
+      ttlMs: p.ttl_ms,
+    };
+  }
+  return { type: 'source_ip', ttlMs: p.ttl_ms ?? persistenceDefaults.sourceIpTtlMs };
+}

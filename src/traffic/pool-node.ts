@@ -1,0 +1,96 @@
+import type { MonitorState } from './health/index.js';
+import type { SourceIpTable } from './persistence/index.js';
+import type { BalancerNode } from './balancers/index.js';
+import type { NodeState, PoolNode } from './pool-options.js';
+import type { HealthState } from './health/index.js';
+
+/** Weight of a new response time in the moving average. */
+const RESPONSE_ALPHA = 0.3;
+
+/**
+ * What a pool has learned about one node address. Shared by every configuration generation of
+ * the pool, so in-flight counts, health and averages survive a reload.
+ */
+export class NodeRuntime {
+  /** Sessions picked and not yet done, across generations. */
+  active = 0;
+  picks = 0;
+  failures = 0;
+  consecutiveFailures = 0;
+  lastError: string | undefined = undefined;
+  lastErrorAt: number | undefined = undefined;
+  /** Exponentially weighted moving average of response times. */
+  responseMs: number | undefined = undefined;
+  /** Monotonic ms until which passive health keeps the node out; 0 = not ejected. */
+  ejectedUntil = 0;
+  ejections = 0;
+  /** Active monitor states by monitor name. */
+  readonly monitors = new Map<string, MonitorState>();
+
+  /** Folds one response time into the moving average. */
+  observe(ms: number): void {
+    this.responseMs =
+      this.responseMs === undefined
+        ? ms
+        : this.responseMs + RESPONSE_ALPHA * (ms - this.responseMs);
+  }
+}
+
+/** Runtime state of a pool by name, carried from generation to generation. */
+export class PoolRuntime {
+  readonly name: string;
+  /** Bumped on every change that affects which nodes may be picked. */
+  version = 0;
+  readonly nodes = new Map<string, NodeRuntime>();
+  /** The last good node set from discovery; undefined when the pool has no discovery. */
+  discovered: readonly string[] | undefined = undefined;
+  sourceIp: SourceIpTable | undefined = undefined;
+  /** Earliest `ejectedUntil` of any node; Infinity when none is ejected. */
+  nextEjectExpiry = Infinity;
+  /** The generation whose monitors and discovery are in charge (the last one started). */
+  owner: object | undefined = undefined;
+  /** Whether the last refresh found the pool in panic, to report changes once. */
+  panic = false;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** The runtime of `address`, created on first use. */
+  node(address: string): NodeRuntime {
+    let node = this.nodes.get(address);
+    if (node === undefined) {
+      node = new NodeRuntime();
+      this.nodes.set(address, node);
+    }
+    return node;
+  }
+}
+
+/** A node as one generation of a pool sees it: configuration plus shared runtime. */
+export class PoolEntry implements PoolNode, BalancerNode {
+  /** Health as of the pool's last refresh (monitors of this generation, passive ejection). */
+  health: HealthState = 'unknown';
+
+  constructor(
+    readonly address: string,
+    readonly weight: number,
+    readonly state: NodeState,
+    readonly rt: NodeRuntime,
+    readonly meta: {
+      readonly source: 'config' | 'discovery';
+      /** Gone from configuration and discovery, kept only until its sessions finish. */
+      readonly removed: boolean;
+      /** Cookie persistence token; undefined without cookie persistence. */
+      readonly token: string | undefined;
+    },
+  ) {}
+
+  get active(): number {
+    return this.rt.active;
+  }
+
+  get responseMs(): number | undefined {
+    return this.rt.responseMs;
+  }
+}

@@ -1,0 +1,93 @@
+import type { Clock } from '../core/index.js';
+import type { Balancer, BalancerAlgorithm, RandomSource } from './balancers/index.js';
+import type { Dialer } from './dialer.js';
+import type { DnsDiscoverySpec } from './discovery/index.js';
+import type { HealthState, MonitorSpec, PassiveHealthOptions } from './health/index.js';
+
+/** A node's administrative state: draining nodes finish sessions but get no new ones. */
+export type NodeState = 'active' | 'draining' | 'disabled';
+
+/** One upstream of a pool. */
+export interface PoolNode {
+  readonly address: string;
+  readonly weight: number;
+  readonly state: NodeState;
+}
+
+/** What a pool does when every node is down: try them all anyway, or refuse. */
+export type PanicMode = 'all' | 'none';
+
+/** Session persistence: a cookie naming the node, or a table of client IPs. */
+export type PersistenceOptions =
+  | {
+      readonly type: 'cookie';
+      readonly cookieName: string;
+      /** Max-Age of the cookie; undefined = a browser-session cookie. */
+      readonly ttlMs?: number | undefined;
+    }
+  | {
+      readonly type: 'source_ip';
+      /** Sliding lifetime of a client's mapping. */
+      readonly ttlMs: number;
+      /** Most clients remembered; default 100 000. */
+      readonly maxEntries?: number | undefined;
+    };
+
+/** Something worth logging that happened to a pool. */
+export type PoolEvent =
+  | {
+      readonly type: 'node_health';
+      readonly pool: string;
+      readonly address: string;
+      readonly health: HealthState;
+      /** `monitor:<name>` or `passive`. */
+      readonly source: string;
+      readonly detail: string | undefined;
+    }
+  | {
+      readonly type: 'panic';
+      readonly pool: string;
+      readonly panic: boolean;
+      readonly mode: PanicMode;
+    }
+  | {
+      readonly type: 'discovery';
+      readonly pool: string;
+      readonly added: readonly string[];
+      readonly removed: readonly string[];
+    }
+  | { readonly type: 'discovery_error'; readonly pool: string; readonly error: Error };
+
+/** How to build a pool; everything but name and nodes is optional. */
+export interface PoolOptions {
+  readonly name: string;
+  /** Connector group that reaches the nodes; absent means the edge dials them itself. */
+  readonly via?: string | undefined;
+  /** Nodes from configuration; discovery adds more. */
+  readonly nodes: readonly PoolNode[];
+  /** Default: round_robin. Ignored when `balancer` is given. */
+  readonly algorithm?: BalancerAlgorithm | undefined;
+  readonly balancer?: Balancer | undefined;
+  /** Default: all. */
+  readonly panic?: PanicMode | undefined;
+  /** Default: enabled with 5 failures, 5xx not counted, 30 s ejection; false disables. */
+  readonly passiveHealth?: PassiveHealthOptions | false | undefined;
+  readonly persistence?: PersistenceOptions | undefined;
+  /** Active monitors; they need `dialer`. */
+  readonly monitors?: readonly MonitorSpec[] | undefined;
+  readonly dialer?: Dialer | undefined;
+  /**
+   * The monitors run elsewhere (on a connector, for `via` pools) and report through
+   * Pool.recordCheck(); the pool then only combines their results. Default false.
+   */
+  readonly monitorsRunRemotely?: boolean | undefined;
+  readonly discovery?: DnsDiscoverySpec | undefined;
+  /** Per-query DNS timeout; default 2000 ms. */
+  readonly dnsQueryTimeoutMs?: number | undefined;
+  /** Default: the system clock. */
+  readonly clock?: Clock | undefined;
+  /** Default: Math.random (random balancer). */
+  readonly random?: RandomSource | undefined;
+  /** Receives health changes, panic changes and discovery results, for logs and metrics. */
+  readonly onEvent?: ((event: PoolEvent) => void) | undefined;
+}

@@ -1,0 +1,110 @@
+import type { Clock } from '../core/index.js';
+import type { DiscoveryStatus } from './discovery/index.js';
+import type { HealthState } from './health/index.js';
+import type { PoolEntry } from './pool-node.js';
+import type { NodeState, PanicMode } from './pool-options.js';
+
+/** One monitor's view of a node. */
+export interface MonitorStatus {
+  readonly name: string;
+  readonly health: HealthState;
+  readonly lastError: string | undefined;
+  readonly lastCheckAt: number | undefined;
+}
+
+/** One node of a pool, for the admin API. */
+export interface PoolNodeStatus {
+  readonly address: string;
+  readonly state: NodeState;
+  readonly source: 'config' | 'discovery';
+  /** Gone from configuration and discovery; kept until its sessions finish. */
+  readonly removed: boolean;
+  /** Combined health: down when a monitor says down or passive health ejected the node. */
+  readonly health: HealthState;
+  readonly monitors: readonly MonitorStatus[];
+  /** Epoch ms until which passive health keeps the node out; undefined when not ejected. */
+  readonly ejectedUntil: number | undefined;
+  readonly activeConnections: number;
+  readonly picks: number;
+  readonly failures: number;
+  readonly consecutiveFailures: number;
+  readonly lastError: string | undefined;
+  readonly lastErrorAt: number | undefined;
+  /** Moving average of response times, rounded to 0.1 ms. */
+  readonly avgResponseMs: number | undefined;
+}
+
+/** A pool, for the admin API: plain data, safe to serialise. */
+export interface PoolStatus {
+  readonly name: string;
+  readonly via: string | undefined;
+  readonly algorithm: string;
+  readonly panicMode: PanicMode;
+  /** Every active node is down and panic mode is `all`: sessions go to all active nodes anyway. */
+  readonly panic: boolean;
+  /** Every active node is down and panic mode is `none`: new sessions are refused. */
+  readonly down: boolean;
+  /** Nodes taking new sessions normally. */
+  readonly available: number;
+  readonly nodes: readonly PoolNodeStatus[];
+  readonly discovery: DiscoveryStatus | undefined;
+  readonly persistence: 'cookie' | 'source_ip' | undefined;
+  /** Clients in the source-IP table. */
+  readonly persistenceEntries: number | undefined;
+}
+
+/** Builds a PoolStatus from a pool's current entries. */
+export function buildPoolStatus(input: {
+  name: string;
+  via: string | undefined;
+  algorithm: string;
+  panicMode: PanicMode;
+  entries: readonly PoolEntry[];
+  eligible: number;
+  panicCandidates: number;
+  monitors: readonly string[];
+  clock: Clock;
+  discovery: DiscoveryStatus | undefined;
+  persistence: 'cookie' | 'source_ip' | undefined;
+  persistenceEntries: number | undefined;
+}): PoolStatus {
+  const allDown = input.eligible === 0 && input.panicCandidates > 0;
+  const toEpoch = input.clock.now() - input.clock.monotonic();
+  return {
+    name: input.name,
+    via: input.via,
+    algorithm: input.algorithm,
+    panicMode: input.panicMode,
+    panic: allDown && input.panicMode === 'all',
+    down: allDown && input.panicMode === 'none',
+    available: input.eligible,
+    nodes: input.entries.map((e) => ({
+      address: e.address,
+      state: e.state,
+      source: e.meta.source,
+      removed: e.meta.removed,
+      health: e.health,
+      monitors: input.monitors.map((name) => {
+        const m = e.rt.monitors.get(name);
+        return {
+          name,
+          health: m?.health ?? 'unknown',
+          lastError: m?.lastError,
+          lastCheckAt: m?.lastCheckAt,
+        };
+      }),
+      ejectedUntil: e.rt.ejectedUntil === 0 ? undefined : Math.round(e.rt.ejectedUntil + toEpoch),
+      activeConnections: e.rt.active,
+      picks: e.rt.picks,
+      failures: e.rt.failures,
+      consecutiveFailures: e.rt.consecutiveFailures,
+      lastError: e.rt.lastError,
+      lastErrorAt: e.rt.lastErrorAt,
+      avgResponseMs:
+        e.rt.responseMs === undefined ? undefined : Math.round(e.rt.responseMs * 10) / 10,
+    })),
+    discovery: input.discovery,
+    persistence: input.persistence,
+    persistenceEntries: input.persistenceEntries,
+  };
+}
