@@ -118,7 +118,9 @@ const example = {
     },
     {
       name: 'api',
-      discovery: { dns: { name: '_http._tcp.api.default.svc', type: 'SRV', resolver: '127.0.0.1:53' } },
+      discovery: {
+        dns: { name: '_http._tcp.api.default.svc', type: 'SRV', resolver: '127.0.0.1:53' },
+      },
       persistence: { type: 'source_ip' },
     },
   ],
@@ -157,7 +159,9 @@ test('the exported JSON Schema rejects unknown keys, bad enums, bad names and ou
     ...example,
     extra: 1,
     pools: [{ name: 'Web', algorithm: 'fastest', nodes: [{ address: 'x:1', weight: 0, why: 1 }] }],
-    rules: [{ name: 'r', request: [{ set_header: { name: 'A', value: 'b' }, remove_header: 'C' }] }],
+    rules: [
+      { name: 'r', request: [{ set_header: { name: 'A', value: 'b' }, remove_header: 'C' }] },
+    ],
   };
   const expected = [
     '$: additional extra',

@@ -13,14 +13,12 @@ function statusProblem(text: string): string | undefined {
 }
 
 // A YAML author writes `200` as often as `"200"`; numbers become text before the check.
-const statusText = z
-  .union([z.string(), z.number().int().transform(String)])
-  .pipe(
-    z.string().superRefine((text, ctx) => {
-      const problem = statusProblem(text);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-    }),
-  );
+const statusText = z.union([z.string(), z.number().int().transform(String)]).pipe(
+  z.string().superRefine((text, ctx) => {
+    const problem = statusProblem(text);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);
 
 /**
  * Expected HTTP statuses: one status (`200`), a range (`"200-399"`) or a list of them; always

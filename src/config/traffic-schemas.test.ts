@@ -177,7 +177,7 @@ test('virtual server fields that the protocol does not use are reported', () => 
       '8:12 virtual_servers[1].rules — apply to http and https only, not tcp',
       '9:14 virtual_servers[1].routes[0] — tcp has nothing to route by; use protocol tls, http or https, or remove it',
       '14:49 virtual_servers[2].routes[0].path_prefix — tls passthrough sees no paths; route by host (SNI) only',
-      '14:63 virtual_servers[2].routes[1] — a route needs a host or a path_prefix to match (the virtual server\'s pool serves the rest)',
+      "14:63 virtual_servers[2].routes[1] — a route needs a host or a path_prefix to match (the virtual server's pool serves the rest)",
       '15:27 virtual_servers[2].limits.max_headers — must be at least 1',
     ],
   );

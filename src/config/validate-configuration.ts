@@ -73,7 +73,7 @@ export function findingProblem(finding: Finding): ConfigProblem {
  * document (from the store, by older callers) may lack the newer collections.
  */
 function collection<C extends CollectionName>(cfg: Configuration, name: C): Configuration[C] {
-  return (cfg[name] as Configuration[C] | undefined) ?? ([] as unknown as Configuration[C]);
+  return cfg[name] ?? [];
 }
 
 /**

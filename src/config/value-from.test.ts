@@ -36,7 +36,11 @@ function problemsOf(text: string, read?: (name: string) => string): readonly Con
 const ref = (name: string) => `{valueFrom: {fileRef: {name: "${name}"}}}`;
 
 test('valueFrom file references replace any text value with the file content', () => {
-  const files = reader({ 'tls/app/tls.crt': CERT, 'tls/app/tls.key': KEY, 'data/host': 'h.internal' });
+  const files = reader({
+    'tls/app/tls.crt': CERT,
+    'tls/app/tls.key': KEY,
+    'data/host': 'h.internal',
+  });
   const doc = parseDocument(
     [
       'version: 1',
@@ -51,7 +55,7 @@ test('valueFrom file references replace any text value with the file content', (
   assert.equal(doc.certificates[0]?.key, KEY);
   assert.equal(doc.monitors[0]?.host_header, 'h.internal');
   assert.deepEqual(files.asked, ['tls/app/tls.crt', 'tls/app/tls.key', 'data/host']);
-  const source = sourceOf(doc.certificates[0]!);
+  const source = sourceOf(doc.certificates[0]);
   assert.equal(source?.fileRef(['key']), 'tls/app/tls.key');
   assert.equal(source?.fileRef(['name']), undefined);
 });
@@ -129,7 +133,10 @@ test('a schema problem in a value read from a file names that file', () => {
   );
   assert.equal(problems.length, 1);
   assert.equal(problems[0]!.path, 'certificates[0].cert');
-  assert.match(problems[0]!.message, /must hold a PEM certificate.*\(value read from "tls\/bad\.crt"\)$/);
+  assert.match(
+    problems[0]!.message,
+    /must hold a PEM certificate.*\(value read from "tls\/bad\.crt"\)$/,
+  );
 });
 
 test('file reference names are checked and normalized without touching the disk', () => {

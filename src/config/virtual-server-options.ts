@@ -4,11 +4,9 @@ import { hostPatternSchema, objectNameSchema, pathPrefixSchema } from './fields.
 /** One routing entry: requests (or TLS connections by SNI) that match go to `pool`. */
 export const routeSchema = z
   .strictObject({
-    host: hostPatternSchema
-      .optional()
-      .meta({
-        description: 'Host header (http/https) or SNI name (tls); "*.domain" for a domain.',
-      }),
+    host: hostPatternSchema.optional().meta({
+      description: 'Host header (http/https) or SNI name (tls); "*.domain" for a domain.',
+    }),
     path_prefix: pathPrefixSchema
       .optional()
       .meta({ description: 'http/https only: the request path starts with this.' }),

@@ -52,7 +52,7 @@ const fields = z.strictObject({
 export const virtualServerSchema = fields
   .superRefine(
     (vs, ctx) => {
-      for (const problem of protocolProblems(vs as unknown as Record<string, unknown>)) {
+      for (const problem of protocolProblems(vs)) {
         ctx.addIssue({ code: 'custom', ...problem });
       }
     },

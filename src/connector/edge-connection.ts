@@ -1,12 +1,8 @@
 import tls from 'node:tls';
 import { definedProps } from '../core/index.js';
+import { TUNNEL_CIPHERS } from '../protocol/index.js';
 import { splitHostPort } from '../traffic/index.js';
 import { connectorErrors } from './errors.js';
-
-/** ALPN values of the edge's tunnel port (kept in step with the edge by docs/protocol.md). */
-export const ALPN = { tunnel: 'postern-tunnel/1', enroll: 'postern-enroll/1' } as const;
-/** Label of the TLS exporter value that binds enrollment proofs to one TLS session. */
-export const ENROLL_EXPORTER_LABEL = 'EXPORTER-postern-enroll';
 
 /** How to open a TLS connection to the edge's tunnel port. */
 export interface EdgeConnectOptions {
@@ -32,6 +28,7 @@ export function connectToEdge(
       port: target.port,
       servername: isIp(target.host) ? undefined : target.host,
       minVersion: 'TLSv1.3',
+      ciphers: TUNNEL_CIPHERS,
       ALPNProtocols: [options.alpn],
       rejectUnauthorized: options.caPem !== undefined,
       ...(options.caPem === undefined

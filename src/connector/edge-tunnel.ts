@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { makeMessage, type Identifiers, type Message } from '../protocol/index.js';
+import { TUNNEL_ALPN, makeMessage, type Identifiers, type Message } from '../protocol/index.js';
 import { MessageChannel, MuxSession, type MuxStream } from '../tunnel/index.js';
 import { PosternError, definedProps } from '../core/index.js';
 import { handleDataStream, type SessionCounters } from './data-stream-handler.js';
-import { ALPN, connectToEdge } from './edge-connection.js';
+import { connectToEdge } from './edge-connection.js';
 import { connectorErrors } from './errors.js';
 import type { ConnectorIdentityFiles } from './identity-store.js';
 import { TargetPolicy } from './target-policy.js';
@@ -59,7 +59,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     options: EdgeTunnelOptions,
   ): Promise<EdgeTunnel> {
     const socket = await connectToEdge(options.address, {
-      alpn: ALPN.tunnel,
+      alpn: TUNNEL_ALPN,
       caPem: identity.caPem,
       certPem: identity.certPem,
       keyPem: identity.keyPem,

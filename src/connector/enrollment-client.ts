@@ -1,6 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { hostname } from 'node:os';
-import { expectMessage, makeMessage, type ProvisioningKeyValue } from '../protocol/index.js';
+import {
+  ENROLL_ALPN,
+  ENROLL_EXPORTER_LABEL,
+  expectMessage,
+  makeMessage,
+  type ProvisioningKeyValue,
+} from '../protocol/index.js';
 import {
   enrollmentProof,
   generateKeyPairAndCsr,
@@ -8,7 +14,7 @@ import {
   sameSecretValue,
 } from '../pki/index.js';
 import { readMessage, writeMessage } from '../tunnel/index.js';
-import { ALPN, connectToEdge, ENROLL_EXPORTER_LABEL } from './edge-connection.js';
+import { connectToEdge } from './edge-connection.js';
 import { connectorErrors } from './errors.js';
 import type { ConnectorIdentityFiles } from './identity-store.js';
 
@@ -23,7 +29,7 @@ export async function enroll(
   key: ProvisioningKeyValue,
   options: { version: string; ephemeral: boolean },
 ): Promise<ConnectorIdentityFiles> {
-  const socket = await connectToEdge(key.edgeAddress, { alpn: ALPN.enroll });
+  const socket = await connectToEdge(key.edgeAddress, { alpn: ENROLL_ALPN });
   try {
     const exporter = socket.exportKeyingMaterial(32, ENROLL_EXPORTER_LABEL, Buffer.alloc(0));
     writeMessage(socket, makeMessage({ type: 'enroll_hello', keyId: key.keyId }));

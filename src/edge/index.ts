@@ -2,4 +2,3 @@ export { startEdge } from './edge.js';
 export type { Edge, EdgeOptions } from './edge.js';
 export { ConnectorRegistry } from './connector-registry.js';
 export type { ConnectorTunnel } from './connector-registry.js';
-export { TUNNEL_ALPN, ENROLL_ALPN } from './tunnel-listener.js';

@@ -33,7 +33,7 @@ export class TunnelDialer implements Dialer {
   async dial(request: DialRequest): Promise<DialResult> {
     if (request.via === undefined) return this.#direct.dial(request);
     const tried = new Set<string>();
-    let lastError: unknown = trafficErrors.noConnector(request.via);
+    let lastError: unknown;
     for (let attempt = 0; attempt < 2; attempt++) {
       const tunnel = this.#registry.pick(request.via, tried);
       if (!tunnel) break;
@@ -57,7 +57,10 @@ export class TunnelDialer implements Dialer {
         if (isPosternError(err, 'POSTERN_ERR_DIAL_NOT_ALLOWED')) break;
       }
     }
-    if (tried.size === 0) this.#metrics.dialFailures.inc({ reason: 'POSTERN_ERR_NO_CONNECTOR' });
+    if (tried.size === 0) {
+      this.#metrics.dialFailures.inc({ reason: 'POSTERN_ERR_NO_CONNECTOR' });
+      throw trafficErrors.noConnector(request.via);
+    }
     throw lastError;
   }
 

@@ -1,7 +1,16 @@
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { definedProps, isPosternError, type PosternError } from '../core/index.js';
-import { expectMessage, makeMessage, type Message, type TargetRule } from '../protocol/index.js';
+import {
+  ENROLL_ALPN,
+  ENROLL_EXPORTER_LABEL,
+  TUNNEL_ALPN,
+  TUNNEL_CIPHERS,
+  expectMessage,
+  makeMessage,
+  type Message,
+  type TargetRule,
+} from '../protocol/index.js';
 import { parseConnectorIdentity, type ConnectorIdentity } from '../pki/index.js';
 import {
   MessageChannel,
@@ -14,13 +23,6 @@ import type { ConnectorRegistry, ConnectorTunnel } from './connector-registry.js
 import type { EdgeMetrics } from './edge-metrics.js';
 import { edgeErrors } from './errors.js';
 import { controlErrors, type EnrollmentAuthority } from '../control/index.js';
-
-/** ALPN of a connector's tunnel (mTLS, mux session). */
-export const TUNNEL_ALPN = 'postern-tunnel/1';
-/** ALPN of an enrollment exchange (no client certificate yet). */
-export const ENROLL_ALPN = 'postern-enroll/1';
-/** Label of the TLS exporter value that binds enrollment proofs to one TLS session. */
-export const ENROLL_EXPORTER_LABEL = 'EXPORTER-postern-enroll';
 
 /** How the tunnel listener is set up. */
 export interface TunnelListenerOptions {
@@ -62,6 +64,8 @@ export class TunnelListener {
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.3',
+      ciphers: TUNNEL_CIPHERS,
+      honorCipherOrder: true,
       ALPNProtocols: [TUNNEL_ALPN, ENROLL_ALPN],
       handshakeTimeout: this.#handshakeMs,
     });

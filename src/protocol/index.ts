@@ -22,3 +22,4 @@ export * from './message-codec.js';
 export * from './messages.js';
 export * from './provisioning-key.js';
 export { messageErrors } from './message-errors.js';
+export * from './tunnel-tls.js';

@@ -24,6 +24,11 @@ export class NodeRuntime {
   /** Monotonic ms until which passive health keeps the node out; 0 = not ejected. */
   ejectedUntil = 0;
   ejections = 0;
+  /**
+   * Gone from the in-charge generation's configuration and discovery, kept while sessions
+   * finish: the last done() of such a node, in any generation, triggers a refresh that drops it.
+   */
+  removed = false;
   /** Active monitor states by monitor name. */
   readonly monitors = new Map<string, MonitorState>();
 

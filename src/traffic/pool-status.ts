@@ -10,6 +10,7 @@ export interface MonitorStatus {
   readonly health: HealthState;
   readonly lastError: string | undefined;
   readonly lastCheckAt: number | undefined;
+  readonly checks: number;
 }
 
 /** One node of a pool, for the admin API. */
@@ -91,6 +92,7 @@ export function buildPoolStatus(input: {
           health: m?.health ?? 'unknown',
           lastError: m?.lastError,
           lastCheckAt: m?.lastCheckAt,
+          checks: m?.checks ?? 0,
         };
       }),
       ejectedUntil: e.rt.ejectedUntil === 0 ? undefined : Math.round(e.rt.ejectedUntil + toEpoch),

@@ -365,7 +365,7 @@ export class Pool {
     } else {
       this.#failed(entry, outcome);
     }
-    if (entry.meta.removed && rt.active === 0) this.#rt.version++;
+    if (rt.removed && rt.active === 0) this.#rt.version++;
   }
 
   #failed(entry: PoolEntry, outcome: PickOutcome): void {
@@ -447,6 +447,7 @@ export class Pool {
       runtime: NodeRuntime,
     ): void => {
       seen.add(node.address);
+      if (rt.owner === this) runtime.removed = removed;
       const token = cookie ? nodeToken(this.name, node.address) : undefined;
       const entry = new PoolEntry(node.address, node.weight, node.state, runtime, {
         source,

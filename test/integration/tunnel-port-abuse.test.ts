@@ -175,3 +175,17 @@ test('a tunnel that never says hello is closed after the handshake timeout', asy
   assert.ok(await closedWithin(socket, 3000), 'the edge closed the silent tunnel');
   await edgeStillServes();
 });
+
+test('the tunnel port prefers TLS 1.3 with AES-128-GCM, whatever order the client offers', async () => {
+  const socket = tls.connect({
+    host: '127.0.0.1',
+    port: tunnelPort,
+    ALPNProtocols: ['postern-enroll/1'],
+    rejectUnauthorized: false,
+    ciphers: 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256',
+  });
+  await once(socket, 'secureConnect');
+  assert.equal(socket.getProtocol(), 'TLSv1.3');
+  assert.equal(socket.getCipher().standardName, 'TLS_AES_128_GCM_SHA256');
+  socket.destroy();
+});

@@ -27,6 +27,8 @@ export interface ImportInfo {
 export interface ConfigImporterOptions {
   /** Applies a validated configuration; a rejection keeps the previous generation running. */
   readonly onConfiguration: (config: Configuration, info: ImportInfo) => void | Promise<void>;
+  /** Told the new status after every import of changed documents, applied or not. */
+  readonly onStatus?: (status: ImportStatus) => void;
   /** Default: silent. */
   readonly logger?: Logger;
   /** Default: the system clock. */
@@ -231,6 +233,7 @@ export class ConfigImporter {
     this.#configuration = result.config;
     this.#state.succeeded(info);
     this.#log.info(info, 'configuration imported');
+    this.#options.onStatus?.(this.status());
   }
 
   #fail(
@@ -242,6 +245,7 @@ export class ConfigImporter {
     if (this.#state.failed(error, problems, result, files)) {
       this.#log.error({ code: error.code, problems }, error.message);
     }
+    this.#options.onStatus?.(this.status());
   }
 }
 

@@ -17,6 +17,8 @@ export interface MonitorState {
   lastError: string | undefined;
   /** Epoch ms of the last completed check. */
   lastCheckAt: number | undefined;
+  /** Checks completed. */
+  checks: number;
 }
 
 /** A monitor state for a node that has not been checked yet. */
@@ -27,6 +29,7 @@ export function initialMonitorState(): MonitorState {
     failStreak: 0,
     lastError: undefined,
     lastCheckAt: undefined,
+    checks: 0,
   };
 }
 
@@ -42,6 +45,7 @@ export function recordCheck(
 ): boolean {
   const before = state.health;
   state.lastCheckAt = result.at;
+  state.checks += 1;
   if (result.ok) {
     state.okStreak += 1;
     state.failStreak = 0;

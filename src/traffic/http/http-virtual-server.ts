@@ -1,0 +1,180 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
+import { trafficErrors } from '../errors.js';
+import { CertificateStore } from '../tls/certificate-store.js';
+import { errorBody, errorHeaders, writeRawResponse } from './error-response.js';
+import { httpErrors } from './errors.js';
+import type { HttpVirtualServerOptions } from './http-options.js';
+import { buildRuntime, type HttpRuntime } from './http-runtime.js';
+import { applySettings, boundAddress, createNodeServer, serverSettings, type NodeHttpServer } from './http-servers.js';
+import { ProxyExchange } from './proxy-exchange.js';
+import { UpgradeExchange } from './proxy-upgrade.js';
+
+/**
+ * An http or https virtual server: routes each request by host and path to a pool, applies
+ * rules, and proxies it to a node through the Dialer with upstream keep-alive. https terminates
+ * TLS with a certificate chosen by SNI and speaks HTTP/2 and HTTP/1.1 to clients.
+ */
+export class HttpVirtualServer {
+  readonly name: string;
+  readonly protocol: 'http' | 'https';
+  #options: HttpVirtualServerOptions;
+  #runtime: HttpRuntime;
+  #store: CertificateStore | undefined;
+  readonly #server: NodeHttpServer;
+  readonly #sockets = new Set<net.Socket>();
+  readonly #sessions = new Set<Http2Session>();
+  #active = 0;
+  #closing = false;
+
+  /** Validates rules and certificates; throws a coded PosternError when they cannot be used. */
+  constructor(options: HttpVirtualServerOptions) {
+    this.name = options.name;
+    this.protocol = options.protocol;
+    this.#options = options;
+    this.#store = this.#buildStore(options);
+    this.#runtime = buildRuntime(options, () => this.#onExchangeEnd());
+    this.#server = createNodeServer(options, this.#store, (name, cb) => this.#sni(name, cb));
+    this.#listen();
+  }
+
+  /**
+   * Applies new pools, routes, rules, certificates, limits and timeouts to new requests without
+   * re-binding the listener; requests in flight keep what they started with. Name, protocol and
+   * listen address cannot change. Throws (and changes nothing) when rules or certificates are bad.
+   */
+  reconfigure(options: HttpVirtualServerOptions): void {
+    const next = { ...options, name: this.name, protocol: this.protocol, listen: this.#options.listen };
+    const store = this.#buildStore(next);
+    const previous = this.#runtime;
+    const runtime = buildRuntime(next, () => this.#onExchangeEnd(), previous);
+    this.#options = next;
+    this.#store = store;
+    this.#runtime = runtime;
+    if (runtime.connections !== previous.connections) previous.connections.close();
+    applySettings(this.#server, serverSettings(next));
+    const pair = next.tls?.certificates[0];
+    if (store && pair) (this.#server as tls.Server).setSecureContext({ cert: pair.cert, key: pair.key, minVersion: next.tls?.minVersion ?? 'TLSv1.2' });
+  }
+
+  /** Requests (and upgraded connections) in progress. */
+  get activeRequests(): number {
+    return this.#active;
+  }
+
+  /** Upstream connections dialed so far and idle ones kept now (for tests and metrics). */
+  get upstreamConnections(): { dialed: number; idle: number } {
+    const c = this.#runtime.connections;
+    return { dialed: c.dialed, idle: c.idleCount };
+  }
+
+  /** Starts listening; rejects with POSTERN_ERR_LISTEN_FAILED when the address is taken. */
+  async start(): Promise<void> {
+    const { host, port } = this.#options.listen;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(trafficErrors.listenFailed(this.name, `${host}:${port}`, err));
+      this.#server.once('error', onError);
+      this.#server.listen({ host, port }, () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  /** The bound address (useful with port 0). */
+  address(): { host: string; port: number } {
+    return boundAddress(this.#server);
+  }
+
+  /**
+   * Stops accepting; requests in flight get `drainTimeoutMs` (default 30000) to finish, idle
+   * keep-alive connections close at once, HTTP/2 clients get GOAWAY; then everything is cut.
+   */
+  async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    this.#closing = true;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#closeIdle();
+    for (const session of this.#sessions) session.close();
+    const timer = setTimeout(() => {
+      for (const s of this.#sockets) s.destroy();
+    }, options.drainTimeoutMs ?? 30_000);
+    timer.unref();
+    await closed;
+    clearTimeout(timer);
+    this.#runtime.connections.close();
+  }
+
+  #buildStore(options: HttpVirtualServerOptions): CertificateStore | undefined {
+    if (options.protocol !== 'https') return undefined;
+    return new CertificateStore(options.tls?.certificates ?? [], {
+      ...(options.tls?.minVersion === undefined ? {} : { minVersion: options.tls.minVersion }),
+    });
+  }
+
+  #sni(name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void {
+    const store = this.#store;
+    if (store) store.sniCallback(name, cb);
+    else cb(null);
+  }
+
+  #listen(): void {
+    const server = this.#server;
+    server.on('connection', (socket: net.Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+    server.on('request', (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+      this.#active++;
+      if (this.#closing && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
+      new ProxyExchange(this.#runtime, req, res).start();
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#active++;
+      new UpgradeExchange(this.#runtime, req, socket, head).start();
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket));
+    server.on('session', (session: Http2Session) => {
+      this.#sessions.add(session);
+      session.on('error', () => undefined);
+      session.once('close', () => this.#sessions.delete(session));
+      if (this.#closing) session.close();
+    });
+    server.on('tlsClientError', (err: Error) => this.#runtime.logger?.debug({ err, server: this.name }, 'TLS handshake failed'));
+  }
+
+  #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const rt = this.#runtime;
+    let status = 400;
+    let error: Error = httpErrors.badRequest((err as { reason?: string }).reason ?? err.code ?? err.message);
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      status = 431;
+      error = httpErrors.headersTooLarge(rt.maxHeaderBytes);
+    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      status = 408;
+      error = httpErrors.requestTimeout(serverSettings(this.#options).requestTimeoutMs);
+    } else if (err.code === 'ECONNRESET' || !err.code?.startsWith('HPE_')) {
+      socket.destroy();
+      return;
+    }
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (inFlight?.headersSent) socket.destroy();
+    else {
+      const body = errorBody(error);
+      writeRawResponse(socket, status, errorHeaders(error, body), body);
+    }
+    rt.logger?.debug({ server: this.name, status, code: err.code }, 'client error');
+  }
+
+  #closeIdle(): void {
+    (this.#server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  }
+
+  #onExchangeEnd(): void {
+    this.#active--;
+    // While draining, connections that just became idle are closed rather than kept alive.
+    if (this.#closing) setImmediate(() => this.#closeIdle());
+  }
+}
