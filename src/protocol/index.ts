@@ -21,5 +21,5 @@ export type { FrameHandler, FrameDecoderOptions, FrameDecoderState } from './fra
 export * from './message-codec.js';
 export * from './messages.js';
 export * from './provisioning-key.js';
-export { messageErrors } from './message-errors.js';
+export { messageErrors } from './errors.js';
 export * from './tunnel-tls.js';

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { messageErrors } from './message-errors.js';
+import { messageErrors } from './errors.js';
 
 /** Bytes of the length prefix in front of every control or dial message. */
 export const MESSAGE_HEADER_BYTES = 4;

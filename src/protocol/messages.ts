@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { messageErrors } from './message-errors.js';
+import { messageErrors } from './errors.js';
 
 /**
  * The versioned messages carried on the enrollment connection, the control stream and

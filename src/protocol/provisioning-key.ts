@@ -1,4 +1,4 @@
-import { messageErrors } from './message-errors.js';
+import { messageErrors } from './errors.js';
 
 /** Version of the provisioning key format: `1|<edge host:port>|<key id>.<secret>`. */
 export const PROVISIONING_KEY_VERSION = '1';

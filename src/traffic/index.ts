@@ -6,15 +6,10 @@ export { trafficErrors } from './errors.js';
 export { DirectDialer, connectTcp, dialCodeOf, dialError, splitHostPort } from './direct-dial.js';
 export type { ConnectOutcome } from './direct-dial.js';
 export { joinStreams } from './join-streams.js';
-export type { PoolPick, PoolPickOptions, PickOutcome, PoolConstructorOptions } from './pool.js';
-export type {
-  PoolNode,
-  PoolOptions,
-  NodeState,
-  PanicMode,
-  PersistenceOptions,
-  PoolEvent,
-} from './pool-options.js';
+export type { PoolConstructorOptions } from './pool.js';
+export type { PoolPick, PoolPickOptions, PickOutcome } from './pool-options.js';
+export type { PoolNode, NodeState, PoolOptions, PanicMode } from './pool-options.js';
+export type { PersistenceOptions, PoolEvent } from './pool-options.js';
 export type { PoolConfigInput, PoolBuildContext } from './pool-config.js';
 export { poolOptionsFromConfig, persistenceDefaults } from './pool-config.js';
 export type { PoolStatus, PoolNodeStatus, MonitorStatus } from './pool-status.js';

@@ -141,10 +141,16 @@ test('a node removed from configuration drains what it still carries, then disap
   const next = new Pool({ name: 'web', nodes: [node(A), node(B)], previous: old });
   next.start();
   const removed = next.status().nodes.find((n) => n.address === C)!;
-  assert.deepEqual([removed.removed, removed.state, removed.activeConnections], [true, 'draining', 1]);
+  assert.deepEqual(
+    [removed.removed, removed.state, removed.activeConnections],
+    [true, 'draining', 1],
+  );
   assert.deepEqual(picked(next, 6), new Set([A, B]));
   held.done({ ok: true });
-  assert.equal(next.status().nodes.some((n) => n.address === C), false);
+  assert.equal(
+    next.status().nodes.some((n) => n.address === C),
+    false,
+  );
 });
 
 test('a previous pool of another name is refused', () => {

@@ -37,7 +37,15 @@ test('an http monitor takes a node out after `failures` failed checks and back a
     },
     {
       monitors: [
-        { name: 'health', type: 'http', path: '/healthz', delay_ms: 1_000, timeout_ms: 500, failures: 3, successes: 2 },
+        {
+          name: 'health',
+          type: 'http',
+          path: '/healthz',
+          delay_ms: 1_000,
+          timeout_ms: 500,
+          failures: 3,
+          successes: 2,
+        },
       ],
       dialer: new DirectDialer(),
       clock,
@@ -52,7 +60,10 @@ test('an http monitor takes a node out after `failures` failed checks and back a
   };
   pool.start();
   await until(() => checks(one.address) === 1 && checks(two.address) === 1, 'the first checks');
-  assert.deepEqual(pool.status().nodes.map((n) => n.health), ['up', 'up']);
+  assert.deepEqual(
+    pool.status().nodes.map((n) => n.health),
+    ['up', 'up'],
+  );
   for (let i = 0; i < 2; i++) assert.equal((await recorder.next('node_health')).health, 'up');
   assert.equal(one.seen.at(-1)?.path, '/healthz');
 
@@ -62,7 +73,10 @@ test('an http monitor takes a node out after `failures` failed checks and back a
   assert.deepEqual(picked(pool, 4), new Set([one.address, two.address]));
   await checkRound(4);
   const down = await recorder.next('node_health');
-  assert.deepEqual([down.address, down.health, down.source], [two.address, 'down', 'monitor:health']);
+  assert.deepEqual(
+    [down.address, down.health, down.source],
+    [two.address, 'down', 'monitor:health'],
+  );
   assert.deepEqual(picked(pool, 4), new Set([one.address]));
   assert.match(pool.status().nodes[1]!.monitors[0]!.lastError ?? '', /REFUSED/);
 
@@ -94,7 +108,12 @@ test('when the only node fails its checks the pool panics, and recovers with the
   clock.advance(1_000);
   assert.equal((await recorder.next('node_health')).health, 'down');
   assert.throws(() => pool.pick(), { code: 'POSTERN_ERR_POOL_DOWN' });
-  assert.deepEqual(await recorder.next('panic'), { type: 'panic', pool: 'solo', panic: true, mode: 'none' });
+  assert.deepEqual(await recorder.next('panic'), {
+    type: 'panic',
+    pool: 'solo',
+    panic: true,
+    mode: 'none',
+  });
   assert.equal(pool.status().down, true);
   await one.up();
   clock.advance(1_000);
@@ -108,7 +127,11 @@ test('close stops the monitors', async () => {
   const clock = new FakeClock();
   const pool = Pool.fromConfig(
     { name: 'web', nodes: [{ address: one.address }], monitors: ['tcp'] },
-    { monitors: [{ name: 'tcp', type: 'tcp', delay_ms: 1_000 }], dialer: new DirectDialer(), clock },
+    {
+      monitors: [{ name: 'tcp', type: 'tcp', delay_ms: 1_000 }],
+      dialer: new DirectDialer(),
+      clock,
+    },
   );
   pool.start();
   await until(() => pool.status().nodes[0]!.monitors[0]!.checks === 1, 'the first check');

@@ -1,11 +1,19 @@
-import type { MonitorState } from './health/index.js';
-import type { SourceIpTable } from './persistence/index.js';
+import type { Clock } from '../core/index.js';
 import type { BalancerNode } from './balancers/index.js';
-import type { NodeState, PoolNode } from './pool-options.js';
-import type { HealthState } from './health/index.js';
+import {
+  countsAsFailure,
+  type HealthState,
+  type MonitorState,
+  type PassiveHealthOptions,
+} from './health/index.js';
+import type { SourceIpTable } from './persistence/index.js';
+import type { NodeState, PickOutcome, PoolNode } from './pool-options.js';
 
 /** Weight of a new response time in the moving average. */
 const RESPONSE_ALPHA = 0.3;
+
+/** Failed sessions count as this slow in the response-time average, so fast failures never win. */
+const FAILURE_PENALTY_MS = 10_000;
 
 /**
  * What a pool has learned about one node address. Shared by every configuration generation of
@@ -31,6 +39,31 @@ export class NodeRuntime {
   removed = false;
   /** Active monitor states by monitor name. */
   readonly monitors = new Map<string, MonitorState>();
+
+  /**
+   * Records how a session ended (the session no longer counts as active) and applies passive
+   * health. Returns true when this outcome ejected the node (for `ejectMs`).
+   */
+  release(outcome: PickOutcome, passive: PassiveHealthOptions | false, clock: Clock): boolean {
+    if (this.active > 0) this.active--;
+    if (outcome.ok) {
+      this.consecutiveFailures = 0;
+      if (outcome.responseMs !== undefined) this.observe(outcome.responseMs);
+      return false;
+    }
+    this.failures++;
+    this.lastError = outcome.error ?? outcome.kind ?? 'failed';
+    this.lastErrorAt = clock.now();
+    if (outcome.kind === 'connect' || outcome.kind === 'reset' || outcome.kind === 'timeout') {
+      this.observe(FAILURE_PENALTY_MS);
+    }
+    if (passive === false || !countsAsFailure(outcome.kind, passive)) return false;
+    this.consecutiveFailures++;
+    if (this.consecutiveFailures < passive.failures || this.ejectedUntil !== 0) return false;
+    this.ejectedUntil = clock.monotonic() + passive.ejectMs;
+    this.ejections++;
+    return true;
+  }
 
   /** Folds one response time into the moving average. */
   observe(ms: number): void {
@@ -59,6 +92,25 @@ export class PoolRuntime {
 
   constructor(name: string) {
     this.name = name;
+  }
+
+  /** Ends ejections due by `nowMs`; returns the addresses that are back. */
+  expireEjections(nowMs: number): string[] {
+    const back: string[] = [];
+    let next = Infinity;
+    for (const [address, node] of this.nodes) {
+      if (node.ejectedUntil === 0) continue;
+      if (node.ejectedUntil > nowMs) {
+        next = Math.min(next, node.ejectedUntil);
+        continue;
+      }
+      node.ejectedUntil = 0;
+      node.consecutiveFailures = 0;
+      back.push(address);
+    }
+    this.nextEjectExpiry = next;
+    this.version++;
+    return back;
   }
 
   /** The runtime of `address`, created on first use. */

@@ -14,6 +14,35 @@ export interface PoolNode {
   readonly state: NodeState;
 }
 
+/** What a caller may tell pick(): nodes to skip and persistence key material. */
+export interface PoolPickOptions {
+  /** Addresses of nodes that already failed this request. */
+  readonly exclude?: ReadonlySet<string> | undefined;
+  /** Client IP, for source-IP persistence. */
+  readonly clientIp?: string | undefined;
+  /** The request's `Cookie` header (or just the persistence cookie's value). */
+  readonly cookie?: string | undefined;
+}
+
+/** How a picked session ended, reported once through PoolPick.done(). */
+export interface PickOutcome {
+  readonly ok: boolean;
+  /** Why it failed, when the node is to blame; feeds passive health. */
+  readonly kind?: 'connect' | 'reset' | 'timeout' | 'status_5xx' | undefined;
+  /** Time to the start of the response (for TCP: to connect); used when ok. */
+  readonly responseMs?: number | undefined;
+  /** Shown as the node's last error in status. */
+  readonly error?: string | undefined;
+}
+
+/** A node chosen for one session; `done` must be called exactly once (later calls are ignored). */
+export interface PoolPick {
+  readonly node: PoolNode;
+  /** A whole `Set-Cookie` header value to add to the response (cookie persistence). */
+  readonly setCookie?: string;
+  done(outcome: PickOutcome): void;
+}
+
 /** What a pool does when every node is down: try them all anyway, or refuse. */
 export type PanicMode = 'all' | 'none';
 

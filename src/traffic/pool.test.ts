@@ -14,14 +14,21 @@ const addressesOf = (pool: Pool, count: number, options = {}) =>
     return pick.node.address;
   });
 
-const fail = (pool: Pool, address: string, kind: 'connect' | 'reset' | 'timeout' | 'status_5xx') => {
+const fail = (
+  pool: Pool,
+  address: string,
+  kind: 'connect' | 'reset' | 'timeout' | 'status_5xx',
+) => {
   const pick = pool.pick({ exclude: new Set(nodesExcept(pool, address)) });
   assert.equal(pick.node.address, address);
   pick.done({ ok: false, kind });
 };
 
 const nodesExcept = (pool: Pool, address: string) =>
-  pool.status().nodes.map((n) => n.address).filter((a) => a !== address);
+  pool
+    .status()
+    .nodes.map((n) => n.address)
+    .filter((a) => a !== address);
 
 function pool(extra: Partial<PoolConstructorOptions> = {}) {
   const clock = new FakeClock();
@@ -38,10 +45,17 @@ function pool(extra: Partial<PoolConstructorOptions> = {}) {
 }
 
 test('a pool built the old way picks active nodes in turn and skips draining and disabled ones', () => {
-  const p = new Pool({ name: 'web', via: 'site-a', nodes: nodes('active', 'draining', 'active', 'disabled') });
+  const p = new Pool({
+    name: 'web',
+    via: 'site-a',
+    nodes: nodes('active', 'draining', 'active', 'disabled'),
+  });
   assert.equal(p.via, 'site-a');
   assert.deepEqual(addressesOf(p, 4), ['10.0.0.1:80', '10.0.0.3:80', '10.0.0.1:80', '10.0.0.3:80']);
-  assert.deepEqual(p.activeNodes.map((n) => n.address), ['10.0.0.1:80', '10.0.0.3:80']);
+  assert.deepEqual(
+    p.activeNodes.map((n) => n.address),
+    ['10.0.0.1:80', '10.0.0.3:80'],
+  );
 });
 
 test('a pool without an active node, or with all excluded, throws POSTERN_ERR_POOL_EMPTY', () => {
@@ -49,7 +63,9 @@ test('a pool without an active node, or with all excluded, throws POSTERN_ERR_PO
     code: 'POSTERN_ERR_POOL_EMPTY',
   });
   const p = new Pool({ name: 'x', nodes: nodes('active') });
-  assert.throws(() => p.pick({ exclude: new Set(['10.0.0.1:80']) }), { code: 'POSTERN_ERR_POOL_EMPTY' });
+  assert.throws(() => p.pick({ exclude: new Set(['10.0.0.1:80']) }), {
+    code: 'POSTERN_ERR_POOL_EMPTY',
+  });
 });
 
 test('least connections counts picks until done, and a second done changes nothing', () => {
@@ -70,7 +86,11 @@ test('least connections counts picks until done, and a second done changes nothi
 });
 
 test('consecutive connect failures eject a node for eject_ms, then it is back', () => {
-  const { pool: p, clock, events } = pool({ passiveHealth: { failures: 3, on5xx: false, ejectMs: 30_000 } });
+  const {
+    pool: p,
+    clock,
+    events,
+  } = pool({ passiveHealth: { failures: 3, on5xx: false, ejectMs: 30_000 } });
   const bad = '10.0.0.2:80';
   for (const kind of ['connect', 'timeout', 'reset'] as const) fail(p, bad, kind);
   assert.ok(!addressesOf(p, 20).includes(bad));
@@ -110,28 +130,35 @@ test('a success between failures restarts the count; 5xx counts only with on_5xx
   assert.equal(strict.status().nodes[0]!.health, 'down');
 });
 
-test('failures that are not the node\'s fault never eject it', () => {
+test("failures that are not the node's fault never eject it", () => {
   const { pool: p } = pool({ passiveHealth: { failures: 1, on5xx: false, ejectMs: 1_000 } });
-  for (let i = 0; i < 5; i++) p.pick({ exclude: new Set(nodesExcept(p, '10.0.0.1:80')) }).done({ ok: false });
+  for (let i = 0; i < 5; i++)
+    p.pick({ exclude: new Set(nodesExcept(p, '10.0.0.1:80')) }).done({ ok: false });
   assert.equal(p.status().nodes[0]!.health, 'unknown');
   assert.equal(p.status().nodes[0]!.failures, 5);
 });
 
 test('panic all: with every node down, sessions go to all active nodes and status says panic', () => {
-  const { pool: p, events } = pool({ passiveHealth: { failures: 1, on5xx: false, ejectMs: 60_000 } });
+  const { pool: p, events } = pool({
+    passiveHealth: { failures: 1, on5xx: false, ejectMs: 60_000 },
+  });
   for (const n of p.status().nodes) fail(p, n.address, 'connect');
   assert.equal(p.status().available, 0);
   assert.equal(new Set(addressesOf(p, 6)).size, 3);
   const status = p.status();
   assert.equal(status.panic, true);
   assert.equal(status.down, false);
-  assert.deepEqual(events.filter((e) => e.type === 'panic'), [
-    { type: 'panic', pool: 'web', panic: true, mode: 'all' },
-  ]);
+  assert.deepEqual(
+    events.filter((e) => e.type === 'panic'),
+    [{ type: 'panic', pool: 'web', panic: true, mode: 'all' }],
+  );
 });
 
 test('panic none: with every node down, pick throws POSTERN_ERR_POOL_DOWN', () => {
-  const { pool: p } = pool({ panic: 'none', passiveHealth: { failures: 1, on5xx: false, ejectMs: 60_000 } });
+  const { pool: p } = pool({
+    panic: 'none',
+    passiveHealth: { failures: 1, on5xx: false, ejectMs: 60_000 },
+  });
   for (const n of p.status().nodes) fail(p, n.address, 'connect');
   assert.throws(() => p.pick(), { code: 'POSTERN_ERR_POOL_DOWN' });
   assert.equal(p.status().down, true);
@@ -181,7 +208,9 @@ test('persistent sessions continue on a configured draining node but not on a di
   );
   const after = new Pool({ name: 'web', nodes: draining, previous: before, ...options });
   assert.equal(after.pick({ cookie }).node.address, pinned.node.address);
-  const disabled = draining.map((n) => (n.state === 'draining' ? { ...n, state: 'disabled' as const } : n));
+  const disabled = draining.map((n) =>
+    n.state === 'draining' ? { ...n, state: 'disabled' as const } : n,
+  );
   const later = new Pool({ name: 'web', nodes: disabled, previous: after, ...options });
   assert.notEqual(later.pick({ cookie }).node.address, pinned.node.address);
 });
@@ -213,7 +242,10 @@ test('fastest response time follows reported response times and shuns failing no
 });
 
 test('status is plain data that survives JSON', () => {
-  const { pool: p } = pool({ algorithm: 'weighted_round_robin', persistence: { type: 'source_ip', ttlMs: 1_000 } });
+  const { pool: p } = pool({
+    algorithm: 'weighted_round_robin',
+    persistence: { type: 'source_ip', ttlMs: 1_000 },
+  });
   p.pick({ clientIp: '192.0.2.9' });
   const status = p.status();
   const plain = (value: unknown, path: string): void => {
@@ -228,12 +260,24 @@ test('status is plain data that survives JSON', () => {
   plain(status, 'status');
   assert.equal(status.algorithm, 'weighted_round_robin');
   assert.equal(status.nodes.length, 3);
-  assert.deepEqual(
-    Object.keys(status.nodes[0]!).sort(),
-    [
-      'activeConnections', 'address', 'avgResponseMs', 'consecutiveFailures', 'ejectedUntil',
-      'failures', 'health', 'lastError', 'lastErrorAt', 'monitors', 'picks', 'removed', 'source', 'state',
-    ],
+  assert.deepEqual(Object.keys(status.nodes[0]!).sort(), [
+    'activeConnections',
+    'address',
+    'avgResponseMs',
+    'consecutiveFailures',
+    'ejectedUntil',
+    'failures',
+    'health',
+    'lastError',
+    'lastErrorAt',
+    'monitors',
+    'picks',
+    'removed',
+    'source',
+    'state',
+  ]);
+  assert.equal(
+    status.nodes.reduce((sum, n) => sum + n.activeConnections, 0),
+    1,
   );
-  assert.equal(status.nodes.reduce((sum, n) => sum + n.activeConnections, 0), 1);
 });

@@ -1,68 +1,40 @@
-// Longer than most files on purpose: pick(), done() and the refresh that keeps their inputs
-// current are one hot-path unit, easier to check for allocation and ordering side by side.
 import { CoreErrors, systemClock, type Clock } from '../core/index.js';
 import { createBalancer, type Balancer } from './balancers/index.js';
 import { DnsDiscovery, type DiscoveryStatus } from './discovery/index.js';
 import { trafficErrors } from './errors.js';
 import {
-  combineHealth,
-  countsAsFailure,
   HealthChecker,
   initialMonitorState,
   passiveHealthDefaults,
   recordCheck,
-  type HealthState,
   type MonitorSpec,
   type PassiveHealthOptions,
   type ProbeResult,
 } from './health/index.js';
-import { nodeToken, setCookieHeader, SourceIpTable, tokenFromCookie } from './persistence/index.js';
+import { setCookieHeader, SourceIpTable, tokenFromCookie } from './persistence/index.js';
 import {
   poolOptionsFromConfig,
   type PoolBuildContext,
   type PoolConfigInput,
 } from './pool-config.js';
-import { PoolEntry, PoolRuntime, type NodeRuntime } from './pool-node.js';
-import type { PoolEvent, PoolNode, PoolOptions, PersistenceOptions } from './pool-options.js';
+import { PoolRuntime, type PoolEntry } from './pool-node.js';
+import type {
+  PersistenceOptions,
+  PickOutcome,
+  PoolEvent,
+  PoolNode,
+  PoolOptions,
+  PoolPick,
+  PoolPickOptions,
+} from './pool-options.js';
 import { buildPoolStatus, type PoolStatus } from './pool-status.js';
-
-/** What a caller may tell pick(): nodes to skip and persistence key material. */
-export interface PoolPickOptions {
-  /** Addresses of nodes that already failed this request. */
-  readonly exclude?: ReadonlySet<string> | undefined;
-  /** Client IP, for source-IP persistence. */
-  readonly clientIp?: string | undefined;
-  /** The request's `Cookie` header (or just the persistence cookie's value). */
-  readonly cookie?: string | undefined;
-}
-
-/** How a picked session ended, reported once through PoolPick.done(). */
-export interface PickOutcome {
-  readonly ok: boolean;
-  /** Why it failed, when the node is to blame; feeds passive health. */
-  readonly kind?: 'connect' | 'reset' | 'timeout' | 'status_5xx' | undefined;
-  /** Time to the start of the response (for TCP: to connect); used when ok. */
-  readonly responseMs?: number | undefined;
-  /** Shown as the node's last error in status. */
-  readonly error?: string | undefined;
-}
-
-/** A node chosen for one session; `done` must be called exactly once (later calls are ignored). */
-export interface PoolPick {
-  readonly node: PoolNode;
-  /** A whole `Set-Cookie` header value to add to the response (cookie persistence). */
-  readonly setCookie?: string;
-  done(outcome: PickOutcome): void;
-}
+import { PoolView } from './pool-view.js';
 
 /** Options of Pool's constructor: PoolOptions plus the generation being replaced. */
 export type PoolConstructorOptions = PoolOptions & {
   /** The pool of the same name in the replaced generation: its runtime state carries over. */
   readonly previous?: Pool | undefined;
 };
-
-/** Failed sessions count as this slow in the response-time average, so fast failures never win. */
-const FAILURE_PENALTY_MS = 10_000;
 
 type Release = (entry: PoolEntry, outcome: PickOutcome) => void;
 
@@ -103,19 +75,14 @@ export class Pool {
   readonly #passive: PassiveHealthOptions | false;
   readonly #persistence: PersistenceOptions | undefined;
   readonly #monitors: readonly MonitorSpec[];
+  readonly #monitorNames: readonly string[];
   readonly #clock: Clock;
   readonly #onEvent: ((event: PoolEvent) => void) | undefined;
   readonly #checker: HealthChecker | undefined;
   readonly #discovery: DnsDiscovery | undefined;
   readonly #release: Release = (entry, outcome) => this.#done(entry, outcome);
   #version = -1;
-  #entries: PoolEntry[] = [];
-  #byAddress = new Map<string, PoolEntry>();
-  #byToken = new Map<string, PoolEntry>();
-  /** Nodes taking new sessions normally: active, not removed, not down. */
-  #eligible: PoolEntry[] = [];
-  /** Nodes used in panic: active and not removed, whatever their health. */
-  #panicSet: PoolEntry[] = [];
+  #view = PoolView.empty();
   #checked = '';
 
   /** Builds a pool; throws POSTERN_ERR_POOL_INVALID when monitors are to run without a dialer. */
@@ -129,6 +96,7 @@ export class Pool {
     this.#passive = options.passiveHealth ?? passiveHealthDefaults;
     this.#persistence = options.persistence;
     this.#monitors = options.monitors ?? [];
+    this.#monitorNames = this.#monitors.map((m) => m.name);
     this.persistenceCookie =
       this.#persistence?.type === 'cookie' ? this.#persistence.cookieName : undefined;
     const previous = options.previous;
@@ -156,7 +124,7 @@ export class Pool {
   /** The nodes that may take new sessions (active, not down), in order. */
   get activeNodes(): readonly PoolNode[] {
     this.#refresh();
-    return this.#eligible;
+    return this.#view.eligible;
   }
 
   /**
@@ -193,11 +161,11 @@ export class Pool {
     const exclude = options?.exclude;
     const pinned = this.#persisted(options);
     if (pinned !== undefined) return this.#take(pinned, undefined);
-    let candidates = this.#eligible;
+    let candidates = this.#view.eligible;
     if (candidates.length === 0) {
-      if (this.#panicSet.length === 0) throw trafficErrors.poolEmpty(this.name);
+      if (this.#view.panicSet.length === 0) throw trafficErrors.poolEmpty(this.name);
       if (this.#panicMode === 'none') throw trafficErrors.poolDown(this.name);
-      candidates = this.#panicSet;
+      candidates = this.#view.panicSet;
     }
     const node = this.#balancer.pick(candidates, exclude);
     if (node === undefined) throw trafficErrors.poolEmpty(this.name);
@@ -218,9 +186,11 @@ export class Pool {
   /** Sets the discovered node set by hand (e.g. resolved on a connector for `via` pools). */
   setDiscoveredNodes(addresses: readonly string[]): void {
     const before = this.#rt.discovered ?? [];
-    const next = [...new Set(addresses)].sort();
-    const added = next.filter((a) => !before.includes(a));
-    const removed = before.filter((a) => !next.includes(a));
+    const unique = new Set(addresses);
+    const known = new Set(before);
+    const next = [...unique].sort();
+    const added = next.filter((a) => !known.has(a));
+    const removed = before.filter((a) => !unique.has(a));
     this.#rt.discovered = next;
     if (added.length === 0 && removed.length === 0) return;
     this.#rt.version++;
@@ -264,10 +234,10 @@ export class Pool {
       via: this.via,
       algorithm: this.#balancer.algorithm,
       panicMode: this.#panicMode,
-      entries: this.#entries,
-      eligible: this.#eligible.length,
-      panicCandidates: this.#panicSet.length,
-      monitors: this.#monitors.map((m) => m.name),
+      entries: this.#view.entries,
+      eligible: this.#view.eligible.length,
+      panicCandidates: this.#view.panicSet.length,
+      monitors: this.#monitorNames,
       clock: this.#clock,
       discovery,
       persistence: this.#persistence?.type,
@@ -331,11 +301,11 @@ export class Pool {
     if (this.#persistence.type === 'cookie') {
       if (options.cookie === undefined) return undefined;
       const token = tokenFromCookie(this.#persistence.cookieName, options.cookie);
-      entry = token === undefined ? undefined : this.#byToken.get(token);
+      entry = token === undefined ? undefined : this.#view.byToken.get(token);
     } else {
       const address =
         options.clientIp === undefined ? undefined : this.#rt.sourceIp?.get(options.clientIp);
-      entry = address === undefined ? undefined : this.#byAddress.get(address);
+      entry = address === undefined ? undefined : this.#view.byAddress.get(address);
     }
     // Configured draining nodes keep their persistent sessions (as HAProxy and vTM do);
     // removed, disabled and down nodes do not.
@@ -358,52 +328,47 @@ export class Pool {
 
   #done(entry: PoolEntry, outcome: PickOutcome): void {
     const rt = entry.rt;
-    if (rt.active > 0) rt.active--;
-    if (outcome.ok) {
-      rt.consecutiveFailures = 0;
-      if (outcome.responseMs !== undefined) rt.observe(outcome.responseMs);
-    } else {
-      this.#failed(entry, outcome);
+    if (rt.release(outcome, this.#passive, this.#clock)) {
+      this.#rt.nextEjectExpiry = Math.min(this.#rt.nextEjectExpiry, rt.ejectedUntil);
+      this.#rt.version++;
+      this.#emit({
+        type: 'node_health',
+        pool: this.name,
+        address: entry.address,
+        health: 'down',
+        source: 'passive',
+        detail: `${rt.consecutiveFailures} failed sessions in a row (last: ${rt.lastError})`,
+      });
     }
     if (rt.removed && rt.active === 0) this.#rt.version++;
   }
 
-  #failed(entry: PoolEntry, outcome: PickOutcome): void {
-    const rt = entry.rt;
-    rt.failures++;
-    rt.lastError = outcome.error ?? outcome.kind ?? 'failed';
-    rt.lastErrorAt = this.#clock.now();
-    if (outcome.kind === 'connect' || outcome.kind === 'reset' || outcome.kind === 'timeout') {
-      rt.observe(FAILURE_PENALTY_MS);
-    }
-    const passive = this.#passive;
-    if (passive === false || !countsAsFailure(outcome.kind, passive)) return;
-    rt.consecutiveFailures++;
-    if (rt.consecutiveFailures < passive.failures || rt.ejectedUntil !== 0) return;
-    rt.ejectedUntil = this.#clock.monotonic() + passive.ejectMs;
-    rt.ejections++;
-    this.#rt.nextEjectExpiry = Math.min(this.#rt.nextEjectExpiry, rt.ejectedUntil);
-    this.#rt.version++;
-    const detail = `${rt.consecutiveFailures} failed sessions in a row (last: ${rt.lastError})`;
-    this.#emit({
-      type: 'node_health',
-      pool: this.name,
-      address: entry.address,
-      health: 'down',
-      source: 'passive',
-      detail,
-    });
-  }
-
-  /** Brings the cached node lists up to date with the shared runtime; O(1) when nothing changed. */
+  /** Brings the cached view up to date with the shared runtime; O(1) when nothing changed. */
   #refresh(): void {
     const rt = this.#rt;
-    if (rt.nextEjectExpiry !== Infinity && rt.nextEjectExpiry <= this.#clock.monotonic())
-      this.#expireEjections();
+    if (rt.nextEjectExpiry !== Infinity && rt.nextEjectExpiry <= this.#clock.monotonic()) {
+      for (const address of rt.expireEjections(this.#clock.monotonic())) {
+        this.#emit({
+          type: 'node_health',
+          pool: this.name,
+          address,
+          health: 'unknown',
+          source: 'passive',
+          detail: 'ejection over',
+        });
+      }
+    }
     if (this.#version === rt.version) return;
     this.#version = rt.version;
-    this.#rebuild();
-    const panic = this.#eligible.length === 0 && this.#panicSet.length > 0;
+    this.#view = PoolView.build({
+      pool: this.name,
+      nodes: this.nodes,
+      rt,
+      inCharge: rt.owner === this,
+      monitors: this.#monitorNames,
+      cookie: this.#persistence?.type === 'cookie',
+    });
+    const panic = this.#view.eligible.length === 0 && this.#view.panicSet.length > 0;
     if (rt.owner === this && panic !== rt.panic) {
       rt.panic = panic;
       this.#emit({ type: 'panic', pool: this.name, panic, mode: this.#panicMode });
@@ -411,80 +376,9 @@ export class Pool {
     this.#syncChecker();
   }
 
-  #expireEjections(): void {
-    const now = this.#clock.monotonic();
-    let next = Infinity;
-    for (const [address, node] of this.#rt.nodes) {
-      if (node.ejectedUntil === 0) continue;
-      if (node.ejectedUntil > now) {
-        next = Math.min(next, node.ejectedUntil);
-        continue;
-      }
-      node.ejectedUntil = 0;
-      node.consecutiveFailures = 0;
-      this.#emit({
-        type: 'node_health',
-        pool: this.name,
-        address,
-        health: 'unknown',
-        source: 'passive',
-        detail: 'ejection over',
-      });
-    }
-    this.#rt.nextEjectExpiry = next;
-    this.#rt.version++;
-  }
-
-  #rebuild(): void {
-    const rt = this.#rt;
-    const cookie = this.#persistence?.type === 'cookie';
-    const entries: PoolEntry[] = [];
-    const seen = new Set<string>();
-    const add = (
-      node: PoolNode,
-      source: 'config' | 'discovery',
-      removed: boolean,
-      runtime: NodeRuntime,
-    ): void => {
-      seen.add(node.address);
-      if (rt.owner === this) runtime.removed = removed;
-      const token = cookie ? nodeToken(this.name, node.address) : undefined;
-      const entry = new PoolEntry(node.address, node.weight, node.state, runtime, {
-        source,
-        removed,
-        token,
-      });
-      entry.health = this.#healthOf(runtime);
-      entries.push(entry);
-    };
-    for (const node of this.nodes)
-      if (!seen.has(node.address)) add(node, 'config', false, rt.node(node.address));
-    for (const address of rt.discovered ?? []) {
-      if (!seen.has(address))
-        add({ address, weight: 1, state: 'active' }, 'discovery', false, rt.node(address));
-    }
-    for (const [address, node] of rt.nodes) {
-      if (seen.has(address)) continue;
-      // Gone from configuration and discovery: drain what it still carries, then forget it.
-      if (node.active > 0) add({ address, weight: 1, state: 'draining' }, 'discovery', true, node);
-      else if (rt.owner === this) rt.nodes.delete(address);
-    }
-    this.#entries = entries;
-    this.#byAddress = new Map(entries.map((e) => [e.address, e]));
-    this.#byToken = new Map(cookie ? entries.map((e) => [e.meta.token!, e]) : []);
-    this.#panicSet = entries.filter((e) => e.state === 'active' && !e.meta.removed);
-    this.#eligible = this.#panicSet.filter((e) => e.health !== 'down');
-  }
-
-  #healthOf(node: NodeRuntime): HealthState {
-    if (node.ejectedUntil !== 0) return 'down';
-    if (this.#monitors.length === 0) return 'unknown';
-    return combineHealth(this.#monitors.map((m) => node.monitors.get(m.name)?.health ?? 'unknown'));
-  }
-
   #syncChecker(): void {
     if (this.#checker === undefined) return;
-    const addresses = this.#entries
+    const addresses = this.#view.entries
       .filter((e) => e.state !== 'disabled' && !e.meta.removed)
       .map((e) => e.address);
     const key = addresses.join('\n');

@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import { isPosternError } from '../core/index.js';
 import type { Dialer } from './dialer.js';
 import { trafficErrors } from './errors.js';
-import type { PickOutcome, Pool } from './pool.js';
+import type { Pool } from './pool.js';
+import type { PickOutcome } from './pool-options.js';
 import { joinStreams } from './join-streams.js';
 
 /** What happened to one client connection, reported when it ends. */

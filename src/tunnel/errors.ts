@@ -60,6 +60,11 @@ export const TunnelErrors = {
       'The connection carrying the tunnel failed or ended unexpectedly. The tunnel will need to be re-established.',
       { cause },
     ),
+  messageTimeout: (ms: number) =>
+    new PosternError(
+      'POSTERN_ERR_TUNNEL_TIMEOUT',
+      `The peer sent no message within ${ms} ms. It may be overloaded or not a Postern peer.`,
+    ),
   closeTimeout: (ms: number) =>
     new PosternError(
       'POSTERN_ERR_TUNNEL_CLOSE_TIMEOUT',

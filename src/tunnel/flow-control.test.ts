@@ -162,7 +162,7 @@ test('property: bytes in flight never exceed the receive window, whatever the wr
         server.destroy();
       }
     }),
-    { numRuns: 40 },
+    { numRuns: 100 },
   );
 });
 

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { encodeMessage, MessageDecoder, parseMessage, type Message } from '../protocol/index.js';
-import { PosternError } from '../core/index.js';
+import { CoreErrors } from '../core/index.js';
+import { TunnelErrors } from './errors.js';
 
 /**
  * Reads exactly one message from the head of a stream and leaves every byte after it in
@@ -19,7 +20,10 @@ export function readMessage(
     const timer =
       options.timeoutMs === undefined
         ? undefined
-        : setTimeout(() => finish(timeoutError(options.timeoutMs ?? 0)), options.timeoutMs);
+        : setTimeout(
+            () => finish(TunnelErrors.messageTimeout(options.timeoutMs ?? 0)),
+            options.timeoutMs,
+          );
     const finish = (err: Error | undefined, message?: Message): void => {
       if (timer) clearTimeout(timer);
       stream.off('readable', onReadable);
@@ -63,8 +67,7 @@ export function readMessage(
     };
     const onEnd = (): void => finish(undefined, undefined);
     const onError = (err: Error): void => finish(err);
-    const onAbort = (): void =>
-      finish(new PosternError('POSTERN_ERR_ABORTED', 'Reading a tunnel message was aborted.'));
+    const onAbort = (): void => finish(CoreErrors.aborted('Reading a tunnel message'));
     stream.on('readable', onReadable);
     stream.once('end', onEnd);
     stream.once('close', onEnd);
@@ -72,13 +75,6 @@ export function readMessage(
     options.signal?.addEventListener('abort', onAbort, { once: true });
     onReadable();
   });
-}
-
-function timeoutError(ms: number): PosternError {
-  return new PosternError(
-    'POSTERN_ERR_TUNNEL_TIMEOUT',
-    `The peer sent no message within ${ms} ms. It may be overloaded or not a Postern peer.`,
-  );
 }
 
 /** Writes one message to a stream. */

@@ -63,7 +63,6 @@ export class MuxStream extends Duplex {
   #established: boolean;
   #localFin = false;
   #remoteFin = false;
-  #resetByPeer = false;
   #released = false;
   /** Set by the session's scheduler while the stream is in its ready queue. */
   queued = false;
@@ -106,7 +105,7 @@ export class MuxStream extends Duplex {
 
   // ---- called by the session -------------------------------------------------------
 
-  /** Announces a locally opened stream (SYN), granting any window above the wire default. */
+  /** Sends the stream's SYN (opening) or ACK (accepting), granting any window above the wire default. */
   announce(flag: number): void {
     const delta = this.#window.grantAll(this.readableLength);
     this.#windowGranted += delta;
@@ -184,7 +183,6 @@ export class MuxStream extends Duplex {
    * without an error, for streams no caller holds yet (an error nobody listens to would crash).
    */
   remoteReset(silent: boolean): void {
-    this.#resetByPeer = true;
     this.#release();
     if (silent) this.destroy();
     else
@@ -250,7 +248,7 @@ export class MuxStream extends Duplex {
 
   override _final(cb: (err?: Error | null) => void): void {
     if (this.#released) {
-      cb(this.#resetByPeer ? TunnelErrors.streamReset(this.id) : TunnelErrors.sessionClosed());
+      cb(TunnelErrors.sessionClosed());
       return;
     }
     this.#localFin = true;
@@ -260,8 +258,9 @@ export class MuxStream extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    // Not yet released means not closed on the wire (both FINs release it): abort with RST.
     if (!this.#released) {
-      if (!(this.#localFin && this.#remoteFin)) this.#host.sendWindowUpdate(this.id, 0, Flag.RST);
+      this.#host.sendWindowUpdate(this.id, 0, Flag.RST);
       this.#release();
     }
     this.#out = [];

@@ -9,6 +9,7 @@ import type { TreeLimits } from './config-tree.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { importerErrors } from './errors.js';
 import { evaluateTree, fingerprintTree, readTree } from './import-tree.js';
+import type { ImportedConfiguration, TreeRead } from './import-tree.js';
 import { ImporterMetrics } from './importer-metrics.js';
 import type { ImportStatus } from './import-status.js';
 import { ImportState } from './import-status.js';
@@ -82,7 +83,7 @@ export class ConfigImporter {
     this.#root = root;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
-    this.#log = options.logger ?? pino({ level: 'silent' });
+    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ configDir: root });
     const metrics = options.registry ? new ImporterMetrics(options.registry) : undefined;
     this.#state = new ImportState(this.#clock, metrics);
     this.#watcher =
@@ -192,7 +193,7 @@ export class ConfigImporter {
   }
 
   async #attempt(force: boolean): Promise<void> {
-    let read;
+    let read: TreeRead;
     try {
       read = await readTree(this.#root, {
         references: this.#references,
@@ -214,10 +215,11 @@ export class ConfigImporter {
     // of an unchanged tree matches and does not import a second time.
     this.#fingerprint = fingerprintTree(read.tree, read.reader, this.#references);
     this.#watcher?.update([...read.tree.directories, ...read.reader.directories()]);
-    if (!result.ok) {
-      this.#fail(result.error, 'invalid', result);
-      return;
-    }
+    if (result.ok) await this.#apply(result);
+    else this.#fail(result.error, 'invalid', result);
+  }
+
+  async #apply(result: ImportedConfiguration): Promise<void> {
     const generation = this.#state.generation + 1;
     const info: ImportInfo = {
       generation,

@@ -22,12 +22,15 @@ function watch(config: Omit<DnsDiscoveryConfigInput, 'resolver'>) {
     events.push(event);
     wake?.();
   };
-  const discovery = new DnsDiscovery(dnsDiscoverySpecFromConfig('p', { ...config, resolver: dns.address }), {
-    clock,
-    queryTimeoutMs: 200,
-    onNodes: push,
-    onError: push,
-  });
+  const discovery = new DnsDiscovery(
+    dnsDiscoverySpecFromConfig('p', { ...config, resolver: dns.address }),
+    {
+      clock,
+      queryTimeoutMs: 200,
+      onNodes: push,
+      onError: push,
+    },
+  );
   let taken = 0;
   return {
     clock,

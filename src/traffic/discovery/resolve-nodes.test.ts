@@ -28,7 +28,12 @@ const rejectsWith = (promise: Promise<unknown>, pattern: RegExp) =>
   });
 
 test('A records give one node per address with the configured port and the lowest TTL', async () => {
-  dns.set('web.test', { A: [{ address: '10.0.0.2', ttl: 30 }, { address: '10.0.0.1', ttl: 7 }] });
+  dns.set('web.test', {
+    A: [
+      { address: '10.0.0.2', ttl: 30 },
+      { address: '10.0.0.1', ttl: 7 },
+    ],
+  });
   assert.deepEqual(await resolve({ name: 'web.test', port: 8080 }), {
     nodes: ['10.0.0.1:8080', '10.0.0.2:8080'],
     ttlMs: 7_000,
@@ -52,7 +57,10 @@ test('a CNAME chain is followed to the addresses', async () => {
 
 test('a name without records of the type is a successful empty set', async () => {
   dns.set('empty.test', { AAAA: [{ address: 'fd00::1', ttl: 5 }] });
-  assert.deepEqual(await resolve({ name: 'empty.test', port: 80 }), { nodes: [], ttlMs: undefined });
+  assert.deepEqual(await resolve({ name: 'empty.test', port: 80 }), {
+    nodes: [],
+    ttlMs: undefined,
+  });
 });
 
 test('NXDOMAIN for a host name is a successful empty set (scale to zero)', async () => {
@@ -67,7 +75,10 @@ test('SRV gives one node per target address with the record port, both families'
     ],
   });
   dns.set('a.svc.test', { A: [{ address: '10.0.1.1', ttl: 5 }] });
-  dns.set('b.svc.test', { A: [{ address: '10.0.1.2', ttl: 5 }], AAAA: [{ address: 'fd00::2', ttl: 5 }] });
+  dns.set('b.svc.test', {
+    A: [{ address: '10.0.1.2', ttl: 5 }],
+    AAAA: [{ address: 'fd00::2', ttl: 5 }],
+  });
   assert.deepEqual(await resolve({ name: '_http._tcp.svc.test', type: 'SRV' }), {
     nodes: ['10.0.1.1:8080', '10.0.1.2:9090', '[fd00::2]:9090'],
     ttlMs: undefined,
@@ -90,7 +101,10 @@ test('NXDOMAIN for an SRV name is an error, not an empty set', async () => {
 
 test('an SRV target without any address is an error', async () => {
   dns.set('_bad._tcp.svc.test', { SRV: [{ target: 'nowhere.svc.test', port: 80, ttl: 5 }] });
-  await rejectsWith(resolve({ name: '_bad._tcp.svc.test', type: 'SRV' }), /nowhere\.svc\.test has no address/);
+  await rejectsWith(
+    resolve({ name: '_bad._tcp.svc.test', type: 'SRV' }),
+    /nowhere\.svc\.test has no address/,
+  );
 });
 
 test('a failing resolver is an error: SERVFAIL, REFUSED, no answer', async () => {
@@ -112,7 +126,8 @@ test('a spec without a port for A records, or with a bad resolver, is refused', 
     code: 'POSTERN_ERR_POOL_INVALID',
   });
   assert.throws(
-    () => dnsDiscoverySpecFromConfig('p', { name: 'web.test', port: 80, resolver: 'dns.example:53' }),
+    () =>
+      dnsDiscoverySpecFromConfig('p', { name: 'web.test', port: 80, resolver: 'dns.example:53' }),
     { code: 'POSTERN_ERR_POOL_INVALID' },
   );
   assert.equal(

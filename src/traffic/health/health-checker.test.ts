@@ -56,7 +56,14 @@ test('the first check runs at start and the next one delay_ms after it finished'
   const clock = new FakeClock();
   const dialer = new CountingDialer();
   const r = results();
-  const checker = new HealthChecker({ pool: 'p', via: undefined, monitors: [monitor()], dialer, clock, onResult: r.onResult });
+  const checker = new HealthChecker({
+    pool: 'p',
+    via: undefined,
+    monitors: [monitor()],
+    dialer,
+    clock,
+    onResult: r.onResult,
+  });
   checker.setNodes([web.address]);
   checker.start();
   await r.count(1);
@@ -85,7 +92,8 @@ test('a check with no answer within timeout_ms fails with a timeout', async () =
   checker.setNodes([web.address]);
   checker.start();
   const deadline = Date.now() + 2_000;
-  while (web.seen.length === before && Date.now() < deadline) await new Promise((f) => setTimeout(f, 5));
+  while (web.seen.length === before && Date.now() < deadline)
+    await new Promise((f) => setTimeout(f, 5));
   assert.equal(r.seen.length, 0);
   clock.advance(500);
   await r.count(1);
@@ -116,10 +124,7 @@ test('setNodes starts checking new nodes and stops checking removed ones', async
   await r.count(4);
   clock.advance(1_000);
   await r.count(6);
-  assert.deepEqual(
-    dialer.dials.slice(2).sort(),
-    Array<string>(4).fill(other.address),
-  );
+  assert.deepEqual(dialer.dials.slice(2).sort(), Array<string>(4).fill(other.address));
   checker.stop();
   await other.down();
 });
@@ -128,7 +133,14 @@ test('stop cancels pending checks and reports nothing more', async () => {
   const clock = new FakeClock();
   const dialer = new CountingDialer();
   const r = results();
-  const checker = new HealthChecker({ pool: 'p', via: undefined, monitors: [monitor()], dialer, clock, onResult: r.onResult });
+  const checker = new HealthChecker({
+    pool: 'p',
+    via: undefined,
+    monitors: [monitor()],
+    dialer,
+    clock,
+    onResult: r.onResult,
+  });
   checker.setNodes([web.address]);
   checker.start();
   checker.stop();

@@ -18,7 +18,11 @@ after(async () => {
   await secure.down();
 });
 
-async function probe(config: Omit<MonitorConfigInput, 'name'>, address: string, signal?: AbortSignal) {
+async function probe(
+  config: Omit<MonitorConfigInput, 'name'>,
+  address: string,
+  signal?: AbortSignal,
+) {
   const spec = monitorSpecFromConfig({ name: 'm', timeout_ms: 2_000, ...config });
   return runProbe(spec, address, {
     dialer,
@@ -44,7 +48,11 @@ test('an http probe sends the path and Host header and checks the status', async
     web.address,
   );
   assert.equal(result.ok, true, result.detail);
-  assert.deepEqual(web.seen.at(-1), { path: '/healthz?x=1', host: 'app.internal', servername: undefined });
+  assert.deepEqual(web.seen.at(-1), {
+    path: '/healthz?x=1',
+    host: 'app.internal',
+    servername: undefined,
+  });
   web.status = 503;
   assert.deepEqual(await probe({ type: 'http' }, web.address), {
     ok: false,
@@ -75,7 +83,10 @@ test('an https probe accepts a self-signed node and sends the Host header name a
 });
 
 test('an https probe with verify_tls refuses a certificate it cannot verify', async () => {
-  const result = await probe({ type: 'https', host_header: 'localhost', verify_tls: true }, secure.address);
+  const result = await probe(
+    { type: 'https', host_header: 'localhost', verify_tls: true },
+    secure.address,
+  );
   assert.equal(result.ok, false);
   assert.match(result.detail, /self.signed|certificate/i);
 });

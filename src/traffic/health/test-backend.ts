@@ -19,13 +19,30 @@ export function selfSignedCertificate(): { key: string; cert: string } {
     execFileSync(
       'openssl',
       [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
       ],
       { stdio: 'ignore' },
     );
-    cached = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+    cached = {
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    };
     return cached;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -58,7 +75,11 @@ export class TestBackend {
     });
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       const servername = (req.socket as { servername?: string | false }).servername;
-      this.seen.push({ path: req.url ?? '', host: req.headers.host, servername: servername || undefined });
+      this.seen.push({
+        path: req.url ?? '',
+        host: req.headers.host,
+        servername: servername || undefined,
+      });
       if (this.hang) return;
       res.writeHead(this.status, { 'content-type': 'text/plain' });
       res.end(this.body);

@@ -136,6 +136,7 @@ export class HttpVirtualServer {
       new UpgradeExchange(this.#runtime, req, socket, head).start();
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket));
+    server.on('timeout', (socket: Duplex) => onClientIdle(socket));
     server.on('session', (session: Http2Session) => {
       this.#sessions.add(session);
       session.on('error', () => undefined);
@@ -177,4 +178,14 @@ export class HttpVirtualServer {
     // While draining, connections that just became idle are closed rather than kept alive.
     if (this.#closing) setImmediate(() => this.#closeIdle());
   }
+}
+
+/**
+ * A client connection was idle for idle_timeout_ms. While its request waits for the upstream's
+ * response the exchange's own timer decides (and answers 504); otherwise the connection closes.
+ */
+function onClientIdle(socket: Duplex): void {
+  const res = (socket as { _httpMessage?: { headersSent: boolean } })._httpMessage;
+  if (res && !res.headersSent) return;
+  socket.destroy();
 }

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { isPosternError, type TimerHandle } from '../../core/index.js';
 import { BodyMode, isIdempotent, requestFacts, type ClientRequest, type RequestFacts } from './client-request.js';
+import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
 import { errorBody, errorCodeOf, errorHeaders } from './error-response.js';
 import { httpErrors } from './errors.js';
 import { requestHead, upstreamRequestHeaders } from './forward-headers.js';
@@ -162,10 +163,10 @@ export class ProxyExchange implements Exchange {
   }
 
   #onDialFailed(err: unknown): void {
-    this.#settle({ ok: false, kind: 'connect' });
+    this.#settle(dialOutcome(err));
     this.#lastError = err;
     if (this.#clientGone) return;
-    if (this.#mayRetry()) {
+    if (isRetryableDialError(err) && this.#mayRetry()) {
       this.#retryElsewhere();
       return;
     }

@@ -5,6 +5,7 @@ import { isPosternError } from '../../core/index.js';
 import type { DialResult } from '../dialer.js';
 import { joinStreams } from '../join-streams.js';
 import { isIdempotent, requestFacts, type RequestFacts } from './client-request.js';
+import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
 import { errorBody, errorCodeOf, errorHeaders, writeRawResponse } from './error-response.js';
 import { httpErrors } from './errors.js';
 import { requestHead, upstreamRequestHeaders } from './forward-headers.js';
@@ -111,8 +112,9 @@ export class UpgradeExchange {
       .then(
         (result) => this.#join(pick, result),
         (err: unknown) => {
-          pick.done({ ok: false, kind: 'connect' });
-          if (this.#attempts <= rt.retries && isIdempotent(this.#facts.method) && !this.#socket.destroyed) {
+          pick.done(dialOutcome(err));
+          const retry = isRetryableDialError(err) && isIdempotent(this.#facts.method);
+          if (retry && this.#attempts <= rt.retries && !this.#socket.destroyed) {
             (this.#exclude ??= new Set()).add(pick.node.address);
             this.#dial();
           } else this.#fail(isPosternError(err, 'POSTERN_ERR_DIAL_TIMEOUT') ? 504 : 502, err);

@@ -29,6 +29,8 @@ export interface UpstreamOutcome {
   readonly kind?: 'connect' | 'reset' | 'timeout' | 'status_5xx';
   /** Time from sending the request to the start of the response. */
   readonly responseMs?: number;
+  /** Shown as the node's last error in status. */
+  readonly error?: string;
 }
 
 /** A picked node; `done` must be called exactly once. */

@@ -1,0 +1,91 @@
+import { combineHealth, type HealthState } from './health/index.js';
+import { nodeToken } from './persistence/index.js';
+import { PoolEntry, type NodeRuntime, type PoolRuntime } from './pool-node.js';
+import type { PoolNode } from './pool-options.js';
+
+/** What building a view needs from its pool generation. */
+export interface PoolViewInput {
+  readonly pool: string;
+  /** Nodes from this generation's configuration. */
+  readonly nodes: readonly PoolNode[];
+  readonly rt: PoolRuntime;
+  /** This generation is in charge: it may mark and forget nodes in the shared runtime. */
+  readonly inCharge: boolean;
+  /** Names of this generation's monitors: only they count towards health. */
+  readonly monitors: readonly string[];
+  /** Cookie persistence is on: entries get tokens. */
+  readonly cookie: boolean;
+}
+
+/** Health from this generation's monitors and passive ejection. */
+export function healthOf(node: NodeRuntime, monitors: readonly string[]): HealthState {
+  if (node.ejectedUntil !== 0) return 'down';
+  if (monitors.length === 0) return 'unknown';
+  return combineHealth(monitors.map((m) => node.monitors.get(m)?.health ?? 'unknown'));
+}
+
+/**
+ * The nodes of one pool generation as pick() needs them: configured nodes, then discovered ones,
+ * then nodes gone from both that still carry sessions (draining). Rebuilt only when the shared
+ * runtime's version moves, so pick() itself never filters or sorts.
+ */
+export class PoolView {
+  readonly entries: readonly PoolEntry[];
+  readonly byAddress: ReadonlyMap<string, PoolEntry>;
+  readonly byToken: ReadonlyMap<string, PoolEntry>;
+  /** Nodes used in panic: active and not removed, whatever their health. */
+  readonly panicSet: readonly PoolEntry[];
+  /** Nodes taking new sessions normally: active, not removed, not down. */
+  readonly eligible: readonly PoolEntry[];
+
+  private constructor(entries: PoolEntry[], cookie: boolean) {
+    this.entries = entries;
+    this.byAddress = new Map(entries.map((e) => [e.address, e]));
+    this.byToken = new Map(cookie ? entries.map((e) => [e.meta.token!, e]) : []);
+    this.panicSet = entries.filter((e) => e.state === 'active' && !e.meta.removed);
+    this.eligible = this.panicSet.filter((e) => e.health !== 'down');
+  }
+
+  /** An empty view, before the first build. */
+  static empty(): PoolView {
+    return new PoolView([], false);
+  }
+
+  /** Builds the view of `input.nodes` plus discovery over the shared runtime. */
+  static build(input: PoolViewInput): PoolView {
+    const { rt } = input;
+    const entries: PoolEntry[] = [];
+    const seen = new Set<string>();
+    const add = (
+      node: PoolNode,
+      source: 'config' | 'discovery',
+      removed: boolean,
+      runtime: NodeRuntime,
+    ) => {
+      seen.add(node.address);
+      if (input.inCharge) runtime.removed = removed;
+      const token = input.cookie ? nodeToken(input.pool, node.address) : undefined;
+      const entry = new PoolEntry(node.address, node.weight, node.state, runtime, {
+        source,
+        removed,
+        token,
+      });
+      entry.health = healthOf(runtime, input.monitors);
+      entries.push(entry);
+    };
+    for (const node of input.nodes) {
+      if (!seen.has(node.address)) add(node, 'config', false, rt.node(node.address));
+    }
+    for (const address of rt.discovered ?? []) {
+      if (!seen.has(address))
+        add({ address, weight: 1, state: 'active' }, 'discovery', false, rt.node(address));
+    }
+    for (const [address, node] of rt.nodes) {
+      if (seen.has(address)) continue;
+      // Gone from configuration and discovery: drain what it still carries, then forget it.
+      if (node.active > 0) add({ address, weight: 1, state: 'draining' }, 'discovery', true, node);
+      else if (input.inCharge) rt.nodes.delete(address);
+    }
+    return new PoolView(entries, input.cookie);
+  }
+}

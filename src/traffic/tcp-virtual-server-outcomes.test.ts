@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { after, before, test } from 'node:test';
+import { DirectDialer } from './direct-dial.js';
+import type { Dialer, DialRequest } from './dialer.js';
+import { TestBackend } from './health/test-backend.js';
+import { Pool } from './pool.js';
+import { TcpVirtualServer, type TcpSessionRecord } from './tcp-virtual-server.js';
+import { until } from './test-pool-events.js';
+
+class CountingDialer implements Dialer {
+  readonly dials: string[] = [];
+  readonly #inner = new DirectDialer();
+  dial(request: DialRequest) {
+    this.dials.push(request.address);
+    return this.#inner.dial(request);
+  }
+}
+
+let good: TestBackend;
+let dead: TestBackend;
+before(async () => {
+  good = await TestBackend.start();
+  dead = await TestBackend.start();
+  await dead.down();
+});
+after(async () => {
+  await good.down();
+});
+
+/** Opens a client connection through the virtual server, sends a request and reads the answer. */
+async function request(address: { host: string; port: number }): Promise<string> {
+  const socket = net.connect(address.port, address.host);
+  await once(socket, 'connect');
+  socket.end('GET / HTTP/1.0\r\n\r\n');
+  let text = '';
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  await once(socket, 'close');
+  return text;
+}
+
+test('a TCP virtual server reports dial failures so a refusing node gets ejected', async () => {
+  const dialer = new CountingDialer();
+  const pool = new Pool({
+    name: 'web',
+    nodes: [
+      { address: dead.address, weight: 1, state: 'active' },
+      { address: good.address, weight: 1, state: 'active' },
+    ],
+    passiveHealth: { failures: 2, on5xx: false, ejectMs: 60_000 },
+  });
+  pool.start();
+  const ended: TcpSessionRecord[] = [];
+  const server = new TcpVirtualServer({
+    name: 'vs',
+    listen: { host: '127.0.0.1', port: 0 },
+    pool,
+    dialer,
+    onSessionEnd: (r) => ended.push(r),
+  });
+  await server.start();
+  for (let i = 0; i < 6; i++) assert.match(await request(server.address()), /^HTTP\/1\.1 200/);
+  await until(() => ended.length === 6, 'six sessions to end');
+  assert.equal(dialer.dials.filter((a) => a === dead.address).length, 2);
+  const [deadStatus, goodStatus] = pool.status().nodes;
+  assert.deepEqual(
+    [deadStatus!.health, deadStatus!.failures, deadStatus!.lastError],
+    ['down', 2, 'POSTERN_ERR_DIAL_REFUSED'],
+  );
+  assert.equal(goodStatus!.picks, 6);
+  assert.equal(goodStatus!.activeConnections, 0);
+  assert.ok(goodStatus!.avgResponseMs !== undefined && goodStatus!.avgResponseMs < 1_000);
+  await server.close({ drainTimeoutMs: 0 });
+});

@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { isPosternError, systemClock, type Clock, type TimerHandle } from '../../core/index.js';
+import type { Dialer } from '../dialer.js';
+import { trafficErrors } from '../errors.js';
+import { dialOutcome, isRetryableDialError } from '../http/dial-outcome.js';
+import type { TrafficLogger } from '../http/http-options.js';
+import { Router } from '../http/router.js';
+import type { UpstreamPick, UpstreamPool } from '../http/upstream-pool.js';
+import { joinStreams } from '../join-streams.js';
+import { parseClientHello } from './client-hello.js';
+import { tlsErrors } from './errors.js';
+
+/** A route of a tls virtual server: connections whose SNI matches `host` go to `pool`. */
+export interface SniRoute {
+  /** Exact name, `*.suffix` or `*`. */
+  readonly host: string;
+  readonly pool: UpstreamPool;
+  readonly name?: string;
+}
+
+/** What happened to one client connection, reported when it ends. */
+export interface TlsSessionRecord {
+  readonly sessionId: string;
+  readonly virtualServer: string;
+  readonly route: string;
+  readonly pool: string;
+  /** SNI name the client asked for, if any. */
+  readonly serverName?: string;
+  readonly client: string;
+  readonly node?: string;
+  readonly connectorId?: string;
+  readonly bytesFromClient: number;
+  readonly bytesToClient: number;
+  readonly durationMs: number;
+  /** `closed` for a normal end, `idle_timeout`, or the code of the error that ended it. */
+  readonly closeReason: string;
+}
+
+/** Options of a tls (passthrough) virtual server; timeouts default to vTM's. */
+export interface TlsPassthroughOptions {
+  readonly name: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Pool for connections without SNI or whose SNI no route matches. */
+  readonly pool: UpstreamPool;
+  /** Routes by SNI host; the first match wins. */
+  readonly routes?: readonly SniRoute[];
+  readonly dialer: Dialer;
+  /** Default 10000. */
+  readonly connectTimeoutMs?: number;
+  /** Default 300000. */
+  readonly idleTimeoutMs?: number;
+  /** Time allowed for the whole ClientHello to arrive. Default 10000. */
+  readonly clientHelloTimeoutMs?: number;
+  /** Largest ClientHello accepted (record headers included). Default 16384. */
+  readonly maxClientHelloBytes?: number;
+  /** Extra nodes tried when connecting fails (nothing has been sent yet, so always safe). Default 1. */
+  readonly retries?: number;
+  readonly clock?: Clock;
+  readonly logger?: TrafficLogger;
+  readonly onSessionEnd?: (record: TlsSessionRecord) => void;
+}
+
+interface Settings {
+  readonly options: TlsPassthroughOptions;
+  readonly router: Router<UpstreamPool>;
+  readonly clock: Clock;
+}
+
+/**
+ * Accepts TLS clients without terminating TLS: reads the ClientHello, routes by its SNI name,
+ * dials a node through the Dialer, replays the bytes read so far and joins the connections.
+ */
+export class TlsPassthroughVirtualServer {
+  readonly name: string;
+  #settings: Settings;
+  readonly #server: net.Server;
+  readonly #sockets = new Set<net.Socket>();
+
+  constructor(options: TlsPassthroughOptions) {
+    this.name = options.name;
+    this.#settings = settingsOf(options);
+    this.#server = net.createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
+  }
+
+  /** Swaps pools, routes and timeouts for new connections; connections in progress keep theirs. */
+  reconfigure(options: TlsPassthroughOptions): void {
+    this.#settings = settingsOf({ ...options, name: this.name, listen: this.#settings.options.listen });
+  }
+
+  /** Client connections in progress. */
+  get activeSessions(): number {
+    return this.#sockets.size;
+  }
+
+  /** Starts listening; rejects with POSTERN_ERR_LISTEN_FAILED when the address is taken. */
+  async start(): Promise<void> {
+    const { host, port } = this.#settings.options.listen;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(trafficErrors.listenFailed(this.name, `${host}:${port}`, err));
+      this.#server.once('error', onError);
+      this.#server.listen({ host, port }, () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  /** The bound address (useful with port 0). */
+  address(): { host: string; port: number } {
+    const addr = this.#server.address() as net.AddressInfo;
+    return { host: addr.address, port: addr.port };
+  }
+
+  /** Stops accepting; sessions in flight get `drainTimeoutMs` (default 30000), then are cut. */
+  async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const timer = setTimeout(() => {
+      for (const s of this.#sockets) s.destroy();
+    }, options.drainTimeoutMs ?? 30_000);
+    timer.unref();
+    await closed;
+    clearTimeout(timer);
+  }
+
+  #accept(client: net.Socket): void {
+    this.#sockets.add(client);
+    new PassthroughSession(this.#settings, client, () => this.#sockets.delete(client)).start();
+  }
+}
+
+function settingsOf(options: TlsPassthroughOptions): Settings {
+  const routes = (options.routes ?? []).map((r) => ({ host: r.host, pool: r.pool, ...(r.name === undefined ? {} : { name: r.name }) }));
+  return { options, router: new Router(options.pool, routes), clock: options.clock ?? systemClock };
+}
+
+/** One client connection: read the ClientHello, pick and dial a node, then join. */
+class PassthroughSession {
+  readonly #s: Settings;
+  readonly #client: net.Socket;
+  readonly #onGone: () => void;
+  readonly #sessionId = randomUUID();
+  readonly #started: number;
+  #buffered: Buffer = Buffer.alloc(0);
+  #timer: TimerHandle | undefined;
+  #route = 'default';
+  #pool: UpstreamPool;
+  #serverName: string | undefined;
+  #node: string | undefined;
+  #connectorId: string | undefined;
+  #exclude = new Set<string>();
+  #done = false;
+
+  constructor(settings: Settings, client: net.Socket, onGone: () => void) {
+    this.#s = settings;
+    this.#client = client;
+    this.#onGone = onGone;
+    this.#started = settings.clock.monotonic();
+    this.#pool = settings.options.pool;
+  }
+
+  start(): void {
+    const client = this.#client;
+    const o = this.#s.options;
+    client.on('error', () => undefined);
+    client.on('data', this.#onData);
+    client.once('close', this.#onEarlyClose);
+    const ms = o.clientHelloTimeoutMs ?? 10_000;
+    this.#timer = this.#s.clock.setTimeout(() => this.#reject(tlsErrors.clientHelloTimeout(ms)), ms);
+  }
+
+  readonly #onEarlyClose = (): void => this.#finish('client_closed');
+
+  readonly #onData = (chunk: Buffer): void => {
+    const max = this.#s.options.maxClientHelloBytes ?? 16384;
+    this.#buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
+    const result = parseClientHello(this.#buffered);
+    if (result.status === 'incomplete') {
+      if (this.#buffered.length > max) this.#reject(tlsErrors.clientHelloTooLarge(max));
+      return;
+    }
+    if (result.status === 'invalid') {
+      this.#reject(tlsErrors.clientHelloInvalid(result.reason));
+      return;
+    }
+    this.#clearTimer();
+    this.#client.off('data', this.#onData);
+    this.#client.pause();
+    this.#serverName = result.serverName;
+    const match = this.#s.router.match(result.serverName ?? '', '/');
+    this.#route = match.route;
+    this.#pool = match.pool;
+    this.#dial(0);
+  };
+
+  #dial(attempt: number): void {
+    const o = this.#s.options;
+    let pick: UpstreamPick;
+    try {
+      pick = this.#pool.pick({ exclude: this.#exclude, clientIp: this.#client.remoteAddress ?? '' });
+    } catch (err) {
+      this.#reject(err);
+      return;
+    }
+    this.#node = pick.node.address;
+    const started = this.#s.clock.monotonic();
+    o.dialer
+      .dial({
+        address: pick.node.address,
+        ...(this.#pool.via === undefined ? {} : { via: this.#pool.via }),
+        sessionId: this.#sessionId,
+        timeoutMs: o.connectTimeoutMs ?? 10_000,
+      })
+      .then(
+        (result) => {
+          this.#connectorId = result.connectorId;
+          // For a session the response time is the time to connect; the pick stays open
+          // (counting as a connection of the node) until the session ends.
+          const outcome = { ok: true, responseMs: this.#s.clock.monotonic() - started };
+          if (this.#client.destroyed) {
+            result.socket.destroy();
+            pick.done(outcome);
+            return;
+          }
+          result.socket.write(this.#buffered);
+          this.#buffered = Buffer.alloc(0);
+          this.#join(result.socket, () => pick.done(outcome));
+        },
+        (err: unknown) => {
+          pick.done(dialOutcome(err));
+          this.#exclude.add(pick.node.address);
+          const retry = isRetryableDialError(err) && attempt < (o.retries ?? 1);
+          if (retry && !this.#client.destroyed) this.#dial(attempt + 1);
+          else this.#reject(err);
+        },
+      );
+  }
+
+  #join(upstream: Duplex, release: () => void): void {
+    const client = this.#client;
+    let idle = false;
+    client.setTimeout(this.#s.options.idleTimeoutMs ?? 300_000, () => {
+      idle = true;
+      client.destroy();
+      upstream.destroy();
+    });
+    client.off('close', this.#onEarlyClose);
+    joinStreams(client, upstream, (reason) => {
+      release();
+      this.#finish(idle ? 'idle_timeout' : reason);
+    });
+    client.resume();
+  }
+
+  #reject(err: unknown): void {
+    this.#clearTimer();
+    const code = isPosternError(err) ? err.code : 'POSTERN_ERR_DIAL_FAILED';
+    this.#s.options.logger?.warn(
+      { server: this.#s.options.name, client: this.#client.remoteAddress, code },
+      (err as Error).message,
+    );
+    this.#client.destroy();
+    this.#finish(code);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) this.#s.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #finish(closeReason: string): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#clearTimer();
+    this.#onGone();
+    const client = this.#client;
+    this.#s.options.onSessionEnd?.({
+      sessionId: this.#sessionId,
+      virtualServer: this.#s.options.name,
+      route: this.#route,
+      pool: this.#pool.name,
+      ...(this.#serverName === undefined ? {} : { serverName: this.#serverName }),
+      client: `${client.remoteAddress}:${client.remotePort}`,
+      ...(this.#node === undefined ? {} : { node: this.#node }),
+      ...(this.#connectorId === undefined ? {} : { connectorId: this.#connectorId }),
+      bytesFromClient: client.bytesRead,
+      bytesToClient: client.bytesWritten,
+      durationMs: Math.round(this.#s.clock.monotonic() - this.#started),
+      closeReason,
+    });
+  }
+}
