@@ -2,11 +2,17 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import {
+  certificateSchema,
   connectorGroupSchema,
+  monitorSchema,
   poolSchema,
   provisioningKeyCreateSchema,
+  ruleSchema,
   virtualServerSchema,
+  type Configuration,
 } from '../config/index.js';
+import { certificateProblems } from './importer/index.js';
+import type { ImportStatus } from './importer/index.js';
 import { sameSecretValue } from '../pki/index.js';
 import { definedProps } from '../core/index.js';
 import {
@@ -37,6 +43,14 @@ export interface RuntimeView {
   /** Prometheus exposition. */
   metrics(): Promise<{ contentType: string; body: string }>;
   ready(): boolean;
+  /** Owner of an object in the running configuration (`api`, `document:<file>`), if any. */
+  ownerOf(kind: string, name: string): string | undefined;
+  /** Objects of a kind that come from configuration documents. */
+  documentObjects(kind: string): { spec: object; owner: string }[];
+  /** Live status of a pool (node health, panic). */
+  poolStatus(name: string): object | undefined;
+  /** The configuration importer's status; undefined without --config-dir. */
+  importStatus(): ImportStatus | undefined;
 }
 
 /** Options of the admin API. */
@@ -48,6 +62,9 @@ export interface AdminApiOptions {
 }
 
 const OBJECT_KINDS = {
+  monitors: { kind: 'monitor', schema: monitorSchema },
+  certificates: { kind: 'certificate', schema: certificateSchema },
+  rules: { kind: 'rule', schema: ruleSchema },
   pools: { kind: 'pool', schema: poolSchema },
   'virtual-servers': { kind: 'virtual_server', schema: virtualServerSchema },
 } as const;
@@ -87,6 +104,7 @@ export function buildAdminApi(options: AdminApiOptions) {
       registerGroups(api, store);
       registerKeys(api, store, runtime);
       registerConnectors(api, store, runtime);
+      api.get('/import/status', () => runtime.importStatus() ?? { enabled: false });
       for (const [path, { kind, schema }] of Object.entries(OBJECT_KINDS)) {
         registerObjects(api, { path, kind, schema, store, runtime });
       }
@@ -198,57 +216,86 @@ function registerObjects(
   api: FastifyInstance,
   o: { path: string; kind: string; schema: z.ZodType; store: Store; runtime: RuntimeView },
 ): void {
-  const { store, kind } = o;
+  const { store, kind, runtime } = o;
+  const view = (spec: unknown, owner: string): object =>
+    objectView(kind, spec as { name: string }, owner, runtime);
+  const writable = (name: string): void => {
+    const owner = runtime.ownerOf(kind, name);
+    if (owner?.startsWith('document:')) throw controlErrors.ownedByDocument(kind, name, owner);
+  };
+  const apply = async (undo: () => Promise<unknown>): Promise<void> => {
+    try {
+      await runtime.reload();
+    } catch (err) {
+      await undo();
+      await runtime.reload().catch(() => undefined);
+      throw err;
+    }
+  };
   api.get(`/${o.path}`, async () => ({
-    items: (await store.objects.list({ kind })).map((x) => ({
-      ...(x.spec as object),
-      owner: x.owner,
-    })),
+    items: [
+      ...runtime.documentObjects(kind).map((d) => view(d.spec, d.owner)),
+      ...(await store.objects.list({ kind })).map((x) => view(x.spec, x.owner)),
+    ],
   }));
   api.get(`/${o.path}/:name`, async (req: Named) => {
+    const fromDocument = runtime
+      .documentObjects(kind)
+      .find((d) => (d.spec as { name: string }).name === req.params.name);
+    if (fromDocument) return view(fromDocument.spec, fromDocument.owner);
     const x = await store.objects.get(kind, req.params.name);
     if (!x) throw notFound(kind, req.params.name);
-    return { ...(x.spec as object), owner: x.owner };
+    return view(x.spec, x.owner);
   });
   api.post(`/${o.path}`, async (req, reply) => {
     const spec = parse(o.schema, req.body) as { name: string };
+    writable(spec.name);
+    checkCertificate(kind, spec);
     await store.objects.create({ kind, name: spec.name, spec: spec });
-    try {
-      await o.runtime.reload();
-    } catch (err) {
-      await store.objects.delete(kind, spec.name);
-      await o.runtime.reload().catch(() => undefined);
-      throw err;
-    }
-    return reply.code(201).send({ ...spec, owner: 'api' });
+    await apply(() => store.objects.delete(kind, spec.name));
+    return reply.code(201).send(view(spec, 'api'));
   });
   api.put(`/${o.path}/:name`, async (req: Named) => {
+    writable(req.params.name);
     const existing = await store.objects.get(kind, req.params.name);
     if (!existing) throw notFound(kind, req.params.name);
-    if (existing.owner !== 'api')
-      throw controlErrors.ownedByDocument(kind, req.params.name, existing.owner);
-    const spec = parse(o.schema, { ...(req.body as object), name: req.params.name }) as {
-      name: string;
-    };
+    const body = { ...(req.body as object), name: req.params.name };
+    const spec = parse(o.schema, body) as { name: string };
+    checkCertificate(kind, spec);
     await store.objects.update(kind, spec.name, spec);
-    try {
-      await o.runtime.reload();
-    } catch (err) {
-      await store.objects.update(kind, spec.name, existing.spec);
-      await o.runtime.reload().catch(() => undefined);
-      throw err;
-    }
-    return { ...spec, owner: 'api' };
+    await apply(() => store.objects.update(kind, spec.name, existing.spec));
+    return view(spec, 'api');
   });
   api.delete(`/${o.path}/:name`, async (req: Named, reply) => {
+    writable(req.params.name);
     const existing = await store.objects.get(kind, req.params.name);
     if (!existing) throw notFound(kind, req.params.name);
-    if (existing.owner !== 'api')
-      throw controlErrors.ownedByDocument(kind, req.params.name, existing.owner);
     await store.objects.delete(kind, req.params.name);
-    await o.runtime.reload();
+    await apply(() => store.objects.create({ kind, name: existing.name, spec: existing.spec }));
     return reply.code(204).send();
   });
+}
+
+/** An object as the API shows it: private keys never leave the edge; pools carry live status. */
+function objectView(
+  kind: string,
+  spec: { name: string },
+  owner: string,
+  runtime: RuntimeView,
+): object {
+  if (kind === 'certificate') return { ...spec, key: '[redacted]', owner };
+  if (kind === 'pool') return { ...spec, owner, status: runtime.poolStatus(spec.name) };
+  return { ...spec, owner };
+}
+
+/** A certificate created through the API must match its key, as at import. */
+function checkCertificate(kind: string, spec: object): void {
+  if (kind !== 'certificate') return;
+  const config = { certificates: [spec] } as unknown as Configuration;
+  const problems = certificateProblems(config);
+  if (problems.length > 0) {
+    throw controlErrors.badRequest(problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+  }
 }
 
 const LIST_COMMANDS: Record<string, string> = {

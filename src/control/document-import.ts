@@ -12,53 +12,24 @@ export async function readConfigDirectory(dir: string): Promise<Configuration> {
   return (await importConfigTree(dir)).config;
 }
 
-/** Store kinds of the document collections kept in the store, by collection. */
-const storedKinds = {
-  monitors: 'monitor',
-  certificates: 'certificate',
-  rules: 'rule',
-  pools: 'pool',
-  virtual_servers: 'virtual_server',
-} as const;
+/** The owner recorded for an object that came from a configuration document. */
+export function documentOwner(object: object): Owner {
+  return `document:${sourceOf(object)?.file ?? 'unknown'}`;
+}
 
 /**
- * Writes a configuration's objects into the store, owned by their documents (read-only
- * through the API). Objects of documents that are gone are removed.
+ * Makes sure the connector groups that documents name exist in the store, where provisioning
+ * keys and connectors refer to them. Every other document object lives only in the running
+ * configuration: documents stay the source of truth, and their secrets (private keys of
+ * certificates) never reach the store.
  */
-export async function syncDocumentsToStore(store: Store, config: Configuration): Promise<void> {
-  const ownerOf = (obj: object): Owner => `document:${sourceOf(obj)?.file ?? 'unknown'}`;
+export async function syncDocumentGroups(store: Store, config: Configuration): Promise<void> {
   for (const group of config.connector_groups) {
-    if (!(await store.groups.get(group.name))) {
-      await store.groups.create({
-        name: group.name,
-        owner: ownerOf(group),
-        ...(group.description === undefined ? {} : { description: group.description }),
-      });
-    }
-  }
-  const wanted = new Map<string, { kind: string; name: string; spec: object; owner: Owner }>();
-  for (const [collection, kind] of Object.entries(storedKinds)) {
-    for (const object of config[collection as keyof typeof storedKinds]) {
-      wanted.set(`${kind}/${object.name}`, {
-        kind,
-        name: object.name,
-        spec: object,
-        owner: ownerOf(object),
-      });
-    }
-  }
-  for (const existing of await store.objects.list()) {
-    if (
-      existing.owner.startsWith('document:') &&
-      !wanted.has(`${existing.kind}/${existing.name}`)
-    ) {
-      await store.objects.delete(existing.kind, existing.name);
-    }
-  }
-  for (const o of wanted.values()) {
-    const spec = JSON.parse(JSON.stringify(o.spec)) as never;
-    const existing = await store.objects.get(o.kind, o.name);
-    if (existing) await store.objects.update(o.kind, o.name, spec);
-    else await store.objects.create({ kind: o.kind, name: o.name, spec, owner: o.owner });
+    if (await store.groups.get(group.name)) continue;
+    await store.groups.create({
+      name: group.name,
+      owner: documentOwner(group),
+      ...(group.description === undefined ? {} : { description: group.description }),
+    });
   }
 }

@@ -10,4 +10,6 @@ export { controlErrors } from './errors.js';
 export { buildAdminApi } from './admin-api.js';
 export type { AdminApiOptions, RuntimeView } from './admin-api.js';
 export { createProvisioningKey } from './provisioning-keys.js';
-export { readConfigDirectory, syncDocumentsToStore } from './document-import.js';
+export { readConfigDirectory, syncDocumentGroups, documentOwner } from './document-import.js';
+export { ConfigImporter, certificateProblems } from './importer/index.js';
+export type { ImportStatus, ImportInfo } from './importer/index.js';

@@ -21,6 +21,12 @@ export class EdgeMetrics {
     labelNames: ['virtual_server', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly requests = new Counter({
+    name: 'postern_edge_http_requests_total',
+    help: 'HTTP requests answered by http/https virtual servers, by virtual server and status.',
+    labelNames: ['virtual_server', 'status'] as const,
+    registers: [this.registry],
+  });
   readonly dialFailures = new Counter({
     name: 'postern_edge_dial_failures_total',
     help: 'Failed dials to upstreams, by reason (POSTERN_ERR_* code).',

@@ -3,59 +3,75 @@ import {
   validateConfiguration,
   type Configuration,
   type Pool as PoolConfig,
-  type VirtualServer as VirtualServerConfig,
 } from '../config/index.js';
+import { systemClock, type Clock } from '../core/index.js';
 import type { TargetRule } from '../protocol/index.js';
 import type { Store } from '../store/index.js';
-import { edgeErrors } from './errors.js';
 import {
   Pool,
-  TcpVirtualServer,
   splitHostPort,
   type Dialer,
-  type TcpSessionRecord,
+  type PoolEvent,
+  type PoolStatus,
 } from '../traffic/index.js';
+import { API_COLLECTIONS, mergeSources, type ApiCollection } from './configuration-sources.js';
+import { VirtualServerSet, type SessionHooks } from './virtual-server-set.js';
 
 /** One immutable generation of the running configuration. */
 interface Generation {
   readonly number: number;
   readonly config: Configuration;
+  /** Owner (`api` or `document:<file>`) by `<kind>/<name>`. */
+  readonly owners: ReadonlyMap<string, string>;
   readonly pools: ReadonlyMap<string, Pool>;
 }
 
+/** How the runtime is built. */
+export interface EdgeRuntimeOptions {
+  readonly store: Store;
+  readonly dialer: Dialer;
+  readonly logger: Logger;
+  readonly hooks: SessionHooks;
+  readonly clock?: Clock | undefined;
+  /** Pool events (health, panic, discovery) for logs, metrics and connector config pushes. */
+  readonly onPoolEvent?: ((event: PoolEvent) => void) | undefined;
+  /** Drain bound for virtual servers that are removed or moved. Default 30 s. */
+  readonly drainTimeoutMs?: number | undefined;
+}
+
+const EMPTY: Generation = {
+  number: 0,
+  config: {
+    version: 1,
+    connector_groups: [],
+    monitors: [],
+    certificates: [],
+    rules: [],
+    pools: [],
+    virtual_servers: [],
+  } as unknown as Configuration,
+  owners: new Map(),
+  pools: new Map(),
+};
+
 /**
- * Turns the stored configuration into running pools and virtual servers. Each reload builds
- * a new generation and swaps it in by one reference; a virtual server whose listen address did
- * not change keeps its socket, sessions in flight keep the pool they started with.
+ * Turns configuration (documents from the importer plus objects created through the API) into
+ * running pools and virtual servers. Each reload validates the whole, builds a new generation
+ * and swaps it in by one reference. Pools carry their runtime state (health, counters,
+ * persistence) over by name; listeners whose protocol and address did not change are never
+ * re-bound; sessions in flight finish on the generation they started on. A reload that fails
+ * changes nothing.
  */
 export class EdgeRuntime {
-  readonly #store: Store;
-  readonly #dialer: Dialer;
-  readonly #log: Logger;
-  readonly #onSessionEnd: (record: TcpSessionRecord) => void;
-  readonly #servers = new Map<string, { server: TcpVirtualServer; listen: string }>();
-  #generation: Generation = {
-    number: 0,
-    config: {
-      version: 1,
-      connector_groups: [],
-      pools: [],
-      virtual_servers: [],
-    } as unknown as Configuration,
-    pools: new Map(),
-  };
-  #reloading: Promise<void> = Promise.resolve();
+  readonly #o: EdgeRuntimeOptions;
+  readonly #servers: VirtualServerSet;
+  #documents: Configuration | undefined;
+  #generation: Generation = EMPTY;
+  #queue: Promise<void> = Promise.resolve();
 
-  constructor(options: {
-    store: Store;
-    dialer: Dialer;
-    logger: Logger;
-    onSessionEnd: (r: TcpSessionRecord) => void;
-  }) {
-    this.#store = options.store;
-    this.#dialer = options.dialer;
-    this.#log = options.logger;
-    this.#onSessionEnd = options.onSessionEnd;
+  constructor(options: EdgeRuntimeOptions) {
+    this.#o = options;
+    this.#servers = new VirtualServerSet({ drainTimeoutMs: options.drainTimeoutMs ?? 30_000 });
   }
 
   /** The generation number in force. */
@@ -63,134 +79,130 @@ export class EdgeRuntime {
     return this.#generation.number;
   }
 
-  /** Running virtual servers by name (their bound addresses). */
-  listeners(): { name: string; host: string; port: number }[] {
-    return [...this.#servers.entries()].map(([name, { server }]) => ({
-      name,
-      ...server.address(),
-    }));
+  /** The configuration in force. */
+  get config(): Configuration {
+    return this.#generation.config;
   }
 
-  /** Reloads from the store; concurrent calls run one after another. */
-  reload(): Promise<void> {
-    const next = this.#reloading.then(() => this.#reload());
-    this.#reloading = next.catch(() => undefined);
+  /** Running virtual servers by name (their bound addresses). */
+  listeners(): { name: string; host: string; port: number }[] {
+    return this.#servers.listeners();
+  }
+
+  /**
+   * Rebuilds from the store, and from `documents` when given (the importer's new generation),
+   * else from the documents in force. Calls run one after another.
+   */
+  reload(options: { documents?: Configuration } = {}): Promise<void> {
+    const next = this.#queue.then(() => this.#reload(options.documents));
+    this.#queue = next.catch(() => undefined);
     return next;
   }
 
-  /** Destinations a group's connectors may dial: the nodes of the pools that go `via` it. */
+  /** Who owns an object: `api`, `document:<file>`, or undefined when it does not exist. */
+  ownerOf(kind: string, name: string): string | undefined {
+    return this.#generation.owners.get(`${kind}/${name}`);
+  }
+
+  /** Objects of a kind that come from documents, with their owner (for the admin API). */
+  documentObjects(kind: string): { spec: object; owner: string }[] {
+    const collection = (Object.keys(API_COLLECTIONS) as ApiCollection[]).find(
+      (c) => API_COLLECTIONS[c] === kind,
+    );
+    if (!collection) return [];
+    return (this.#generation.config[collection] as readonly { name: string }[])
+      .map((spec) => ({ spec, owner: this.ownerOf(kind, spec.name) ?? 'api' }))
+      .filter((o) => o.owner !== 'api');
+  }
+
+  /** Live status of a pool (nodes, health, panic), or undefined. */
+  poolStatus(name: string): PoolStatus | undefined {
+    return this.#generation.pools.get(name)?.status();
+  }
+
+  /** Destinations a group's connectors may dial: the nodes (configured and discovered) of its pools. */
   targetsFor(group: string): { generation: number; targets: TargetRule[] } {
     const targets: TargetRule[] = [];
-    for (const pool of this.#generation.config.pools) {
+    const seen = new Set<string>();
+    for (const pool of this.#generation.pools.values()) {
       if (pool.via !== group) continue;
-      for (const node of pool.nodes) {
+      for (const node of pool.status().nodes) {
         const hp = splitHostPort(node.address);
-        if (hp) targets.push({ host: hp.host, ports: [hp.port, hp.port] });
+        if (!hp || seen.has(node.address)) continue;
+        seen.add(node.address);
+        targets.push({ host: hp.host, ports: [hp.port, hp.port] });
       }
     }
     return { generation: this.#generation.number, targets };
   }
 
-  /** Stops every virtual server, letting sessions drain for `drainTimeoutMs`. */
+  /** Stops every virtual server (sessions drain for `drainTimeoutMs`) and every pool. */
   async close(drainTimeoutMs = 5000): Promise<void> {
-    await Promise.all(
-      [...this.#servers.values()].map(({ server }) => server.close({ drainTimeoutMs })),
-    );
-    this.#servers.clear();
+    await this.#queue;
+    await this.#servers.close(drainTimeoutMs);
+    for (const pool of this.#generation.pools.values()) pool.close();
   }
 
-  async #load(): Promise<Configuration> {
-    const [groups, objects] = await Promise.all([
-      this.#store.groups.list(),
-      this.#store.objects.list(),
-    ]);
-    const specs = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.spec);
-    return validateConfiguration({
-      version: 1,
-      connector_groups: groups.map((g) => ({ name: g.name })),
-      pools: specs('pool'),
-      virtual_servers: specs('virtual_server'),
-    } as unknown as Configuration);
-  }
-
-  async #reload(): Promise<void> {
-    const config = await this.#load();
-    const pools = new Map<string, Pool>();
-    for (const p of config.pools as readonly PoolConfig[]) {
-      if (p.algorithm !== 'round_robin') {
-        throw edgeErrors.unsupported(
-          `Pool "${p.name}" with algorithm "${p.algorithm}"`,
-          'Use algorithm: round_robin.',
-        );
-      }
-      pools.set(p.name, buildPool(p));
+  async #reload(documents: Configuration | undefined): Promise<void> {
+    const { store, logger } = this.#o;
+    const [groups, objects] = await Promise.all([store.groups.list(), store.objects.list()]);
+    const merged = mergeSources(documents ?? this.#documents, groups, objects);
+    if (merged.shadowed.length > 0) {
+      logger.warn(
+        { objects: merged.shadowed },
+        'API objects hidden by documents that define the same names',
+      );
     }
-    const wanted = new Map<string, VirtualServerConfig>();
-    for (const vs of config.virtual_servers as readonly VirtualServerConfig[]) {
-      if (vs.protocol !== 'tcp') {
-        throw edgeErrors.unsupported(
-          `Virtual server "${vs.name}" with protocol "${vs.protocol}"`,
-          'Use protocol: tcp.',
-        );
-      }
-      if (vs.enabled) wanted.set(vs.name, vs);
-    }
-    const started: string[] = [];
+    const config = validateConfiguration(merged.config);
+    const previous = this.#generation;
+    const pools = this.#buildPools(config, previous);
+    const fresh = [...pools.values()];
     try {
-      for (const [name, vs] of wanted) {
-        const listen = vs.listen;
-        const current = this.#servers.get(name);
-        const options = this.#serverOptions(vs, pools.get(vs.pool)!);
-        if (current && current.listen === listen) {
-          current.server.reconfigure(options);
-          continue;
-        }
-        if (current) {
-          void current.server.close({ drainTimeoutMs: 30_000 });
-          this.#servers.delete(name);
-        }
-        const server = new TcpVirtualServer(options);
-        await server.start();
-        this.#servers.set(name, { server, listen });
-        started.push(name);
-      }
+      const built = this.#servers.build({
+        config,
+        pools,
+        dialer: this.#o.dialer,
+        logger,
+        hooks: this.#o.hooks,
+      });
+      await this.#servers.apply(built);
     } catch (err) {
-      for (const name of started) {
-        void this.#servers.get(name)?.server.close({ drainTimeoutMs: 0 });
-        this.#servers.delete(name);
-      }
+      for (const pool of fresh) pool.close();
       throw err;
     }
-    for (const [name, { server }] of this.#servers) {
-      if (wanted.has(name)) continue;
-      this.#servers.delete(name);
-      void server.close({ drainTimeoutMs: 30_000 });
-    }
-    this.#generation = { number: this.#generation.number + 1, config, pools };
-    this.#log.info(
-      { generation: this.#generation.number, virtualServers: wanted.size, pools: pools.size },
+    for (const pool of fresh) pool.start();
+    for (const pool of previous.pools.values()) pool.close();
+    if (documents) this.#documents = documents;
+    this.#generation = { number: previous.number + 1, config, owners: merged.owners, pools };
+    logger.info(
+      {
+        generation: this.#generation.number,
+        virtualServers: config.virtual_servers.length,
+        pools: pools.size,
+      },
       'configuration applied',
     );
   }
 
-  #serverOptions(vs: VirtualServerConfig, pool: Pool) {
-    const hp = splitHostPort(vs.listen, { allowZero: true })!;
-    return {
-      name: vs.name,
-      listen: { host: hp.host, port: hp.port },
-      pool,
-      dialer: this.#dialer,
-      connectTimeoutMs: vs.connect_timeout_ms,
-      idleTimeoutMs: vs.idle_timeout_ms,
-      onSessionEnd: this.#onSessionEnd,
-    };
+  #buildPools(config: Configuration, previous: Generation): Map<string, Pool> {
+    const pools = new Map<string, Pool>();
+    try {
+      for (const p of config.pools as readonly PoolConfig[]) {
+        pools.set(
+          p.name,
+          Pool.fromConfig(p, {
+            monitors: config.monitors,
+            dialer: this.#o.dialer,
+            previous: previous.pools.get(p.name),
+            clock: this.#o.clock ?? systemClock,
+            onEvent: this.#o.onPoolEvent,
+          }),
+        );
+      }
+    } catch (err) {
+      for (const pool of pools.values()) pool.close();
+      throw err;
+    }
+    return pools;
   }
-}
-
-function buildPool(p: PoolConfig): Pool {
-  return new Pool({
-    name: p.name,
-    via: p.via,
-    nodes: p.nodes.map((n) => ({ address: n.address, weight: n.weight, state: n.state })),
-  });
 }

@@ -3,11 +3,12 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import {
+  ConfigImporter,
   EnrollmentService,
   buildAdminApi,
-  readConfigDirectory,
-  syncDocumentsToStore,
+  syncDocumentGroups,
 } from '../control/index.js';
+import type { Configuration } from '../config/index.js';
 import { PosternError, systemClock, type Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
 import type { CertificateAuthority } from '../pki/index.js';
@@ -19,6 +20,7 @@ import { EdgeRuntime } from './edge-runtime.js';
 import { ensureDataDir, loadOrCreateAdminToken, loadOrCreateCa } from './edge-files.js';
 import { TunnelDialer } from './tunnel-dialer.js';
 import { TunnelListener } from './tunnel-listener.js';
+import { logPoolEvent, sessionObserver } from './session-observer.js';
 
 /** How an edge starts; every field has a default suitable for a single-host install. */
 export interface EdgeOptions {
@@ -54,6 +56,8 @@ export interface Edge {
   readonly registry: ConnectorRegistry;
   readonly runtime: EdgeRuntime;
   readonly metrics: EdgeMetrics;
+  /** Watches `--config-dir`, when one was given. */
+  readonly importer: ConfigImporter | undefined;
   close(): Promise<void>;
 }
 
@@ -61,31 +65,70 @@ export interface Edge {
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const log = options.logger ?? pino({ level: 'silent' });
   const clock = options.clock ?? systemClock;
-  // Documents are validated before anything is opened: a broken one changes nothing.
-  const documents = options.configDir ? await readConfigDirectory(options.configDir) : undefined;
-  await ensureDataDir(options.dataDir);
-  const ca = await loadOrCreateCa(options.dataDir);
-  const adminToken = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
-  const store = await options.openStore();
+  const registry = new ConnectorRegistry();
+  const metrics = new EdgeMetrics(registry, { defaultMetrics: true });
+  // Documents are imported before anything is opened: a broken one stops the start and
+  // changes nothing. Later imports are applied once the runtime exists (see `applyDocuments`).
+  let applyDocuments = (_config: Configuration): Promise<void> => Promise.resolve();
+  const importer = options.configDir
+    ? new ConfigImporter(options.configDir, {
+        onConfiguration: (config) => applyDocuments(config),
+        logger: log,
+        clock,
+        registry: metrics.registry,
+      })
+    : undefined;
+  const first = await importer?.start();
+  if (first && !first.ok) {
+    await importer?.stop();
+    throw first.error;
+  }
   try {
-    if (documents) await syncDocumentsToStore(store, documents);
-    return await startWithStore(options, { store, ca, adminToken, log, clock });
+    await ensureDataDir(options.dataDir);
+    const ca = await loadOrCreateCa(options.dataDir);
+    const adminToken = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
+    const store = await options.openStore();
+    try {
+      const documents = importer?.configuration;
+      if (documents) await syncDocumentGroups(store, documents);
+      const parts = { store, ca, adminToken, log, clock, registry, metrics, importer, documents };
+      const edge = await startWithStore(options, parts);
+      applyDocuments = async (config) => {
+        await syncDocumentGroups(store, config);
+        await edge.runtime.reload({ documents: config });
+        edge.pushConfig();
+      };
+      return edge;
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
   } catch (err) {
-    await store.close();
+    await importer?.stop();
     throw err;
   }
 }
 
+interface StartParts {
+  readonly store: Store;
+  readonly ca: CertificateAuthority;
+  readonly adminToken: string;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly registry: ConnectorRegistry;
+  readonly metrics: EdgeMetrics;
+  readonly importer: ConfigImporter | undefined;
+  readonly documents: Configuration | undefined;
+}
+
 async function startWithStore(
   options: EdgeOptions,
-  parts: { store: Store; ca: CertificateAuthority; adminToken: string; log: Logger; clock: Clock },
-): Promise<Edge> {
-  const { store, ca, adminToken, log, clock } = parts;
+  parts: StartParts,
+): Promise<Edge & { pushConfig(): void }> {
+  const { store, ca, adminToken, log, clock, registry, metrics, importer } = parts;
 
   const tunnelListen = parseListen(options.tunnelListen ?? '0.0.0.0:8443', '--tunnel-listen');
   const adminListen = parseListen(options.adminListen ?? '127.0.0.1:9090', '--admin-listen');
-  const registry = new ConnectorRegistry();
-  const metrics = new EdgeMetrics(registry, { defaultMetrics: true });
   const authority = new EnrollmentService({
     store,
     ca,
@@ -94,15 +137,17 @@ async function startWithStore(
     certificateValidityMs: options.certificateValidityMs,
   });
   const dialer = new TunnelDialer(registry, { logger: log, metrics });
+  let pushConfig = (_group?: string): void => undefined;
   const runtime = new EdgeRuntime({
     store,
     dialer,
     logger: log,
-    onSessionEnd: (r) => {
-      metrics.sessions.inc({ virtual_server: r.virtualServer, reason: r.closeReason });
-      metrics.bytes.inc({ direction: 'to_upstream' }, r.bytesFromClient);
-      metrics.bytes.inc({ direction: 'to_client' }, r.bytesToClient);
-      log.info({ session: r }, 'session ended');
+    clock,
+    hooks: sessionObserver(log, metrics),
+    onPoolEvent: (event) => {
+      logPoolEvent(log, event);
+      // Discovered nodes become destinations the group's connectors may dial.
+      if (event.type === 'discovery') pushConfig();
     },
   });
 
@@ -125,8 +170,9 @@ async function startWithStore(
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     handshakeTimeoutMs: options.tunnelHandshakeTimeoutMs,
   });
+  pushConfig = (group) => listener.pushConfig(group);
   try {
-    await runtime.reload();
+    await runtime.reload(parts.documents ? { documents: parts.documents } : {});
     await listen(listener.server, tunnelListen);
   } catch (err) {
     await runtime.close(0);
@@ -155,6 +201,10 @@ async function startWithStore(
         await runtime.reload();
         listener.pushConfig();
       },
+      ownerOf: (kind, name) => runtime.ownerOf(kind, name),
+      documentObjects: (kind) => runtime.documentObjects(kind),
+      poolStatus: (name) => runtime.poolStatus(name),
+      importStatus: () => importer?.status(),
       metrics: async () => ({
         contentType: metrics.registry.contentType,
         body: await metrics.registry.metrics(),
@@ -189,8 +239,11 @@ async function startWithStore(
     registry,
     runtime,
     metrics,
+    importer,
+    pushConfig: () => listener.pushConfig(),
     async close() {
       ready = false;
+      await importer?.stop();
       await runtime.close(2000);
       await listener.close(2000);
       await api.close();

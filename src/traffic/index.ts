@@ -17,3 +17,5 @@ export * from './balancers/index.js';
 export * from './health/index.js';
 export * from './persistence/index.js';
 export * from './discovery/index.js';
+export * from './http/index.js';
+export * from './tls/index.js';

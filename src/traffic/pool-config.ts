@@ -46,6 +46,7 @@ export interface PoolBuildContext {
   /** Reaches nodes for active monitors; required when the pool names monitors. */
   readonly dialer?: Dialer | undefined;
   readonly monitorsRunRemotely?: boolean | undefined;
+  readonly discoveryRunsRemotely?: boolean | undefined;
   readonly clock?: Clock | undefined;
   readonly random?: RandomSource | undefined;
   readonly onEvent?: ((event: PoolEvent) => void) | undefined;
@@ -91,6 +92,7 @@ export function poolOptionsFromConfig(
     monitors,
     dialer: context.dialer,
     monitorsRunRemotely: context.monitorsRunRemotely,
+    discoveryRunsRemotely: context.discoveryRunsRemotely,
     discovery: config.discovery && dnsDiscoverySpecFromConfig(config.name, config.discovery.dns),
     dnsQueryTimeoutMs: context.dnsQueryTimeoutMs,
     clock: context.clock,

@@ -179,3 +179,26 @@ test('the discovered set carries over to the next generation before it resolves 
   next.close();
   dns.mode = 'answer';
 });
+
+test('a pool fed by remote discovery keeps the reported set across reloads', () => {
+  const config = { name: 'web', discovery: { dns: { name: 'app.test', port: 80 } } };
+  const first = Pool.fromConfig(config, { discoveryRunsRemotely: true });
+  first.start();
+  first.setDiscoveredNodes(['10.0.6.1:80', '10.0.6.1:80']);
+  assert.equal(first.status().discovery, undefined);
+  const next = Pool.fromConfig(config, { discoveryRunsRemotely: true, previous: first });
+  next.start();
+  first.close();
+  const pick = next.pick();
+  assert.equal(pick.node.address, '10.0.6.1:80');
+  pick.done({ ok: true });
+  const plain = Pool.fromConfig(
+    { name: 'web', nodes: [{ address: '192.0.2.1:80' }] },
+    { previous: next },
+  );
+  plain.start();
+  assert.deepEqual(
+    plain.status().nodes.map((n) => n.address),
+    ['192.0.2.1:80'],
+  );
+});

@@ -111,6 +111,12 @@ export interface PoolOptions {
    */
   readonly monitorsRunRemotely?: boolean | undefined;
   readonly discovery?: DnsDiscoverySpec | undefined;
+  /**
+   * Discovery runs elsewhere (on a connector, for `via` pools) and reports through
+   * Pool.setDiscoveredNodes(); the pool resolves nothing itself and keeps the carried-over set
+   * across reloads. Default false.
+   */
+  readonly discoveryRunsRemotely?: boolean | undefined;
   /** Per-query DNS timeout; default 2000 ms. */
   readonly dnsQueryTimeoutMs?: number | undefined;
   /** Default: the system clock. */

@@ -281,3 +281,30 @@ test('status is plain data that survives JSON', () => {
     1,
   );
 });
+
+test('passive health can be turned off in configuration', () => {
+  const p = Pool.fromConfig(
+    {
+      name: 'web',
+      nodes: [{ address: 'a:80' }, { address: 'b:80' }],
+      passive_health: { enabled: false },
+    },
+    {},
+  );
+  for (let i = 0; i < 20; i++)
+    p.pick({ exclude: new Set(['b:80']) }).done({ ok: false, kind: 'connect' });
+  assert.equal(p.status().nodes[0]!.health, 'unknown');
+  assert.equal(p.status().nodes[0]!.failures, 20);
+});
+
+test('a pool naming an unknown monitor, or monitors without a dialer, is refused with a code', () => {
+  const config = { name: 'web', nodes: [{ address: 'a:80' }], monitors: ['health'] };
+  assert.throws(() => Pool.fromConfig(config, { monitors: [] }), {
+    code: 'POSTERN_ERR_POOL_INVALID',
+    message: /monitor "health" is not defined/,
+  });
+  assert.throws(() => Pool.fromConfig(config, { monitors: [{ name: 'health', type: 'tcp' }] }), {
+    code: 'POSTERN_ERR_POOL_INVALID',
+    message: /need a dialer/,
+  });
+});

@@ -1,3 +1,5 @@
+// A little over 300 lines: Pool is the one surface that ties the parts together (pick, done,
+// start, close, status); the node view, persistence, node runtime and status live beside it.
 import { CoreErrors, systemClock, type Clock } from '../core/index.js';
 import { createBalancer, type Balancer } from './balancers/index.js';
 import { DnsDiscovery, type DiscoveryStatus } from './discovery/index.js';
@@ -11,15 +13,14 @@ import {
   type PassiveHealthOptions,
   type ProbeResult,
 } from './health/index.js';
-import { setCookieHeader, SourceIpTable, tokenFromCookie } from './persistence/index.js';
 import {
   poolOptionsFromConfig,
   type PoolBuildContext,
   type PoolConfigInput,
 } from './pool-config.js';
 import { PoolRuntime, type PoolEntry } from './pool-node.js';
+import { PoolPersistence } from './pool-persistence.js';
 import type {
-  PersistenceOptions,
   PickOutcome,
   PoolEvent,
   PoolNode,
@@ -73,13 +74,14 @@ export class Pool {
   readonly #balancer: Balancer<PoolEntry>;
   readonly #panicMode: 'all' | 'none';
   readonly #passive: PassiveHealthOptions | false;
-  readonly #persistence: PersistenceOptions | undefined;
+  readonly #persistence: PoolPersistence;
   readonly #monitors: readonly MonitorSpec[];
   readonly #monitorNames: readonly string[];
   readonly #clock: Clock;
   readonly #onEvent: ((event: PoolEvent) => void) | undefined;
   readonly #checker: HealthChecker | undefined;
   readonly #discovery: DnsDiscovery | undefined;
+  readonly #keepsDiscovered: boolean;
   readonly #release: Release = (entry, outcome) => this.#done(entry, outcome);
   #version = -1;
   #view = PoolView.empty();
@@ -94,11 +96,10 @@ export class Pool {
     this.#onEvent = options.onEvent;
     this.#panicMode = options.panic ?? 'all';
     this.#passive = options.passiveHealth ?? passiveHealthDefaults;
-    this.#persistence = options.persistence;
     this.#monitors = options.monitors ?? [];
     this.#monitorNames = this.#monitors.map((m) => m.name);
     this.persistenceCookie =
-      this.#persistence?.type === 'cookie' ? this.#persistence.cookieName : undefined;
+      options.persistence?.type === 'cookie' ? options.persistence.cookieName : undefined;
     const previous = options.previous;
     if (previous !== undefined && previous.name !== options.name) {
       throw CoreErrors.invalidArgument(
@@ -108,9 +109,13 @@ export class Pool {
     }
     this.#rt = previous === undefined ? new PoolRuntime(options.name) : previous.#rt;
     this.#balancer = this.#chooseBalancer(options, previous);
-    this.#setUpPersistence();
+    this.#persistence = new PoolPersistence(options.persistence, this.#rt, this.#clock);
     this.#checker = options.monitorsRunRemotely ? undefined : this.#makeChecker(options);
-    this.#discovery = options.discovery && this.#makeDiscovery(options);
+    this.#discovery =
+      options.discovery && !options.discoveryRunsRemotely
+        ? this.#makeDiscovery(options)
+        : undefined;
+    this.#keepsDiscovered = options.discovery !== undefined || !!options.discoveryRunsRemotely;
   }
 
   /** Builds a pool from its configuration document form; see PoolBuildContext. */
@@ -135,8 +140,8 @@ export class Pool {
     this.#rt.owner = this;
     // Shared state this generation no longer uses is dropped only now that it is in charge, so
     // a generation built and then abandoned (failed apply) leaves the running one untouched.
-    if (this.#discovery === undefined) this.#rt.discovered = undefined;
-    if (this.#persistence?.type !== 'source_ip') this.#rt.sourceIp = undefined;
+    if (!this.#keepsDiscovered) this.#rt.discovered = undefined;
+    this.#persistence.takeCharge();
     this.#rt.version++;
     this.#refresh();
     this.#checker?.start();
@@ -159,7 +164,7 @@ export class Pool {
   pick(options?: PoolPickOptions): PoolPick {
     this.#refresh();
     const exclude = options?.exclude;
-    const pinned = this.#persisted(options);
+    const pinned = this.#persistence.pinned(options, this.#view);
     if (pinned !== undefined) return this.#take(pinned, undefined);
     let candidates = this.#view.eligible;
     if (candidates.length === 0) {
@@ -169,17 +174,7 @@ export class Pool {
     }
     const node = this.#balancer.pick(candidates, exclude);
     if (node === undefined) throw trafficErrors.poolEmpty(this.name);
-    const ip = options?.clientIp;
-    if (ip !== undefined && this.#persistence?.type === 'source_ip')
-      this.#rt.sourceIp?.set(ip, node.address);
-    let setCookie: string | undefined;
-    if (this.#persistence?.type === 'cookie' && node.meta.token !== undefined) {
-      const sent =
-        options?.cookie === undefined
-          ? undefined
-          : tokenFromCookie(this.#persistence.cookieName, options.cookie);
-      if (sent !== node.meta.token) setCookie = setCookieHeader(this.#persistence, node.meta.token);
-    }
+    const setCookie = this.#persistence.pin(node, options);
     return this.#take(node, setCookie);
   }
 
@@ -240,7 +235,7 @@ export class Pool {
       monitors: this.#monitorNames,
       clock: this.#clock,
       discovery,
-      persistence: this.#persistence?.type,
+      persistence: this.#persistence.options?.type,
       persistenceEntries: this.#rt.sourceIp?.size,
     });
   }
@@ -252,17 +247,6 @@ export class Pool {
     if (previous !== undefined && previous.#balancer.algorithm === algorithm)
       return previous.#balancer;
     return createBalancer<PoolEntry>(algorithm, options.random ? { random: options.random } : {});
-  }
-
-  #setUpPersistence(): void {
-    const p = this.#persistence;
-    if (p?.type !== 'source_ip') return;
-    const limits = {
-      ttlMs: p.ttlMs,
-      ...(p.maxEntries === undefined ? {} : { maxEntries: p.maxEntries }),
-    };
-    if (this.#rt.sourceIp) this.#rt.sourceIp.configure(limits);
-    else this.#rt.sourceIp = new SourceIpTable({ ...limits, clock: this.#clock });
   }
 
   #makeChecker(options: PoolOptions): HealthChecker | undefined {
@@ -293,31 +277,6 @@ export class Pool {
       },
       onError: (error) => this.#emit({ type: 'discovery_error', pool: this.name, error }),
     });
-  }
-
-  #persisted(options: PoolPickOptions | undefined): PoolEntry | undefined {
-    if (options === undefined || this.#persistence === undefined) return undefined;
-    let entry: PoolEntry | undefined;
-    if (this.#persistence.type === 'cookie') {
-      if (options.cookie === undefined) return undefined;
-      const token = tokenFromCookie(this.#persistence.cookieName, options.cookie);
-      entry = token === undefined ? undefined : this.#view.byToken.get(token);
-    } else {
-      const address =
-        options.clientIp === undefined ? undefined : this.#rt.sourceIp?.get(options.clientIp);
-      entry = address === undefined ? undefined : this.#view.byAddress.get(address);
-    }
-    // Configured draining nodes keep their persistent sessions (as HAProxy and vTM do);
-    // removed, disabled and down nodes do not.
-    if (
-      entry === undefined ||
-      entry.meta.removed ||
-      entry.state === 'disabled' ||
-      entry.health === 'down'
-    ) {
-      return undefined;
-    }
-    return options.exclude?.has(entry.address) ? undefined : entry;
   }
 
   #take(entry: PoolEntry, setCookie: string | undefined): PoolPick {
@@ -366,7 +325,7 @@ export class Pool {
       rt,
       inCharge: rt.owner === this,
       monitors: this.#monitorNames,
-      cookie: this.#persistence?.type === 'cookie',
+      cookie: this.#persistence.cookie,
     });
     const panic = this.#view.eligible.length === 0 && this.#view.panicSet.length > 0;
     if (rt.owner === this && panic !== rt.panic) {

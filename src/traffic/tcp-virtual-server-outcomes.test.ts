@@ -40,7 +40,7 @@ async function request(address: { host: string; port: number }): Promise<string>
   return text;
 }
 
-test('a TCP virtual server reports dial failures so a refusing node gets ejected', async () => {
+test('a TCP virtual server reports dial failures so a refusing node gets ejected', async (t) => {
   const dialer = new CountingDialer();
   const pool = new Pool({
     name: 'web',
@@ -60,6 +60,7 @@ test('a TCP virtual server reports dial failures so a refusing node gets ejected
     onSessionEnd: (r) => ended.push(r),
   });
   await server.start();
+  t.after(() => server.close({ drainTimeoutMs: 0 }));
   for (let i = 0; i < 6; i++) assert.match(await request(server.address()), /^HTTP\/1\.1 200/);
   await until(() => ended.length === 6, 'six sessions to end');
   assert.equal(dialer.dials.filter((a) => a === dead.address).length, 2);
@@ -71,5 +72,4 @@ test('a TCP virtual server reports dial failures so a refusing node gets ejected
   assert.equal(goodStatus!.picks, 6);
   assert.equal(goodStatus!.activeConnections, 0);
   assert.ok(goodStatus!.avgResponseMs !== undefined && goodStatus!.avgResponseMs < 1_000);
-  await server.close({ drainTimeoutMs: 0 });
 });

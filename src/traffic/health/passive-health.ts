@@ -1,5 +1,7 @@
 /** Passive health as configuration documents write it (`passive_health`). */
 export interface PassiveHealthConfigInput {
+  /** Default true; false turns passive health off. */
+  readonly enabled?: boolean | undefined;
   readonly failures?: number | undefined;
   readonly on_5xx?: boolean | undefined;
   readonly eject_ms?: number | undefined;
@@ -22,10 +24,11 @@ export const passiveHealthDefaults: PassiveHealthOptions = {
   ejectMs: 30_000,
 };
 
-/** Applies defaults to a `passive_health` block (absent = enabled with defaults). */
+/** Applies defaults to a `passive_health` block (absent = enabled with defaults); false = off. */
 export function passiveHealthFromConfig(
   config: PassiveHealthConfigInput | undefined,
-): PassiveHealthOptions {
+): PassiveHealthOptions | false {
+  if (config?.enabled === false) return false;
   return {
     failures: config?.failures ?? passiveHealthDefaults.failures,
     on5xx: config?.on_5xx ?? passiveHealthDefaults.on5xx,

@@ -43,7 +43,9 @@ export function requestFacts(req: ClientRequest): RequestFacts {
   } else if (headers['transfer-encoding'] !== undefined) body = BodyMode.Chunked;
   const raw = req.rawHeaders;
   let headerCount = raw.length >> 1;
-  if (h2) for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).charCodeAt(0) === 58) headerCount--;
+  if (h2)
+    for (let i = 0; i < raw.length; i += 2)
+      if ((raw[i] as string).charCodeAt(0) === 58) headerCount--;
   return {
     method,
     target: req.url ?? '/',

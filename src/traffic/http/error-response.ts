@@ -29,12 +29,18 @@ export function errorHeaders(err: unknown, body: string): string[] {
  * Writes a complete response straight to a socket (client errors and upgrade requests, where
  * there is no response object), asking the client to close.
  */
-export function writeRawResponse(socket: Duplex, status: number, headers: readonly string[], body: string): void {
+export function writeRawResponse(
+  socket: Duplex,
+  status: number,
+  headers: readonly string[],
+  body: string,
+): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
-  for (let i = 0; i < headers.length; i += 2) head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
+  for (let i = 0; i < headers.length; i += 2)
+    head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
   socket.end(`${head}Connection: close\r\n\r\n${body}`, 'utf8');
 }

@@ -36,7 +36,11 @@ export function upstreamRequestHeaders(
     if (lower === 'host') hasHost = true;
     else if (forwarded && lower.startsWith('x-forwarded-')) {
       if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
-      if (lower === 'x-forwarded-for' || lower === 'x-forwarded-proto' || lower === 'x-forwarded-host')
+      if (
+        lower === 'x-forwarded-for' ||
+        lower === 'x-forwarded-proto' ||
+        lower === 'x-forwarded-host'
+      )
         continue;
     }
     out.push(name, value);
@@ -44,7 +48,10 @@ export function upstreamRequestHeaders(
   if (extra) for (const name of extra) removeHeader(out, name);
   if (!hasHost && authority !== undefined) out.unshift('Host', authority);
   if (forwarded) {
-    out.push('X-Forwarded-For', xff === undefined ? forwarded.clientIp : `${xff}, ${forwarded.clientIp}`);
+    out.push(
+      'X-Forwarded-For',
+      xff === undefined ? forwarded.clientIp : `${xff}, ${forwarded.clientIp}`,
+    );
     out.push('X-Forwarded-Proto', forwarded.proto);
     if (forwarded.host !== undefined) out.push('X-Forwarded-Host', forwarded.host);
   }

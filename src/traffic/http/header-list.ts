@@ -49,7 +49,8 @@ export function connectionTokens(value: string | undefined): Set<string> | undef
   let extra: Set<string> | undefined;
   for (const part of value.split(',')) {
     const token = part.trim().toLowerCase();
-    if (token === '' || token === 'close' || token === 'keep-alive' || token === 'upgrade') continue;
+    if (token === '' || token === 'close' || token === 'keep-alive' || token === 'upgrade')
+      continue;
     (extra ??= new Set()).add(token);
   }
   return extra;

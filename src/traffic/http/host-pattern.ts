@@ -39,5 +39,5 @@ export function pathHasPrefix(path: string, prefix: string): boolean {
   if (!path.startsWith(prefix)) return false;
   if (path.length === prefix.length || prefix.endsWith('/')) return true;
   const next = path.charCodeAt(prefix.length);
-  return next === 47 /* / */ || next === 63 /* ? */;
+  return next === 47 /* / */ || next === 63; /* ? */
 }

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { makePool, send, startBackend, startProxy, waitFor, type Backend, type Proxy } from './test-kit.js';
+import {
+  makePool,
+  send,
+  startBackend,
+  startProxy,
+  waitFor,
+  type Backend,
+  type Proxy,
+} from './test-kit.js';
 
 describe('http virtual server routing and headers', () => {
   let web: Backend;
@@ -16,7 +24,12 @@ describe('http virtual server routing and headers', () => {
     proxy = await startProxy({
       pool: makePool('web', [web.address]),
       routes: [
-        { host: 'api.example.com', pathPrefix: '/v1', pool: makePool('api', [api.address]), name: 'api-v1' },
+        {
+          host: 'api.example.com',
+          pathPrefix: '/v1',
+          pool: makePool('api', [api.address]),
+          name: 'api-v1',
+        },
         { host: '*.example.org', pool: makePool('wild', [wild.address]) },
       ],
     });
@@ -55,7 +68,11 @@ describe('http virtual server routing and headers', () => {
   test('appends the client to X-Forwarded-For and sets X-Forwarded-Proto and -Host', async () => {
     await send(proxy.port, {
       path: '/xff',
-      headers: { host: 'shop.test:8080', 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'spoofed' },
+      headers: {
+        host: 'shop.test:8080',
+        'x-forwarded-for': '203.0.113.7',
+        'x-forwarded-proto': 'spoofed',
+      },
     });
     const seen = web.seen.find((r) => r.url === '/xff');
     assert.equal(seen?.headers['x-forwarded-for'], '203.0.113.7, 127.0.0.1');
@@ -74,7 +91,12 @@ describe('http virtual server routing and headers', () => {
     const p = await startProxy({ pool: makePool('hop', [hop.address]) });
     try {
       const res = await send(p.port, {
-        headers: { Connection: 'close, X-Secret', 'X-Secret': 'drop me', 'X-Kept': 'yes', TE: 'trailers' },
+        headers: {
+          Connection: 'close, X-Secret',
+          'X-Secret': 'drop me',
+          'X-Kept': 'yes',
+          TE: 'trailers',
+        },
       });
       assert.equal(res.status, 200);
       const seen = hop.seen[0];

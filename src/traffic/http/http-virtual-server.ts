@@ -9,7 +9,13 @@ import { errorBody, errorHeaders, writeRawResponse } from './error-response.js';
 import { httpErrors } from './errors.js';
 import type { HttpVirtualServerOptions } from './http-options.js';
 import { buildRuntime, type HttpRuntime } from './http-runtime.js';
-import { applySettings, boundAddress, createNodeServer, serverSettings, type NodeHttpServer } from './http-servers.js';
+import {
+  applySettings,
+  boundAddress,
+  createNodeServer,
+  serverSettings,
+  type NodeHttpServer,
+} from './http-servers.js';
 import { ProxyExchange } from './proxy-exchange.js';
 import { UpgradeExchange } from './proxy-upgrade.js';
 
@@ -47,7 +53,12 @@ export class HttpVirtualServer {
    * listen address cannot change. Throws (and changes nothing) when rules or certificates are bad.
    */
   reconfigure(options: HttpVirtualServerOptions): void {
-    const next = { ...options, name: this.name, protocol: this.protocol, listen: this.#options.listen };
+    const next = {
+      ...options,
+      name: this.name,
+      protocol: this.protocol,
+      listen: this.#options.listen,
+    };
     const store = this.#buildStore(next);
     const previous = this.#runtime;
     const runtime = buildRuntime(next, () => this.#onExchangeEnd(), previous);
@@ -57,7 +68,12 @@ export class HttpVirtualServer {
     if (runtime.connections !== previous.connections) previous.connections.close();
     applySettings(this.#server, serverSettings(next));
     const pair = next.tls?.certificates[0];
-    if (store && pair) (this.#server as tls.Server).setSecureContext({ cert: pair.cert, key: pair.key, minVersion: next.tls?.minVersion ?? 'TLSv1.2' });
+    if (store && pair)
+      (this.#server as tls.Server).setSecureContext({
+        cert: pair.cert,
+        key: pair.key,
+        minVersion: next.tls?.minVersion ?? 'TLSv1.2',
+      });
   }
 
   /** Requests (and upgraded connections) in progress. */
@@ -75,7 +91,8 @@ export class HttpVirtualServer {
   async start(): Promise<void> {
     const { host, port } = this.#options.listen;
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => reject(trafficErrors.listenFailed(this.name, `${host}:${port}`, err));
+      const onError = (err: Error): void =>
+        reject(trafficErrors.listenFailed(this.name, `${host}:${port}`, err));
       this.#server.once('error', onError);
       this.#server.listen({ host, port }, () => {
         this.#server.off('error', onError);
@@ -126,16 +143,21 @@ export class HttpVirtualServer {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
-    server.on('request', (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
-      this.#active++;
-      if (this.#closing && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
-      new ProxyExchange(this.#runtime, req, res).start();
-    });
+    server.on(
+      'request',
+      (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+        this.#active++;
+        if (this.#closing && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
+        new ProxyExchange(this.#runtime, req, res).start();
+      },
+    );
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#active++;
       new UpgradeExchange(this.#runtime, req, socket, head).start();
     });
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
+      this.#onClientError(err, socket),
+    );
     server.on('timeout', (socket: Duplex) => onClientIdle(socket));
     server.on('session', (session: Http2Session) => {
       this.#sessions.add(session);
@@ -143,13 +165,17 @@ export class HttpVirtualServer {
       session.once('close', () => this.#sessions.delete(session));
       if (this.#closing) session.close();
     });
-    server.on('tlsClientError', (err: Error) => this.#runtime.logger?.debug({ err, server: this.name }, 'TLS handshake failed'));
+    server.on('tlsClientError', (err: Error) =>
+      this.#runtime.logger?.debug({ err, server: this.name }, 'TLS handshake failed'),
+    );
   }
 
   #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     const rt = this.#runtime;
     let status = 400;
-    let error: Error = httpErrors.badRequest((err as { reason?: string }).reason ?? err.code ?? err.message);
+    let error: Error = httpErrors.badRequest(
+      (err as { reason?: string }).reason ?? err.code ?? err.message,
+    );
     if (err.code === 'HPE_HEADER_OVERFLOW') {
       status = 431;
       error = httpErrors.headersTooLarge(rt.maxHeaderBytes);

@@ -17,6 +17,11 @@ export type {
   HeaderValue,
 } from './rule-types.js';
 export { RulesEngine } from './rules-engine.js';
-export type { UpstreamPool, UpstreamPick, UpstreamPickOptions, UpstreamOutcome } from './upstream-pool.js';
+export type {
+  UpstreamPool,
+  UpstreamPick,
+  UpstreamPickOptions,
+  UpstreamOutcome,
+} from './upstream-pool.js';
 export { compileHostPattern, normalizeHost, pathHasPrefix } from './host-pattern.js';
 export { httpErrors } from './errors.js';

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { isPosternError, type TimerHandle } from '../../core/index.js';
-import { BodyMode, isIdempotent, requestFacts, type ClientRequest, type RequestFacts } from './client-request.js';
+import {
+  BodyMode,
+  isIdempotent,
+  requestFacts,
+  type ClientRequest,
+  type RequestFacts,
+} from './client-request.js';
 import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
 import { errorBody, errorCodeOf, errorHeaders } from './error-response.js';
 import { httpErrors } from './errors.js';
@@ -87,7 +93,9 @@ export class ProxyExchange implements Exchange {
     this.#route = rt.router.match(facts.host, facts.target);
     this.#headers = upstreamRequestHeaders(
       this.#req.rawHeaders,
-      rt.forwarded ? { clientIp: facts.clientIp, proto: rt.scheme, host: facts.rawHost } : undefined,
+      rt.forwarded
+        ? { clientIp: facts.clientIp, proto: rt.scheme, host: facts.rawHost }
+        : undefined,
       facts.h2 ? facts.rawHost : undefined,
     );
     if (!rt.rules.isEmpty && !this.#applyRules()) return;
@@ -133,7 +141,9 @@ export class ProxyExchange implements Exchange {
       this.#attempts++;
     }
     const address = this.#pick.node.address;
-    const idle = this.#freshOnly ? undefined : rt.connections.takeIdle(UpstreamConnections.keyOf(address, pool.via));
+    const idle = this.#freshOnly
+      ? undefined
+      : rt.connections.takeIdle(UpstreamConnections.keyOf(address, pool.via));
     if (idle) {
       this.#send(idle);
       return;
@@ -174,7 +184,9 @@ export class ProxyExchange implements Exchange {
   }
 
   #mayRetry(): boolean {
-    return !this.#bodyStarted && this.#attempts <= this.#rt.retries && isIdempotent(this.#facts.method);
+    return (
+      !this.#bodyStarted && this.#attempts <= this.#rt.retries && isIdempotent(this.#facts.method)
+    );
   }
 
   #retryElsewhere(): void {
@@ -299,7 +311,8 @@ export class ProxyExchange implements Exchange {
       this.#res.destroy();
       return;
     }
-    const stale = conn !== undefined && conn.uses > 1 && isPosternError(err, 'POSTERN_ERR_UPSTREAM_RESET');
+    const stale =
+      conn !== undefined && conn.uses > 1 && isPosternError(err, 'POSTERN_ERR_UPSTREAM_RESET');
     if (stale && !this.#freshOnly && !this.#bodyStarted && isIdempotent(this.#facts.method)) {
       // A reused keep-alive connection the node had already closed: try a fresh one, same node.
       this.#freshOnly = true;
@@ -344,7 +357,12 @@ export class ProxyExchange implements Exchange {
     this.#timer = undefined;
   }
 
-  #writeHead(status: number, headers: string[], statusText: string | undefined, upstream: boolean): void {
+  #writeHead(
+    status: number,
+    headers: string[],
+    statusText: string | undefined,
+    upstream: boolean,
+  ): void {
     if (this.#matched.length > 0) this.#rt.rules.applyResponse(this.#matched, headers);
     const cookie = upstream ? this.#pick?.setCookie : undefined;
     if (cookie !== undefined) headers.push('Set-Cookie', cookie);

@@ -39,6 +39,7 @@ export class UpgradeExchange {
   #closeReason = 'closed';
   #bytesIn = 0;
   #bytesOut = 0;
+  #lastError: unknown;
   #done = false;
 
   constructor(rt: HttpRuntime, req: IncomingMessage, socket: Duplex, head: Buffer) {
@@ -64,11 +65,18 @@ export class UpgradeExchange {
     this.#route = rt.router.match(facts.host, facts.target);
     const headers = upstreamRequestHeaders(
       this.#raw,
-      rt.forwarded ? { clientIp: facts.clientIp, proto: rt.scheme, host: facts.rawHost } : undefined,
+      rt.forwarded
+        ? { clientIp: facts.clientIp, proto: rt.scheme, host: facts.rawHost }
+        : undefined,
     );
     this.#headers = headers;
     if (!rt.rules.isEmpty) {
-      const verdict = rt.rules.applyRequest({ method: facts.method, host: facts.host, path: facts.target, headers });
+      const verdict = rt.rules.applyRequest({
+        method: facts.method,
+        host: facts.host,
+        path: facts.target,
+        headers,
+      });
       this.#target = verdict.path;
       if (verdict.reply) {
         const { rule, status, body } = verdict.reply;
@@ -97,7 +105,10 @@ export class UpgradeExchange {
         clientIp: this.#facts.clientIp,
       });
     } catch (err) {
-      this.#fail(503, err);
+      // After failed attempts, the client learns why they failed rather than that none is left.
+      const last = this.#lastError;
+      if (last === undefined) this.#fail(503, err);
+      else this.#fail(isPosternError(last, 'POSTERN_ERR_DIAL_TIMEOUT') ? 504 : 502, last);
       return;
     }
     this.#attempts++;
@@ -113,6 +124,7 @@ export class UpgradeExchange {
         (result) => this.#join(pick, result),
         (err: unknown) => {
           pick.done(dialOutcome(err));
+          this.#lastError = err;
           const retry = isRetryableDialError(err) && isIdempotent(this.#facts.method);
           if (retry && this.#attempts <= rt.retries && !this.#socket.destroyed) {
             (this.#exclude ??= new Set()).add(pick.node.address);
@@ -133,7 +145,13 @@ export class UpgradeExchange {
       this.#finish();
       return;
     }
-    const head = requestHead(this.#facts.method, this.#target, this.#headers, '', pick.node.address);
+    const head = requestHead(
+      this.#facts.method,
+      this.#target,
+      this.#headers,
+      '',
+      pick.node.address,
+    );
     upstream.write(head, 'latin1');
     if (this.#head.length > 0) upstream.write(this.#head);
     upstream.once('data', (chunk: Buffer) => {
@@ -152,7 +170,11 @@ export class UpgradeExchange {
     client.on('data', (c: Buffer) => (this.#bytesIn += c.length));
     joinStreams(client, upstream, (reason) => {
       this.#closeReason = idle ? 'idle_timeout' : reason;
-      pick.done({ ok: this.#status !== 0, ...(this.#status === 0 ? { kind: 'reset' } : {}), responseMs: this.#rt.clock.monotonic() - started });
+      pick.done({
+        ok: this.#status !== 0,
+        ...(this.#status === 0 ? { kind: 'reset' } : {}),
+        responseMs: this.#rt.clock.monotonic() - started,
+      });
       this.#finish();
     });
   }

@@ -136,11 +136,13 @@ export class ResponseParser {
     const buf = prev ? Buffer.concat([prev, data.subarray(off)]) : data.subarray(off);
     const end = buf.indexOf(CRLFCRLF, prev ? Math.max(0, prev.length - 3) : 0);
     if (end < 0) {
-      if (buf.length > this.#maxHeadBytes) throw new Error(`header section over ${this.#maxHeadBytes} bytes`);
+      if (buf.length > this.#maxHeadBytes)
+        throw new Error(`header section over ${this.#maxHeadBytes} bytes`);
       this.#pending = buf;
       return data.length;
     }
-    if (end > this.#maxHeadBytes) throw new Error(`header section over ${this.#maxHeadBytes} bytes`);
+    if (end > this.#maxHeadBytes)
+      throw new Error(`header section over ${this.#maxHeadBytes} bytes`);
     this.#pending = undefined;
     this.#parseHead(buf.toString('latin1', 0, end));
     return off + end + 4 - (prev ? prev.length : 0);
@@ -149,9 +151,11 @@ export class ResponseParser {
   #parseHead(text: string): void {
     const lines = text.split('\r\n');
     const status = STATUS_LINE.exec(lines[0] as string);
-    if (!status) throw new Error(`bad status line ${JSON.stringify((lines[0] as string).slice(0, 80))}`);
+    if (!status)
+      throw new Error(`bad status line ${JSON.stringify((lines[0] as string).slice(0, 80))}`);
     const code = Number(status[2]);
-    if (lines.length - 1 > this.#maxHeaders) throw new Error(`more than ${this.#maxHeaders} header fields`);
+    if (lines.length - 1 > this.#maxHeaders)
+      throw new Error(`more than ${this.#maxHeaders} header fields`);
     const raw: string[] = [];
     let contentLength = -1;
     let te: string | undefined;
@@ -160,10 +164,12 @@ export class ResponseParser {
       const line = lines[i] as string;
       const colon = line.indexOf(':');
       const name = line.slice(0, colon);
-      if (colon <= 0 || !TOKEN.test(name)) throw new Error(`bad header line ${JSON.stringify(line.slice(0, 80))}`);
+      if (colon <= 0 || !TOKEN.test(name))
+        throw new Error(`bad header line ${JSON.stringify(line.slice(0, 80))}`);
       const value = line.slice(colon + 1).trim();
       raw.push(name, value);
-      const lower = name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : '';
+      const lower =
+        name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : '';
       if (lower === 'content-length') {
         if (!DIGITS.test(value) || (contentLength >= 0 && contentLength !== Number(value)))
           throw new Error(`bad Content-Length ${JSON.stringify(value)}`);
@@ -183,11 +189,24 @@ export class ResponseParser {
     this.#startBody(code, status[3] ?? '', raw, contentLength, te, close);
   }
 
-  #startBody(code: number, text: string, raw: string[], length: number, te: string | undefined, close: boolean): void {
+  #startBody(
+    code: number,
+    text: string,
+    raw: string[],
+    length: number,
+    te: string | undefined,
+    close: boolean,
+  ): void {
     let contentLength = length;
     if (this.#noBody || code === 204 || code === 304) {
       this.#keepAlive = !close;
-      this.#handler.onHead({ status: code, statusText: text, rawHeaders: raw, contentLength, keepAlive: !close });
+      this.#handler.onHead({
+        status: code,
+        statusText: text,
+        rawHeaders: raw,
+        contentLength,
+        keepAlive: !close,
+      });
       this.#end();
       return;
     }
@@ -208,7 +227,13 @@ export class ResponseParser {
       this.#keepAlive = false;
       this.#state = UNTIL_CLOSE;
     }
-    this.#handler.onHead({ status: code, statusText: text, rawHeaders: raw, contentLength, keepAlive: this.#keepAlive });
+    this.#handler.onHead({
+      status: code,
+      statusText: text,
+      rawHeaders: raw,
+      contentLength,
+      keepAlive: this.#keepAlive,
+    });
     if (this.#state === LENGTH && this.#remaining === 0) this.#end();
   }
 

@@ -125,15 +125,26 @@ function compileRequestAction(rule: string, action: RequestAction): RequestStep 
   if ('rewrite_path' in action) {
     const { from, to } = action.rewrite_path;
     if (!from.startsWith('/') || !to.startsWith('/') || /[\s?#]/.test(from + to))
-      throw httpErrors.invalidRule(rule, 'rewrite_path from and to must be paths starting with "/"');
+      throw httpErrors.invalidRule(
+        rule,
+        'rewrite_path from and to must be paths starting with "/"',
+      );
     return (_req, state) => void (state.path = rewritePrefix(state.path, from, to));
   }
   if ('redirect' in action) {
     const { status, location } = action.redirect;
     if (!REDIRECT_STATUSES.has(status))
-      throw httpErrors.invalidRule(rule, `redirect status ${status} is not 301, 302, 303, 307 or 308`);
+      throw httpErrors.invalidRule(
+        rule,
+        `redirect status ${status} is not 301, 302, 303, 307 or 308`,
+      );
     checkValue(rule, location);
-    return () => ({ rule, status, headers: ['Location', location], body: `Redirecting to ${location}\n` });
+    return () => ({
+      rule,
+      status,
+      headers: ['Location', location],
+      body: `Redirecting to ${location}\n`,
+    });
   }
   if ('deny' in action) {
     const { status, body } = action.deny;
@@ -155,7 +166,10 @@ export function rewritePrefix(path: string, from: string, to: string): string {
   return out.startsWith('/') ? out : `/${out}`;
 }
 
-function checkHeader(rule: string, header: { name: string; value: string }): { name: string; value: string } {
+function checkHeader(
+  rule: string,
+  header: { name: string; value: string },
+): { name: string; value: string } {
   if (!TOKEN.test(header.name))
     throw httpErrors.invalidRule(rule, `"${header.name}" is not a valid header name`);
   if (FORBIDDEN_NAMES.has(header.name.toLowerCase()))

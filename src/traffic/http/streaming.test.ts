@@ -19,7 +19,11 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Writes `total` random bytes to `out` with backpressure, hashing them; `afterFirst` gates the rest. */
-async function pump(out: NodeJS.WritableStream, total: number, afterFirst: Promise<unknown>): Promise<string> {
+async function pump(
+  out: NodeJS.WritableStream,
+  total: number,
+  afterFirst: Promise<unknown>,
+): Promise<string> {
   const hash = createHash('sha256');
   let sent = 0;
   while (sent < total) {
@@ -27,7 +31,8 @@ async function pump(out: NodeJS.WritableStream, total: number, afterFirst: Promi
     hash.update(chunk);
     sent += chunk.length;
     if (!out.write(chunk)) await once(out as unknown as NodeJS.EventEmitter, 'drain');
-    if (sent === chunk.length) await within(afterFirst, 5000, 'the other side seeing the first bytes');
+    if (sent === chunk.length)
+      await within(afterFirst, 5000, 'the other side seeing the first bytes');
   }
   return hash.digest('hex');
 }
@@ -65,8 +70,15 @@ describe('http virtual server streams bodies both ways', () => {
   for (const framing of ['chunked', 'content-length'] as const) {
     test(`uploads 32 MiB (${framing}) intact, and the backend sees the first bytes before the client finished`, async () => {
       const seen = new Promise<void>((resolve) => (firstUploadBytes = resolve));
-      const headers: http.OutgoingHttpHeaders = framing === 'content-length' ? { 'content-length': TOTAL } : {};
-      const req = http.request({ host: '127.0.0.1', port: proxy.port, method: 'POST', path: '/up', headers });
+      const headers: http.OutgoingHttpHeaders =
+        framing === 'content-length' ? { 'content-length': TOTAL } : {};
+      const req = http.request({
+        host: '127.0.0.1',
+        port: proxy.port,
+        method: 'POST',
+        path: '/up',
+        headers,
+      });
       const response = new Promise<http.IncomingMessage>((resolve, reject) => {
         req.on('response', resolve);
         req.on('error', reject);
@@ -76,7 +88,10 @@ describe('http virtual server streams bodies both ways', () => {
       const res = await within(response, 20_000, 'the upload response');
       const chunks: Buffer[] = [];
       for await (const c of res) chunks.push(c as Buffer);
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { bytes: number; sha256: string };
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+        bytes: number;
+        sha256: string;
+      };
       assert.equal(res.statusCode, 200);
       assert.equal(body.bytes, TOTAL);
       assert.equal(body.sha256, sent);
@@ -138,7 +153,10 @@ describe('http virtual server streams bodies both ways', () => {
       );
       res.pause();
       await within(stall, 10_000, 'the backend stalling');
-      assert.ok(written < 48 * MiB, `backend wrote ${written / MiB} MiB while the client read nothing`);
+      assert.ok(
+        written < 48 * MiB,
+        `backend wrote ${written / MiB} MiB while the client read nothing`,
+      );
       let n = 0;
       for await (const c of res) n += (c as Buffer).length;
       assert.equal(n, big);

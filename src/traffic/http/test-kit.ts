@@ -3,9 +3,11 @@
 import http from 'node:http';
 import net from 'node:net';
 import { DirectDialer } from '../direct-dial.js';
+import { trafficErrors } from '../errors.js';
 import { Pool } from '../pool.js';
 import type { HttpRequestRecord, HttpVirtualServerOptions } from './http-options.js';
 import { HttpVirtualServer } from './http-virtual-server.js';
+import type { UpstreamOutcome, UpstreamPick, UpstreamPool } from './upstream-pool.js';
 
 /** A request as a backend saw it. */
 export interface SeenRequest {
@@ -32,7 +34,12 @@ export async function startBackend(
 ): Promise<Backend> {
   const seen: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders });
+    seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+    });
     if (handler) handler(req, res);
     else {
       req.resume();
@@ -40,6 +47,7 @@ export async function startBackend(
     }
   });
   server.keepAliveTimeout = 30_000;
+  const sockets = new Set<net.Socket>();
   const backend = {
     address: '',
     server,
@@ -47,11 +55,16 @@ export async function startBackend(
     connections: 0,
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
         server.close(() => resolve());
+        // Upgraded connections are no longer the server's; destroy every socket it ever accepted.
+        for (const s of sockets) s.destroy();
       }),
   };
-  server.on('connection', () => backend.connections++);
+  server.on('connection', (socket: net.Socket) => {
+    backend.connections++;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   backend.address = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   return backend;
@@ -134,7 +147,12 @@ export function send(port: number, req: TestRequest = {}): Promise<TestResponse>
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const body = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString() });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            text: body.toString(),
+          });
         });
         res.on('error', reject);
       },
@@ -150,5 +168,20 @@ export async function waitFor(check: () => boolean, ms = 2000): Promise<void> {
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A pool that always offers its nodes in the given order and records every outcome. */
+export class ScriptedPool implements UpstreamPool {
+  readonly via = undefined;
+  readonly outcomes: { node: string; outcome: UpstreamOutcome }[] = [];
+  constructor(
+    readonly name: string,
+    readonly order: readonly string[],
+  ) {}
+  pick(options?: { exclude?: ReadonlySet<string> }): UpstreamPick {
+    const address = this.order.find((a) => !options?.exclude?.has(a));
+    if (address === undefined) throw trafficErrors.poolEmpty(this.name);
+    return { node: { address }, done: (outcome) => this.outcomes.push({ node: address, outcome }) };
   }
 }

@@ -116,7 +116,10 @@ export class UpstreamConnection implements ResponseParserHandler {
     } catch (err) {
       this.#exchange = undefined;
       this.destroy();
-      exchange.onFail(httpErrors.upstreamProtocol(this.address, (err as Error).message), this.#headSeen);
+      exchange.onFail(
+        httpErrors.upstreamProtocol(this.address, (err as Error).message),
+        this.#headSeen,
+      );
       return;
     }
     if (this.#ended) this.#finishExchange();
@@ -140,7 +143,8 @@ export class UpstreamConnection implements ResponseParserHandler {
     const exchange = this.#exchange;
     if (exchange) {
       this.#exchange = undefined;
-      const detail = (this.#lastError as { code?: string } | undefined)?.code ?? 'connection closed';
+      const detail =
+        (this.#lastError as { code?: string } | undefined)?.code ?? 'connection closed';
       exchange.onFail(httpErrors.upstreamReset(this.address, detail), this.#headSeen);
     } else if (this.idleSince > 0) this.#onIdleClose(this);
   }

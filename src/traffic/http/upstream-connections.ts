@@ -69,7 +69,11 @@ export class UpstreamConnections {
   }
 
   /** Dials a new connection; rejects with the Dialer's coded error. */
-  async dial(address: string, via: string | undefined, timeoutMs: number): Promise<UpstreamConnection> {
+  async dial(
+    address: string,
+    via: string | undefined,
+    timeoutMs: number,
+  ): Promise<UpstreamConnection> {
     const result = await this.#dialer.dial({
       address,
       ...(via === undefined ? {} : { via }),

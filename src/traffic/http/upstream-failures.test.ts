@@ -4,23 +4,16 @@ import { after, before, describe, test } from 'node:test';
 import type { Dialer, DialRequest, DialResult } from '../dialer.js';
 import { trafficErrors } from '../errors.js';
 import { Pool } from '../pool.js';
-import type { UpstreamOutcome, UpstreamPick, UpstreamPool } from './upstream-pool.js';
-import { deadAddress, makePool, send, startBackend, startProxy, waitFor, type Backend } from './test-kit.js';
-
-/** A pool that always offers its nodes in the given order and records every outcome. */
-class ScriptedPool implements UpstreamPool {
-  readonly via = undefined;
-  readonly outcomes: { node: string; outcome: UpstreamOutcome }[] = [];
-  constructor(
-    readonly name: string,
-    readonly order: readonly string[],
-  ) {}
-  pick(options?: { exclude?: ReadonlySet<string> }): UpstreamPick {
-    const address = this.order.find((a) => !options?.exclude?.has(a));
-    if (address === undefined) throw trafficErrors.poolEmpty(this.name);
-    return { node: { address }, done: (outcome) => this.outcomes.push({ node: address, outcome }) };
-  }
-}
+import {
+  deadAddress,
+  makePool,
+  ScriptedPool,
+  send,
+  startBackend,
+  startProxy,
+  waitFor,
+  type Backend,
+} from './test-kit.js';
 
 describe('http virtual server upstream failures', () => {
   let good: Backend;
@@ -103,11 +96,18 @@ describe('http virtual server upstream failures', () => {
       dial: (request: DialRequest): Promise<DialResult> => {
         requests.push(request);
         return new Promise((_, reject) =>
-          setTimeout(() => reject(trafficErrors.dialTimeout(request.address, '')), request.timeoutMs),
+          setTimeout(
+            () => reject(trafficErrors.dialTimeout(request.address, '')),
+            request.timeoutMs,
+          ),
         );
       },
     };
-    const p = await startProxy({ pool: makePool('t', [good.address]), dialer: slowDialer, connectTimeoutMs: 50 });
+    const p = await startProxy({
+      pool: makePool('t', [good.address]),
+      dialer: slowDialer,
+      connectTimeoutMs: 50,
+    });
     try {
       const res = await send(p.port, { method: 'POST', body: 'x' });
       assert.equal(res.status, 504);
@@ -152,7 +152,9 @@ describe('http virtual server upstream failures', () => {
   });
 
   test('an upstream that speaks garbage gets 502 POSTERN_ERR_UPSTREAM_PROTOCOL', async () => {
-    const junk = net.createServer((s) => s.once('data', () => s.end('SSH-2.0-OpenSSH_9.2\r\n\r\n')));
+    const junk = net.createServer((s) =>
+      s.once('data', () => s.end('SSH-2.0-OpenSSH_9.2\r\n\r\n')),
+    );
     await new Promise<void>((r) => junk.listen(0, '127.0.0.1', r));
     const address = `127.0.0.1:${(junk.address() as net.AddressInfo).port}`;
     const p = await startProxy({ pool: makePool('junk', [address]) });
@@ -188,10 +190,13 @@ describe('http virtual server upstream failures', () => {
     }
   });
 
-  test('a keep-alive connection the node closed while idle is replaced transparently', async () => {
+  test('an idle keep-alive connection the node closed is forgotten, not reused', async () => {
     const b = await startBackend('short');
     b.server.keepAliveTimeout = 50;
-    const p = await startProxy({ pool: makePool('short', [b.address]), upstream: { idleTimeoutMs: 60_000 } });
+    const p = await startProxy({
+      pool: makePool('short', [b.address]),
+      upstream: { idleTimeoutMs: 60_000 },
+    });
     try {
       assert.equal((await send(p.port)).status, 200);
       await waitFor(() => p.vs.upstreamConnections.idle === 0, 2000);
@@ -200,6 +205,32 @@ describe('http virtual server upstream failures', () => {
     } finally {
       await p.close();
       await b.close();
+    }
+  });
+
+  test('a reused connection that dies before answering is replaced for a GET but not for a POST', async () => {
+    // Each connection answers its first request and drops the second: a keep-alive race.
+    const flaky = net.createServer((s) => {
+      let n = 0;
+      s.on('data', () => {
+        if (++n === 1) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        else s.destroy();
+      });
+    });
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(flaky.address() as net.AddressInfo).port}`;
+    const p = await startProxy({ pool: makePool('flaky', [address]) });
+    try {
+      assert.equal((await send(p.port)).status, 200);
+      const retried = await send(p.port);
+      assert.equal(retried.status, 200);
+      assert.equal(p.vs.upstreamConnections.dialed, 2);
+      const post = await send(p.port, { method: 'POST', body: 'once' });
+      assert.equal(post.status, 502);
+      assert.equal(post.headers['x-postern-error'], 'POSTERN_ERR_UPSTREAM_RESET');
+    } finally {
+      await p.close();
+      await new Promise((r) => flaky.close(r));
     }
   });
 });

@@ -66,12 +66,19 @@ export class CertificateStore {
   }
 
   /** An `SNICallback` for `tls.createServer` that serves {@link find}'s choice. */
-  readonly sniCallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
+  readonly sniCallback = (
+    servername: string,
+    cb: (err: Error | null, ctx?: tls.SecureContext) => void,
+  ): void => {
     cb(null, this.find(servername)?.context);
   };
 }
 
-function load(pair: CertificatePair, name: string, options: CertificateStoreOptions): StoredCertificate {
+function load(
+  pair: CertificatePair,
+  name: string,
+  options: CertificateStoreOptions,
+): StoredCertificate {
   let x509: X509Certificate;
   let context: tls.SecureContext;
   try {

@@ -1,7 +1,11 @@
 /** What reading the start of a TLS connection found. */
 export type ClientHelloResult =
   | { readonly status: 'incomplete' }
-  | { readonly status: 'ok'; readonly serverName: string | undefined; readonly alpn: readonly string[] }
+  | {
+      readonly status: 'ok';
+      readonly serverName: string | undefined;
+      readonly alpn: readonly string[];
+    }
   | { readonly status: 'invalid'; readonly reason: string };
 
 const INCOMPLETE: ClientHelloResult = { status: 'incomplete' };
@@ -34,18 +38,21 @@ function collectHandshake(data: Buffer): Collected {
   let off = 0;
   while (need < 0 || have < need) {
     if (data.length < off + 5) return { status: 'other', result: INCOMPLETE };
-    if (data[off] !== HANDSHAKE) return { status: 'other', result: invalid('not a TLS handshake record') };
+    if (data[off] !== HANDSHAKE)
+      return { status: 'other', result: invalid('not a TLS handshake record') };
     if (data[off + 1] !== 3 || (data[off + 2] as number) > 4)
       return { status: 'other', result: invalid('unknown TLS record version') };
     const length = data.readUInt16BE(off + 3);
-    if (length === 0 || length > MAX_RECORD) return { status: 'other', result: invalid('bad record length') };
+    if (length === 0 || length > MAX_RECORD)
+      return { status: 'other', result: invalid('bad record length') };
     if (data.length < off + 5 + length) return { status: 'other', result: INCOMPLETE };
     parts.push(data.subarray(off + 5, off + 5 + length));
     have += length;
     off += 5 + length;
     if (need < 0 && have >= 4) {
       const first = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-      if (first[0] !== CLIENT_HELLO) return { status: 'other', result: invalid('first handshake message is not a ClientHello') };
+      if (first[0] !== CLIENT_HELLO)
+        return { status: 'other', result: invalid('first handshake message is not a ClientHello') };
       need = 4 + first.readUIntBE(1, 3);
     }
   }
@@ -131,6 +138,7 @@ function readServerName(ext: Reader): string | undefined | null {
 function readAlpn(ext: Reader): string[] {
   const list = new Reader(ext.buf, ext.off + 2, ext.off + 2 + ext.u16());
   const out: string[] = [];
-  while (list.off < list.end && list.end <= ext.end) out.push(list.bytes(list.u8()).toString('latin1'));
+  while (list.off < list.end && list.end <= ext.end)
+    out.push(list.bytes(list.u8()).toString('latin1'));
   return out;
 }

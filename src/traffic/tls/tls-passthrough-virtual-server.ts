@@ -86,7 +86,11 @@ export class TlsPassthroughVirtualServer {
 
   /** Swaps pools, routes and timeouts for new connections; connections in progress keep theirs. */
   reconfigure(options: TlsPassthroughOptions): void {
-    this.#settings = settingsOf({ ...options, name: this.name, listen: this.#settings.options.listen });
+    this.#settings = settingsOf({
+      ...options,
+      name: this.name,
+      listen: this.#settings.options.listen,
+    });
   }
 
   /** Client connections in progress. */
@@ -98,7 +102,8 @@ export class TlsPassthroughVirtualServer {
   async start(): Promise<void> {
     const { host, port } = this.#settings.options.listen;
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => reject(trafficErrors.listenFailed(this.name, `${host}:${port}`, err));
+      const onError = (err: Error): void =>
+        reject(trafficErrors.listenFailed(this.name, `${host}:${port}`, err));
       this.#server.once('error', onError);
       this.#server.listen({ host, port }, () => {
         this.#server.off('error', onError);
@@ -131,7 +136,11 @@ export class TlsPassthroughVirtualServer {
 }
 
 function settingsOf(options: TlsPassthroughOptions): Settings {
-  const routes = (options.routes ?? []).map((r) => ({ host: r.host, pool: r.pool, ...(r.name === undefined ? {} : { name: r.name }) }));
+  const routes = (options.routes ?? []).map((r) => ({
+    host: r.host,
+    pool: r.pool,
+    ...(r.name === undefined ? {} : { name: r.name }),
+  }));
   return { options, router: new Router(options.pool, routes), clock: options.clock ?? systemClock };
 }
 
@@ -167,7 +176,10 @@ class PassthroughSession {
     client.on('data', this.#onData);
     client.once('close', this.#onEarlyClose);
     const ms = o.clientHelloTimeoutMs ?? 10_000;
-    this.#timer = this.#s.clock.setTimeout(() => this.#reject(tlsErrors.clientHelloTimeout(ms)), ms);
+    this.#timer = this.#s.clock.setTimeout(
+      () => this.#reject(tlsErrors.clientHelloTimeout(ms)),
+      ms,
+    );
   }
 
   readonly #onEarlyClose = (): void => this.#finish('client_closed');
@@ -198,7 +210,10 @@ class PassthroughSession {
     const o = this.#s.options;
     let pick: UpstreamPick;
     try {
-      pick = this.#pool.pick({ exclude: this.#exclude, clientIp: this.#client.remoteAddress ?? '' });
+      pick = this.#pool.pick({
+        exclude: this.#exclude,
+        clientIp: this.#client.remoteAddress ?? '',
+      });
     } catch (err) {
       this.#reject(err);
       return;

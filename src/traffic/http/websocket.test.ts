@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import {
+  deadAddress,
+  makePool,
+  startBackend,
+  startProxy,
+  waitFor,
+  type Backend,
+  type Proxy,
+} from './test-kit.js';
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** Encodes a single final text frame, masked when sent by a client (RFC 6455 §5.2; payload < 126). */
+function frame(text: string, mask: boolean): Buffer {
+  const payload = Buffer.from(text);
+  const key = mask ? randomBytes(4) : undefined;
+  const head = Buffer.from([0x81, (mask ? 0x80 : 0) | payload.length]);
+  if (!key) return Buffer.concat([head, payload]);
+  return Buffer.concat([head, key, payload.map((b, i) => b ^ (key[i % 4] as number))]);
+}
+
+/** Decodes one frame from the start of `buf`; undefined when incomplete. */
+function unframe(buf: Buffer): string | undefined {
+  if (buf.length < 2) return undefined;
+  const masked = ((buf[1] as number) & 0x80) !== 0;
+  const len = (buf[1] as number) & 0x7f;
+  const start = 2 + (masked ? 4 : 0);
+  if (buf.length < start + len) return undefined;
+  const payload = Buffer.from(buf.subarray(start, start + len));
+  if (masked)
+    for (let i = 0; i < len; i++)
+      payload[i] = (payload[i] as number) ^ (buf[2 + (i % 4)] as number);
+  return payload.toString();
+}
+
+/** Reads from `socket` until `done` says the bytes so far are enough (bounded). */
+function readUntil(socket: Duplex, done: (all: Buffer) => boolean, ms = 3000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let all = Buffer.alloc(0);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out; got ${all.toString('latin1')}`)),
+      ms,
+    );
+    const onData = (c: Buffer): void => {
+      all = Buffer.concat([all, c]);
+      if (done(all)) {
+        clearTimeout(timer);
+        socket.off('data', onData);
+        resolve(all);
+      }
+    };
+    socket.on('data', onData);
+  });
+}
+
+describe('http virtual server WebSocket upgrade', () => {
+  let backend: Backend;
+  let proxy: Proxy;
+  const upgradeHeaders: http.IncomingHttpHeaders[] = [];
+
+  before(async () => {
+    backend = await startBackend('ws');
+    backend.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+      upgradeHeaders.push(req.headers);
+      const accept = createHash('sha1')
+        .update(`${req.headers['sec-websocket-key']}${GUID}`)
+        .digest('base64');
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      );
+      let pending = Buffer.alloc(0);
+      socket.on('end', () => socket.end());
+      socket.on('data', (c: Buffer) => {
+        pending = Buffer.concat([pending, c]);
+        const text = unframe(pending);
+        if (text === undefined) return;
+        pending = Buffer.alloc(0);
+        socket.write(frame(`echo: ${text}`, false));
+      });
+    });
+    proxy = await startProxy({
+      pool: makePool('ws', [backend.address]),
+      rules: [
+        {
+          name: 'no-private',
+          when: { path_prefix: '/private' },
+          request: [{ deny: { status: 403 } }],
+        },
+      ],
+    });
+  });
+
+  after(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+
+  async function handshake(
+    port: number,
+    path: string,
+  ): Promise<{ socket: net.Socket; head: string; rest: Buffer }> {
+    const socket = net.connect(port, '127.0.0.1');
+    const key = randomBytes(16).toString('base64');
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: chat.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    const all = await readUntil(socket, (b) => b.includes('\r\n\r\n'));
+    const end = all.indexOf('\r\n\r\n') + 4;
+    return { socket, head: all.subarray(0, end).toString('latin1'), rest: all.subarray(end) };
+  }
+
+  test('upgrades through the proxy and echoes frames both ways', async () => {
+    const { socket, head } = await handshake(proxy.port, '/chat');
+    try {
+      assert.match(head, /^HTTP\/1\.1 101 Switching Protocols/);
+      assert.match(head, /Sec-WebSocket-Accept: /);
+      for (const text of ['hello', 'second message']) {
+        socket.write(frame(text, true));
+        const reply = await readUntil(socket, (b) => unframe(b) !== undefined);
+        assert.equal(unframe(reply), `echo: ${text}`);
+      }
+      const seen = upgradeHeaders.at(-1);
+      assert.equal(seen?.upgrade, 'websocket');
+      assert.equal(seen?.['x-forwarded-for'], '127.0.0.1');
+      assert.equal(seen?.host, 'chat.test');
+    } finally {
+      socket.destroy();
+    }
+    await waitFor(() => proxy.records.some((r) => r.upgrade && r.path === '/chat'));
+    const record = proxy.records.find((r) => r.upgrade && r.path === '/chat');
+    assert.equal(record?.status, 101);
+    assert.ok((record?.bytesIn ?? 0) > 0 && (record?.bytesOut ?? 0) > 0);
+  });
+
+  test('a rule can deny an upgrade request', async () => {
+    const { socket, head } = await handshake(proxy.port, '/private/chat');
+    socket.destroy();
+    assert.match(head, /^HTTP\/1\.1 403 /);
+  });
+
+  test('an upgrade to a dead node gets 502 with the dial reason', async () => {
+    const p = await startProxy({ pool: makePool('dead', [await deadAddress()]) });
+    try {
+      const { socket, head, rest } = await handshake(p.port, '/chat');
+      socket.destroy();
+      assert.match(head, /^HTTP\/1\.1 502 /);
+      assert.match(head, /X-Postern-Error: POSTERN_ERR_DIAL_REFUSED/);
+      assert.match(rest.toString(), /^POSTERN_ERR_DIAL_REFUSED: /);
+    } finally {
+      await p.close();
+    }
+  });
+});
