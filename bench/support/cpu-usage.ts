@@ -74,3 +74,27 @@ export function cpuSeconds(roots: readonly number[]): number[] | undefined {
   }
   return roots.map((root) => treeTicks(stats, root) / ticksPerSecond);
 }
+
+/** A process whose CPU share is measured over a piece of work. */
+export interface CpuWatch {
+  name: string;
+  pid: number;
+}
+
+/**
+ * Runs `work` and measures each watched process's CPU over it: shares of one core (1 = one
+ * core busy all the time), in the order of `watched`; empty where /proc is not available.
+ */
+export async function measureCpu<T>(
+  watched: readonly CpuWatch[],
+  work: () => Promise<T>,
+): Promise<{ value: T; shares: number[] }> {
+  const pids = watched.map((w) => w.pid);
+  const before = cpuSeconds(pids);
+  const started = performance.now();
+  const value = await work();
+  const seconds = (performance.now() - started) / 1000;
+  const after = cpuSeconds(pids);
+  if (!before || !after || seconds <= 0) return { value, shares: [] };
+  return { value, shares: pids.map((_, i) => ((after[i] ?? 0) - (before[i] ?? 0)) / seconds) };
+}

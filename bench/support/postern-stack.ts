@@ -19,6 +19,8 @@ export interface PosternStackOptions {
   dir: string;
   /** Writes V8 CPU profiles of both processes here when they exit (node --cpu-prof). */
   cpuProfDir?: string | undefined;
+  /** Passed to the edge as --config-dir (configuration documents). */
+  configDir?: string | undefined;
 }
 
 /** A running edge and connector, with one tunnel between them. */
@@ -29,6 +31,28 @@ export interface PosternStack {
   tunnelCipher(): Promise<string>;
   /** Publishes 127.0.0.1:`appPort` through the connector as a TCP virtual server; returns its port. */
   tcpService(name: string, appPort: number): Promise<number>;
+  /**
+   * Publishes the HTTP server on 127.0.0.1:`appPort` as an https virtual server terminating TLS
+   * with `certificate`, through the connector (`via: true`) or dialed by the edge; returns its port.
+   */
+  httpsService(name: string, options: HttpsServiceOptions): Promise<number>;
+}
+
+/** Options of {@link PosternStack.httpsService}. */
+export interface HttpsServiceOptions {
+  appPort: number;
+  /** Reach the app through the connector's tunnel (a `via` pool) rather than from the edge. */
+  via: boolean;
+  /** PEM certificate and key the virtual server presents. */
+  certificate: { cert: string; key: string };
+}
+
+/** A running edge alone: its process, admin API and tunnel address. */
+export interface PosternEdge {
+  readonly edge: SpawnedProcess;
+  readonly api: AdminApi;
+  /** host:port of the tunnel listener. */
+  readonly tunnel: string;
 }
 
 function nodeArgs(role: string, cpuProfDir: string | undefined): string[] {
@@ -54,12 +78,18 @@ function adminApi(baseUrl: string, token: string) {
   };
 }
 
-type Api = ReturnType<typeof adminApi>;
+/** Calls the edge's admin API: `api(method, path, body?)`, path below /api/v1. */
+export type AdminApi = ReturnType<typeof adminApi>;
+type Api = AdminApi;
 
-async function startEdge(
+/**
+ * Starts `postern edge` alone (tunnel and admin API on free loopback ports, log level warn)
+ * and resolves once it printed its ready line.
+ */
+export async function startEdge(
   children: Children,
   options: PosternStackOptions,
-): Promise<{ edge: SpawnedProcess; api: Api; tunnel: string }> {
+): Promise<PosternEdge> {
   const dataDir = join(options.dir, 'edge');
   const edge = children.spawn(
     'edge',
@@ -74,6 +104,7 @@ async function startEdge(
       '127.0.0.1:0',
       '--admin-listen',
       '127.0.0.1:0',
+      ...(options.configDir === undefined ? [] : ['--config-dir', options.configDir]),
     ],
     { POSTERN_LOG_LEVEL: 'warn' },
   );
@@ -156,6 +187,23 @@ export async function startPostern(
       });
       return port;
     },
+    async httpsService(name, o) {
+      await api('POST', '/certificates', { name, ...o.certificate });
+      await api('POST', '/pools', {
+        name,
+        ...(o.via ? { via: group } : {}),
+        nodes: [{ address: `127.0.0.1:${o.appPort}` }],
+      });
+      const port = await freePort();
+      await api('POST', '/virtual-servers', {
+        name,
+        protocol: 'https',
+        listen: `127.0.0.1:${port}`,
+        pool: name,
+        tls: { certificates: [name] },
+      });
+      return port;
+    },
   };
 }
 
@@ -163,7 +211,7 @@ export async function startPostern(
  * Completes a TLS handshake with `host:port` without a client certificate and reports what
  * was negotiated (in TLS 1.3 the client finishes before the server checks its certificate).
  */
-function negotiatedCipher(address: string): Promise<string> {
+export function negotiatedCipher(address: string): Promise<string> {
   const [host = '127.0.0.1', port = '0'] = address.split(':');
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port: Number(port), rejectUnauthorized: false });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
-import { Backoff, isPosternError } from '../core/index.js';
+import { Backoff, isPosternError, type Clock } from '../core/index.js';
 import { parseProvisioningKey, type Identifiers } from '../protocol/index.js';
 import { generateKeyPairAndCsr, renewalTime } from '../pki/index.js';
 import { enroll } from './enrollment-client.js';
@@ -26,6 +26,13 @@ export interface ConnectorOptions {
   readonly keepAliveIntervalMs?: number;
   readonly keepAliveTimeoutMs?: number;
   readonly backoff?: Backoff;
+  /** Time for health checks and discovery; default the system clock. */
+  readonly clock?: Clock;
+  /**
+   * Longest silence about one health check: results that cannot change the edge's view are
+   * sent only this often. Default 30 s.
+   */
+  readonly healthHeartbeatMs?: number;
 }
 
 interface ConnectorEvents {
@@ -220,6 +227,8 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       counters: this.counters,
       keepAliveIntervalMs: o.keepAliveIntervalMs,
       keepAliveTimeoutMs: o.keepAliveTimeoutMs,
+      clock: o.clock,
+      healthHeartbeatMs: o.healthHeartbeatMs,
     };
   }
 

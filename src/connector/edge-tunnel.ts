@@ -2,12 +2,13 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { TUNNEL_ALPN, makeMessage, type Identifiers, type Message } from '../protocol/index.js';
 import { MessageChannel, MuxSession, type MuxStream } from '../tunnel/index.js';
-import { PosternError, definedProps } from '../core/index.js';
+import { PosternError, definedProps, type Clock } from '../core/index.js';
 import { handleDataStream, type SessionCounters } from './data-stream-handler.js';
 import { connectToEdge } from './edge-connection.js';
 import { connectorErrors } from './errors.js';
+import { GroupWork } from './group-work.js';
 import type { ConnectorIdentityFiles } from './identity-store.js';
-import { TargetPolicy } from './target-policy.js';
+import type { TargetPolicy } from './target-policy.js';
 
 const WELCOME_TIMEOUT_MS = 10_000;
 
@@ -22,6 +23,10 @@ export interface EdgeTunnelOptions {
   readonly counters: SessionCounters;
   readonly keepAliveIntervalMs?: number | undefined;
   readonly keepAliveTimeoutMs?: number | undefined;
+  /** Time for health checks and discovery; default the system clock. */
+  readonly clock?: Clock | undefined;
+  /** Longest silence about one health check before its result is sent again; default 30 s. */
+  readonly healthHeartbeatMs?: number | undefined;
 }
 
 interface EdgeTunnelEvents {
@@ -33,7 +38,8 @@ interface EdgeTunnelEvents {
 
 /**
  * One connector ↔ edge tunnel: mTLS, a mux session (the connector is the client), a
- * control stream (hello → welcome, config, renewals, drain) and data streams the edge opens.
+ * control stream (hello → welcome, config, renewals, drain, health and discovery reports) and
+ * data streams the edge opens. The group's health checks and discovery run while it is up.
  */
 export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
   readonly session: MuxSession;
@@ -43,14 +49,29 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     number,
     { resolve: (pem: string) => void; reject: (err: Error) => void }
   >();
-  #policy = new TargetPolicy([]);
+  readonly #work: GroupWork;
   #nextRequestId = 1;
 
-  private constructor(session: MuxSession, control: MessageChannel, welcome: Message<'welcome'>) {
+  private constructor(
+    session: MuxSession,
+    control: MessageChannel,
+    welcome: Message<'welcome'>,
+    options: EdgeTunnelOptions,
+  ) {
     super();
     this.session = session;
     this.#control = control;
     this.welcome = welcome;
+    this.#work = new GroupWork({
+      logger: options.logger,
+      clock: options.clock,
+      healthHeartbeatMs: options.healthHeartbeatMs,
+      onHealth: (report) => this.#control.send(makeMessage({ type: 'health', ...report })),
+      onDiscovered: (report) =>
+        this.#control.send(
+          makeMessage({ type: 'discovered', ...report, addresses: [...report.addresses] }),
+        ),
+    });
   }
 
   /** Connects, says hello and waits for the edge's welcome (or its refusal, as a coded error). */
@@ -94,7 +115,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
       throw err;
     }
     control.removeAllListeners('message');
-    const tunnel = new EdgeTunnel(session, control, welcome);
+    const tunnel = new EdgeTunnel(session, control, welcome, options);
     for (const message of early) tunnel.#onMessage(message);
     tunnel.#start(options);
     return tunnel;
@@ -102,7 +123,12 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
 
   /** The destinations this connector may currently dial. */
   get policy(): TargetPolicy {
-    return this.#policy;
+    return this.#work.policy;
+  }
+
+  /** Node × monitor health checks this tunnel runs for the edge. */
+  get healthChecks(): number {
+    return this.#work.checks;
   }
 
   /** Tells the edge to send no new sessions here. */
@@ -141,12 +167,13 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     this.#control.on('message', (m) => this.#onMessage(m));
     this.session.on('stream', (stream: MuxStream) => {
       void handleDataStream(stream, {
-        policy: () => this.#policy,
+        policy: () => this.#work.policy,
         logger: log,
         counters: options.counters,
       });
     });
     this.session.once('close', (err?: Error) => {
+      this.#work.stop();
       for (const pending of this.#renewals.values())
         pending.reject(err ?? new Error('tunnel closed'));
       this.#renewals.clear();
@@ -157,7 +184,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
   #onMessage(message: Message): void {
     switch (message.type) {
       case 'config':
-        this.#policy = new TargetPolicy(message.targets);
+        this.#work.apply(message);
         this.emit('config', message);
         return;
       case 'renewed':

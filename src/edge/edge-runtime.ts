@@ -5,16 +5,11 @@ import {
   type Pool as PoolConfig,
 } from '../config/index.js';
 import { systemClock, type Clock } from '../core/index.js';
-import type { TargetRule } from '../protocol/index.js';
 import type { Store } from '../store/index.js';
-import {
-  Pool,
-  splitHostPort,
-  type Dialer,
-  type PoolEvent,
-  type PoolStatus,
-} from '../traffic/index.js';
+import { Pool, type Dialer, type PoolEvent, type PoolStatus } from '../traffic/index.js';
 import { API_COLLECTIONS, mergeSources, type ApiCollection } from './configuration-sources.js';
+import { connectorConfigFor, type ConnectorConfig } from './group-config.js';
+import { RemoteReports, type RemoteReport, type Reporter } from './remote-reports.js';
 import { VirtualServerSet, type SessionHooks } from './virtual-server-set.js';
 
 /** One immutable generation of the running configuration. */
@@ -65,6 +60,7 @@ const EMPTY: Generation = {
 export class EdgeRuntime {
   readonly #o: EdgeRuntimeOptions;
   readonly #servers: VirtualServerSet;
+  readonly #reports: RemoteReports;
   #documents: Configuration | undefined;
   #generation: Generation = EMPTY;
   #queue: Promise<void> = Promise.resolve();
@@ -72,6 +68,10 @@ export class EdgeRuntime {
   constructor(options: EdgeRuntimeOptions) {
     this.#o = options;
     this.#servers = new VirtualServerSet({ drainTimeoutMs: options.drainTimeoutMs ?? 30_000 });
+    this.#reports = new RemoteReports({
+      logger: options.logger,
+      clock: options.clock ?? systemClock,
+    });
   }
 
   /** The generation number in force. */
@@ -115,25 +115,40 @@ export class EdgeRuntime {
       .filter((o) => o.owner !== 'api');
   }
 
-  /** Live status of a pool (nodes, health, panic), or undefined. */
+  /**
+   * Live status of a pool (nodes, health, panic), or undefined. For a `via` pool with discovery,
+   * `discovery` is what its connectors reported (`runsOn: connector`).
+   */
   poolStatus(name: string): PoolStatus | undefined {
-    return this.#generation.pools.get(name)?.status();
+    const status = this.#generation.pools.get(name)?.status();
+    const spec = this.#poolSpec(name);
+    const remote = spec && this.#reports.discoveryStatus(spec);
+    return status && remote ? { ...status, discovery: remote } : status;
   }
 
-  /** Destinations a group's connectors may dial: the nodes (configured and discovered) of its pools. */
-  targetsFor(group: string): { generation: number; targets: TargetRule[] } {
-    const targets: TargetRule[] = [];
-    const seen = new Set<string>();
-    for (const pool of this.#generation.pools.values()) {
-      if (pool.via !== group) continue;
-      for (const node of pool.status().nodes) {
-        const hp = splitHostPort(node.address);
-        if (!hp || seen.has(node.address)) continue;
-        seen.add(node.address);
-        targets.push({ host: hp.host, ports: [hp.port, hp.port] });
-      }
-    }
-    return { generation: this.#generation.number, targets };
+  /** The connector group a pool is reached through, if it exists and has one. */
+  groupOf(pool: string): string | undefined {
+    return this.#generation.pools.get(pool)?.via;
+  }
+
+  /**
+   * What a group's connectors are told in `config`: the destinations they may dial (the nodes,
+   * configured and discovered, of the group's pools), and the health checks and DNS discovery
+   * they run for those pools.
+   */
+  configFor(group: string): ConnectorConfig {
+    return connectorConfigFor(group, this.#generation);
+  }
+
+  /**
+   * Applies a connector's health or discovery report to the pool it names (only a pool of the
+   * connector's own group); returns false when it was refused.
+   */
+  applyReport(reporter: Reporter, report: RemoteReport): boolean {
+    return this.#reports.apply(reporter, report, {
+      pool: this.#generation.pools.get(report.pool),
+      spec: this.#poolSpec(report.pool),
+    });
   }
 
   /** Stops every virtual server (sessions drain for `drainTimeoutMs`) and every pool. */
@@ -174,6 +189,7 @@ export class EdgeRuntime {
     for (const pool of previous.pools.values()) pool.close();
     if (documents) this.#documents = documents;
     this.#generation = { number: previous.number + 1, config, owners: merged.owners, pools };
+    this.#reports.retain(new Set(pools.keys()));
     logger.info(
       {
         generation: this.#generation.number,
@@ -193,6 +209,9 @@ export class EdgeRuntime {
           Pool.fromConfig(p, {
             monitors: config.monitors,
             dialer: this.#o.dialer,
+            // Nodes of `via` pools live in a private network: its connectors check and find them.
+            monitorsRunRemotely: p.via !== undefined,
+            discoveryRunsRemotely: p.via !== undefined,
             previous: previous.pools.get(p.name),
             clock: this.#o.clock ?? systemClock,
             onEvent: this.#o.onPoolEvent,
@@ -204,5 +223,9 @@ export class EdgeRuntime {
       throw err;
     }
     return pools;
+  }
+
+  #poolSpec(name: string): PoolConfig | undefined {
+    return (this.#generation.config.pools as readonly PoolConfig[]).find((p) => p.name === name);
   }
 }

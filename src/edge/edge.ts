@@ -146,8 +146,14 @@ async function startWithStore(
     hooks: sessionObserver(log, metrics),
     onPoolEvent: (event) => {
       logPoolEvent(log, event);
-      // Discovered nodes become destinations the group's connectors may dial.
-      if (event.type === 'discovery') pushConfig();
+      // Discovered nodes become destinations (and health checks) of the group's connectors.
+      if (event.type === 'discovery') {
+        const group = runtime.groupOf(event.pool);
+        // A pool not in force yet (mid-reload) has no group to look up: tell everyone.
+        if (group !== undefined || !runtime.config.pools.some((p) => p.name === event.pool)) {
+          pushConfig(group);
+        }
+      }
     },
   });
 
@@ -165,7 +171,8 @@ async function startWithStore(
     registry,
     metrics,
     logger: log,
-    targetsFor: (group) => runtime.targetsFor(group),
+    configFor: (group) => runtime.configFor(group),
+    onReport: (reporter, report) => runtime.applyReport(reporter, report),
     keepAliveIntervalMs: options.keepAliveIntervalMs,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     handshakeTimeoutMs: options.tunnelHandshakeTimeoutMs,

@@ -9,7 +9,6 @@ import {
   expectMessage,
   makeMessage,
   type Message,
-  type TargetRule,
 } from '../protocol/index.js';
 import { parseConnectorIdentity, type ConnectorIdentity } from '../pki/index.js';
 import {
@@ -20,6 +19,8 @@ import {
   type MuxStream,
 } from '../tunnel/index.js';
 import type { ConnectorRegistry, ConnectorTunnel } from './connector-registry.js';
+import type { ConnectorConfig } from './group-config.js';
+import type { RemoteReport, Reporter } from './remote-reports.js';
 import type { EdgeMetrics } from './edge-metrics.js';
 import { edgeErrors } from './errors.js';
 import { controlErrors, type EnrollmentAuthority } from '../control/index.js';
@@ -34,8 +35,10 @@ export interface TunnelListenerOptions {
   readonly registry: ConnectorRegistry;
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;
-  /** The destinations a group's connectors may dial (sent in `config`). */
-  readonly targetsFor: (group: string) => { generation: number; targets: TargetRule[] };
+  /** What a group's connectors are told in `config`: destinations, health checks, discovery. */
+  readonly configFor: (group: string) => ConnectorConfig;
+  /** Receives connectors' health and discovery reports (must not throw). */
+  readonly onReport?: ((reporter: Reporter, report: RemoteReport) => void) | undefined;
   readonly keepAliveIntervalMs?: number | undefined;
   readonly keepAliveTimeoutMs?: number | undefined;
   /** Bound on the TLS handshake, the control stream and the hello. Default 10 s. */
@@ -294,8 +297,7 @@ export class TunnelListener {
     control.send(
       makeMessage({ type: 'welcome', serverId: this.#options.serverId, serverCount: 1, peers: [] }),
     );
-    const { generation, targets } = this.#options.targetsFor(identity.group);
-    control.send(makeMessage({ type: 'config', generation, targets }));
+    this.#sendConfig(tunnel);
     void this.#options.authority
       .recordSeen(identity.connectorId, {
         connected: true,
@@ -337,6 +339,14 @@ export class TunnelListener {
           },
         );
         return false;
+      case 'health':
+      case 'discovered':
+        try {
+          this.#options.onReport?.(tunnel, message);
+        } catch (err) {
+          log.error({ err }, 'a connector report could not be applied');
+        }
+        return false;
       default:
         return false;
     }
@@ -352,11 +362,22 @@ export class TunnelListener {
     setTimeout(() => tunnel.session.destroy(), 100).unref();
   }
 
-  /** Sends fresh destination rules to every connected connector of a group. */
+  /** Sends fresh `config` (destinations, health checks, discovery) to a group's connectors, or all. */
   pushConfig(group?: string): void {
-    for (const tunnel of this.#options.registry.list(group)) {
-      const { generation, targets } = this.#options.targetsFor(tunnel.group);
-      tunnel.control.send(makeMessage({ type: 'config', generation, targets }));
+    for (const tunnel of this.#options.registry.list(group)) this.#sendConfig(tunnel);
+  }
+
+  #sendConfig(tunnel: ConnectorTunnel): void {
+    try {
+      tunnel.control.send(
+        makeMessage({ type: 'config', ...this.#options.configFor(tunnel.group) }),
+      );
+    } catch (err) {
+      // Too large a message for the control stream; the connector keeps its previous config.
+      this.#log.error(
+        { group: tunnel.group, connector: tunnel.connectorId, err: (err as Error).message },
+        'cannot send configuration to a connector',
+      );
     }
   }
 }

@@ -83,11 +83,13 @@ export class VirtualServerSet {
       const next = built.get(name);
       if (!next || keyOf(name, next) !== running.key) moved.push(running);
     }
-    // Free moved listeners first so that a server taking over their address can bind it.
-    for (const r of moved) this.#running.delete(nameOf(r));
-    await Promise.all(
-      moved.map((r) => r.server.close({ drainTimeoutMs: 0 }).catch(() => undefined)),
-    );
+    // Removed or moved servers stop listening at once (closing a listener releases its address
+    // synchronously, so a server taking it over can bind), and their sessions drain in the
+    // background, bounded by the drain timeout.
+    for (const r of moved) {
+      this.#running.delete(nameOf(r));
+      void r.server.close({ drainTimeoutMs: this.#drainMs }).catch(() => undefined);
+    }
     const started: string[] = [];
     try {
       for (const [name, next] of built) {

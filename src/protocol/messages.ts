@@ -31,6 +31,59 @@ export const targetRuleSchema = z.looseObject({
   ports: z.tuple([z.number().int().min(1).max(65535), z.number().int().min(1).max(65535)]),
 });
 
+/** Most characters of a check result's `detail`. */
+export const MAX_CHECK_DETAIL = 1024;
+/** Most addresses in one `discovered` report. */
+export const MAX_DISCOVERED_ADDRESSES = 10_000;
+/** Most characters of a `discovered` report's `error`. */
+export const MAX_DISCOVERY_ERROR = 4096;
+
+const checkTypes = ['tcp', 'http', 'https'] as const;
+
+/**
+ * A monitor as configuration documents write it (`monitors[]`), sent to a connector so it runs
+ * the checks in its own network. Only fields a connector needs; the rest are ignored.
+ */
+export const wireMonitorSchema = z.looseObject({
+  name,
+  type: z.enum(checkTypes),
+  path: z.string().max(2048).optional(),
+  host_header: z.string().max(255).optional(),
+  expect_status: z.union([z.string().max(16), z.array(z.string().max(16)).max(32)]).optional(),
+  body_match: z.string().max(1024).optional(),
+  delay_ms: z.number().int().min(1).optional(),
+  timeout_ms: z.number().int().min(1).optional(),
+  failures: z.number().int().min(1).optional(),
+  successes: z.number().int().min(1).optional(),
+  verify_tls: z.boolean().optional(),
+});
+
+/** DNS discovery as configuration documents write it (`pools[].discovery.dns`). */
+export const wireDnsDiscoverySchema = z.looseObject({
+  name,
+  type: z.enum(['A', 'AAAA', 'SRV']).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  min_interval_ms: z.number().int().min(0).optional(),
+  resolver: z.string().max(300).optional(),
+});
+
+/** One check a connector runs: a monitor against one node of one of its group's pools. */
+export const monitorWorkSchema = z.looseObject({
+  pool: name,
+  address: z.string().min(3).max(300),
+  monitor: wireMonitorSchema,
+});
+
+/** One pool whose nodes a connector discovers by DNS in its own network. */
+export const discoveryWorkSchema = z.looseObject({ pool: name, dns: wireDnsDiscoverySchema });
+
+/** The outcome of one health check, as a connector reports it. */
+export const checkResultSchema = z.looseObject({
+  ok: z.boolean(),
+  detail: z.string().max(MAX_CHECK_DETAIL).optional(),
+  durationMs: z.number().min(0).optional(),
+});
+
 /** Result codes a connector answers a dial with. */
 export const dialCodes = [
   'ok',
@@ -96,6 +149,26 @@ const schemas = {
     type: z.literal('config'),
     generation: z.number().int().min(0),
     targets: z.array(targetRuleSchema).max(100_000),
+    /** Health checks the group's connectors run and report with `health`. */
+    monitors: z.array(monitorWorkSchema).max(100_000).default([]),
+    /** DNS discovery the group's connectors run and report with `discovered`. */
+    discovery: z.array(discoveryWorkSchema).max(10_000).default([]),
+  }),
+  health: z.looseObject({
+    ...base,
+    type: z.literal('health'),
+    pool: name,
+    address: z.string().min(3).max(300),
+    monitor: name,
+    result: checkResultSchema,
+  }),
+  discovered: z.looseObject({
+    ...base,
+    type: z.literal('discovered'),
+    pool: name,
+    addresses: z.array(z.string().min(3).max(300)).max(MAX_DISCOVERED_ADDRESSES).default([]),
+    /** Set when the resolution failed; `addresses` are then ignored and the last good set stays. */
+    error: z.string().max(MAX_DISCOVERY_ERROR).optional(),
   }),
   renew: z.looseObject({
     ...base,
@@ -147,6 +220,16 @@ export type DialCode = (typeof dialCodes)[number];
 export type Identifiers = z.output<typeof identifiersSchema>;
 /** One allowed destination pattern. */
 export type TargetRule = z.output<typeof targetRuleSchema>;
+/** A monitor as sent in `config`. */
+export type WireMonitor = z.output<typeof wireMonitorSchema>;
+/** A DNS discovery spec as sent in `config`. */
+export type WireDnsDiscovery = z.output<typeof wireDnsDiscoverySchema>;
+/** One health check a connector is asked to run. */
+export type MonitorWork = z.output<typeof monitorWorkSchema>;
+/** One pool a connector is asked to discover. */
+export type DiscoveryWork = z.output<typeof discoveryWorkSchema>;
+/** One health check's outcome as reported by a connector. */
+export type CheckResult = z.output<typeof checkResultSchema>;
 
 /** Builds a message object ready for {@link encodeMessage}. */
 export function makeMessage<T extends MessageType>(

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import net from 'node:net';
 import {
+  eventually,
   freePort,
   roundTrip,
   startEchoServer,
@@ -130,6 +132,33 @@ test('a direct pool (no via) is dialed from the edge itself', async () => {
       pool: 'direct',
     });
     assert.equal((await roundTrip(port, Buffer.from('direct'))).toString(), 'direct');
+  } finally {
+    await edge.stop();
+    await app.close();
+  }
+});
+
+test('a removed virtual server stops accepting at once while its sessions in flight finish', async () => {
+  const edge = await startTestEdge();
+  const app = await startEchoServer();
+  try {
+    const port = await freePort();
+    await edge.api('POST', '/pools', { name: 'p', nodes: [{ address: app.address }] });
+    await edge.api('POST', '/virtual-servers', {
+      name: 'going',
+      listen: `127.0.0.1:${port}`,
+      pool: 'p',
+    });
+    const held = net.connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    held.on('data', (c: Buffer) => chunks.push(c));
+    held.write('before ');
+    await eventually(() => Buffer.concat(chunks).toString() === 'before ', 'first echo');
+    assert.equal((await edge.api('DELETE', '/virtual-servers/going')).status, 204);
+    await assert.rejects(roundTrip(port, Buffer.from('new')), { code: 'ECONNREFUSED' });
+    held.end('after');
+    await new Promise((resolve) => held.once('end', resolve));
+    assert.equal(Buffer.concat(chunks).toString(), 'before after');
   } finally {
     await edge.stop();
     await app.close();

@@ -12,7 +12,8 @@ export interface ForwardedInfo {
  * The fields to send upstream: the client's, without hop-by-hop ones, pseudo-headers and
  * Expect (the proxy answered 100-continue itself), with X-Forwarded-* appended when `forwarded`
  * is given (an existing X-Forwarded-For is extended; -Proto and -Host are replaced).
- * For HTTP/2 clients, `authority` becomes the Host field when the client sent none.
+ * For HTTP/2 clients (`authority` given), :authority becomes the Host field when the client sent
+ * none, and split Cookie fields are joined into one (RFC 9113 §8.2.3).
  */
 export function upstreamRequestHeaders(
   raw: readonly string[],
@@ -23,6 +24,7 @@ export function upstreamRequestHeaders(
   let xff: string | undefined;
   let hasHost = false;
   let extra: Set<string> | undefined;
+  let cookies: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.charCodeAt(0) === 58 /* : */) continue;
@@ -33,6 +35,10 @@ export function upstreamRequestHeaders(
       continue;
     }
     if (lower === 'expect') continue;
+    if (authority !== undefined && lower === 'cookie') {
+      cookies = cookies === undefined ? value : `${cookies}; ${value}`;
+      continue;
+    }
     if (lower === 'host') hasHost = true;
     else if (forwarded && lower.startsWith('x-forwarded-')) {
       if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -47,6 +53,7 @@ export function upstreamRequestHeaders(
   }
   if (extra) for (const name of extra) removeHeader(out, name);
   if (!hasHost && authority !== undefined) out.unshift('Host', authority);
+  if (cookies !== undefined) out.push('Cookie', cookies);
   if (forwarded) {
     out.push(
       'X-Forwarded-For',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { Pool } from '../pool.js';
 import {
   makePool,
   send,
@@ -157,6 +158,36 @@ describe('http virtual server routing and headers', () => {
     } finally {
       await p.close();
       await b.close();
+    }
+  });
+
+  test("cookie persistence: the pool's Set-Cookie reaches the client and its cookie pins the node", async () => {
+    const one = await startBackend('one');
+    const two = await startBackend('two');
+    const pool = new Pool({
+      name: 'sticky',
+      nodes: [one.address, two.address].map((address) => ({
+        address,
+        weight: 1,
+        state: 'active' as const,
+      })),
+      persistence: { type: 'cookie', cookieName: 'AFFINITY' },
+    });
+    const p = await startProxy({ pool });
+    try {
+      const first = await send(p.port);
+      const setCookie = first.headers['set-cookie']?.[0] ?? '';
+      assert.match(setCookie, /^AFFINITY=/);
+      const cookie = setCookie.split(';')[0] ?? '';
+      const pinned = await Promise.all(
+        Array.from({ length: 6 }, () => send(p.port, { headers: { cookie: `x=1; ${cookie}` } })),
+      );
+      assert.deepEqual(new Set(pinned.map((r) => r.text)), new Set([first.text]));
+      const free = await Promise.all(Array.from({ length: 6 }, () => send(p.port)));
+      assert.equal(new Set(free.map((r) => r.text)).size, 2);
+    } finally {
+      await p.close();
+      await Promise.all([one.close(), two.close()]);
     }
   });
 });

@@ -5,8 +5,8 @@ import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { trafficErrors } from '../errors.js';
 import { CertificateStore } from '../tls/certificate-store.js';
-import { errorBody, errorHeaders, writeRawResponse } from './error-response.js';
-import { httpErrors } from './errors.js';
+import { tlsErrors } from '../tls/errors.js';
+import { answerClientError } from './client-error.js';
 import type { HttpVirtualServerOptions } from './http-options.js';
 import { buildRuntime, type HttpRuntime } from './http-runtime.js';
 import {
@@ -126,6 +126,7 @@ export class HttpVirtualServer {
 
   #buildStore(options: HttpVirtualServerOptions): CertificateStore | undefined {
     if (options.protocol !== 'https') return undefined;
+    if (!options.tls?.certificates.length) throw tlsErrors.noCertificate(options.name);
     return new CertificateStore(options.tls?.certificates ?? [], {
       ...(options.tls?.minVersion === undefined ? {} : { minVersion: options.tls.minVersion }),
     });
@@ -171,28 +172,7 @@ export class HttpVirtualServer {
   }
 
   #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    const rt = this.#runtime;
-    let status = 400;
-    let error: Error = httpErrors.badRequest(
-      (err as { reason?: string }).reason ?? err.code ?? err.message,
-    );
-    if (err.code === 'HPE_HEADER_OVERFLOW') {
-      status = 431;
-      error = httpErrors.headersTooLarge(rt.maxHeaderBytes);
-    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      status = 408;
-      error = httpErrors.requestTimeout(serverSettings(this.#options).requestTimeoutMs);
-    } else if (err.code === 'ECONNRESET' || !err.code?.startsWith('HPE_')) {
-      socket.destroy();
-      return;
-    }
-    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (inFlight?.headersSent) socket.destroy();
-    else {
-      const body = errorBody(error);
-      writeRawResponse(socket, status, errorHeaders(error, body), body);
-    }
-    rt.logger?.debug({ server: this.name, status, code: err.code }, 'client error');
+    answerClientError(this.#runtime, err, socket, serverSettings(this.#options).requestTimeoutMs);
   }
 
   #closeIdle(): void {

@@ -184,7 +184,11 @@ describe('https virtual server', () => {
     }
   });
 
-  test('an https virtual server without certificates is refused', () => {
+  test('an https virtual server without certificates is refused, also on reconfigure', () => {
+    assert.throws(
+      () => vs.reconfigure(options({ tls: { certificates: [] } })),
+      /POSTERN_ERR_TLS_NO_CERTIFICATE|no certificate/,
+    );
     assert.throws(
       () => new HttpVirtualServer(options({ tls: { certificates: [] } })),
       /POSTERN_ERR_TLS_NO_CERTIFICATE|no certificate/,

@@ -54,6 +54,10 @@ describe('http virtual server limits and client timeouts', () => {
     assert.equal(res.headers['x-postern-error'], 'POSTERN_ERR_HEADERS_TOO_LARGE');
     assert.match(res.text, /larger than 2048 bytes.*max_header_bytes/);
     assert.equal(backend.seen.length, 0);
+    await waitFor(() =>
+      proxy.records.some((r) => r.closeReason === 'POSTERN_ERR_HEADERS_TOO_LARGE'),
+    );
+    assert.equal(proxy.records.find((r) => r.status === 431)?.client, '127.0.0.1');
   });
 
   test('more header fields than max_headers gets 431, exactly max_headers passes', async () => {

@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+// Longer than most files on purpose: one request's path (pick, send, retry, respond, report) is one
+// state machine on the hot path, easier to check for ordering and allocations in one place.
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
-import { isPosternError, type TimerHandle } from '../../core/index.js';
+import { isPosternError } from '../../core/index.js';
 import {
   BodyMode,
   isIdempotent,
@@ -14,21 +15,26 @@ import { errorBody, errorCodeOf, errorHeaders } from './error-response.js';
 import { httpErrors } from './errors.js';
 import { requestHead, upstreamRequestHeaders } from './forward-headers.js';
 import { forwardableResponseHeaders } from './header-list.js';
-import type { HttpRequestRecord } from './http-options.js';
 import type { HttpRuntime } from './http-runtime.js';
+import { IdleWatch } from './idle-watch.js';
+import { RequestBodyPump } from './request-body.js';
+import { reportRequestEnd } from './request-record.js';
 import type { ResponseHead } from './response-parser.js';
 import type { RouteMatch } from './router.js';
 import type { CompiledRule } from './rules-engine.js';
 import type { Exchange, UpstreamConnection } from './upstream-connection.js';
 import { UpstreamConnections } from './upstream-connections.js';
-import type { UpstreamOutcome, UpstreamPick, UpstreamPool } from './upstream-pool.js';
+import type {
+  UpstreamOutcome,
+  UpstreamPick,
+  UpstreamPickOptions,
+  UpstreamPool,
+} from './upstream-pool.js';
 
 /** A response to a client over HTTP/1.x or HTTP/2 (compatibility API). */
 export type ClientResponse = ServerResponse | Http2ServerResponse;
 
 const CHUNKED = 'Transfer-Encoding: chunked\r\n';
-const CRLF = '\r\n';
-const LAST_CHUNK = '0\r\n\r\n';
 const NO_RULES: readonly CompiledRule[] = [];
 
 /**
@@ -54,16 +60,12 @@ export class ProxyExchange implements Exchange {
   #freshOnly = false;
   #conn: UpstreamConnection | undefined;
   #connectorId: string | undefined;
-  #bodyStarted = false;
-  #bodySent = false;
-  #bytesIn = 0;
+  readonly #body: RequestBodyPump | undefined;
   #bytesOut = 0;
   #status = 0;
   #sentAt = 0;
   #responseMs = 0;
-  #lastActivity = 0;
-  #timer: TimerHandle | undefined;
-  #paused = false;
+  readonly #idle: IdleWatch;
   #responseDone = false;
   #clientGone = false;
   #recorded = false;
@@ -78,6 +80,11 @@ export class ProxyExchange implements Exchange {
     this.#started = rt.clock.monotonic();
     this.#facts = requestFacts(req);
     this.#target = this.#facts.target;
+    this.#idle = new IdleWatch(rt.clock, rt.idleTimeoutMs, () => this.#onIdle());
+    const body = this.#facts.body;
+    if (body !== BodyMode.None) {
+      this.#body = new RequestBodyPump(req, body === BodyMode.Chunked, () => this.#idle.touch());
+    }
   }
 
   /** Routes the request, applies rules and sends it to a node. */
@@ -154,12 +161,11 @@ export class ProxyExchange implements Exchange {
     );
   }
 
-  #pickOptions(): { exclude?: ReadonlySet<string>; clientIp: string; cookie?: string } {
-    const cookie = this.#req.headers.cookie;
+  #pickOptions(): UpstreamPickOptions {
     return {
-      ...(this.#exclude ? { exclude: this.#exclude } : {}),
+      exclude: this.#exclude,
       clientIp: this.#facts.clientIp,
-      ...(cookie === undefined ? {} : { cookie }),
+      cookie: this.#req.headers.cookie,
     };
   }
 
@@ -185,7 +191,7 @@ export class ProxyExchange implements Exchange {
 
   #mayRetry(): boolean {
     return (
-      !this.#bodyStarted && this.#attempts <= this.#rt.retries && isIdempotent(this.#facts.method)
+      !this.#body?.started && this.#attempts <= this.#rt.retries && isIdempotent(this.#facts.method)
     );
   }
 
@@ -203,58 +209,20 @@ export class ProxyExchange implements Exchange {
     const framing = facts.body === BodyMode.Chunked ? CHUNKED : '';
     const head = requestHead(facts.method, this.#target, this.#headers, framing, conn.address);
     this.#sentAt = this.#rt.clock.monotonic();
-    this.#lastActivity = this.#sentAt;
     conn.begin(this, head, facts.method === 'HEAD');
-    this.#timer ??= this.#rt.clock.setTimeout(() => this.#onTimer(), this.#rt.idleTimeoutMs);
-    if (facts.body === BodyMode.None) this.#bodySent = true;
-    else if (!this.#bodyStarted) this.#streamBody();
-  }
-
-  #streamBody(): void {
-    const req = this.#req;
-    if (req.listenerCount('data') === 0) {
-      req.on('data', (chunk: Buffer) => this.#onRequestData(chunk));
-      req.on('end', () => this.#onRequestEnd());
-    }
-    req.resume();
-  }
-
-  #onRequestData(chunk: Buffer): void {
-    const conn = this.#conn;
-    if (!conn) return;
-    this.#bodyStarted = true;
-    this.#bytesIn += chunk.length;
-    this.#lastActivity = this.#rt.clock.monotonic();
-    const socket = conn.socket;
-    let ok: boolean;
-    if (this.#facts.body === BodyMode.Chunked) {
-      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      socket.write(chunk);
-      ok = socket.write(CRLF, 'latin1');
-    } else ok = socket.write(chunk);
-    if (!ok) {
-      this.#req.pause();
-      socket.once('drain', () => this.#req.resume());
-    }
-  }
-
-  #onRequestEnd(): void {
-    if (this.#facts.body === BodyMode.Chunked) this.#conn?.socket.write(LAST_CHUNK, 'latin1');
-    this.#bodySent = true;
+    this.#idle.start();
+    this.#body?.attach(conn.socket);
   }
 
   onHead(head: ResponseHead): void {
-    const now = this.#rt.clock.monotonic();
-    this.#lastActivity = now;
-    this.#responseMs = now - this.#sentAt;
+    this.#idle.touch();
+    this.#responseMs = this.#rt.clock.monotonic() - this.#sentAt;
     const headers = forwardableResponseHeaders(head.rawHeaders);
     try {
       this.#writeHead(head.status, headers, this.#facts.h2 ? undefined : head.statusText, true);
     } catch (err) {
       // A field the client side refuses (Node validates names and values): the response is unusable.
-      const conn = this.#conn as UpstreamConnection;
-      this.#conn = undefined;
-      this.#clearTimer();
+      const conn = this.#detach() as UpstreamConnection;
       conn.abandon();
       this.#settle({ ok: false, kind: 'reset' });
       this.#status = 0;
@@ -264,7 +232,7 @@ export class ProxyExchange implements Exchange {
 
   onBody(chunk: Buffer, last: boolean): void {
     this.#bytesOut += chunk.length;
-    this.#lastActivity = this.#rt.clock.monotonic();
+    this.#idle.touch();
     const res = this.#res as ServerResponse;
     if (last) {
       this.#responseDone = true;
@@ -273,25 +241,24 @@ export class ProxyExchange implements Exchange {
     }
     if (!res.write(chunk)) {
       const conn = this.#conn as UpstreamConnection;
-      this.#paused = true;
+      this.#idle.paused = true;
       conn.socket.pause();
       res.once('drain', () => {
-        this.#paused = false;
-        this.#lastActivity = this.#rt.clock.monotonic();
+        this.#idle.paused = false;
+        this.#idle.touch();
         conn.socket.resume();
       });
     }
   }
 
   onEnd(): void {
-    const conn = this.#conn as UpstreamConnection;
-    this.#conn = undefined;
-    this.#clearTimer();
+    const conn = this.#detach() as UpstreamConnection;
     if (!this.#responseDone) {
       this.#responseDone = true;
       this.#res.end();
     }
-    this.#rt.connections.release(conn, conn.reusable && this.#bodySent);
+    this.#rt.connections.release(conn, conn.reusable && (this.#body?.finished ?? true));
+    this.#body?.discard();
     const status = this.#status;
     this.#settle(
       status >= 500
@@ -301,9 +268,7 @@ export class ProxyExchange implements Exchange {
   }
 
   onFail(err: Error, responseStarted: boolean): void {
-    const conn = this.#conn;
-    this.#conn = undefined;
-    this.#clearTimer();
+    const conn = this.#detach();
     if (this.#clientGone) return;
     if (responseStarted || this.#status !== 0) {
       this.#settle({ ok: false, kind: 'reset' });
@@ -313,48 +278,32 @@ export class ProxyExchange implements Exchange {
     }
     const stale =
       conn !== undefined && conn.uses > 1 && isPosternError(err, 'POSTERN_ERR_UPSTREAM_RESET');
-    if (stale && !this.#freshOnly && !this.#bodyStarted && isIdempotent(this.#facts.method)) {
+    if (stale && !this.#freshOnly && !this.#body?.started && isIdempotent(this.#facts.method)) {
       // A reused keep-alive connection the node had already closed: try a fresh one, same node.
       this.#freshOnly = true;
-      this.#req.pause();
       this.#attempt();
       return;
     }
     this.#settle({ ok: false, kind: 'reset' });
     this.#lastError = err;
     if (isPosternError(err, 'POSTERN_ERR_UPSTREAM_RESET') && this.#mayRetry()) {
-      this.#req.pause();
       this.#retryElsewhere();
       return;
     }
     this.#sendError(502, err);
   }
 
-  #onTimer(): void {
-    this.#timer = undefined;
-    const rt = this.#rt;
-    const idle = rt.clock.monotonic() - this.#lastActivity;
-    if (this.#conn && (this.#paused || idle < rt.idleTimeoutMs)) {
-      const wait = this.#paused ? rt.idleTimeoutMs : rt.idleTimeoutMs - idle;
-      this.#timer = rt.clock.setTimeout(() => this.#onTimer(), wait);
-      return;
-    }
-    const conn = this.#conn;
+  #onIdle(): void {
+    const conn = this.#detach();
     if (!conn) return;
-    this.#conn = undefined;
     conn.abandon();
     this.#settle({ ok: false, kind: 'timeout' });
-    const err = httpErrors.upstreamTimeout(conn.address, rt.idleTimeoutMs);
+    const err = httpErrors.upstreamTimeout(conn.address, this.#rt.idleTimeoutMs);
     if (this.#status === 0) this.#sendError(504, err);
     else {
       this.#closeReason = err.code;
       this.#res.destroy();
     }
-  }
-
-  #clearTimer(): void {
-    if (this.#timer) this.#rt.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
   }
 
   #writeHead(
@@ -377,6 +326,7 @@ export class ProxyExchange implements Exchange {
     this.#bytesOut += Buffer.byteLength(body);
     this.#writeHead(status, headers, undefined, false);
     this.#res.end(body);
+    this.#body?.discard();
   }
 
   #sendError(status: number, err: unknown): void {
@@ -396,15 +346,22 @@ export class ProxyExchange implements Exchange {
     (this.#pick as UpstreamPick).done(outcome);
   }
 
+  /** Ends the use of the current connection: no more body, no more idle watching. */
+  #detach(): UpstreamConnection | undefined {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    this.#idle.stop();
+    this.#body?.detach();
+    return conn;
+  }
+
   #onClientClose(): void {
     if (this.#recorded) return;
     this.#recorded = true;
     if (!this.#responseDone) {
       this.#clientGone = true;
       if (this.#closeReason === 'closed') this.#closeReason = 'client_aborted';
-      const conn = this.#conn;
-      this.#conn = undefined;
-      this.#clearTimer();
+      const conn = this.#detach();
       if (conn) {
         conn.abandon();
         this.#settle({ ok: true });
@@ -414,39 +371,18 @@ export class ProxyExchange implements Exchange {
   }
 
   #record(): void {
-    const rt = this.#rt;
-    const emit = rt.onRequestEnd;
-    try {
-      if (emit) emit(this.#makeRecord());
-    } finally {
-      rt.onExchangeEnd();
-    }
-  }
-
-  #makeRecord(): HttpRequestRecord {
-    const rt = this.#rt;
-    const facts = this.#facts;
-    const route = this.#route;
-    return {
-      requestId: randomUUID(),
-      virtualServer: rt.name,
-      route: route?.route ?? 'default',
-      pool: route?.pool.name ?? '',
-      ...(this.#node === undefined ? {} : { node: this.#node }),
-      ...(this.#connectorId === undefined ? {} : { connectorId: this.#connectorId }),
-      ...(this.#rule === undefined ? {} : { rule: this.#rule }),
-      client: facts.clientIp,
-      method: facts.method,
-      host: facts.host,
-      path: facts.target,
-      protocol: facts.protocol,
+    reportRequestEnd(this.#rt, this.#facts, {
+      route: this.#route,
+      node: this.#node,
+      connectorId: this.#connectorId,
+      rule: this.#rule,
       status: this.#status,
-      bytesIn: this.#bytesIn,
+      bytesIn: this.#body?.bytes ?? 0,
       bytesOut: this.#bytesOut,
-      durationMs: Math.round(rt.clock.monotonic() - this.#started),
       attempts: this.#attempts,
       upgrade: false,
       closeReason: this.#closeReason,
-    };
+      started: this.#started,
+    });
   }
 }

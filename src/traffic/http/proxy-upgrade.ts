@@ -9,8 +9,8 @@ import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
 import { errorBody, errorCodeOf, errorHeaders, writeRawResponse } from './error-response.js';
 import { httpErrors } from './errors.js';
 import { requestHead, upstreamRequestHeaders } from './forward-headers.js';
-import type { HttpRequestRecord } from './http-options.js';
 import type { HttpRuntime } from './http-runtime.js';
+import { reportRequestEnd } from './request-record.js';
 import type { RouteMatch } from './router.js';
 import type { UpstreamPick, UpstreamPool } from './upstream-pool.js';
 
@@ -190,36 +190,18 @@ export class UpgradeExchange {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    const rt = this.#rt;
-    try {
-      rt.onRequestEnd?.(this.#record());
-    } finally {
-      rt.onExchangeEnd();
-    }
-  }
-
-  #record(): HttpRequestRecord {
-    const facts = this.#facts;
-    return {
-      requestId: randomUUID(),
-      virtualServer: this.#rt.name,
-      route: this.#route?.route ?? 'default',
-      pool: this.#route?.pool.name ?? '',
-      ...(this.#node === undefined ? {} : { node: this.#node }),
-      ...(this.#connectorId === undefined ? {} : { connectorId: this.#connectorId }),
-      ...(this.#rule === undefined ? {} : { rule: this.#rule }),
-      client: facts.clientIp,
-      method: facts.method,
-      host: facts.host,
-      path: facts.target,
-      protocol: facts.protocol,
+    reportRequestEnd(this.#rt, this.#facts, {
+      route: this.#route,
+      node: this.#node,
+      connectorId: this.#connectorId,
+      rule: this.#rule,
       status: this.#status,
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
-      durationMs: Math.round(this.#rt.clock.monotonic() - this.#started),
       attempts: this.#attempts,
       upgrade: true,
       closeReason: this.#closeReason,
-    };
+      started: this.#started,
+    });
   }
 }

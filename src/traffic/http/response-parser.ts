@@ -1,3 +1,4 @@
+// Longer than most files on purpose: an HTTP/1.1 response parser is one explicit state machine.
 /** The status line and header section of an upstream response, with its body framing. */
 export interface ResponseHead {
   readonly status: number;

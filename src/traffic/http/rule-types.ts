@@ -1,11 +1,11 @@
 /** When a rule applies; every field is optional and all given ones must match. */
 export interface RuleCondition {
   /** Exact host, `*.suffix` or `*`. */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** Path prefix on segment boundaries. */
-  readonly path_prefix?: string;
+  readonly path_prefix?: string | undefined;
   /** Request methods, upper case. */
-  readonly methods?: readonly string[];
+  readonly methods?: readonly string[] | undefined;
 }
 
 /** A header name and value. */
@@ -25,12 +25,12 @@ export type RequestAction =
   | HeaderAction
   | { readonly rewrite_path: { readonly from: string; readonly to: string } }
   | { readonly redirect: { readonly status: number; readonly location: string } }
-  | { readonly deny: { readonly status: number; readonly body?: string } };
+  | { readonly deny: { readonly status: number; readonly body?: string | undefined } };
 
 /** A declarative rule, the same shape as in configuration documents. */
 export interface HttpRule {
   readonly name: string;
-  readonly when?: RuleCondition;
-  readonly request?: readonly RequestAction[];
-  readonly response?: readonly HeaderAction[];
+  readonly when?: RuleCondition | undefined;
+  readonly request?: readonly RequestAction[] | undefined;
+  readonly response?: readonly HeaderAction[] | undefined;
 }

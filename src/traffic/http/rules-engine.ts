@@ -150,7 +150,8 @@ function compileRequestAction(rule: string, action: RequestAction): RequestStep 
     const { status, body } = action.deny;
     if (!Number.isInteger(status) || status < 200 || status > 599)
       throw httpErrors.invalidRule(rule, `deny status ${status} is not between 200 and 599`);
-    const text = body ?? `Denied by rule "${rule}".\n`;
+    // An absent or empty body (the configuration's default) gets a sentence naming the rule.
+    const text = body ? body : `Denied by rule "${rule}".\n`;
     return () => ({ rule, status, headers: [], body: text });
   }
   const step = compileHeaderAction(rule, action);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isPosternError } from '../../core/index.js';
+import type { Rule } from '../../config/index.js';
 import type { HttpRule } from './rule-types.js';
 import { RulesEngine, rewritePrefix } from './rules-engine.js';
 import {
@@ -14,6 +15,23 @@ import {
 } from './test-kit.js';
 
 describe('rules engine', () => {
+  test('accepts validated configuration rules as they are (a type-level check)', () => {
+    const fromConfig: Rule = {
+      name: 'cfg',
+      when: { host: '*.example.com' },
+      request: [{ deny: { status: 403, body: '' } }],
+      response: [],
+    };
+    const asRule: HttpRule = fromConfig;
+    const verdict = new RulesEngine([asRule]).applyRequest({
+      method: 'GET',
+      host: 'a.example.com',
+      path: '/',
+      headers: [],
+    });
+    assert.equal(verdict.reply?.body, 'Denied by rule "cfg".\n');
+  });
+
   const request = (path = '/app/x', method = 'GET', host = 'www.example.com') => ({
     method,
     host,

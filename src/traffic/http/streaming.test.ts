@@ -165,4 +165,42 @@ describe('http virtual server streams bodies both ways', () => {
       await slow.close();
     }
   });
+
+  test('an early response to a large upload keeps the client connection usable', async () => {
+    // The backend answers at once and drops the body; the proxy stops forwarding it.
+    const early = await startBackend('early', (req, res) => {
+      req.resume();
+      res.writeHead(413);
+      res.end('too big');
+    });
+    const p = await startProxy({ pool: makePool('early', [early.address]) });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const big = await new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: p.port, method: 'POST', agent },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(Buffer.alloc(8 * MiB, 1));
+      });
+      assert.equal(big, 413);
+      const next = await new Promise<number>((resolve, reject) =>
+        http
+          .get({ host: '127.0.0.1', port: p.port, agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          })
+          .on('error', reject),
+      );
+      assert.equal(next, 413);
+    } finally {
+      agent.destroy();
+      await p.close();
+      await early.close();
+    }
+  });
 });

@@ -16,11 +16,11 @@ export interface UpstreamPool {
 /** What a pool may use to choose: nodes to skip and persistence key material. */
 export interface UpstreamPickOptions {
   /** Addresses of nodes that already failed this request. */
-  readonly exclude?: ReadonlySet<string>;
+  readonly exclude?: ReadonlySet<string> | undefined;
   /** Client address, for source-IP persistence. */
-  readonly clientIp?: string;
+  readonly clientIp?: string | undefined;
   /** The request's raw `Cookie` header, for cookie persistence (the pool knows its cookie name). */
-  readonly cookie?: string;
+  readonly cookie?: string | undefined;
 }
 
 /** The outcome reported once per pick. */

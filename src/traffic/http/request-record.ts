@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestFacts } from './client-request.js';
+import type { HttpRequestRecord } from './http-options.js';
+import type { HttpRuntime } from './http-runtime.js';
+import type { RouteMatch } from './router.js';
+import type { UpstreamPool } from './upstream-pool.js';
+
+/** What an exchange knows about itself when it ends. */
+export interface ExchangeOutcome {
+  readonly route: RouteMatch<UpstreamPool> | undefined;
+  readonly node: string | undefined;
+  readonly connectorId: string | undefined;
+  readonly rule: string | undefined;
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly attempts: number;
+  readonly upgrade: boolean;
+  readonly closeReason: string;
+  /** Monotonic start time. */
+  readonly started: number;
+}
+
+/** Reports an ended request to `onRequestEnd` (when set), then to the drain bookkeeping. */
+export function reportRequestEnd(rt: HttpRuntime, facts: RequestFacts, o: ExchangeOutcome): void {
+  try {
+    rt.onRequestEnd?.(recordOf(rt, facts, o));
+  } finally {
+    rt.onExchangeEnd();
+  }
+}
+
+function recordOf(rt: HttpRuntime, facts: RequestFacts, o: ExchangeOutcome): HttpRequestRecord {
+  return {
+    requestId: randomUUID(),
+    virtualServer: rt.name,
+    route: o.route?.route ?? 'default',
+    pool: o.route?.pool.name ?? '',
+    ...(o.node === undefined ? {} : { node: o.node }),
+    ...(o.connectorId === undefined ? {} : { connectorId: o.connectorId }),
+    ...(o.rule === undefined ? {} : { rule: o.rule }),
+    client: facts.clientIp,
+    method: facts.method,
+    host: facts.host,
+    path: facts.target,
+    protocol: facts.protocol,
+    status: o.status,
+    bytesIn: o.bytesIn,
+    bytesOut: o.bytesOut,
+    durationMs: Math.round(rt.clock.monotonic() - o.started),
+    attempts: o.attempts,
+    upgrade: o.upgrade,
+    closeReason: o.closeReason,
+  };
+}
