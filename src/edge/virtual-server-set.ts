@@ -210,9 +210,7 @@ function httpOptions(
       ...(r.host === undefined ? {} : { host: r.host }),
       ...(r.path_prefix === undefined ? {} : { pathPrefix: r.path_prefix }),
     })),
-    rules: vs.rules.map((name) =>
-      rules.get(name)!,
-    ) as unknown as HttpVirtualServerOptions['rules'] & object,
+    rules: vs.rules.map((name) => rules.get(name)!),
     ...(tls === undefined
       ? {}
       : {
