@@ -57,12 +57,11 @@ test('replaceFile swaps the content in one rename and leaves no temporary file b
 
 test('pollUntil counts failures as "not yet" and resolves on the expected answer', async () => {
   const answers = [
-    Promise.reject(new Error('refused')),
-    Promise.resolve('old'),
-    Promise.resolve('new'),
+    (): Promise<string> => Promise.reject(new Error('refused')),
+    (): Promise<string> => Promise.resolve('old'),
   ];
   let calls = 0;
-  const probe = (): Promise<string> => answers[calls++] ?? Promise.resolve('new');
+  const probe = (): Promise<string> => (answers[calls++] ?? (() => Promise.resolve('new')))();
   const since = performance.now();
   const ms = await pollUntil(probe, 'new', {
     since,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cpuSeconds, parseProcStat, treeTicks } from './cpu-usage.js';
+import { cpuSeconds, measureCpu, parseProcStat, treeTicks } from './cpu-usage.js';
 
 test('parseProcStat reads pid, ppid and utime + stime after a name with spaces and parentheses', () => {
   const line =
@@ -41,4 +41,20 @@ test('cpuSeconds of this process follows process.cpuUsage while it spins', () =>
   assert.ok(grown >= 0.1, `grew by ${grown} s`);
   // /proc counts in 10 ms ticks; allow a few ticks of difference from the precise counter.
   assert.ok(Math.abs(grown - (usage.user + usage.system) / 1e6) < 0.05);
+});
+
+test('measureCpu sees a busy process use CPU and a sleeping one hardly any', async () => {
+  const me = [{ name: 'bench', pid: process.pid }];
+  const busy = await measureCpu(me, () => {
+    const until = performance.now() + 300;
+    let n = 0;
+    while (performance.now() < until) n++;
+    return Promise.resolve(n);
+  });
+  assert.ok(busy.value > 0);
+  const idle = await measureCpu(me, () => new Promise((resolve) => setTimeout(resolve, 300)));
+  const [busyShare = 0] = busy.shares;
+  const [idleShare = 0] = idle.shares;
+  assert.ok(busyShare > 0.1, `busy share ${busyShare}`);
+  assert.ok(idleShare < busyShare, `idle ${idleShare} vs busy ${busyShare}`);
 });

@@ -18,10 +18,15 @@ export class AdminClient {
 
   /** Resolves URL and token from flags, the environment, or a local data dir. */
   static async fromFlags(flags: AdminFlags): Promise<AdminClient> {
-    const url = flags.admin ?? process.env.POSTERN_ADMIN_URL ?? 'http://127.0.0.1:9090';
+    const dir = flags.dataDir ?? process.env.POSTERN_DATA_DIR ?? './postern-data';
+    // A local edge records where its admin API listens next to its token.
+    const recorded = await readFile(join(dir, 'admin-url'), 'utf8').then(
+      (text) => text.trim(),
+      () => undefined,
+    );
+    const url = flags.admin ?? process.env.POSTERN_ADMIN_URL ?? recorded ?? 'http://127.0.0.1:9090';
     let token = flags.token ?? process.env.POSTERN_ADMIN_TOKEN;
     if (!token) {
-      const dir = flags.dataDir ?? process.env.POSTERN_DATA_DIR ?? './postern-data';
       try {
         token = (await readFile(join(dir, 'admin-token'), 'utf8')).trim();
       } catch {

@@ -32,6 +32,11 @@ export async function loadOrCreateCa(dir: string): Promise<CertificateAuthority>
   return loadCertificateAuthority(material);
 }
 
+/** Records where the admin API listens, so admin commands given `--data-dir` can find it. */
+export async function writeAdminUrl(dir: string, url: string): Promise<void> {
+  await writeFile(join(dir, 'admin-url'), `${url}\n`, { mode: 0o644 });
+}
+
 /**
  * The admin token: the given one (POSTERN_ADMIN_TOKEN), else the one in `<dir>/admin-token`,
  * else a new random token written there with mode 0600.

@@ -17,7 +17,12 @@ import { ConnectorRegistry } from './connector-registry.js';
 import { edgeErrors } from './errors.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { EdgeRuntime } from './edge-runtime.js';
-import { ensureDataDir, loadOrCreateAdminToken, loadOrCreateCa } from './edge-files.js';
+import {
+  ensureDataDir,
+  loadOrCreateAdminToken,
+  loadOrCreateCa,
+  writeAdminUrl,
+} from './edge-files.js';
 import { TunnelDialer } from './tunnel-dialer.js';
 import { TunnelListener } from './tunnel-listener.js';
 import { logPoolEvent, sessionObserver } from './session-observer.js';
@@ -227,6 +232,8 @@ async function startWithStore(
     throw edgeErrors.listenFailed('admin API', `${adminListen.host}:${adminListen.port}`, err);
   }
   const adminAddr = api.server.address() as AddressInfo;
+  const adminUrl = `http://${formatAddress(adminAddr.address, adminAddr.port)}`;
+  await writeAdminUrl(options.dataDir, adminUrl);
   ready = true;
   log.info(
     {
@@ -239,7 +246,7 @@ async function startWithStore(
 
   return {
     tunnelAddress,
-    adminUrl: `http://${formatAddress(adminAddr.address, adminAddr.port)}`,
+    adminUrl,
     adminToken,
     advertiseAddress,
     store,

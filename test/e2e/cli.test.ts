@@ -102,16 +102,8 @@ test('keys create prints the key value alone; keys list and revoke work through 
     assert.equal(keys[0]?.id, keyId);
     assert.equal(keys[0]?.max_usage, 3);
     assert.ok(Math.abs(Date.parse(keys[0].expires_at) - Date.now() - 3_600_000) < 60_000);
-    // Reading the token from the data dir works as well as --token.
-    const viaDir = await run([
-      'keys',
-      'revoke',
-      keyId,
-      '--admin',
-      edge.adminUrl,
-      '--data-dir',
-      edge.dir,
-    ]);
+    // A local edge's data dir gives both the admin URL and the token.
+    const viaDir = await run(['keys', 'revoke', keyId, '--data-dir', edge.dir]);
     assert.equal(viaDir.code, 0, viaDir.stderr);
     const after = JSON.parse((await run(['keys', 'list', '--json', ...admin])).stdout) as {
       revoked: boolean;
