@@ -4,7 +4,7 @@
 # nginx and iproute2 (network namespaces). Idempotent; needs root (or sudo).
 set -euo pipefail
 packages=(golang-1.19-go golang-github-hashicorp-yamux-dev iperf3 openssh-server openssh-client
-  haproxy nginx-light iproute2 procps dnsmasq-base)
+  haproxy nginx-light wrk iproute2 procps dnsmasq-base)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

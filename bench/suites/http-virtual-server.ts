@@ -228,7 +228,7 @@ function writeNotes(
     `CPU during the best run (100% = one core): ${httpPaths.map((p) => `${httpPathLabels[p]}: ${bestRun(runs[p]).cpu}`).join('; ')}.`,
   );
   ctx.note(
-    `New connections the backend accepted during the best run (64 would mean each client connection kept one upstream connection): ${httpPaths.map((p) => `${httpPathLabels[p]} ${bestRun(runs[p]).backendConnections}`).join('; ')}.`,
+    `New connections the backend accepted during the best run (0: every request reused an upstream connection opened in the warm-up; about 64: one per client connection, as a TCP relay does; thousands: connections closed and dialed again under load): ${httpPaths.map((p) => `${httpPathLabels[p]} ${bestRun(runs[p]).backendConnections}`).join('; ')}.`,
   );
   const errors = httpPaths.filter((p) => best[p].errors > 0);
   ctx.note(

@@ -104,6 +104,8 @@ export class TunnelListener {
   }
 
   #onConnection(socket: tls.TLSSocket): void {
+    // Small frames (dial results, window updates, request heads) must not wait for Nagle.
+    socket.setNoDelay(true);
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', (err: Error) =>

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { isPosternError } from '../core/index.js';
 import type { Dialer } from './dialer.js';
-import { trafficErrors } from './errors.js';
 import type { Pool } from './pool.js';
-import type { PickOutcome } from './pool-options.js';
 import { joinStreams } from './join-streams.js';
+import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
+import { boundAddress, listenOn } from './listening.js';
 
 /** What happened to one client connection, reported when it ends. */
 export interface TcpSessionRecord {
@@ -46,9 +46,12 @@ export class TcpVirtualServer {
   constructor(options: TcpVirtualServerOptions) {
     this.name = options.name;
     this.#options = options;
-    this.#server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
-      void this.#handle(socket);
-    });
+    this.#server = net.createServer(
+      { pauseOnConnect: true, allowHalfOpen: true, noDelay: true },
+      (socket) => {
+        void this.#handle(socket);
+      },
+    );
   }
 
   /**
@@ -66,22 +69,12 @@ export class TcpVirtualServer {
 
   /** Starts listening; rejects with POSTERN_ERR_LISTEN_FAILED when the address is taken. */
   async start(): Promise<void> {
-    const { host, port } = this.#options.listen;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void =>
-        reject(trafficErrors.listenFailed(this.name, `${host}:${port}`, err));
-      this.#server.once('error', onError);
-      this.#server.listen({ host, port }, () => {
-        this.#server.off('error', onError);
-        resolve();
-      });
-    });
+    await listenOn(this.#server, this.name, this.#options.listen);
   }
 
   /** The bound address (useful with port 0). */
   address(): { host: string; port: number } {
-    const addr = this.#server.address() as net.AddressInfo;
-    return { host: addr.address, port: addr.port };
+    return boundAddress(this.#server);
   }
 
   /** Stops accepting; sessions in flight get `drainTimeoutMs` to finish, then are cut. */
@@ -159,7 +152,7 @@ export class TcpVirtualServer {
       } catch (err) {
         lastError = err;
         pick.done(dialOutcome(err));
-        if (!isRetryable(err)) break;
+        if (!isRetryableDialError(err)) break;
       }
     }
     client.destroy();
@@ -176,29 +169,4 @@ export class TcpVirtualServer {
     joinStreams(client, upstream, (reason) => done(idle ? 'idle_timeout' : reason));
     client.resume();
   }
-}
-
-/** What a failed dial says about the node, for passive health. */
-function dialOutcome(err: unknown): PickOutcome {
-  const code = isPosternError(err) ? err.code : 'POSTERN_ERR_DIAL_FAILED';
-  switch (code) {
-    case 'POSTERN_ERR_DIAL_TIMEOUT':
-      return { ok: false, kind: 'timeout', error: code };
-    case 'POSTERN_ERR_DIAL_REFUSED':
-    case 'POSTERN_ERR_DIAL_UNREACHABLE':
-    case 'POSTERN_ERR_DIAL_DNS':
-    case 'POSTERN_ERR_DIAL_FAILED':
-      return { ok: false, kind: 'connect', error: code };
-    default:
-      // No connector, or a destination the connector refuses: not the node's fault.
-      return { ok: false, error: code };
-  }
-}
-
-function isRetryable(err: unknown): boolean {
-  return (
-    isPosternError(err, 'POSTERN_ERR_DIAL_REFUSED') ||
-    isPosternError(err, 'POSTERN_ERR_DIAL_TIMEOUT') ||
-    isPosternError(err, 'POSTERN_ERR_DIAL_UNREACHABLE')
-  );
 }

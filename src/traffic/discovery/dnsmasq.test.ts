@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,13 +20,25 @@ let port: number;
 let dnsmasq: ChildProcess;
 let log = '';
 
+/** A port free for both UDP and TCP on 127.0.0.1: dnsmasq binds both. */
 async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
-  const { port: free } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return free;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const socket = dgram.createSocket('udp4');
+    socket.bind(0, '127.0.0.1');
+    await once(socket, 'listening');
+    const { port: free } = socket.address();
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    const tcp = net.createServer();
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      tcp.once('error', () => resolve(false));
+      tcp.listen(free, '127.0.0.1', () => resolve(true));
+    });
+    if (tcpFree) {
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      return free;
+    }
+  }
+  throw new Error('no port free for both UDP and TCP after 20 tries');
 }
 
 /** Rewrites the hosts file and makes dnsmasq re-read it, waiting until it says it did. */

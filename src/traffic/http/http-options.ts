@@ -31,7 +31,7 @@ export interface HttpLimits {
 
 /** Upstream connection reuse. */
 export interface UpstreamReuseOptions {
-  /** Idle keep-alive connections kept per node. Default 50. */
+  /** Idle keep-alive connections kept per node. Default 256. */
   readonly maxIdlePerNode?: number;
   /** Close an idle upstream connection after this long. Default 4000. */
   readonly idleTimeoutMs?: number;

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import type net from 'node:net';
 import type tls from 'node:tls';
 import type { CertificateStore } from '../tls/certificate-store.js';
 import { tlsErrors } from '../tls/errors.js';
@@ -101,10 +100,4 @@ export function applySettings(server: NodeHttpServer, s: ServerSettings): void {
 function checkingInterval(s: ServerSettings): number {
   if (s.requestTimeoutMs <= 0) return 30_000;
   return Math.min(30_000, Math.max(50, Math.floor(s.requestTimeoutMs / 4)));
-}
-
-/** The address a server listens on. */
-export function boundAddress(server: net.Server): { host: string; port: number } {
-  const addr = server.address() as net.AddressInfo;
-  return { host: addr.address, port: addr.port };
 }

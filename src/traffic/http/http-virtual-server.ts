@@ -3,7 +3,6 @@ import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
-import { trafficErrors } from '../errors.js';
 import { CertificateStore } from '../tls/certificate-store.js';
 import { tlsErrors } from '../tls/errors.js';
 import { answerClientError } from './client-error.js';
@@ -11,13 +10,13 @@ import type { HttpVirtualServerOptions } from './http-options.js';
 import { buildRuntime, type HttpRuntime } from './http-runtime.js';
 import {
   applySettings,
-  boundAddress,
   createNodeServer,
   serverSettings,
   type NodeHttpServer,
 } from './http-servers.js';
 import { ProxyExchange } from './proxy-exchange.js';
 import { UpgradeExchange } from './proxy-upgrade.js';
+import { boundAddress, listenOn } from '../listening.js';
 
 /**
  * An http or https virtual server: routes each request by host and path to a pool, applies
@@ -89,16 +88,7 @@ export class HttpVirtualServer {
 
   /** Starts listening; rejects with POSTERN_ERR_LISTEN_FAILED when the address is taken. */
   async start(): Promise<void> {
-    const { host, port } = this.#options.listen;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void =>
-        reject(trafficErrors.listenFailed(this.name, `${host}:${port}`, err));
-      this.#server.once('error', onError);
-      this.#server.listen({ host, port }, () => {
-        this.#server.off('error', onError);
-        resolve();
-      });
-    });
+    await listenOn(this.#server, this.name, this.#options.listen);
   }
 
   /** The bound address (useful with port 0). */

@@ -10,7 +10,7 @@ import {
   type ClientRequest,
   type RequestFacts,
 } from './client-request.js';
-import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
+import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
 import { errorBody, errorCodeOf, errorHeaders } from './error-response.js';
 import { httpErrors } from './errors.js';
 import { requestHead, upstreamRequestHeaders } from './forward-headers.js';

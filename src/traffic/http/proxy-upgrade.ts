@@ -5,7 +5,7 @@ import { isPosternError } from '../../core/index.js';
 import type { DialResult } from '../dialer.js';
 import { joinStreams } from '../join-streams.js';
 import { isIdempotent, requestFacts, type RequestFacts } from './client-request.js';
-import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
+import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
 import { errorBody, errorCodeOf, errorHeaders, writeRawResponse } from './error-response.js';
 import { httpErrors } from './errors.js';
 import { requestHead, upstreamRequestHeaders } from './forward-headers.js';

@@ -8,7 +8,7 @@ import { UpstreamConnection } from './upstream-connection.js';
 export interface UpstreamConnectionsOptions {
   readonly dialer: Dialer;
   readonly clock: Clock;
-  /** Idle connections kept per node (vTM max_idle_connections_pernode). Default 50. */
+  /** Idle connections kept per node (vTM max_idle_connections_pernode). Default 256, so a burst of concurrent responses does not close and re-dial upstream connections. */
   readonly maxIdlePerNode?: number;
   /** Close a connection idle this long; keep it below the nodes' keep-alive timeout. Default 4000. */
   readonly idleTimeoutMs?: number;
@@ -32,7 +32,7 @@ export class UpstreamConnections {
   constructor(options: UpstreamConnectionsOptions) {
     this.#dialer = options.dialer;
     this.#clock = options.clock;
-    this.#maxIdle = options.maxIdlePerNode ?? 50;
+    this.#maxIdle = options.maxIdlePerNode ?? 256;
     this.#idleMs = options.idleTimeoutMs ?? 4000;
     this.#limits = options.limits ?? {};
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isPosternError, type Clock, type TimerHandle } from '../../core/index.js';
-import { dialOutcome, isRetryableDialError } from '../http/dial-outcome.js';
+import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
 import type { Router } from '../http/router.js';
 import type { UpstreamPick, UpstreamPool } from '../http/upstream-pool.js';
 import { joinStreams } from '../join-streams.js';

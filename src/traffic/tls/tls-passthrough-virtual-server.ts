@@ -1,9 +1,9 @@
 import net from 'node:net';
 import { systemClock } from '../../core/index.js';
-import { trafficErrors } from '../errors.js';
 import { Router } from '../http/router.js';
 import { PassthroughSession, type Settings } from './passthrough-session.js';
 import type { TlsPassthroughOptions } from './tls-passthrough-options.js';
+import { boundAddress, listenOn } from '../listening.js';
 
 export type {
   SniRoute,
@@ -24,7 +24,9 @@ export class TlsPassthroughVirtualServer {
   constructor(options: TlsPassthroughOptions) {
     this.name = options.name;
     this.#settings = settingsOf(options);
-    this.#server = net.createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
+    this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) =>
+      this.#accept(socket),
+    );
   }
 
   /** Swaps pools, routes and timeouts for new connections; connections in progress keep theirs. */
@@ -43,22 +45,12 @@ export class TlsPassthroughVirtualServer {
 
   /** Starts listening; rejects with POSTERN_ERR_LISTEN_FAILED when the address is taken. */
   async start(): Promise<void> {
-    const { host, port } = this.#settings.options.listen;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void =>
-        reject(trafficErrors.listenFailed(this.name, `${host}:${port}`, err));
-      this.#server.once('error', onError);
-      this.#server.listen({ host, port }, () => {
-        this.#server.off('error', onError);
-        resolve();
-      });
-    });
+    await listenOn(this.#server, this.name, this.#settings.options.listen);
   }
 
   /** The bound address (useful with port 0). */
   address(): { host: string; port: number } {
-    const addr = this.#server.address() as net.AddressInfo;
-    return { host: addr.address, port: addr.port };
+    return boundAddress(this.#server);
   }
 
   /** Stops accepting; sessions in flight get `drainTimeoutMs` (default 30000), then are cut. */

@@ -1,8 +1,14 @@
-import { isPosternError } from '../../core/index.js';
-import type { UpstreamOutcome } from './upstream-pool.js';
+import { isPosternError } from '../core/index.js';
 
-/** What a failed dial says about the node, for passive health (the same mapping as TCP). */
-export function dialOutcome(err: unknown): UpstreamOutcome {
+/** A failed dial as a pick outcome (fits both PoolPick.done and UpstreamPick.done). */
+export interface FailedDialOutcome {
+  readonly ok: false;
+  readonly kind?: 'timeout' | 'connect';
+  readonly error: string;
+}
+
+/** What a failed dial says about the node, for passive health (the same for every kind of virtual server). */
+export function dialOutcome(err: unknown): FailedDialOutcome {
   const code = isPosternError(err) ? err.code : 'POSTERN_ERR_DIAL_FAILED';
   switch (code) {
     case 'POSTERN_ERR_DIAL_TIMEOUT':
