@@ -3,26 +3,19 @@ import type { Logger } from 'pino';
 import { definedProps, isPosternError, type PosternError } from '../core/index.js';
 import {
   ENROLL_ALPN,
-  ENROLL_EXPORTER_LABEL,
   TUNNEL_ALPN,
   TUNNEL_CIPHERS,
-  expectMessage,
   makeMessage,
   type Message,
 } from '../protocol/index.js';
 import { parseConnectorIdentity, type ConnectorIdentity } from '../pki/index.js';
-import {
-  MessageChannel,
-  MuxSession,
-  readMessage,
-  writeMessage,
-  type MuxStream,
-} from '../tunnel/index.js';
+import { MessageChannel, MuxSession, writeMessage, type MuxStream } from '../tunnel/index.js';
 import type { ConnectorRegistry, ConnectorTunnel } from './connector-registry.js';
 import type { ConnectorConfig } from './group-config.js';
 import type { RemoteReport, Reporter } from './remote-reports.js';
 import type { EdgeMetrics } from './edge-metrics.js';
 import { edgeErrors } from './errors.js';
+import { serveEnrollment } from './enrollment-handler.js';
 import { controlErrors, type EnrollmentAuthority } from '../control/index.js';
 
 /** How the tunnel listener is set up. */
@@ -112,58 +105,15 @@ export class TunnelListener {
       this.#log.debug({ remote: socket.remoteAddress, err: err.message }, 'tunnel socket error'),
     );
     if (socket.alpnProtocol === ENROLL_ALPN) {
-      void this.#enroll(socket);
+      void serveEnrollment(socket, {
+        authority: this.#options.authority,
+        caPem: this.#options.caPem,
+        metrics: this.#options.metrics,
+        logger: this.#log,
+        timeoutMs: this.#handshakeMs,
+      });
     } else {
       void this.#tunnel(socket);
-    }
-  }
-
-  async #enroll(socket: tls.TLSSocket): Promise<void> {
-    const { authority, metrics } = this.#options;
-    const exporter = socket.exportKeyingMaterial(32, ENROLL_EXPORTER_LABEL, Buffer.alloc(0));
-    try {
-      const hello = expectMessage(
-        await readMessage(socket, { timeoutMs: this.#handshakeMs, maxBytes: 64 * 1024 }),
-        'enroll_hello',
-      );
-      const edgeProof = await authority.edgeProof(hello.keyId, exporter);
-      writeMessage(
-        socket,
-        makeMessage({ type: 'enroll_challenge', edgeProof, caPem: this.#options.caPem }),
-      );
-      const request = expectMessage(
-        await readMessage(socket, { timeoutMs: this.#handshakeMs, maxBytes: 64 * 1024 }),
-        'enroll_request',
-      );
-      const result = await authority.enroll({
-        keyId: hello.keyId,
-        secret: request.secret,
-        csrPem: request.csrPem,
-        hostname: request.hostname,
-        version: request.version,
-        ephemeral: request.ephemeral,
-        sourceIp: socket.remoteAddress ?? '',
-      });
-      writeMessage(socket, makeMessage({ type: 'enroll_result', ...result }));
-      metrics.enrollments.inc({ result: 'ok' });
-      this.#log.info(
-        { connector: result.connectorId, group: result.group, key: hello.keyId },
-        'connector enrolled',
-      );
-      socket.end();
-    } catch (err) {
-      const code = isPosternError(err) ? err.code : 'POSTERN_ERR_INTERNAL';
-      metrics.enrollments.inc({ result: code });
-      this.#log.warn(
-        { remote: socket.remoteAddress, reason: code, err: (err as Error).message },
-        'enrollment refused',
-      );
-      const message = isPosternError(err)
-        ? err.message
-        : 'The edge failed to enroll the connector; see the edge log.';
-      if (!isPosternError(err)) this.#log.error({ err }, 'enrollment failed unexpectedly');
-      writeMessage(socket, makeMessage({ type: 'error', code, message }));
-      socket.end();
     }
   }
 

@@ -1,0 +1,33 @@
+import type { FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { StoreErrors } from '../store/index.js';
+import { controlErrors } from './errors.js';
+
+/** Validates a request body against an object schema; every problem is reported at once. */
+export function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const result = schema.safeParse(body ?? {});
+  if (!result.success) {
+    throw controlErrors.badRequest(
+      result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
+    );
+  }
+  return result.data;
+}
+
+/** A request naming an object. */
+export type Named = FastifyRequest<{ Params: { name: string } }>;
+/** A request naming a record by id. */
+export type ById = FastifyRequest<{ Params: { id: string } }>;
+
+const LIST_COMMANDS: Record<string, string> = {
+  'connector group': 'postern groups list',
+  'provisioning key': 'postern keys list',
+  connector: 'postern connectors list',
+  pool: 'GET /api/v1/pools',
+  virtual_server: 'GET /api/v1/virtual-servers',
+};
+
+/** The not-found error of the admin API, naming how to list what exists. */
+export function notFound(kind: string, name: string): Error {
+  return StoreErrors.notFound(kind, name, LIST_COMMANDS[kind] ?? 'the admin API');
+}

@@ -1,0 +1,72 @@
+import type tls from 'node:tls';
+import type { Logger } from 'pino';
+import type { EnrollmentAuthority } from '../control/index.js';
+import { isPosternError } from '../core/index.js';
+import { ENROLL_EXPORTER_LABEL, expectMessage, makeMessage } from '../protocol/index.js';
+import { readMessage, writeMessage } from '../tunnel/index.js';
+import type { EdgeMetrics } from './edge-metrics.js';
+
+/** What an enrollment exchange needs. */
+export interface EnrollmentHandlerOptions {
+  readonly authority: EnrollmentAuthority;
+  readonly caPem: string;
+  readonly metrics: EdgeMetrics;
+  readonly logger: Logger;
+  /** Bound on each step of the exchange. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * Runs one enrollment on a TLS connection that chose the enrollment ALPN: hello → the edge's
+ * proof bound to this TLS session (with the CA) → the secret and a CSR → the certificate, or an
+ * `error` message with the code. See docs/protocol.md, "Enrollment".
+ */
+export async function serveEnrollment(
+  socket: tls.TLSSocket,
+  o: EnrollmentHandlerOptions,
+): Promise<void> {
+  const { authority, metrics } = o;
+  const log = o.logger;
+  const exporter = socket.exportKeyingMaterial(32, ENROLL_EXPORTER_LABEL, Buffer.alloc(0));
+  try {
+    const hello = expectMessage(
+      await readMessage(socket, { timeoutMs: o.timeoutMs, maxBytes: 64 * 1024 }),
+      'enroll_hello',
+    );
+    const edgeProof = await authority.edgeProof(hello.keyId, exporter);
+    writeMessage(socket, makeMessage({ type: 'enroll_challenge', edgeProof, caPem: o.caPem }));
+    const request = expectMessage(
+      await readMessage(socket, { timeoutMs: o.timeoutMs, maxBytes: 64 * 1024 }),
+      'enroll_request',
+    );
+    const result = await authority.enroll({
+      keyId: hello.keyId,
+      secret: request.secret,
+      csrPem: request.csrPem,
+      hostname: request.hostname,
+      version: request.version,
+      ephemeral: request.ephemeral,
+      sourceIp: socket.remoteAddress ?? '',
+    });
+    writeMessage(socket, makeMessage({ type: 'enroll_result', ...result }));
+    metrics.enrollments.inc({ result: 'ok' });
+    log.info(
+      { connector: result.connectorId, group: result.group, key: hello.keyId },
+      'connector enrolled',
+    );
+    socket.end();
+  } catch (err) {
+    const code = isPosternError(err) ? err.code : 'POSTERN_ERR_INTERNAL';
+    metrics.enrollments.inc({ result: code });
+    log.warn(
+      { remote: socket.remoteAddress, reason: code, err: (err as Error).message },
+      'enrollment refused',
+    );
+    const message = isPosternError(err)
+      ? err.message
+      : 'The edge failed to enroll the connector; see the edge log.';
+    if (!isPosternError(err)) log.error({ err }, 'enrollment failed unexpectedly');
+    writeMessage(socket, makeMessage({ type: 'error', code, message }));
+    socket.end();
+  }
+}
