@@ -16,6 +16,11 @@ export interface SessionOptions {
   initialWindow?: number;
   /** Ceiling of the per-stream receive window auto-tuning. Default 16 MiB. */
   maxWindow?: number;
+  /**
+   * Growth of all streams' receive windows beyond their initial window, together: the
+   * session-level bound on buffered data (HTTP/2's connection window). Default 64 MiB.
+   */
+  maxSessionWindow?: number;
   /** Concurrent streams cap; extra SYNs from the peer are reset. Default 10000. */
   maxStreams?: number;
   /** Streams opened by the peer but not yet accepted; extra ones are reset. Default 256. */
@@ -39,6 +44,7 @@ export interface ResolvedSessionOptions {
   readonly role: 'client' | 'server';
   readonly initialWindow: number;
   readonly maxWindow: number;
+  readonly maxSessionWindow: number;
   readonly maxStreams: number;
   readonly acceptBacklog: number;
   readonly keepAliveIntervalMs: number;
@@ -81,6 +87,11 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
     role: options.role,
     initialWindow,
     maxWindow,
+    maxSessionWindow: positiveInt(
+      'maxSessionWindow',
+      options.maxSessionWindow ?? 64 * 1024 * 1024,
+      0,
+    ),
     maxStreams: positiveInt('maxStreams', options.maxStreams ?? 10_000, 1),
     acceptBacklog: positiveInt('acceptBacklog', options.acceptBacklog ?? 256, 1),
     keepAliveIntervalMs,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { INITIAL_WINDOW } from '../protocol/index.js';
-import { ReceiveWindow } from './receive-window.js';
+import { ReceiveWindow, WindowBudget } from './receive-window.js';
 
 const KiB = 1024;
 
@@ -46,4 +46,28 @@ test('slow consumption keeps the window where it is', () => {
     w.grant(0, { nowMs: i * 1000, rttMs: 5 });
   }
   assert.equal(w.target, INITIAL_WINDOW);
+});
+
+test('growth beyond the initial window comes from the session budget and is returned on dispose', () => {
+  const budget = new WindowBudget(384 * 1024);
+  const fast = () =>
+    new ReceiveWindow({ initial: 256 * 1024, max: 16 * 1024 * 1024, nowMs: 0, budget });
+  const a = fast();
+  const b = fast();
+  // Each consumes half its window instantly (elapsed 0 ms): window-limited, so it wants to double.
+  const drain = (w: ReceiveWindow) => {
+    w.received(w.credit);
+    w.grant(0, { nowMs: 0, rttMs: 1 });
+  };
+  drain(a);
+  assert.equal(a.target, 512 * 1024, 'a doubles: 256 KiB taken');
+  drain(b);
+  assert.equal(b.target, 384 * 1024, 'b gets only what is left: 128 KiB');
+  assert.equal(budget.available, 0);
+  drain(a);
+  assert.equal(a.target, 512 * 1024, 'no budget left, no growth');
+  a.dispose();
+  assert.equal(budget.available, 256 * 1024);
+  a.dispose();
+  assert.equal(budget.available, 256 * 1024, 'dispose is idempotent');
 });

@@ -7,6 +7,36 @@ import { INITIAL_WINDOW } from '../protocol/index.js';
 export const MIN_TUNING_RTT_MS = 1;
 
 /**
+ * The session-wide allowance for window growth beyond each stream's initial window: what
+ * HTTP/2 and QUIC bound with a connection-level window. Without it, a hundred fast streams
+ * could each grow to the per-stream maximum and make the receiver hold gigabytes.
+ */
+export class WindowBudget {
+  #available: number;
+
+  constructor(total: number) {
+    this.#available = total;
+  }
+
+  /** Bytes of growth still available to the session's streams. */
+  get available(): number {
+    return this.#available;
+  }
+
+  /** Takes up to `wanted` bytes; returns how many were granted. */
+  take(wanted: number): number {
+    const got = Math.max(0, Math.min(wanted, this.#available));
+    this.#available -= got;
+    return got;
+  }
+
+  /** Returns growth a finished stream no longer needs. */
+  give(bytes: number): void {
+    this.#available += bytes;
+  }
+}
+
+/**
  * One stream's receive-side flow control: how much the peer may still send (credit), how
  * large the window currently is (target), and when to grant more. The target doubles, up
  * to a ceiling, whenever the consumer drains half a window within about two RTTs (the
@@ -19,14 +49,24 @@ export class ReceiveWindow {
   /** Bytes the peer may still send before it must wait for a window update. */
   credit = INITIAL_WINDOW;
   readonly #max: number;
+  readonly #budget: WindowBudget | undefined;
+  /** Growth taken from the session budget, returned by `dispose()`. */
+  #borrowed = 0;
   #consumedTotal = 0;
   #epochStartConsumed = 0;
   #epochStartMs: number;
 
-  constructor(options: { initial: number; max: number; nowMs: number }) {
+  constructor(options: { initial: number; max: number; nowMs: number; budget?: WindowBudget }) {
     this.target = options.initial;
     this.#max = options.max;
+    this.#budget = options.budget;
     this.#epochStartMs = options.nowMs;
+  }
+
+  /** Gives the growth this window borrowed back to the session (the stream is finished). */
+  dispose(): void {
+    this.#budget?.give(this.#borrowed);
+    this.#borrowed = 0;
   }
 
   /** True when a data frame of `length` bytes fits the credit the peer was given. */
@@ -71,7 +111,10 @@ export class ReceiveWindow {
     // Window-limited: half a window or more was consumed in under ~2 RTTs (scaled by the
     // fraction of the window), so the sender spent time waiting for credit.
     if (this.target < this.#max && elapsed < 4 * (inEpoch / this.target) * rtt) {
-      this.target = Math.min(this.target * 2, this.#max);
+      const wanted = Math.min(this.target, this.#max - this.target);
+      const got = this.#budget ? this.#budget.take(wanted) : wanted;
+      this.target += got;
+      this.#borrowed += this.#budget ? got : 0;
     }
     this.#epochStartConsumed = consumed;
     this.#epochStartMs = options.nowMs;

@@ -12,6 +12,7 @@ import type { ResolvedSessionOptions, SessionOptions } from './options.js';
 import { PingTracker } from './ping-tracker.js';
 import { SendScheduler } from './send-scheduler.js';
 import { MuxStream } from './stream.js';
+import { WindowBudget } from './receive-window.js';
 import type { StreamHost } from './stream.js';
 
 const MAX_STREAM_ID = 0xffff_ffff;
@@ -38,6 +39,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
   readonly #keepalive: Keepalive | undefined;
   readonly #streams = new Map<number, MuxStream>();
   readonly #accepts = new AcceptQueue<MuxStream>();
+  readonly #windowBudget: WindowBudget;
   #nextId: number;
   #curHeader: FrameHeader | undefined;
   #curStream: MuxStream | undefined;
@@ -52,6 +54,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
     this.#t = transport;
     this.#o = resolveSessionOptions(options);
     this.#nextId = this.#o.role === 'client' ? 1 : 2;
+    this.#windowBudget = new WindowBudget(this.#o.maxSessionWindow);
     this.#decoder = new FrameDecoder(
       { onFrame: (f) => this.#onFrame(f), onDataPart: (h, p, end) => this.#onDataPart(h, p, end) },
       { maxFrameSize: this.#o.maxFrameSize, streaming: true },
@@ -342,6 +345,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
       initialWindow: this.#o.initialWindow,
       maxWindow: this.#o.maxWindow,
       established,
+      budget: this.#windowBudget,
     });
     this.#streams.set(id, stream);
     return stream;

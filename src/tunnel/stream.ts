@@ -2,7 +2,7 @@ import { Duplex } from 'node:stream';
 import { Buffer } from 'node:buffer';
 import { Flag, INITIAL_WINDOW } from '../protocol/index.js';
 import { TunnelErrors } from './errors.js';
-import { ReceiveWindow } from './receive-window.js';
+import { ReceiveWindow, type WindowBudget } from './receive-window.js';
 
 /** What a stream needs from its session; implemented by MuxSession. */
 export interface StreamHost {
@@ -71,7 +71,12 @@ export class MuxStream extends Duplex {
   constructor(
     host: StreamHost,
     id: number,
-    options: { initialWindow: number; maxWindow: number; established: boolean },
+    options: {
+      initialWindow: number;
+      maxWindow: number;
+      established: boolean;
+      budget?: WindowBudget;
+    },
   ) {
     super({ allowHalfOpen: true });
     this.id = id;
@@ -81,6 +86,7 @@ export class MuxStream extends Duplex {
       initial: options.initialWindow,
       max: options.maxWindow,
       nowMs: host.now(),
+      ...(options.budget === undefined ? {} : { budget: options.budget }),
     });
   }
 
@@ -194,6 +200,7 @@ export class MuxStream extends Duplex {
   /** The session ended; the stream dies with `err` (none when `err` is undefined) and sends nothing more. */
   sessionEnded(err: Error | undefined): void {
     this.#released = true;
+    this.#window.dispose();
     this.destroy(err);
   }
 
@@ -296,6 +303,7 @@ export class MuxStream extends Duplex {
   #release(): void {
     if (this.#released) return;
     this.#released = true;
+    this.#window.dispose();
     this.#host.release(this);
   }
 }
