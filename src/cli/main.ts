@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isPosternError } from '../core/index.js';
+import { adminCommand } from './commands/admin-backup-command.js';
 import { connectorsCommand, groupsCommand, keysCommand } from './commands/admin-commands.js';
 import { connectorCommand } from './commands/connector-command.js';
 import { demoCommand } from './commands/demo-command.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   keysCommand(program);
   groupsCommand(program);
   connectorsCommand(program);
+  adminCommand(program);
   demoCommand(program);
   return program;
 }

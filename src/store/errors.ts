@@ -74,4 +74,32 @@ export const StoreErrors = {
         `Postern, run that version or restore a backup made for this one.`,
       { cause },
     ),
+  badStoreUrl: (location: string) =>
+    new PosternError(
+      'POSTERN_ERR_STORE_URL',
+      `"${location}" is not a store location Postern understands. Use a PostgreSQL URL ` +
+        `(postgres://user:password@host:5432/database) or leave --store unset to use the ` +
+        `embedded store in the data directory.`,
+    ),
+  connectFailed: (location: string, cause: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_STORE_CONNECT',
+      `Cannot connect to the PostgreSQL store at ${location}: ` +
+        `${String((cause as Error)?.message ?? cause)}. Check the host, port, database name, ` +
+        `user and password in --store (env POSTERN_STORE) and that the server accepts ` +
+        `connections from this host.`,
+      { cause },
+    ),
+  backupInvalid: (problem: string) =>
+    new PosternError(
+      'POSTERN_ERR_BACKUP_INVALID',
+      `The backup file cannot be restored: ${problem}. Use a file written by ` +
+        `\`postern admin backup\` of this or an older Postern version.`,
+    ),
+  restoreNotEmpty: (counts: string) =>
+    new PosternError(
+      'POSTERN_ERR_RESTORE_NOT_EMPTY',
+      `The target store is not empty (${counts}). Restore into an empty store, or pass ` +
+        `--force to replace everything in it with the backup.`,
+    ),
 } as const;

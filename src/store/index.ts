@@ -18,6 +18,15 @@ export type {
   ObjectRepository,
   StoredObject,
   NewStoredObject,
+  SettingRecord,
+  StoreSnapshot,
+  SnapshotRepository,
 } from './store.js';
 export type { EmbeddedStoreOptions } from './embedded-store.js';
 export { openEmbeddedStore, openMemoryStore, EMBEDDED_DB_FILE } from './embedded-store.js';
+export type { PostgresStoreOptions } from './postgres-store.js';
+export { openPostgresStore, isPostgresUrl, redactConnectionString } from './postgres-store.js';
+export type { BackupDocument } from './backup.js';
+export { exportState, importState, parseBackup, BACKUP_FORMAT, BACKUP_VERSION } from './backup.js';
+export type { OpenStoreOptions } from './open-store.js';
+export { openStore } from './open-store.js';

@@ -6,6 +6,7 @@ import { SqlGroupRepository } from './group-repository.js';
 import { SqlObjectRepository } from './object-repository.js';
 import { SqlProvisioningKeyRepository } from './provisioning-key-repository.js';
 import { SqlSettingsRepository } from './settings-repository.js';
+import { SqlSnapshotRepository } from './snapshot-repository.js';
 import type { Store } from './store.js';
 
 /**
@@ -20,6 +21,7 @@ export function createSqlStore(db: Kysely<Database>, options: { clock: Clock }):
     connectors: new SqlConnectorRepository(db, clock),
     settings: new SqlSettingsRepository(db, clock),
     objects: new SqlObjectRepository(db, clock),
+    snapshot: new SqlSnapshotRepository(db, clock),
     close: () => db.destroy(),
   };
 }

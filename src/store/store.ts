@@ -1,5 +1,5 @@
 /**
- * The persistence contract. Every backend (embedded SQLite now, PostgreSQL later) implements
+ * The persistence contract. Every backend (embedded SQLite, PostgreSQL) implements
  * `Store` and passes the same conformance suite (store-conformance.ts). Times are epoch
  * milliseconds; `get` returns undefined for a missing object, while changes to a missing object
  * throw POSTERN_ERR_NOT_FOUND.
@@ -192,6 +192,34 @@ export interface ObjectRepository {
   delete(kind: string, name: string): Promise<void>;
 }
 
+/** A stored setting with its last change time. */
+export interface SettingRecord {
+  readonly name: string;
+  readonly value: JsonValue;
+  readonly updatedAt: number;
+}
+
+/** Every stored row as records, exactly as stored (counters, revocations and times included). */
+export interface StoreSnapshot {
+  readonly groups: readonly ConnectorGroupRecord[];
+  readonly provisioningKeys: readonly ProvisioningKeyRecord[];
+  readonly connectors: readonly ConnectorRecord[];
+  readonly settings: readonly SettingRecord[];
+  readonly objects: readonly StoredObject[];
+}
+
+/** Whole-store reads and writes, for backup and restore. */
+export interface SnapshotRepository {
+  /** Reads every table in one repeatable-read transaction, so the snapshot is consistent. */
+  read(): Promise<StoreSnapshot>;
+  /**
+   * Writes a snapshot in one transaction. Without `replace` a store that holds any row is
+   * refused with POSTERN_ERR_RESTORE_NOT_EMPTY; with it, everything is deleted first. Rows that
+   * reference missing ones fail with POSTERN_ERR_BACKUP_INVALID; on any failure nothing changes.
+   */
+  write(snapshot: StoreSnapshot, options?: { readonly replace?: boolean }): Promise<void>;
+}
+
 /** Every repository behind one handle. */
 export interface Store {
   readonly groups: GroupRepository;
@@ -199,6 +227,7 @@ export interface Store {
   readonly connectors: ConnectorRepository;
   readonly settings: SettingsRepository;
   readonly objects: ObjectRepository;
+  readonly snapshot: SnapshotRepository;
   /** Closes the connection(s); the store must not be used afterwards. */
   close(): Promise<void>;
 }

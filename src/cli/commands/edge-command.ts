@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { startEdge } from '../../edge/index.js';
-import { openEmbeddedStore } from '../../store/index.js';
+import { openStore } from '../../store/index.js';
 import { createLogger, untilSignal } from '../logger.js';
 
 const env = process.env;
@@ -15,6 +15,11 @@ export function edgeCommand(program: Command): void {
       '--data-dir <dir>',
       'state: CA, admin token, embedded store (env POSTERN_DATA_DIR)',
       env.POSTERN_DATA_DIR ?? './postern-data',
+    )
+    .option(
+      '--store <url>',
+      'PostgreSQL store, postgres://user:password@host:5432/db (env POSTERN_STORE; default the embedded store in --data-dir)',
+      env.POSTERN_STORE,
     )
     .option(
       '--tunnel-listen <host:port>',
@@ -44,6 +49,7 @@ export function edgeCommand(program: Command): void {
     .action(
       async (o: {
         dataDir: string;
+        store?: string;
         tunnelListen: string;
         advertiseAddress?: string;
         adminListen: string;
@@ -53,7 +59,7 @@ export function edgeCommand(program: Command): void {
         const logger = createLogger();
         const edge = await startEdge({
           dataDir: o.dataDir,
-          openStore: () => openEmbeddedStore({ dataDir: o.dataDir }),
+          openStore: () => openStore({ dataDir: o.dataDir, store: o.store }),
           tunnelListen: o.tunnelListen,
           advertiseAddress: o.advertiseAddress,
           adminListen: o.adminListen,
