@@ -78,7 +78,9 @@ export class MuxStream extends Duplex {
       budget?: WindowBudget;
     },
   ) {
-    super({ allowHalfOpen: true });
+    // 256 KiB of buffering each way (Node's default is 16 KiB): the initial window's worth, so a
+    // pipe() feeding a stream pauses far less often and frames can reach the largest size.
+    super({ allowHalfOpen: true, highWaterMark: 256 * 1024 });
     this.id = id;
     this.#host = host;
     this.#established = options.established;
