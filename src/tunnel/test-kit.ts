@@ -1,18 +1,15 @@
 // Helpers shared by the tunnel tests: real socket pairs, a controllable clock, hashing.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../core/index.js';
 import { MuxSession } from './session.js';
 import type { SessionOptions } from './options.js';
 import type { MuxStream } from './stream.js';
+import { opensslSelfSigned } from '../../test/support/openssl-cert.js';
 
 /** Two connected TCP sockets on 127.0.0.1. */
 export async function tcpPair(): Promise<[net.Socket, net.Socket]> {
@@ -28,44 +25,9 @@ export async function tcpPair(): Promise<[net.Socket, net.Socket]> {
   return [client, serverSide];
 }
 
-let cachedCert: { key: string; cert: string } | undefined;
-
 /** A self-signed P-256 certificate for 127.0.0.1 made with openssl, once per process. */
 export function selfSignedCert(): { key: string; cert: string } {
-  if (cachedCert !== undefined) return cachedCert;
-  const dir = mkdtempSync(join(tmpdir(), 'postern-tunnel-test-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=postern-test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    cachedCert = {
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    };
-    return cachedCert;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return opensslSelfSigned('/CN=postern-test', 'IP:127.0.0.1');
 }
 
 /** Two connected TLS sockets on 127.0.0.1 (client verifies the self-signed certificate). */

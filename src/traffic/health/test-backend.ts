@@ -1,52 +1,14 @@
 // Test support: a real HTTP(S) server on 127.0.0.1 that tests take down and bring back on the
 // same port, and whose answers they change. No production code imports it.
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-let cached: { key: string; cert: string } | undefined;
+import { opensslSelfSigned } from '../../../test/support/openssl-cert.js';
 
 /** A self-signed certificate for `localhost`, made once per process with openssl. */
 export function selfSignedCertificate(): { key: string; cert: string } {
-  if (cached !== undefined) return cached;
-  const dir = mkdtempSync(join(tmpdir(), 'postern-health-test-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    cached = {
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    };
-    return cached;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return opensslSelfSigned('/CN=localhost', 'DNS:localhost');
 }
 
 /** What the backend saw of one request. */
