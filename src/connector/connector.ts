@@ -86,7 +86,8 @@ export class Connector extends EventEmitter<ConnectorEvents> {
 
   /** Loads or creates the identity, then keeps the tunnel up until stop(). */
   async start(): Promise<void> {
-    this.#identity = (await this.#store.load()) ?? (await this.#enroll());
+    this.#identity = (await this.#store.load()) ?? (await this.#enrollPatiently());
+    this.#backoff.reset();
     this.#log.info(
       { connector: this.#identity.connectorId, group: this.#identity.group },
       'connector identity ready',
@@ -136,6 +137,28 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     this.#stop.abort();
     if (this.#renewTimer) clearTimeout(this.#renewTimer);
     this.emit('revoked', err);
+  }
+
+  /**
+   * Enrolls, retrying with backoff while the edge cannot be reached (it may start after the
+   * connector, as pods do); a refused key or a broken exchange fails at once.
+   */
+  async #enrollPatiently(): Promise<ConnectorIdentityFiles> {
+    for (;;) {
+      try {
+        return await this.#enroll();
+      } catch (err) {
+        if (!isPosternError(err, 'POSTERN_ERR_EDGE_UNREACHABLE') || this.#stop.signal.aborted)
+          throw err;
+        const wait = this.#backoff.next();
+        this.#log.warn(
+          { code: err.code, err: err.message, retryInMs: wait },
+          'edge unreachable; will enroll when it answers',
+        );
+        await delay(wait, this.#stop.signal);
+        if (this.#stop.signal.aborted) throw err;
+      }
+    }
   }
 
   async #enroll(): Promise<ConnectorIdentityFiles> {

@@ -9,7 +9,13 @@ import {
   encodeMessage,
 } from '../../src/protocol/index.js';
 import { createCertificateAuthority, loadCertificateAuthority } from '../../src/pki/index.js';
-import { startTestConnector, startTestEdge, type TestEdge } from '../harness/harness.js';
+import {
+  freePort,
+  startTestConnector,
+  startTestEdge,
+  tempDir,
+  type TestEdge,
+} from '../harness/harness.js';
 
 let edge: TestEdge;
 before(async () => {
@@ -158,3 +164,23 @@ async function assertEventually(check: () => Promise<boolean>, timeoutMs = 5000)
   }
   assert.fail('condition not met in time');
 }
+
+test('a connector started before its edge enrolls as soon as the edge answers', async () => {
+  const dir = await tempDir('postern-late-edge-');
+  const port = await freePort();
+  const first = await startTestEdge({ dataDir: dir, tunnelListen: `127.0.0.1:${port}` });
+  const key = await first.createKey('site-late');
+  await first.stop();
+  const connecting = startTestConnector({ provisionKey: key.value });
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  const again = await startTestEdge({ dataDir: dir, tunnelListen: `127.0.0.1:${port}` });
+  try {
+    const connector = await connecting;
+    assert.ok(connector.tunnel, 'tunnel up after the edge came back');
+    const res = await again.api<{ usage_count: number }>('GET', `/provisioning-keys/${key.id}`);
+    assert.equal(res.body.usage_count, 1);
+    await connector.stop({ drainTimeoutMs: 100 });
+  } finally {
+    await again.stop();
+  }
+});
