@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { accessPolicySchema } from './access-policy.js';
+import { applicationSchema } from './application.js';
 import { certificateSchema } from './certificate.js';
 import { connectorGroupSchema } from './connector-group.js';
 import type { DeepReadonly } from './deep-freeze.js';
@@ -22,6 +24,8 @@ export const collectionSchemas = {
   rules: ruleSchema,
   pools: poolSchema,
   virtual_servers: virtualServerSchema,
+  applications: applicationSchema,
+  access_policies: accessPolicySchema,
 } as const;
 
 /** A document key that holds a list of named objects. */
@@ -45,6 +49,11 @@ export const documentSchema = z
     rules: z.array(collectionSchemas.rules).default([]),
     pools: z.array(collectionSchemas.pools).default([]),
     virtual_servers: z.array(collectionSchemas.virtual_servers).default([]),
+    applications: z.array(collectionSchemas.applications).default([]),
+    access_policies: z
+      .array(collectionSchemas.access_policies)
+      .default([])
+      .meta({ description: 'Access rules in evaluation order: the first match decides.' }),
   })
   .meta({ title: 'Postern configuration document' });
 

@@ -80,6 +80,8 @@ test('a valid YAML document parses with every default applied', () => {
         retries: 1,
       },
     ],
+    applications: [],
+    access_policies: [],
   });
 });
 

@@ -32,6 +32,25 @@ const rules: readonly Rule[] = [
     (pool) => (pool.via === undefined ? [] : [[['via'], pool.via]]),
     (name) => `create it with \`postern groups create ${name}\`, add it under connector_groups, or`,
   ),
+  references(
+    'applications',
+    'connector_groups',
+    (app) =>
+      listOf(app.connector_groups).map((name, i): Reference => [['connector_groups', i], name]),
+    (name) => `create it with \`postern groups create ${name}\`, add it under connector_groups, or`,
+  ),
+  references('access_policies', 'applications', (rule) =>
+    listOf(rule.conditions.applications).map((name, i): Reference => [
+      ['conditions', 'applications', i],
+      name,
+    ]),
+  ),
+  references('access_policies', 'virtual_servers', (rule) =>
+    listOf(rule.conditions.virtual_servers).map((name, i): Reference => [
+      ['conditions', 'virtual_servers', i],
+      name,
+    ]),
+  ),
   (cfg) => listenClashes(collection(cfg, 'virtual_servers')),
 ];
 
@@ -40,7 +59,8 @@ export const UNKNOWN_SOURCE = '<configuration>';
 
 /**
  * Checks references between the objects of a merged configuration (virtual server → pools,
- * rules and certificates; pool → monitors and connector group) and listen-address clashes
+ * rules and certificates; pool → monitors and connector group; application → connector
+ * groups; access policy → applications and virtual servers) and listen-address clashes
  * between enabled virtual servers; throws POSTERN_ERR_CONFIG_REFERENCE listing every problem,
  * located in the file that defined the object when it came from a document. Returns the
  * configuration unchanged when it is sound.
@@ -91,6 +111,8 @@ const singular: Record<CollectionName, string> = {
   rules: 'rule',
   pools: 'pool',
   virtual_servers: 'virtual server',
+  applications: 'application',
+  access_policies: 'access policy',
 };
 
 function references<F extends CollectionName>(

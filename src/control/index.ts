@@ -13,3 +13,4 @@ export { createProvisioningKey } from './provisioning-keys.js';
 export { readConfigDirectory, syncDocumentGroups, documentOwner } from './document-import.js';
 export { ConfigImporter, certificateProblems } from './importer/index.js';
 export type { ImportStatus, ImportInfo } from './importer/index.js';
+export * from './policy/index.js';
