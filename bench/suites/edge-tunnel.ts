@@ -2,10 +2,8 @@
 // `ssh -R` (aes128-gcm) and against direct loopback, in one run: iperf3 throughput with one
 // and with 100 streams, new TCP connections per second, and 64-byte round-trip latency.
 // Every process is started here on 127.0.0.1 and stopped at the end.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Children } from '../support/children.js';
+import { loadavg } from 'node:os';
+import { withChildren } from '../support/children.js';
 import { comparisonRows, pathLabels } from '../support/comparison.js';
 import type { ThreeWay } from '../support/comparison.js';
 import { cpuSeconds } from '../support/cpu-usage.js';
@@ -236,27 +234,13 @@ function writeNotes(ctx: SuiteContext, s: Samples, o: { plan: Plan; setup: Three
 
 async function runSuite(ctx: SuiteContext): Promise<Result[]> {
   const plan = ctx.quick ? plans.quick : plans.full;
-  const dir = await mkdtemp(join(tmpdir(), 'postern-bench-'));
-  const children = new Children();
   // The runner exits the process once a suite overruns its budget: nothing may outlive it.
-  const killAll = (): void => children.killAll();
-  ctx.signal.addEventListener('abort', killAll, { once: true });
-  process.once('exit', killAll);
-  try {
+  return withChildren(ctx, 'postern-bench-', async (children, dir) => {
     const setup = await startThreePaths(children, { dir, log: (m) => ctx.log(m) });
     const samples = await measure(setup, plan, ctx);
     writeNotes(ctx, samples, { plan, setup });
     return results(samples);
-  } catch (err) {
-    ctx.log(`failed; last output of the processes:\n${children.tails()}`);
-    throw err;
-  } finally {
-    ctx.signal.removeEventListener('abort', killAll);
-    process.off('exit', killAll);
-    const survivors = await children.stopAll();
-    await rm(dir, { recursive: true, force: true });
-    if (survivors.length > 0) ctx.log(`processes that did not exit: ${survivors.join(', ')}`);
-  }
+  });
 }
 
 /** Postern edge + tunnel + connector against `ssh -R` and direct loopback. */

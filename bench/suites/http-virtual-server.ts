@@ -2,10 +2,10 @@
 // (direct pool, and `via` pool through the tunnel) next to HAProxy and nginx terminating TLS
 // and `ssh -R`, all in front of one nginx backend; then the time from a configuration
 // document change to the new generation serving. Every process runs on 127.0.0.1.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Children } from '../support/children.js';
+import { withChildren, type Children } from '../support/children.js';
 import { getBody, pollUntil, replaceFile, reloadPaths } from '../support/config-reload.js';
 import { reloadDocuments, writeReloadTree } from '../support/config-reload.js';
 import { measureCpu } from '../support/cpu-usage.js';
@@ -246,12 +246,7 @@ function writeNotes(
 
 async function runSuite(ctx: SuiteContext): Promise<Result[]> {
   const plan = ctx.quick ? plans.quick : plans.full;
-  const dir = await mkdtemp(join(tmpdir(), 'postern-bench-http-'));
-  const children = new Children();
-  const killAll = (): void => children.killAll();
-  ctx.signal.addEventListener('abort', killAll, { once: true });
-  process.once('exit', killAll);
-  try {
+  return withChildren(ctx, 'postern-bench-http-', async (children, dir) => {
     const setup = await startHttpPaths(children, {
       dir,
       signal: ctx.signal,
@@ -264,16 +259,7 @@ async function runSuite(ctx: SuiteContext): Promise<Result[]> {
     const reloads = await measureReloads(children, setup, { dir, count: plan.reloads, ctx });
     writeNotes(ctx, { plan, setup, runs, best, reloads });
     return [...loadRows(best), ...latencyRows(best), ...reloadRows(reloads)];
-  } catch (err) {
-    ctx.log(`failed; last output of the processes:\n${children.tails()}`);
-    throw err;
-  } finally {
-    ctx.signal.removeEventListener('abort', killAll);
-    process.off('exit', killAll);
-    const survivors = await children.stopAll();
-    await rm(dir, { recursive: true, force: true });
-    if (survivors.length > 0) ctx.log(`processes that did not exit: ${survivors.join(', ')}`);
-  }
+  });
 }
 
 /** Postern's https virtual server against HAProxy, nginx and ssh -R, and config reload time. */

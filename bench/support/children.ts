@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SpawnedProcess } from '../../test/e2e/support/spawned-process.js';
 
 /** The child processes of one suite run, so every one of them is stopped at the end. */
@@ -45,5 +48,34 @@ export class Children {
   /** The last output lines of every tracked process, for error messages. */
   tails(lines = 8): string {
     return this.#all.map((c) => c.tail(lines)).join('\n');
+  }
+}
+
+/**
+ * Runs a suite's work with its own temporary directory and set of child processes, and
+ * guarantees that nothing outlives it: children are killed when the suite's budget runs out
+ * or the process exits, stopped afterwards, and the directory removed.
+ */
+export async function withChildren<T>(
+  ctx: { readonly signal: AbortSignal; log(message: string): void },
+  prefix: string,
+  work: (children: Children, dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const children = new Children();
+  const killAll = (): void => children.killAll();
+  ctx.signal.addEventListener('abort', killAll, { once: true });
+  process.once('exit', killAll);
+  try {
+    return await work(children, dir);
+  } catch (err) {
+    ctx.log(`failed; last output of the processes:\n${children.tails()}`);
+    throw err;
+  } finally {
+    ctx.signal.removeEventListener('abort', killAll);
+    process.off('exit', killAll);
+    const survivors = await children.stopAll();
+    await rm(dir, { recursive: true, force: true });
+    if (survivors.length > 0) ctx.log(`processes that did not exit: ${survivors.join(', ')}`);
   }
 }
