@@ -13,6 +13,7 @@ import { sendError } from './api-errors.js';
 import { registerObjects } from './api-objects.js';
 import { registerConnectors, registerGroups, registerKeys } from './api-routes.js';
 import { controlErrors } from './errors.js';
+import { buildOpenApiDocument, type RegisteredRoute } from './openapi.js';
 import type { RuntimeView } from './runtime-view.js';
 
 /** Options of the admin API. */
@@ -21,6 +22,8 @@ export interface AdminApiOptions {
   readonly runtime: RuntimeView;
   readonly adminToken: string;
   readonly logger: Logger;
+  /** Shown in the OpenAPI document. */
+  readonly version?: string | undefined;
 }
 
 const OBJECT_KINDS = {
@@ -38,6 +41,12 @@ export function buildAdminApi(options: AdminApiOptions) {
     loggerInstance: options.logger.child({ component: 'admin-api' }),
     bodyLimit: 1024 * 1024,
   });
+  const routes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  // Published without a token: it holds no secrets, and API tools fetch it before logging in.
+  app.get('/api/v1/openapi.json', () => buildOpenApiDocument(routes, options.version ?? '0.0.0'));
   app.setErrorHandler((err, _req, reply) => {
     if ((err as { statusCode?: number }).statusCode === 400) {
       return sendError(reply, controlErrors.badRequest((err as Error).message));

@@ -40,6 +40,8 @@ export interface EdgeOptions {
   /** Default 127.0.0.1:9090. */
   readonly adminListen?: string;
   readonly configDir?: string | undefined;
+  /** Release shown by the admin API's OpenAPI document. */
+  readonly version?: string | undefined;
   readonly adminToken?: string | undefined;
   readonly serverId?: string;
   readonly logger?: Logger;
@@ -199,6 +201,7 @@ async function startWithStore(
     store,
     adminToken,
     logger: log,
+    version: options.version,
     runtime: {
       advertiseAddress,
       connected: () =>

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { startEdge } from '../../edge/index.js';
 import { openStore } from '../../store/index.js';
 import { createLogger, untilSignal } from '../logger.js';
+import { packageVersion } from '../version.js';
 
 const env = process.env;
 
@@ -64,6 +65,7 @@ export function edgeCommand(program: Command): void {
           advertiseAddress: o.advertiseAddress,
           adminListen: o.adminListen,
           configDir: o.configDir,
+          version: packageVersion(),
           adminToken: env.POSTERN_ADMIN_TOKEN,
           ...(o.serverId ? { serverId: o.serverId } : {}),
           logger,
