@@ -1,16 +1,5 @@
 import { sourceOf, type Configuration } from '../config/index.js';
 import type { Owner, Store } from '../store/index.js';
-import { importConfigTree } from './importer/index.js';
-
-/**
- * Reads every YAML/JSON document below `dir` (a tree; dot-entries such as Kubernetes' `..data`
- * are skipped, the links into them followed) in lexical order of relative path, resolves
- * `valueFrom` file references, and validates each document and the merged whole (all problems
- * at once, with file and line), or throws before anything changes.
- */
-export async function readConfigDirectory(dir: string): Promise<Configuration> {
-  return (await importConfigTree(dir)).config;
-}
 
 /** The owner recorded for an object that came from a configuration document. */
 export function documentOwner(object: object): Owner {

@@ -10,7 +10,7 @@ export { controlErrors } from './errors.js';
 export { buildAdminApi } from './admin-api.js';
 export type { AdminApiOptions, RuntimeView } from './admin-api.js';
 export { createProvisioningKey } from './provisioning-keys.js';
-export { readConfigDirectory, syncDocumentGroups, documentOwner } from './document-import.js';
+export { syncDocumentGroups, documentOwner } from './document-import.js';
 export { ConfigImporter, certificateProblems } from './importer/index.js';
 export type { ImportStatus, ImportInfo } from './importer/index.js';
 export * from './policy/index.js';

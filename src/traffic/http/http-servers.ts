@@ -40,14 +40,7 @@ export function createNodeServer(
 ): NodeHttpServer {
   const s = serverSettings(options);
   if (options.protocol === 'http') {
-    const server = http.createServer({
-      maxHeaderSize: s.maxHeaderBytes,
-      requestTimeout: s.requestTimeoutMs,
-      headersTimeout: s.requestTimeoutMs,
-      keepAliveTimeout: s.keepaliveTimeoutMs,
-      connectionsCheckingInterval: checkingInterval(s),
-      noDelay: true,
-    });
+    const server = http.createServer(http1Options(s));
     applySettings(server, s);
     return server;
   }
@@ -72,15 +65,22 @@ export function createNodeServer(
   const server = https.createServer({
     ...tlsOptions,
     ALPNProtocols: ['http/1.1'],
+    ...http1Options(s),
+  });
+  applySettings(server, s);
+  return server;
+}
+
+/** The HTTP/1.1 server options shared by http and https servers. */
+function http1Options(s: ServerSettings) {
+  return {
     maxHeaderSize: s.maxHeaderBytes,
     requestTimeout: s.requestTimeoutMs,
     headersTimeout: s.requestTimeoutMs,
     keepAliveTimeout: s.keepaliveTimeoutMs,
     connectionsCheckingInterval: checkingInterval(s),
     noDelay: true,
-  });
-  applySettings(server, s);
-  return server;
+  };
 }
 
 /** Applies limits and timeouts that Node reads from the server object per connection or request. */
