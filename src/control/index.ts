@@ -14,3 +14,4 @@ export { syncDocumentGroups, documentOwner } from './document-import.js';
 export { ConfigImporter, certificateProblems } from './importer/index.js';
 export type { ImportStatus, ImportInfo } from './importer/index.js';
 export * from './policy/index.js';
+export * from './identity/index.js';

@@ -1,0 +1,27 @@
+import { PosternError } from '../../core/index.js';
+
+/** Errors of user identity: tokens the edge issues and verifies. */
+export const identityErrors = {
+  tokenMissing: () =>
+    new PosternError(
+      'POSTERN_ERR_TOKEN_MISSING',
+      'No access token was presented. Log in with `postern login --edge <url>` and try again.',
+    ),
+  tokenExpired: (expiredAt: number) =>
+    new PosternError(
+      'POSTERN_ERR_TOKEN_EXPIRED',
+      `The access token expired at ${new Date(expiredAt).toISOString()}. Log in again with \`postern login --edge <url>\`.`,
+    ),
+  tokenInvalid: (why: string, cause?: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_TOKEN_INVALID',
+      `The access token is not valid here: ${why}. Log in again with \`postern login --edge <url>\`; if it persists, the edge's signing key changed or the token was made for another edge.`,
+      { cause },
+    ),
+  signingKeyInvalid: (path: string, cause?: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_SIGNING_KEY_INVALID',
+      `The token signing key in ${path} is not a P-256 private key in PEM. Remove the file to let the edge create a new one (every issued token then stops working), or restore the right key.`,
+      { cause },
+    ),
+} as const;
