@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite and benchmarks use as real peers:
 # Go + hashicorp/yamux (wire interop), iperf3 and OpenSSH (benchmark peers), HAProxy,
-# nginx and iproute2 (network namespaces), PostgreSQL (store tests). Idempotent; needs root (or sudo).
+# nginx and iproute2 (network namespaces), PostgreSQL (store tests), Chromium (console browser tests). Idempotent; needs root (or sudo).
 set -euo pipefail
 packages=(golang-1.19-go golang-github-hashicorp-yamux-dev iperf3 openssh-server openssh-client
-  haproxy nginx-light wrk iproute2 procps dnsmasq-base postgresql)
+  haproxy nginx-light wrk iproute2 procps dnsmasq-base postgresql chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

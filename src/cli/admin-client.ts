@@ -39,6 +39,22 @@ export class AdminClient {
     return new AdminClient(url.replace(/\/$/, ''), token);
   }
 
+  /** Every item of a paginated list, following `next_page_token` (at most `maxPages` pages). */
+  async list<T>(path: string, maxPages = 1000): Promise<T[]> {
+    const items: T[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const sep = path.includes('?') ? '&' : '?';
+      const at =
+        token === undefined ? path : `${path}${sep}page_token=${encodeURIComponent(token)}`;
+      const result = await this.request<{ items: T[]; next_page_token?: string }>('GET', at);
+      items.push(...result.items);
+      token = result.next_page_token;
+      if (token === undefined) return items;
+    }
+    return items;
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {

@@ -9,6 +9,9 @@ import { connectorsCommand, groupsCommand, keysCommand } from './commands/admin-
 import { connectorCommand } from './commands/connector-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { edgeCommand } from './commands/edge-command.js';
+import { loginCommand } from './commands/login-command.js';
+import { tcpCommand } from './commands/tcp-command.js';
+import { tokensCommand } from './commands/token-commands.js';
 import { packageVersion } from './version.js';
 
 /** Builds the `postern` command tree. */
@@ -26,8 +29,11 @@ export function buildProgram(): Command {
   keysCommand(program);
   groupsCommand(program);
   connectorsCommand(program);
+  tokensCommand(program);
   adminCommand(program);
   demoCommand(program);
+  tcpCommand(program);
+  loginCommand(program);
   return program;
 }
 

@@ -83,3 +83,11 @@ export async function saveCredential(
   await chmod(tmp, 0o600);
   await rename(tmp, join(dir, FILE));
 }
+
+/** The edges (URL origins) the user has a stored login for, sorted. */
+export async function storedEdges(
+  options: { readonly configDir?: string } = {},
+): Promise<string[]> {
+  const file = await readFileSafe(options.configDir ?? defaultConfigDir());
+  return Object.keys(file.edges).sort();
+}

@@ -14,4 +14,34 @@ export const clientErrors = {
       `The credentials file ${path} cannot be read as Postern credentials. Remove it and log in again with \`postern login --edge <url>\`.`,
       { cause },
     ),
+  loginRequired: (edgeUrl: string, why: string) =>
+    new PosternError(
+      'POSTERN_ERR_LOGIN_REQUIRED',
+      `The edge did not accept your login (${why}): log in again: postern login --edge ${edgeUrl}`,
+    ),
+  accessRefused: (target: string, status: number, body: string) =>
+    new PosternError(
+      'POSTERN_ERR_ACCESS_REFUSED',
+      `The edge refused the connection to ${target} with HTTP ${status}: ${body || 'no reason given'}`,
+    ),
+  edgeUnreachable: (edgeUrl: string, cause: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_EDGE_UNREACHABLE',
+      `The edge's access proxy at ${edgeUrl} cannot be reached: ${(cause as Error).message}. Check the URL, that the edge runs with --access-listen, and that its CA is trusted (--ca FILE).`,
+      { cause },
+    ),
+  edgeRequired: (stored: readonly string[]) =>
+    new PosternError(
+      'POSTERN_ERR_EDGE_REQUIRED',
+      stored.length === 0
+        ? 'You are not logged in to any edge. Log in with `postern login --edge <url>` first.'
+        : `You are logged in to several edges (${stored.join(', ')}); say which with --edge <url>.`,
+    ),
+  loginTimeout: (timeoutMs: number) =>
+    new PosternError(
+      'POSTERN_ERR_LOGIN_TIMEOUT',
+      timeoutMs > 0
+        ? `The browser did not come back from the login within ${Math.round(timeoutMs / 1000)} s. Run \`postern login --edge <url>\` again and finish the login in the browser.`
+        : 'The login was cancelled. Run `postern login --edge <url>` again to log in.',
+    ),
 } as const;

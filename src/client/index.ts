@@ -1,3 +1,16 @@
 export type { EdgeCredential } from './credentials.js';
 export { defaultConfigDir, edgeKey, loadCredential, saveCredential } from './credentials.js';
 export { clientErrors } from './errors.js';
+export { storedEdges } from './credentials.js';
+export { openTcpTunnel, parseConnectAnswer } from './tcp-tunnel.js';
+export type { TcpTunnelOptions, ConnectAnswer } from './tcp-tunnel.js';
+export { startTcpListener } from './tcp-listen.js';
+export type { TcpListenOptions, TcpListener } from './tcp-listen.js';
+export { runTcpStdio } from './tcp-stdio.js';
+export type { TcpStdioOptions } from './tcp-stdio.js';
+export { pipeBothWays } from './tcp-pipe.js';
+export type { PipeResult } from './tcp-pipe.js';
+export { chooseEdge } from './tcp-edge.js';
+export type { ChosenEdge } from './tcp-edge.js';
+export { login } from './login.js';
+export type { LoginOptions } from './login.js';

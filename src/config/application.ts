@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cidrSchema, descriptionSchema, hostPatternSchema, objectNameSchema } from './fields.js';
-import { portRangeSchema } from './port-range.js';
+import { parsePortRange, portRangeSchema } from './port-range.js';
 
 const ipv4 = z.ipv4();
 
@@ -10,6 +10,29 @@ const applicationDomainSchema = hostPatternSchema
     error: 'is an IP address; list it under cidrs instead (e.g. "10.0.0.5/32")',
   })
   .meta({ description: 'An exact name (db.corp.internal) or a wildcard (*.corp.internal).' });
+
+/** Most ports a `continuous` application may list (ranges count each port), as in ZPA. */
+export const MAX_CONTINUOUS_HEALTH_PORTS = 10;
+
+/** How a connector checks an application: a TCP connect to each port on each resolved address. */
+const healthCheckSchema = z
+  .strictObject({
+    interval_ms: z
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(30_000)
+      .meta({ description: 'Time between two checks of one destination.' }),
+    timeout_ms: z
+      .number()
+      .int()
+      .min(50)
+      .max(60_000)
+      .default(2000)
+      .meta({ description: 'Bound on one TCP connect.' }),
+  })
+  .meta({ description: 'Settings of the health checks connectors run for the application.' });
 
 /** A list with a cap whose entries must each appear once. */
 function uniqueList<T extends z.ZodType>(item: T, max: number) {
@@ -45,6 +68,14 @@ export const applicationSchema = z
       .boolean()
       .default(true)
       .meta({ description: 'A disabled application matches no destination.' }),
+    health_reporting: z
+      .enum(['none', 'on_access', 'continuous'])
+      .default('on_access')
+      .meta({
+        description:
+          'none: never checked; on_access: checked while used and 30 minutes after; continuous: always.',
+      }),
+    health_check: healthCheckSchema.optional(),
   })
   .superRefine((app, ctx) => {
     if (app.domains.length === 0 && app.cidrs.length === 0) {
@@ -54,8 +85,21 @@ export const applicationSchema = z
         message: 'an application needs at least one entry in domains or cidrs',
       });
     }
+    const ports = app.ports.reduce((n, p) => n + portCount(p), 0);
+    if (app.health_reporting === 'continuous' && ports > MAX_CONTINUOUS_HEALTH_PORTS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['health_reporting'],
+        message: `continuous checks every port; list at most ${MAX_CONTINUOUS_HEALTH_PORTS} ports (this lists ${ports}) or use on_access`,
+      });
+    }
   })
   .meta({ description: 'An application segment reached through connectors.' });
 
 /** A validated application. */
 export type Application = z.output<typeof applicationSchema>;
+
+function portCount(text: string): number {
+  const range = parsePortRange(text);
+  return range === undefined ? 0 : range.to - range.from + 1;
+}

@@ -3,6 +3,8 @@ import { accessPolicySchema } from './access-policy.js';
 import { applicationSchema } from './application.js';
 import { certificateSchema } from './certificate.js';
 import { connectorGroupSchema } from './connector-group.js';
+import { identityProviderSchema } from './identity-provider.js';
+import { logReceiverSchema } from './log-receiver.js';
 import type { DeepReadonly } from './deep-freeze.js';
 import { monitorSchema } from './monitor.js';
 import { poolSchema } from './pool.js';
@@ -26,6 +28,8 @@ export const collectionSchemas = {
   virtual_servers: virtualServerSchema,
   applications: applicationSchema,
   access_policies: accessPolicySchema,
+  identity_providers: identityProviderSchema,
+  log_receivers: logReceiverSchema,
 } as const;
 
 /** A document key that holds a list of named objects. */
@@ -54,6 +58,8 @@ export const documentSchema = z
       .array(collectionSchemas.access_policies)
       .default([])
       .meta({ description: 'Access rules in evaluation order: the first match decides.' }),
+    identity_providers: z.array(collectionSchemas.identity_providers).default([]),
+    log_receivers: z.array(collectionSchemas.log_receivers).default([]),
   })
   .meta({ title: 'Postern configuration document' });
 

@@ -82,6 +82,8 @@ test('a valid YAML document parses with every default applied', () => {
     ],
     applications: [],
     access_policies: [],
+    identity_providers: [],
+    log_receivers: [],
   });
 });
 

@@ -51,6 +51,11 @@ const rules: readonly Rule[] = [
       name,
     ]),
   ),
+  references('virtual_servers', 'identity_providers', (vs) =>
+    vs.access?.identity_provider === undefined
+      ? []
+      : [[['access', 'identity_provider'], vs.access.identity_provider]],
+  ),
   (cfg) => listenClashes(collection(cfg, 'virtual_servers')),
 ];
 
@@ -113,6 +118,8 @@ const singular: Record<CollectionName, string> = {
   virtual_servers: 'virtual server',
   applications: 'application',
   access_policies: 'access policy',
+  log_receivers: 'log receiver',
+  identity_providers: 'identity provider',
 };
 
 function references<F extends CollectionName>(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hostPortSchema, millisecondsSchema, nameListSchema, objectNameSchema } from './fields.js';
+import { browserAccessSchema } from './browser-access.js';
 import { limitsSchema, routeSchema, virtualServerTlsSchema } from './virtual-server-options.js';
 
 /** Protocols a virtual server can speak. */
@@ -17,6 +18,7 @@ const fields = z.strictObject({
     description: 'http/https: by host and path prefix; tls: by SNI host. First match wins.',
   }),
   tls: virtualServerTlsSchema.optional(),
+  access: browserAccessSchema.optional(),
   rules: nameListSchema('http/https: rules applied in order to each request and response.'),
   limits: limitsSchema.prefault({}),
   connect_timeout_ms: millisecondsSchema(1, 600_000)
@@ -82,6 +84,12 @@ function protocolProblems(vs: Record<string, unknown>): FieldProblem[] {
     problems.push({
       path: ['tls'],
       message: `applies to https only (protocol is ${protocol}); remove it or use https`,
+    });
+  }
+  if (protocol !== 'https' && vs['access'] !== undefined) {
+    problems.push({
+      path: ['access'],
+      message: `needs protocol https (browser sessions use Secure cookies), not ${protocol}`,
     });
   }
   const rules = vs['rules'];

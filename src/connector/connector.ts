@@ -6,9 +6,11 @@ import { parseProvisioningKey, type Identifiers } from '../protocol/index.js';
 import { generateKeyPairAndCsr, renewalTime } from '../pki/index.js';
 import { enroll } from './enrollment-client.js';
 import { EdgeTunnel } from './edge-tunnel.js';
+import { EdgeSupervisor } from './edge-supervisor.js';
 import { IdentityStore, type ConnectorIdentityFiles } from './identity-store.js';
 import { connectorErrors } from './errors.js';
 import type { SessionCounters } from './data-stream-handler.js';
+import { KubernetesDiscovery, type KubernetesDiscoveryOptions } from './kubernetes/index.js';
 import { X509Certificate } from 'node:crypto';
 
 /** How a connector runs. */
@@ -21,8 +23,13 @@ export interface ConnectorOptions {
   readonly version: string;
   readonly logger: Logger;
   readonly identifiers?: Partial<Identifiers>;
-  /** Edge address override; default: the address in the enrollment key. */
+  /**
+   * Edge address override; default: the address in the enrollment key. One address (a load
+   * balancer) is dialed until a tunnel is held to every live edge of the HA set.
+   */
   readonly edgeAddress?: string | undefined;
+  /** An explicit list of edges instead (one tunnel kept to each); overrides `edgeAddress`. */
+  readonly edgeAddresses?: readonly string[] | undefined;
   readonly keepAliveIntervalMs?: number;
   readonly keepAliveTimeoutMs?: number;
   readonly backoff?: Backoff;
@@ -33,10 +40,14 @@ export interface ConnectorOptions {
    * sent only this often. Default 30 s.
    */
   readonly healthHeartbeatMs?: number;
+  /** Discover annotated Kubernetes Services and report them to the edge; default off. */
+  readonly kubernetesDiscovery?: Omit<KubernetesDiscoveryOptions, 'logger'> | undefined;
 }
 
 interface ConnectorEvents {
+  /** A tunnel to one more edge is up. */
   connected: [EdgeTunnel];
+  /** A tunnel left the set (closed, go-away, or its edge left the HA set). */
   disconnected: [Error | undefined];
   /** A tunnel attempt failed (before it was up); the connector retries with backoff. */
   tunnelError: [Error];
@@ -64,7 +75,8 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   #identity: ConnectorIdentityFiles | undefined;
   #tunnel: EdgeTunnel | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
-  #loop: Promise<void> | undefined;
+  #supervisor: EdgeSupervisor | undefined;
+  #discovery: KubernetesDiscovery | undefined;
 
   constructor(options: ConnectorOptions) {
     super();
@@ -79,9 +91,19 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     return this.#identity;
   }
 
-  /** The current tunnel, if connected. */
+  /** One current tunnel (the first of the set), if connected. */
   get tunnel(): EdgeTunnel | undefined {
     return this.#tunnel;
+  }
+
+  /** Tunnels by edge server id: one per live edge of the HA set that is reachable. */
+  get tunnels(): ReadonlyMap<string, EdgeTunnel> {
+    return this.#supervisor?.tunnels ?? new Map<string, EdgeTunnel>();
+  }
+
+  /** How many edges the HA set has, as the edges last said. */
+  get serverCount(): number {
+    return this.#supervisor?.known.serverCount ?? 0;
   }
 
   /** Loads or creates the identity, then keeps the tunnel up until stop(). */
@@ -92,7 +114,25 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       { connector: this.#identity.connectorId, group: this.#identity.group },
       'connector identity ready',
     );
-    this.#loop = this.#run();
+    this.#startDiscovery();
+    this.#startSupervisor();
+  }
+
+  /** Kubernetes discovery reports every snapshot to every edge's tunnel and each new one. */
+  #startDiscovery(): void {
+    const options = this.#options.kubernetesDiscovery;
+    if (!options) return;
+    const discovery = new KubernetesDiscovery({ ...options, logger: this.#log });
+    this.#discovery = discovery;
+    const send = (tunnel: EdgeTunnel, messages = discovery.messages()): void => {
+      for (const m of messages) if (!tunnel.reportKubernetesServices(m)) return;
+    };
+    // Each edge keeps what its own tunnels reported, so every edge of an HA set hears it all.
+    discovery.on('snapshot', (messages) => {
+      for (const tunnel of this.tunnels.values()) send(tunnel, messages);
+    });
+    this.on('connected', (tunnel) => send(tunnel));
+    discovery.start();
   }
 
   /** Resolves once a tunnel is up. */
@@ -117,14 +157,16 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   async stop(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     this.#stop.abort();
     if (this.#renewTimer) clearTimeout(this.#renewTimer);
-    const tunnel = this.#tunnel;
-    if (tunnel) {
-      tunnel.drain();
+    await this.#discovery?.stop();
+    const stopped = this.#supervisor?.stop();
+    const tunnels = this.#supervisor?.openTunnels ?? [];
+    for (const tunnel of tunnels) tunnel.drain();
+    if (tunnels.length > 0) {
       const deadline = Date.now() + (options.drainTimeoutMs ?? 30_000);
       while (this.counters.active > 0 && Date.now() < deadline) await delay(50);
-      await tunnel.close();
+      await Promise.all(tunnels.map((t) => t.close().catch(() => undefined)));
     }
-    await this.#loop;
+    await stopped;
   }
 
   /** Stops for good after a revocation: retrying with a revoked identity cannot succeed. */
@@ -136,6 +178,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     );
     this.#stop.abort();
     if (this.#renewTimer) clearTimeout(this.#renewTimer);
+    void this.#supervisor?.stop();
     this.emit('revoked', err);
   }
 
@@ -172,30 +215,56 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     return identity;
   }
 
-  async #run(): Promise<void> {
-    const signal = this.#stop.signal;
-    while (!signal.aborted) {
-      const error = await this.#connectOnce();
-      if (signal.aborted) break;
-      const wait = this.#backoff.next();
-      this.#log.warn(
-        {
-          err: error?.message,
-          code: (error as { code?: string } | undefined)?.code,
-          retryInMs: wait,
-        },
-        'tunnel down; reconnecting',
+  /** Keeps a tunnel to every edge (see EdgeSupervisor) until stop() or a revocation. */
+  #startSupervisor(): void {
+    const o = this.#options;
+    const addresses =
+      o.edgeAddresses !== undefined && o.edgeAddresses.length > 0
+        ? o.edgeAddresses
+        : [o.edgeAddress ?? this.#identity!.edgeAddress];
+    const supervisor = new EdgeSupervisor({
+      addresses,
+      open: (address, heldEdges) => this.#openTunnel(address, heldEdges),
+      // One address shares the connector's backoff; each address of a list gets its own.
+      newBackoff:
+        addresses.length === 1
+          ? () => this.#backoff
+          : () => new Backoff({ initialMs: 1000, factor: 1.5, maxMs: 10_000 }),
+      logger: this.#log,
+    });
+    supervisor.on('connected', (tunnel) => {
+      this.#log.info(
+        { edge: tunnel.welcome.serverId, tunnels: supervisor.tunnels.size },
+        'tunnel up',
       );
-      await delay(wait, signal);
-    }
+      this.#tunnel ??= tunnel;
+      this.emit('connected', tunnel);
+      if (this.#renewTimer === undefined) this.#scheduleRenewal();
+    });
+    supervisor.on('disconnected', (tunnel, err) => {
+      if (this.#tunnel === tunnel) this.#tunnel = supervisor.tunnels.values().next().value;
+      this.emit('disconnected', err);
+    });
+    supervisor.on('tunnelError', (err) => {
+      this.#log.warn(
+        { err: err.message, code: (err as { code?: string }).code },
+        'edge tunnel attempt failed; retrying',
+      );
+    });
+    this.#supervisor = supervisor;
+    supervisor.start();
   }
 
-  /** Holds one tunnel until it closes; returns why it closed. */
-  async #connectOnce(): Promise<Error | undefined> {
+  /** Opens one tunnel; re-enrolls when the certificate expired offline, halts on revocation. */
+  async #openTunnel(address: string, heldEdges: readonly string[]): Promise<EdgeTunnel> {
     const identity = this.#identity!;
     let tunnel: EdgeTunnel;
     try {
-      tunnel = await EdgeTunnel.open(identity, this.#tunnelOptions(identity));
+      tunnel = await EdgeTunnel.open(identity, {
+        ...this.#tunnelOptions(identity),
+        address,
+        heldEdges,
+      });
     } catch (err) {
       if (
         isPosternError(err, 'POSTERN_ERR_TUNNEL_CERT_REJECTED') &&
@@ -209,26 +278,13 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       }
       this.emit('tunnelError', err as Error);
       if (isRevocation(err)) this.#halt(err as Error);
-      return err as Error;
+      throw err;
     }
-    if (this.#stop.signal.aborted) {
-      await tunnel.session.close();
-      return undefined;
-    }
-    this.#tunnel = tunnel;
     tunnel.on('refused', (err) => {
       this.#log.error({ code: err.code, err: err.message }, 'the edge refused this connector');
       if (isRevocation(err)) this.#halt(err);
     });
-    this.#log.info({ edge: tunnel.welcome.serverId }, 'tunnel up');
-    this.emit('connected', tunnel);
-    this.#scheduleRenewal();
-    const stableTimer = setTimeout(() => this.#backoff.reset(), 10_000);
-    const closed = await new Promise<Error | undefined>((resolve) => tunnel.once('close', resolve));
-    clearTimeout(stableTimer);
-    this.#tunnel = undefined;
-    this.emit('disconnected', closed);
-    return closed;
+    return tunnel;
   }
 
   #tunnelOptions(identity: ConnectorIdentityFiles) {

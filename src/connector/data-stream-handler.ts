@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { makeMessage } from '../protocol/index.js';
 import { readMessage, writeMessage } from '../tunnel/index.js';
-import { joinStreams } from '../traffic/index.js';
+import { joinStreams, splitHostPort } from '../traffic/index.js';
 import { dialTarget } from './target-dialer.js';
 import type { TargetPolicy } from './target-policy.js';
 
@@ -19,7 +19,13 @@ export interface SessionCounters {
  */
 export async function handleDataStream(
   stream: Duplex,
-  options: { policy: () => TargetPolicy; logger: Logger; counters: SessionCounters },
+  options: {
+    policy: () => TargetPolicy;
+    logger: Logger;
+    counters: SessionCounters;
+    /** Told of each destination dialed (allowed), whether or not it answered. */
+    onDialed?: ((target: { host: string; port: number }) => void) | undefined;
+  },
 ): Promise<void> {
   const { logger, counters } = options;
   stream.on('error', () => undefined);
@@ -40,6 +46,10 @@ export async function handleDataStream(
     policy: options.policy(),
     timeoutMs: dial.timeoutMs,
   });
+  if (outcome.code !== 'not_allowed') {
+    const target = splitHostPort(dial.target);
+    if (target) options.onDialed?.(target);
+  }
   if (outcome.code !== 'ok') {
     counters.failed += 1;
     log.warn({ code: outcome.code, reason: outcome.message }, 'dial refused or failed');

@@ -19,6 +19,8 @@ export interface EdgeTunnelOptions {
   readonly hostname: string;
   readonly privateIp: string;
   readonly identifiers: Identifiers;
+  /** Edge ids already held: an edge among them answers with a welcome only (a duplicate). */
+  readonly heldEdges?: readonly string[] | undefined;
   readonly logger: Logger;
   readonly counters: SessionCounters;
   readonly keepAliveIntervalMs?: number | undefined;
@@ -32,6 +34,8 @@ export interface EdgeTunnelOptions {
 interface EdgeTunnelEvents {
   close: [Error | undefined];
   config: [Message<'config'>];
+  /** The edge's view of the live HA set changed. */
+  edges: [Message<'edges'>];
   /** The edge reported an error about the tunnel itself (for example: this connector was revoked). */
   refused: [PosternError];
 }
@@ -64,6 +68,8 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     this.welcome = welcome;
     this.#work = new GroupWork({
       logger: options.logger,
+      // Advertised identifiers are dial permission too (Konnectivity routing, identifier-grant.ts).
+      identifiers: options.identifiers,
       clock: options.clock,
       healthHeartbeatMs: options.healthHeartbeatMs,
       onHealth: (report) => this.#control.send(makeMessage({ type: 'health', ...report })),
@@ -71,6 +77,8 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
         this.#control.send(
           makeMessage({ type: 'discovered', ...report, addresses: [...report.addresses] }),
         ),
+      onApplicationHealth: (report) =>
+        this.#control.send(makeMessage({ type: 'app_health', ...report })),
     });
   }
 
@@ -103,6 +111,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
         ephemeral: identity.ephemeral,
         hostname: options.hostname,
         privateIp: options.privateIp,
+        heldEdges: [...(options.heldEdges ?? [])],
         identifiers: options.identifiers,
       }),
     );
@@ -129,6 +138,11 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
   /** Node × monitor health checks this tunnel runs for the edge. */
   get healthChecks(): number {
     return this.#work.checks;
+  }
+
+  /** Sends discovered Kubernetes Services to the edge; false when the tunnel has closed. */
+  reportKubernetesServices(message: Message<'kubernetes_services'>): boolean {
+    return this.#control.send(message);
   }
 
   /** Tells the edge to send no new sessions here. */
@@ -170,6 +184,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
         policy: () => this.#work.policy,
         logger: log,
         counters: options.counters,
+        onDialed: (target) => this.#work.accessed(target),
       });
     });
     this.session.once('close', (err?: Error) => {
@@ -186,6 +201,9 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
       case 'config':
         this.#work.apply(message);
         this.emit('config', message);
+        return;
+      case 'edges':
+        this.emit('edges', message);
         return;
       case 'renewed':
         this.#renewals.get(message.requestId)?.resolve(message.certPem);

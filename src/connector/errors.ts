@@ -29,4 +29,9 @@ export const connectorErrors = {
       'POSTERN_ERR_ENROLLMENT_PROTOCOL',
       `Enrollment with ${address} failed: ${why}. Check that the address is a Postern edge's tunnel port and both run the same release.`,
     ),
+  badIdentifiers: (text: string, why: string) =>
+    new PosternError(
+      'POSTERN_ERR_AGENT_IDENTIFIERS',
+      `--agent-identifiers "${text}" is not valid: ${why}. Use Konnectivity's form, e.g. host=node1&ipv4=10.0.0.5&cidr=10.0.0.0/16&default-route=true.`,
+    ),
 } as const;

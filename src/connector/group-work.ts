@@ -1,7 +1,12 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/index.js';
-import type { Message, TargetRule } from '../protocol/index.js';
+import type { Identifiers, Message, TargetRule } from '../protocol/index.js';
 import { splitHostPort } from '../traffic/index.js';
+import {
+  ApplicationHealthMonitor,
+  type ApplicationHealthReport,
+} from './application-health.js';
+import { identifierGrant, type IdentifierGrant } from './identifier-grant.js';
 import { PolicyDialer } from './policy-dialer.js';
 import { RemoteDiscovery, type DiscoveryReport } from './remote-discovery.js';
 import { RemoteMonitors, type HealthReport } from './remote-monitors.js';
@@ -12,11 +17,15 @@ export interface GroupWorkOptions {
   readonly logger: Logger;
   readonly onHealth: (report: HealthReport) => void;
   readonly onDiscovered: (report: DiscoveryReport) => void;
+  /** Receives application health worth sending (`app_health`); default: dropped. */
+  readonly onApplicationHealth?: ((report: ApplicationHealthReport) => void) | undefined;
   readonly clock?: Clock | undefined;
   /** Longest silence about one health check; default 30 s. */
   readonly healthHeartbeatMs?: number | undefined;
   /** Per-query DNS timeout of discovery; default 2000 ms. */
   readonly dnsQueryTimeoutMs?: number | undefined;
+  /** The connector's advertised identifiers: destinations they cover may be dialed too. */
+  readonly identifiers?: Identifiers | undefined;
 }
 
 /**
@@ -29,9 +38,15 @@ export class GroupWork {
   readonly #monitors: RemoteMonitors;
   readonly #discovery: RemoteDiscovery;
   #targets: readonly TargetRule[] = [];
-  #policy = new TargetPolicy([]);
+  #policy: TargetPolicy;
+  readonly #grant: IdentifierGrant;
+  readonly #appHealth: ApplicationHealthMonitor;
 
   constructor(options: GroupWorkOptions) {
+    this.#grant = options.identifiers
+      ? identifierGrant(options.identifiers)
+      : { rules: [], allowAll: false };
+    this.#policy = new TargetPolicy(this.#grant.rules, { allowAll: this.#grant.allowAll });
     this.#monitors = new RemoteMonitors({
       dialer: new PolicyDialer(() => this.#policy),
       report: options.onHealth,
@@ -46,6 +61,16 @@ export class GroupWork {
       clock: options.clock,
       queryTimeoutMs: options.dnsQueryTimeoutMs,
     });
+    this.#appHealth = new ApplicationHealthMonitor({
+      report: (report) => options.onApplicationHealth?.(report),
+      clock: options.clock,
+      logger: options.logger,
+    });
+  }
+
+  /** Records a user's access to a destination (for On Access health reporting). */
+  accessed(target: { host: string; port: number }): void {
+    this.#appHealth.accessed(target);
   }
 
   /** The destinations this connector may dial now: the edge's targets plus discovered nodes. */
@@ -65,12 +90,14 @@ export class GroupWork {
     this.#discovery.apply(config.discovery);
     this.#rebuildPolicy();
     this.#monitors.apply(config.monitors);
+    this.#appHealth.apply(config.applications);
   }
 
   /** Stops every check and resolution (the tunnel closed). */
   stop(): void {
     this.#monitors.stop();
     this.#discovery.stop();
+    this.#appHealth.stop();
   }
 
   #rebuildPolicy(): void {
@@ -79,6 +106,8 @@ export class GroupWork {
       const target = splitHostPort(address);
       if (target) discovered.push({ host: target.host, ports: [target.port, target.port] });
     }
-    this.#policy = new TargetPolicy([...this.#targets, ...discovered]);
+    this.#policy = new TargetPolicy([...this.#targets, ...discovered, ...this.#grant.rules], {
+      allowAll: this.#grant.allowAll,
+    });
   }
 }

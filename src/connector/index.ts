@@ -4,3 +4,15 @@ export { connectorErrors } from './errors.js';
 export { TargetPolicy } from './target-policy.js';
 export { IdentityStore } from './identity-store.js';
 export type { ConnectorIdentityFiles } from './identity-store.js';
+export {
+  KubernetesDiscovery,
+  inClusterConnection,
+  kubeconfigConnection,
+  kubernetesErrors,
+  EXPOSE_ANNOTATION,
+  startProbeServer,
+} from './kubernetes/index.js';
+export type { KubernetesDiscoveryOptions, KubeConnection } from './kubernetes/index.js';
+export { parseAgentIdentifiers, AGENT_IDENTIFIER_KEYS } from './agent-identifiers.js';
+export { identifierGrant } from './identifier-grant.js';
+export type { IdentifierGrant } from './identifier-grant.js';

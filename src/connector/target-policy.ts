@@ -15,8 +15,11 @@ export interface Target {
 export class TargetPolicy {
   readonly #hostRules: { host: string; wildcard: boolean; from: number; to: number }[] = [];
   readonly #cidrRules: { list: net.BlockList; from: number; to: number }[] = [];
+  readonly #allowAll: boolean;
 
-  constructor(rules: readonly TargetRule[]) {
+  /** `allowAll` (default false) is only for a connector advertising `default-route=true`. */
+  constructor(rules: readonly TargetRule[], options: { allowAll?: boolean } = {}) {
+    this.#allowAll = options.allowAll ?? false;
     for (const rule of rules) {
       const [from, to] = rule.ports;
       if (rule.host !== undefined) {
@@ -38,6 +41,7 @@ export class TargetPolicy {
 
   /** True when the destination as named (before resolution) is allowed. */
   allowsName(target: Target): boolean {
+    if (this.#allowAll) return true;
     const host = target.host.toLowerCase();
     return this.#hostRules.some(
       (r) =>
@@ -49,6 +53,7 @@ export class TargetPolicy {
 
   /** True when a resolved address falls in an allowed CIDR for the port. */
   allowsAddress(address: string, port: number): boolean {
+    if (this.#allowAll) return true;
     const family = net.isIPv6(address) ? 'ipv6' : 'ipv4';
     return this.#cidrRules.some(
       (r) => port >= r.from && port <= r.to && r.list.check(address, family),

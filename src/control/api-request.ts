@@ -23,6 +23,9 @@ const LIST_COMMANDS: Record<string, string> = {
   'connector group': 'postern groups list',
   'provisioning key': 'postern keys list',
   connector: 'postern connectors list',
+  'admin token': 'postern tokens list',
+  access_policy: 'GET /api/v1/access-policies',
+  application: 'GET /api/v1/applications',
   pool: 'GET /api/v1/pools',
   virtual_server: 'GET /api/v1/virtual-servers',
 };

@@ -1,15 +1,38 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { connectorGroupSchema, provisioningKeyCreateSchema } from '../config/index.js';
 import { definedProps } from '../core/index.js';
 import type { ConnectorRecord, Store } from '../store/index.js';
 import type { RuntimeView } from './runtime-view.js';
 import { notFound, parse, type ById, type Named } from './api-request.js';
 import { connectorView, groupView, keyView } from './api-views.js';
+import { controlErrors } from './errors.js';
+import { sendTagged, withEtag } from './etag.js';
+import { paginate, type PageQuery } from './pagination.js';
 import { createProvisioningKey } from './provisioning-keys.js';
+
+type ListRequest = FastifyRequest<{ Querystring: PageQuery & { group?: string } }>;
+
+/** The body of `PATCH /provisioning-keys/:id`: fields that may change after creation. */
+export const provisioningKeyPatchSchema = z
+  .strictObject({
+    max_usage: z.number().int().min(1).max(1_000_000).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .meta({ description: 'Changes to a provisioning key.' });
 
 /** Routes for connector groups. */
 export function registerGroups(api: FastifyInstance, store: Store): void {
-  api.get('/connector-groups', async () => ({ items: (await store.groups.list()).map(groupView) }));
+  api.get('/connector-groups', async (req: ListRequest) =>
+    paginate(
+      (await store.groups.list()).map((g) => withEtag(groupView(g))),
+      req.query,
+      {
+        list: 'connector-groups',
+        key: (g) => g.name,
+      },
+    ),
+  );
   api.post('/connector-groups', async (req, reply) => {
     const input = parse(connectorGroupSchema, req.body);
     const created = await store.groups.create({
@@ -19,14 +42,33 @@ export function registerGroups(api: FastifyInstance, store: Store): void {
         autoDeleteAfterDays: input.auto_delete_after_days,
       }),
     });
-    return reply.code(201).send(groupView(created));
+    return reply.code(201).send(withEtag(groupView(created)));
   });
-  api.get('/connector-groups/:name', async (req: Named) => {
-    const group = await store.groups.get(req.params.name);
-    if (!group) throw notFound('connector group', req.params.name);
-    return groupView(group);
+  const existing = async (name: string) => {
+    const group = await store.groups.get(name);
+    if (!group) throw notFound('connector group', name);
+    return group;
+  };
+  const writable = async (name: string) => {
+    const group = await existing(name);
+    if (group.owner !== 'api')
+      throw controlErrors.ownedByDocument('connector group', name, group.owner);
+  };
+  api.get('/connector-groups/:name', async (req: Named, reply) =>
+    sendTagged(reply, groupView(await existing(req.params.name))),
+  );
+  // PUT replaces what may change: fields left out are cleared.
+  api.put('/connector-groups/:name', async (req: Named) => {
+    await writable(req.params.name);
+    const input = parse(connectorGroupSchema, { ...(req.body as object), name: req.params.name });
+    const updated = await store.groups.update(req.params.name, {
+      description: input.description ?? null,
+      autoDeleteAfterDays: input.auto_delete_after_days ?? null,
+    });
+    return withEtag(groupView(updated));
   });
   api.delete('/connector-groups/:name', async (req: Named, reply) => {
+    await writable(req.params.name);
     await store.groups.delete(req.params.name);
     return reply.code(204).send();
   });
@@ -34,13 +76,14 @@ export function registerGroups(api: FastifyInstance, store: Store): void {
 
 /** Routes for provisioning keys. */
 export function registerKeys(api: FastifyInstance, store: Store, runtime: RuntimeView): void {
-  api.get(
-    '/provisioning-keys',
-    async (req: FastifyRequest<{ Querystring: { group?: string } }>) => ({
-      items: (
-        await store.provisioningKeys.list(req.query.group ? { group: req.query.group } : {})
-      ).map(keyView),
-    }),
+  api.get('/provisioning-keys', async (req: ListRequest) =>
+    paginate(
+      (await store.provisioningKeys.list(req.query.group ? { group: req.query.group } : {})).map(
+        (k) => withEtag(keyView(k)),
+      ),
+      req.query,
+      { list: 'provisioning-keys', key: (k) => k.id },
+    ),
   );
   api.post('/provisioning-keys', async (req, reply) => {
     const input = parse(provisioningKeyCreateSchema, req.body);
@@ -52,44 +95,72 @@ export function registerKeys(api: FastifyInstance, store: Store, runtime: Runtim
       expiresAt: input.expires_at === undefined ? undefined : Date.parse(input.expires_at),
       sourceCidrs: input.source_cidrs,
     });
-    return reply.code(201).send({ ...keyView(record), value });
+    return reply.code(201).send({ ...withEtag(keyView(record)), value });
   });
-  api.get('/provisioning-keys/:id', async (req: ById) => {
-    const key = await store.provisioningKeys.get(req.params.id);
-    if (!key) throw notFound('provisioning key', req.params.id);
-    return keyView(key);
+  const existing = async (id: string) => {
+    const key = await store.provisioningKeys.get(id);
+    if (!key) throw notFound('provisioning key', id);
+    return key;
+  };
+  api.get('/provisioning-keys/:id', async (req: ById, reply) =>
+    sendTagged(reply, keyView(await existing(req.params.id))),
+  );
+  api.patch('/provisioning-keys/:id', async (req: ById) => {
+    const input = parse(provisioningKeyPatchSchema, req.body);
+    let key = await existing(req.params.id);
+    if (input.max_usage !== undefined) {
+      key = await store.provisioningKeys.setMaxUsage(key.id, input.max_usage);
+    }
+    if (input.enabled !== undefined) {
+      key = await store.provisioningKeys.setEnabled(key.id, input.enabled);
+    }
+    return withEtag(keyView(key));
   });
   api.post('/provisioning-keys/:id/revoke', async (req: ById) =>
-    keyView(await store.provisioningKeys.revoke(req.params.id)),
+    withEtag(keyView(await store.provisioningKeys.revoke(req.params.id))),
   );
   api.post('/provisioning-keys/:id/enable', async (req: ById) =>
-    keyView(await store.provisioningKeys.setEnabled(req.params.id, true)),
+    withEtag(keyView(await store.provisioningKeys.setEnabled(req.params.id, true))),
   );
   api.post('/provisioning-keys/:id/disable', async (req: ById) =>
-    keyView(await store.provisioningKeys.setEnabled(req.params.id, false)),
+    withEtag(keyView(await store.provisioningKeys.setEnabled(req.params.id, false))),
   );
 }
 
-/** Routes for connectors; delete revokes. */
+/** Routes for connectors; delete revokes, drain moves new sessions elsewhere. */
 export function registerConnectors(api: FastifyInstance, store: Store, runtime: RuntimeView): void {
   const view = (c: ConnectorRecord) => {
     const live = runtime.connected().find((t) => t.connectorId === c.id);
-    return connectorView(c, live);
+    return connectorView(c, live, runtime.serverId);
   };
-  api.get('/connectors', async (req: FastifyRequest<{ Querystring: { group?: string } }>) => ({
-    items: (await store.connectors.list(req.query.group ? { group: req.query.group } : {})).map(
-      view,
+  api.get('/connectors', async (req: ListRequest) =>
+    paginate(
+      (await store.connectors.list(req.query.group ? { group: req.query.group } : {})).map((c) =>
+        withEtag(view(c)),
+      ),
+      req.query,
+      { list: 'connectors', key: (c) => c.id },
     ),
-  }));
-  api.get('/connectors/:id', async (req: ById) => {
-    const c = await store.connectors.get(req.params.id);
-    if (!c) throw notFound('connector', req.params.id);
-    return view(c);
-  });
+  );
+  const existing = async (id: string) => {
+    const c = await store.connectors.get(id);
+    if (!c) throw notFound('connector', id);
+    return c;
+  };
+  api.get('/connectors/:id', async (req: ById, reply) =>
+    sendTagged(reply, view(await existing(req.params.id))),
+  );
   // Deleting a connector revokes it: the record stays (revoked) so its certificate is refused.
   api.delete('/connectors/:id', async (req: ById, reply) => {
     await store.connectors.markRevoked(req.params.id);
     runtime.disconnect(req.params.id);
     return reply.code(204).send();
+  });
+  // Draining is per edge: the tunnel to this edge takes no new sessions; those in flight finish.
+  api.post('/connectors/:id/drain', async (req: ById, reply) => {
+    const connector = await existing(req.params.id);
+    if (connector.revoked) throw controlErrors.connectorDeleted(connector.id);
+    if (!runtime.drain?.(connector.id)) throw controlErrors.connectorNotConnected(connector.id);
+    return reply.code(202).send(withEtag(view(connector)));
   });
 }

@@ -39,6 +39,7 @@ export function keyView(k: ProvisioningKeyRecord) {
 export function connectorView(
   c: ConnectorRecord,
   live: ReturnType<RuntimeView['connected']>[number] | undefined,
+  serverId?: string,
 ) {
   return {
     id: c.id,
@@ -57,6 +58,8 @@ export function connectorView(
     public_ip: c.publicIp,
     remote_address: live?.remoteAddress,
     active_sessions: live?.activeSessions ?? 0,
+    // The edges this connector holds a tunnel to, as far as this edge knows: itself.
+    edges_connected: live ? [serverId ?? 'this-edge'] : [],
     cert_serial: c.certSerial,
     cert_not_after: iso(c.certNotAfter),
     last_seen_at: iso(c.lastSeenAt),

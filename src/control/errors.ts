@@ -19,6 +19,48 @@ export const controlErrors = {
     ),
   badRequest: (why: string) =>
     new PosternError('POSTERN_ERR_BAD_REQUEST', `The request is invalid: ${why}.`),
+  tokenRejected: (why: string) =>
+    new PosternError(
+      'POSTERN_ERR_UNAUTHORIZED',
+      `The admin token ${why}. Ask an administrator for a new one (\`postern tokens create\`).`,
+    ),
+  forbidden: (role: string, needed: string, what: string) =>
+    new PosternError(
+      'POSTERN_ERR_FORBIDDEN',
+      `A token with role "${role}" may not ${what}; it needs role "${needed}". Use a token with that role (\`postern tokens create --role ${needed}\`).`,
+    ),
+  invalidPageToken: (list: string) =>
+    new PosternError(
+      'POSTERN_ERR_INVALID_PAGE_TOKEN',
+      `The page_token is not one this edge gave out for ${list}. Pass the next_page_token of the previous page unchanged, or leave page_token out to start again.`,
+    ),
+  preconditionFailed: (url: string, current: string | undefined) =>
+    new PosternError(
+      'POSTERN_ERR_PRECONDITION_FAILED',
+      current === undefined
+        ? `${url} does not exist, so If-Match cannot match. GET the collection to see what exists.`
+        : `${url} changed since it was read (its ETag is now ${current}). GET it again, re-apply the change and retry with the new ETag in If-Match.`,
+    ),
+  preconditionRequired: (method: string, url: string) =>
+    new PosternError(
+      'POSTERN_ERR_PRECONDITION_REQUIRED',
+      `${method} ${url} needs an If-Match header on this edge (--admin-require-if-match). GET the object and send its ETag in If-Match.`,
+    ),
+  connectorNotConnected: (id: string) =>
+    new PosternError(
+      'POSTERN_ERR_CONNECTOR_NOT_CONNECTED',
+      `Connector ${id} has no tunnel to this edge, so it cannot be told to drain. Check its status with \`postern connectors list\`; ask the edge it is connected to.`,
+    ),
+  routeNotFound: (method: string, url: string) =>
+    new PosternError(
+      'POSTERN_ERR_NOT_FOUND',
+      `There is no admin API route ${method} ${url}. See GET /api/v1/openapi.json for the routes.`,
+    ),
+  bodyTooLarge: () =>
+    new PosternError(
+      'POSTERN_ERR_BODY_TOO_LARGE',
+      'The request body is larger than the admin API accepts (1 MiB). Send a smaller object.',
+    ),
   ownedByDocument: (kind: string, name: string, owner: string) =>
     new PosternError(
       'POSTERN_ERR_READ_ONLY',

@@ -1,4 +1,6 @@
 import type { ImportStatus } from './importer/index.js';
+import type { DiscoveredApplications } from './discovered-applications-route.js';
+import type { ApplicationHealthView } from './application-health-view.js';
 
 /** What the admin API needs to know about, and ask of, the running edge. */
 export interface RuntimeView {
@@ -11,6 +13,13 @@ export interface RuntimeView {
     activeSessions: number;
     remoteAddress: string;
   }[];
+  /** This edge's server id, shown as the edge a connector is connected to. */
+  readonly serverId?: string;
+  /**
+   * Marks a connector's tunnel to this edge draining (no new sessions) and tells the connector
+   * over its control stream; false when it has no tunnel here.
+   */
+  drain?(connectorId: string): boolean;
   /** Closes a connector's tunnels at once (after it was revoked). */
   disconnect(connectorId: string): void;
   /** Rebuilds pools and virtual servers from the store; rejects when the result cannot run. */
@@ -26,4 +35,8 @@ export interface RuntimeView {
   poolStatus(name: string): object | undefined;
   /** The configuration importer's status; undefined without --config-dir. */
   importStatus(): ImportStatus | undefined;
+  /** Applications connectors discovered (Kubernetes Services); absent: none. */
+  discoveredApplications?(): DiscoveredApplications;
+  /** Health of an application from its connectors' reports; undefined when it is not in force. */
+  applicationHealth?(name: string): ApplicationHealthView | undefined;
 }

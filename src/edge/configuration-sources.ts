@@ -1,5 +1,5 @@
 import type { Configuration } from '../config/index.js';
-import { documentOwner } from '../control/index.js';
+import { documentOwner, orderAccessPolicies } from '../control/index.js';
 import type { ConnectorGroupRecord, StoredObject } from '../store/index.js';
 
 /** Collections an administrator can also create through the API, with their store kinds. */
@@ -9,6 +9,11 @@ export const API_COLLECTIONS = {
   rules: 'rule',
   pools: 'pool',
   virtual_servers: 'virtual_server',
+  log_receivers: 'log_receiver',
+  identity_providers: 'identity_provider',
+  // Applications and access rules reach the runtime (access proxy, connector targets) this way.
+  applications: 'application',
+  access_policies: 'access_policy',
 } as const;
 
 /** A collection that has API-created objects. */
@@ -52,7 +57,9 @@ export function mergeSources(
       owners.set(`${kind}/${object.name}`, documentOwner(object));
       list.push(object);
     }
-    for (const stored of objects) {
+    // API access policies keep their explicit order (PUT /api/v1/access-policies/order),
+    // after those from documents.
+    for (const stored of orderAccessPolicies(objects)) {
       if (stored.kind !== kind) continue;
       if (names.has(stored.name)) {
         shadowed.push(`${kind}/${stored.name}`);

@@ -15,11 +15,18 @@ export interface ConnectorTunnel {
   draining: boolean;
   /** Sessions opened through this tunnel that have not ended yet. */
   activeSessions: number;
+  /** Sessions opened through this tunnel since it came up (for connector_metrics logs). */
+  sessionsOpened: number;
+  /** Payload bytes of ended sessions, edge → connector and back. */
+  bytesToConnector: number;
+  bytesFromConnector: number;
 }
 
 interface RegistryEvents {
   added: [ConnectorTunnel];
   removed: [ConnectorTunnel];
+  /** The connector announced drain (for connector_status logs). */
+  draining: [ConnectorTunnel];
 }
 
 /**

@@ -10,7 +10,7 @@ import { Pool, type Dialer, type PoolEvent, type PoolStatus } from '../traffic/i
 import { API_COLLECTIONS, mergeSources, type ApiCollection } from './configuration-sources.js';
 import { connectorConfigFor, type ConnectorConfig } from './group-config.js';
 import { RemoteReports, type RemoteReport, type Reporter } from './remote-reports.js';
-import { VirtualServerSet, type SessionHooks } from './virtual-server-set.js';
+import { VirtualServerSet, type BuildContext, type SessionHooks } from './virtual-server-set.js';
 
 /** One immutable generation of the running configuration. */
 interface Generation {
@@ -30,8 +30,12 @@ export interface EdgeRuntimeOptions {
   readonly clock?: Clock | undefined;
   /** Pool events (health, panic, discovery) for logs, metrics and connector config pushes. */
   readonly onPoolEvent?: ((event: PoolEvent) => void) | undefined;
+  /** The access gate of each https virtual server (browser access); default none. */
+  readonly gateFor?: BuildContext['gateFor'];
   /** Drain bound for virtual servers that are removed or moved. Default 30 s. */
   readonly drainTimeoutMs?: number | undefined;
+  /** Told each new generation once it is in force (log receivers follow it). */
+  readonly onApplied?: ((config: Configuration) => void) | undefined;
 }
 
 const EMPTY: Generation = {
@@ -179,6 +183,7 @@ export class EdgeRuntime {
         dialer: this.#o.dialer,
         logger,
         hooks: this.#o.hooks,
+        gateFor: this.#o.gateFor,
       });
       await this.#servers.apply(built);
     } catch (err) {
@@ -190,6 +195,7 @@ export class EdgeRuntime {
     if (documents) this.#documents = documents;
     this.#generation = { number: previous.number + 1, config, owners: merged.owners, pools };
     this.#reports.retain(new Set(pools.keys()));
+    this.#o.onApplied?.(config);
     logger.info(
       {
         generation: this.#generation.number,

@@ -1,14 +1,21 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import {
+  ActivityLog,
+  AuditLog,
+  ConnectorAutoDelete,
   ConfigImporter,
   EnrollmentService,
+  LogStreamingService,
   buildAdminApi,
   syncDocumentGroups,
 } from '../control/index.js';
 import type { Configuration } from '../config/index.js';
+import { makeMessage } from '../protocol/index.js';
+import type { AuditRecord } from '../store/index.js';
 import { PosternError, systemClock, type Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
 import type { CertificateAuthority } from '../pki/index.js';
@@ -21,11 +28,32 @@ import {
   ensureDataDir,
   loadOrCreateAdminToken,
   loadOrCreateCa,
+  loadTokenAuthority,
   writeAdminUrl,
 } from './edge-files.js';
+import { startAccessProxy, type AccessListenOptions } from './access-frontend.js';
+import type { AccessProxy } from './access-proxy.js';
+import {
+  BrowserAccess,
+  type AccessDecisionEntry,
+  type UserTokenAuthority,
+} from '../control/index.js';
 import { TunnelDialer } from './tunnel-dialer.js';
 import { TunnelListener } from './tunnel-listener.js';
+import { EdgeMembership, randomServerId } from './edge-membership.js';
+import { ConfigWatcher } from './config-watcher.js';
+import { DiscoveredApplicationRegistry } from './discovered-application-registry.js';
+import { ApplicationHealthRegistry } from './application-health-registry.js';
+import { learnedFromAccess } from './access-discoveries.js';
 import { logPoolEvent, sessionObserver } from './session-observer.js';
+import { auditFields, browserDecisionActivity, streamActivity } from './activity-streaming.js';
+import { publishRevoke, startConnectorLogs, withEnrollmentLogs } from './connector-logs.js';
+import {
+  startKonnectivityFrontend,
+  tunnelBackend,
+  type KonnectivityFrontend,
+  type KonnectivityOptions,
+} from './konnectivity/index.js';
 
 /** How an edge starts; every field has a default suitable for a single-host install. */
 export interface EdgeOptions {
@@ -42,8 +70,21 @@ export interface EdgeOptions {
   readonly configDir?: string | undefined;
   /** Release shown by the admin API's OpenAPI document. */
   readonly version?: string | undefined;
+  /** The built web console served at /console/; default the installed package's dist/console. */
+  readonly consoleDir?: string | undefined;
   readonly adminToken?: string | undefined;
+  /** Called with each admin API audit record once stored (e.g. to stream it). */
+  readonly onAudit?: ((record: AuditRecord) => void) | undefined;
+  /** Refuse admin API PUT, PATCH and DELETE without If-Match (428). Default false. */
+  readonly adminRequireIfMatch?: boolean | undefined;
+  /** Time between connector auto-delete sweeps; default one hour. */
+  readonly autoDeleteIntervalMs?: number | undefined;
+  /** This edge's id in the HA set; default a random one (see randomServerId). */
   readonly serverId?: string;
+  /** HA lease lifetime: a crashed edge leaves the set after this long; default 15 s. */
+  readonly leaseTtlMs?: number | undefined;
+  /** Fallback check for configuration changed through other edges; default 5 s. */
+  readonly configPollMs?: number | undefined;
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly certificateValidityMs?: number;
@@ -51,6 +92,22 @@ export interface EdgeOptions {
   readonly keepAliveTimeoutMs?: number;
   /** Bound on a tunnel's TLS handshake, control stream and hello; default 10 s. */
   readonly tunnelHandshakeTimeoutMs?: number;
+  /** Konnectivity-compatible HTTP CONNECT frontend (UDS and/or mTLS TCP); default off. */
+  readonly konnectivity?: KonnectivityOptions | undefined;
+  /** Period of connector_metrics log records; default 300000 (5 min); 0 = none. */
+  readonly logMetricsIntervalMs?: number | undefined;
+  /** The access proxy for `postern tcp` and HTTPS-proxy clients (CONNECT over TLS); default off. */
+  readonly access?: AccessListenOptions | undefined;
+  /** `iss` of the user tokens this edge signs and accepts; default DEFAULT_TOKEN_ISSUER. */
+  readonly tokenIssuer?: string | undefined;
+  /** `--token-signing-key`: the user-token signing key file (HA: the same on every edge); default `<data-dir>/token-signing-key.pem`. */
+  readonly tokenSigningKey?: string | undefined;
+  /** `--cli-identity-provider`: the provider `postern login` uses; default the only one configured. */
+  readonly cliIdentityProvider?: string | undefined;
+  /** Every browser access decision (for the user activity log). */
+  readonly onAccessDecision?: ((entry: AccessDecisionEntry) => void) | undefined;
+  /** Records kept in memory by the user activity log; default 10,000. */
+  readonly activityCapacity?: number | undefined;
 }
 
 /** A running edge. */
@@ -65,6 +122,25 @@ export interface Edge {
   readonly metrics: EdgeMetrics;
   /** Watches `--config-dir`, when one was given. */
   readonly importer: ConfigImporter | undefined;
+  /** The Konnectivity frontend, when `konnectivity` was given. */
+  readonly konnectivity: KonnectivityFrontend | undefined;
+  /** This edge's id in the HA set. */
+  readonly serverId: string;
+  /** This edge's lease and its view of the live HA set. */
+  readonly membership: EdgeMembership;
+  /** Log streaming: sources call `logs.publish(type, fields)`; receivers follow the configuration. */
+  readonly logs: LogStreamingService;
+  /** Signs and verifies user tokens with `<data-dir>/token-signing-key.pem`. */
+  readonly tokenAuthority: UserTokenAuthority;
+  /** Browser access: login pages (`browserAccess.pages.handle`), sessions and access gates. */
+  readonly browserAccess: BrowserAccess;
+  /** Every access decision and session end (also at GET /api/v1/activity). */
+  readonly activity: ActivityLog;
+  /** The access proxy and its URL, when `access` was given. */
+  readonly accessProxy: AccessProxy | undefined;
+  readonly accessUrl: string | undefined;
+  /** Deletes connectors of groups with auto_delete_after_days once disconnected that long. */
+  readonly autoDelete: ConnectorAutoDelete;
   close(): Promise<void>;
 }
 
@@ -144,6 +220,49 @@ async function startWithStore(
     certificateValidityMs: options.certificateValidityMs,
   });
   const dialer = new TunnelDialer(registry, { logger: log, metrics });
+  // Receivers are configured once the edge is up, so a failed start leaves no connection behind.
+  const logs = new LogStreamingService({
+    spoolDir: join(options.dataDir, 'log-spool'),
+    logger: log,
+    clock,
+    registry: metrics.registry,
+  });
+  let logsLive = false;
+  const stopConnectorLogs = startConnectorLogs(registry, logs, {
+    clock,
+    metricsIntervalMs: options.logMetricsIntervalMs,
+  });
+  const tokenAuthority = await loadTokenAuthority(options.dataDir, {
+    issuer: options.tokenIssuer,
+    clock,
+    keyFile: options.tokenSigningKey,
+  });
+  const activity = new ActivityLog({
+    logger: log.child({ component: 'activity' }),
+    registry: metrics.registry,
+    clock,
+    ...(options.activityCapacity === undefined ? {} : { capacity: options.activityCapacity }),
+  });
+  const stopActivityStream = streamActivity(activity, logs, registry);
+  const browserAccess = new BrowserAccess({
+    authority: tokenAuthority,
+    clock,
+    logger: log.child({ component: 'browser-access' }),
+    cliIdentityProvider: options.cliIdentityProvider,
+    onDecision: (entry) => {
+      activity.record(browserDecisionActivity(entry));
+      options.onAccessDecision?.(entry);
+    },
+  });
+  const onAudit = (record: AuditRecord): void => {
+    logs.publish('audit', auditFields(record));
+    options.onAudit?.(record);
+  };
+  const discovered = new DiscoveredApplicationRegistry({ clock });
+  registry.on('added', (t) => discovered.connected(t.connectorId));
+  registry.on('removed', (t) => discovered.disconnected(t.connectorId));
+  const appHealth = new ApplicationHealthRegistry();
+  registry.on('removed', (t) => appHealth.disconnected(t.connectorId));
   let pushConfig = (_group?: string): void => undefined;
   const runtime = new EdgeRuntime({
     store,
@@ -151,6 +270,11 @@ async function startWithStore(
     logger: log,
     clock,
     hooks: sessionObserver(log, metrics),
+    gateFor: (vs, config) => browserAccess.gateFor(vs, config),
+    onApplied: (config) => {
+      browserAccess.configure(config);
+      if (logsLive) logs.configure(config.log_receivers ?? []);
+    },
     onPoolEvent: (event) => {
       logPoolEvent(log, event);
       // Discovered nodes become destinations (and health checks) of the group's connectors.
@@ -169,17 +293,30 @@ async function startWithStore(
   const server = await ca.issueServerCertificate(
     serverNames(advertiseHost, options.advertiseAddress),
   );
+  const serverId = options.serverId ?? randomServerId();
+  // Filled once the edge has joined the HA set (after the tunnel port listens).
+  const joined: { membership?: EdgeMembership } = {};
   const listener = new TunnelListener({
-    serverId: options.serverId ?? `edge-${hostname()}`,
+    serverId,
+    edgeView: () => joined.membership?.view ?? { serverId, serverCount: 1, peers: [] },
     certPem: server.certPem,
     keyPem: server.keyPem,
     caPem: ca.certPem,
-    authority,
+    authority: withEnrollmentLogs(authority, logs),
     registry,
     metrics,
     logger: log,
     configFor: (group) => runtime.configFor(group),
     onReport: (reporter, report) => runtime.applyReport(reporter, report),
+    onKubernetesServices: (reporter, message) => discovered.apply(reporter, message),
+    onApplicationHealth: (reporter, message) => {
+      if (!appHealth.apply(reporter, message, runtime.config)) {
+        log.debug(
+          { connector: reporter.connectorId, application: message.application },
+          'ignored application health for an application the connector group does not serve',
+        );
+      }
+    },
     keepAliveIntervalMs: options.keepAliveIntervalMs,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     handshakeTimeoutMs: options.tunnelHandshakeTimeoutMs,
@@ -195,6 +332,58 @@ async function startWithStore(
   const tunnelAddress = listener.server.address() as AddressInfo;
   const advertiseAddress =
     options.advertiseAddress ?? formatAddress(advertiseHost, tunnelAddress.port);
+  const ha = await joinHaSet(store, {
+    options,
+    serverId,
+    advertiseAddress,
+    runtime,
+    listener,
+    log,
+  });
+  joined.membership = ha.membership;
+
+  const konnectivity = options.konnectivity
+    ? await startKonnectivityFrontend(options.konnectivity, {
+        backend: tunnelBackend(registry, (tunnel, request) => dialer.dialVia(tunnel, request)),
+        registry: metrics.registry,
+        logger: log,
+        clock,
+        issueCertificate: (names) => ca.issueServerCertificate(names),
+      }).catch(async (err: unknown) => {
+        await ha.leave();
+        await runtime.close(0);
+        await listener.close(0);
+        throw err;
+      })
+    : undefined;
+  const access = options.access
+    ? await startAccessProxy(options.access, {
+        ca,
+        tokens: tokenAuthority,
+        activity,
+        dialer,
+        config: () => runtime.config,
+        logger: log,
+        clock,
+      }).catch(async (err: unknown) => {
+        await konnectivity?.close(0);
+        await ha.leave();
+        await runtime.close(0);
+        await listener.close(0);
+        throw err;
+      })
+    : undefined;
+
+  appHealth.registerMetric(metrics.registry, () => runtime.config);
+  if (access) {
+    // Non-CONNECT requests to the access listener are the CLI login pages.
+    access.proxy.onHttpRequest ??= (req, res) => browserAccess.pages.handle(req, res);
+    access.proxy.onAccess = (event) => {
+      const group = event.connectorId && registry.get(event.connectorId)?.group;
+      const learned = learnedFromAccess(event, group || undefined);
+      if (learned) discovered.recordAccess(learned);
+    };
+  }
 
   let ready = false;
   const api = buildAdminApi({
@@ -202,8 +391,23 @@ async function startWithStore(
     adminToken,
     logger: log,
     version: options.version,
+    consoleDir: options.consoleDir,
+    activity,
+    clock,
+    onAudit,
+    requireIfMatch: options.adminRequireIfMatch,
+    jwks: () => tokenAuthority.jwks(),
     runtime: {
       advertiseAddress,
+      serverId,
+      drain: (id) => {
+        const tunnel = registry.get(id);
+        if (!tunnel) return false;
+        // No new sessions through this tunnel; the connector is told so over its control stream.
+        tunnel.draining = true;
+        tunnel.control.send(makeMessage({ type: 'drain' }));
+        return true;
+      },
       connected: () =>
         registry.list().map((t) => ({
           connectorId: t.connectorId,
@@ -211,15 +415,25 @@ async function startWithStore(
           activeSessions: t.activeSessions,
           remoteAddress: t.remoteAddress,
         })),
-      disconnect: (id) => listener.revoke(id),
+      disconnect: (id) => {
+        publishRevoke(logs, registry, id);
+        listener.revoke(id);
+        void ha.watcher.announceDisconnect(id);
+      },
       reload: async () => {
         await runtime.reload();
         listener.pushConfig();
+        void ha.watcher.announce();
       },
       ownerOf: (kind, name) => runtime.ownerOf(kind, name),
       documentObjects: (kind) => runtime.documentObjects(kind),
       poolStatus: (name) => runtime.poolStatus(name),
       importStatus: () => importer?.status(),
+      discoveredApplications: () => discovered.listAll(),
+      applicationHealth: (name) => {
+        const app = runtime.config.applications?.find((a) => a.name === name);
+        return app && appHealth.view(app);
+      },
       metrics: async () => ({
         contentType: metrics.registry.contentType,
         body: await metrics.registry.metrics(),
@@ -230,19 +444,34 @@ async function startWithStore(
   try {
     await api.listen({ host: adminListen.host, port: adminListen.port });
   } catch (err) {
+    await access?.proxy.close();
+    await konnectivity?.close(0);
+    await ha.leave();
     await runtime.close(0);
     await listener.close(0);
     throw edgeErrors.listenFailed('admin API', `${adminListen.host}:${adminListen.port}`, err);
   }
+  const autoDelete = new ConnectorAutoDelete({
+    store,
+    clock,
+    logger: log,
+    connected: () => registry.list().map((t) => t.connectorId),
+    audit: new AuditLog({ store, logger: log, onAudit }),
+    intervalMs: options.autoDeleteIntervalMs,
+  });
+  autoDelete.start();
   const adminAddr = api.server.address() as AddressInfo;
   const adminUrl = `http://${formatAddress(adminAddr.address, adminAddr.port)}`;
   await writeAdminUrl(options.dataDir, adminUrl);
+  logsLive = true;
+  logs.configure(runtime.config.log_receivers ?? []);
   ready = true;
   log.info(
     {
       tunnel: `${tunnelAddress.address}:${tunnelAddress.port}`,
       admin: `${adminAddr.address}:${adminAddr.port}`,
       advertise: advertiseAddress,
+      ...(access ? { access: access.url } : {}),
     },
     'edge started',
   );
@@ -257,14 +486,91 @@ async function startWithStore(
     runtime,
     metrics,
     importer,
+    konnectivity,
     pushConfig: () => listener.pushConfig(),
+    serverId,
+    membership: ha.membership,
+    logs,
+    tokenAuthority,
+    browserAccess,
+    activity,
+    accessProxy: access?.proxy,
+    accessUrl: access?.url,
+    autoDelete,
     async close() {
       ready = false;
+      await autoDelete.stop();
       await importer?.stop();
+      // Leave the HA set and send go-away first, so connectors move before sessions drain.
+      await ha.leave();
+      void listener.goAway();
+      await konnectivity?.close(2000);
+      await access?.proxy.close();
       await runtime.close(2000);
+      browserAccess.close();
       await listener.close(2000);
+      // After the tunnels closed, so their tunnel_down records are delivered too.
+      stopConnectorLogs();
+      stopActivityStream();
+      await logs.close({ flushTimeoutMs: 2000 });
       await api.close();
       await store.close();
+    },
+  };
+}
+
+/**
+ * Takes this edge's lease in the HA set (pushing set changes to connectors) and follows
+ * configuration changed through other edges. On failure the runtime and listener are closed.
+ */
+async function joinHaSet(
+  store: Store,
+  parts: {
+    options: EdgeOptions;
+    serverId: string;
+    advertiseAddress: string;
+    runtime: EdgeRuntime;
+    listener: TunnelListener;
+    log: Logger;
+  },
+): Promise<{ membership: EdgeMembership; watcher: ConfigWatcher; leave(): Promise<void> }> {
+  const { options, serverId, runtime, listener, log } = parts;
+  const clock = options.clock ?? systemClock;
+  const membership = new EdgeMembership(store, {
+    serverId,
+    address: parts.advertiseAddress,
+    leaseTtlMs: options.leaseTtlMs,
+    clock,
+    logger: log,
+  });
+  membership.on('change', (view) => listener.pushEdges(view));
+  const watcher = new ConfigWatcher(store, {
+    serverId,
+    reload: async () => {
+      await runtime.reload();
+      listener.pushConfig();
+    },
+    disconnect: (id) => listener.revoke(id),
+    pollMs: options.configPollMs,
+    clock,
+    logger: log,
+  });
+  try {
+    await membership.start();
+    await watcher.start();
+  } catch (err) {
+    await watcher.stop();
+    await membership.stop();
+    await runtime.close(0);
+    await listener.close(0);
+    throw err;
+  }
+  return {
+    membership,
+    watcher,
+    leave: async () => {
+      await watcher.stop();
+      await membership.stop();
     },
   };
 }

@@ -29,4 +29,24 @@ export const edgeErrors = {
       `${what} failed unexpectedly; see the edge log for details.`,
       { cause },
     ),
+  accessBadTarget: (target: string) =>
+    new PosternError(
+      'POSTERN_ERR_ACCESS_BAD_TARGET',
+      `"${target}" is not a destination the access proxy understands. Ask for host:port, e.g. CONNECT db.corp.internal:5432 (IPv6 as [fd00::5]:22).`,
+    ),
+  accessNoApplication: (target: string) =>
+    new PosternError(
+      'POSTERN_ERR_ACCESS_NO_APPLICATION',
+      `No application covers ${target}, so the edge does not forward it. Check the host name and port, or ask an administrator to add them to an application's domains/cidrs and ports.`,
+    ),
+  accessDenied: (reason: string) =>
+    new PosternError(
+      'POSTERN_ERR_ACCESS_DENIED',
+      `Access was denied: ${reason}. Ask an administrator for access if you need it.`,
+    ),
+  accessMethod: (method: string) =>
+    new PosternError(
+      'POSTERN_ERR_ACCESS_METHOD',
+      `The access proxy only tunnels TCP with CONNECT; ${method} is not served here. Use \`postern tcp HOST:PORT --listen 127.0.0.1:PORT\` or an HTTPS-proxy-aware client.`,
+    ),
 } as const;

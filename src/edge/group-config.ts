@@ -1,17 +1,27 @@
 import type { Configuration } from '../config/index.js';
 import { definedProps } from '../core/index.js';
-import type { DiscoveryWork, MonitorWork, TargetRule, WireMonitor } from '../protocol/index.js';
+import type {
+  ApplicationHealthWork,
+  DiscoveryWork,
+  MonitorWork,
+  TargetRule,
+  WireMonitor,
+} from '../protocol/index.js';
 import { splitHostPort, type Pool } from '../traffic/index.js';
+import { applicationHealthWork } from './application-health-work.js';
+import { applicationTargets } from './application-targets.js';
 
 /** What the edge tells a group's connectors in `config`. */
 export interface ConnectorConfig {
   readonly generation: number;
-  /** Destinations they may dial: the nodes (configured and discovered) of the group's pools. */
+  /** Destinations they may dial: the nodes of the group's pools and the group's applications. */
   readonly targets: TargetRule[];
   /** Health checks they run: every monitor of a `via` pool against each of its checked nodes. */
   readonly monitors: MonitorWork[];
   /** DNS discovery they do for the group's `via` pools. */
   readonly discovery: DiscoveryWork[];
+  /** Applications whose health they check and report (`health_reporting` other than none). */
+  readonly applications: ApplicationHealthWork[];
 }
 
 /**
@@ -27,6 +37,7 @@ export function connectorConfigFor(
     targets: [],
     monitors: [],
     discovery: [],
+    applications: applicationHealthWork(group, generation.config),
   };
   const seen = new Set<string>();
   const monitors = new Map(generation.config.monitors.map((m) => [m.name, wireMonitor(m)]));
@@ -47,6 +58,7 @@ export function connectorConfigFor(
       }
     }
   }
+  out.targets.push(...applicationTargets(group, generation.config));
   return out;
 }
 

@@ -64,6 +64,11 @@ export class TunnelDialer implements Dialer {
     throw lastError;
   }
 
+  /** Dials through one given tunnel, no retry: for frontends that choose the connector themselves. */
+  dialVia(tunnel: ConnectorTunnel, request: DialRequest): Promise<DialResult> {
+    return this.#dialThrough(tunnel, request);
+  }
+
   async #dialThrough(tunnel: ConnectorTunnel, request: DialRequest): Promise<DialResult> {
     const stream = tunnel.session.openStream();
     stream.on('error', () => undefined);
@@ -104,11 +109,18 @@ export class TunnelDialer implements Dialer {
       );
     }
     tunnel.activeSessions += 1;
+    tunnel.sessionsOpened += 1;
     this.#metrics.openStreams.inc();
     stream.once('close', () => {
       tunnel.activeSessions -= 1;
+      tunnel.bytesToConnector += stream.stats.bytesSent;
+      tunnel.bytesFromConnector += stream.stats.bytesReceived;
       this.#metrics.openStreams.dec();
     });
-    return { socket: stream, connectorId: tunnel.connectorId };
+    return {
+      socket: stream,
+      connectorId: tunnel.connectorId,
+      ...(result.resolvedAddress === undefined ? {} : { resolvedAddress: result.resolvedAddress }),
+    };
   }
 }

@@ -14,6 +14,7 @@ import type { ConnectorRegistry, ConnectorTunnel } from './connector-registry.js
 import type { ConnectorConfig } from './group-config.js';
 import type { RemoteReport, Reporter } from './remote-reports.js';
 import type { EdgeMetrics } from './edge-metrics.js';
+import type { EdgeView } from './edge-membership.js';
 import { edgeErrors } from './errors.js';
 import { serveEnrollment } from './enrollment-handler.js';
 import { controlErrors, type EnrollmentAuthority } from '../control/index.js';
@@ -21,6 +22,8 @@ import { controlErrors, type EnrollmentAuthority } from '../control/index.js';
 /** How the tunnel listener is set up. */
 export interface TunnelListenerOptions {
   readonly serverId: string;
+  /** The live HA set told to connectors in `welcome`; default this edge alone. */
+  readonly edgeView?: (() => EdgeView) | undefined;
   readonly certPem: string;
   readonly keyPem: string;
   readonly caPem: string;
@@ -32,6 +35,12 @@ export interface TunnelListenerOptions {
   readonly configFor: (group: string) => ConnectorConfig;
   /** Receives connectors' health and discovery reports (must not throw). */
   readonly onReport?: ((reporter: Reporter, report: RemoteReport) => void) | undefined;
+  /** Receives connectors' discovered Kubernetes Services (must not throw). */
+  readonly onKubernetesServices?:
+    ((reporter: Reporter, message: Message<'kubernetes_services'>) => void) | undefined;
+  /** Receives connectors' application health reports (must not throw). */
+  readonly onApplicationHealth?:
+    ((reporter: Reporter, message: Message<'app_health'>) => void) | undefined;
   readonly keepAliveIntervalMs?: number | undefined;
   readonly keepAliveTimeoutMs?: number | undefined;
   /** Bound on the TLS handshake, the control stream and the hello. Default 10 s. */
@@ -48,6 +57,7 @@ export class TunnelListener {
   readonly #log: Logger;
   readonly #sockets = new Set<tls.TLSSocket>();
   readonly #handshakeMs: number;
+  #closed: Promise<void> | undefined;
 
   constructor(options: TunnelListenerOptions) {
     this.#options = options;
@@ -83,8 +93,7 @@ export class TunnelListener {
    * lets streams in flight finish for up to `graceMs`, then cuts what is left.
    */
   async close(graceMs = 5000): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const tunnel of this.#options.registry.list()) tunnel.session.goAway();
+    const closed = this.goAway();
     const deadline = Date.now() + graceMs;
     while (
       Date.now() < deadline &&
@@ -94,6 +103,22 @@ export class TunnelListener {
     }
     for (const socket of this.#sockets) socket.destroy();
     await closed;
+  }
+
+  /**
+   * Stops accepting tunnels and sends go-away on every one, so connectors open nothing new
+   * here and look for the other edges; streams in flight go on. Resolves when the port is shut.
+   */
+  goAway(): Promise<void> {
+    this.#closed ??= new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const tunnel of this.#options.registry.list()) tunnel.session.goAway();
+    return this.#closed;
+  }
+
+  /** Tells every connected connector about a changed HA set. */
+  pushEdges(view: EdgeView): void {
+    const message = makeMessage({ type: 'edges', ...view, peers: [...view.peers] });
+    for (const tunnel of this.#options.registry.list()) tunnel.control.send(message);
   }
 
   #onConnection(socket: tls.TLSSocket): void {
@@ -193,6 +218,12 @@ export class TunnelListener {
           session.destroy(edgeErrors.noHello());
           return;
         }
+        if (message.heldEdges.includes(this.#options.serverId)) {
+          // A second tunnel through the load balancer: say who we are and keep the first one.
+          control.send(this.#welcome());
+          setTimeout(() => session.destroy(), this.#handshakeMs).unref();
+          return;
+        }
         tunnel = this.#register(socket, session, control, identity, message);
         log.info({ remote: tunnel.remoteAddress, version: message.version }, 'connector tunnel up');
         return;
@@ -243,13 +274,16 @@ export class TunnelListener {
       connectedAt: Date.now(),
       draining: false,
       activeSessions: 0,
+      sessionsOpened: 0,
+      bytesToConnector: 0,
+      bytesFromConnector: 0,
     };
     const previous = this.#options.registry.add(tunnel);
     previous?.session.goAway();
-    control.send(
-      makeMessage({ type: 'welcome', serverId: this.#options.serverId, serverCount: 1, peers: [] }),
-    );
+    control.send(this.#welcome());
     this.#sendConfig(tunnel);
+    // Accepted just before the port shut: it must look elsewhere too.
+    if (this.#closed) session.goAway();
     void this.#options.authority
       .recordSeen(identity.connectorId, {
         connected: true,
@@ -264,11 +298,26 @@ export class TunnelListener {
     return tunnel;
   }
 
+  #welcome(): Message<'welcome'> {
+    const view = this.#options.edgeView?.() ?? {
+      serverId: this.#options.serverId,
+      serverCount: 1,
+      peers: [],
+    };
+    return makeMessage({
+      type: 'welcome',
+      serverId: this.#options.serverId,
+      serverCount: view.serverCount,
+      peers: [...view.peers],
+    });
+  }
+
   /** Handles one control message; returns true when the connector said it is leaving for good. */
   #onControlMessage(tunnel: ConnectorTunnel, message: Message, log: Logger): boolean {
     switch (message.type) {
       case 'drain':
         tunnel.draining = true;
+        this.#options.registry.emit('draining', tunnel);
         log.info({ active: tunnel.activeSessions }, 'connector draining');
         return true;
       case 'renew':
@@ -298,6 +347,12 @@ export class TunnelListener {
         } catch (err) {
           log.error({ err }, 'a connector report could not be applied');
         }
+        return false;
+      case 'kubernetes_services':
+        this.#options.onKubernetesServices?.(tunnel, message);
+        return false;
+      case 'app_health':
+        this.#options.onApplicationHealth?.(tunnel, message);
         return false;
       default:
         return false;

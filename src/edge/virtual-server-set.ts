@@ -10,6 +10,7 @@ import {
   TcpVirtualServer,
   TlsPassthroughVirtualServer,
   splitHostPort,
+  type AccessGate,
   type Dialer,
   type HttpRequestRecord,
   type HttpVirtualServerOptions,
@@ -34,6 +35,9 @@ export interface BuildContext {
   readonly dialer: Dialer;
   readonly logger: Logger;
   readonly hooks: SessionHooks;
+  /** The access gate of an http/https virtual server in this generation, if any. */
+  readonly gateFor?:
+    ((vs: VirtualServerConfig, config: Configuration) => AccessGate | undefined) | undefined;
 }
 
 type Built =
@@ -230,5 +234,6 @@ function httpOptions(
     retries: vs.retries,
     logger: context.logger,
     onRequestEnd: context.hooks.onHttpRequest,
+    gate: context.gateFor?.(vs, context.config),
   };
 }

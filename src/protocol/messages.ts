@@ -38,6 +38,72 @@ export const MAX_DISCOVERED_ADDRESSES = 10_000;
 /** Most characters of a `discovered` report's `error`. */
 export const MAX_DISCOVERY_ERROR = 4096;
 
+/** Most services in one `kubernetes_services` message (a larger set is sent in several). */
+export const MAX_KUBERNETES_SERVICES = 500;
+/** Most ready addresses reported for one Kubernetes Service. */
+export const MAX_KUBERNETES_ADDRESSES = 1000;
+
+/** One Kubernetes Service a connector discovered (annotation `postern.dev/expose`). */
+export const kubernetesServiceSchema = z.looseObject({
+  namespace: name,
+  name,
+  type: z.string().max(32).default('ClusterIP'),
+  /** `clusterIP: None`: clients resolve the pods' addresses by DNS. */
+  headless: z.boolean().default(false),
+  clusterIp: z.string().max(45).optional(),
+  /** The annotation's value, as written. */
+  expose: z.string().max(253).default(''),
+  ports: z
+    .array(
+      z.looseObject({
+        name: z.string().max(63).default(''),
+        port: z.number().int().min(1).max(65535),
+        protocol: z.string().max(8).default('TCP'),
+        targetPort: z.union([z.number().int(), z.string().max(63)]).optional(),
+      }),
+    )
+    .max(256)
+    .default([]),
+  /** Ready endpoint addresses from the Service's EndpointSlices. */
+  addresses: z.array(z.string().max(45)).max(MAX_KUBERNETES_ADDRESSES).default([]),
+});
+
+/** Health states of an application, a destination or a port (ZPA: Up, Down, Unhealthy, Unknown). */
+export const healthStates = ['up', 'down', 'unhealthy', 'unknown'] as const;
+/** Most destinations of one application a connector reports in one `app_health`. */
+export const MAX_HEALTH_DESTINATIONS = 1000;
+
+/** An application whose health a group's connectors report (`config.applications`). */
+export const applicationHealthWorkSchema = z.looseObject({
+  name,
+  mode: z.enum(['on_access', 'continuous']),
+  domains: z.array(z.string().max(253)).max(1024).default([]),
+  cidrs: z.array(z.string().max(49)).max(1024).default([]),
+  ports: z
+    .array(z.tuple([z.number().int().min(1).max(65535), z.number().int().min(1).max(65535)]))
+    .max(256),
+  intervalMs: z.number().int().min(100),
+  timeoutMs: z.number().int().min(1),
+});
+
+const portHealthSchema = z.looseObject({
+  port: z.number().int().min(1).max(65535),
+  state: z.enum(healthStates),
+  /** Resolved addresses that answered and did not. */
+  up: z.array(z.string().max(45)).max(64).default([]),
+  down: z.array(z.string().max(45)).max(64).default([]),
+  detail: z.string().max(MAX_CHECK_DETAIL).optional(),
+});
+
+/** One destination (an exact name, an accessed name or address) of an `app_health` report. */
+export const destinationHealthSchema = z.looseObject({
+  destination: z.string().min(1).max(253),
+  state: z.enum(healthStates),
+  ports: z.array(portHealthSchema).max(256).default([]),
+  /** When it was last checked (ms since the epoch). */
+  checkedAt: z.number().int().min(0),
+});
+
 const checkTypes = ['tcp', 'http', 'https'] as const;
 
 /**
@@ -129,6 +195,8 @@ const schemas = {
     ephemeral: z.boolean().default(false),
     hostname: z.string().max(253).default(''),
     privateIp: z.string().max(45).default(''),
+    /** Edge server ids this connector already holds a tunnel to: such an edge only welcomes. */
+    heldEdges: z.array(name).max(1000).default([]),
     identifiers: identifiersSchema.default({
       host: [],
       ipv4: [],
@@ -144,6 +212,17 @@ const schemas = {
     serverCount: z.number().int().min(1),
     peers: z.array(z.looseObject({ serverId: name, address: z.string().max(300) })).default([]),
   }),
+  /** The edge's view of the live HA set changed (sent on the control stream, like `welcome`). */
+  edges: z.looseObject({
+    ...base,
+    type: z.literal('edges'),
+    serverId: name,
+    serverCount: z.number().int().min(1),
+    peers: z
+      .array(z.looseObject({ serverId: name, address: z.string().max(300) }))
+      .max(1000)
+      .default([]),
+  }),
   config: z.looseObject({
     ...base,
     type: z.literal('config'),
@@ -153,6 +232,16 @@ const schemas = {
     monitors: z.array(monitorWorkSchema).max(100_000).default([]),
     /** DNS discovery the group's connectors run and report with `discovered`. */
     discovery: z.array(discoveryWorkSchema).max(10_000).default([]),
+    /** Applications whose health the group's connectors check and report with `app_health`. */
+    applications: z.array(applicationHealthWorkSchema).max(10_000).default([]),
+  }),
+  /** A connector's view of one application's health; replaces its previous one. */
+  app_health: z.looseObject({
+    ...base,
+    type: z.literal('app_health'),
+    application: name,
+    state: z.enum(healthStates),
+    destinations: z.array(destinationHealthSchema).max(MAX_HEALTH_DESTINATIONS).default([]),
   }),
   health: z.looseObject({
     ...base,
@@ -168,6 +257,15 @@ const schemas = {
     pool: name,
     addresses: z.array(z.string().min(3).max(300)).max(MAX_DISCOVERED_ADDRESSES).default([]),
     /** Set when the resolution failed; `addresses` are then ignored and the last good set stays. */
+    error: z.string().max(MAX_DISCOVERY_ERROR).optional(),
+  }),
+  kubernetes_services: z.looseObject({
+    ...base,
+    type: z.literal('kubernetes_services'),
+    /** True on the first part of a full snapshot: it replaces what this connector sent before. */
+    replace: z.boolean().default(true),
+    services: z.array(kubernetesServiceSchema).max(MAX_KUBERNETES_SERVICES).default([]),
+    /** Set while discovery fails (for example: no RBAC permission); the last services stay. */
     error: z.string().max(MAX_DISCOVERY_ERROR).optional(),
   }),
   renew: z.looseObject({
@@ -230,6 +328,14 @@ export type MonitorWork = z.output<typeof monitorWorkSchema>;
 export type DiscoveryWork = z.output<typeof discoveryWorkSchema>;
 /** One health check's outcome as reported by a connector. */
 export type CheckResult = z.output<typeof checkResultSchema>;
+/** A health state. */
+export type HealthState = (typeof healthStates)[number];
+/** An application whose health a connector checks, as sent in `config`. */
+export type ApplicationHealthWork = z.output<typeof applicationHealthWorkSchema>;
+/** One destination of an `app_health` report. */
+export type DestinationHealth = z.output<typeof destinationHealthSchema>;
+/** One discovered Kubernetes Service as sent in `kubernetes_services`. */
+export type KubernetesService = z.output<typeof kubernetesServiceSchema>;
 
 /** Builds a message object ready for {@link encodeMessage}. */
 export function makeMessage<T extends MessageType>(

@@ -97,6 +97,41 @@ async function populate(store: Store): Promise<void> {
   now += 10;
   await store.objects.update('pool', 'web', { nodes: ['b:80'], nested: { on: true, x: null } });
   await store.objects.create({ kind: 'rule', name: 'r', spec: 'text', owner: 'document:r.yaml' });
+  await store.adminTokens.create({
+    id: 't1',
+    name: 'ci',
+    role: 'operator',
+    secretHash: 'sha256:cc',
+  });
+  await store.adminTokens.create({
+    id: 't2',
+    name: 'old',
+    role: 'viewer',
+    secretHash: 'sha256:dd',
+    expiresAt: T0 + 5,
+  });
+  await store.adminTokens.touch('t1', T0 + 33);
+  await store.adminTokens.revoke('t2');
+  await store.audit.append({
+    actor: 'token:ci',
+    method: 'PUT',
+    path: '/api/v1/pools/web',
+    kind: 'pool',
+    name: 'web',
+    before: { nodes: ['a:80'] },
+    after: { nodes: ['b:80'] },
+    outcome: 'success',
+    status: 200,
+  });
+  now += 1;
+  await store.audit.append({
+    actor: 'bootstrap',
+    method: 'DELETE',
+    path: '/api/v1/pools/x',
+    outcome: 'failure',
+    status: 404,
+    errorCode: 'POSTERN_ERR_NOT_FOUND',
+  });
 }
 
 /** The backup as it would be read back from a file. */
@@ -131,6 +166,16 @@ for (const [from, to] of pairs) {
       assert.equal((await target.provisioningKeys.get('k1'))?.usageCount, 2);
       assert.equal((await target.connectors.get('c2'))?.revoked, true);
       assert.equal((await target.objects.get('pool', 'web'))?.updatedAt, T0 + 30);
+      assert.equal(original.adminTokens.length, 2);
+      assert.equal((await target.adminTokens.get('t1'))?.lastUsedAt, T0 + 33);
+      assert.equal((await target.adminTokens.get('t2'))?.revoked, true);
+      assert.deepEqual(
+        (await target.audit.list()).map((r) => [r.actor, r.status, r.errorCode]),
+        [
+          ['bootstrap', 404, 'POSTERN_ERR_NOT_FOUND'],
+          ['token:ci', 200, undefined],
+        ],
+      );
     });
 
     test('the restored store keeps enforcing key state', async () => {
@@ -187,6 +232,21 @@ for (const backend of ['embedded', 'postgresql'] as const) {
 }
 
 describe('backup documents', () => {
+  test('a version 1 backup (before admin tokens and the audit log) restores with none', async () => {
+    const store = await fresh('embedded');
+    await populate(store);
+    const doc = (await backupText(store)) as { version: number; state: Record<string, unknown> };
+    doc.version = 1;
+    delete doc.state.adminTokens;
+    delete doc.state.auditLog;
+    const target = await fresh('embedded');
+    await importState(target, doc);
+    const restored = await target.snapshot.read();
+    assert.equal(restored.groups.length, 2);
+    assert.deepEqual(restored.adminTokens, []);
+    assert.deepEqual(restored.auditLog, []);
+  });
+
   test('hold secret hashes and file references, and say which format they are', async () => {
     const store = await fresh('embedded');
     await populate(store);

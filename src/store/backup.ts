@@ -2,9 +2,9 @@
  * Backup documents: the whole store as one JSON document, restorable into either backend.
  *
  * What a backup holds: connector groups, provisioning keys (their secret hashes, never the
- * secrets), connectors, settings and configuration objects, with counters, revocations and
- * times as stored. What it never holds: the enrollment CA's private key and the admin token,
- * which live as files in the edge's data directory (never in the store, so never in PostgreSQL
+ * secrets), connectors, settings, configuration objects, admin tokens (hashes only) and the
+ * audit log (secrets already redacted), with counters, revocations and times as stored. What
+ * it never holds: the enrollment CA's private key and the bootstrap admin token, which live as files in the edge's data directory (never in the store, so never in PostgreSQL
  * in plain text); back those files up separately and keep them secret. Configuration objects are
  * copied as stored, so a `certificate` object created through the admin API carries its TLS key;
  * certificates from configuration documents should use `valueFrom` file references instead.
@@ -17,7 +17,7 @@ import type { Store, StoreSnapshot } from './store.js';
 /** The `format` marker of every backup document. */
 export const BACKUP_FORMAT = 'postern-backup';
 /** The document version this build writes; it reads this one and older ones. */
-export const BACKUP_VERSION = 1;
+export const BACKUP_VERSION = 2;
 
 const ms = z.number().int().nonnegative();
 const owner = z.union([z.literal('api'), z.templateLiteral(['document:', z.string()])]);
@@ -76,6 +76,40 @@ const snapshotSchema = z.strictObject({
       updatedAt: ms,
     }),
   ),
+  // Added in version 2; a version 1 backup has neither and restores with none.
+  adminTokens: z
+    .array(
+      z.strictObject({
+        id: z.string().min(1),
+        name: z.string().min(1),
+        role: z.enum(['admin', 'operator', 'viewer']),
+        secretHash: z.string().min(1),
+        createdAt: ms,
+        lastUsedAt: ms.optional(),
+        expiresAt: ms.optional(),
+        revoked: z.boolean(),
+        revokedAt: ms.optional(),
+      }),
+    )
+    .default([]),
+  auditLog: z
+    .array(
+      z.strictObject({
+        id: z.string().min(1),
+        at: ms,
+        actor: z.string(),
+        method: z.string(),
+        path: z.string(),
+        kind: z.string().optional(),
+        name: z.string().optional(),
+        before: json.optional(),
+        after: json.optional(),
+        outcome: z.enum(['success', 'failure']),
+        status: z.number().int(),
+        errorCode: z.string().optional(),
+      }),
+    )
+    .default([]),
 });
 
 const documentSchema = z.strictObject({

@@ -61,4 +61,39 @@ export interface Database {
     created_at: Int8;
     updated_at: Int8;
   };
+  admin_tokens: {
+    id: string;
+    name: string;
+    role: string;
+    secret_hash: string;
+    created_at: Int8;
+    last_used_at: Int8 | null;
+    expires_at: Int8 | null;
+    revoked: Flag;
+    revoked_at: Int8 | null;
+  };
+  audit_log: {
+    id: string;
+    at: Int8;
+    actor: string;
+    method: string;
+    path: string;
+    kind: string | null;
+    name: string | null;
+    /** JSON text, secrets redacted. */
+    before: string | null;
+    /** JSON text, secrets redacted. */
+    after: string | null;
+    outcome: string;
+    status: number;
+    error_code: string | null;
+  };
+  edge_leases: {
+    server_id: string;
+    address: string;
+    instance: string;
+    started_at: Int8;
+    renewed_at: Int8;
+    expires_at: Int8;
+  };
 }

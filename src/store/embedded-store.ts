@@ -7,6 +7,7 @@ import type { Clock } from '../core/index.js';
 import type { Database } from './database.js';
 import { StoreErrors } from './errors.js';
 import { migrateToLatest } from './migrations.js';
+import { LocalChangeFeed } from './change-feed.js';
 import { createSqlStore } from './sql-store.js';
 import type { Store } from './store.js';
 
@@ -44,6 +45,8 @@ export function openMemoryStore(options: { readonly clock?: Clock } = {}): Promi
   return openSqlite(':memory:', options.clock ?? systemClock);
 }
 
+let memoryStores = 0;
+
 async function openSqlite(location: string, clock: Clock): Promise<Store> {
   const sqlite = openSqliteFile(location);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
@@ -53,7 +56,9 @@ async function openSqlite(location: string, clock: Clock): Promise<Store> {
     await db.destroy();
     throw err;
   }
-  return createSqlStore(db, { clock });
+  // Each in-memory database is private, so it gets a bus of its own.
+  const key = location === ':memory:' ? `memory:${++memoryStores}` : location;
+  return createSqlStore(db, { clock, changes: new LocalChangeFeed(key) });
 }
 
 function openSqliteFile(location: string): SQLite.Database {

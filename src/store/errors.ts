@@ -102,4 +102,11 @@ export const StoreErrors = {
       `The target store is not empty (${counts}). Restore into an empty store, or pass ` +
         `--force to replace everything in it with the backup.`,
     ),
+  serverIdTaken: (serverId: string, holder: string) =>
+    new PosternError(
+      'POSTERN_ERR_SERVER_ID_TAKEN',
+      `Server id "${serverId}" is held by a running edge (${holder}). Give every edge its own ` +
+        `--server-id (env POSTERN_SERVER_ID), or leave it unset for a random one; after a crash ` +
+        `the old lease expires within the lease TTL.`,
+    ),
 } as const;

@@ -4,7 +4,13 @@ import type { Database } from './database.js';
 import { StoreErrors } from './errors.js';
 import { compact, num } from './row-mapping.js';
 import { isUniqueViolation } from './sql-errors.js';
-import type { ConnectorGroupRecord, GroupRepository, NewConnectorGroup, Owner } from './store.js';
+import type {
+  ConnectorGroupChanges,
+  ConnectorGroupRecord,
+  GroupRepository,
+  NewConnectorGroup,
+  Owner,
+} from './store.js';
 
 type GroupRow = Selectable<Database['connector_groups']>;
 
@@ -61,6 +67,30 @@ export class SqlGroupRepository implements GroupRepository {
   async list(): Promise<ConnectorGroupRecord[]> {
     const rows = await this.db.selectFrom('connector_groups').selectAll().orderBy('name').execute();
     return rows.map(toGroup);
+  }
+
+  async update(name: string, changes: ConnectorGroupChanges): Promise<ConnectorGroupRecord> {
+    const set: { description?: string | null; auto_delete_after_days?: number | null } = {};
+    if (changes.description !== undefined) set.description = changes.description;
+    if (changes.autoDeleteAfterDays !== undefined) {
+      set.auto_delete_after_days = changes.autoDeleteAfterDays;
+    }
+    const row =
+      Object.keys(set).length === 0
+        ? await this.db
+            .selectFrom('connector_groups')
+            .selectAll()
+            .where('name', '=', name)
+            .executeTakeFirst()
+        : await this.db
+            .updateTable('connector_groups')
+            .set(set)
+            .where('name', '=', name)
+            .returningAll()
+            .executeTakeFirst();
+    if (row === undefined)
+      throw StoreErrors.notFound('Connector group', name, 'postern groups list');
+    return toGroup(row);
   }
 
   async delete(name: string): Promise<void> {

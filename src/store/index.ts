@@ -21,7 +21,25 @@ export type {
   SettingRecord,
   StoreSnapshot,
   SnapshotRepository,
+  ConnectorGroupChanges,
+  AdminRole,
+  AdminTokenRecord,
+  NewAdminToken,
+  AdminTokenRepository,
+  AuditOutcome,
+  AuditRecord,
+  NewAuditRecord,
+  AuditFilter,
+  AuditRepository,
 } from './store.js';
+export type {
+  EdgeLease,
+  NewEdgeLease,
+  EdgeLeaseRepository,
+  StoreChange,
+  ChangeFeed,
+} from './store.js';
+export { CHANGE_CHANNEL } from './change-feed.js';
 export type { EmbeddedStoreOptions } from './embedded-store.js';
 export { openEmbeddedStore, openMemoryStore, EMBEDDED_DB_FILE } from './embedded-store.js';
 export type { PostgresStoreOptions } from './postgres-store.js';

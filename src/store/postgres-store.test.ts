@@ -89,4 +89,40 @@ describe('postgresql store', () => {
     );
     assert.equal(redactConnectionString('postgres://u:pw@h:5432/d'), 'postgres://u:***@h:5432/d');
   });
+
+  test('a change announced through one store is heard by another on the same database (NOTIFY)', async () => {
+    const url = await running().createDatabase();
+    const a = await openPostgresStore({ connectionString: url });
+    const b = await openPostgresStore({ connectionString: url });
+    try {
+      assert.equal(b.changes.scope, 'cluster');
+      const heard: unknown[] = [];
+      let arrived: () => void = () => undefined;
+      b.changes.subscribe((change) => {
+        heard.push(change);
+        arrived();
+      });
+      const waitFor = (count: number) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`heard ${heard.length}`)), 5000);
+          arrived = () => {
+            if (heard.length < count) return;
+            clearTimeout(timer);
+            resolve();
+          };
+          arrived();
+        });
+      // b listens on a connection of its own; its own announcement waits until it listens.
+      await b.changes.publish({ topic: 'warm-up', origin: 'edge-b' });
+      await waitFor(1);
+      await a.changes.publish({ topic: 'config', origin: 'edge-a' });
+      await waitFor(2);
+      assert.deepEqual(heard, [
+        { topic: 'warm-up', origin: 'edge-b' },
+        { topic: 'config', origin: 'edge-a' },
+      ]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 });

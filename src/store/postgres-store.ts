@@ -5,6 +5,7 @@ import type { Clock } from '../core/index.js';
 import type { Database } from './database.js';
 import { StoreErrors } from './errors.js';
 import { migrateToLatest } from './migrations.js';
+import { PostgresChangeFeed } from './change-feed.js';
 import { createSqlStore } from './sql-store.js';
 import type { Store } from './store.js';
 
@@ -65,5 +66,6 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await db.destroy();
     throw err;
   }
-  return createSqlStore(db, { clock: options.clock ?? systemClock });
+  const changes = new PostgresChangeFeed(pool, { connectionString: options.connectionString });
+  return createSqlStore(db, { clock: options.clock ?? systemClock, changes });
 }

@@ -1,5 +1,7 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Clock } from '../core/index.js';
+import { SqlAdminTokenRepository } from './admin-token-repository.js';
+import { auditRow, toAuditRecord } from './audit-repository.js';
 import { SqlConnectorRepository } from './connector-repository.js';
 import type { Database } from './database.js';
 import { StoreErrors } from './errors.js';
@@ -21,6 +23,8 @@ const TABLES = [
   'connectors',
   'settings',
   'objects',
+  'admin_tokens',
+  'audit_log',
 ] as const;
 
 function rows(snapshot: StoreSnapshot) {
@@ -75,6 +79,18 @@ function rows(snapshot: StoreSnapshot) {
       created_at: o.createdAt,
       updated_at: o.updatedAt,
     })),
+    admin_tokens: snapshot.adminTokens.map((t): Insertable<Database['admin_tokens']> => ({
+      id: t.id,
+      name: t.name,
+      role: t.role,
+      secret_hash: t.secretHash,
+      created_at: t.createdAt,
+      last_used_at: t.lastUsedAt ?? null,
+      expires_at: t.expiresAt ?? null,
+      revoked: flag(t.revoked),
+      revoked_at: t.revokedAt ?? null,
+    })),
+    audit_log: snapshot.auditLog.map(auditRow),
   };
 }
 
@@ -122,12 +138,15 @@ export class SqlSnapshotRepository implements SnapshotRepository {
         const connectors = await new SqlConnectorRepository(trx, this.clock).list();
         const settingRows = await trx.selectFrom('settings').selectAll().orderBy('name').execute();
         const objects = await new SqlObjectRepository(trx, this.clock).list();
+        const adminTokens = await new SqlAdminTokenRepository(trx, this.clock).list();
+        const auditRows = await trx.selectFrom('audit_log').selectAll().orderBy('id').execute();
         const settings = settingRows.map((s) => ({
           name: s.name,
           value: JSON.parse(s.value) as JsonValue,
           updatedAt: num(s.updated_at),
         }));
-        return { groups, provisioningKeys, connectors, settings, objects };
+        const auditLog = auditRows.map(toAuditRecord);
+        return { groups, provisioningKeys, connectors, settings, objects, adminTokens, auditLog };
       });
   }
 

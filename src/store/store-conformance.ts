@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Clock } from '../core/index.js';
+import { adminTokenTests, auditTests } from './admin-audit-conformance.js';
+import { edgeLeaseTests } from './lease-conformance.js';
 import type { Store } from './store.js';
 
 /** Creates a fresh, empty store whose timestamps come from `clock`. */
@@ -53,6 +55,9 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     consumeTests(ctx);
     connectorTests(ctx);
     settingsAndObjectTests(ctx);
+    adminTokenTests(ctx);
+    auditTests(ctx);
+    edgeLeaseTests(ctx);
   });
 }
 

@@ -36,8 +36,19 @@ export interface GroupRepository {
   get(name: string): Promise<ConnectorGroupRecord | undefined>;
   /** All groups, by name. */
   list(): Promise<ConnectorGroupRecord[]>;
+  /**
+   * Changes a group's description or auto-delete setting; `null` clears a field, an omitted one
+   * stays. POSTERN_ERR_NOT_FOUND for a missing group.
+   */
+  update(name: string, changes: ConnectorGroupChanges): Promise<ConnectorGroupRecord>;
   /** Deletes a group and its provisioning keys; POSTERN_ERR_CONFLICT while connectors remain. */
   delete(name: string): Promise<void>;
+}
+
+/** Fields of a connector group that can change after creation. */
+export interface ConnectorGroupChanges {
+  readonly description?: string | null;
+  readonly autoDeleteAfterDays?: number | null;
 }
 
 /** A stored provisioning key; the secret itself is never stored, only its hash. */
@@ -199,6 +210,91 @@ export interface SettingRecord {
   readonly updatedAt: number;
 }
 
+/** The role of an admin token: what its holder may do through the admin API. */
+export type AdminRole = 'admin' | 'operator' | 'viewer';
+
+/** A stored admin token; only the hash of its secret is kept. */
+export interface AdminTokenRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: AdminRole;
+  readonly secretHash: string;
+  readonly createdAt: number;
+  readonly lastUsedAt?: number;
+  readonly expiresAt?: number;
+  readonly revoked: boolean;
+  readonly revokedAt?: number;
+}
+
+/** Input for creating an admin token. */
+export interface NewAdminToken {
+  readonly id: string;
+  readonly name: string;
+  readonly role: AdminRole;
+  readonly secretHash: string;
+  readonly expiresAt?: number;
+}
+
+/** Admin API tokens with roles. */
+export interface AdminTokenRepository {
+  /** Creates a token; POSTERN_ERR_CONFLICT when the id or name is taken. */
+  create(token: NewAdminToken): Promise<AdminTokenRecord>;
+  get(id: string): Promise<AdminTokenRecord | undefined>;
+  /** All tokens, by name. */
+  list(): Promise<AdminTokenRecord[]>;
+  /** Records a use at `at` (the clock's time of the request). */
+  touch(id: string, at: number): Promise<void>;
+  /** Revokes a token for good (idempotent); POSTERN_ERR_NOT_FOUND for a missing one. */
+  revoke(id: string): Promise<AdminTokenRecord>;
+}
+
+/** Whether an audited change succeeded. */
+export type AuditOutcome = 'success' | 'failure';
+
+/** One audited change made through the admin API (or by the edge itself). */
+export interface AuditRecord {
+  /** Sorts in the order records were written (time first). */
+  readonly id: string;
+  readonly at: number;
+  /** `token:<name>`, `bootstrap`, or `system:<task>`. */
+  readonly actor: string;
+  readonly method: string;
+  readonly path: string;
+  readonly kind?: string;
+  readonly name?: string;
+  /** The object before the change, secrets redacted; absent when it did not exist. */
+  readonly before?: JsonValue;
+  /** The object after the change, secrets redacted; absent when it no longer exists. */
+  readonly after?: JsonValue;
+  readonly outcome: AuditOutcome;
+  readonly status: number;
+  readonly errorCode?: string;
+}
+
+/** Input for appending an audit record; the store assigns `id` and `at` defaults to now. */
+export type NewAuditRecord = Omit<AuditRecord, 'id' | 'at'> & { readonly at?: number };
+
+/** Which audit records to list; newest first, `before` an id for the next page. */
+export interface AuditFilter {
+  readonly kind?: string;
+  readonly actor?: string;
+  /** Inclusive lower bound on `at`. */
+  readonly since?: number;
+  /** Exclusive upper bound on `at`. */
+  readonly until?: number;
+  /** Only records older than this id (keyset pagination). */
+  readonly before?: string;
+  /** Most records to return; default 100. */
+  readonly limit?: number;
+}
+
+/** The append-only audit log. */
+export interface AuditRepository {
+  append(record: NewAuditRecord): Promise<AuditRecord>;
+  /** Records matching `filter`, newest first. */
+  list(filter?: AuditFilter): Promise<AuditRecord[]>;
+}
+
 /** Every stored row as records, exactly as stored (counters, revocations and times included). */
 export interface StoreSnapshot {
   readonly groups: readonly ConnectorGroupRecord[];
@@ -206,6 +302,9 @@ export interface StoreSnapshot {
   readonly connectors: readonly ConnectorRecord[];
   readonly settings: readonly SettingRecord[];
   readonly objects: readonly StoredObject[];
+  readonly adminTokens: readonly AdminTokenRecord[];
+  /** Oldest first. */
+  readonly auditLog: readonly AuditRecord[];
 }
 
 /** Whole-store reads and writes, for backup and restore. */
@@ -220,13 +319,76 @@ export interface SnapshotRepository {
   write(snapshot: StoreSnapshot, options?: { readonly replace?: boolean }): Promise<void>;
 }
 
+/** One edge's membership of the HA set: held while the edge renews it. */
+export interface EdgeLease {
+  readonly serverId: string;
+  /** The edge's advertised tunnel address. */
+  readonly address: string;
+  /** Random per process start: tells a restart of the same id from two edges clashing. */
+  readonly instance: string;
+  readonly startedAt: number;
+  readonly renewedAt: number;
+  readonly expiresAt: number;
+}
+
+/** Input for taking or renewing a lease. */
+export interface NewEdgeLease {
+  readonly serverId: string;
+  readonly address: string;
+  readonly instance: string;
+  /** How long the lease lasts without another renewal, in ms. */
+  readonly ttlMs: number;
+}
+
+/** Leases of the edges in the HA set; the live ones are the set. */
+export interface EdgeLeaseRepository {
+  /**
+   * Takes or renews the lease of `serverId`. Rejects with POSTERN_ERR_SERVER_ID_TAKEN while
+   * another instance holds a lease on that id that has not expired.
+   */
+  renew(lease: NewEdgeLease): Promise<EdgeLease>;
+  /** Leases that have not expired, by server id. */
+  live(): Promise<EdgeLease[]>;
+  /** Gives up this instance's lease (at shutdown); false when it held none. */
+  release(serverId: string, instance: string): Promise<boolean>;
+  /** Deletes expired leases; returns how many. */
+  prune(): Promise<number>;
+}
+
+/** A change one edge announced to every edge sharing the store. */
+export interface StoreChange {
+  /** What changed, for example `config` or `edges`. */
+  readonly topic: string;
+  /** Who announced it (a server id), so an edge can skip its own announcements. */
+  readonly origin: string;
+}
+
+/**
+ * Change notification between the edges of one store: PostgreSQL LISTEN/NOTIFY, or an
+ * in-process bus for the embedded store (one process owns that file anyway).
+ */
+export interface ChangeFeed {
+  /** `cluster` when other processes hear announcements, `process` when only this one does. */
+  readonly scope: 'cluster' | 'process';
+  /** Announces a change; best effort, so callers keep a periodic check as a fallback. */
+  publish(change: StoreChange): Promise<void>;
+  /** Calls `listener` for every change announced on this store, own ones included. */
+  subscribe(listener: (change: StoreChange) => void): () => void;
+}
+
 /** Every repository behind one handle. */
 export interface Store {
+  /** Live edges of the HA set. */
+  readonly edges: EdgeLeaseRepository;
+  /** Change announcements between edges. */
+  readonly changes: ChangeFeed;
   readonly groups: GroupRepository;
   readonly provisioningKeys: ProvisioningKeyRepository;
   readonly connectors: ConnectorRepository;
   readonly settings: SettingsRepository;
   readonly objects: ObjectRepository;
+  readonly adminTokens: AdminTokenRepository;
+  readonly audit: AuditRepository;
   readonly snapshot: SnapshotRepository;
   /** Closes the connection(s); the store must not be used afterwards. */
   close(): Promise<void>;

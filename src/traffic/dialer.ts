@@ -18,6 +18,8 @@ export interface DialResult {
   readonly socket: Duplex;
   /** Which connector carried the session, when it went through a tunnel. */
   readonly connectorId?: string;
+  /** `address:port` the connector connected to, when it said so in its dial result. */
+  readonly resolvedAddress?: string;
 }
 
 /**

@@ -136,7 +136,13 @@ test('the build context keeps sources and drops tests and local state', () => {
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
   assert.equal(ignore[0], '*', 'allow-list: everything is excluded first');
-  for (const needed of ['!package.json', '!package-lock.json', '!tsconfig.json', '!src/']) {
+  for (const needed of [
+    '!package.json',
+    '!package-lock.json',
+    '!tsconfig.json',
+    '!src/',
+    '!console/',
+  ]) {
     assert.ok(ignore.includes(needed), `${needed} is in the context`);
   }
   assert.ok(!ignore.some((l) => /^!(dist|node_modules|postern-data)/.test(l)));

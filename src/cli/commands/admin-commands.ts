@@ -3,9 +3,9 @@ import { AdminClient, type AdminFlags } from '../admin-client.js';
 import { parseDuration, printTable } from '../output.js';
 
 type Item = Record<string, unknown>;
-type List = { items: Item[] };
 
-function adminOptions(cmd: Command): Command {
+/** Adds the flags every admin command shares (--admin, --token, --data-dir, --json). */
+export function adminOptions(cmd: Command): Command {
   return cmd
     .option('--admin <url>', 'admin API URL (env POSTERN_ADMIN_URL; default http://127.0.0.1:9090)')
     .option(
@@ -57,8 +57,7 @@ export function keysCommand(program: Command): void {
     .option('--group <name>', 'only keys of this group')
     .action(async (o: AdminFlags & { group?: string; json?: boolean }) => {
       const client = await AdminClient.fromFlags(o);
-      const { items } = await client.request<List>(
-        'GET',
+      const items = await client.list<Item>(
         `/provisioning-keys${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`,
       );
       printTable(
@@ -107,7 +106,7 @@ export function groupsCommand(program: Command): void {
     .action(async (o: AdminFlags & { json?: boolean }) => {
       const client = await AdminClient.fromFlags(o);
       printTable(
-        (await client.request<List>('GET', '/connector-groups')).items,
+        await client.list<Item>('/connector-groups'),
         ['name', 'description', 'owner'],
         o.json,
       );
@@ -122,8 +121,7 @@ export function connectorsCommand(program: Command): void {
     .option('--group <name>', 'only connectors of this group')
     .action(async (o: AdminFlags & { group?: string; json?: boolean }) => {
       const client = await AdminClient.fromFlags(o);
-      const { items } = await client.request<List>(
-        'GET',
+      const items = await client.list<Item>(
         `/connectors${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`,
       );
       printTable(

@@ -1,15 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { Connector } from '../../connector/index.js';
+import {
+  Connector,
+  inClusterConnection,
+  kubeconfigConnection,
+  parseAgentIdentifiers,
+  startProbeServer,
+  type KubernetesDiscoveryOptions,
+} from '../../connector/index.js';
 import { createLogger, untilSignal } from '../logger.js';
 import { packageVersion } from '../version.js';
+import { addKeepaliveFlags, edgeAddressOptions, keepaliveOptions } from './ha-flags.js';
 
 const env = process.env;
 
 /** `postern connector`: enrolls once, then keeps a tunnel to the edge. */
 export function connectorCommand(program: Command): void {
-  program
-    .command('connector')
+  addKeepaliveFlags(program.command('connector'))
     .description('run a connector next to private applications (dials out to the edge)')
     .option(
       '--provision-key <key>',
@@ -32,11 +39,36 @@ export function connectorCommand(program: Command): void {
       env.POSTERN_EPHEMERAL === '1',
     )
     .option(
-      '--edge <host:port>',
-      'edge address instead of the one in the key (env POSTERN_EDGE)',
+      '--edge <host:port[,host:port…]>',
+      'edge address instead of the one in the key, or a comma list of edges (env POSTERN_EDGE)',
       env.POSTERN_EDGE,
     )
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long sessions may take to finish', '30')
+    .option(
+      '--agent-identifiers <query>',
+      'Konnectivity agent identifiers, e.g. host=node1&ipv4=10.0.0.5&cidr=10.0.0.0/16&default-route=true; the edge may dial what they cover (env POSTERN_AGENT_IDENTIFIERS)',
+      env.POSTERN_AGENT_IDENTIFIERS,
+    )
+    .option(
+      '--probe-listen <host:port>',
+      'serve /healthz and /readyz (ready while a tunnel is up) for the kubelet (env POSTERN_PROBE_LISTEN)',
+      env.POSTERN_PROBE_LISTEN,
+    )
+    .option(
+      '--kubernetes-discovery',
+      'report Services annotated postern.dev/expose to the edge (env POSTERN_KUBERNETES_DISCOVERY=1)',
+      env.POSTERN_KUBERNETES_DISCOVERY === '1',
+    )
+    .option(
+      '--kubernetes-namespaces <list>',
+      "comma-separated namespaces to discover in; default the pod's own (env POSTERN_KUBERNETES_NAMESPACES)",
+      env.POSTERN_KUBERNETES_NAMESPACES,
+    )
+    .option(
+      '--kubeconfig <file>',
+      "reach the Kubernetes API with this kubeconfig instead of the pod's service account (env POSTERN_KUBECONFIG)",
+      env.POSTERN_KUBECONFIG,
+    )
     .action(
       async (o: {
         provisionKey?: string;
@@ -45,6 +77,13 @@ export function connectorCommand(program: Command): void {
         ephemeral: boolean;
         edge?: string;
         drainTimeout: string;
+        agentIdentifiers?: string;
+        kubernetesDiscovery: boolean;
+        kubernetesNamespaces?: string;
+        kubeconfig?: string;
+        probeListen?: string;
+        keepaliveInterval?: string;
+        keepaliveTimeout?: string;
       }) => {
         const logger = createLogger();
         const provisionKey =
@@ -54,13 +93,25 @@ export function connectorCommand(program: Command): void {
           stateDir: o.stateDir,
           provisionKey,
           ephemeral: o.ephemeral,
-          edgeAddress: o.edge,
+          ...edgeAddressOptions(o.edge),
+          ...keepaliveOptions(o),
+          identifiers: parseAgentIdentifiers(o.agentIdentifiers ?? ''),
+          kubernetesDiscovery: await kubernetesOptions(o),
           version: packageVersion(),
           logger,
         });
         const revoked = new Promise<Error>((resolve) => connector.once('revoked', resolve));
+        let halted = false;
+        void revoked.then(() => (halted = true));
+        const probes = o.probeListen
+          ? await startProbeServer(o.probeListen, {
+              alive: () => !halted,
+              ready: () => connector.tunnel !== undefined,
+            })
+          : undefined;
         await connector.start();
         const outcome = await Promise.race([untilSignal(), revoked]);
+        await probes?.close();
         if (outcome instanceof Error) {
           await connector.stop({ drainTimeoutMs: 0 });
           throw outcome;
@@ -69,4 +120,21 @@ export function connectorCommand(program: Command): void {
         await connector.stop({ drainTimeoutMs: Number(o.drainTimeout) * 1000 });
       },
     );
+}
+
+/** Discovery options from the flags, or undefined when discovery is off. */
+async function kubernetesOptions(o: {
+  kubernetesDiscovery: boolean;
+  kubernetesNamespaces?: string;
+  kubeconfig?: string;
+}): Promise<Omit<KubernetesDiscoveryOptions, 'logger'> | undefined> {
+  if (!o.kubernetesDiscovery) return undefined;
+  const connection = o.kubeconfig
+    ? await kubeconfigConnection(o.kubeconfig)
+    : await inClusterConnection();
+  const namespaces = (o.kubernetesNamespaces ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  return { connection, namespaces };
 }

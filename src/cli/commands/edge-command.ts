@@ -1,16 +1,26 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { startEdge } from '../../edge/index.js';
+import { prepareDataDir, randomServerId, startEdge } from '../../edge/index.js';
 import { openStore } from '../../store/index.js';
-import { createLogger, untilSignal } from '../logger.js';
+import { createLogger } from '../logger.js';
 import { packageVersion } from '../version.js';
+import { addKonnectivityFlags, konnectivityOptions } from './konnectivity-flags.js';
+import { accessOptions, addAccessFlags } from './access-flags.js';
+import { addEdgeHaFlags, edgeHaOptions } from './ha-flags.js';
+import {
+  finishWorker,
+  reportReady,
+  runPrimary,
+  untilStop,
+  workerPlan,
+  workerServerId,
+} from './edge-workers.js';
 
 const env = process.env;
 
 /** `postern edge`: runs the broker. */
 export function edgeCommand(program: Command): void {
-  program
-    .command('edge')
+  addEdgeHaFlags(addAccessFlags(addKonnectivityFlags(program.command('edge'))))
     .description('run an edge: tunnel port for connectors, virtual servers, admin API')
     .option(
       '--data-dir <dir>',
@@ -43,8 +53,23 @@ export function edgeCommand(program: Command): void {
       env.POSTERN_CONFIG_DIR,
     )
     .option(
+      '--token-signing-key <file>',
+      'PEM P-256 key that signs user tokens and assertions; HA: the same file on every edge (env POSTERN_TOKEN_SIGNING_KEY; default <data-dir>/token-signing-key.pem)',
+      env.POSTERN_TOKEN_SIGNING_KEY,
+    )
+    .option(
+      '--cli-identity-provider <name>',
+      'identity provider `postern login` uses (env POSTERN_CLI_IDENTITY_PROVIDER; default the only one configured)',
+      env.POSTERN_CLI_IDENTITY_PROVIDER,
+    )
+    .option(
+      '--admin-require-if-match',
+      'refuse admin API PUT, PATCH and DELETE without If-Match (428) (env POSTERN_ADMIN_REQUIRE_IF_MATCH=1)',
+      env.POSTERN_ADMIN_REQUIRE_IF_MATCH === '1',
+    )
+    .option(
       '--server-id <id>',
-      "this edge's id in an HA set (env POSTERN_SERVER_ID)",
+      "this edge's id in an HA set (env POSTERN_SERVER_ID; default random)",
       env.POSTERN_SERVER_ID,
     )
     .action(
@@ -56,8 +81,26 @@ export function edgeCommand(program: Command): void {
         adminListen: string;
         configDir?: string;
         serverId?: string;
+        adminRequireIfMatch?: boolean;
+        tokenSigningKey?: string;
+        cliIdentityProvider?: string;
+        leaseTtl?: string;
+        configPoll?: string;
+        keepaliveInterval?: string;
+        keepaliveTimeout?: string;
+        workers?: string;
       }) => {
         const logger = createLogger();
+        const plan = workerPlan(o.workers, o.store);
+        if (plan.role === 'primary') {
+          // Created once here, so the workers starting together only load them.
+          await prepareDataDir(o.dataDir, {
+            adminToken: env.POSTERN_ADMIN_TOKEN,
+            tokenSigningKey: o.tokenSigningKey,
+          });
+          await runPrimary(plan.count, { baseServerId: o.serverId ?? randomServerId(), logger });
+          return;
+        }
         const edge = await startEdge({
           dataDir: o.dataDir,
           openStore: () => openStore({ dataDir: o.dataDir, store: o.store }),
@@ -67,15 +110,24 @@ export function edgeCommand(program: Command): void {
           configDir: o.configDir,
           version: packageVersion(),
           adminToken: env.POSTERN_ADMIN_TOKEN,
-          ...(o.serverId ? { serverId: o.serverId } : {}),
+          adminRequireIfMatch: o.adminRequireIfMatch === true,
+          ...workerServerId(plan, o.serverId),
+          ...edgeHaOptions(o),
+          konnectivity: konnectivityOptions(o),
+          access: accessOptions(o),
+          tokenSigningKey: o.tokenSigningKey,
+          cliIdentityProvider: o.cliIdentityProvider,
           logger,
         });
         process.stderr.write(
           `postern edge ready: tunnel ${edge.advertiseAddress}, admin ${edge.adminUrl} (token in ${join(o.dataDir, 'admin-token')} unless POSTERN_ADMIN_TOKEN is set)\n`,
         );
-        const signal = await untilSignal();
+        if (edge.accessUrl) process.stderr.write(`postern edge access proxy: ${edge.accessUrl}\n`);
+        reportReady();
+        const signal = await untilStop();
         logger.info({ signal }, 'edge shutting down');
         await edge.close();
+        finishWorker();
       },
     );
 }

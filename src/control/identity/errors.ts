@@ -24,4 +24,21 @@ export const identityErrors = {
       `The token signing key in ${path} is not a P-256 private key in PEM. Remove the file to let the edge create a new one (every issued token then stops working), or restore the right key.`,
       { cause },
     ),
+  idpUnavailable: (name: string, issuer: string, cause?: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_IDP_UNAVAILABLE',
+      `The identity provider "${name}" (${issuer}) cannot be reached or its discovery document is not valid. Check the issuer URL, the edge's network access to it and, for a private CA, the identity provider's ca.`,
+      { cause },
+    ),
+  loginFailed: (name: string, why: string, cause?: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_LOGIN_FAILED',
+      `Logging in at the identity provider "${name}" failed: ${why}. Start the login again; if it persists, check the client_id, client_secret and the redirect URI registered at the provider.`,
+      { cause },
+    ),
+  idpUnknown: (name: string) =>
+    new PosternError(
+      'POSTERN_ERR_IDP_UNKNOWN',
+      `There is no identity provider "${name}". Define it under identity_providers (or with the admin API at /api/v1/identity-providers), or name an existing one.`,
+    ),
 } as const;

@@ -1,6 +1,7 @@
 import type { Clock } from '../../core/index.js';
 import type { Dialer } from '../dialer.js';
 import type { CertificatePair } from '../tls/certificate-store.js';
+import type { AccessGate } from './access-gate.js';
 import type { Route } from './router.js';
 import type { HttpRule } from './rule-types.js';
 import type { UpstreamPool } from './upstream-pool.js';
@@ -69,6 +70,11 @@ export interface HttpVirtualServerOptions {
   /** Default: the system clock. */
   readonly clock?: Clock;
   readonly logger?: TrafficLogger;
+  /**
+   * Asked before each request (and Upgrade) is proxied; it may answer the request itself. Default:
+   * none, every request goes on.
+   */
+  readonly gate?: AccessGate | undefined;
   /** Called once per request (and per upgraded connection) when it ends. */
   readonly onRequestEnd?: (record: HttpRequestRecord) => void;
 }

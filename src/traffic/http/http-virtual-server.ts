@@ -4,6 +4,15 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { CertificateStore } from '../tls/certificate-store.js';
+import {
+  gateFor,
+  gateRequest,
+  sendGateResponse,
+  sendGateUpgradeResponse,
+  type AccessGate,
+  type AccessGateAllow,
+  type AccessGateRespond,
+} from './access-gate.js';
 import { tlsErrors } from '../tls/errors.js';
 import { answerClientError } from './client-error.js';
 import type { HttpVirtualServerOptions } from './http-options.js';
@@ -139,12 +148,37 @@ export class HttpVirtualServer {
       (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
         this.#active++;
         if (this.#closing && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
-        new ProxyExchange(this.#runtime, req, res).start();
+        const gate = gateFor(this.#options.gate, req.url);
+        if (!gate) {
+          new ProxyExchange(this.#runtime, req, res).start();
+          return;
+        }
+        const runtime = this.#runtime;
+        this.#gated(gate, req, (allow) => new ProxyExchange(runtime, req, res, allow).start(), {
+          gone: res,
+          respond: (verdict) => sendGateResponse(res, verdict),
+          fail: () => res.destroy(),
+        });
       },
     );
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#active++;
-      new UpgradeExchange(this.#runtime, req, socket, head).start();
+      const gate = gateFor(this.#options.gate, req.url);
+      if (!gate) {
+        new UpgradeExchange(this.#runtime, req, socket, head).start();
+        return;
+      }
+      const runtime = this.#runtime;
+      this.#gated(
+        gate,
+        req,
+        (allow) => new UpgradeExchange(runtime, req, socket, head, allow).start(),
+        {
+          gone: socket,
+          respond: (verdict) => sendGateUpgradeResponse(socket, verdict),
+          fail: () => socket.destroy(),
+        },
+      );
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
       this.#onClientError(err, socket),
@@ -158,6 +192,44 @@ export class HttpVirtualServer {
     });
     server.on('tlsClientError', (err: Error) =>
       this.#runtime.logger?.debug({ err, server: this.name }, 'TLS handshake failed'),
+    );
+  }
+
+  /**
+   * Asks the gate, then proxies (`proceed`) or answers with the gate's response. A gate that
+   * throws cuts the connection: failing closed is the only safe answer for an access check.
+   */
+  #gated(
+    gate: AccessGate,
+    req: IncomingMessage | Http2ServerRequest,
+    proceed: (allow: AccessGateAllow) => void,
+    answer: {
+      /** Emits 'close' when the client goes away while the gate decides. */
+      gone: { once(event: 'close', listener: () => void): unknown };
+      respond: (verdict: AccessGateRespond) => void;
+      fail: () => void;
+    },
+  ): void {
+    let gone = false;
+    answer.gone.once('close', () => (gone = true));
+    gate.check(gateRequest(this.name, req)).then(
+      (verdict) => {
+        if (gone) {
+          this.#onExchangeEnd();
+          return;
+        }
+        if ('allow' in verdict) {
+          proceed(verdict);
+          return;
+        }
+        answer.respond(verdict);
+        this.#onExchangeEnd();
+      },
+      (err: unknown) => {
+        this.#runtime.logger?.warn({ err, server: this.name }, 'access gate failed');
+        answer.fail();
+        this.#onExchangeEnd();
+      },
     );
   }
 

@@ -1,5 +1,12 @@
 export { HttpVirtualServer } from './http-virtual-server.js';
 export type {
+  AccessGate,
+  AccessGateRequest,
+  AccessGateResult,
+  AccessGateAllow,
+  AccessGateRespond,
+} from './access-gate.js';
+export type {
   HttpVirtualServerOptions,
   HttpRequestRecord,
   HttpsTlsOptions,

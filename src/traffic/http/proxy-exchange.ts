@@ -11,6 +11,7 @@ import {
   type RequestFacts,
 } from './client-request.js';
 import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
+import { applyGateHeaders, type AccessGateAllow } from './access-gate.js';
 import { errorBody, errorCodeOf, errorHeaders } from './error-response.js';
 import { httpErrors } from './errors.js';
 import { requestHead, upstreamRequestHeaders } from './forward-headers.js';
@@ -73,8 +74,12 @@ export class ProxyExchange implements Exchange {
   #lastError: unknown;
   #closeReason = 'closed';
 
-  constructor(rt: HttpRuntime, req: ClientRequest, res: ClientResponse) {
+  readonly #allow: AccessGateAllow | undefined;
+
+  /** `allow` is the access gate's verdict, whose header edits apply to the upstream request. */
+  constructor(rt: HttpRuntime, req: ClientRequest, res: ClientResponse, allow?: AccessGateAllow) {
     this.#rt = rt;
+    this.#allow = allow;
     this.#req = req;
     this.#res = res;
     this.#started = rt.clock.monotonic();
@@ -105,6 +110,7 @@ export class ProxyExchange implements Exchange {
         : undefined,
       facts.h2 ? facts.rawHost : undefined,
     );
+    applyGateHeaders(this.#headers, this.#allow);
     if (!rt.rules.isEmpty && !this.#applyRules()) return;
     this.#attempt();
   }

@@ -6,6 +6,7 @@ import type { DialResult } from '../dialer.js';
 import { joinStreams } from '../join-streams.js';
 import { isIdempotent, requestFacts, type RequestFacts } from './client-request.js';
 import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
+import { applyGateHeaders, type AccessGateAllow } from './access-gate.js';
 import { errorBody, errorCodeOf, errorHeaders, writeRawResponse } from './error-response.js';
 import { httpErrors } from './errors.js';
 import { requestHead, upstreamRequestHeaders } from './forward-headers.js';
@@ -42,8 +43,18 @@ export class UpgradeExchange {
   #lastError: unknown;
   #done = false;
 
-  constructor(rt: HttpRuntime, req: IncomingMessage, socket: Duplex, head: Buffer) {
+  readonly #allow: AccessGateAllow | undefined;
+
+  /** `allow` is the access gate's verdict, whose header edits apply to the upstream request. */
+  constructor(
+    rt: HttpRuntime,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    allow?: AccessGateAllow,
+  ) {
     this.#rt = rt;
+    this.#allow = allow;
     this.#socket = socket;
     this.#head = head;
     this.#facts = requestFacts(req);
@@ -69,6 +80,7 @@ export class UpgradeExchange {
         ? { clientIp: facts.clientIp, proto: rt.scheme, host: facts.rawHost }
         : undefined,
     );
+    applyGateHeaders(headers, this.#allow);
     this.#headers = headers;
     if (!rt.rules.isEmpty) {
       const verdict = rt.rules.applyRequest({

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { login } from '../../client/index.js';
+
+interface LoginFlags {
+  edge: string;
+  browser: boolean;
+  ca?: string;
+  timeout: string;
+}
+
+/** Opens `url` with the desktop's opener; a failure only means the user opens it by hand. */
+function openInBrowser(url: string): void {
+  const command =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    const child = spawn(command, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => undefined);
+    child.unref();
+  } catch {
+    // The URL is printed as well.
+  }
+}
+
+/** `postern login --edge URL`: logs in at the edge's identity provider and stores a user token. */
+export function loginCommand(program: Command): void {
+  program
+    .command('login')
+    .description('log in at the edge (through its identity provider) for `postern tcp`')
+    .requiredOption('--edge <url>', "the edge's access URL, e.g. https://edge.example.com:8444")
+    .option('--no-browser', 'only print the login URL (open it on any machine with a browser)')
+    .option('--ca <file>', "PEM of the CA of the edge's certificate, stored for `postern tcp`")
+    .option('--timeout <seconds>', 'give up when the login is not finished in time', '300')
+    .action(async (o: LoginFlags) => {
+      const caPem = o.ca === undefined ? undefined : await readFile(o.ca, 'utf8');
+      const credential = await login({
+        edgeUrl: o.edge,
+        caPem,
+        timeoutMs: Math.max(1, Number(o.timeout) || 300) * 1000,
+        onUrl: (url) =>
+          process.stderr.write(`Open this URL in a browser to log in:\n\n  ${url}\n\n`),
+        ...(o.browser ? { openBrowser: openInBrowser } : {}),
+      });
+      process.stderr.write(
+        `Logged in to ${o.edge}${credential.user ? ` as ${credential.user}` : ''}; ` +
+          `the token is valid until ${new Date(credential.expiresAt).toISOString()}.\n`,
+      );
+    });
+}

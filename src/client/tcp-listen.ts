@@ -1,0 +1,73 @@
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { openTcpTunnel } from './tcp-tunnel.js';
+import { pipeBothWays } from './tcp-pipe.js';
+
+/** How `postern tcp --listen` forwards local connections. */
+export interface TcpListenOptions {
+  readonly edgeUrl: string;
+  /** The application's `host:port` as the edge's applications name it. */
+  readonly target: string;
+  readonly token: string;
+  readonly caPem?: string | undefined;
+  /** Local `host:port` to accept on; a port of 0 picks a free one. */
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly logger: Logger;
+  /** Bound on opening each tunnel; default 20 s. */
+  readonly timeoutMs?: number;
+}
+
+/** A running local forwarder. */
+export interface TcpListener {
+  readonly address: AddressInfo;
+  /** Stops accepting and cuts the open connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Accepts local TCP connections and carries each through its own tunnel to the target. A
+ * connection the edge refuses (expired login, denied, no connector) is closed at once and the
+ * reason is logged, with the `postern login` hint on a 407.
+ */
+export async function startTcpListener(options: TcpListenOptions): Promise<TcpListener> {
+  const open = new Set<net.Socket>();
+  const log = options.logger;
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (local) => {
+    open.add(local);
+    local.on('error', () => undefined);
+    local.once('close', () => open.delete(local));
+    const peer = `${local.remoteAddress ?? '?'}:${local.remotePort ?? 0}`;
+    void openTcpTunnel(options.edgeUrl, options.target, {
+      token: options.token,
+      caPem: options.caPem,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    }).then(
+      async (tunnel) => {
+        log.info({ peer, target: options.target }, 'connection forwarded');
+        const result = await pipeBothWays(local, tunnel);
+        log.info({ peer, target: options.target, ...result }, 'connection closed');
+      },
+      (err: unknown) => {
+        const e = err as Error & { code?: string };
+        log.error({ peer, target: options.target, code: e.code }, e.message);
+        local.destroy();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.listen.host, port: options.listen.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    address: server.address() as AddressInfo,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

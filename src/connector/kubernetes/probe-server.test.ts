@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startProbeServer } from './probe-server.js';
+
+test('healthz and readyz answer 200 or 503 from the state, other paths 404', async () => {
+  let ready = false;
+  const server = await startProbeServer('127.0.0.1:0', { alive: () => true, ready: () => ready });
+  const get = async (path: string) => {
+    const res = await fetch(`http://127.0.0.1:${server.address.port}${path}`);
+    return [res.status, ((await res.json()) as { status: string }).status];
+  };
+  try {
+    assert.deepEqual(await get('/healthz'), [200, 'ok']);
+    assert.deepEqual(await get('/readyz'), [503, 'not connected']);
+    ready = true;
+    assert.deepEqual(await get('/readyz'), [200, 'ready']);
+    assert.equal((await get('/metrics'))[0], 404);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a listen address that is not host:port is refused with a coded error', async () => {
+  await assert.rejects(startProbeServer('nonsense', { alive: () => true, ready: () => true }), {
+    code: 'POSTERN_ERR_INVALID_ARGUMENT',
+  });
+});

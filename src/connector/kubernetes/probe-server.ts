@@ -1,0 +1,55 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CoreErrors } from '../../core/index.js';
+import { splitHostPort } from '../../traffic/index.js';
+
+/** What the probes report. */
+export interface ProbeState {
+  /** Liveness: false when the process should be restarted. */
+  alive(): boolean;
+  /** Readiness: true while a tunnel to the edge is up. */
+  ready(): boolean;
+}
+
+/** A running probe server. */
+export interface ProbeServer {
+  readonly address: AddressInfo;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the kubelet's probes for a connector, which otherwise has no HTTP port:
+ * `GET /healthz` (alive) and `GET /readyz` (a tunnel to the edge is up), 200 or 503. Rolling
+ * updates wait for a new pod to hold a tunnel before an old one drains.
+ */
+export async function startProbeServer(listen: string, state: ProbeState): Promise<ProbeServer> {
+  const at = splitHostPort(listen, { allowZero: true });
+  if (!at) throw CoreErrors.invalidArgument('--probe-listen', `"${listen}" is not host:port`);
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const known = path === '/healthz' || path === '/readyz';
+    if (req.method !== 'GET' || !known) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"status":"not found"}');
+      return;
+    }
+    const ok = path === '/healthz' ? state.alive() : state.ready();
+    const body = path === '/healthz' ? (ok ? 'ok' : 'failed') : ok ? 'ready' : 'not connected';
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: body }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: at.host, port: at.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    address: server.address() as AddressInfo,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

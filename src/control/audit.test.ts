@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { pino } from 'pino';
+import { openMemoryStore, type AuditRecord } from '../store/index.js';
+import { AuditLog, REDACTED, redactSecrets } from './audit.js';
+
+describe('audit log', () => {
+  test('secrets are redacted at any depth; other values are kept', () => {
+    const redacted = redactSecrets({
+      name: 'web',
+      key: '-----BEGIN PRIVATE KEY-----',
+      tls: { private_key: 'pk', privateKey: 'pk2', cert: 'PEM' },
+      receivers: [{ password: 'hunter2', host: 'h' }],
+      secret: 'pt1.x.y',
+      client_secret: 's',
+      token: 'abc',
+      enabled: true,
+      nodes: [{ address: 'a:1' }],
+    });
+    assert.deepEqual(redacted, {
+      name: 'web',
+      key: REDACTED,
+      tls: { private_key: REDACTED, privateKey: REDACTED, cert: 'PEM' },
+      receivers: [{ password: REDACTED, host: 'h' }],
+      secret: REDACTED,
+      client_secret: REDACTED,
+      token: REDACTED,
+      enabled: true,
+      nodes: [{ address: 'a:1' }],
+    });
+  });
+
+  test('record stores a redacted record and passes the stored one to onAudit', async () => {
+    const store = await openMemoryStore();
+    const seen: AuditRecord[] = [];
+    const log = new AuditLog({
+      store,
+      logger: pino({ level: 'silent' }),
+      onAudit: (r) => seen.push(r),
+    });
+    try {
+      const stored = await log.record({
+        actor: 'token:ci',
+        method: 'POST',
+        path: '/api/v1/certificates',
+        kind: 'certificate',
+        name: 'c',
+        after: { name: 'c', cert: 'PEM', key: 'PRIVATE' },
+        outcome: 'success',
+        status: 201,
+      });
+      assert.deepEqual(stored?.after, { name: 'c', cert: 'PEM', key: REDACTED });
+      assert.deepEqual(seen, [stored]);
+      assert.deepEqual(await store.audit.list(), [stored]);
+      assert.doesNotMatch(JSON.stringify(await store.snapshot.read()), /PRIVATE/);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,199 @@
+import type { BrowserAccess as BrowserAccessSettings } from '../../config/index.js';
+import type { Clock } from '../../core/index.js';
+import type {
+  AccessGate,
+  AccessGateAllow,
+  AccessGateRequest,
+  AccessGateResult,
+} from '../../traffic/index.js';
+import type { AccessDecision, PolicyEngine } from '../policy/index.js';
+import { deniedPage, htmlPage, type AuthResponse } from './auth-html.js';
+import { AUTH_PATHS, type AuthPages, type AuthRequest } from './auth-pages.js';
+import { SESSION_COOKIE, readCookie, withoutPosternCookies } from './browser-session.js';
+import type { BrowserSession } from './session-store.js';
+import type { UserTokenAuthority } from './user-token.js';
+
+/** One access decision, as reported for the user activity log. */
+export interface AccessDecisionEntry {
+  /** ISO 8601. */
+  readonly time: string;
+  readonly user: string;
+  readonly groups: readonly string[];
+  readonly client_type: 'browser';
+  readonly source: string;
+  readonly virtual_server: string;
+  readonly rule: string | null;
+  readonly action: 'allow' | 'deny';
+  readonly reason: string;
+}
+
+/** Identity headers the gate owns; incoming copies are always removed. */
+export const IDENTITY_HEADERS = {
+  user: 'X-Postern-User',
+  email: 'X-Postern-Email',
+  groups: 'X-Postern-Groups',
+  assertion: 'X-Postern-Assertion',
+} as const;
+
+const REMOVE = [...Object.values(IDENTITY_HEADERS).map((h) => h.toLowerCase()), 'cookie'];
+const ASSERTION_TTL_MS = 300_000;
+const ASSERTION_RENEW_MS = 60_000;
+const MAX_CACHED = 10_000;
+
+/** What a gate for one virtual server needs. */
+export interface BrowserAccessGateOptions {
+  readonly virtualServer: string;
+  readonly access: BrowserAccessSettings | undefined;
+  readonly engine: PolicyEngine;
+  readonly pages: AuthPages;
+  readonly authority: UserTokenAuthority;
+  readonly clock: Clock;
+  readonly onDecision?: ((entry: AccessDecisionEntry) => void) | undefined;
+}
+
+interface Cached {
+  readonly decision: AccessDecision;
+  assertion?: { readonly token: string; readonly expiresAt: number };
+}
+
+/**
+ * The access gate of one https virtual server in one configuration generation: answers
+ * `/.postern/*`, sends browsers without a session to the identity provider, asks the policy
+ * engine once per session (reporting each decision), and adds the identity headers and the
+ * signed assertion to allowed requests.
+ */
+export class BrowserAccessGate implements AccessGate {
+  readonly #o: BrowserAccessGateOptions;
+  // Decisions per session key, for this generation's policy; a new generation starts afresh.
+  readonly #decisions = new Map<string, Cached>();
+
+  constructor(options: BrowserAccessGateOptions) {
+    this.#o = options;
+  }
+
+  async check(request: AccessGateRequest): Promise<AccessGateResult> {
+    const auth: AuthRequest = { ...request, secure: true };
+    if (request.target.startsWith('/.postern/')) {
+      const page = await this.#o.pages.respond(auth);
+      if (page) return { respond: page };
+    }
+    const access = this.#o.access;
+    if (access === undefined || access.login === 'none') return { allow: true };
+    const secret = readCookie(request.headers.cookie, SESSION_COOKIE);
+    const found = await this.#o.pages.sessions.check(secret, this.#o.virtualServer, {
+      idleTimeoutMs: access.idle_timeout_ms,
+      reauthenticationTimeoutMs: access.reauthentication_timeout_ms,
+    });
+    if ('miss' in found) return this.#login(auth, access);
+    const cached = this.#decide(found.session, request);
+    if (cached.decision.action === 'deny') {
+      const id = found.session.identity;
+      return respond(
+        deniedPage({
+          user: id.email ?? id.subject,
+          groups: id.groups,
+          virtualServer: this.#o.virtualServer,
+          rule: cached.decision.rule,
+          reason: cached.decision.reason,
+        }),
+      );
+    }
+    return this.#allow(found.session, cached, request, access);
+  }
+
+  async #login(request: AuthRequest, access: BrowserAccessSettings): Promise<AccessGateResult> {
+    // Only a navigation can follow a redirect to a login page; scripts get a plain 401.
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return respond(
+        htmlPage(401, 'Login required', ['Your session has ended; reload the page to log in.']),
+      );
+    }
+    return respond(
+      await this.#o.pages.startBrowserLogin(request, {
+        virtualServer: this.#o.virtualServer,
+        identityProvider: access.identity_provider ?? '',
+      }),
+    );
+  }
+
+  #decide(session: BrowserSession, request: AccessGateRequest): Cached {
+    const key = `${session.key}\0${request.clientIp}`;
+    const known = this.#decisions.get(key);
+    if (known) return known;
+    const id = session.identity;
+    const decision = this.#o.engine.decide({
+      user: { subject: id.subject, email: id.email, groups: id.groups },
+      clientType: 'browser',
+      sourceIp: request.clientIp,
+      virtualServer: this.#o.virtualServer,
+    });
+    this.#o.onDecision?.({
+      time: new Date(this.#o.clock.now()).toISOString(),
+      user: id.email ?? id.subject,
+      groups: id.groups,
+      client_type: 'browser',
+      source: request.clientIp,
+      virtual_server: this.#o.virtualServer,
+      rule: decision.rule ?? null,
+      action: decision.action,
+      reason: decision.reason,
+    });
+    const cached: Cached = { decision };
+    if (this.#decisions.size >= MAX_CACHED) this.#decisions.clear();
+    this.#decisions.set(key, cached);
+    return cached;
+  }
+
+  async #allow(
+    session: BrowserSession,
+    cached: Cached,
+    request: AccessGateRequest,
+    access: BrowserAccessSettings,
+  ): Promise<AccessGateAllow> {
+    const headers: Record<string, string> = {};
+    const cookies = withoutPosternCookies(request.headers.cookie);
+    if (cookies !== undefined) headers['Cookie'] = cookies;
+    const id = session.identity;
+    if (access.identity_headers) {
+      headers[IDENTITY_HEADERS.user] = id.email ?? id.subject;
+      if (id.email !== undefined) headers[IDENTITY_HEADERS.email] = id.email;
+      headers[IDENTITY_HEADERS.groups] = id.groups.join(',');
+    }
+    if (access.assertion)
+      headers[IDENTITY_HEADERS.assertion] = await this.#assertion(session, cached);
+    return { allow: true, remove: REMOVE, headers };
+  }
+
+  async #assertion(session: BrowserSession, cached: Cached): Promise<string> {
+    const now = this.#o.clock.now();
+    const have = cached.assertion;
+    if (have && have.expiresAt - now > ASSERTION_RENEW_MS) return have.token;
+    const issued = await this.#o.authority.issue(session.identity, {
+      audience: this.#o.virtualServer,
+      ttlMs: ASSERTION_TTL_MS,
+    });
+    cached.assertion = issued;
+    return issued.token;
+  }
+}
+
+function respond(page: AuthResponse): AccessGateResult {
+  return { respond: page };
+}
+
+/** The gate of an https virtual server without browser access: it only serves the JWK set. */
+export class JwksOnlyGate implements AccessGate {
+  readonly #pages: AuthPages;
+  readonly onlyPaths = ['/.postern/'] as const;
+
+  constructor(pages: AuthPages) {
+    this.#pages = pages;
+  }
+
+  async check(request: AccessGateRequest): Promise<AccessGateResult> {
+    const path = request.target.split('?')[0];
+    if (path !== AUTH_PATHS.jwks) return { allow: true };
+    const page = await this.#pages.respond({ ...request, secure: true });
+    return page ? { respond: page } : { allow: true };
+  }
+}

@@ -1,0 +1,90 @@
+/** A response the identity layer sends itself (redirects, pages, JSON). */
+export interface AuthResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | readonly string[]>>;
+  readonly body: string;
+}
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+  'referrer-policy': 'no-referrer',
+} as const;
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A small HTML page with a title, paragraphs (already escaped) and the security headers. */
+export function htmlPage(
+  status: number,
+  title: string,
+  paragraphs: readonly string[],
+  extraHeaders: Readonly<Record<string, string | readonly string[]>> = {},
+): AuthResponse {
+  const body =
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
+    '<style>body{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#222}' +
+    'code{background:#f2f2f2;padding:0 .2em}</style></head><body>' +
+    `<h1>${escapeHtml(title)}</h1>${paragraphs.map((p) => `<p>${p}</p>`).join('')}</body></html>\n`;
+  return {
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS, ...extraHeaders },
+    body,
+  };
+}
+
+/** A 302 to `location`, never cached. */
+export function redirect(
+  location: string,
+  extraHeaders: Readonly<Record<string, string | readonly string[]>> = {},
+): AuthResponse {
+  return {
+    status: 302,
+    headers: { location, 'cache-control': 'no-store', ...extraHeaders },
+    body: '',
+  };
+}
+
+/** A JSON response (the JWK set). */
+export function jsonResponse(status: number, value: unknown, cacheSeconds = 0): AuthResponse {
+  return {
+    status,
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': cacheSeconds > 0 ? `public, max-age=${cacheSeconds}` : 'no-store',
+    },
+    body: JSON.stringify(value),
+  };
+}
+
+/** What the 403 page tells a denied user. */
+export interface DeniedFacts {
+  readonly user: string;
+  readonly groups: readonly string[];
+  readonly virtualServer: string;
+  readonly rule: string | undefined;
+  readonly reason: string;
+}
+
+/** The page a logged-in user sees when the access policy denies them. */
+export function deniedPage(facts: DeniedFacts): AuthResponse {
+  const e = escapeHtml;
+  const which =
+    facts.rule === undefined
+      ? 'No access rule allows you here, so access is denied by default.'
+      : `Access was denied by the rule <code>${e(facts.rule)}</code>.`;
+  const groups =
+    facts.groups.length > 0 ? facts.groups.map((g) => `<code>${e(g)}</code>`).join(', ') : 'none';
+  return htmlPage(403, 'Access denied', [
+    `You are logged in as <code>${e(facts.user)}</code> (groups: ${groups}), but you may not use <code>${e(facts.virtualServer)}</code>.`,
+    `${which} (${e(facts.reason)})`,
+    'To get access, ask your Postern administrator to add you, or one of your groups, to an ' +
+      `<code>allow</code> access policy for the virtual server <code>${e(facts.virtualServer)}</code>` +
+      (facts.rule === undefined ? '.' : ' placed before that rule.'),
+    '<a href="/.postern/auth/logout">Log out</a> to sign in as someone else.',
+  ]);
+}

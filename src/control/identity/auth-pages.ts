@@ -1,0 +1,263 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { isPosternError, systemClock, type Clock } from '../../core/index.js';
+import { htmlPage, escapeHtml, jsonResponse, redirect, type AuthResponse } from './auth-html.js';
+import {
+  BrowserSessions,
+  LOGIN_COOKIE,
+  SESSION_COOKIE,
+  cookie,
+  readCookie,
+  secretKey,
+} from './browser-session.js';
+import type { IdentityProviders } from './identity-providers.js';
+import { OidcClient } from './oidc-client.js';
+import type { PendingLogin, SessionStore } from './session-store.js';
+import { CLI_AUDIENCE, type UserTokenAuthority } from './user-token.js';
+
+/** Paths the identity layer answers on every https virtual server (and the access listener). */
+export const AUTH_PATHS = {
+  jwks: '/.postern/jwks.json',
+  callback: '/.postern/auth/callback',
+  logout: '/.postern/auth/logout',
+  cliLogin: '/.postern/cli/login',
+} as const;
+
+/** A request as the identity layer needs it. */
+export interface AuthRequest {
+  readonly method: string;
+  /** Path and query. */
+  readonly target: string;
+  readonly host: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  /** Whether the client reached the edge over TLS (it is for https virtual servers). */
+  readonly secure: boolean;
+  /** The https virtual server the request came through; undefined on the access listener. */
+  readonly virtualServer?: string | undefined;
+}
+
+/** How the auth pages are built. */
+export interface AuthPagesOptions {
+  readonly authority: UserTokenAuthority;
+  readonly store: SessionStore;
+  readonly providers: IdentityProviders;
+  readonly clock?: Clock | undefined;
+  readonly logger?: Logger | undefined;
+  /** Provider `postern login` uses; default the only one configured. */
+  readonly cliIdentityProvider?: string | undefined;
+  /** Lifetime of the token `postern login` stores; default 8 h. */
+  readonly cliTokenTtlMs?: number | undefined;
+  /** How long a login may take at the provider; default 10 min. */
+  readonly loginTimeoutMs?: number | undefined;
+}
+
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const LOOPBACK_CALLBACK = /^http:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}\/[^\s#]*$/;
+const CLIENT_STATE = /^[A-Za-z0-9_-]{16,256}$/;
+
+/**
+ * The edge's login endpoints: the OIDC callback (browser and CLI logins), logout, the CLI login
+ * start, and the JWK set. `handle` serves them on any Node HTTP server (the access listener);
+ * https virtual servers reach them through their access gate.
+ */
+export class AuthPages {
+  readonly #o: AuthPagesOptions;
+  readonly #clock: Clock;
+  readonly sessions: BrowserSessions;
+
+  constructor(options: AuthPagesOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.sessions = new BrowserSessions(options.store, this.#clock);
+  }
+
+  /** Serves an auth path on a Node server; true when it handled the request. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const answer = await this.respond({
+      method: req.method ?? 'GET',
+      target: req.url ?? '/',
+      host: req.headers.host,
+      headers: req.headers,
+      secure: (req.socket as Partial<TLSSocket>).encrypted === true,
+    });
+    if (!answer) return false;
+    const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) };
+    res.writeHead(answer.status, headers as Record<string, string | string[]>);
+    res.end(answer.body);
+    return true;
+  }
+
+  /** The response to an auth path, or undefined when `target` is not one. */
+  async respond(req: AuthRequest): Promise<AuthResponse | undefined> {
+    const url = new URL(req.target, 'http://x');
+    switch (url.pathname) {
+      case AUTH_PATHS.jwks:
+        return jsonResponse(200, this.#o.authority.jwks(), 300);
+      case AUTH_PATHS.callback:
+        return this.#guard(() => this.#callback(req, url.searchParams));
+      case AUTH_PATHS.logout:
+        return this.#logout(req);
+      case AUTH_PATHS.cliLogin:
+        return this.#guard(() => this.#cliLogin(req, url.searchParams));
+      default:
+        return url.pathname.startsWith('/.postern/')
+          ? htmlPage(404, 'Not found', ['This Postern page does not exist.'])
+          : undefined;
+    }
+  }
+
+  /** Sends a browser to `identityProvider` to log in to `virtualServer`, then back to the request. */
+  async startBrowserLogin(
+    req: AuthRequest,
+    login: { readonly virtualServer: string; readonly identityProvider: string },
+  ): Promise<AuthResponse> {
+    return this.#guard(() =>
+      this.#start(req, {
+        kind: 'browser',
+        identityProvider: login.identityProvider,
+        virtualServer: login.virtualServer,
+        returnTo: safeReturnPath(req.target),
+      }),
+    );
+  }
+
+  async #start(
+    req: AuthRequest,
+    login: Pick<PendingLogin, 'kind' | 'identityProvider' | 'returnTo'> &
+      Partial<Pick<PendingLogin, 'virtualServer' | 'clientState'>>,
+  ): Promise<AuthResponse> {
+    const host = req.host ?? '';
+    if (!HOST.test(host)) return htmlPage(400, 'Bad request', ['The Host header is not valid.']);
+    const client = await this.#o.providers.client(login.identityProvider);
+    const redirectUri = `${req.secure ? 'https' : 'http'}://${host}${AUTH_PATHS.callback}`;
+    const checks = OidcClient.newChecks(redirectUri);
+    const ttlMs = this.#o.loginTimeoutMs ?? 600_000;
+    await this.#o.store.putPendingLogin({
+      ...login,
+      key: secretKey(checks.state),
+      nonce: checks.nonce,
+      codeVerifier: checks.codeVerifier,
+      redirectUri,
+      expiresAt: this.#clock.now() + ttlMs,
+    });
+    const location = await client.authorizationUrl(checks);
+    return redirect(location.href, {
+      'set-cookie': cookie(LOGIN_COOKIE, checks.state, Math.ceil(ttlMs / 1000)),
+    });
+  }
+
+  async #callback(req: AuthRequest, query: URLSearchParams): Promise<AuthResponse> {
+    const state = query.get('state') ?? '';
+    const pending = state ? await this.#o.store.takePendingLogin(secretKey(state)) : undefined;
+    const again = 'Go back to the application and start again.';
+    if (!pending || pending.expiresAt <= this.#clock.now()) {
+      return htmlPage(400, 'Login expired', [
+        `This login is unknown, expired or already used. ${again}`,
+      ]);
+    }
+    if (readCookie(req.headers.cookie, LOGIN_COOKIE) !== state) {
+      return htmlPage(400, 'Login not started here', [
+        `This browser did not start this login. ${again}`,
+      ]);
+    }
+    if (pending.kind === 'browser' && pending.virtualServer !== req.virtualServer) {
+      return htmlPage(400, 'Wrong server', [`This login belongs to another application. ${again}`]);
+    }
+    const refused = query.get('error');
+    if (refused !== null) {
+      const detail = query.get('error_description') ?? refused;
+      return htmlPage(401, 'Login refused', [
+        `The identity provider said: ${escapeHtml(detail)}.`,
+        again,
+      ]);
+    }
+    const client = await this.#o.providers.client(pending.identityProvider);
+    const identity = await client.redeem(query, { ...pending, state });
+    const clearLogin = cookie(LOGIN_COOKIE, '', 0);
+    this.#o.logger?.info(
+      { user: identity.email ?? identity.subject, idp: identity.idp, kind: pending.kind },
+      'user logged in',
+    );
+    if (pending.kind === 'cli') {
+      const ttlMs = this.#o.cliTokenTtlMs ?? 8 * 3600_000;
+      const { token, expiresAt } = await this.#o.authority.issue(identity, {
+        audience: CLI_AUDIENCE,
+        ttlMs,
+      });
+      const back = new URL(pending.returnTo);
+      back.searchParams.set('state', pending.clientState ?? '');
+      back.searchParams.set('token', token);
+      back.searchParams.set('expires_at', String(expiresAt));
+      back.searchParams.set('user', identity.email ?? identity.subject);
+      return redirect(back.href, { 'set-cookie': clearLogin });
+    }
+    const secret = await this.sessions.create(identity, pending.virtualServer ?? '');
+    return redirect(pending.returnTo, {
+      'set-cookie': [cookie(SESSION_COOKIE, secret), clearLogin],
+    });
+  }
+
+  async #logout(req: AuthRequest): Promise<AuthResponse> {
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      return htmlPage(405, 'Method not allowed', ['Log out with GET or POST.'], {
+        allow: 'GET, POST',
+      });
+    }
+    await this.sessions.end(readCookie(req.headers.cookie, SESSION_COOKIE));
+    return htmlPage(
+      200,
+      'Logged out',
+      ['Your session has ended.', '<a href="/">Log in again</a>'],
+      {
+        'set-cookie': cookie(SESSION_COOKIE, '', 0),
+      },
+    );
+  }
+
+  async #cliLogin(req: AuthRequest, query: URLSearchParams): Promise<AuthResponse> {
+    const callback = query.get('callback') ?? '';
+    const clientState = query.get('state') ?? '';
+    if (!LOOPBACK_CALLBACK.test(callback) || !CLIENT_STATE.test(clientState)) {
+      return htmlPage(400, 'Bad login request', [
+        'Start the login with <code>postern login --edge &lt;url&gt;</code>; the callback must be a loopback http URL.',
+      ]);
+    }
+    const names = this.#o.providers.names();
+    const idp = this.#o.cliIdentityProvider ?? (names.length === 1 ? names[0] : undefined);
+    if (idp === undefined) {
+      return htmlPage(503, 'No identity provider for the CLI', [
+        `This edge has ${names.length} identity providers; start it with <code>--cli-identity-provider NAME</code> to choose one.`,
+      ]);
+    }
+    return this.#start(req, {
+      kind: 'cli',
+      identityProvider: idp,
+      returnTo: callback,
+      clientState,
+    });
+  }
+
+  async #guard(run: () => Promise<AuthResponse>): Promise<AuthResponse> {
+    try {
+      return await run();
+    } catch (err) {
+      if (!isPosternError(err)) throw err;
+      this.#o.logger?.warn({ err }, 'login failed');
+      const status = err.code === 'POSTERN_ERR_LOGIN_FAILED' ? 401 : 502;
+      return htmlPage(status, 'Login failed', [
+        `<code>${escapeHtml(err.code)}</code>: ${escapeHtml(err.message)}`,
+      ]);
+    }
+  }
+}
+
+/** The request's path and query when it is a safe place to return to, else `/`. */
+export function safeReturnPath(target: string): string {
+  // Only a same-origin path: "//host" and "/\host" would leave the site in some browsers.
+  if (!target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\')) return '/';
+  if (target.startsWith('/.postern/')) return '/';
+  // Request targets never hold raw whitespace or control characters; reject rather than judge.
+  return [...target].some((c) => c.charCodeAt(0) <= 0x20) ? '/' : target;
+}

@@ -1,0 +1,128 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import type { Clock } from '../../core/index.js';
+import { safeReturnPath } from './auth-pages.js';
+import {
+  BrowserSessions,
+  cookie,
+  readCookie,
+  secretKey,
+  withoutPosternCookies,
+} from './browser-session.js';
+import { MemorySessionStore } from './session-store.js';
+
+function fakeClock(start: number): Clock & { advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    monotonic: () => now,
+    setTimeout: () => ({}),
+    clearTimeout: () => undefined,
+    advance: (ms) => (now += ms),
+  };
+}
+
+const alice = { subject: 'u-1', email: 'alice@example.com', groups: ['eng'], idp: 'corp' };
+const timeouts = { idleTimeoutMs: 1_800_000, reauthenticationTimeoutMs: 86_400_000 };
+
+test('a session is found by its cookie on its own virtual server only', async () => {
+  const store = new MemorySessionStore();
+  const sessions = new BrowserSessions(store, fakeClock(0));
+  const secret = await sessions.create(alice, 'wiki');
+  const found = await sessions.check(secret, 'wiki', timeouts);
+  assert.ok('session' in found);
+  assert.deepEqual(found.session.identity, alice);
+  assert.deepEqual(await sessions.check(secret, 'crm', timeouts), { miss: 'other_server' });
+  assert.deepEqual(await sessions.check('forged', 'wiki', timeouts), { miss: 'unknown' });
+  assert.deepEqual(await sessions.check(undefined, 'wiki', timeouts), { miss: 'none' });
+  assert.equal(await store.getSession(secret), undefined, 'the store holds a hash, not the cookie');
+  assert.ok(await store.getSession(secretKey(secret)));
+});
+
+test('a session unused for the idle timeout ends, and activity keeps it alive', async () => {
+  const clock = fakeClock(0);
+  const sessions = new BrowserSessions(new MemorySessionStore(), clock);
+  const secret = await sessions.create(alice, 'wiki');
+  clock.advance(1_700_000);
+  assert.ok('session' in (await sessions.check(secret, 'wiki', timeouts)));
+  clock.advance(1_700_000);
+  assert.ok('session' in (await sessions.check(secret, 'wiki', timeouts)), 'touched 28 min ago');
+  clock.advance(1_800_000);
+  assert.deepEqual(await sessions.check(secret, 'wiki', timeouts), { miss: 'idle' });
+  assert.deepEqual(await sessions.check(secret, 'wiki', timeouts), { miss: 'unknown' });
+});
+
+test('a session must re-authenticate after the re-authentication timeout however busy', async () => {
+  const clock = fakeClock(0);
+  const sessions = new BrowserSessions(new MemorySessionStore(), clock);
+  const secret = await sessions.create(alice, 'wiki');
+  const busy = { idleTimeoutMs: 0, reauthenticationTimeoutMs: 3_600_000 };
+  for (let i = 0; i < 5; i++) {
+    clock.advance(600_000);
+    assert.ok('session' in (await sessions.check(secret, 'wiki', busy)));
+  }
+  clock.advance(600_000);
+  assert.deepEqual(await sessions.check(secret, 'wiki', busy), { miss: 'reauthenticate' });
+});
+
+test('an ended session cannot be brought back by replaying its cookie', async () => {
+  const sessions = new BrowserSessions(new MemorySessionStore(), fakeClock(0));
+  const secret = await sessions.create(alice, 'wiki');
+  await sessions.end(secret);
+  assert.deepEqual(await sessions.check(secret, 'wiki', timeouts), { miss: 'unknown' });
+});
+
+test('the in-memory store drops the least recently used sessions beyond its limit', async () => {
+  const store = new MemorySessionStore({ maxSessions: 2 });
+  const sessions = new BrowserSessions(store, fakeClock(0));
+  const a = await sessions.create(alice, 'wiki');
+  const b = await sessions.create(alice, 'wiki');
+  await store.touchSession(secretKey(a), 1);
+  await sessions.create(alice, 'wiki');
+  assert.equal(store.size, 2);
+  assert.ok('session' in (await sessions.check(a, 'wiki', timeouts)));
+  assert.deepEqual(await sessions.check(b, 'wiki', timeouts), { miss: 'unknown' });
+});
+
+test('pending logins can be taken once', async () => {
+  const store = new MemorySessionStore();
+  const login = {
+    key: 'k',
+    kind: 'browser' as const,
+    identityProvider: 'corp',
+    nonce: 'n',
+    codeVerifier: 'v',
+    redirectUri: 'https://x/.postern/auth/callback',
+    returnTo: '/',
+    expiresAt: 1,
+  };
+  await store.putPendingLogin(login);
+  assert.deepEqual(await store.takePendingLogin('k'), login);
+  assert.equal(await store.takePendingLogin('k'), undefined);
+});
+
+test('cookies are host-only, Secure, HttpOnly and SameSite=Lax; Postern cookies never go upstream', () => {
+  assert.equal(
+    cookie('__Host-postern-session', 'abc'),
+    '__Host-postern-session=abc; Path=/; Secure; HttpOnly; SameSite=Lax',
+  );
+  assert.match(cookie('x', '', 0), /Max-Age=0$/);
+  const header = 'a=1; __Host-postern-session=s3cret; b=2; __Host-postern-login=st';
+  assert.equal(readCookie(header, '__Host-postern-session'), 's3cret');
+  assert.equal(readCookie(header, 'c'), undefined);
+  assert.equal(withoutPosternCookies(header), 'a=1; b=2');
+  assert.equal(withoutPosternCookies('__Host-postern-session=s'), undefined);
+});
+
+test('only same-site paths are places to return to after login', () => {
+  assert.equal(safeReturnPath('/docs?x=1'), '/docs?x=1');
+  for (const evil of [
+    '//evil.example/',
+    '/\\evil.example',
+    'https://evil.example/',
+    '/.postern/auth/logout',
+    '/a\r\nb',
+  ]) {
+    assert.equal(safeReturnPath(evil), '/', evil);
+  }
+});

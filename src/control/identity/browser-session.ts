@@ -1,0 +1,121 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../../core/index.js';
+import type { BrowserSession, SessionStore } from './session-store.js';
+import type { UserIdentity } from './user-identity.js';
+
+/** The session cookie; `__Host-` makes browsers insist on Secure, Path=/ and no Domain. */
+export const SESSION_COOKIE = '__Host-postern-session';
+/** Binds a login's state to the browser that started it (login CSRF protection). */
+export const LOGIN_COOKIE = '__Host-postern-login';
+
+/** How long a session may live, from a virtual server's `access` settings. */
+export interface SessionTimeouts {
+  /** 0 = never. */
+  readonly idleTimeoutMs: number;
+  readonly reauthenticationTimeoutMs: number;
+}
+
+/** Why a cookie did not yield a usable session. */
+export type SessionMiss = 'none' | 'unknown' | 'other_server' | 'idle' | 'reauthenticate';
+
+// Recording every request would write to the store on each hit; a minute's resolution is
+// plenty for idle timeouts of ten minutes and more.
+const TOUCH_EVERY_MS = 60_000;
+
+/** The store key of a secret (cookie value or state): its SHA-256, so the store holds no secrets. */
+export function secretKey(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+/** A `Set-Cookie` value for a host-only, Secure, HttpOnly, SameSite=Lax cookie. */
+export function cookie(name: string, value: string, maxAgeSeconds?: number): string {
+  const age = maxAgeSeconds === undefined ? '' : `; Max-Age=${maxAgeSeconds}`;
+  return `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Lax${age}`;
+}
+
+/** The value of cookie `name` in a Cookie header, or undefined. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** The Cookie header without Postern's own cookies (the app must never see a session cookie). */
+export function withoutPosternCookies(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const kept = header
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p !== '' && !p.startsWith('__Host-postern-'));
+  return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+/** Creates, checks and ends browser sessions in a {@link SessionStore}. */
+export class BrowserSessions {
+  readonly #store: SessionStore;
+  readonly #clock: Clock;
+
+  constructor(store: SessionStore, clock: Clock) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  /** Starts a session; returns the cookie value (the only copy of the secret). */
+  async create(identity: UserIdentity, virtualServer: string): Promise<string> {
+    const secret = randomBytes(32).toString('base64url');
+    const now = this.#clock.now();
+    await this.#store.createSession({
+      key: secretKey(secret),
+      identity,
+      virtualServer,
+      authenticatedAt: now,
+      lastSeenAt: now,
+    });
+    return secret;
+  }
+
+  /**
+   * The session a cookie value names on `virtualServer`, if it is still good; an expired one is
+   * deleted, so it cannot come back. Records the activity.
+   */
+  async check(
+    secret: string | undefined,
+    virtualServer: string,
+    timeouts: SessionTimeouts,
+  ): Promise<{ session: BrowserSession } | { miss: SessionMiss }> {
+    if (!secret) return { miss: 'none' };
+    const key = secretKey(secret);
+    const session = await this.#store.getSession(key);
+    if (!session) return { miss: 'unknown' };
+    if (session.virtualServer !== virtualServer) return { miss: 'other_server' };
+    const now = this.#clock.now();
+    const miss = expiry(session, timeouts, now);
+    if (miss) {
+      await this.#store.deleteSession(key);
+      return { miss };
+    }
+    if (now - session.lastSeenAt >= TOUCH_EVERY_MS) await this.#store.touchSession(key, now);
+    return { session };
+  }
+
+  /** Ends the session a cookie value names, for good. */
+  async end(secret: string | undefined): Promise<void> {
+    if (secret) await this.#store.deleteSession(secretKey(secret));
+  }
+}
+
+/** Why a session is over at `now`, or undefined while it is good. */
+export function expiry(
+  session: BrowserSession,
+  timeouts: SessionTimeouts,
+  now: number,
+): SessionMiss | undefined {
+  if (now - session.authenticatedAt >= timeouts.reauthenticationTimeoutMs) return 'reauthenticate';
+  if (timeouts.idleTimeoutMs > 0 && now - session.lastSeenAt >= timeouts.idleTimeoutMs) {
+    return 'idle';
+  }
+  return undefined;
+}

@@ -1,0 +1,166 @@
+import http from 'node:http';
+import https from 'node:https';
+import * as oidc from 'openid-client';
+import type { IdentityProvider } from '../../config/index.js';
+import { identityErrors } from './errors.js';
+import type { UserIdentity } from './user-identity.js';
+
+/** What one authorization request needs, kept until the callback. */
+export interface AuthorizationChecks {
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+  readonly redirectUri: string;
+}
+
+/**
+ * One OpenID Connect identity provider, discovered: builds authorization URLs (code flow with
+ * PKCE, state and nonce) and turns a callback into a {@link UserIdentity} using the claim mapping.
+ */
+export class OidcClient {
+  readonly #idp: IdentityProvider;
+  readonly #config: oidc.Configuration;
+
+  private constructor(idp: IdentityProvider, config: oidc.Configuration) {
+    this.#idp = idp;
+    this.#config = config;
+  }
+
+  /** Reads the provider's discovery document; throws POSTERN_ERR_IDP_UNAVAILABLE when it cannot. */
+  static async discover(idp: IdentityProvider): Promise<OidcClient> {
+    const issuer = new URL(idp.issuer);
+    const execute: ((c: oidc.Configuration) => void)[] = [];
+    // Plain http issuers are only for tests and labs on loopback; the schema allows http so a
+    // local provider can be used, and this makes openid-client accept it.
+    if (issuer.protocol === 'http:') execute.push(oidc.allowInsecureRequests);
+    const options: oidc.DiscoveryRequestOptions = {
+      execute,
+      timeout: Math.ceil(idp.timeout_ms / 1000),
+      ...(idp.ca === undefined ? {} : { [oidc.customFetch]: fetchTrusting(idp.ca) }),
+    };
+    try {
+      const auth = idp.client_secret === undefined ? oidc.None() : undefined;
+      const config = await oidc.discovery(issuer, idp.client_id, idp.client_secret, auth, options);
+      return new OidcClient(idp, config);
+    } catch (err) {
+      throw identityErrors.idpUnavailable(idp.name, idp.issuer, err);
+    }
+  }
+
+  /** Fresh state, nonce and PKCE verifier for one login. */
+  static newChecks(redirectUri: string): AuthorizationChecks {
+    return {
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      codeVerifier: oidc.randomPKCECodeVerifier(),
+      redirectUri,
+    };
+  }
+
+  /** The provider's authorization URL the browser is sent to. */
+  async authorizationUrl(checks: AuthorizationChecks): Promise<URL> {
+    const challenge = await oidc.calculatePKCECodeChallenge(checks.codeVerifier);
+    return oidc.buildAuthorizationUrl(this.#config, {
+      redirect_uri: checks.redirectUri,
+      scope: this.#idp.scopes.join(' '),
+      response_type: 'code',
+      state: checks.state,
+      nonce: checks.nonce,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+  }
+
+  /**
+   * Redeems the callback's code (checking state, nonce and the PKCE verifier) and maps the
+   * claims; throws POSTERN_ERR_LOGIN_FAILED when the provider refuses or the checks fail.
+   */
+  async redeem(query: URLSearchParams, checks: AuthorizationChecks): Promise<UserIdentity> {
+    const current = new URL(checks.redirectUri);
+    current.search = query.toString();
+    try {
+      const tokens = await oidc.authorizationCodeGrant(this.#config, current, {
+        pkceCodeVerifier: checks.codeVerifier,
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        idTokenExpected: true,
+      });
+      const claims: Record<string, unknown> = { ...tokens.claims() };
+      const mapping = this.#idp.claims;
+      if (claims[mapping.email] === undefined || claims[mapping.groups] === undefined) {
+        Object.assign(claims, await this.#userInfo(tokens.access_token, String(claims.sub)));
+      }
+      return this.#identity(claims);
+    } catch (err) {
+      throw identityErrors.loginFailed(this.#idp.name, describe(err), err);
+    }
+  }
+
+  async #userInfo(accessToken: string, subject: string): Promise<Record<string, unknown>> {
+    if (this.#config.serverMetadata().userinfo_endpoint === undefined) return {};
+    const info = await oidc.fetchUserInfo(this.#config, accessToken, subject);
+    // The ID token stays authoritative for the subject; userinfo only fills missing claims.
+    const { sub: _sub, ...rest } = info;
+    return rest;
+  }
+
+  #identity(claims: Record<string, unknown>): UserIdentity {
+    const mapping = this.#idp.claims;
+    const email = claims[mapping.email];
+    const name = claims['name'];
+    const groups = claims[mapping.groups];
+    return {
+      subject: String(claims['sub']),
+      email: typeof email === 'string' ? email : undefined,
+      name: typeof name === 'string' ? name : undefined,
+      groups: Array.isArray(groups)
+        ? groups.filter((g): g is string => typeof g === 'string')
+        : typeof groups === 'string'
+          ? [groups]
+          : [],
+      idp: this.#idp.name,
+    };
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const detail = (err as { error_description?: unknown }).error_description;
+    return typeof detail === 'string' ? `${err.message} (${detail})` : err.message;
+  }
+  return String(err);
+}
+
+/** A fetch for openid-client that trusts `ca` (PEM) in addition to nothing else. */
+function fetchTrusting(ca: string): oidc.CustomFetch {
+  return (url, options) =>
+    new Promise<Response>((resolve, reject) => {
+      const target = new URL(url);
+      const headers = Object.fromEntries(
+        new Headers(options.headers as ConstructorParameters<typeof Headers>[0]).entries(),
+      );
+      const send = target.protocol === 'https:' ? https.request : http.request;
+      const req = send(
+        target,
+        { method: options.method ?? 'GET', headers, ca, signal: options.signal ?? undefined },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const status = res.statusCode ?? 502;
+            const out = new Headers();
+            for (const [k, v] of Object.entries(res.headers)) {
+              for (const one of [v ?? []].flat()) out.append(k, one);
+            }
+            const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+            resolve(new Response(body, { status, headers: out }));
+          });
+        },
+      );
+      req.on('error', reject);
+      // openid-client sends form bodies as URLSearchParams or strings.
+      const body = options.body as string | URLSearchParams | null | undefined;
+      req.end(body === undefined || body === null ? undefined : body.toString());
+    });
+}

@@ -1,0 +1,126 @@
+import type { UserIdentity } from './user-identity.js';
+
+/** A logged-in browser on one https virtual server. */
+export interface BrowserSession {
+  /** Key of the session in the store: a hash of the cookie value, never the cookie itself. */
+  readonly key: string;
+  readonly identity: UserIdentity;
+  /** The virtual server whose host the (host-only) cookie belongs to. */
+  readonly virtualServer: string;
+  /** When the identity provider authenticated the user (ms since the epoch). */
+  readonly authenticatedAt: number;
+  /** Last request seen on the session (ms since the epoch), for the idle timeout. */
+  readonly lastSeenAt: number;
+}
+
+/** A login sent to the identity provider and not yet back: what the callback must check. */
+export interface PendingLogin {
+  /** Key in the store: a hash of the `state` parameter. */
+  readonly key: string;
+  readonly kind: 'browser' | 'cli';
+  readonly identityProvider: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+  /** The redirect_uri sent to the provider; the callback URL is rebuilt from it. */
+  readonly redirectUri: string;
+  /** browser: the virtual server the login started on. */
+  readonly virtualServer?: string | undefined;
+  /** browser: path and query to return to; cli: the localhost callback URL. */
+  readonly returnTo: string;
+  /** cli: the state the CLI chose, echoed back to its callback. */
+  readonly clientState?: string | undefined;
+  readonly expiresAt: number;
+}
+
+/**
+ * Where browser sessions and pending logins live. One interface so that an HA deployment can
+ * keep them in a shared store (every edge must see a logout at once); the edge ships the
+ * in-memory one. Keys are hashes, so a store dump does not hold usable cookies.
+ */
+export interface SessionStore {
+  createSession(session: BrowserSession): Promise<void>;
+  getSession(key: string): Promise<BrowserSession | undefined>;
+  /** Records activity; a no-op for a session that no longer exists. */
+  touchSession(key: string, at: number): Promise<void>;
+  /** Ends a session for good: a replayed cookie finds nothing. */
+  deleteSession(key: string): Promise<void>;
+  putPendingLogin(login: PendingLogin): Promise<void>;
+  /** Returns and removes a pending login, so a state can be used once. */
+  takePendingLogin(key: string): Promise<PendingLogin | undefined>;
+}
+
+/** Limits of the in-memory store. */
+export interface MemorySessionStoreOptions {
+  /** Sessions kept at most; the least recently used go first. Default 100000. */
+  readonly maxSessions?: number;
+  /** Pending logins kept at most; the oldest go first. Default 10000. */
+  readonly maxPendingLogins?: number;
+}
+
+/** Sessions and pending logins in this process's memory (lost on restart). */
+export class MemorySessionStore implements SessionStore {
+  // Maps iterate in insertion order; re-inserting on touch keeps the least recently used first.
+  readonly #sessions = new Map<string, BrowserSession>();
+  readonly #pending = new Map<string, PendingLogin>();
+  readonly #maxSessions: number;
+  readonly #maxPending: number;
+
+  constructor(options: MemorySessionStoreOptions = {}) {
+    this.#maxSessions = options.maxSessions ?? 100_000;
+    this.#maxPending = options.maxPendingLogins ?? 10_000;
+  }
+
+  /** Number of sessions held (for tests and metrics). */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  createSession(session: BrowserSession): Promise<void> {
+    this.#sessions.set(session.key, session);
+    evict(this.#sessions, this.#maxSessions);
+    return Promise.resolve();
+  }
+
+  getSession(key: string): Promise<BrowserSession | undefined> {
+    return Promise.resolve(this.#sessions.get(key));
+  }
+
+  touchSession(key: string, at: number): Promise<void> {
+    const session = this.#sessions.get(key);
+    if (session) {
+      this.#sessions.delete(key);
+      this.#sessions.set(key, { ...session, lastSeenAt: Math.max(at, session.lastSeenAt) });
+    }
+    return Promise.resolve();
+  }
+
+  deleteSession(key: string): Promise<void> {
+    this.#sessions.delete(key);
+    return Promise.resolve();
+  }
+
+  putPendingLogin(login: PendingLogin): Promise<void> {
+    this.#pending.set(login.key, login);
+    evict(this.#pending, this.#maxPending);
+    return Promise.resolve();
+  }
+
+  takePendingLogin(key: string): Promise<PendingLogin | undefined> {
+    const login = this.#pending.get(key);
+    this.#pending.delete(key);
+    return Promise.resolve(login);
+  }
+
+  /** Drops sessions and pending logins that can no longer be used. */
+  sweep(isExpired: (session: BrowserSession) => boolean, now: number): void {
+    for (const [key, s] of this.#sessions) if (isExpired(s)) this.#sessions.delete(key);
+    for (const [key, p] of this.#pending) if (p.expiresAt <= now) this.#pending.delete(key);
+  }
+}
+
+function evict<V>(map: Map<string, V>, max: number): void {
+  for (const key of map.keys()) {
+    if (map.size <= max) return;
+    map.delete(key);
+  }
+}

@@ -1,0 +1,114 @@
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import { clientIpOf } from './forward-headers.js';
+import { removeHeader } from './header-list.js';
+import type { ClientRequest } from './client-request.js';
+import { writeRawResponse } from './error-response.js';
+
+/** What an access gate is told about a request, before anything is proxied. */
+export interface AccessGateRequest {
+  /** Name of the virtual server the request came through. */
+  readonly virtualServer: string;
+  readonly method: string;
+  /** Request target: path and query. */
+  readonly target: string;
+  /** The Host (or HTTP/2 :authority) the client sent, with port. */
+  readonly host: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly clientIp: string;
+}
+
+/** The request may go on; with these fields removed (lower-case names), then these set. */
+export interface AccessGateAllow {
+  readonly allow: true;
+  readonly remove?: readonly string[];
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** The gate answers the request itself (a login redirect, a 403 page, its own endpoints). */
+export interface AccessGateRespond {
+  readonly respond: {
+    readonly status: number;
+    readonly headers?: Readonly<Record<string, string | readonly string[]>>;
+    readonly body?: string;
+  };
+}
+
+/** A gate's verdict on one request. */
+export type AccessGateResult = AccessGateAllow | AccessGateRespond;
+
+/**
+ * Decides whether a request may reach the application. The traffic layer knows nothing of
+ * users or identity providers: it asks the gate before proxying (including `/.postern/*` paths,
+ * which the gate answers) and obeys.
+ */
+export interface AccessGate {
+  check(request: AccessGateRequest): Promise<AccessGateResult>;
+  /**
+   * When set, only requests whose target starts with one of these prefixes are checked; the
+   * rest go on untouched (a gate that only serves its own endpoints costs other requests nothing).
+   */
+  readonly onlyPaths?: readonly string[] | undefined;
+}
+
+/** The gate that must see a request with this target, if any. */
+export function gateFor(
+  gate: AccessGate | undefined,
+  target: string | undefined,
+): AccessGate | undefined {
+  if (!gate?.onlyPaths) return gate;
+  const path = target ?? '/';
+  return gate.onlyPaths.some((prefix) => path.startsWith(prefix)) ? gate : undefined;
+}
+
+/** The gate's view of a client request. */
+export function gateRequest(virtualServer: string, req: ClientRequest): AccessGateRequest {
+  const h2 = req.httpVersionMajor === 2;
+  const authority = h2 ? (req as { authority?: string }).authority : undefined;
+  return {
+    virtualServer,
+    method: req.method ?? 'GET',
+    target: req.url ?? '/',
+    host: authority ?? req.headers.host,
+    headers: req.headers,
+    clientIp: clientIpOf(req.socket.remoteAddress),
+  };
+}
+
+/** Applies an allow verdict's header edits to the fields going upstream. */
+export function applyGateHeaders(list: string[], allow: AccessGateAllow | undefined): void {
+  if (!allow) return;
+  for (const name of allow.remove ?? []) removeHeader(list, name);
+  for (const [name, value] of Object.entries(allow.headers ?? {})) {
+    removeHeader(list, name.toLowerCase());
+    list.push(name, value);
+  }
+}
+
+/** Sends a gate's own response on a request/response pair. */
+export function sendGateResponse(
+  res: ServerResponse | Http2ServerResponse,
+  verdict: AccessGateRespond,
+): void {
+  const { status, headers = {}, body = '' } = verdict.respond;
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    out[name] = typeof value === 'string' ? value : [...value];
+  }
+  out['content-length'] = String(Buffer.byteLength(body));
+  if (res.headersSent || res.writableEnded) return;
+  res.writeHead(status, out);
+  res.end(body);
+}
+
+/** Answers an Upgrade request on its raw socket with a gate's own response. */
+export function sendGateUpgradeResponse(socket: Duplex, verdict: AccessGateRespond): void {
+  const { status, headers = {}, body = '' } = verdict.respond;
+  const flat: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of typeof value === 'string' ? [value] : value) flat.push(name, v);
+  }
+  flat.push('Content-Length', String(Buffer.byteLength(body)));
+  writeRawResponse(socket, status, flat, body);
+}

@@ -1,0 +1,418 @@
+import { before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDocument } from '../../src/config/index.js';
+import { repoRoot } from '../support/repo-root.js';
+import { createSelfSignedCert } from '../support/tls-cert.js';
+import { helmUnavailable, renderChart } from './helm-render.js';
+import { validateKubeObject, type KubeObject } from './kube-schema.js';
+import { podSpecOf, type Container, type PodSpec } from './kustomize-render.js';
+import { postureProblems } from './security-posture.js';
+
+// Rendering tests: `helm template` with the chart's values, every object checked against the
+// Kubernetes schema and the security posture. Without helm they report themselves skipped.
+
+const VERSION = (
+  JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string }
+).version;
+type Values = Record<string, unknown>;
+
+let helmMissing: string | undefined;
+before(async () => {
+  helmMissing = await helmUnavailable();
+});
+
+/** Runs `body` with helm, or reports the test skipped with the reason (never passed). */
+function withHelm(name: string, body: () => Promise<void>): void {
+  test(name, async (t: TestContext) => {
+    if (helmMissing !== undefined) {
+      t.skip(helmMissing);
+      return;
+    }
+    await body();
+  });
+}
+
+function find(list: KubeObject[], kind: string, name: string): Values {
+  const obj = list.find((o) => o.kind === kind && (o.metadata as { name?: string }).name === name);
+  assert.ok(obj, `${kind}/${name} is rendered`);
+  return obj;
+}
+
+function containerOf(obj: Values): { pod: PodSpec; container: Container } {
+  const pod = podSpecOf(obj as KubeObject);
+  assert.ok(pod);
+  return { pod, container: pod.containers[0]! };
+}
+
+function env(c: Container, name: string) {
+  return c.env?.find((e) => e.name === name);
+}
+
+/** Every object valid against the Kubernetes schema, every workload keeping the posture. */
+async function checkAll(list: KubeObject[]): Promise<void> {
+  // CRDs (ServiceMonitor) have no schema in kubernetes-models; they are checked by hand.
+  const builtIn = list.filter((o) => !o.apiVersion.startsWith('monitoring.coreos.com/'));
+  const problems = (await Promise.all(builtIn.map((o) => validateKubeObject(o)))).flat();
+  assert.deepEqual(problems, []);
+  assert.deepEqual(
+    list.flatMap((o) => postureProblems(o, VERSION)),
+    [],
+  );
+  for (const o of list) {
+    const ns = (o.metadata as { namespace?: string }).namespace;
+    if (o.kind !== 'Role' && o.kind !== 'RoleBinding') assert.equal(ns, undefined, o.kind);
+  }
+}
+
+const kinds = (list: KubeObject[]) =>
+  list.map((o) => `${o.kind}/${(o.metadata as { name: string }).name}`).sort();
+
+withHelm(
+  'the defaults render the edge alone: LoadBalancer tunnel with its annotations, probes, a volume',
+  async () => {
+    const list = await renderChart({});
+    await checkAll(list);
+    assert.ok(!list.some((o) => JSON.stringify(o.metadata).includes('connector')), 'no connector');
+    const tunnel = find(list, 'Service', 'rel-postern-edge-tunnel') as {
+      metadata: { annotations: Record<string, string> };
+      spec: { type: string; externalTrafficPolicy: string; ports: { port: number }[] };
+    };
+    assert.equal(tunnel.spec.type, 'LoadBalancer');
+    assert.equal(
+      tunnel.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-type'],
+      'nlb',
+    );
+    assert.equal(tunnel.spec.externalTrafficPolicy, 'Local');
+    const deployment = find(list, 'Deployment', 'rel-postern-edge');
+    const { container } = containerOf(deployment);
+    assert.equal(container.image, `postern:${VERSION}`);
+    assert.equal(container.livenessProbe?.httpGet?.path, '/healthz');
+    assert.equal(container.readinessProbe?.httpGet?.path, '/readyz');
+    assert.equal((deployment['spec'] as { replicas: number }).replicas, 1);
+    find(list, 'PersistentVolumeClaim', 'rel-postern-edge-data');
+    find(list, 'NetworkPolicy', 'rel-postern-edge');
+    find(list, 'PodDisruptionBudget', 'rel-postern-edge');
+    assert.equal(env(container, 'POSTERN_STORE'), undefined);
+  },
+);
+
+withHelm(
+  'the connector renders alone from an existing Secret: ephemeral, probes, HPA 2+ at 80%, PDB',
+  async () => {
+    const list = await renderChart({
+      edge: { enabled: false },
+      connector: { enabled: true, existingSecret: 'site-key' },
+    });
+    await checkAll(list);
+    assert.ok(!list.some((o) => (o.metadata as { name: string }).name.includes('edge')), 'no edge');
+    assert.ok(!list.some((o) => o.kind === 'Secret'), 'the key stays in its own Secret');
+    const deployment = find(list, 'Deployment', 'rel-postern-connector');
+    const { pod, container } = containerOf(deployment);
+    assert.equal((deployment['spec'] as { replicas?: number }).replicas, undefined, 'HPA owns it');
+    assert.deepEqual(env(container, 'POSTERN_PROVISION_KEY')?.valueFrom?.secretKeyRef, {
+      name: 'site-key',
+      key: 'key',
+    });
+    assert.equal(env(container, 'POSTERN_EPHEMERAL')?.value, '1');
+    assert.equal(container.readinessProbe?.httpGet?.path, '/readyz');
+    assert.equal(container.livenessProbe?.httpGet?.path, '/healthz');
+    const probePort = container.ports?.find((p) => p.name === 'probes')?.containerPort;
+    assert.equal(env(container, 'POSTERN_PROBE_LISTEN')?.value, `0.0.0.0:${probePort}`);
+    assert.equal(pod.automountServiceAccountToken, false, 'no API token without discovery');
+    const hpa = find(list, 'HorizontalPodAutoscaler', 'rel-postern-connector') as {
+      spec: {
+        minReplicas: number;
+        metrics: { resource: { name: string; target: { averageUtilization: number } } }[];
+      };
+    };
+    assert.equal(hpa.spec.minReplicas, 2);
+    assert.deepEqual(
+      hpa.spec.metrics.map((m) => [m.resource.name, m.resource.target.averageUtilization]),
+      [
+        ['cpu', 80],
+        ['memory', 80],
+      ],
+    );
+    find(list, 'PodDisruptionBudget', 'rel-postern-connector');
+    const drain = Number(container.args?.[container.args.indexOf('--drain-timeout') + 1]);
+    assert.ok((pod.terminationGracePeriodSeconds ?? 0) > drain, 'the drain fits the grace period');
+  },
+);
+
+withHelm(
+  'multiConnector renders one Deployment, autoscaler, budget and key per group',
+  async () => {
+    const list = await renderChart({
+      edge: { enabled: false },
+      connector: {
+        enabled: true,
+        multiConnector: {
+          enabled: true,
+          groups: [
+            { name: 'site-a', existingSecret: 'key-a' },
+            {
+              name: 'site-b',
+              provisionKey: '1|edge.example.com:8443|kid.secret',
+              autoscaling: { maxReplicas: 20 },
+            },
+          ],
+        },
+      },
+    });
+    await checkAll(list);
+    const names = kinds(list).filter((k) =>
+      /Deployment|HorizontalPodAutoscaler|PodDisruptionBudget|Secret/.test(k),
+    );
+    assert.deepEqual(names, [
+      'Deployment/rel-postern-connector-site-a',
+      'Deployment/rel-postern-connector-site-b',
+      'HorizontalPodAutoscaler/rel-postern-connector-site-a',
+      'HorizontalPodAutoscaler/rel-postern-connector-site-b',
+      'PodDisruptionBudget/rel-postern-connector-site-a',
+      'PodDisruptionBudget/rel-postern-connector-site-b',
+      'Secret/rel-postern-connector-site-b',
+    ]);
+    const keyOf = (name: string) =>
+      env(containerOf(find(list, 'Deployment', name)).container, 'POSTERN_PROVISION_KEY')?.valueFrom
+        ?.secretKeyRef?.name;
+    assert.equal(keyOf('rel-postern-connector-site-a'), 'key-a');
+    assert.equal(keyOf('rel-postern-connector-site-b'), 'rel-postern-connector-site-b');
+    const secret = find(list, 'Secret', 'rel-postern-connector-site-b') as {
+      stringData: { key: string };
+    };
+    assert.equal(secret.stringData.key, '1|edge.example.com:8443|kid.secret');
+    const hpaB = find(list, 'HorizontalPodAutoscaler', 'rel-postern-connector-site-b') as {
+      spec: { maxReplicas: number; minReplicas: number };
+    };
+    assert.deepEqual([hpaB.spec.minReplicas, hpaB.spec.maxReplicas], [2, 20]);
+    // Each budget selects its own group's pods only.
+    const selectors = ['site-a', 'site-b'].map(
+      (g) =>
+        (
+          find(list, 'PodDisruptionBudget', `rel-postern-connector-${g}`)['spec'] as {
+            selector: { matchLabels: Record<string, string> };
+          }
+        ).selector.matchLabels,
+    );
+    assert.notDeepEqual(selectors[0], selectors[1]);
+  },
+);
+
+withHelm(
+  'edges run several replicas over PostgreSQL with a shared CA, rolling one at a time',
+  async () => {
+    const list = await renderChart({
+      edge: {
+        replicas: 3,
+        advertiseAddress: 'postern.example.com:8443',
+        store: { postgres: { existingSecret: 'pg' } },
+        ca: { existingSecret: 'postern-ca' },
+        adminToken: { existingSecret: 'postern-admin' },
+      },
+    });
+    await checkAll(list);
+    const deployment = find(list, 'Deployment', 'rel-postern-edge');
+    const spec = deployment['spec'] as {
+      replicas: number;
+      strategy: { type: string; rollingUpdate: { maxUnavailable: number } };
+    };
+    assert.equal(spec.replicas, 3);
+    assert.equal(spec.strategy.type, 'RollingUpdate');
+    assert.equal(spec.strategy.rollingUpdate.maxUnavailable, 0);
+    const { pod, container } = containerOf(deployment);
+    assert.deepEqual(env(container, 'POSTERN_STORE')?.valueFrom?.secretKeyRef, {
+      name: 'pg',
+      key: 'url',
+    });
+    assert.equal(env(container, 'POSTERN_ADVERTISE_ADDRESS')?.value, 'postern.example.com:8443');
+    assert.ok(
+      !list.some((o) => o.kind === 'PersistentVolumeClaim'),
+      'no volume: the state is in PostgreSQL',
+    );
+    assert.equal(
+      pod.initContainers?.[0]?.name,
+      'ca',
+      'the shared CA is copied into the data directory',
+    );
+    await assert.rejects(renderChart({ edge: { replicas: 2 } }), /postgres/);
+    await assert.rejects(
+      renderChart({ edge: { replicas: 2, store: { postgres: { existingSecret: 'pg' } } } }),
+      /same CA/,
+    );
+    await assert.rejects(
+      renderChart({
+        edge: {
+          replicas: 2,
+          store: { postgres: { existingSecret: 'pg' } },
+          ca: { existingSecret: 'postern-ca' },
+        },
+      }),
+      /same admin token/,
+    );
+  },
+);
+
+withHelm(
+  'NodePort exposes the tunnel and public ports at fixed node ports, and the policy opens them',
+  async () => {
+    const list = await renderChart({
+      edge: {
+        service: {
+          type: 'NodePort',
+          nodePorts: { tunnel: 30443, https: 30444 },
+          publicPorts: [{ name: 'https', port: 443, targetPort: 10443 }],
+        },
+      },
+    });
+    await checkAll(list);
+    const svc = find(list, 'Service', 'rel-postern-edge-tunnel') as {
+      spec: { type: string; ports: { name: string; port: number; nodePort?: number }[] };
+    };
+    assert.equal(svc.spec.type, 'NodePort');
+    assert.deepEqual(
+      svc.spec.ports.map((p) => [p.name, p.port, p.nodePort]),
+      [
+        ['tunnel', 8443, 30443],
+        ['https', 443, 30444],
+      ],
+    );
+    const policy = find(list, 'NetworkPolicy', 'rel-postern-edge') as {
+      spec: { ingress: { ports: { port: number }[] }[] };
+    };
+    assert.deepEqual(
+      policy.spec.ingress[0]?.ports.map((p) => p.port),
+      [8443, 10443],
+    );
+  },
+);
+
+withHelm(
+  'discovery renders a minimal Role per allowed namespace and mounts the token',
+  async () => {
+    const list = await renderChart({
+      edge: { enabled: false },
+      connector: {
+        enabled: true,
+        existingSecret: 'k',
+        kubernetesDiscovery: { enabled: true, namespaces: ['shop', 'auth'] },
+      },
+    });
+    await checkAll(list);
+    const roles = list.filter((o) => o.kind === 'Role') as unknown as {
+      metadata: { namespace: string };
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    }[];
+    assert.deepEqual(
+      roles.map((r) => r.metadata.namespace),
+      ['shop', 'auth'],
+    );
+    for (const role of roles) {
+      assert.deepEqual(role.rules, [
+        { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
+        {
+          apiGroups: ['discovery.k8s.io'],
+          resources: ['endpointslices'],
+          verbs: ['get', 'list', 'watch'],
+        },
+      ]);
+    }
+    const bindings = list.filter((o) => o.kind === 'RoleBinding') as unknown as {
+      subjects: { name: string; namespace: string }[];
+    }[];
+    assert.deepEqual(
+      bindings.map((b) => b.subjects),
+      [
+        [{ kind: 'ServiceAccount', name: 'rel-postern-connector', namespace: 'postern' }],
+        [{ kind: 'ServiceAccount', name: 'rel-postern-connector', namespace: 'postern' }],
+      ],
+    );
+    const { pod, container } = containerOf(find(list, 'Deployment', 'rel-postern-connector'));
+    assert.equal(pod.automountServiceAccountToken, true);
+    assert.equal(env(container, 'POSTERN_KUBERNETES_DISCOVERY')?.value, '1');
+    assert.equal(env(container, 'POSTERN_KUBERNETES_NAMESPACES')?.value, 'shop,auth');
+  },
+);
+
+withHelm(
+  'inline documents, ConfigMaps and Secrets meet under one import root; documents parse',
+  async () => {
+    const list = await renderChart({
+      edge: {
+        serviceMonitor: { enabled: true, labels: { release: 'prom' } },
+        config: {
+          documents: {
+            'apps.yaml': {
+              version: 1,
+              certificates: [
+                {
+                  name: 'app',
+                  cert: { valueFrom: { fileRef: { name: 'tls/app/tls.crt' } } },
+                  key: { valueFrom: { fileRef: { name: 'tls/app/tls.key' } } },
+                },
+              ],
+            },
+          },
+          configMaps: [{ name: 'more-docs' }],
+          secrets: [
+            {
+              name: 'app-tls',
+              items: [
+                { key: 'tls.crt', path: 'tls/app/tls.crt' },
+                { key: 'tls.key', path: 'tls/app/tls.key' },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    await checkAll(list);
+    const cm = find(list, 'ConfigMap', 'rel-postern-edge-config') as {
+      data: Record<string, string>;
+    };
+    // The document as the edge reads it, with the Secret's files where the items put them.
+    const tls = await createSelfSignedCert();
+    const files: Record<string, string> = {
+      'tls/app/tls.crt': tls.cert,
+      'tls/app/tls.key': tls.key,
+    };
+    const doc = parseDocument(cm.data['apps.yaml']!, {
+      fileName: 'apps.yaml',
+      readFileRef: (name) => files[name] ?? assert.fail(`no file ${name}`),
+    });
+    assert.deepEqual(
+      doc.certificates.map((c) => c.name),
+      ['app'],
+    );
+    const { pod, container } = containerOf(find(list, 'Deployment', 'rel-postern-edge'));
+    assert.equal(env(container, 'POSTERN_CONFIG_DIR')?.value, '/etc/postern/config');
+    const volume = (
+      pod.volumes as unknown as {
+        name: string;
+        projected?: { sources: Record<string, { name: string }>[] };
+      }[]
+    ).find((v) => v.name === 'config');
+    assert.deepEqual(
+      volume?.projected?.sources.map((s) => Object.entries(s).map(([k, v]) => `${k}:${v.name}`)[0]),
+      ['configMap:rel-postern-edge-config', 'configMap:more-docs', 'secret:app-tls'],
+    );
+    const monitor = find(list, 'ServiceMonitor', 'rel-postern-edge') as {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        endpoints: { port: string; path: string }[];
+        selector: { matchLabels: Record<string, string> };
+      };
+    };
+    assert.equal(monitor.metadata.labels['release'], 'prom');
+    assert.deepEqual(
+      monitor.spec.endpoints.map((e) => [e.port, e.path]),
+      [['admin', '/metrics']],
+    );
+    const admin = find(list, 'Service', 'rel-postern-edge-admin') as {
+      metadata: { labels: Record<string, string> };
+    };
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels))
+      assert.equal(admin.metadata.labels[k], v);
+  },
+);

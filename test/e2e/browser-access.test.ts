@@ -1,0 +1,329 @@
+// Browser access end to end: an OIDC provider (oidc-provider) on 127.0.0.1, an in-process edge
+// with an https virtual server that requires login, and a private web app that lives in a
+// network namespace behind a connector. Headless Chromium logs users in. Needs root (network
+// namespaces); fails, never skips, without it.
+import assert from 'node:assert/strict';
+import { writeFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import https from 'node:https';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CLI_AUDIENCE, type AccessDecisionEntry } from '../../src/control/index.js';
+import { freePort, startTestEdge, tempDir, type TestEdge } from '../harness/harness.js';
+import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { createSelfSignedCert } from '../support/tls-cert.js';
+import { OidcSiteNetwork } from './support/oidc-lab.js';
+import { SpawnedProcess } from './support/spawned-process.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const APP = fileURLToPath(new URL('./support/identity-app.js', import.meta.url));
+const GROUP = 'oidc-site';
+const APP_PORT = 8080;
+const STEP_TIMEOUT_MS = 20_000;
+
+interface AppAnswer {
+  path: string;
+  user: string | null;
+  email: string | null;
+  groups: string | null;
+  cookie: string | null;
+  assertion: { ok: boolean; sub?: string; groups?: string[]; error?: string };
+}
+
+/** A plain HTTPS GET that ignores the edge's self-signed certificate and follows nothing. */
+function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; location?: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { headers, rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }),
+      );
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+  });
+}
+
+async function logIn(page: Page, user: string): Promise<void> {
+  await page.waitForSelector('input[name="login"]', { timeout: STEP_TIMEOUT_MS });
+  await page.fill('input[name="login"]', user);
+  await page.fill('input[name="password"]', 'any-password');
+  await page.click('button[type="submit"]');
+}
+
+describe('browser access through an OIDC login (network namespace)', { timeout: 180_000 }, () => {
+  let net: OidcSiteNetwork | undefined;
+  let dir = '';
+  let issuer: OidcIssuer | undefined;
+  let edge: TestEdge | undefined;
+  let app: SpawnedProcess | undefined;
+  let connector: SpawnedProcess | undefined;
+  let browser: Browser | undefined;
+  let base = '';
+  const decisions: AccessDecisionEntry[] = [];
+
+  before(async () => {
+    net = await OidcSiteNetwork.create();
+    dir = await tempDir('postern-oidc-');
+    const vsPort = await freePort();
+    base = `https://localhost:${vsPort}`;
+    issuer = await startOidcIssuer({
+      redirectUris: [`${base}/.postern/auth/callback`],
+      accounts: {
+        alice: { email: 'alice@example.com', name: 'Alice', groups: ['eng'] },
+        bob: { email: 'bob@example.com', name: 'Bob', groups: ['sales'] },
+      },
+    });
+    const cert = await createSelfSignedCert();
+    const configDir = join(dir, 'config');
+    await mkdir(join(configDir, 'secrets'), { recursive: true });
+    await writeFile(join(configDir, 'secrets', 'client-secret'), issuer.clientSecret);
+    await writeFile(
+      join(configDir, 'access.json'),
+      JSON.stringify({
+        version: 1,
+        connector_groups: [{ name: GROUP }],
+        identity_providers: [
+          {
+            name: 'corp',
+            issuer: issuer.issuer,
+            client_id: issuer.clientId,
+            client_secret: { valueFrom: { fileRef: { name: 'secrets/client-secret' } } },
+            scopes: ['openid', 'email', 'profile', 'groups'],
+          },
+        ],
+        certificates: [{ name: 'wiki-cert', cert: cert.cert, key: cert.key }],
+        pools: [{ name: 'wiki', via: GROUP, nodes: [{ address: `127.0.0.1:${APP_PORT}` }] }],
+        virtual_servers: [
+          {
+            name: 'wiki',
+            protocol: 'https',
+            listen: `127.0.0.1:${vsPort}`,
+            pool: 'wiki',
+            tls: { certificates: ['wiki-cert'] },
+            access: { identity_provider: 'corp' },
+          },
+        ],
+        access_policies: [
+          {
+            name: 'eng-only',
+            action: 'allow',
+            conditions: { groups: ['eng'], virtual_servers: ['wiki'] },
+          },
+          { name: 'deny-others', action: 'deny', conditions: { virtual_servers: ['wiki'] } },
+        ],
+      }),
+    );
+    edge = await startTestEdge({
+      dataDir: join(dir, 'edge'),
+      configDir,
+      tunnelListen: `${net.rootIp}:0`,
+      onAccessDecision: (entry) => decisions.push(entry),
+    });
+    const jwks = await (await fetch(`${edge.adminUrl}/api/v1/jwks.json`)).text();
+    await writeFile(join(dir, 'jwks.json'), jwks);
+    app = new SpawnedProcess('app', 'ip', [
+      'netns',
+      'exec',
+      net.ns,
+      process.execPath,
+      APP,
+      String(APP_PORT),
+      join(dir, 'jwks.json'),
+      'wiki',
+      'postern-edge',
+    ]);
+    await app.waitForLog('app listening', { timeoutMs: STEP_TIMEOUT_MS });
+    const key = await edge.createKey(GROUP);
+    connector = new SpawnedProcess('connector', 'ip', [
+      'netns',
+      'exec',
+      net.ns,
+      process.execPath,
+      CLI,
+      'connector',
+      '--state-dir',
+      join(dir, 'connector'),
+      '--provision-key',
+      key.value,
+    ]);
+    await connector.waitForLog('tunnel up', { timeoutMs: STEP_TIMEOUT_MS });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await connector?.stop('SIGTERM', 5_000);
+    await app?.stop('SIGTERM', 5_000);
+    await edge?.stop();
+    await issuer?.close();
+    await net?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const newContext = (): Promise<BrowserContext> =>
+    (browser as Browser).newContext({ ignoreHTTPSErrors: true });
+
+  const appAnswer = async (page: Page): Promise<AppAnswer> =>
+    JSON.parse((await page.textContent('body')) ?? '') as AppAnswer;
+
+  it('logs a user in, returns to the page asked for, and sends the identity to the app', async () => {
+    const context = await newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${base}/docs/page?x=1`);
+      assert.ok(page.url().startsWith(issuer!.issuer), `sent to the provider, at ${page.url()}`);
+      await logIn(page, 'alice');
+      await page.waitForURL(`${base}/docs/page?x=1`, { timeout: STEP_TIMEOUT_MS });
+      const answer = await appAnswer(page);
+      assert.equal(answer.path, '/docs/page?x=1');
+      assert.equal(answer.user, 'alice@example.com');
+      assert.equal(answer.email, 'alice@example.com');
+      assert.equal(answer.groups, 'eng');
+      assert.equal(answer.cookie, null, 'the app never sees the session cookie');
+      assert.deepEqual(
+        { ok: answer.assertion.ok, sub: answer.assertion.sub, groups: answer.assertion.groups },
+        { ok: true, sub: 'alice', groups: ['eng'] },
+      );
+      const session = (await context.cookies(base)).find(
+        (c) => c.name === '__Host-postern-session',
+      );
+      assert.ok(session, 'a session cookie was set');
+      assert.deepEqual(
+        {
+          secure: session.secure,
+          httpOnly: session.httpOnly,
+          sameSite: session.sameSite,
+          path: session.path,
+        },
+        { secure: true, httpOnly: true, sameSite: 'Lax', path: '/' },
+      );
+
+      const spoofed = await context.request.get(`${base}/again`, {
+        headers: { 'X-Postern-User': 'mallory@example.com', 'X-Postern-Groups': 'admins' },
+      });
+      const seen = (await spoofed.json()) as AppAnswer;
+      assert.equal(seen.user, 'alice@example.com', 'incoming identity headers are replaced');
+      assert.equal(seen.groups, 'eng');
+
+      const allowed = decisions.find((d) => d.user === 'alice@example.com');
+      assert.equal(allowed?.action, 'allow');
+      assert.equal(allowed?.rule, 'eng-only');
+      assert.equal(allowed?.client_type, 'browser');
+      assert.equal(allowed?.virtual_server, 'wiki');
+
+      // Logout ends the session on the edge: replaying the old cookie leads to a new login.
+      await page.goto(`${base}/.postern/auth/logout`);
+      assert.match((await page.textContent('h1')) ?? '', /Logged out/);
+      const replay = await rawGet(`${base}/docs/page`, {
+        cookie: `${session.name}=${session.value}`,
+      });
+      assert.equal(replay.status, 302);
+      assert.ok(
+        replay.location?.startsWith(issuer!.issuer),
+        `replay sent to login: ${replay.location}`,
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows a user outside the allowed group a 403 page that names the denying rule', async () => {
+    const context = await newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${base}/`);
+      await logIn(page, 'bob');
+      await page.waitForURL(`${base}/`, { timeout: STEP_TIMEOUT_MS });
+      const response = await page.reload();
+      assert.equal(response?.status(), 403);
+      const text = (await page.textContent('body')) ?? '';
+      assert.match(text, /Access denied/);
+      assert.match(text, /deny-others/);
+      assert.match(text, /bob@example\.com/);
+      const denied = decisions.find((d) => d.user === 'bob@example.com');
+      assert.equal(denied?.action, 'deny');
+      assert.equal(denied?.rule, 'deny-others');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('publishes the JWK set on the virtual server and the admin listener alike', async () => {
+    const onServer = await rawGet(`${base}/.postern/jwks.json`, {});
+    assert.equal(onServer.status, 200);
+    const onAdmin = await (await fetch(`${edge!.adminUrl}/api/v1/jwks.json`)).json();
+    assert.deepEqual(JSON.parse(onServer.body), onAdmin);
+  });
+
+  it('postern login --no-browser stores a CLI token that verifies against the edge', async () => {
+    const configDir = join(dir, 'cli-config');
+    const cli = new SpawnedProcess(
+      'login',
+      process.execPath,
+      [CLI, 'login', '--edge', base, '--no-browser', '--timeout', '60'],
+      { POSTERN_CONFIG_DIR: configDir },
+    );
+    try {
+      const line = await cli.waitFor((l) => l.text.includes('/.postern/cli/login'), {
+        timeoutMs: STEP_TIMEOUT_MS,
+        what: 'the login URL',
+      });
+      const url = line.text.trim();
+      const context = await newContext();
+      try {
+        const page = await context.newPage();
+        await page.goto(url);
+        await logIn(page, 'alice');
+        await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback/, { timeout: STEP_TIMEOUT_MS });
+        assert.match((await page.textContent('h1')) ?? '', /Logged in/);
+      } finally {
+        await context.close();
+      }
+      const exit = await cli.exited;
+      assert.equal(exit.code, 0, cli.lines.map((l) => l.text).join('\n'));
+      const file = join(configDir, 'credentials.json');
+      assert.equal((await stat(file)).mode & 0o777, 0o600);
+      const stored = JSON.parse(await readFile(file, 'utf8')) as {
+        edges: Record<string, { token: string; expiresAt: number; user?: string }>;
+      };
+      const credential = stored.edges[new URL(base).origin];
+      assert.ok(credential, 'a credential for the edge was stored');
+      assert.equal(credential.user, 'alice@example.com');
+      const verified = await edge!.tokenAuthority.verify(credential.token, {
+        audience: CLI_AUDIENCE,
+      });
+      assert.equal(verified.identity.subject, 'alice');
+      assert.deepEqual(verified.identity.groups, ['eng']);
+      const hours = (verified.expiresAt - Date.now()) / 3_600_000;
+      assert.ok(hours > 7.9 && hours <= 8, `valid for 8 h, got ${hours}`);
+      const jwks = (await (
+        await fetch(`${edge!.adminUrl}/api/v1/jwks.json`)
+      ).json()) as JSONWebKeySet;
+      const { payload } = await jwtVerify(credential.token, createLocalJWKSet(jwks), {
+        audience: CLI_AUDIENCE,
+      });
+      assert.equal(payload.sub, 'alice');
+    } finally {
+      if (!cli.hasExited) await cli.stop('SIGTERM', 5_000);
+    }
+  });
+
+  it('does not let the CLI login redirect anywhere but a loopback callback', async () => {
+    const evil = await rawGet(
+      `${base}/.postern/cli/login?callback=${encodeURIComponent('https://evil.example/cb')}&state=${'s'.repeat(20)}`,
+      {},
+    );
+    assert.equal(evil.status, 400);
+  });
+});
