@@ -34,8 +34,10 @@ import {
 import { startAccessProxy, type AccessListenOptions } from './access-frontend.js';
 import type { AccessProxy } from './access-proxy.js';
 import {
+  AdminSignIn,
   BrowserAccess,
   type AccessDecisionEntry,
+  type AdminRoleMapping,
   type UserTokenAuthority,
 } from '../control/index.js';
 import { TunnelDialer } from './tunnel-dialer.js';
@@ -104,6 +106,18 @@ export interface EdgeOptions {
   readonly tokenSigningKey?: string | undefined;
   /** `--cli-identity-provider`: the provider `postern login` uses; default the only one configured. */
   readonly cliIdentityProvider?: string | undefined;
+  /**
+   * `--admin-identity-provider` and `--admin-role-groups`: administrators sign in to the console
+   * with this identity provider and get the mapped role; default admin tokens only.
+   */
+  readonly adminSignIn?:
+    | {
+        readonly identityProvider: string;
+        readonly roles: AdminRoleMapping;
+        /** Lifetime of the admin-API token; default 1 h. */
+        readonly tokenTtlMs?: number | undefined;
+      }
+    | undefined;
   /** Every browser access decision (for the user activity log). */
   readonly onAccessDecision?: ((entry: AccessDecisionEntry) => void) | undefined;
   /** Records kept in memory by the user activity log; default 10,000. */
@@ -397,6 +411,14 @@ async function startWithStore(
     onAudit,
     requireIfMatch: options.adminRequireIfMatch,
     jwks: () => tokenAuthority.jwks(),
+    adminSignIn:
+      options.adminSignIn &&
+      new AdminSignIn({
+        ...options.adminSignIn,
+        pages: browserAccess.pages,
+        authority: tokenAuthority,
+        logger: log.child({ component: 'admin-sign-in' }),
+      }),
     runtime: {
       advertiseAddress,
       serverId,

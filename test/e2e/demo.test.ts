@@ -24,9 +24,18 @@ test(
   { timeout: 90_000 },
   async () => {
     const port = await freePort();
+    const accessPort = await freePort();
     const result = await runCommand(
       process.execPath,
-      [CLI, 'demo', '--check', '--listen', `127.0.0.1:${port}`],
+      [
+        CLI,
+        'demo',
+        '--check',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--access-listen',
+        `127.0.0.1:${accessPort}`,
+      ],
       {
         timeoutMs: 60_000,
       },
@@ -41,6 +50,16 @@ test(
     assert.ok(
       result.stdout.includes('answer through the tunnel: hello from the private sample app'),
       `unexpected demo output:\n${result.stdout}`,
+    );
+    assert.ok(
+      result.stdout.includes(
+        'answer through the access proxy as demo@example.com: hello from the private sample app (you asked for GET /via-access-proxy)',
+      ),
+      `the access proxy path failed:\n${result.stdout}`,
+    );
+    assert.match(
+      result.stdout,
+      new RegExp(`postern tcp 127\\.0\\.0\\.1:\\d+ --edge https://127\\.0\\.0\\.1:${accessPort}`),
     );
   },
 );

@@ -10,6 +10,7 @@ import { openEmbeddedStore } from '../../store/index.js';
 import { AdminClient } from '../admin-client.js';
 import { createLogger, untilSignal } from '../logger.js';
 import { packageVersion } from '../version.js';
+import { DEMO_USER, checkDemoAccess, setUpDemoAccess } from './demo-access.js';
 
 /** `postern demo`: an edge, a connector and a private sample app, all on this machine. */
 export function demoCommand(program: Command): void {
@@ -17,8 +18,9 @@ export function demoCommand(program: Command): void {
     .command('demo')
     .description('bring up an edge, a connector and a private sample app, and show how to reach it')
     .option('--listen <host:port>', 'where the demo virtual server listens', '127.0.0.1:7000')
+    .option('--access-listen <host:port>', 'where the access proxy listens', '127.0.0.1:7443')
     .option('--check', 'make one request through the tunnel, print the answer and exit')
-    .action(async (o: { listen: string; check?: boolean }) => {
+    .action(async (o: { listen: string; accessListen: string; check?: boolean }) => {
       const logger = createLogger(process.env.POSTERN_LOG_LEVEL ?? 'warn');
       const dir = await mkdtemp(join(tmpdir(), 'postern-demo-'));
       const app = await startSampleApp();
@@ -27,6 +29,7 @@ export function demoCommand(program: Command): void {
         openStore: () => openEmbeddedStore({ dataDir: join(dir, 'edge') }),
         tunnelListen: '127.0.0.1:0',
         adminListen: '127.0.0.1:0',
+        access: { listen: o.accessListen },
         logger,
       });
       const admin = new AdminClient(edge.adminUrl, edge.adminToken);
@@ -54,18 +57,32 @@ export function demoCommand(program: Command): void {
       });
       await connector.start();
       await connector.waitConnected();
+      const access = await setUpDemoAccess(edge, admin, {
+        dir,
+        appAddress: app.address,
+        group: 'demo-site',
+      });
       const url = `http://${o.listen}/`;
+      const tcp = `POSTERN_CONFIG_DIR=${access.configDir} npx postern tcp ${access.target} --edge ${edge.accessUrl} --listen 127.0.0.1:7001`;
       const lines = [
         'Postern demo is up:',
         `  edge        tunnel ${edge.advertiseAddress}, admin ${edge.adminUrl} (token ${join(dir, 'edge', 'admin-token')})`,
         `  connector   ${connector.identity?.connectorId} in group demo-site, tunnel up`,
         `  private app ${app.address} (reached only through the connector's tunnel)`,
+        `  console     ${edge.adminUrl}/console/ (sign in with the admin token above)`,
         `  try:        curl ${url}`,
+        '',
+        `Zero-trust access: application sample-app, allowed for ${DEMO_USER} (a demo token is stored`,
+        `for them, as \`postern login\` would after signing in), through the access proxy ${edge.accessUrl}:`,
+        `  ${tcp}`,
+        '  curl http://127.0.0.1:7001/',
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
       if (o.check) {
         const body = await (await fetch(url)).text();
         process.stdout.write(`answer through the tunnel: ${body}`);
+        const viaProxy = await checkDemoAccess(edge, access);
+        process.stdout.write(`answer through the access proxy as ${DEMO_USER}: ${viaProxy}\n`);
       } else {
         process.stdout.write('Press Ctrl-C to stop.\n');
         await untilSignal();
