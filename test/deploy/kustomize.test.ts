@@ -199,10 +199,13 @@ test('connectors enroll from a Secret with ephemeral identities on emptyDir', ()
   assert.ok(pod.volumes?.find((v) => v.name === mount?.name)?.emptyDir !== undefined);
   const drain = Number(container.args?.[container.args.indexOf('--drain-timeout') + 1]);
   assert.ok(drain > 0 && (pod.terminationGracePeriodSeconds ?? 30) > drain, 'drain fits');
-  // The connector serves no HTTP yet: no invented probe endpoints.
-  assert.equal(container.livenessProbe, undefined);
-  assert.equal(container.readinessProbe, undefined);
-  assert.equal(container.ports, undefined);
+  // Probes hit the connector's own probe listener, on the port it is told to use.
+  const probePort = container.ports?.find((p) => p.name === 'probes')?.containerPort;
+  assert.ok(probePort && probePort >= 1024, 'an unprivileged probe port');
+  assert.equal(envOf(container, 'POSTERN_PROBE_LISTEN')?.value, `0.0.0.0:${probePort}`);
+  assert.equal(container.livenessProbe?.httpGet?.path, '/healthz');
+  assert.equal(container.readinessProbe?.httpGet?.path, '/readyz');
+  assert.equal(container.livenessProbe?.httpGet?.port, 'probes');
 });
 
 test('connectors autoscale from 2 at 80% CPU and memory, with a disruption budget and egress only', () => {
