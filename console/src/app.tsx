@@ -2,7 +2,14 @@ import { useEffect, useMemo, useState } from 'react';
 import { Api } from './api';
 import { Link } from './components';
 import { usePath } from './router';
-import { clearToken, loadToken, saveToken } from './session';
+import {
+  clearToken,
+  loadToken,
+  loadUser,
+  saveToken,
+  takeSignInFromFragment,
+  type SignedInUser,
+} from './session';
 import { SignIn } from './sign-in';
 import { ApiContext } from './use-resource';
 import { ActivityPage } from './pages/activity';
@@ -29,14 +36,20 @@ const PAGES = [
 
 /** The console: sign-in until there is a token, then navigation and one page at a time. */
 export function App() {
-  const [token, setToken] = useState(loadToken);
+  // An identity-provider sign-in comes back with its token in the fragment; take it first.
+  const [token, setToken] = useState(() => takeSignInFromFragment() ?? loadToken());
   const [notice, setNotice] = useState<string | undefined>();
   const api = useMemo(() => {
     if (!token) return undefined;
     const onUnauthorized = (): void => {
+      const signedIn = loadUser();
       clearToken();
       setToken(undefined);
-      setNotice('The edge no longer accepts this admin token (revoked or expired). Sign in again.');
+      setNotice(
+        signedIn
+          ? `The sign-in of ${signedIn.user} has expired or is no longer accepted. Sign in again.`
+          : 'The edge no longer accepts this admin token (revoked or expired). Sign in again.',
+      );
     };
     return new Api(token, { onUnauthorized });
   }, [token]);
@@ -58,12 +71,12 @@ export function App() {
   };
   return (
     <ApiContext.Provider value={api}>
-      <Shell onSignOut={signOut} />
+      <Shell onSignOut={signOut} user={loadUser()} />
     </ApiContext.Provider>
   );
 }
 
-function Shell({ onSignOut }: { onSignOut: () => void }) {
+function Shell({ onSignOut, user }: { onSignOut: () => void; user: SignedInUser | undefined }) {
   const path = usePath();
   const current = PAGES.find((p) => p.path === path);
   useEffect(() => {
@@ -79,6 +92,11 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
       </a>
       <header className="topbar">
         <span className="brand">Postern</span>
+        {user && (
+          <span className="signed-in-as">
+            Signed in as {user.user} ({user.role})
+          </span>
+        )}
         <button type="button" className="link-button" onClick={onSignOut}>
           Sign out
         </button>

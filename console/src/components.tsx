@@ -46,6 +46,7 @@ export function EmptyState({ children }: { children: ReactNode }) {
 const STATUS_TONE: Readonly<Record<string, string>> = {
   connected: 'good',
   up: 'good',
+  unhealthy: 'warn',
   ok: 'good',
   allow: 'good',
   enabled: 'good',

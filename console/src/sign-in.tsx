@@ -1,12 +1,13 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Api } from './api';
 import type { ApiError } from './api';
 import { ErrorMessage } from './components';
 import { asApiError } from './use-resource';
 
 /**
- * Sign-in with the edge's admin token (printed at first start, kept in <data-dir>/admin-token).
- * The token is checked against the admin API before the console opens.
+ * Sign-in with the edge's admin token (printed at first start, kept in <data-dir>/admin-token),
+ * or with the identity provider when the edge offers it. A token is checked against the admin
+ * API before the console opens.
  */
 export function SignIn({
   onSignedIn,
@@ -64,11 +65,37 @@ export function SignIn({
   );
 }
 
+/** Where the edge says whether administrators may sign in with an identity provider. */
+const SIGN_IN_OPTIONS = '/.postern/admin/sign-in';
+
 /**
- * SLOT — identity-provider (OIDC) sign-in for administrators. Not implemented in this release:
- * the admin API accepts only the admin token today. When the edge offers an admin OIDC login,
- * this component renders its "Sign in with …" button; until then it renders nothing.
+ * "Sign in with <provider>" when the edge offers identity-provider sign-in for administrators
+ * (`--admin-identity-provider`); renders nothing otherwise. The link leaves the console for the
+ * provider's login; the edge returns to the console with a short-lived token for this tab.
  */
 function IdentityProviderSignIn() {
-  return null;
+  const [provider, setProvider] = useState<string | undefined>();
+  useEffect(() => {
+    let live = true;
+    fetch(SIGN_IN_OPTIONS, { headers: { accept: 'application/json' } })
+      .then((res) => (res.ok ? (res.json() as Promise<{ identity_provider?: unknown }>) : {}))
+      .then((body) => {
+        const name = (body as { identity_provider?: unknown }).identity_provider;
+        if (live && typeof name === 'string' && name !== '') setProvider(name);
+      })
+      // An older edge without the page, or one that is down: the token form still works.
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (provider === undefined) return null;
+  return (
+    <div className="idp-sign-in">
+      <p className="hint">Or, as an administrator with an account at {provider}:</p>
+      <a className="button" href="/.postern/admin/login">
+        Sign in with {provider}
+      </a>
+    </div>
+  );
 }

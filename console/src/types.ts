@@ -90,6 +90,9 @@ export interface Application {
   connector_groups: string[];
   enabled?: boolean;
   owner?: string;
+  health_reporting?: 'none' | 'on_access' | 'continuous';
+  /** Reported by connectors (read-only). */
+  health?: { state: string; reporting: string; last_check_at: string | null };
 }
 
 /** An access policy rule. */

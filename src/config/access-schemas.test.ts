@@ -60,6 +60,7 @@ test('applications and access policies parse with defaults, keeping rule order',
     ports: ['5432', '8000-8100'],
     connector_groups: ['dc'],
     enabled: true,
+    health_reporting: 'on_access',
   });
   assert.deepEqual(
     doc.access_policies.map((r) => r.name),

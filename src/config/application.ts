@@ -68,13 +68,10 @@ export const applicationSchema = z
       .boolean()
       .default(true)
       .meta({ description: 'A disabled application matches no destination.' }),
-    health_reporting: z
-      .enum(['none', 'on_access', 'continuous'])
-      .default('on_access')
-      .meta({
-        description:
-          'none: never checked; on_access: checked while used and 30 minutes after; continuous: always.',
-      }),
+    health_reporting: z.enum(['none', 'on_access', 'continuous']).default('on_access').meta({
+      description:
+        'none: never checked; on_access: checked while used and 30 minutes after; continuous: always.',
+    }),
     health_check: healthCheckSchema.optional(),
   })
   .superRefine((app, ctx) => {

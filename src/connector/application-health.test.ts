@@ -153,7 +153,10 @@ describe('application health on a connector', () => {
     ]);
     await clock.fire();
     assert.equal(last('api')?.state, 'up');
-    assert.deepEqual(new Set(probe.calls), new Set(['api.corp.internal:443', 'api.corp.internal:8443']));
+    assert.deepEqual(
+      new Set(probe.calls),
+      new Set(['api.corp.internal:443', 'api.corp.internal:8443']),
+    );
 
     await clock.advance(2 * 60 * 60_000, 10_000);
     assert.equal(last('api')?.state, 'up', 'still reported two hours later');
@@ -212,7 +215,9 @@ describe('application health on a connector', () => {
   });
 
   it('sends a report only when something changed, or as a heartbeat', async () => {
-    const { clock, monitor, reports } = setup(tableProbe(new Map([['x.corp.internal:5432', true]])));
+    const { clock, monitor, reports } = setup(
+      tableProbe(new Map([['x.corp.internal:5432', true]])),
+    );
     monitor.apply([work({ name: 'x', domains: ['*.corp.internal'] })]);
     monitor.accessed({ host: 'x.corp.internal', port: 5432 });
     await clock.fire();

@@ -207,7 +207,11 @@ export class ApplicationHealthMonitor {
     const continuous = run.work.mode === 'continuous';
     for (const name of this.#pinnedNames(run.work)) {
       if (!run.destinations.has(name)) {
-        run.destinations.set(name, { ports: new Set(), lastAccessAt: undefined, result: undefined });
+        run.destinations.set(name, {
+          ports: new Set(),
+          lastAccessAt: undefined,
+          result: undefined,
+        });
       }
     }
     for (const [name, tracked] of run.destinations) {
@@ -215,7 +219,8 @@ export class ApplicationHealthMonitor {
       const expired =
         tracked.lastAccessAt === undefined || now - tracked.lastAccessAt >= this.#windowMs;
       if (!pinned && !continuous && expired) run.destinations.delete(name);
-      if (!pinned && continuous && tracked.lastAccessAt === undefined) run.destinations.delete(name);
+      if (!pinned && continuous && tracked.lastAccessAt === undefined)
+        run.destinations.delete(name);
     }
     const entries = [...run.destinations.entries()];
     for (let i = 0; i < entries.length; i += 16) {
@@ -235,19 +240,24 @@ export class ApplicationHealthMonitor {
       }
     }
     const results = await Promise.all(
-      [...ports].sort((a, b) => a - b).map(async (port) => {
-        const outcome = await this.#probe(name, port, run.work.timeoutMs);
-        const state = combine(outcome.up.length > 0, outcome.down.length > 0 || !outcome.up.length);
-        return {
-          port,
-          state,
-          up: [...outcome.up],
-          down: [...outcome.down],
-          ...(outcome.detail === undefined
-            ? {}
-            : { detail: outcome.detail.slice(0, MAX_CHECK_DETAIL) }),
-        };
-      }),
+      [...ports]
+        .sort((a, b) => a - b)
+        .map(async (port) => {
+          const outcome = await this.#probe(name, port, run.work.timeoutMs);
+          const state = combine(
+            outcome.up.length > 0,
+            outcome.down.length > 0 || !outcome.up.length,
+          );
+          return {
+            port,
+            state,
+            up: [...outcome.up],
+            down: [...outcome.down],
+            ...(outcome.detail === undefined
+              ? {}
+              : { detail: outcome.detail.slice(0, MAX_CHECK_DETAIL) }),
+          };
+        }),
     );
     return {
       destination: name,

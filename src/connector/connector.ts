@@ -30,6 +30,8 @@ export interface ConnectorOptions {
   readonly edgeAddress?: string | undefined;
   /** An explicit list of edges instead (one tunnel kept to each); overrides `edgeAddress`. */
   readonly edgeAddresses?: readonly string[] | undefined;
+  /** Behind one address: wait after reaching an edge already held; default 1 s. */
+  readonly syncIntervalMs?: number | undefined;
   readonly keepAliveIntervalMs?: number;
   readonly keepAliveTimeoutMs?: number;
   readonly backoff?: Backoff;
@@ -230,6 +232,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         addresses.length === 1
           ? () => this.#backoff
           : () => new Backoff({ initialMs: 1000, factor: 1.5, maxMs: 10_000 }),
+      duplicateDelayMs: o.syncIntervalMs,
       logger: this.#log,
     });
     supervisor.on('connected', (tunnel) => {

@@ -84,6 +84,7 @@ test('behind one address it dials until every edge id is held, closing duplicate
       return Promise.resolve(tunnel as unknown as EdgeTunnel);
     },
     newBackoff: fast,
+    duplicateDelayMs: 5,
     logger,
   });
   sup.start();
@@ -107,6 +108,7 @@ test('an edges message with a new edge makes it dial again; a gone edge is dropp
     addresses: ['lb:1'],
     open: lb.open,
     newBackoff: fast,
+    duplicateDelayMs: 5,
     joinGraceMs: 0,
     logger,
   });
@@ -130,7 +132,13 @@ test('an edges message with a new edge makes it dial again; a gone edge is dropp
 test('go-away from an edge drops its tunnel at once and a replacement is looked for', async () => {
   const lb = loadBalancer(['e1', 'e2']);
   const disconnected: string[] = [];
-  const sup = new EdgeSupervisor({ addresses: ['lb:1'], open: lb.open, newBackoff: fast, logger });
+  const sup = new EdgeSupervisor({
+    addresses: ['lb:1'],
+    open: lb.open,
+    newBackoff: fast,
+    duplicateDelayMs: 5,
+    logger,
+  });
   sup.on('disconnected', (t) => disconnected.push(t.welcome.serverId));
   sup.start();
   await until(() => sup.tunnels.size === 2, 'two tunnels');
@@ -162,6 +170,7 @@ test('with an explicit list it keeps one tunnel per address and redials a closed
       return Promise.resolve(tunnel as unknown as EdgeTunnel);
     },
     newBackoff: fast,
+    duplicateDelayMs: 5,
     logger,
   });
   sup.start();

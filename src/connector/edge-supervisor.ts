@@ -12,8 +12,13 @@ export interface EdgeSupervisorOptions {
   readonly addresses: readonly string[];
   /** Opens one tunnel (TLS, hello naming the edges already held, welcome). */
   readonly open: (address: string, heldEdges: readonly string[]) => Promise<EdgeTunnel>;
-  /** Delays between attempts; default 1 s, ×1.5, capped at 10 s, jittered. */
+  /** Delays between failed attempts; default 1 s, ×1.5, capped at 10 s, jittered. */
   readonly newBackoff?: (() => Backoff) | undefined;
+  /**
+   * Wait after landing on an edge already held (Konnectivity's sync interval: not a failure,
+   * so it does not grow); default 1 s, jittered ±20 %.
+   */
+  readonly duplicateDelayMs?: number | undefined;
   /** A tunnel to an edge that left the set is dropped only when older than this; default 5 s. */
   readonly joinGraceMs?: number | undefined;
   readonly logger: Logger;
@@ -112,6 +117,7 @@ export class EdgeSupervisor extends EventEmitter<SupervisorEvents> {
       }
       const outcome = await this.#attempt(address);
       if (outcome === 'added') backoff.reset();
+      else if (outcome === 'duplicate') await delay(this.#duplicateDelay(), signal);
       else await delay(backoff.next(), signal);
     }
   }
@@ -231,6 +237,11 @@ export class EdgeSupervisor extends EventEmitter<SupervisorEvents> {
       this.#stop.signal.addEventListener('abort', check);
       check();
     });
+  }
+
+  #duplicateDelay(): number {
+    const base = this.#o.duplicateDelayMs ?? 1000;
+    return Math.round(base * (0.8 + 0.4 * Math.random()));
   }
 
   #backoff(): Backoff {

@@ -2,10 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/index.js';
 import type { Identifiers, Message, TargetRule } from '../protocol/index.js';
 import { splitHostPort } from '../traffic/index.js';
-import {
-  ApplicationHealthMonitor,
-  type ApplicationHealthReport,
-} from './application-health.js';
+import { ApplicationHealthMonitor, type ApplicationHealthReport } from './application-health.js';
 import { identifierGrant, type IdentifierGrant } from './identifier-grant.js';
 import { PolicyDialer } from './policy-dialer.js';
 import { RemoteDiscovery, type DiscoveryReport } from './remote-discovery.js';
@@ -90,7 +87,8 @@ export class GroupWork {
     this.#discovery.apply(config.discovery);
     this.#rebuildPolicy();
     this.#monitors.apply(config.monitors);
-    this.#appHealth.apply(config.applications);
+    // A message built in-process (not decoded, so without defaults) may leave it out.
+    this.#appHealth.apply(Array.isArray(config.applications) ? config.applications : []);
   }
 
   /** Stops every check and resolution (the tunnel closed). */

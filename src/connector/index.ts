@@ -16,3 +16,5 @@ export type { KubernetesDiscoveryOptions, KubeConnection } from './kubernetes/in
 export { parseAgentIdentifiers, AGENT_IDENTIFIER_KEYS } from './agent-identifiers.js';
 export { identifierGrant } from './identifier-grant.js';
 export type { IdentifierGrant } from './identifier-grant.js';
+export { ApplicationHealthMonitor, ON_ACCESS_WINDOW_MS } from './application-health.js';
+export type { ApplicationHealthOptions, ApplicationHealthReport } from './application-health.js';

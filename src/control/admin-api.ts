@@ -19,6 +19,8 @@ import {
   registerPolicyOrder,
 } from './access-policy-order.js';
 import { registerAuth } from './admin-auth.js';
+import { adminSignInRoutes } from './admin-sign-in-routes.js';
+import type { AdminSignIn } from './identity/index.js';
 import { registerAdminTokens } from './admin-token-routes.js';
 import { AuditLog } from './audit.js';
 import { registerAuditHooks } from './audit-hooks.js';
@@ -54,6 +56,8 @@ export interface AdminApiOptions {
   readonly clock?: Clock | undefined;
   /** The edge's JWK set, served without a token at /api/v1/jwks.json. */
   readonly jwks?: (() => object) | undefined;
+  /** Console sign-in with an identity provider; absent: admin tokens only. */
+  readonly adminSignIn?: AdminSignIn | undefined;
 }
 
 const OBJECT_KINDS = {
@@ -99,6 +103,7 @@ export function buildAdminApi(options: AdminApiOptions) {
   const clock = options.clock ?? systemClock;
   const audit = new AuditLog({ store, logger: options.logger, onAudit: options.onAudit });
   app.register(consoleRoutes, { dir: options.consoleDir ?? defaultConsoleDir() });
+  app.register(adminSignInRoutes, { signIn: options.adminSignIn });
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', (_req, reply) =>
     runtime.ready() ? { status: 'ready' } : reply.code(503).send({ status: 'starting' }),
@@ -109,7 +114,12 @@ export function buildAdminApi(options: AdminApiOptions) {
   });
   app.register(
     (api, _opts, done) => {
-      registerAuth(api, { store, bootstrapToken: options.adminToken, clock });
+      registerAuth(api, {
+        store,
+        bootstrapToken: options.adminToken,
+        clock,
+        adminUsers: options.adminSignIn,
+      });
       registerAuditHooks(api, { audit, requireIfMatch: options.requireIfMatch === true });
       registerAuditLog(api, store);
       registerAdminTokens(api, store);

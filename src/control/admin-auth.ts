@@ -5,13 +5,19 @@ import type { AdminRole, Store } from '../store/index.js';
 import { hashTokenSecret, parseAdminToken } from './admin-tokens.js';
 import { requiredRole, roleAllows } from './admin-roles.js';
 import { controlErrors } from './errors.js';
+import { identityErrors, type AdminSignIn } from './identity/index.js';
 
 /** Who makes an admin API request, as the audit log names them. */
 export interface Principal {
-  /** `bootstrap` for the data dir's token, `token:<name>` for a stored one. */
+  /**
+   * `bootstrap` for the data dir's token, `token:<name>` for a stored one, `user:<email>` for a
+   * console sign-in with the identity provider.
+   */
   readonly actor: string;
   readonly role: AdminRole;
   readonly tokenId?: string;
+  /** The signed-in user (email or subject) when the token came from an identity-provider sign-in. */
+  readonly user?: string;
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();
@@ -27,7 +33,12 @@ export interface AuthOptions {
   /** The bootstrap token from the data directory; always role admin. */
   readonly bootstrapToken: string;
   readonly clock: Clock;
+  /** Verifies admin-API tokens from identity-provider sign-ins; absent: only admin tokens. */
+  readonly adminUsers?: Pick<AdminSignIn, 'verify'> | undefined;
 }
+
+/** An edge-signed JWT (header.payload.signature, base64url), never a `pt1.` admin token. */
+const JWT = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * Resolves a bearer token to its principal; POSTERN_ERR_UNAUTHORIZED (401) when it is missing,
@@ -40,6 +51,10 @@ export async function authenticate(
   const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
   if (!token) throw controlErrors.unauthorized();
   if (sameSecretValue(token, options.bootstrapToken)) return { actor: 'bootstrap', role: 'admin' };
+  if (options.adminUsers && JWT.test(token)) {
+    const user = await options.adminUsers.verify(token);
+    return { actor: user.actor, role: user.role, user: user.user };
+  }
   const parsed = parseAdminToken(token);
   const record = parsed && (await options.store.adminTokens.get(parsed.id));
   if (!parsed || !record || !sameSecretValue(hashTokenSecret(parsed.secret), record.secretHash)) {
@@ -69,11 +84,10 @@ export function registerAuth(api: FastifyInstance, options: AuthOptions): void {
     principals.set(req, principal);
     const needed = requiredRole(req.method, req.routeOptions.url ?? req.url.split('?')[0] ?? '');
     if (!roleAllows(principal.role, needed)) {
-      throw controlErrors.forbidden(
-        principal.role,
-        needed,
-        `${req.method} ${req.routeOptions.url ?? req.url}`,
-      );
+      const what = `${req.method} ${req.routeOptions.url ?? req.url}`;
+      throw principal.user === undefined
+        ? controlErrors.forbidden(principal.role, needed, what)
+        : identityErrors.adminUserForbidden(principal.user, principal.role, needed, what);
     }
   });
 }

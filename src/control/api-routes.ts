@@ -156,11 +156,19 @@ export function registerConnectors(api: FastifyInstance, store: Store, runtime: 
     runtime.disconnect(req.params.id);
     return reply.code(204).send();
   });
-  // Draining is per edge: the tunnel to this edge takes no new sessions; those in flight finish.
+  // A drain is kept in the store, so every edge honours it, and a reconnect too: no new
+  // sessions through the connector's tunnels, those in flight finish. It lasts until undrain.
   api.post('/connectors/:id/drain', async (req: ById, reply) => {
     const connector = await existing(req.params.id);
     if (connector.revoked) throw controlErrors.connectorDeleted(connector.id);
-    if (!runtime.drain?.(connector.id)) throw controlErrors.connectorNotConnected(connector.id);
-    return reply.code(202).send(withEtag(view(connector)));
+    const drained = await store.connectors.setDraining(connector.id, true);
+    runtime.drain?.(connector.id);
+    return reply.code(202).send(withEtag(view(drained)));
+  });
+  api.post('/connectors/:id/undrain', async (req: ById) => {
+    const connector = await existing(req.params.id);
+    const undrained = await store.connectors.setDraining(connector.id, false);
+    runtime.undrain?.(connector.id);
+    return withEtag(view(undrained));
   });
 }

@@ -49,10 +49,13 @@ export function connectorView(
     status: c.revoked
       ? 'revoked'
       : live
-        ? live.draining
+        ? live.draining || c.drainingSince !== undefined
           ? 'draining'
           : 'connected'
         : 'disconnected',
+    // An admin's drain (every edge, until undrain), whether or not the connector is connected.
+    draining: c.drainingSince !== undefined,
+    draining_since: iso(c.drainingSince),
     version: c.version,
     private_ip: c.privateIp,
     public_ip: c.publicIp,

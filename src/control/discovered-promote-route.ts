@@ -30,7 +30,11 @@ export function registerPromoteDiscovered(
       undefined,
     );
     if (latest === undefined) {
-      throw StoreErrors.notFound('discovered application', name, 'GET /api/v1/discovered-applications');
+      throw StoreErrors.notFound(
+        'discovered application',
+        name,
+        'GET /api/v1/discovered-applications',
+      );
     }
     const applications = await allApplications(store, runtime);
     if (applications.some((a) => a.name === body.application_name)) {
@@ -45,7 +49,9 @@ export function registerPromoteDiscovered(
       );
     }
     const wildcard = applications.find((a) => a.name === latest.application);
-    const ports = [...new Set(found.filter((a) => a.application === latest.application).map((a) => a.port))];
+    const ports = [
+      ...new Set(found.filter((a) => a.application === latest.application).map((a) => a.port)),
+    ];
     const spec = parse(applicationSchema, {
       name: body.application_name,
       description: `Promoted from ${name}, discovered under ${latest.application}.`,

@@ -227,7 +227,7 @@ function requestBody(method: string, path: string, collection: string): object {
   const takes =
     (method === 'post' || method === 'put' || method === 'patch') &&
     body !== undefined &&
-    !/\/(revoke|enable|disable|drain)$/.test(path) &&
+    !/\/(revoke|enable|disable|drain|undrain)$/.test(path) &&
     (special !== undefined || !path.endsWith('/order'));
   if (!takes) return {};
   const schema =

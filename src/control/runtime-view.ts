@@ -16,10 +16,13 @@ export interface RuntimeView {
   /** This edge's server id, shown as the edge a connector is connected to. */
   readonly serverId?: string;
   /**
-   * Marks a connector's tunnel to this edge draining (no new sessions) and tells the connector
-   * over its control stream; false when it has no tunnel here.
+   * Applies a drain already recorded in the store: the connector's tunnel to this edge takes no
+   * new sessions (the connector is told so), and the other edges are told to follow; false
+   * when it has no tunnel here.
    */
   drain?(connectorId: string): boolean;
+  /** Lifts a drain already cleared in the store, here and (told) on the other edges. */
+  undrain?(connectorId: string): boolean;
   /** Closes a connector's tunnels at once (after it was revoked). */
   disconnect(connectorId: string): void;
   /** Rebuilds pools and virtual servers from the store; rejects when the result cannot run. */

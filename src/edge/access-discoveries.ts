@@ -50,7 +50,11 @@ export class AccessDiscoveries {
       // Re-inserted so the map stays in order of last access (the oldest is evicted first).
       this.#entries.delete(key);
       this.#entries.set(key, {
-        record: { ...record, name, resolvedAddress: record.resolvedAddress ?? entry.record.resolvedAddress },
+        record: {
+          ...record,
+          name,
+          resolvedAddress: record.resolvedAddress ?? entry.record.resolvedAddress,
+        },
         firstSeen: entry.firstSeen,
         lastSeen: now,
         count: entry.count + 1,
@@ -61,7 +65,12 @@ export class AccessDiscoveries {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
-    this.#entries.set(key, { record: { ...record, name }, firstSeen: now, lastSeen: now, count: 1 });
+    this.#entries.set(key, {
+      record: { ...record, name },
+      firstSeen: now,
+      lastSeen: now,
+      count: 1,
+    });
   }
 
   /** Every name still within the retention, by name, port and application. */

@@ -7,8 +7,7 @@ import { AccessDiscoveries, learnedFromAccess } from './access-discoveries.js';
 import { ApplicationHealthRegistry } from './application-health-registry.js';
 import { applicationHealthWork } from './application-health-work.js';
 
-const parseConfiguration = (value: unknown): Configuration =>
-  documentSchema.parse(value) as Configuration;
+const parseConfiguration = (value: unknown): Configuration => documentSchema.parse(value);
 
 function config(): Configuration {
   return parseConfiguration({
@@ -62,7 +61,10 @@ describe('application health on the edge', () => {
     );
     reg.apply(
       { connectorId: 'c2', group: 'g2' },
-      report('db', 'up', [destination('a.corp.internal', 'up'), destination('b.corp.internal', 'up')]),
+      report('db', 'up', [
+        destination('a.corp.internal', 'up'),
+        destination('b.corp.internal', 'up'),
+      ]),
       cfg,
     );
     let view = reg.view(db);
@@ -78,7 +80,10 @@ describe('application health on the edge', () => {
     );
     reg.apply(
       { connectorId: 'c2', group: 'g2' },
-      report('db', 'down', [destination('a.corp.internal', 'down'), destination('b.corp.internal', 'down')]),
+      report('db', 'down', [
+        destination('a.corp.internal', 'down'),
+        destination('b.corp.internal', 'down'),
+      ]),
       cfg,
     );
     view = reg.view(db);
@@ -100,7 +105,10 @@ describe('application health on the edge', () => {
       cfg,
     );
     assert.equal(ok, false);
-    assert.equal(reg.apply({ connectorId: 'c3', group: 'g3' }, report('nope', 'up', []), cfg), false);
+    assert.equal(
+      reg.apply({ connectorId: 'c3', group: 'g3' }, report('nope', 'up', []), cfg),
+      false,
+    );
     const db = cfg.applications?.find((a) => a.name === 'db');
     assert.ok(db);
     assert.equal(reg.view(db).state, 'unknown');
@@ -111,7 +119,11 @@ describe('application health on the edge', () => {
     const cfg = config();
     const quiet = cfg.applications?.find((a) => a.name === 'quiet');
     assert.ok(quiet);
-    reg.apply({ connectorId: 'c1', group: 'g1' }, report('quiet', 'up', [destination('10.0.0.1', 'up')]), cfg);
+    reg.apply(
+      { connectorId: 'c1', group: 'g1' },
+      report('quiet', 'up', [destination('10.0.0.1', 'up')]),
+      cfg,
+    );
     assert.deepEqual(reg.view(quiet), {
       state: 'unknown',
       reporting: 'none',
@@ -137,7 +149,11 @@ describe('application health on the edge', () => {
     const cfg = config();
     const registry = new Registry();
     reg.registerMetric(registry, () => cfg);
-    reg.apply({ connectorId: 'c1', group: 'g1' }, report('db', 'down', [destination('x.corp.internal', 'down')]), cfg);
+    reg.apply(
+      { connectorId: 'c1', group: 'g1' },
+      report('db', 'down', [destination('x.corp.internal', 'down')]),
+      cfg,
+    );
     const text = await registry.metrics();
     assert.match(text, /postern_edge_application_health\{application="db",state="down"\} 1/);
     assert.match(text, /postern_edge_application_health\{application="db",state="up"\} 0/);
@@ -184,7 +200,12 @@ describe('application learning from accesses', () => {
 
   it('counts accesses with first and last seen, and forgets after the retention', () => {
     let now = 1_000_000;
-    const clock = { now: () => now, monotonic: () => now, setTimeout: () => ({}), clearTimeout: () => undefined };
+    const clock = {
+      now: () => now,
+      monotonic: () => now,
+      setTimeout: () => ({}),
+      clearTimeout: () => undefined,
+    };
     const log = new AccessDiscoveries(clock, { retentionMs: 60_000 });
     const learned = learnedFromAccess(event('web.corp.internal'), 'g1');
     assert.ok(learned);

@@ -90,7 +90,7 @@ export class ApplicationHealthRegistry {
 
   /** Registers `postern_edge_application_health` (1 for each application's current state). */
   registerMetric(registry: Registry, config: () => Configuration): void {
-    const health = this;
+    const stateOf = (app: Application): HealthState => this.view(app).state;
     new Gauge({
       name: 'postern_edge_application_health',
       help: 'Application health on this edge: 1 for the current state of each application, else 0.',
@@ -99,7 +99,7 @@ export class ApplicationHealthRegistry {
       collect() {
         this.reset();
         for (const app of config().applications ?? []) {
-          const current = health.view(app).state;
+          const current = stateOf(app);
           for (const state of STATES) {
             this.set({ application: app.name, state }, state === current ? 1 : 0);
           }

@@ -1,7 +1,4 @@
-import type {
-  DiscoveredApplications,
-  KubernetesDiscoveredApplication,
-} from '../control/index.js';
+import type { DiscoveredApplications, KubernetesDiscoveredApplication } from '../control/index.js';
 import { systemClock, type Clock } from '../core/index.js';
 import type { KubernetesService, Message } from '../protocol/index.js';
 import { AccessDiscoveries, type AccessRecord } from './access-discoveries.js';

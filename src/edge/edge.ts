@@ -14,7 +14,6 @@ import {
   syncDocumentGroups,
 } from '../control/index.js';
 import type { Configuration } from '../config/index.js';
-import { makeMessage } from '../protocol/index.js';
 import type { AuditRecord } from '../store/index.js';
 import { PosternError, systemClock, type Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
@@ -36,11 +35,13 @@ import type { AccessProxy } from './access-proxy.js';
 import {
   AdminSignIn,
   BrowserAccess,
+  SqlSessionStore,
   type AccessDecisionEntry,
   type AdminRoleMapping,
   type UserTokenAuthority,
 } from '../control/index.js';
 import { TunnelDialer } from './tunnel-dialer.js';
+import { ConnectorDrains } from './connector-drain.js';
 import { TunnelListener } from './tunnel-listener.js';
 import { EdgeMembership, randomServerId } from './edge-membership.js';
 import { ConfigWatcher } from './config-watcher.js';
@@ -258,8 +259,15 @@ async function startWithStore(
     ...(options.activityCapacity === undefined ? {} : { capacity: options.activityCapacity }),
   });
   const stopActivityStream = streamActivity(activity, logs, registry);
+  // Sessions live in the store: every edge of an HA set accepts them, a logout ends them on all.
+  const sessions = new SqlSessionStore(store, {
+    clock,
+    origin: options.serverId,
+    logger: log.child({ component: 'sessions' }),
+  });
   const browserAccess = new BrowserAccess({
     authority: tokenAuthority,
+    store: sessions,
     clock,
     logger: log.child({ component: 'browser-access' }),
     cliIdentityProvider: options.cliIdentityProvider,
@@ -400,6 +408,11 @@ async function startWithStore(
   }
 
   let ready = false;
+  const drains = new ConnectorDrains(store, registry, {
+    serverId,
+    clock,
+    logger: log.child({ component: 'drains' }),
+  });
   const api = buildAdminApi({
     store,
     adminToken,
@@ -422,14 +435,9 @@ async function startWithStore(
     runtime: {
       advertiseAddress,
       serverId,
-      drain: (id) => {
-        const tunnel = registry.get(id);
-        if (!tunnel) return false;
-        // No new sessions through this tunnel; the connector is told so over its control stream.
-        tunnel.draining = true;
-        tunnel.control.send(makeMessage({ type: 'drain' }));
-        return true;
-      },
+      // Recorded in the store by the API; applied here at once and announced to the other edges.
+      drain: (id) => drains.changed(id, true),
+      undrain: (id) => drains.changed(id, false),
       connected: () =>
         registry.list().map((t) => ({
           connectorId: t.connectorId,
@@ -482,6 +490,7 @@ async function startWithStore(
     intervalMs: options.autoDeleteIntervalMs,
   });
   autoDelete.start();
+  await drains.start();
   const adminAddr = api.server.address() as AddressInfo;
   const adminUrl = `http://${formatAddress(adminAddr.address, adminAddr.port)}`;
   await writeAdminUrl(options.dataDir, adminUrl);
@@ -522,6 +531,7 @@ async function startWithStore(
     async close() {
       ready = false;
       await autoDelete.stop();
+      await drains.stop();
       await importer?.stop();
       // Leave the HA set and send go-away first, so connectors move before sessions drain.
       await ha.leave();
@@ -530,6 +540,7 @@ async function startWithStore(
       await access?.proxy.close();
       await runtime.close(2000);
       browserAccess.close();
+      sessions.close();
       await listener.close(2000);
       // After the tunnels closed, so their tunnel_down records are delivered too.
       stopConnectorLogs();

@@ -3,6 +3,7 @@ export type { Edge, EdgeOptions } from './edge.js';
 export { ConnectorRegistry } from './connector-registry.js';
 export type { ConnectorTunnel } from './connector-registry.js';
 export { DiscoveredApplicationRegistry } from './discovered-application-registry.js';
+export { ApplicationHealthRegistry } from './application-health-registry.js';
 export { EdgeMembership, randomServerId } from './edge-membership.js';
 export type { EdgeView, EdgeMembershipOptions } from './edge-membership.js';
 export { AccessProxy } from './access-proxy.js';

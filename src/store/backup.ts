@@ -8,6 +8,8 @@
  * in plain text); back those files up separately and keep them secret. Configuration objects are
  * copied as stored, so a `certificate` object created through the admin API carries its TLS key;
  * certificates from configuration documents should use `valueFrom` file references instead.
+ * Browser sessions and pending logins are left out on purpose: they are ephemeral, and a
+ * restore with `replace` deletes them, so everyone logs in again after a restore.
  */
 import { z } from 'zod';
 import { StoreErrors } from './errors.js';
@@ -63,6 +65,8 @@ const snapshotSchema = z.strictObject({
       publicIp: z.string().optional(),
       revoked: z.boolean(),
       revokedAt: ms.optional(),
+      // An admin's drain (migration 0007) is operator intent, so it is kept across a restore.
+      drainingSince: ms.optional(),
     }),
   ),
   settings: z.array(z.strictObject({ name: z.string().min(1), value: json, updatedAt: ms })),

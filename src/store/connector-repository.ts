@@ -31,6 +31,7 @@ function toConnector(row: ConnectorRow): ConnectorRecord {
       privateIp: row.private_ip,
       publicIp: row.public_ip,
       revokedAt: optNum(row.revoked_at),
+      drainingSince: optNum(row.draining_at),
     }),
   };
 }
@@ -108,9 +109,14 @@ export class SqlConnectorRepository implements ConnectorRepository {
     return row && toConnector(row);
   }
 
-  async list(filter: { readonly group?: string } = {}): Promise<ConnectorRecord[]> {
+  async list(
+    filter: { readonly group?: string; readonly draining?: boolean } = {},
+  ): Promise<ConnectorRecord[]> {
     let query = this.db.selectFrom('connectors').selectAll();
     if (filter.group !== undefined) query = query.where('group_name', '=', filter.group);
+    if (filter.draining !== undefined) {
+      query = query.where('draining_at', filter.draining ? 'is not' : 'is', null);
+    }
     const rows = await query.orderBy('created_at').orderBy('id').execute();
     return rows.map(toConnector);
   }
@@ -126,6 +132,18 @@ export class SqlConnectorRepository implements ConnectorRepository {
     if (row !== undefined) return toConnector(row);
     const current = this.require(await this.get(id), id);
     throw StoreErrors.connectorRevoked(current.id);
+  }
+
+  async setDraining(id: string, draining: boolean): Promise<ConnectorRecord> {
+    const row = await this.db
+      .updateTable('connectors')
+      .set({
+        draining_at: draining ? sql<number>`coalesce(draining_at, ${this.clock.now()})` : null,
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return toConnector(this.require(row, id));
   }
 
   async markRevoked(id: string): Promise<ConnectorRecord> {

@@ -45,6 +45,8 @@ export interface Database {
     public_ip: string | null;
     revoked: Flag;
     revoked_at: Int8 | null;
+    /** Set while an admin has the connector draining (every edge), from migration 0007. */
+    draining_at: Int8 | null;
   };
   settings: {
     name: string;
@@ -94,6 +96,22 @@ export interface Database {
     instance: string;
     started_at: Int8;
     renewed_at: Int8;
+    expires_at: Int8;
+  };
+  browser_sessions: {
+    /** SHA-256 of the session cookie, never the cookie. */
+    key: string;
+    virtual_server: string;
+    /** JSON text: the user's identity. */
+    identity: string;
+    authenticated_at: Int8;
+    last_seen_at: Int8;
+  };
+  pending_logins: {
+    /** SHA-256 of the OIDC state parameter. */
+    key: string;
+    /** JSON text: what the callback must check. */
+    login: string;
     expires_at: Int8;
   };
 }

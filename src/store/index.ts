@@ -31,6 +31,10 @@ export type {
   NewAuditRecord,
   AuditFilter,
   AuditRepository,
+  SessionRepository,
+  SessionSweep,
+  StoredBrowserSession,
+  StoredPendingLogin,
 } from './store.js';
 export type {
   EdgeLease,

@@ -131,6 +131,37 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006-browser-sessions': {
+    // Shared by every edge of an HA set, so a login on one edge works on all and a logout on
+    // one ends the session everywhere. Keys are SHA-256 hashes: a dump holds no usable cookie.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('browser_sessions')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('virtual_server', 'text', (c) => c.notNull())
+        .addColumn('identity', 'text', (c) => c.notNull())
+        .addColumn('authenticated_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('browser_sessions_authenticated_idx')
+        .on('browser_sessions')
+        .column('authenticated_at')
+        .execute();
+      await db.schema
+        .createTable('pending_logins')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('login', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0007-connector-drain': {
+    // An admin's drain is kept in the store, so every edge (and a reconnect) honours it.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('connectors').addColumn('draining_at', 'bigint').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -27,6 +27,12 @@ const TABLES = [
   'audit_log',
 ] as const;
 
+/**
+ * Browser sessions and pending logins: ephemeral, so never read into a snapshot and not counted
+ * when deciding whether a store is empty.
+ */
+const EPHEMERAL_TABLES = ['browser_sessions', 'pending_logins'] as const;
+
 function rows(snapshot: StoreSnapshot) {
   return {
     connector_groups: snapshot.groups.map((g): Insertable<Database['connector_groups']> => ({
@@ -65,6 +71,7 @@ function rows(snapshot: StoreSnapshot) {
       public_ip: c.publicIp ?? null,
       revoked: flag(c.revoked),
       revoked_at: c.revokedAt ?? null,
+      draining_at: c.drainingSince ?? null,
     })),
     settings: snapshot.settings.map((s): Insertable<Database['settings']> => ({
       name: s.name,
@@ -157,6 +164,8 @@ export class SqlSnapshotRepository implements SnapshotRepository {
     await this.db.transaction().execute(async (trx) => {
       if (options.replace === true) {
         for (const table of [...TABLES].reverse()) await trx.deleteFrom(table).execute();
+        // Sessions are never in a snapshot; a restored store starts with everyone logged out.
+        for (const table of EPHEMERAL_TABLES) await trx.deleteFrom(table).execute();
       } else {
         const found = await countRows(trx);
         if (found.length > 0) throw StoreErrors.restoreNotEmpty(found.join(', '));

@@ -10,6 +10,7 @@ import { SqlProvisioningKeyRepository } from './provisioning-key-repository.js';
 import { SqlSettingsRepository } from './settings-repository.js';
 import { SqlSnapshotRepository } from './snapshot-repository.js';
 import { SqlEdgeLeaseRepository } from './edge-lease-repository.js';
+import { SqlSessionRepository } from './session-repository.js';
 import type { ChangeFeed, Store } from './store.js';
 
 /**
@@ -32,6 +33,7 @@ export function createSqlStore(
     adminTokens: new SqlAdminTokenRepository(db, clock),
     audit: new SqlAuditRepository(db, clock),
     snapshot: new SqlSnapshotRepository(db, clock),
+    sessions: new SqlSessionRepository(db),
     close: async () => {
       await changes.close();
       await db.destroy();

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Clock } from '../core/index.js';
 import { adminTokenTests, auditTests } from './admin-audit-conformance.js';
 import { edgeLeaseTests } from './lease-conformance.js';
+import { sessionTests } from './session-conformance.js';
 import type { Store } from './store.js';
 
 /** Creates a fresh, empty store whose timestamps come from `clock`. */
@@ -58,6 +59,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     adminTokenTests(ctx);
     auditTests(ctx);
     edgeLeaseTests(ctx);
+    sessionTests(ctx);
   });
 }
 

@@ -129,6 +129,8 @@ export interface ConnectorRecord {
   readonly publicIp?: string;
   readonly revoked: boolean;
   readonly revokedAt?: number;
+  /** When an admin set the connector draining (every edge, reconnects too); absent: not draining. */
+  readonly drainingSince?: number;
 }
 
 /** Input for recording an enrolled connector. */
@@ -156,8 +158,16 @@ export interface ConnectorRepository {
   /** Records a connector; NOT_FOUND for an unknown group or key, CONFLICT for a taken id. */
   create(connector: NewConnector): Promise<ConnectorRecord>;
   get(id: string): Promise<ConnectorRecord | undefined>;
-  /** Connectors, oldest first, optionally of one group. */
-  list(filter?: { readonly group?: string }): Promise<ConnectorRecord[]>;
+  /** Connectors, oldest first, optionally of one group or only (not) draining ones. */
+  list(filter?: {
+    readonly group?: string;
+    readonly draining?: boolean;
+  }): Promise<ConnectorRecord[]>;
+  /**
+   * Sets or clears an admin's drain; setting keeps the first drain time. POSTERN_ERR_NOT_FOUND
+   * for a missing connector.
+   */
+  setDraining(id: string, draining: boolean): Promise<ConnectorRecord>;
   /** Updates status fields; a new certificate for a revoked connector is refused. */
   update(id: string, status: ConnectorStatus): Promise<ConnectorRecord>;
   /** Revokes a connector for good (idempotent). */
@@ -376,6 +386,59 @@ export interface ChangeFeed {
   subscribe(listener: (change: StoreChange) => void): () => void;
 }
 
+/** A browser session as stored; `identity` is the user's identity as JSON. */
+export interface StoredBrowserSession {
+  /** SHA-256 of the cookie value, never the cookie. */
+  readonly key: string;
+  readonly virtualServer: string;
+  readonly identity: JsonValue;
+  readonly authenticatedAt: number;
+  readonly lastSeenAt: number;
+}
+
+/** A login sent to an identity provider and not yet back; `login` is opaque JSON. */
+export interface StoredPendingLogin {
+  /** SHA-256 of the OIDC state parameter. */
+  readonly key: string;
+  readonly login: JsonValue;
+  readonly expiresAt: number;
+}
+
+/** Which sessions a sweep deletes: all of them authenticated before a time, or by server. */
+export interface SessionSweep {
+  /** Pending logins that expired at or before this time go. */
+  readonly now: number;
+  /** Sessions authenticated before this time go, whatever their server. */
+  readonly authenticatedBefore: number;
+  /** Per virtual server: sessions authenticated or last seen before these times go. */
+  readonly servers?: readonly {
+    readonly virtualServer: string;
+    readonly authenticatedBefore: number;
+    /** Absent: the server has no idle timeout. */
+    readonly lastSeenBefore?: number;
+  }[];
+}
+
+/**
+ * Browser sessions and pending logins shared by every edge. Ephemeral: never in a backup, and
+ * a restore with `replace` ends them all.
+ */
+export interface SessionRepository {
+  /** Stores a session, replacing one with the same key. */
+  createSession(session: StoredBrowserSession): Promise<void>;
+  getSession(key: string): Promise<StoredBrowserSession | undefined>;
+  /** Records activity at `at` (never moves backwards); a no-op for a missing session. */
+  touchSession(key: string, at: number): Promise<void>;
+  /** Deletes a session; false when there was none. */
+  deleteSession(key: string): Promise<boolean>;
+  /** Stores a pending login, replacing one with the same key. */
+  putPendingLogin(login: StoredPendingLogin): Promise<void>;
+  /** Returns and deletes a pending login atomically: of two concurrent takes one wins. */
+  takePendingLogin(key: string): Promise<StoredPendingLogin | undefined>;
+  /** Deletes what `sweep` selects; returns how many sessions and pending logins went. */
+  sweep(sweep: SessionSweep): Promise<{ sessions: number; pendingLogins: number }>;
+}
+
 /** Every repository behind one handle. */
 export interface Store {
   /** Live edges of the HA set. */
@@ -390,6 +453,8 @@ export interface Store {
   readonly adminTokens: AdminTokenRepository;
   readonly audit: AuditRepository;
   readonly snapshot: SnapshotRepository;
+  /** Browser sessions and pending logins (not part of snapshots). */
+  readonly sessions: SessionRepository;
   /** Closes the connection(s); the store must not be used afterwards. */
   close(): Promise<void>;
 }

@@ -226,7 +226,11 @@ describe('HA failover with real processes', { timeout: 170_000 }, () => {
     }
     stop = true;
     await Promise.all(workers);
-    assert.deepEqual(stats.failed, [], `${stats.ok} sessions, ${stats.retried} retried`);
+    assert.deepEqual(
+      stats.failed.slice(0, 5),
+      [],
+      `${stats.failed.length} of ${stats.ok} sessions failed, ${stats.retried} retried`,
+    );
     assert.ok(stats.ok > 50, `load kept going: ${stats.ok} sessions`);
   });
 

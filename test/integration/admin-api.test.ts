@@ -256,7 +256,7 @@ describe('admin API (session 2)', () => {
     assert.equal(codeOf(bad), 'POSTERN_ERR_POLICY_ORDER');
   });
 
-  test('drain marks a connected connector draining on this edge; status fields are shown', async () => {
+  test('drain marks a connector draining (kept in the store, even when disconnected) until undrain; status fields are shown', async () => {
     const key = await edge.createKey('drain-g');
     const connector = await startTestConnector({ provisionKey: key.value });
     const id = connector.identity?.connectorId ?? '';
@@ -274,9 +274,15 @@ describe('admin API (session 2)', () => {
     assert.equal(codeOf(unknown), 'POSTERN_ERR_NOT_FOUND');
     await connector.stop({ drainTimeoutMs: 100 });
     await eventually(() => !edge.registry.get(id), 'the tunnel to close');
+    // The drain outlives the tunnel: it is recorded in the store for every edge and reconnects.
     const notHere = await call(edge, 'POST', `/connectors/${id}/drain`);
-    assert.equal(notHere.status, 409);
-    assert.equal(codeOf(notHere), 'POSTERN_ERR_CONNECTOR_NOT_CONNECTED');
+    assert.equal(notHere.status, 202);
+    assert.equal(notHere.body.draining, true);
+    assert.equal((await edge.store.connectors.get(id))?.drainingSince !== undefined, true);
+    const undrained = await call(edge, 'POST', `/connectors/${id}/undrain`);
+    assert.equal(undrained.status, 200, JSON.stringify(undrained.body));
+    assert.equal(undrained.body.draining, false);
+    assert.equal((await edge.store.connectors.get(id))?.drainingSince, undefined);
   });
 
   test('auto-delete removes a connector disconnected longer than its group allows', async () => {

@@ -23,6 +23,7 @@ export function ApplicationsPage() {
                 <th scope="col">Ports</th>
                 <th scope="col">Connector groups</th>
                 <th scope="col">State</th>
+                <th scope="col">Health</th>
                 <th scope="col">Owner</th>
               </tr>
             </thead>
@@ -39,6 +40,10 @@ export function ApplicationsPage() {
                   <td>
                     <Status value={app.enabled === false ? 'disabled' : 'enabled'} />
                   </td>
+                  <td>
+                    <Status value={app.health?.state ?? 'unknown'} />
+                    <div className="hint">{reportingLabel(app)}</div>
+                  </td>
                   <td>{app.owner ?? ''}</td>
                 </tr>
               ))}
@@ -48,4 +53,9 @@ export function ApplicationsPage() {
       </OptionalList>
     </>
   );
+}
+
+/** How the application's health is reported (none, on access, continuous). */
+function reportingLabel(app: Application): string {
+  return (app.health?.reporting ?? app.health_reporting ?? 'on_access').replace('_', ' ');
 }

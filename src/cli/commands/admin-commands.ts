@@ -113,7 +113,7 @@ export function groupsCommand(program: Command): void {
     });
 }
 
-/** `postern connectors list|delete`. */
+/** `postern connectors list|delete|drain|undrain`. */
 export function connectorsCommand(program: Command): void {
   const connectors = program.command('connectors').description('list and delete connectors');
   adminOptions(connectors.command('list'))
@@ -146,5 +146,23 @@ export function connectorsCommand(program: Command): void {
       const client = await AdminClient.fromFlags(o);
       await client.request('DELETE', `/connectors/${encodeURIComponent(id)}`);
       process.stdout.write(`deleted ${id}\n`);
+    });
+  adminOptions(connectors.command('drain'))
+    .description(
+      'drain a connector on every edge: no new sessions (also after a reconnect) until undrain',
+    )
+    .argument('<id>', 'connector id')
+    .action(async (id: string, o: AdminFlags) => {
+      const client = await AdminClient.fromFlags(o);
+      await client.request('POST', `/connectors/${encodeURIComponent(id)}/drain`);
+      process.stdout.write(`draining ${id}\n`);
+    });
+  adminOptions(connectors.command('undrain'))
+    .description('end an admin drain: the connector takes new sessions again')
+    .argument('<id>', 'connector id')
+    .action(async (id: string, o: AdminFlags) => {
+      const client = await AdminClient.fromFlags(o);
+      await client.request('POST', `/connectors/${encodeURIComponent(id)}/undrain`);
+      process.stdout.write(`undrained ${id}\n`);
     });
 }

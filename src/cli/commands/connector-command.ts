@@ -10,13 +10,13 @@ import {
 } from '../../connector/index.js';
 import { createLogger, untilSignal } from '../logger.js';
 import { packageVersion } from '../version.js';
-import { addKeepaliveFlags, edgeAddressOptions, keepaliveOptions } from './ha-flags.js';
+import { addConnectorHaFlags, connectorHaOptions, edgeAddressOptions } from './ha-flags.js';
 
 const env = process.env;
 
 /** `postern connector`: enrolls once, then keeps a tunnel to the edge. */
 export function connectorCommand(program: Command): void {
-  addKeepaliveFlags(program.command('connector'))
+  addConnectorHaFlags(program.command('connector'))
     .description('run a connector next to private applications (dials out to the edge)')
     .option(
       '--provision-key <key>',
@@ -84,6 +84,7 @@ export function connectorCommand(program: Command): void {
         probeListen?: string;
         keepaliveInterval?: string;
         keepaliveTimeout?: string;
+        syncInterval?: string;
       }) => {
         const logger = createLogger();
         const provisionKey =
@@ -94,7 +95,7 @@ export function connectorCommand(program: Command): void {
           provisionKey,
           ephemeral: o.ephemeral,
           ...edgeAddressOptions(o.edge),
-          ...keepaliveOptions(o),
+          ...connectorHaOptions(o),
           identifiers: parseAgentIdentifiers(o.agentIdentifiers ?? ''),
           kubernetesDiscovery: await kubernetesOptions(o),
           version: packageVersion(),

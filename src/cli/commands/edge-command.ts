@@ -7,6 +7,7 @@ import { packageVersion } from '../version.js';
 import { addKonnectivityFlags, konnectivityOptions } from './konnectivity-flags.js';
 import { accessOptions, addAccessFlags } from './access-flags.js';
 import { addEdgeHaFlags, edgeHaOptions } from './ha-flags.js';
+import { adminSignInOptions } from './admin-sign-in-flags.js';
 import {
   finishWorker,
   reportReady,
@@ -63,6 +64,16 @@ export function edgeCommand(program: Command): void {
       env.POSTERN_CLI_IDENTITY_PROVIDER,
     )
     .option(
+      '--admin-identity-provider <name>',
+      'identity provider administrators sign in to the console with (env POSTERN_ADMIN_IDENTITY_PROVIDER; needs --admin-role-groups)',
+      env.POSTERN_ADMIN_IDENTITY_PROVIDER,
+    )
+    .option(
+      '--admin-role-groups <mapping>',
+      'admin roles of identity-provider groups or emails, e.g. admin=postern-admins,operator=ops,viewer=staff (env POSTERN_ADMIN_ROLE_GROUPS)',
+      env.POSTERN_ADMIN_ROLE_GROUPS,
+    )
+    .option(
       '--admin-require-if-match',
       'refuse admin API PUT, PATCH and DELETE without If-Match (428) (env POSTERN_ADMIN_REQUIRE_IF_MATCH=1)',
       env.POSTERN_ADMIN_REQUIRE_IF_MATCH === '1',
@@ -84,6 +95,8 @@ export function edgeCommand(program: Command): void {
         adminRequireIfMatch?: boolean;
         tokenSigningKey?: string;
         cliIdentityProvider?: string;
+        adminIdentityProvider?: string;
+        adminRoleGroups?: string;
         leaseTtl?: string;
         configPoll?: string;
         keepaliveInterval?: string;
@@ -117,6 +130,7 @@ export function edgeCommand(program: Command): void {
           access: accessOptions(o),
           tokenSigningKey: o.tokenSigningKey,
           cliIdentityProvider: o.cliIdentityProvider,
+          adminSignIn: adminSignInOptions(o),
           logger,
         });
         process.stderr.write(

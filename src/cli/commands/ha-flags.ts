@@ -26,6 +26,24 @@ export function addKeepaliveFlags(command: Command): Command {
     );
 }
 
+/** Adds the connector's HA flags (sync interval) and the keepalive flags. */
+export function addConnectorHaFlags(command: Command): Command {
+  return addKeepaliveFlags(command).option(
+    '--sync-interval <seconds>',
+    'behind one address, wait this long after reaching an edge already held before dialing again (env POSTERN_SYNC_INTERVAL; default 1)',
+    env.POSTERN_SYNC_INTERVAL,
+  );
+}
+
+/** The connector's HA options from its flags. */
+export function connectorHaOptions(o: HaFlags & { syncInterval?: string }): {
+  syncIntervalMs: number | undefined;
+  keepAliveIntervalMs?: number;
+  keepAliveTimeoutMs?: number;
+} {
+  return { syncIntervalMs: secondsFlag(o.syncInterval, '--sync-interval'), ...keepaliveOptions(o) };
+}
+
 /** Adds the edge's HA flags (lease TTL, configuration check) and the keepalive flags. */
 export function addEdgeHaFlags(command: Command): Command {
   return addKeepaliveFlags(command)

@@ -14,6 +14,7 @@ import {
 import type { IdentityProviders } from './identity-providers.js';
 import { OidcClient } from './oidc-client.js';
 import type { PendingLogin, SessionStore } from './session-store.js';
+import type { UserIdentity } from './user-identity.js';
 import { CLI_AUDIENCE, type UserTokenAuthority } from './user-token.js';
 
 /** Paths the identity layer answers on every https virtual server (and the access listener). */
@@ -56,6 +57,7 @@ const HOST =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const LOOPBACK_CALLBACK = /^http:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}\/[^\s#]*$/;
 const CLIENT_STATE = /^[A-Za-z0-9_-]{16,256}$/;
+const ADMIN_LOGIN_COOKIE = 'postern-admin-login';
 
 /**
  * The edge's login endpoints: the OIDC callback (browser and CLI logins), logout, the CLI login
@@ -123,15 +125,52 @@ export class AuthPages {
     );
   }
 
+  /**
+   * Sends an administrator to `identityProvider` (console sign-in on the admin listener); the
+   * provider returns to `callbackPath` on the same host, which calls {@link finishAdminLogin}.
+   */
+  async startAdminLogin(
+    req: AuthRequest,
+    login: { readonly identityProvider: string; readonly callbackPath: string },
+  ): Promise<AuthResponse> {
+    return this.#guard(() =>
+      this.#start(
+        req,
+        { kind: 'admin', identityProvider: login.identityProvider, returnTo: '/' },
+        login.callbackPath,
+      ),
+    );
+  }
+
+  /**
+   * Checks the callback of an admin login (state, login cookie, nonce, PKCE) and passes the
+   * user to `signedIn`, whose answer is sent; errors become a "Login failed" page.
+   */
+  async finishAdminLogin(
+    req: AuthRequest,
+    signedIn: (identity: UserIdentity) => Promise<AuthResponse>,
+  ): Promise<AuthResponse> {
+    return this.#guard(async () => {
+      const url = new URL(req.target, 'http://x');
+      const done = await this.#redeem(req, url.searchParams, 'admin');
+      if ('status' in done) return done;
+      const answer = await signedIn(done.identity);
+      const clear = loginCookie('admin', req.secure, '', 0);
+      const previous = answer.headers['set-cookie'] ?? [];
+      return { ...answer, headers: { ...answer.headers, 'set-cookie': [clear, previous].flat() } };
+    });
+  }
+
   async #start(
     req: AuthRequest,
     login: Pick<PendingLogin, 'kind' | 'identityProvider' | 'returnTo'> &
       Partial<Pick<PendingLogin, 'virtualServer' | 'clientState'>>,
+    callbackPath: string = AUTH_PATHS.callback,
   ): Promise<AuthResponse> {
     const host = req.host ?? '';
     if (!HOST.test(host)) return htmlPage(400, 'Bad request', ['The Host header is not valid.']);
     const client = await this.#o.providers.client(login.identityProvider);
-    const redirectUri = `${req.secure ? 'https' : 'http'}://${host}${AUTH_PATHS.callback}`;
+    const redirectUri = `${req.secure ? 'https' : 'http'}://${host}${callbackPath}`;
     const checks = OidcClient.newChecks(redirectUri);
     const ttlMs = this.#o.loginTimeoutMs ?? 600_000;
     await this.#o.store.putPendingLogin({
@@ -144,42 +183,15 @@ export class AuthPages {
     });
     const location = await client.authorizationUrl(checks);
     return redirect(location.href, {
-      'set-cookie': cookie(LOGIN_COOKIE, checks.state, Math.ceil(ttlMs / 1000)),
+      'set-cookie': loginCookie(login.kind, req.secure, checks.state, Math.ceil(ttlMs / 1000)),
     });
   }
 
   async #callback(req: AuthRequest, query: URLSearchParams): Promise<AuthResponse> {
-    const state = query.get('state') ?? '';
-    const pending = state ? await this.#o.store.takePendingLogin(secretKey(state)) : undefined;
-    const again = 'Go back to the application and start again.';
-    if (!pending || pending.expiresAt <= this.#clock.now()) {
-      return htmlPage(400, 'Login expired', [
-        `This login is unknown, expired or already used. ${again}`,
-      ]);
-    }
-    if (readCookie(req.headers.cookie, LOGIN_COOKIE) !== state) {
-      return htmlPage(400, 'Login not started here', [
-        `This browser did not start this login. ${again}`,
-      ]);
-    }
-    if (pending.kind === 'browser' && pending.virtualServer !== req.virtualServer) {
-      return htmlPage(400, 'Wrong server', [`This login belongs to another application. ${again}`]);
-    }
-    const refused = query.get('error');
-    if (refused !== null) {
-      const detail = query.get('error_description') ?? refused;
-      return htmlPage(401, 'Login refused', [
-        `The identity provider said: ${escapeHtml(detail)}.`,
-        again,
-      ]);
-    }
-    const client = await this.#o.providers.client(pending.identityProvider);
-    const identity = await client.redeem(query, { ...pending, state });
+    const done = await this.#redeem(req, query, 'browser or cli');
+    if ('status' in done) return done;
+    const { pending, identity } = done;
     const clearLogin = cookie(LOGIN_COOKIE, '', 0);
-    this.#o.logger?.info(
-      { user: identity.email ?? identity.subject, idp: identity.idp, kind: pending.kind },
-      'user logged in',
-    );
     if (pending.kind === 'cli') {
       const ttlMs = this.#o.cliTokenTtlMs ?? 8 * 3600_000;
       const { token, expiresAt } = await this.#o.authority.issue(identity, {
@@ -197,6 +209,56 @@ export class AuthPages {
     return redirect(pending.returnTo, {
       'set-cookie': [cookie(SESSION_COOKIE, secret), clearLogin],
     });
+  }
+
+  /**
+   * The checks every callback shares: the pending login for `state`, of the expected kind, started
+   * by this browser, not refused by the provider; then the code is redeemed. A page otherwise.
+   */
+  async #redeem(
+    req: AuthRequest,
+    query: URLSearchParams,
+    expected: 'admin' | 'browser or cli',
+  ): Promise<{ pending: PendingLogin; identity: UserIdentity } | AuthResponse> {
+    const state = query.get('state') ?? '';
+    const pending = state ? await this.#o.store.takePendingLogin(secretKey(state)) : undefined;
+    const again =
+      expected === 'admin'
+        ? 'Go back to the Postern console and sign in again.'
+        : 'Go back to the application and start again.';
+    if (!pending || pending.expiresAt <= this.#clock.now()) {
+      return htmlPage(400, 'Login expired', [
+        `This login is unknown, expired or already used. ${again}`,
+      ]);
+    }
+    if ((pending.kind === 'admin') !== (expected === 'admin')) {
+      return htmlPage(400, 'Wrong callback', [
+        `This login belongs to another Postern page. ${again}`,
+      ]);
+    }
+    if (readCookie(req.headers.cookie, loginCookieName(pending.kind)) !== state) {
+      return htmlPage(400, 'Login not started here', [
+        `This browser did not start this login. ${again}`,
+      ]);
+    }
+    if (pending.kind === 'browser' && pending.virtualServer !== req.virtualServer) {
+      return htmlPage(400, 'Wrong server', [`This login belongs to another application. ${again}`]);
+    }
+    const refused = query.get('error');
+    if (refused !== null) {
+      const detail = query.get('error_description') ?? refused;
+      return htmlPage(401, 'Login refused', [
+        `The identity provider said: ${escapeHtml(detail)}.`,
+        again,
+      ]);
+    }
+    const client = await this.#o.providers.client(pending.identityProvider);
+    const identity = await client.redeem(query, { ...pending, state });
+    this.#o.logger?.info(
+      { user: identity.email ?? identity.subject, idp: identity.idp, kind: pending.kind },
+      'user logged in',
+    );
+    return { pending, identity };
   }
 
   async #logout(req: AuthRequest): Promise<AuthResponse> {
@@ -251,6 +313,29 @@ export class AuthPages {
       ]);
     }
   }
+}
+
+/** Path of the admin login cookie: only the admin sign-in pages need it. */
+const ADMIN_LOGIN_PATH = '/.postern/admin/';
+
+function loginCookieName(kind: PendingLogin['kind']): string {
+  return kind === 'admin' ? ADMIN_LOGIN_COOKIE : LOGIN_COOKIE;
+}
+
+/**
+ * The Set-Cookie of a login's state. The admin listener is often plain http on loopback, where a
+ * `__Host-` (Secure) cookie would be dropped, so admin logins use their own cookie, Secure only
+ * over TLS.
+ */
+function loginCookie(
+  kind: PendingLogin['kind'],
+  secure: boolean,
+  value: string,
+  maxAgeSeconds: number,
+): string {
+  if (kind !== 'admin') return cookie(LOGIN_COOKIE, value, maxAgeSeconds);
+  const flags = `Path=${ADMIN_LOGIN_PATH}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+  return `${ADMIN_LOGIN_COOKIE}=${value}; ${flags}; Max-Age=${maxAgeSeconds}`;
 }
 
 /** The request's path and query when it is a safe place to return to, else `/`. */

@@ -9,6 +9,7 @@ import { expiry, type SessionTimeouts } from './browser-session.js';
 import { IdentityProviders } from './identity-providers.js';
 import type { OidcClient } from './oidc-client.js';
 import { MemorySessionStore, type SessionStore } from './session-store.js';
+import { SqlSessionStore } from './sql-session-store.js';
 import type { UserTokenAuthority } from './user-token.js';
 
 /** How the edge's browser access is built. */
@@ -24,7 +25,7 @@ export interface BrowserAccessOptions {
   readonly cliIdentityProvider?: string | undefined;
   /** Lifetime of CLI tokens; default 8 h. */
   readonly cliTokenTtlMs?: number | undefined;
-  /** How often expired sessions are dropped from the in-memory store; default 5 min. */
+  /** How often expired sessions are dropped from the memory or shared store; default 5 min. */
   readonly sweepIntervalMs?: number | undefined;
   /** Replaces OIDC discovery (tests). */
   readonly discover?: ((idp: IdentityProvider) => Promise<OidcClient>) | undefined;
@@ -52,7 +53,11 @@ export class BrowserAccess {
     );
     this.#clock = options.clock ?? systemClock;
     const store = options.store ?? new MemorySessionStore();
-    if (store instanceof MemorySessionStore) this.#sweepEvery(store, options.sweepIntervalMs);
+    if (store instanceof MemorySessionStore) {
+      this.#sweepEvery(() => this.sweep(store), options.sweepIntervalMs);
+    } else if (store instanceof SqlSessionStore) {
+      this.#sweepEvery(() => void this.#sweepShared(store), options.sweepIntervalMs);
+    }
     this.pages = new AuthPages({
       authority: options.authority,
       store,
@@ -104,9 +109,18 @@ export class BrowserAccess {
     }, now);
   }
 
-  #sweepEvery(store: MemorySessionStore, intervalMs = 300_000): void {
+  /** Every edge sweeps the shared store too; deleting an expired row twice is harmless. */
+  async #sweepShared(store: SqlSessionStore): Promise<void> {
+    try {
+      await store.sweep(this.#timeouts);
+    } catch (err) {
+      this.#o.logger?.warn({ err: (err as Error).message }, 'could not sweep browser sessions');
+    }
+  }
+
+  #sweepEvery(sweep: () => void, intervalMs = 300_000): void {
     const tick = (): void => {
-      this.sweep(store);
+      sweep();
       this.#sweepTimer = this.#clock.setTimeout(tick, intervalMs);
       this.#sweepTimer.unref?.();
     };

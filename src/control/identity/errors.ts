@@ -41,4 +41,30 @@ export const identityErrors = {
       'POSTERN_ERR_IDP_UNKNOWN',
       `There is no identity provider "${name}". Define it under identity_providers (or with the admin API at /api/v1/identity-providers), or name an existing one.`,
     ),
+  adminRoleMappingInvalid: (spec: string, why: string) =>
+    new PosternError(
+      'POSTERN_ERR_ADMIN_ROLE_MAPPING_INVALID',
+      `The admin role mapping "${spec}" is not valid: ${why}. Write comma-separated role=member pairs, e.g. \`--admin-role-groups admin=postern-admins,operator=ops,viewer=staff\` (a member with @ is a user's email).`,
+    ),
+  adminSignInUnavailable: () =>
+    new PosternError(
+      'POSTERN_ERR_ADMIN_SIGN_IN_UNAVAILABLE',
+      'This edge offers no identity-provider sign-in for administrators. Sign in with an admin token, or start the edge with `--admin-identity-provider NAME` and `--admin-role-groups`.',
+    ),
+  adminSignInRefused: (user: string, groups: readonly string[]) =>
+    new PosternError(
+      'POSTERN_ERR_ADMIN_SIGN_IN_REFUSED',
+      `${user} (groups: ${groups.length > 0 ? groups.join(', ') : 'none'}) signed in at the identity provider, but no admin role is mapped to this user or any of these groups. Ask an administrator to add you to a group named in \`--admin-role-groups\`, or sign in with an admin token.`,
+    ),
+  adminSessionRejected: (why: string, cause?: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_UNAUTHORIZED',
+      `The console sign-in ${why}. Sign in to the console again.`,
+      { cause },
+    ),
+  adminUserForbidden: (user: string, role: string, needed: string, what: string) =>
+    new PosternError(
+      'POSTERN_ERR_FORBIDDEN',
+      `You are signed in as ${user} with role "${role}" (from your identity-provider groups), which may not ${what}; it needs role "${needed}". Ask an administrator to add you to a group mapped to "${needed}" in \`--admin-role-groups\`.`,
+    ),
 } as const;

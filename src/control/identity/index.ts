@@ -10,5 +10,16 @@ export type { AuthResponse } from './auth-html.js';
 export type { AccessDecisionEntry } from './access-gate.js';
 export { IDENTITY_HEADERS } from './access-gate.js';
 export { MemorySessionStore } from './session-store.js';
+export { SqlSessionStore, SESSION_END_TOPIC_PREFIX } from './sql-session-store.js';
+export type { SqlSessionStoreOptions } from './sql-session-store.js';
 export type { SessionStore, BrowserSession, PendingLogin } from './session-store.js';
 export { OidcClient } from './oidc-client.js';
+export { AdminSignIn, ADMIN_AUDIENCE, ADMIN_SIGN_IN_PATHS } from './admin-sign-in.js';
+export { adminSignInUnavailablePage } from './admin-sign-in.js';
+export type { AdminSignInOptions, AdminUser } from './admin-sign-in.js';
+export {
+  parseAdminRoleMapping,
+  adminRoleFor,
+  describeAdminRoleMapping,
+} from './admin-role-mapping.js';
+export type { AdminRoleMapping } from './admin-role-mapping.js';

@@ -17,7 +17,8 @@ export interface BrowserSession {
 export interface PendingLogin {
   /** Key in the store: a hash of the `state` parameter. */
   readonly key: string;
-  readonly kind: 'browser' | 'cli';
+  /** admin: a console sign-in on the admin listener (see AdminSignIn). */
+  readonly kind: 'browser' | 'cli' | 'admin';
   readonly identityProvider: string;
   readonly nonce: string;
   readonly codeVerifier: string;

@@ -25,6 +25,8 @@ export interface VerifiedToken {
   /** Milliseconds since the epoch. */
   readonly expiresAt: number;
   readonly issuedAt: number;
+  /** Every claim of the token, for callers that added their own (e.g. an admin `role`). */
+  readonly claims: Readonly<Record<string, unknown>>;
 }
 
 /** How a {@link UserTokenAuthority} signs and checks tokens. */
@@ -148,6 +150,7 @@ export class UserTokenAuthority {
         },
         expiresAt: (payload.exp ?? 0) * 1000,
         issuedAt: (payload.iat ?? 0) * 1000,
+        claims: payload,
       };
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) {

@@ -36,7 +36,7 @@ const CHUNK_END = 5;
 const TRAILERS = 6;
 const DONE = 7;
 
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
+const STATUS_PREFIX = 'HTTP/1.';
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DIGITS = /^\d{1,15}$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -134,7 +134,8 @@ export class ResponseParser {
 
   #readHead(data: Buffer, off: number): number {
     const prev = this.#pending;
-    const buf = prev ? Buffer.concat([prev, data.subarray(off)]) : data.subarray(off);
+    const rest = off === 0 ? data : data.subarray(off);
+    const buf = prev ? Buffer.concat([prev, rest]) : rest;
     const end = buf.indexOf(CRLFCRLF, prev ? Math.max(0, prev.length - 3) : 0);
     if (end < 0) {
       if (buf.length > this.#maxHeadBytes)
@@ -150,44 +151,36 @@ export class ResponseParser {
   }
 
   #parseHead(text: string): void {
-    const lines = text.split('\r\n');
-    const status = STATUS_LINE.exec(lines[0] as string);
-    if (!status)
-      throw new Error(`bad status line ${JSON.stringify((lines[0] as string).slice(0, 80))}`);
-    const code = Number(status[2]);
-    if (lines.length - 1 > this.#maxHeaders)
-      throw new Error(`more than ${this.#maxHeaders} header fields`);
-    const raw: string[] = [];
-    let contentLength = -1;
-    let te: string | undefined;
-    let close = status[1] === '0';
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      const colon = line.indexOf(':');
-      const name = line.slice(0, colon);
-      if (colon <= 0 || !TOKEN.test(name))
-        throw new Error(`bad header line ${JSON.stringify(line.slice(0, 80))}`);
-      const value = line.slice(colon + 1).trim();
-      raw.push(name, value);
-      const lower =
-        name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : '';
-      if (lower === 'content-length') {
-        if (!DIGITS.test(value) || (contentLength >= 0 && contentLength !== Number(value)))
-          throw new Error(`bad Content-Length ${JSON.stringify(value)}`);
-        contentLength = Number(value);
-      } else if (lower === 'transfer-encoding') {
-        te = te === undefined ? value : `${te}, ${value}`;
-      } else if (lower === 'connection') {
-        const v = value.toLowerCase();
-        if (v.includes('close')) close = true;
-        else if (v.includes('keep-alive')) close = false;
-      }
-    }
+    // Walks the lines with indexOf instead of split(): no array of line strings per response.
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    const statusLine = text.slice(0, eol);
+    const code = statusCodeOf(statusLine);
+    if (code < 0) throw new Error(`bad status line ${JSON.stringify(statusLine.slice(0, 80))}`);
+    const fields = this.#parseFields(text, eol, statusLine.charCodeAt(7) === 48 /* 1.0 */);
     if (code < 200) {
       if (code === 101) throw new Error('unexpected 101 Switching Protocols');
       return; // interim response: the final one follows
     }
-    this.#startBody(code, status[3] ?? '', raw, contentLength, te, close);
+    const reason = statusLine.length > 12 ? statusLine.slice(13) : '';
+    this.#startBody(code, reason, fields.raw, fields.contentLength, fields.te, fields.close);
+  }
+
+  /** The header lines after the status line, which ends at `from`; `close` as HTTP/1.0 implies. */
+  #parseFields(text: string, from: number, close: boolean): HeadFields {
+    const f: HeadFields = { raw: [], contentLength: -1, te: undefined, close };
+    if (from >= text.length) return f;
+    let start = from + 2;
+    // Each pass consumes one line, so this ends within the header section's length.
+    for (let count = 1; ; count++) {
+      if (count > this.#maxHeaders) throw new Error(`more than ${this.#maxHeaders} header fields`);
+      const next = text.indexOf('\r\n', start);
+      const end = next < 0 ? text.length : next;
+      addField(f, text.slice(start, end));
+      if (next < 0) break;
+      start = end + 2;
+    }
+    return f;
   }
 
   #startBody(
@@ -322,6 +315,54 @@ export class ResponseParser {
     this.#state = DONE;
     this.#handler.onEnd();
   }
+}
+
+/** What the header section says about framing, with the fields as received. */
+interface HeadFields {
+  readonly raw: string[];
+  contentLength: number;
+  te: string | undefined;
+  close: boolean;
+}
+
+function addField(f: HeadFields, line: string): void {
+  const colon = line.indexOf(':');
+  const name = line.slice(0, colon);
+  if (colon <= 0 || !TOKEN.test(name))
+    throw new Error(`bad header line ${JSON.stringify(line.slice(0, 80))}`);
+  const value = line.slice(colon + 1).trim();
+  f.raw.push(name, value);
+  // Only names of these lengths can be the three fields that matter: skip lower-casing the rest.
+  const n = name.length;
+  const lower = n === 14 || n === 17 || n === 10 ? name.toLowerCase() : '';
+  if (lower === 'content-length') {
+    if (!DIGITS.test(value) || (f.contentLength >= 0 && f.contentLength !== Number(value)))
+      throw new Error(`bad Content-Length ${JSON.stringify(value)}`);
+    f.contentLength = Number(value);
+  } else if (lower === 'transfer-encoding') {
+    f.te = f.te === undefined ? value : `${f.te}, ${value}`;
+  } else if (lower === 'connection') {
+    const v = value.toLowerCase();
+    if (v.includes('close')) f.close = true;
+    else if (v.includes('keep-alive')) f.close = false;
+  }
+}
+
+/**
+ * The code of `HTTP/1.0|1 NNN[ reason]`, or -1 when the line is not that. Checked by character
+ * rather than with a regular expression: it runs for every response.
+ */
+function statusCodeOf(line: string): number {
+  const n = line.length;
+  if (n < 12 || !line.startsWith(STATUS_PREFIX)) return -1;
+  const minor = line.charCodeAt(7);
+  if ((minor !== 48 && minor !== 49) || line.charCodeAt(8) !== 32) return -1;
+  const d0 = line.charCodeAt(9) - 48;
+  const d1 = line.charCodeAt(10) - 48;
+  const d2 = line.charCodeAt(11) - 48;
+  if (d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return -1;
+  if (n > 12 && (line.charCodeAt(12) !== 32 || /[\r\n]/.test(line))) return -1;
+  return d0 * 100 + d1 * 10 + d2;
 }
 
 function hexValue(c: number): number {

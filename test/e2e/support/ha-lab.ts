@@ -175,6 +175,8 @@ export class HaLab {
       join(this.dir, name),
       '--edge',
       `127.0.0.1:${this.ports.tunnel}`,
+      '--sync-interval',
+      '0.2',
       '--keepalive-interval',
       '0.5',
       '--keepalive-timeout',
@@ -274,9 +276,11 @@ export class HaLab {
   }
 
   async #startHaproxy(): Promise<void> {
-    const servers = (port: number) =>
+    const servers = (port: number, check = '') =>
       this.edges
-        .map((e) => `  server ${e.serverId} ${e.edgeIp}:${port} check inter 250 fall 2 rise 1`)
+        .map(
+          (e) => `  server ${e.serverId} ${e.edgeIp}:${port} check${check} inter 250 fall 2 rise 1`,
+        )
         .join('\n');
     const config = [
       'global',
@@ -299,7 +303,10 @@ export class HaLab {
       '  default_backend edge_apps',
       'backend edge_apps',
       '  balance roundrobin',
-      servers(this.ports.vs),
+      // Sessions go only to edges that hold a connector tunnel (see docs/errors.md, HA).
+      '  option httpchk GET /metrics',
+      '  http-check expect rstring postern_edge_tunnels\\ [1-9]',
+      servers(this.ports.vs, ` port ${PORTS.admin}`),
       'frontend store',
       ...this.edges.map((e) => `  bind ${e.hostIp}:${this.ports.pg}`),
       '  default_backend store',
