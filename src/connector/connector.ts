@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
-import { Backoff, isPosternError, type Clock } from '../core/index.js';
+import { Backoff, isPosternError, systemClock, type Clock } from '../core/index.js';
 import { parseProvisioningKey, type Identifiers } from '../protocol/index.js';
 import { generateKeyPairAndCsr, renewalTime } from '../pki/index.js';
 import { enroll } from './enrollment-client.js';
@@ -9,6 +9,7 @@ import { EdgeTunnel } from './edge-tunnel.js';
 import { EdgeSupervisor } from './edge-supervisor.js';
 import { IdentityStore, type ConnectorIdentityFiles } from './identity-store.js';
 import { connectorErrors } from './errors.js';
+import { ConnectorMetrics } from './connector-metrics.js';
 import type { SessionCounters } from './data-stream-handler.js';
 import { KubernetesDiscovery, type KubernetesDiscoveryOptions } from './kubernetes/index.js';
 import { X509Certificate } from 'node:crypto';
@@ -44,6 +45,8 @@ export interface ConnectorOptions {
   readonly healthHeartbeatMs?: number;
   /** Discover annotated Kubernetes Services and report them to the edge; default off. */
   readonly kubernetesDiscovery?: Omit<KubernetesDiscoveryOptions, 'logger'> | undefined;
+  /** Where the connector counts (served at `/metrics` by the probe listener); default a new one. */
+  readonly metrics?: ConnectorMetrics | undefined;
 }
 
 interface ConnectorEvents {
@@ -69,6 +72,8 @@ const REVOCATION_CODES = new Set([
  */
 export class Connector extends EventEmitter<ConnectorEvents> {
   readonly counters: SessionCounters = { active: 0, total: 0, failed: 0 };
+  /** The connector's Prometheus metrics. */
+  readonly metrics: ConnectorMetrics;
   readonly #options: ConnectorOptions;
   readonly #store: IdentityStore;
   readonly #log: Logger;
@@ -86,6 +91,15 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     this.#store = new IdentityStore(options.stateDir);
     this.#log = options.logger;
     this.#backoff = options.backoff ?? new Backoff({ initialMs: 1000, factor: 1.5, maxMs: 10_000 });
+    this.metrics = options.metrics ?? new ConnectorMetrics();
+    const clock = options.clock ?? systemClock;
+    this.metrics.attach({
+      heldEdges: () => this.tunnels.keys(),
+      knownEdges: () => this.#supervisor?.known.serverIds ?? [],
+      openStreams: () => this.counters.active,
+      identity: () => this.#identity,
+      now: () => clock.now(),
+    });
   }
 
   /** The enrolled identity (after start). */
@@ -131,6 +145,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     };
     // Each edge keeps what its own tunnels reported, so every edge of an HA set hears it all.
     discovery.on('snapshot', (messages) => {
+      this.metrics.kubernetesSnapshot(messages);
       for (const tunnel of this.tunnels.values()) send(tunnel, messages);
     });
     this.on('connected', (tunnel) => send(tunnel));
@@ -241,14 +256,17 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         'tunnel up',
       );
       this.#tunnel ??= tunnel;
+      this.metrics.tunnelEvents.inc({ event: 'connected' });
       this.emit('connected', tunnel);
       if (this.#renewTimer === undefined) this.#scheduleRenewal();
     });
     supervisor.on('disconnected', (tunnel, err) => {
       if (this.#tunnel === tunnel) this.#tunnel = supervisor.tunnels.values().next().value;
+      this.metrics.tunnelEvents.inc({ event: 'disconnected' });
       this.emit('disconnected', err);
     });
     supervisor.on('tunnelError', (err) => {
+      this.metrics.tunnelEvents.inc({ event: 'failed' });
       this.#log.warn(
         { err: err.message, code: (err as { code?: string }).code },
         'edge tunnel attempt failed; retrying',
@@ -311,6 +329,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       keepAliveTimeoutMs: o.keepAliveTimeoutMs,
       clock: o.clock,
       healthHeartbeatMs: o.healthHeartbeatMs,
+      metrics: this.metrics,
     };
   }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { makeMessage } from '../protocol/index.js';
 import { readMessage, writeMessage } from '../tunnel/index.js';
 import { joinStreams, splitHostPort } from '../traffic/index.js';
+import type { ConnectorMetrics } from './connector-metrics.js';
 import { dialTarget } from './target-dialer.js';
 import type { TargetPolicy } from './target-policy.js';
 
@@ -25,9 +26,11 @@ export async function handleDataStream(
     counters: SessionCounters;
     /** Told of each destination dialed (allowed), whether or not it answered. */
     onDialed?: ((target: { host: string; port: number }) => void) | undefined;
+    /** Counts sessions, bytes and dial failures; default none. */
+    metrics?: ConnectorMetrics | undefined;
   },
 ): Promise<void> {
-  const { logger, counters } = options;
+  const { logger, counters, metrics } = options;
   stream.on('error', () => undefined);
   let dial;
   try {
@@ -52,6 +55,7 @@ export async function handleDataStream(
   }
   if (outcome.code !== 'ok') {
     counters.failed += 1;
+    metrics?.dialFailures.inc({ reason: outcome.code });
     log.warn({ code: outcome.code, reason: outcome.message }, 'dial refused or failed');
     writeMessage(
       stream,
@@ -71,8 +75,11 @@ export async function handleDataStream(
   );
   counters.active += 1;
   counters.total += 1;
+  metrics?.sessions.inc();
   joinStreams(stream, outcome.socket, (reason) => {
     counters.active -= 1;
+    metrics?.bytes.inc({ direction: 'to_target' }, outcome.socket.bytesWritten);
+    metrics?.bytes.inc({ direction: 'to_edge' }, outcome.socket.bytesRead);
     log.debug(
       { reason, sent: outcome.socket.bytesWritten, received: outcome.socket.bytesRead },
       'session ended',

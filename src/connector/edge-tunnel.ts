@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { TUNNEL_ALPN, makeMessage, type Identifiers, type Message } from '../protocol/index.js';
 import { MessageChannel, MuxSession, type MuxStream } from '../tunnel/index.js';
 import { PosternError, definedProps, type Clock } from '../core/index.js';
+import type { ConnectorMetrics } from './connector-metrics.js';
 import { handleDataStream, type SessionCounters } from './data-stream-handler.js';
 import { connectToEdge } from './edge-connection.js';
 import { connectorErrors } from './errors.js';
@@ -29,6 +30,8 @@ export interface EdgeTunnelOptions {
   readonly clock?: Clock | undefined;
   /** Longest silence about one health check before its result is sent again; default 30 s. */
   readonly healthHeartbeatMs?: number | undefined;
+  /** Counts control messages, sessions, bytes, dial failures and checks; default none. */
+  readonly metrics?: ConnectorMetrics | undefined;
 }
 
 interface EdgeTunnelEvents {
@@ -54,6 +57,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     { resolve: (pem: string) => void; reject: (err: Error) => void }
   >();
   readonly #work: GroupWork;
+  readonly #metrics: ConnectorMetrics | undefined;
   #nextRequestId = 1;
 
   private constructor(
@@ -66,19 +70,23 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     this.session = session;
     this.#control = control;
     this.welcome = welcome;
+    this.#metrics = options.metrics;
     this.#work = new GroupWork({
       logger: options.logger,
       // Advertised identifiers are dial permission too (Konnectivity routing, identifier-grant.ts).
       identifiers: options.identifiers,
       clock: options.clock,
       healthHeartbeatMs: options.healthHeartbeatMs,
-      onHealth: (report) => this.#control.send(makeMessage({ type: 'health', ...report })),
+      metrics: options.metrics,
+      onHealth: (report) => this.#send(makeMessage({ type: 'health', ...report })),
       onDiscovered: (report) =>
-        this.#control.send(
+        this.#send(
           makeMessage({ type: 'discovered', ...report, addresses: [...report.addresses] }),
         ),
-      onApplicationHealth: (report) =>
-        this.#control.send(makeMessage({ type: 'app_health', ...report })),
+      onApplicationHealth: (report) => {
+        options.metrics?.applicationHealth.inc({ state: report.state });
+        this.#send(makeMessage({ type: 'app_health', ...report }));
+      },
     });
   }
 
@@ -102,6 +110,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     });
     session.on('error', () => undefined);
     const control = new MessageChannel(session.openStream());
+    options.metrics?.controlMessage('sent', 'hello');
     control.send(
       makeMessage({
         type: 'hello',
@@ -124,6 +133,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
       throw err;
     }
     control.removeAllListeners('message');
+    options.metrics?.controlMessage('received', 'welcome');
     const tunnel = new EdgeTunnel(session, control, welcome, options);
     for (const message of early) tunnel.#onMessage(message);
     tunnel.#start(options);
@@ -142,12 +152,12 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
 
   /** Sends discovered Kubernetes Services to the edge; false when the tunnel has closed. */
   reportKubernetesServices(message: Message<'kubernetes_services'>): boolean {
-    return this.#control.send(message);
+    return this.#send(message);
   }
 
   /** Tells the edge to send no new sessions here. */
   drain(): void {
-    this.#control.send(makeMessage({ type: 'drain' }));
+    this.#send(makeMessage({ type: 'drain' }));
   }
 
   /** Ends the control stream, then closes the session once data streams have finished. */
@@ -168,7 +178,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
         resolve: (pem) => (clearTimeout(timer), resolve(pem)),
         reject: (err) => (clearTimeout(timer), reject(err)),
       });
-      if (!this.#control.send(makeMessage({ type: 'renew', requestId, csrPem }))) {
+      if (!this.#send(makeMessage({ type: 'renew', requestId, csrPem }))) {
         this.#renewals.delete(requestId);
         clearTimeout(timer);
         reject(connectorErrors.enrollmentProtocol('edge', 'the tunnel closed'));
@@ -184,6 +194,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
         policy: () => this.#work.policy,
         logger: log,
         counters: options.counters,
+        metrics: options.metrics,
         onDialed: (target) => this.#work.accessed(target),
       });
     });
@@ -196,7 +207,15 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     });
   }
 
+  /** Sends on the control stream, counting what was sent; false once the stream has closed. */
+  #send(message: Message): boolean {
+    const sent = this.#control.send(message);
+    if (sent) this.#metrics?.controlMessage('sent', message.type);
+    return sent;
+  }
+
   #onMessage(message: Message): void {
+    this.#metrics?.controlMessage('received', message.type);
     switch (message.type) {
       case 'config':
         this.#work.apply(message);

@@ -3,6 +3,7 @@ import type { Clock } from '../core/index.js';
 import type { Identifiers, Message, TargetRule } from '../protocol/index.js';
 import { splitHostPort } from '../traffic/index.js';
 import { ApplicationHealthMonitor, type ApplicationHealthReport } from './application-health.js';
+import type { ConnectorMetrics } from './connector-metrics.js';
 import { identifierGrant, type IdentifierGrant } from './identifier-grant.js';
 import { PolicyDialer } from './policy-dialer.js';
 import { RemoteDiscovery, type DiscoveryReport } from './remote-discovery.js';
@@ -23,6 +24,8 @@ export interface GroupWorkOptions {
   readonly dnsQueryTimeoutMs?: number | undefined;
   /** The connector's advertised identifiers: destinations they cover may be dialed too. */
   readonly identifiers?: Identifiers | undefined;
+  /** Counts health check results; default none. */
+  readonly metrics?: ConnectorMetrics | undefined;
 }
 
 /**
@@ -50,6 +53,7 @@ export class GroupWork {
       logger: options.logger,
       clock: options.clock,
       heartbeatMs: options.healthHeartbeatMs,
+      onCheck: (ok) => options.metrics?.remoteChecks.inc({ result: ok ? 'ok' : 'failed' }),
     });
     this.#discovery = new RemoteDiscovery({
       report: options.onDiscovered,

@@ -1,6 +1,8 @@
 export { Connector } from './connector.js';
 export type { ConnectorOptions } from './connector.js';
 export { connectorErrors } from './errors.js';
+export { ConnectorMetrics } from './connector-metrics.js';
+export type { ConnectorMetricsSource } from './connector-metrics.js';
 export { TargetPolicy } from './target-policy.js';
 export { IdentityStore } from './identity-store.js';
 export type { ConnectorIdentityFiles } from './identity-store.js';

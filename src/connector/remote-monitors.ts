@@ -30,6 +30,8 @@ export interface RemoteMonitorsOptions {
   readonly clock?: Clock | undefined;
   /** Longest silence about one check; default 30 s. */
   readonly heartbeatMs?: number | undefined;
+  /** Told of every check result, sent or not (metrics); default none. */
+  readonly onCheck?: ((ok: boolean) => void) | undefined;
 }
 
 /**
@@ -110,6 +112,7 @@ export class RemoteMonitors {
       dialer,
       clock: this.#clock,
       onResult: (address, monitor, result) => {
+        this.#o.onCheck?.(result.ok);
         const thresholds = { failures: monitor.failures, successes: monitor.successes };
         const key = reportKey(pool, monitor.name, address);
         if (!this.#reporter.record(key, result.ok, thresholds, this.#clock.now())) return;

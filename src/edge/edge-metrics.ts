@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PoolStatus } from '../traffic/index.js';
 import type { ConnectorRegistry } from './connector-registry.js';
 
 /** The edge's Prometheus metrics, one registry per edge so several can share a process. */
@@ -68,5 +69,33 @@ export class EdgeMetrics {
     });
     if (options.defaultMetrics)
       collectDefaultMetrics({ register: registry, prefix: 'postern_edge_' });
+  }
+
+  /** Registers pool node health, read at scrape time from the running pools' status. */
+  registerPoolHealth(pools: () => Iterable<PoolStatus>): void {
+    new Gauge({
+      name: 'postern_edge_pool_nodes',
+      help: 'Nodes of each pool (configured and discovered), by combined health (up, down, unknown).',
+      labelNames: ['pool', 'health'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const pool of pools()) {
+          for (const health of ['up', 'down', 'unknown'] as const)
+            this.set({ pool: pool.name, health }, 0);
+          for (const node of pool.nodes) this.inc({ pool: pool.name, health: node.health });
+        }
+      },
+    });
+    new Gauge({
+      name: 'postern_edge_pool_available_nodes',
+      help: 'Nodes of each pool taking new sessions normally (active and not down).',
+      labelNames: ['pool'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const pool of pools()) this.set({ pool: pool.name }, pool.available);
+      },
+    });
   }
 }

@@ -397,6 +397,9 @@ async function startWithStore(
     : undefined;
 
   appHealth.registerMetric(metrics.registry, () => runtime.config);
+  metrics.registerPoolHealth(() =>
+    runtime.config.pools.flatMap((p) => runtime.poolStatus(p.name) ?? []),
+  );
   if (access) {
     // Non-CONNECT requests to the access listener are the CLI login pages.
     access.proxy.onHttpRequest ??= (req, res) => browserAccess.pages.handle(req, res);

@@ -416,3 +416,52 @@ withHelm(
       assert.equal(admin.metadata.labels[k], v);
   },
 );
+
+withHelm(
+  'the connector ServiceMonitor scrapes /metrics on every connector pod, admitted by its policy',
+  async () => {
+    const off = await renderChart({ connector: { enabled: true, provisionKey: 'k' } });
+    assert.ok(!kinds(off).includes('ServiceMonitor/rel-postern-connector'), 'off by default');
+    const list = await renderChart({
+      connector: {
+        enabled: true,
+        provisionKey: 'k',
+        serviceMonitor: { enabled: true, interval: '15s', labels: { release: 'prom' } },
+      },
+    });
+    await checkAll(list);
+    const monitor = find(list, 'ServiceMonitor', 'rel-postern-connector') as {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        endpoints: { port: string; path: string; interval: string }[];
+        selector: { matchLabels: Record<string, string> };
+      };
+    };
+    assert.equal(monitor.metadata.labels['release'], 'prom');
+    assert.deepEqual(monitor.spec.endpoints, [
+      { port: 'probes', path: '/metrics', interval: '15s' },
+    ]);
+    const service = find(list, 'Service', 'rel-postern-connector-metrics') as {
+      metadata: { labels: Record<string, string> };
+      spec: { clusterIP: string; selector: Record<string, string>; ports: { name: string }[] };
+    };
+    assert.equal(service.spec.clusterIP, 'None');
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels))
+      assert.equal(service.metadata.labels[k], v, `Service label ${k}`);
+    const deployment = find(list, 'Deployment', 'rel-postern-connector');
+    const { container } = containerOf(deployment);
+    const podLabels = (deployment as { spec: { template: { metadata: { labels: Values } } } }).spec
+      .template.metadata.labels;
+    for (const [k, v] of Object.entries(service.spec.selector))
+      assert.equal(podLabels[k], v, `pod label ${k}`);
+    assert.ok(container.ports?.some((p) => p.name === service.spec.ports[0]?.name));
+    const policy = find(list, 'NetworkPolicy', 'rel-postern-connector') as {
+      spec: { ingress: { ports: { port: number }[] }[] };
+    };
+    const probePort = container.ports?.find((p) => p.name === 'probes')?.containerPort;
+    assert.deepEqual(
+      policy.spec.ingress.flatMap((i) => i.ports.map((p) => p.port)),
+      [probePort],
+    );
+  },
+);

@@ -188,10 +188,15 @@ function connectorSchema(): Schema {
     drainTimeoutSeconds: int(0),
     replicas: int(1),
     autoscaling: autoscaling(true),
-    probePort: port('Port of /healthz and /readyz.'),
+    probePort: port('Port of /healthz, /readyz and /metrics.'),
     resources,
     podDisruptionBudget: disruptionBudget,
     networkPolicy: obj({ enabled: bool() }),
+    serviceMonitor: obj({
+      enabled: bool('Render a ServiceMonitor (and a headless Service) for /metrics.'),
+      interval: str(),
+      labels: freeMap('Labels Prometheus selects on.'),
+    }),
     kubernetesDiscovery: obj({
       enabled: bool('Report Services annotated postern.dev/expose to the edge.'),
       namespaces: arrayOf(k8sName(), "Namespaces to discover in; default the release's."),

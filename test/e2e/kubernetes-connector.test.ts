@@ -84,6 +84,12 @@ test('the connector CLI discovers through --kubeconfig, serves probes, and drain
       listed.map((a) => [a.service, a.addresses]),
       [['web', ['10.2.0.1']]],
     );
+    // The probe port serves Prometheus metrics too, discovery's state among them.
+    const metrics = await (await fetch(`${probes}/metrics`)).text();
+    assert.match(metrics, /^postern_connector_kubernetes_services 1$/m);
+    assert.match(metrics, /^postern_connector_kubernetes_discovery_failing 0$/m);
+    assert.match(metrics, /^postern_connector_tunnel_up\{server_id="[^"]+"\} 1$/m);
+    assert.match(metrics, /^postern_connector_process_cpu_seconds_total /m);
     assert.ok(await connector.stop('SIGTERM', 10_000), 'the connector drains and exits');
     const { code } = await connector.exited;
     assert.equal(code, 0, connector.tail());

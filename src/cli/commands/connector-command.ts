@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
   Connector,
+  ConnectorMetrics,
   inClusterConnection,
   kubeconfigConnection,
   parseAgentIdentifiers,
@@ -51,7 +52,7 @@ export function connectorCommand(program: Command): void {
     )
     .option(
       '--probe-listen <host:port>',
-      'serve /healthz and /readyz (ready while a tunnel is up) for the kubelet (env POSTERN_PROBE_LISTEN)',
+      'serve /healthz and /readyz (ready while a tunnel is up) for the kubelet, and /metrics for Prometheus (env POSTERN_PROBE_LISTEN)',
       env.POSTERN_PROBE_LISTEN,
     )
     .option(
@@ -100,6 +101,7 @@ export function connectorCommand(program: Command): void {
           kubernetesDiscovery: await kubernetesOptions(o),
           version: packageVersion(),
           logger,
+          metrics: new ConnectorMetrics({ defaultMetrics: true }),
         });
         const revoked = new Promise<Error>((resolve) => connector.once('revoked', resolve));
         let halted = false;
@@ -108,6 +110,7 @@ export function connectorCommand(program: Command): void {
           ? await startProbeServer(o.probeListen, {
               alive: () => !halted,
               ready: () => connector.tunnel !== undefined,
+              metrics: connector.metrics.registry,
             })
           : undefined;
         await connector.start();

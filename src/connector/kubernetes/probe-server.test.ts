@@ -25,3 +25,25 @@ test('a listen address that is not host:port is refused with a coded error', asy
     code: 'POSTERN_ERR_INVALID_ARGUMENT',
   });
 });
+
+test('metrics are served at /metrics with the registry content type when given', async () => {
+  const registry = {
+    contentType: 'text/plain; version=0.0.4; charset=utf-8',
+    metrics: () => Promise.resolve('postern_connector_sessions_total 3\n'),
+  };
+  const server = await startProbeServer('127.0.0.1:0', {
+    alive: () => true,
+    ready: () => true,
+    metrics: registry,
+  });
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.address.port}/metrics`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), registry.contentType);
+    assert.equal(await res.text(), 'postern_connector_sessions_total 3\n');
+    const health = await fetch(`http://127.0.0.1:${server.address.port}/healthz`);
+    assert.equal(health.status, 200);
+  } finally {
+    await server.close();
+  }
+});

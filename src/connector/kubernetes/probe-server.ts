@@ -9,6 +9,8 @@ export interface ProbeState {
   alive(): boolean;
   /** Readiness: true while a tunnel to the edge is up. */
   ready(): boolean;
+  /** Prometheus metrics served at `GET /metrics` (a prom-client Registry fits); default none. */
+  readonly metrics?: { readonly contentType: string; metrics(): Promise<string> } | undefined;
 }
 
 /** A running probe server. */
@@ -20,13 +22,18 @@ export interface ProbeServer {
 /**
  * Serves the kubelet's probes for a connector, which otherwise has no HTTP port:
  * `GET /healthz` (alive) and `GET /readyz` (a tunnel to the edge is up), 200 or 503. Rolling
- * updates wait for a new pod to hold a tunnel before an old one drains.
+ * updates wait for a new pod to hold a tunnel before an old one drains. With `state.metrics`
+ * it also serves `GET /metrics` for Prometheus.
  */
 export async function startProbeServer(listen: string, state: ProbeState): Promise<ProbeServer> {
   const at = splitHostPort(listen, { allowZero: true });
   if (!at) throw CoreErrors.invalidArgument('--probe-listen', `"${listen}" is not host:port`);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics' && state.metrics) {
+      serveMetrics(res, state.metrics);
+      return;
+    }
     const known = path === '/healthz' || path === '/readyz';
     if (req.method !== 'GET' || !known) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"status":"not found"}');
@@ -52,4 +59,18 @@ export async function startProbeServer(listen: string, state: ProbeState): Promi
         server.close(() => resolve());
       }),
   };
+}
+
+/** Writes the registry's exposition text, or 500 when collecting failed. */
+function serveMetrics(
+  res: http.ServerResponse,
+  metrics: { readonly contentType: string; metrics(): Promise<string> },
+): void {
+  metrics.metrics().then(
+    (body) => res.writeHead(200, { 'content-type': metrics.contentType }).end(body),
+    (err: unknown) =>
+      res
+        .writeHead(500, { 'content-type': 'text/plain' })
+        .end(`collecting metrics failed: ${(err as Error).message}\n`),
+  );
 }
