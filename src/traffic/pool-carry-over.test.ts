@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FakeClock } from './health/fake-clock.js';
+import { FakeClock } from '../core/index.js';
 import { monitorSpecFromConfig } from './health/monitor-spec.js';
 import { Pool, type PoolConstructorOptions } from './pool.js';
 import type { PoolNode } from './pool-options.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DnsTestServer } from './discovery/dns-test-server.js';
-import { FakeClock } from './health/fake-clock.js';
+import { FakeClock } from '../core/index.js';
 import { Pool } from './pool.js';
 import type { PoolConfigInput } from './pool-config.js';
 import { poolEvents } from './test-pool-events.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DirectDialer } from './direct-dial.js';
-import { FakeClock } from './health/fake-clock.js';
+import { FakeClock } from '../core/index.js';
 import { TestBackend } from './health/test-backend.js';
 import { Pool } from './pool.js';
 import { poolEvents, until } from './test-pool-events.js';

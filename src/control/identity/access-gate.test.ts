@@ -2,24 +2,13 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { Configuration, IdentityProvider, VirtualServer } from '../../config/index.js';
-import type { Clock } from '../../core/index.js';
+import { FakeClock } from '../../core/index.js';
 import type { AccessGate, AccessGateRequest, AccessGateResult } from '../../traffic/index.js';
 import type { AccessDecisionEntry } from './access-gate.js';
 import { BrowserAccess } from './browser-access.js';
 import { MemorySessionStore } from './session-store.js';
 import type { AuthorizationChecks, OidcClient } from './oidc-client.js';
 import { UserTokenAuthority } from './user-token.js';
-
-function fakeClock(start: number): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    monotonic: () => now,
-    setTimeout: () => ({}),
-    clearTimeout: () => undefined,
-    advance: (ms) => (now += ms),
-  };
-}
 
 const USERS = {
   alice: { subject: 'alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' },
@@ -66,7 +55,7 @@ const config = {
 } as unknown as Configuration;
 
 async function setUp() {
-  const clock = fakeClock(Date.UTC(2026, 0, 1));
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
   const authority = await UserTokenAuthority.fromPem(UserTokenAuthority.generatePem(), {
     issuer: 'postern-edge',
     clock,

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import type { Clock } from '../../core/index.js';
+import { FakeClock } from '../../core/index.js';
 import { safeReturnPath } from './auth-pages.js';
 import {
   BrowserSessions,
@@ -11,23 +11,12 @@ import {
 } from './browser-session.js';
 import { MemorySessionStore } from './session-store.js';
 
-function fakeClock(start: number): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    monotonic: () => now,
-    setTimeout: () => ({}),
-    clearTimeout: () => undefined,
-    advance: (ms) => (now += ms),
-  };
-}
-
 const alice = { subject: 'u-1', email: 'alice@example.com', groups: ['eng'], idp: 'corp' };
 const timeouts = { idleTimeoutMs: 1_800_000, reauthenticationTimeoutMs: 86_400_000 };
 
 test('a session is found by its cookie on its own virtual server only', async () => {
   const store = new MemorySessionStore();
-  const sessions = new BrowserSessions(store, fakeClock(0));
+  const sessions = new BrowserSessions(store, new FakeClock(0));
   const secret = await sessions.create(alice, 'wiki');
   const found = await sessions.check(secret, 'wiki', timeouts);
   assert.ok('session' in found);
@@ -40,7 +29,7 @@ test('a session is found by its cookie on its own virtual server only', async ()
 });
 
 test('a session unused for the idle timeout ends, and activity keeps it alive', async () => {
-  const clock = fakeClock(0);
+  const clock = new FakeClock(0);
   const sessions = new BrowserSessions(new MemorySessionStore(), clock);
   const secret = await sessions.create(alice, 'wiki');
   clock.advance(1_700_000);
@@ -53,7 +42,7 @@ test('a session unused for the idle timeout ends, and activity keeps it alive', 
 });
 
 test('a session must re-authenticate after the re-authentication timeout however busy', async () => {
-  const clock = fakeClock(0);
+  const clock = new FakeClock(0);
   const sessions = new BrowserSessions(new MemorySessionStore(), clock);
   const secret = await sessions.create(alice, 'wiki');
   const busy = { idleTimeoutMs: 0, reauthenticationTimeoutMs: 3_600_000 };
@@ -66,7 +55,7 @@ test('a session must re-authenticate after the re-authentication timeout however
 });
 
 test('an ended session cannot be brought back by replaying its cookie', async () => {
-  const sessions = new BrowserSessions(new MemorySessionStore(), fakeClock(0));
+  const sessions = new BrowserSessions(new MemorySessionStore(), new FakeClock(0));
   const secret = await sessions.create(alice, 'wiki');
   await sessions.end(secret);
   assert.deepEqual(await sessions.check(secret, 'wiki', timeouts), { miss: 'unknown' });
@@ -74,7 +63,7 @@ test('an ended session cannot be brought back by replaying its cookie', async ()
 
 test('the in-memory store drops the least recently used sessions beyond its limit', async () => {
   const store = new MemorySessionStore({ maxSessions: 2 });
-  const sessions = new BrowserSessions(store, fakeClock(0));
+  const sessions = new BrowserSessions(store, new FakeClock(0));
   const a = await sessions.create(alice, 'wiki');
   const b = await sessions.create(alice, 'wiki');
   await store.touchSession(secretKey(a), 1);

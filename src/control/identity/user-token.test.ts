@@ -1,24 +1,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import type { Clock } from '../../core/index.js';
+import { FakeClock } from '../../core/index.js';
 import { CLI_AUDIENCE, UserTokenAuthority } from './user-token.js';
-
-function fakeClock(start: number): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    monotonic: () => now,
-    setTimeout: () => ({}),
-    clearTimeout: () => undefined,
-    advance: (ms) => (now += ms),
-  };
-}
 
 const alice = { subject: 'u-1', email: 'alice@example.com', groups: ['eng', 'ops'], idp: 'corp' };
 
 test('a token issued for the CLI verifies back to the same identity', async () => {
-  const clock = fakeClock(Date.UTC(2026, 0, 1));
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
   const authority = await UserTokenAuthority.fromPem(UserTokenAuthority.generatePem(), {
     issuer: 'https://edge.example',
     clock,
@@ -34,7 +23,7 @@ test('a token issued for the CLI verifies back to the same identity', async () =
 });
 
 test('an expired token is refused with POSTERN_ERR_TOKEN_EXPIRED and a re-login hint', async () => {
-  const clock = fakeClock(Date.UTC(2026, 0, 1));
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
   const authority = await UserTokenAuthority.fromPem(UserTokenAuthority.generatePem(), {
     issuer: 'https://edge.example',
     clock,

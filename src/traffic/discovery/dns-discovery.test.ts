@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { FakeClock } from '../health/fake-clock.js';
+import { FakeClock } from '../../core/index.js';
 import { DnsDiscovery } from './dns-discovery.js';
 import { dnsDiscoverySpecFromConfig, type DnsDiscoveryConfigInput } from './dns-discovery-spec.js';
 import { DnsTestServer } from './dns-test-server.js';

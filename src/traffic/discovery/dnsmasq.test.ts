@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { FakeClock } from '../health/fake-clock.js';
+import { FakeClock } from '../../core/index.js';
 import { Pool } from '../pool.js';
 import { poolEvents, until } from '../test-pool-events.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DirectDialer } from '../direct-dial.js';
 import type { Dialer, DialRequest } from '../dialer.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../../core/index.js';
 import { HealthChecker } from './health-checker.js';
 import { monitorSpecFromConfig } from './monitor-spec.js';
 import type { ProbeResult } from './probe.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FakeClock } from '../health/fake-clock.js';
+import { FakeClock } from '../../core/index.js';
 import { SourceIpTable } from './source-ip-table.js';
 
 test('a source IP stays pinned while it keeps coming back within the TTL', () => {

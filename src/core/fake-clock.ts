@@ -1,6 +1,6 @@
-// Test support: a Clock whose time moves only when a test says so. Used by the health, discovery,
-// persistence and pool tests; no production code imports it.
-import type { Clock, TimerHandle } from '../../core/index.js';
+// Test support: a Clock whose time moves only when a test says so. Tests in every layer use it;
+// no production code does.
+import type { Clock, TimerHandle } from './clock.js';
 
 interface Timer extends TimerHandle {
   readonly at: number;
@@ -10,16 +10,23 @@ interface Timer extends TimerHandle {
 
 /** A manual clock: `advance(ms)` fires due timers in time order. */
 export class FakeClock implements Clock {
-  #now = 1_700_000_000_000;
+  readonly #start: number;
+  #now: number;
   #seq = 0;
   #timers = new Set<Timer>();
+
+  /** Starts at `start` milliseconds since the epoch (default 2023-11-14T22:13:20Z). */
+  constructor(start = 1_700_000_000_000) {
+    this.#start = start;
+    this.#now = start;
+  }
 
   now(): number {
     return this.#now;
   }
 
   monotonic(): number {
-    return this.#now - 1_700_000_000_000;
+    return this.#now - this.#start;
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
