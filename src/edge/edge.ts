@@ -1,62 +1,57 @@
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import {
-  ActivityLog,
   AuditLog,
   ConnectorAutoDelete,
   ConfigImporter,
-  EnrollmentService,
-  LogStreamingService,
-  buildAdminApi,
+  type LogStreamingService,
   syncDocumentGroups,
 } from '../control/index.js';
 import type { Configuration } from '../config/index.js';
 import type { AuditRecord } from '../store/index.js';
-import { PosternError, systemClock, type Clock } from '../core/index.js';
+import { systemClock, type Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
 import type { CertificateAuthority } from '../pki/index.js';
-import { splitHostPort } from '../traffic/index.js';
+import type { AccessProxy } from './access-proxy.js';
+import type { AccessListenOptions } from './access-frontend.js';
+import type {
+  AccessDecisionEntry,
+  ActivityLog,
+  AdminRoleMapping,
+  BrowserAccess,
+  UserTokenAuthority,
+} from '../control/index.js';
+import type { KonnectivityFrontend, KonnectivityOptions } from './konnectivity/index.js';
+import type { EdgeMembership } from './edge-membership.js';
+import type { EdgeRuntime } from './edge-runtime.js';
 import { ConnectorRegistry } from './connector-registry.js';
-import { edgeErrors } from './errors.js';
 import { EdgeMetrics } from './edge-metrics.js';
-import { EdgeRuntime } from './edge-runtime.js';
+import { ConnectorDrains } from './connector-drain.js';
 import {
   ensureDataDir,
   loadOrCreateAdminToken,
   loadOrCreateCa,
-  loadTokenAuthority,
   writeAdminUrl,
 } from './edge-files.js';
-import { startAccessProxy, type AccessListenOptions } from './access-frontend.js';
-import type { AccessProxy } from './access-proxy.js';
-import {
-  AdminSignIn,
-  BrowserAccess,
-  SqlSessionStore,
-  type AccessDecisionEntry,
-  type AdminRoleMapping,
-  type UserTokenAuthority,
-} from '../control/index.js';
-import { TunnelDialer } from './tunnel-dialer.js';
-import { ConnectorDrains } from './connector-drain.js';
-import { TunnelListener } from './tunnel-listener.js';
-import { EdgeMembership, randomServerId } from './edge-membership.js';
-import { ConfigWatcher } from './config-watcher.js';
-import { DiscoveredApplicationRegistry } from './discovered-application-registry.js';
-import { ApplicationHealthRegistry } from './application-health-registry.js';
-import { learnedFromAccess } from './access-discoveries.js';
-import { logPoolEvent, sessionObserver } from './session-observer.js';
-import { auditFields, browserDecisionActivity, streamActivity } from './activity-streaming.js';
-import { publishRevoke, startConnectorLogs, withEnrollmentLogs } from './connector-logs.js';
-import {
-  startKonnectivityFrontend,
-  tunnelBackend,
-  type KonnectivityFrontend,
-  type KonnectivityOptions,
-} from './konnectivity/index.js';
+import { parseListen } from './edge-addresses.js';
+import { Closer } from './edge-closer.js';
+import { startEdgeObservability, type EdgeObservability } from './edge-observability.js';
+import { startEdgeIdentity, type EdgeIdentity } from './edge-identity.js';
+import { startTunnels, type EdgeTunnels } from './edge-tunnels.js';
+import { joinHaSet, type HaSet } from './edge-ha.js';
+import { startFrontends, type EdgeFrontends } from './edge-frontends.js';
+import { startAdminApi, type EdgeAdminApi } from './edge-admin.js';
+
+// The edge is composed of parts, each in its own file, started in this order:
+//   observability (activity log, log streaming)  edge-observability.ts
+//   identity (user tokens, browser access)        edge-identity.ts
+//   tunnels (runtime, tunnel port, reports)       edge-tunnels.ts
+//   HA set (lease, configuration watcher)         edge-ha.ts
+//   frontends (Konnectivity, access proxy)        edge-frontends.ts
+//   admin API (with the console)                  edge-admin.ts
+//   connector drains and auto-delete
+// A failed start closes what was opened in reverse order (edge-closer.ts); a running edge
+// closes in drain order instead (closeInDrainOrder below).
 
 /** How an edge starts; every field has a default suitable for a single-host install. */
 export interface EdgeOptions {
@@ -181,33 +176,30 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     await importer?.stop();
     throw first.error;
   }
-  try {
+  const closer = new Closer(log);
+  if (importer) closer.add('configuration importer', () => importer.stop());
+  return closer.guard(async () => {
     await ensureDataDir(options.dataDir);
     const ca = await loadOrCreateCa(options.dataDir);
     const adminToken = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
     const store = await options.openStore();
-    try {
-      const documents = importer?.configuration;
-      if (documents) await syncDocumentGroups(store, documents);
-      const parts = { store, ca, adminToken, log, clock, registry, metrics, importer, documents };
-      const edge = await startWithStore(options, parts);
-      applyDocuments = async (config) => {
-        await syncDocumentGroups(store, config);
-        await edge.runtime.reload({ documents: config });
-        edge.pushConfig();
-      };
-      return edge;
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
-  } catch (err) {
-    await importer?.stop();
-    throw err;
-  }
+    closer.add('store', () => store.close());
+    const documents = importer?.configuration;
+    if (documents) await syncDocumentGroups(store, documents);
+    const base = { store, ca, adminToken, log, clock, registry, metrics, importer, closer };
+    const running = await startParts(options, { ...base, documents });
+    const { runtime, listener } = running.tunnels;
+    applyDocuments = async (config) => {
+      await syncDocumentGroups(store, config);
+      await runtime.reload({ documents: config });
+      listener.pushConfig();
+    };
+    return edgeOf(running);
+  });
 }
 
-interface StartParts {
+/** What every part is started from. */
+interface BaseParts {
   readonly store: Store;
   readonly ca: CertificateAuthority;
   readonly adminToken: string;
@@ -216,274 +208,87 @@ interface StartParts {
   readonly registry: ConnectorRegistry;
   readonly metrics: EdgeMetrics;
   readonly importer: ConfigImporter | undefined;
+  readonly closer: Closer;
   readonly documents: Configuration | undefined;
 }
 
-async function startWithStore(
-  options: EdgeOptions,
-  parts: StartParts,
-): Promise<Edge & { pushConfig(): void }> {
-  const { store, ca, adminToken, log, clock, registry, metrics, importer } = parts;
+/** The started parts of an edge. */
+interface Running {
+  readonly base: BaseParts;
+  readonly observability: EdgeObservability;
+  readonly identity: EdgeIdentity;
+  readonly tunnels: EdgeTunnels;
+  readonly ha: HaSet;
+  readonly frontends: EdgeFrontends;
+  readonly drains: ConnectorDrains;
+  readonly api: EdgeAdminApi;
+  readonly autoDelete: ConnectorAutoDelete;
+}
 
+/** Starts the parts in order over an open store; the edge is ready when this resolves. */
+async function startParts(options: EdgeOptions, base: BaseParts): Promise<Running> {
+  const { store, log, clock, closer } = base;
+  // Both parsed before anything opens, so a bad flag opens nothing.
   const tunnelListen = parseListen(options.tunnelListen ?? '0.0.0.0:8443', '--tunnel-listen');
   const adminListen = parseListen(options.adminListen ?? '127.0.0.1:9090', '--admin-listen');
-  const authority = new EnrollmentService({
-    store,
-    ca,
-    clock,
-    logger: log,
-    certificateValidityMs: options.certificateValidityMs,
-  });
-  const dialer = new TunnelDialer(registry, { logger: log, metrics });
+
   // Receivers are configured once the edge is up, so a failed start leaves no connection behind.
-  const logs = new LogStreamingService({
-    spoolDir: join(options.dataDir, 'log-spool'),
-    logger: log,
+  const observability = startEdgeObservability(options, base);
+  closer.add('log streaming', () => observability.close(0));
+  const identity = await startEdgeIdentity(options, { ...base, activity: observability.activity });
+  closer.add('browser access', () => identity.close());
+  const core = { ...base, observability, identity };
+
+  const tunnels = await startTunnels(options, { ...core, tunnelListen });
+  const ha = await joinHaSet(store, options, { ...tunnels, log, clock });
+  closer.add('HA set', () => ha.leave());
+  tunnels.followEdges(() => ha.membership.view);
+  const frontends = await startFrontends(options, { ...core, tunnels });
+  registerHealthMetrics(base.metrics, tunnels);
+
+  const drains = new ConnectorDrains(store, base.registry, {
+    serverId: tunnels.serverId,
     clock,
-    registry: metrics.registry,
+    logger: log.child({ component: 'drains' }),
   });
-  let logsLive = false;
-  const stopConnectorLogs = startConnectorLogs(registry, logs, {
-    clock,
-    metricsIntervalMs: options.logMetricsIntervalMs,
-  });
-  const tokenAuthority = await loadTokenAuthority(options.dataDir, {
-    issuer: options.tokenIssuer,
-    clock,
-    keyFile: options.tokenSigningKey,
-  });
-  const activity = new ActivityLog({
-    logger: log.child({ component: 'activity' }),
-    registry: metrics.registry,
-    clock,
-    ...(options.activityCapacity === undefined ? {} : { capacity: options.activityCapacity }),
-  });
-  const stopActivityStream = streamActivity(activity, logs, registry);
-  // Sessions live in the store: every edge of an HA set accepts them, a logout ends them on all.
-  const sessions = new SqlSessionStore(store, {
-    clock,
-    origin: options.serverId,
-    logger: log.child({ component: 'sessions' }),
-  });
-  const browserAccess = new BrowserAccess({
-    authority: tokenAuthority,
-    store: sessions,
-    clock,
-    logger: log.child({ component: 'browser-access' }),
-    cliIdentityProvider: options.cliIdentityProvider,
-    onDecision: (entry) => {
-      activity.record(browserDecisionActivity(entry));
-      options.onAccessDecision?.(entry);
-    },
-  });
-  const onAudit = (record: AuditRecord): void => {
-    logs.publish('audit', auditFields(record));
-    options.onAudit?.(record);
+  const api = await startAdminApi(adminListen, options, { ...core, tunnels, ha, drains });
+  const autoDelete = startAutoDelete(options, base, observability.onAudit);
+  closer.add('connector drains', () => drains.stop());
+  await drains.start();
+  await writeAdminUrl(options.dataDir, api.url);
+  observability.goLive(tunnels.runtime.config.log_receivers ?? []);
+  api.setReady(true);
+  const running = {
+    base,
+    observability,
+    identity,
+    tunnels,
+    ha,
+    frontends,
+    drains,
+    api,
+    autoDelete,
   };
-  const discovered = new DiscoveredApplicationRegistry({ clock });
-  registry.on('added', (t) => discovered.connected(t.connectorId));
-  registry.on('removed', (t) => discovered.disconnected(t.connectorId));
-  const appHealth = new ApplicationHealthRegistry();
-  registry.on('removed', (t) => appHealth.disconnected(t.connectorId));
-  let pushConfig = (_group?: string): void => undefined;
-  const runtime = new EdgeRuntime({
-    store,
-    dialer,
-    logger: log,
-    clock,
-    hooks: sessionObserver(log, metrics),
-    gateFor: (vs, config) => browserAccess.gateFor(vs, config),
-    onApplied: (config) => {
-      browserAccess.configure(config);
-      if (logsLive) logs.configure(config.log_receivers ?? []);
-    },
-    onPoolEvent: (event) => {
-      logPoolEvent(log, event);
-      // Discovered nodes become destinations (and health checks) of the group's connectors.
-      if (event.type === 'discovery') {
-        const group = runtime.groupOf(event.pool);
-        // A pool not in force yet (mid-reload) has no group to look up: tell everyone.
-        if (group !== undefined || !runtime.config.pools.some((p) => p.name === event.pool)) {
-          pushConfig(group);
-        }
-      }
-    },
-  });
+  logStarted(running);
+  return running;
+}
 
-  const advertiseHost =
-    tunnelListen.host === '0.0.0.0' || tunnelListen.host === '::' ? hostname() : tunnelListen.host;
-  const server = await ca.issueServerCertificate(
-    serverNames(advertiseHost, options.advertiseAddress),
-  );
-  const serverId = options.serverId ?? randomServerId();
-  // Filled once the edge has joined the HA set (after the tunnel port listens).
-  const joined: { membership?: EdgeMembership } = {};
-  const listener = new TunnelListener({
-    serverId,
-    edgeView: () => joined.membership?.view ?? { serverId, serverCount: 1, peers: [] },
-    certPem: server.certPem,
-    keyPem: server.keyPem,
-    caPem: ca.certPem,
-    authority: withEnrollmentLogs(authority, logs),
-    registry,
-    metrics,
-    logger: log,
-    configFor: (group) => runtime.configFor(group),
-    onReport: (reporter, report) => runtime.applyReport(reporter, report),
-    onKubernetesServices: (reporter, message) => discovered.apply(reporter, message),
-    onApplicationHealth: (reporter, message) => {
-      if (!appHealth.apply(reporter, message, runtime.config)) {
-        log.debug(
-          { connector: reporter.connectorId, application: message.application },
-          'ignored application health for an application the connector group does not serve',
-        );
-      }
-    },
-    keepAliveIntervalMs: options.keepAliveIntervalMs,
-    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
-    handshakeTimeoutMs: options.tunnelHandshakeTimeoutMs,
-  });
-  pushConfig = (group) => listener.pushConfig(group);
-  try {
-    await runtime.reload(parts.documents ? { documents: parts.documents } : {});
-    await listen(listener.server, tunnelListen);
-  } catch (err) {
-    await runtime.close(0);
-    throw err;
-  }
-  const tunnelAddress = listener.server.address() as AddressInfo;
-  const advertiseAddress =
-    options.advertiseAddress ?? formatAddress(advertiseHost, tunnelAddress.port);
-  const ha = await joinHaSet(store, {
-    options,
-    serverId,
-    advertiseAddress,
-    runtime,
-    listener,
-    log,
-  });
-  joined.membership = ha.membership;
-
-  const konnectivity = options.konnectivity
-    ? await startKonnectivityFrontend(options.konnectivity, {
-        backend: tunnelBackend(registry, (tunnel, request) => dialer.dialVia(tunnel, request)),
-        registry: metrics.registry,
-        logger: log,
-        clock,
-        issueCertificate: (names) => ca.issueServerCertificate(names),
-      }).catch(async (err: unknown) => {
-        await ha.leave();
-        await runtime.close(0);
-        await listener.close(0);
-        throw err;
-      })
-    : undefined;
-  const access = options.access
-    ? await startAccessProxy(options.access, {
-        ca,
-        tokens: tokenAuthority,
-        activity,
-        dialer,
-        config: () => runtime.config,
-        logger: log,
-        clock,
-      }).catch(async (err: unknown) => {
-        await konnectivity?.close(0);
-        await ha.leave();
-        await runtime.close(0);
-        await listener.close(0);
-        throw err;
-      })
-    : undefined;
-
+/** Gauges read at scrape time from the running configuration: application and pool health. */
+function registerHealthMetrics(metrics: EdgeMetrics, tunnels: EdgeTunnels): void {
+  const { runtime, appHealth } = tunnels;
   appHealth.registerMetric(metrics.registry, () => runtime.config);
   metrics.registerPoolHealth(() =>
     runtime.config.pools.flatMap((p) => runtime.poolStatus(p.name) ?? []),
   );
-  if (access) {
-    // Non-CONNECT requests to the access listener are the CLI login pages.
-    access.proxy.onHttpRequest ??= (req, res) => browserAccess.pages.handle(req, res);
-    access.proxy.onAccess = (event) => {
-      const group = event.connectorId && registry.get(event.connectorId)?.group;
-      const learned = learnedFromAccess(event, group || undefined);
-      if (learned) discovered.recordAccess(learned);
-    };
-  }
+}
 
-  let ready = false;
-  const drains = new ConnectorDrains(store, registry, {
-    serverId,
-    clock,
-    logger: log.child({ component: 'drains' }),
-  });
-  const api = buildAdminApi({
-    store,
-    adminToken,
-    logger: log,
-    version: options.version,
-    consoleDir: options.consoleDir,
-    activity,
-    clock,
-    onAudit,
-    requireIfMatch: options.adminRequireIfMatch,
-    jwks: () => tokenAuthority.jwks(),
-    adminSignIn:
-      options.adminSignIn &&
-      new AdminSignIn({
-        ...options.adminSignIn,
-        pages: browserAccess.pages,
-        authority: tokenAuthority,
-        logger: log.child({ component: 'admin-sign-in' }),
-      }),
-    runtime: {
-      advertiseAddress,
-      serverId,
-      // Recorded in the store by the API; applied here at once and announced to the other edges.
-      drain: (id) => drains.changed(id, true),
-      undrain: (id) => drains.changed(id, false),
-      connected: () =>
-        registry.list().map((t) => ({
-          connectorId: t.connectorId,
-          draining: t.draining,
-          activeSessions: t.activeSessions,
-          remoteAddress: t.remoteAddress,
-        })),
-      disconnect: (id) => {
-        publishRevoke(logs, registry, id);
-        listener.revoke(id);
-        void ha.watcher.announceDisconnect(id);
-      },
-      reload: async () => {
-        await runtime.reload();
-        listener.pushConfig();
-        void ha.watcher.announce();
-      },
-      ownerOf: (kind, name) => runtime.ownerOf(kind, name),
-      documentObjects: (kind) => runtime.documentObjects(kind),
-      poolStatus: (name) => runtime.poolStatus(name),
-      importStatus: () => importer?.status(),
-      discoveredApplications: () => discovered.listAll(),
-      applicationHealth: (name) => {
-        const app = runtime.config.applications?.find((a) => a.name === name);
-        return app && appHealth.view(app);
-      },
-      metrics: async () => ({
-        contentType: metrics.registry.contentType,
-        body: await metrics.registry.metrics(),
-      }),
-      ready: () => ready,
-    },
-  });
-  try {
-    await api.listen({ host: adminListen.host, port: adminListen.port });
-  } catch (err) {
-    await access?.proxy.close();
-    await konnectivity?.close(0);
-    await ha.leave();
-    await runtime.close(0);
-    await listener.close(0);
-    throw edgeErrors.listenFailed('admin API', `${adminListen.host}:${adminListen.port}`, err);
-  }
+/** Deletes connectors of groups with auto_delete_after_days once disconnected that long. */
+function startAutoDelete(
+  options: EdgeOptions,
+  base: BaseParts,
+  onAudit: (record: AuditRecord) => void,
+): ConnectorAutoDelete {
+  const { store, clock, log, registry, closer } = base;
   const autoDelete = new ConnectorAutoDelete({
     store,
     clock,
@@ -493,161 +298,70 @@ async function startWithStore(
     intervalMs: options.autoDeleteIntervalMs,
   });
   autoDelete.start();
-  await drains.start();
-  const adminAddr = api.server.address() as AddressInfo;
-  const adminUrl = `http://${formatAddress(adminAddr.address, adminAddr.port)}`;
-  await writeAdminUrl(options.dataDir, adminUrl);
-  logsLive = true;
-  logs.configure(runtime.config.log_receivers ?? []);
-  ready = true;
-  log.info(
+  closer.add('connector auto-delete', () => autoDelete.stop());
+  return autoDelete;
+}
+
+/** Logs where the edge listens, once it is ready. */
+function logStarted({ base, tunnels, api, frontends }: Running): void {
+  base.log.info(
     {
-      tunnel: `${tunnelAddress.address}:${tunnelAddress.port}`,
-      admin: `${adminAddr.address}:${adminAddr.port}`,
-      advertise: advertiseAddress,
-      ...(access ? { access: access.url } : {}),
+      tunnel: `${tunnels.tunnelAddress.address}:${tunnels.tunnelAddress.port}`,
+      admin: `${api.address.address}:${api.address.port}`,
+      advertise: tunnels.advertiseAddress,
+      ...(frontends.access ? { access: frontends.access.url } : {}),
     },
     'edge started',
   );
-
-  return {
-    tunnelAddress,
-    adminUrl,
-    adminToken,
-    advertiseAddress,
-    store,
-    registry,
-    runtime,
-    metrics,
-    importer,
-    konnectivity,
-    pushConfig: () => listener.pushConfig(),
-    serverId,
-    membership: ha.membership,
-    logs,
-    tokenAuthority,
-    browserAccess,
-    activity,
-    accessProxy: access?.proxy,
-    accessUrl: access?.url,
-    autoDelete,
-    async close() {
-      ready = false;
-      await autoDelete.stop();
-      await drains.stop();
-      await importer?.stop();
-      // Leave the HA set and send go-away first, so connectors move before sessions drain.
-      await ha.leave();
-      void listener.goAway();
-      await konnectivity?.close(2000);
-      await access?.proxy.close();
-      await runtime.close(2000);
-      browserAccess.close();
-      sessions.close();
-      await listener.close(2000);
-      // After the tunnels closed, so their tunnel_down records are delivered too.
-      stopConnectorLogs();
-      stopActivityStream();
-      await logs.close({ flushTimeoutMs: 2000 });
-      await api.close();
-      await store.close();
-    },
-  };
 }
 
 /**
- * Takes this edge's lease in the HA set (pushing set changes to connectors) and follows
- * configuration changed through other edges. On failure the runtime and listener are closed.
+ * Shuts a running edge down in drain order, which is not the reverse of the start: connectors
+ * are sent to the other edges before sessions drain, and logs flush after the tunnels closed.
  */
-async function joinHaSet(
-  store: Store,
-  parts: {
-    options: EdgeOptions;
-    serverId: string;
-    advertiseAddress: string;
-    runtime: EdgeRuntime;
-    listener: TunnelListener;
-    log: Logger;
-  },
-): Promise<{ membership: EdgeMembership; watcher: ConfigWatcher; leave(): Promise<void> }> {
-  const { options, serverId, runtime, listener, log } = parts;
-  const clock = options.clock ?? systemClock;
-  const membership = new EdgeMembership(store, {
-    serverId,
-    address: parts.advertiseAddress,
-    leaseTtlMs: options.leaseTtlMs,
-    clock,
-    logger: log,
-  });
-  membership.on('change', (view) => listener.pushEdges(view));
-  const watcher = new ConfigWatcher(store, {
-    serverId,
-    reload: async () => {
-      await runtime.reload();
-      listener.pushConfig();
-    },
-    disconnect: (id) => listener.revoke(id),
-    pollMs: options.configPollMs,
-    clock,
-    logger: log,
-  });
-  try {
-    await membership.start();
-    await watcher.start();
-  } catch (err) {
-    await watcher.stop();
-    await membership.stop();
-    await runtime.close(0);
-    await listener.close(0);
-    throw err;
-  }
+async function closeInDrainOrder(running: Running): Promise<void> {
+  const { base, tunnels, frontends } = running;
+  running.api.setReady(false);
+  await running.autoDelete.stop();
+  await running.drains.stop();
+  await base.importer?.stop();
+  // Leave the HA set and send go-away first, so connectors move before sessions drain.
+  await running.ha.leave();
+  void tunnels.listener.goAway();
+  await frontends.konnectivity?.close(2000);
+  await frontends.access?.proxy.close();
+  await tunnels.runtime.close(2000);
+  running.identity.close();
+  await tunnels.listener.close(2000);
+  // After the tunnels closed, so their tunnel_down records are delivered too.
+  await running.observability.close(2000);
+  await running.api.close();
+  await base.store.close();
+}
+
+/** The public view of a running edge. */
+function edgeOf(running: Running): Edge {
+  const { base, observability, identity, tunnels, frontends } = running;
   return {
-    membership,
-    watcher,
-    leave: async () => {
-      await watcher.stop();
-      await membership.stop();
-    },
+    tunnelAddress: tunnels.tunnelAddress,
+    adminUrl: running.api.url,
+    adminToken: base.adminToken,
+    advertiseAddress: tunnels.advertiseAddress,
+    store: base.store,
+    registry: base.registry,
+    runtime: tunnels.runtime,
+    metrics: base.metrics,
+    importer: base.importer,
+    konnectivity: frontends.konnectivity,
+    serverId: tunnels.serverId,
+    membership: running.ha.membership,
+    logs: observability.logs,
+    tokenAuthority: identity.tokenAuthority,
+    browserAccess: identity.browserAccess,
+    activity: observability.activity,
+    accessProxy: frontends.access?.proxy,
+    accessUrl: frontends.access?.url,
+    autoDelete: running.autoDelete,
+    close: () => closeInDrainOrder(running),
   };
-}
-
-function parseListen(text: string, flag: string): { host: string; port: number } {
-  const hp = splitHostPort(text, { allowZero: true });
-  if (!hp)
-    throw new PosternError(
-      'POSTERN_ERR_INVALID_ARGUMENT',
-      `${flag} "${text}" is not host:port; use e.g. 0.0.0.0:8443 or [::]:8443.`,
-    );
-  return hp;
-}
-
-function formatAddress(host: string, port: number): string {
-  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function serverNames(host: string, advertise: string | undefined) {
-  const hosts = new Set(['localhost', host, hostname()]);
-  const advertised = advertise ? splitHostPort(advertise)?.host : undefined;
-  if (advertised) hosts.add(advertised);
-  const dnsNames = [...hosts].filter((h) => !net.isIP(h));
-  const ipAddresses = [
-    ...new Set([
-      '127.0.0.1',
-      '::1',
-      ...[...hosts].filter((h) => net.isIP(h) && h !== '0.0.0.0' && h !== '::'),
-    ]),
-  ];
-  return { dnsNames, ipAddresses };
-}
-
-function listen(server: net.Server, at: { host: string; port: number }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void =>
-      reject(edgeErrors.listenFailed('tunnel port', `${at.host}:${at.port}`, err));
-    server.once('error', onError);
-    server.listen({ host: at.host, port: at.port }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }
