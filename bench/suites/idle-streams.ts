@@ -62,6 +62,8 @@ async function measure(ctx: SuiteContext): Promise<Result[]> {
   ctx.note(
     `RSS ${(before.rss / 2 ** 20).toFixed(0)} → ${(after.rss / 2 ** 20).toFixed(0)} MiB; heap ${(before.heapUsed / 2 ** 20).toFixed(0)} → ${(after.heapUsed / 2 ** 20).toFixed(0)} MiB after a forced GC.`,
   );
+  // Streams first: a session that ends under open streams errors them, and these have no listener.
+  for (const s of [...opened, ...held]) s.destroy();
   client.destroy();
   server.destroy();
   listener.close();
