@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { connectorGroupSchema, provisioningKeyCreateSchema } from '../config/index.js';
 import { definedProps } from '../core/index.js';
-import type { ConnectorRecord, Store } from '../store/index.js';
+import type { ConnectorRecord, ConnectorTunnelRecord, Store } from '../store/index.js';
 import type { RuntimeView } from './runtime-view.js';
 import { notFound, parse, type ById, type Named } from './api-request.js';
-import { connectorView, groupView, keyView } from './api-views.js';
+import { connectorView, edgesConnected, groupView, keyView } from './api-views.js';
 import { controlErrors } from './errors.js';
 import { sendTagged, withEtag } from './etag.js';
 import { paginate, type PageQuery } from './pagination.js';
@@ -129,26 +129,31 @@ export function registerKeys(api: FastifyInstance, store: Store, runtime: Runtim
 
 /** Routes for connectors; delete revokes, drain moves new sessions elsewhere. */
 export function registerConnectors(api: FastifyInstance, store: Store, runtime: RuntimeView): void {
-  const view = (c: ConnectorRecord) => {
+  // `tunnels` are the store's records of which live edge holds which connector (HA set).
+  const view = (c: ConnectorRecord, tunnels: readonly ConnectorTunnelRecord[]) => {
     const live = runtime.connected().find((t) => t.connectorId === c.id);
-    return connectorView(c, live, runtime.serverId);
+    const held = tunnels.filter((t) => t.connectorId === c.id);
+    return connectorView(c, live, edgesConnected(held, live, runtime.serverId));
   };
-  api.get('/connectors', async (req: ListRequest) =>
-    paginate(
-      (await store.connectors.list(req.query.group ? { group: req.query.group } : {})).map((c) =>
-        withEtag(view(c)),
-      ),
+  const viewOne = async (c: ConnectorRecord) => view(c, await store.tunnels.list(c.id));
+  api.get('/connectors', async (req: ListRequest) => {
+    const tunnels = await store.tunnels.list();
+    const connectors = await store.connectors.list(
+      req.query.group ? { group: req.query.group } : {},
+    );
+    return paginate(
+      connectors.map((c) => withEtag(view(c, tunnels))),
       req.query,
       { list: 'connectors', key: (c) => c.id },
-    ),
-  );
+    );
+  });
   const existing = async (id: string) => {
     const c = await store.connectors.get(id);
     if (!c) throw notFound('connector', id);
     return c;
   };
   api.get('/connectors/:id', async (req: ById, reply) =>
-    sendTagged(reply, view(await existing(req.params.id))),
+    sendTagged(reply, await viewOne(await existing(req.params.id))),
   );
   // Deleting a connector revokes it: the record stays (revoked) so its certificate is refused.
   api.delete('/connectors/:id', async (req: ById, reply) => {
@@ -163,12 +168,12 @@ export function registerConnectors(api: FastifyInstance, store: Store, runtime: 
     if (connector.revoked) throw controlErrors.connectorDeleted(connector.id);
     const drained = await store.connectors.setDraining(connector.id, true);
     runtime.drain?.(connector.id);
-    return reply.code(202).send(withEtag(view(drained)));
+    return reply.code(202).send(withEtag(await viewOne(drained)));
   });
   api.post('/connectors/:id/undrain', async (req: ById) => {
     const connector = await existing(req.params.id);
     const undrained = await store.connectors.setDraining(connector.id, false);
     runtime.undrain?.(connector.id);
-    return withEtag(view(undrained));
+    return withEtag(await viewOne(undrained));
   });
 }

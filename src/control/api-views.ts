@@ -1,4 +1,8 @@
-import type { ConnectorRecord, ProvisioningKeyRecord } from '../store/index.js';
+import type {
+  ConnectorRecord,
+  ConnectorTunnelRecord,
+  ProvisioningKeyRecord,
+} from '../store/index.js';
 import type { RuntimeView } from './runtime-view.js';
 
 function iso(ms: number | undefined): string | undefined {
@@ -35,12 +39,46 @@ export function keyView(k: ProvisioningKeyRecord) {
   };
 }
 
-/** A connector as the API shows it, with its live tunnel state. */
+type LiveTunnel = ReturnType<RuntimeView['connected']>[number];
+
+/** One edge holding a connector's tunnel, as the API shows it. */
+export interface EdgeConnection {
+  readonly server_id: string;
+  readonly remote_address: string;
+  /** When the tunnel came up; absent when the store has no record of it (yet). */
+  readonly since?: string | undefined;
+}
+
+/**
+ * The edges holding a connector's tunnel: the store's records of live edges (see
+ * `store.tunnels`), with this edge's own entry taken from its registry, which is always current.
+ */
+export function edgesConnected(
+  records: readonly ConnectorTunnelRecord[],
+  live: LiveTunnel | undefined,
+  serverId: string | undefined,
+): EdgeConnection[] {
+  const self = serverId ?? 'this-edge';
+  const others = records
+    .filter((r) => r.serverId !== self)
+    .map((r) => ({
+      server_id: r.serverId,
+      remote_address: r.remoteAddress,
+      since: iso(r.since),
+    }));
+  if (!live) return others;
+  const own = records.find((r) => r.serverId === self);
+  const mine = { server_id: self, remote_address: live.remoteAddress, since: iso(own?.since) };
+  return [...others, mine].sort((a, b) => (a.server_id < b.server_id ? -1 : 1));
+}
+
+/** A connector as the API shows it: live tunnel state here, and every edge holding it. */
 export function connectorView(
   c: ConnectorRecord,
-  live: ReturnType<RuntimeView['connected']>[number] | undefined,
-  serverId?: string,
+  live: LiveTunnel | undefined,
+  edges: readonly EdgeConnection[] = [],
 ) {
+  const connected = live !== undefined || edges.length > 0;
   return {
     id: c.id,
     group: c.group,
@@ -48,8 +86,8 @@ export function connectorView(
     ephemeral: c.ephemeral,
     status: c.revoked
       ? 'revoked'
-      : live
-        ? live.draining || c.drainingSince !== undefined
+      : connected
+        ? live?.draining === true || c.drainingSince !== undefined
           ? 'draining'
           : 'connected'
         : 'disconnected',
@@ -59,10 +97,11 @@ export function connectorView(
     version: c.version,
     private_ip: c.privateIp,
     public_ip: c.publicIp,
-    remote_address: live?.remoteAddress,
+    remote_address: live?.remoteAddress ?? edges[0]?.remote_address,
+    // Sessions through this edge's tunnel only.
     active_sessions: live?.activeSessions ?? 0,
-    // The edges this connector holds a tunnel to, as far as this edge knows: itself.
-    edges_connected: live ? [serverId ?? 'this-edge'] : [],
+    // Every live edge of the HA set holding a tunnel of this connector.
+    edges_connected: edges,
     cert_serial: c.certSerial,
     cert_not_after: iso(c.certNotAfter),
     last_seen_at: iso(c.lastSeenAt),

@@ -27,6 +27,7 @@ import type { EdgeRuntime } from './edge-runtime.js';
 import { ConnectorRegistry } from './connector-registry.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { ConnectorDrains } from './connector-drain.js';
+import { TunnelRecords } from './tunnel-records.js';
 import {
   ensureDataDir,
   loadOrCreateAdminToken,
@@ -219,6 +220,8 @@ interface Running {
   readonly identity: EdgeIdentity;
   readonly tunnels: EdgeTunnels;
   readonly ha: HaSet;
+  /** This edge's connector tunnels as recorded in the shared store. */
+  readonly tunnelRecords: TunnelRecords;
   readonly frontends: EdgeFrontends;
   readonly drains: ConnectorDrains;
   readonly api: EdgeAdminApi;
@@ -243,6 +246,7 @@ async function startParts(options: EdgeOptions, base: BaseParts): Promise<Runnin
   const ha = await joinHaSet(store, options, { ...tunnels, log, clock });
   closer.add('HA set', () => ha.leave());
   tunnels.followEdges(() => ha.membership.view);
+  const tunnelRecords = await startTunnelRecords(base, tunnels.serverId);
   const frontends = await startFrontends(options, { ...core, tunnels });
   registerHealthMetrics(base.metrics, tunnels);
 
@@ -264,6 +268,7 @@ async function startParts(options: EdgeOptions, base: BaseParts): Promise<Runnin
     identity,
     tunnels,
     ha,
+    tunnelRecords,
     frontends,
     drains,
     api,
@@ -280,6 +285,18 @@ function registerHealthMetrics(metrics: EdgeMetrics, tunnels: EdgeTunnels): void
   metrics.registerPoolHealth(() =>
     runtime.config.pools.flatMap((p) => runtime.poolStatus(p.name) ?? []),
   );
+}
+
+/** Records this edge's connector tunnels in the store, so every edge's admin API lists them. */
+async function startTunnelRecords(base: BaseParts, serverId: string): Promise<TunnelRecords> {
+  const records = new TunnelRecords(base.store, base.registry, {
+    serverId,
+    clock: base.clock,
+    logger: base.log.child({ component: 'tunnel-records' }),
+  });
+  base.closer.add('connector tunnel records', () => records.stop());
+  await records.start();
+  return records;
 }
 
 /** Deletes connectors of groups with auto_delete_after_days once disconnected that long. */
@@ -326,6 +343,7 @@ async function closeInDrainOrder(running: Running): Promise<void> {
   await running.drains.stop();
   await base.importer?.stop();
   // Leave the HA set and send go-away first, so connectors move before sessions drain.
+  await running.tunnelRecords.stop();
   await running.ha.leave();
   void tunnels.listener.goAway();
   await frontends.konnectivity?.close(2000);

@@ -10,6 +10,9 @@
  * certificates from configuration documents should use `valueFrom` file references instead.
  * Browser sessions and pending logins are left out on purpose: they are ephemeral, and a
  * restore with `replace` deletes them, so everyone logs in again after a restore.
+ * Connector tunnels (which edge holds which connector's tunnel) are left out too: they are
+ * runtime state the running edges write as tunnels come and go, and a restore leaves them as
+ * they are, since they describe the live tunnels, not the restored data.
  */
 import { z } from 'zod';
 import { StoreErrors } from './errors.js';

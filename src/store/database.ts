@@ -114,4 +114,10 @@ export interface Database {
     login: string;
     expires_at: Int8;
   };
+  connector_tunnels: {
+    connector_id: string;
+    server_id: string;
+    remote_address: string;
+    since: Int8;
+  };
 }

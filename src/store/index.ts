@@ -35,6 +35,8 @@ export type {
   SessionSweep,
   StoredBrowserSession,
   StoredPendingLogin,
+  ConnectorTunnelRecord,
+  ConnectorTunnelRepository,
 } from './store.js';
 export type {
   EdgeLease,

@@ -162,6 +162,25 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('connectors').addColumn('draining_at', 'bigint').execute();
     },
   },
+  '0008-connector-tunnels': {
+    // Which edge holds which connector's tunnel, so any edge of an HA set shows them all.
+    // Ephemeral runtime state: never in a backup; rows of an edge without a live lease are ignored.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('connector_tunnels')
+        .addColumn('connector_id', 'text', (c) => c.notNull())
+        .addColumn('server_id', 'text', (c) => c.notNull())
+        .addColumn('remote_address', 'text', (c) => c.notNull())
+        .addColumn('since', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('connector_tunnels_pk', ['connector_id', 'server_id'])
+        .execute();
+      await db.schema
+        .createIndex('connector_tunnels_server_idx')
+        .on('connector_tunnels')
+        .column('server_id')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

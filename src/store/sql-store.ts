@@ -11,6 +11,7 @@ import { SqlSettingsRepository } from './settings-repository.js';
 import { SqlSnapshotRepository } from './snapshot-repository.js';
 import { SqlEdgeLeaseRepository } from './edge-lease-repository.js';
 import { SqlSessionRepository } from './session-repository.js';
+import { SqlConnectorTunnelRepository } from './connector-tunnel-repository.js';
 import type { ChangeFeed, Store } from './store.js';
 
 /**
@@ -34,6 +35,7 @@ export function createSqlStore(
     audit: new SqlAuditRepository(db, clock),
     snapshot: new SqlSnapshotRepository(db, clock),
     sessions: new SqlSessionRepository(db),
+    tunnels: new SqlConnectorTunnelRepository(db, clock),
     close: async () => {
       await changes.close();
       await db.destroy();

@@ -6,6 +6,7 @@ import type { Clock } from '../core/index.js';
 import { adminTokenTests, auditTests } from './admin-audit-conformance.js';
 import { edgeLeaseTests } from './lease-conformance.js';
 import { sessionTests } from './session-conformance.js';
+import { connectorTunnelTests } from './tunnel-conformance.js';
 import type { Store } from './store.js';
 
 /** Creates a fresh, empty store whose timestamps come from `clock`. */
@@ -60,6 +61,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     auditTests(ctx);
     edgeLeaseTests(ctx);
     sessionTests(ctx);
+    connectorTunnelTests(ctx);
   });
 }
 

@@ -439,6 +439,32 @@ export interface SessionRepository {
   sweep(sweep: SessionSweep): Promise<{ sessions: number; pendingLogins: number }>;
 }
 
+/** One edge holding one connector's tunnel. */
+export interface ConnectorTunnelRecord {
+  readonly connectorId: string;
+  /** The edge holding the tunnel. */
+  readonly serverId: string;
+  /** The connector's address as that edge sees it. */
+  readonly remoteAddress: string;
+  /** When the tunnel came up (ms since the epoch). */
+  readonly since: number;
+}
+
+/**
+ * Which edge holds which connector's tunnel, shared by the edges of an HA set. Ephemeral: never
+ * in a backup; rows of an edge whose lease expired (or was released) are not listed.
+ */
+export interface ConnectorTunnelRepository {
+  /** Records a tunnel, replacing the row of the same connector and edge. */
+  up(tunnel: ConnectorTunnelRecord): Promise<void>;
+  /** Forgets a tunnel; false when there was none. */
+  down(connectorId: string, serverId: string): Promise<boolean>;
+  /** Tunnels held by live edges (by connector, then server id), optionally of one connector. */
+  list(connectorId?: string): Promise<ConnectorTunnelRecord[]>;
+  /** Forgets every tunnel of one edge (at its start and clean shutdown); returns how many. */
+  releaseEdge(serverId: string): Promise<number>;
+}
+
 /** Every repository behind one handle. */
 export interface Store {
   /** Live edges of the HA set. */
@@ -455,6 +481,8 @@ export interface Store {
   readonly snapshot: SnapshotRepository;
   /** Browser sessions and pending logins (not part of snapshots). */
   readonly sessions: SessionRepository;
+  /** Which edge holds which connector's tunnel (not part of snapshots). */
+  readonly tunnels: ConnectorTunnelRepository;
   /** Closes the connection(s); the store must not be used afterwards. */
   close(): Promise<void>;
 }

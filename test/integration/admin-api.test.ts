@@ -262,7 +262,10 @@ describe('admin API (session 2)', () => {
     const id = connector.identity?.connectorId ?? '';
     const shown = await call(edge, 'GET', `/connectors/${id}`);
     assert.equal(shown.body.status, 'connected');
-    assert.deepEqual(shown.body.edges_connected, [edge.serverId]);
+    assert.deepEqual(
+      (shown.body.edges_connected as { server_id: string }[]).map((e) => e.server_id),
+      [edge.serverId],
+    );
     assert.equal(typeof shown.body.cert_not_after, 'string');
     assert.equal(typeof shown.body.last_seen_at, 'string');
     const drained = await call(edge, 'POST', `/connectors/${id}/drain`);
