@@ -192,8 +192,12 @@ test('an admin creates a group and a key in the console; a connector enrolled wi
     });
     await screenshot(page, 'virtual-servers-and-pools');
 
-    // Drain, then delete (revoke) the connector from its row.
+    // Drain, undrain, drain again, then delete (revoke) the connector from its row.
     await open(page, 'Connectors');
+    await page.getByRole('button', { name: `Drain connector ${id}` }).click();
+    await row.getByText('draining', { exact: true }).waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: `Undrain connector ${id}` }).click();
+    await row.getByText('connected', { exact: true }).waitFor({ timeout: 10_000 });
     await page.getByRole('button', { name: `Drain connector ${id}` }).click();
     await row.getByText('draining', { exact: true }).waitFor({ timeout: 10_000 });
     page.once('dialog', (dialog) => void dialog.accept());

@@ -6,12 +6,14 @@ import type { Connector } from '../types';
 import { asApiError, useApi, useResource } from '../use-resource';
 
 const DRAIN_PATH = '/api/v1/connectors/{id}/drain';
+const UNDRAIN_PATH = '/api/v1/connectors/{id}/undrain';
 
-/** Connectors with their live status; drain (when the edge offers it) and delete. */
+/** Connectors with their live status; drain and undrain (when the edge offers them) and delete. */
 export function ConnectorsPage() {
   const api = useApi();
   const connectors = useResource((a) => a.list<Connector>('/connectors'), { refreshMs: 2000 });
   const canDrain = useOperation('POST', DRAIN_PATH);
+  const canUndrain = useOperation('POST', UNDRAIN_PATH);
   const [actionError, setActionError] = useState<ApiError | undefined>();
   const act = async (work: () => Promise<unknown>): Promise<void> => {
     setActionError(undefined);
@@ -28,8 +30,8 @@ export function ConnectorsPage() {
     const path = `/connectors/${encodeURIComponent(c.id)}`;
     void act(() => api.request('DELETE', path, undefined, { ifMatch: c.etag }));
   };
-  const drain = (c: Connector): void => {
-    const path = `/connectors/${encodeURIComponent(c.id)}/drain`;
+  const drain = (c: Connector, action: 'drain' | 'undrain'): void => {
+    const path = `/connectors/${encodeURIComponent(c.id)}/${action}`;
     void act(() => api.request('POST', path, undefined, { ifMatch: c.etag }));
   };
   const list = connectors.data;
@@ -78,8 +80,13 @@ export function ConnectorsPage() {
                 <td>{formatTime(c.cert_not_after)}</td>
                 <td className="row-actions">
                   {canDrain && c.status === 'connected' && (
-                    <button type="button" onClick={() => drain(c)}>
+                    <button type="button" onClick={() => drain(c, 'drain')}>
                       Drain<span className="visually-hidden"> connector {c.id}</span>
+                    </button>
+                  )}
+                  {canUndrain && c.status === 'draining' && (
+                    <button type="button" onClick={() => drain(c, 'undrain')}>
+                      Undrain<span className="visually-hidden"> connector {c.id}</span>
                     </button>
                   )}
                   {c.status !== 'revoked' && (
