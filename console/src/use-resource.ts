@@ -27,6 +27,27 @@ export function asApiError(err: unknown): ApiError {
 }
 
 /**
+ * Runs page actions (create, delete, drain …): `run(work)` clears the last error, keeps the
+ * error `work` throws for the page to show, and calls `after` (usually reloads) either way.
+ */
+export function useAction(after: () => void): {
+  readonly error: ApiError | undefined;
+  readonly run: (work: () => Promise<unknown>) => Promise<void>;
+} {
+  const [error, setError] = useState<ApiError | undefined>();
+  const run = async (work: () => Promise<unknown>): Promise<void> => {
+    setError(undefined);
+    try {
+      await work();
+    } catch (err) {
+      setError(asApiError(err));
+    }
+    after();
+  };
+  return { error, run };
+}
+
+/**
  * Loads `load(api)` now, again on `reload()`, and every `refreshMs` when given (for live
  * pages). A later answer never overwrites a newer one.
  */

@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { repoRoot } from '../support/repo-root.js';
 import type { KubeObject } from './kube-schema.js';
+import { parseObjects } from './kustomize-render.js';
 
 /** The chart's directory. */
 export function chartDir(): string {
@@ -60,19 +60,4 @@ export async function renderChart(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function parseObjects(text: string): KubeObject[] {
-  const objects: KubeObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new Error(doc.errors.map((e) => e.message).join('\n'));
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) continue;
-    const obj = value as Partial<KubeObject>;
-    if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') {
-      throw new Error(`rendered document without apiVersion/kind: ${JSON.stringify(value)}`);
-    }
-    objects.push(obj as KubeObject);
-  }
-  return objects;
 }

@@ -32,7 +32,8 @@ export function renderKustomization(dir: string): Promise<KubeObject[]> {
   });
 }
 
-function parseObjects(text: string): KubeObject[] {
+/** Every object of a multi-document YAML stream of rendered manifests; empty documents skipped. */
+export function parseObjects(text: string): KubeObject[] {
   const objects: KubeObject[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length > 0) throw new Error(doc.errors.map((e) => e.message).join('\n'));

@@ -1,9 +1,7 @@
-import { useState } from 'react';
-import type { ApiError } from '../api';
 import { useOperation } from '../capabilities';
 import { EmptyState, ErrorMessage, formatTime, PageHeader, Status } from '../components';
 import type { Connector } from '../types';
-import { asApiError, useApi, useResource } from '../use-resource';
+import { useAction, useApi, useResource } from '../use-resource';
 
 const DRAIN_PATH = '/api/v1/connectors/{id}/drain';
 const UNDRAIN_PATH = '/api/v1/connectors/{id}/undrain';
@@ -14,16 +12,8 @@ export function ConnectorsPage() {
   const connectors = useResource((a) => a.list<Connector>('/connectors'), { refreshMs: 2000 });
   const canDrain = useOperation('POST', DRAIN_PATH);
   const canUndrain = useOperation('POST', UNDRAIN_PATH);
-  const [actionError, setActionError] = useState<ApiError | undefined>();
-  const act = async (work: () => Promise<unknown>): Promise<void> => {
-    setActionError(undefined);
-    try {
-      await work();
-    } catch (err) {
-      setActionError(asApiError(err));
-    }
-    connectors.reload();
-  };
+  const action = useAction(() => connectors.reload());
+  const act = action.run;
   const remove = (c: Connector): void => {
     const question = `Delete connector ${c.id}? Its certificate is revoked and its tunnels close now.`;
     if (!window.confirm(question)) return;
@@ -38,7 +28,7 @@ export function ConnectorsPage() {
   return (
     <>
       <PageHeader title="Connectors" />
-      <ErrorMessage error={actionError} />
+      <ErrorMessage error={action.error} />
       <ErrorMessage error={connectors.error} />
       {list?.length === 0 ? (
         <EmptyState>

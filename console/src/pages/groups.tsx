@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { ApiError } from '../api';
 import { EmptyState, ErrorMessage, formatTime, PageHeader, Status } from '../components';
 import type { Group, ProvisioningKey } from '../types';
-import { asApiError, useApi, useResource } from '../use-resource';
+import { asApiError, useAction, useApi, useResource } from '../use-resource';
 import { NewKeyValue } from './new-key-value';
 
 /** Connector groups and their provisioning keys. */
@@ -10,18 +10,12 @@ export function GroupsPage() {
   const api = useApi();
   const groups = useResource((a) => a.list<Group>('/connector-groups'));
   const keys = useResource((a) => a.list<ProvisioningKey>('/provisioning-keys'));
-  const [actionError, setActionError] = useState<ApiError | undefined>();
   const [created, setCreated] = useState<ProvisioningKey | undefined>();
-  const act = async (work: () => Promise<unknown>): Promise<void> => {
-    setActionError(undefined);
-    try {
-      await work();
-    } catch (err) {
-      setActionError(asApiError(err));
-    }
+  const action = useAction(() => {
     groups.reload();
     keys.reload();
-  };
+  });
+  const act = action.run;
   const deleteGroup = (g: Group): void => {
     if (!window.confirm(`Delete connector group "${g.name}"?`)) return;
     const path = `/connector-groups/${encodeURIComponent(g.name)}`;
@@ -35,7 +29,7 @@ export function GroupsPage() {
   return (
     <>
       <PageHeader title="Connector groups & provisioning keys" />
-      <ErrorMessage error={actionError} />
+      <ErrorMessage error={action.error} />
       <section aria-labelledby="groups-heading">
         <h2 id="groups-heading">Connector groups</h2>
         <ErrorMessage error={groups.error} />

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadCredential, openTcpTunnel, saveCredential } from '../../client/index.js';
 import { CLI_AUDIENCE } from '../../control/index.js';
 import type { Edge } from '../../edge/index.js';
+import { splitHostPort } from '../../traffic/index.js';
 import type { AdminClient } from '../admin-client.js';
 
 /** The demo's signed-in user: there is no identity provider in the demo, so the edge vouches. */
@@ -23,11 +24,12 @@ export async function setUpDemoAccess(
   admin: AdminClient,
   o: { readonly dir: string; readonly appAddress: string; readonly group: string },
 ): Promise<DemoAccess> {
-  const [host, port] = splitAddress(o.appAddress);
+  // The sample app listens on 127.0.0.1:<port>, which always splits.
+  const { host, port } = splitHostPort(o.appAddress) ?? { host: '127.0.0.1', port: 0 };
   await admin.request('POST', '/applications', {
     name: 'sample-app',
     cidrs: [`${host}/32`],
-    ports: [port],
+    ports: [String(port)],
     connector_groups: [o.group],
   });
   await admin.request('POST', '/access-policies', {
@@ -64,9 +66,4 @@ export async function checkDemoAccess(edge: Edge, access: DemoAccess): Promise<s
     socket.on('end', () => resolve(text.split('\r\n\r\n')[1]?.trim() ?? text.trim()));
     socket.end(`GET /via-access-proxy HTTP/1.1\r\nHost: sample\r\nConnection: close\r\n\r\n`);
   });
-}
-
-function splitAddress(address: string): [string, string] {
-  const at = address.lastIndexOf(':');
-  return [address.slice(0, at), address.slice(at + 1)];
 }
