@@ -1,10 +1,11 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { clientIpOf } from './forward-headers.js';
 import { removeHeader } from './header-list.js';
 import type { ClientRequest } from './client-request.js';
 import { writeRawResponse } from './error-response.js';
+import { Http1Response } from './http1-response.js';
 
 /** What an access gate is told about a request, before anything is proxied. */
 export interface AccessGateRequest {
@@ -88,27 +89,40 @@ export function applyGateHeaders(list: string[], allow: AccessGateAllow | undefi
 
 /** Sends a gate's own response on a request/response pair. */
 export function sendGateResponse(
-  res: ServerResponse | Http2ServerResponse,
+  res: Http1Response | Http2ServerResponse,
   verdict: AccessGateRespond,
 ): void {
   const { status, headers = {}, body = '' } = verdict.respond;
+  if (res.headersSent || res.writableEnded) return;
+  if (res instanceof Http1Response) {
+    res.writeHead(status, undefined, flatHeaders(headers, body));
+    res.end(body);
+    return;
+  }
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
     out[name] = typeof value === 'string' ? value : [...value];
   }
   out['content-length'] = String(Buffer.byteLength(body));
-  if (res.headersSent || res.writableEnded) return;
   res.writeHead(status, out);
   res.end(body);
 }
 
-/** Answers an Upgrade request on its raw socket with a gate's own response. */
-export function sendGateUpgradeResponse(socket: Duplex, verdict: AccessGateRespond): void {
-  const { status, headers = {}, body = '' } = verdict.respond;
+/** A gate response's fields, flat, with its Content-Length. */
+function flatHeaders(
+  headers: Readonly<Record<string, string | readonly string[]>>,
+  body: string,
+): string[] {
   const flat: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
     for (const v of typeof value === 'string' ? [value] : value) flat.push(name, v);
   }
   flat.push('Content-Length', String(Buffer.byteLength(body)));
-  writeRawResponse(socket, status, flat, body);
+  return flat;
+}
+
+/** Answers an Upgrade request on its raw socket with a gate's own response. */
+export function sendGateUpgradeResponse(socket: Duplex, verdict: AccessGateRespond): void {
+  const { status, headers = {}, body = '' } = verdict.respond;
+  writeRawResponse(socket, status, flatHeaders(headers, body), body);
 }

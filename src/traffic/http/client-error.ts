@@ -1,42 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { errorBody, errorHeaders, writeRawResponse } from './error-response.js';
-import { httpErrors } from './errors.js';
 import { clientIpOf } from './forward-headers.js';
 import type { HttpRuntime } from './http-runtime.js';
 
 /**
- * Answers what Node's HTTP parser refused before a request existed: 431 for an oversized header
- * section, 408 for a request that did not arrive in time, 400 for anything malformed; connection
- * errors just close. Reports a record so that refused requests show in logs and metrics.
+ * Answers a request refused before it reached the proxy (431 for an oversized header section,
+ * 408 for a request that did not arrive in time, 400 for anything malformed, 501/505 for what is
+ * not supported) and closes the connection. Reports a record so that refused requests show in
+ * logs and metrics.
  */
 export function answerClientError(
   rt: HttpRuntime,
-  err: NodeJS.ErrnoException,
   socket: Duplex,
-  requestTimeoutMs: number,
+  status: number,
+  error: Error,
 ): void {
-  let status = 400;
-  let error: Error = httpErrors.badRequest(
-    (err as { reason?: string }).reason ?? err.code ?? err.message,
-  );
-  if (err.code === 'HPE_HEADER_OVERFLOW') {
-    status = 431;
-    error = httpErrors.headersTooLarge(rt.maxHeaderBytes);
-  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    status = 408;
-    error = httpErrors.requestTimeout(requestTimeoutMs);
-  } else if (!err.code?.startsWith('HPE_')) {
-    socket.destroy();
-    return;
-  }
-  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (inFlight?.headersSent) socket.destroy();
-  else {
-    const body = errorBody(error);
-    writeRawResponse(socket, status, errorHeaders(error, body), body);
-  }
-  rt.logger?.debug({ server: rt.name, status, code: err.code }, 'client error');
+  const body = errorBody(error);
+  writeRawResponse(socket, status, errorHeaders(error, body), body);
+  rt.logger?.debug({ server: rt.name, status, err: error.message }, 'client error');
   rt.onRequestEnd?.({
     requestId: randomUUID(),
     virtualServer: rt.name,

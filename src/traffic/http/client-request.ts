@@ -1,10 +1,10 @@
-import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { clientIpOf } from './forward-headers.js';
 import { normalizeHost } from './host-pattern.js';
+import { Http1Request } from './http1-request.js';
 
-/** A request from a client over HTTP/1.x or HTTP/2 (compatibility API). */
-export type ClientRequest = IncomingMessage | Http2ServerRequest;
+/** A request from a client over HTTP/1.x (Postern's server) or HTTP/2 (Node's compatibility API). */
+export type ClientRequest = Http1Request | Http2ServerRequest;
 
 /** How the request body is framed towards the upstream. */
 export const BodyMode = { None: 0, Length: 1, Chunked: 2 } as const;
@@ -30,15 +30,16 @@ export interface RequestFacts {
 
 /** Reads method, target, host, body framing and client address from a request. */
 export function requestFacts(req: ClientRequest): RequestFacts {
+  if (req instanceof Http1Request) return http1Facts(req);
   const h2 = req.httpVersionMajor === 2;
   const headers = req.headers;
-  const rawHost = h2 ? ((req as Http2ServerRequest).authority ?? headers.host) : headers.host;
+  const rawHost = h2 ? (req.authority ?? headers.host) : headers.host;
   const method = req.method ?? 'GET';
   const length = headers['content-length'];
   let body: BodyMode = BodyMode.None;
   if (length !== undefined) body = length === '0' ? BodyMode.None : BodyMode.Length;
   else if (h2) {
-    const stream = (req as Http2ServerRequest).stream;
+    const stream = req.stream;
     if (!stream.endAfterHeaders && method !== 'GET' && method !== 'HEAD') body = BodyMode.Chunked;
   } else if (headers['transfer-encoding'] !== undefined) body = BodyMode.Chunked;
   const raw = req.rawHeaders;
@@ -56,6 +57,26 @@ export function requestFacts(req: ClientRequest): RequestFacts {
     h2,
     body,
     headerCount,
+  };
+}
+
+/** The facts of an HTTP/1.x request, from what its parser already found. */
+function http1Facts(req: Http1Request): RequestFacts {
+  const head = req.head;
+  return {
+    method: head.method,
+    target: head.target,
+    rawHost: head.host,
+    host: normalizeHost(head.host),
+    clientIp: clientIpOf(req.socket.remoteAddress),
+    protocol: head.minor === 1 ? 'http/1.1' : 'http/1.0',
+    h2: false,
+    body: head.chunked
+      ? BodyMode.Chunked
+      : head.contentLength > 0
+        ? BodyMode.Length
+        : BodyMode.None,
+    headerCount: head.rawHeaders.length >> 1,
   };
 }
 

@@ -1,21 +1,25 @@
-import http from 'node:http';
 import http2 from 'node:http2';
-import https from 'node:https';
-import type tls from 'node:tls';
+import net from 'node:net';
+import tls from 'node:tls';
 import type { CertificateStore } from '../tls/certificate-store.js';
 import { tlsErrors } from '../tls/errors.js';
 import type { HttpVirtualServerOptions } from './http-options.js';
+import type { Http1Handlers, Http1Settings } from './http1-connection.js';
+import { Http1Server } from './http1-server.js';
 
-/** The Node server behind an http or https virtual server. */
-export type NodeHttpServer = http.Server | https.Server | http2.Http2SecureServer;
+/** What accepts a virtual server's connections and who serves them. */
+export interface VirtualServerListener {
+  /** The listening server: plain TCP for http, TLS for https. */
+  readonly server: net.Server | tls.Server;
+  /** Serves HTTP/1.x connections (all of http, and https ones without ALPN h2). */
+  readonly http1: Http1Server;
+  /** Serves https connections that negotiated h2; absent when ALPN does not offer h2. */
+  readonly h2: http2.Http2SecureServer | undefined;
+}
 
-/** Timeouts and limits resolved from the options, as the Node servers take them. */
-export interface ServerSettings {
-  readonly maxHeaderBytes: number;
+/** Timeouts and limits resolved from the options. */
+export interface ServerSettings extends Http1Settings {
   readonly maxHeaders: number;
-  readonly idleTimeoutMs: number;
-  readonly keepaliveTimeoutMs: number;
-  readonly requestTimeoutMs: number;
 }
 
 /** Resolves limits and client-side timeouts with vTM's defaults. */
@@ -30,74 +34,56 @@ export function serverSettings(options: HttpVirtualServerOptions): ServerSetting
 }
 
 /**
- * Creates the Node server: node:http for http; for https, node:http2 with HTTP/1.1 fallback when
- * ALPN offers h2, node:https otherwise. `sni` picks the certificate per connection.
+ * Creates the listener: a TCP server for http; for https a TLS server (certificate per SNI via
+ * `sni`, ALPN from the options) that hands h2 connections to node:http2 and the rest to
+ * Postern's HTTP/1.1 server.
  */
-export function createNodeServer(
+export function createListener(
   options: HttpVirtualServerOptions,
   store: CertificateStore | undefined,
   sni: (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void,
-): NodeHttpServer {
+  handlers: Http1Handlers,
+): VirtualServerListener {
   const s = serverSettings(options);
+  const http1 = new Http1Server(s, handlers);
   if (options.protocol === 'http') {
-    const server = http.createServer(http1Options(s));
-    applySettings(server, s);
-    return server;
+    const server = net.createServer((socket) => http1.accept(socket));
+    return { server, http1, h2: undefined };
   }
   const first = store?.default;
   const pair = options.tls?.certificates[0];
   if (!first || !pair) throw tlsErrors.noCertificate(options.name);
   const minVersion = options.tls?.minVersion ?? 'TLSv1.2';
   const alpn = options.tls?.alpn ?? ['h2', 'http/1.1'];
-  const tlsOptions = { cert: pair.cert, key: pair.key, minVersion, SNICallback: sni };
-  if (alpn.includes('h2')) {
-    const server = http2.createSecureServer({
-      ...tlsOptions,
-      allowHTTP1: alpn.includes('http/1.1'),
-      maxHeaderListPairs: s.maxHeaders + 16,
-      settings: { maxHeaderListSize: s.maxHeaderBytes },
-    });
-    // The HTTP/1.1 side of an http2 server reads these from the server object.
-    Object.assign(server, { connectionsCheckingInterval: checkingInterval(s) });
-    applySettings(server, s);
-    return server;
-  }
-  const server = https.createServer({
-    ...tlsOptions,
-    ALPNProtocols: ['http/1.1'],
-    ...http1Options(s),
+  const server = tls.createServer({
+    cert: pair.cert,
+    key: pair.key,
+    minVersion,
+    SNICallback: sni,
+    ALPNProtocols: alpn.includes('h2') ? alpn : ['http/1.1'],
   });
-  applySettings(server, s);
-  return server;
-}
-
-/** The HTTP/1.1 server options shared by http and https servers. */
-function http1Options(s: ServerSettings) {
-  return {
-    maxHeaderSize: s.maxHeaderBytes,
-    requestTimeout: s.requestTimeoutMs,
-    headersTimeout: s.requestTimeoutMs,
-    keepAliveTimeout: s.keepaliveTimeoutMs,
-    connectionsCheckingInterval: checkingInterval(s),
-    noDelay: true,
-  };
-}
-
-/** Applies limits and timeouts that Node reads from the server object per connection or request. */
-export function applySettings(server: NodeHttpServer, s: ServerSettings): void {
-  Object.assign(server, {
-    maxHeaderSize: s.maxHeaderBytes,
-    // One more than allowed, so that the proxy can tell "too many" from "exactly the limit".
-    maxHeadersCount: s.maxHeaders + 1,
-    requestTimeout: s.requestTimeoutMs,
-    headersTimeout: s.requestTimeoutMs,
-    keepAliveTimeout: s.keepaliveTimeoutMs,
-    timeout: s.idleTimeoutMs,
+  const h2 = alpn.includes('h2')
+    ? http2.createSecureServer({
+        allowHTTP1: false,
+        maxHeaderListPairs: s.maxHeaders + 16,
+        settings: { maxHeaderListSize: s.maxHeaderBytes },
+      })
+    : undefined;
+  if (h2) applyH2Settings(h2, s);
+  server.on('secureConnection', (socket: tls.TLSSocket) => {
+    if (h2 && socket.alpnProtocol === 'h2') h2.emit('secureConnection', socket);
+    else http1.accept(socket);
   });
+  return { server, http1, h2 };
 }
 
-/** How often Node checks request timeouts: a quarter of the timeout, between 50 ms and 30 s. */
-function checkingInterval(s: ServerSettings): number {
-  if (s.requestTimeoutMs <= 0) return 30_000;
-  return Math.min(30_000, Math.max(50, Math.floor(s.requestTimeoutMs / 4)));
+/** Applies new limits and timeouts to both servers (for new connections and requests). */
+export function applySettings(listener: VirtualServerListener, s: ServerSettings): void {
+  listener.http1.configure(s);
+  if (listener.h2) applyH2Settings(listener.h2, s);
+}
+
+/** Limits and timeouts that node:http2 reads from the server object. */
+function applyH2Settings(server: http2.Http2SecureServer, s: ServerSettings): void {
+  Object.assign(server, { timeout: s.idleTimeoutMs });
 }

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -19,10 +18,13 @@ import type { HttpVirtualServerOptions } from './http-options.js';
 import { buildRuntime, type HttpRuntime } from './http-runtime.js';
 import {
   applySettings,
-  createNodeServer,
+  createListener,
   serverSettings,
-  type NodeHttpServer,
+  type VirtualServerListener,
 } from './http-servers.js';
+import type { Http1Request } from './http1-request.js';
+import type { ClientRequest } from './client-request.js';
+import type { ClientResponse } from './proxy-exchange.js';
 import { ProxyExchange } from './proxy-exchange.js';
 import { UpgradeExchange } from './proxy-upgrade.js';
 import { boundAddress, listenOn } from '../listening.js';
@@ -38,7 +40,7 @@ export class HttpVirtualServer {
   #options: HttpVirtualServerOptions;
   #runtime: HttpRuntime;
   #store: CertificateStore | undefined;
-  readonly #server: NodeHttpServer;
+  readonly #listener: VirtualServerListener;
   readonly #sockets = new Set<net.Socket>();
   readonly #sessions = new Set<Http2Session>();
   #active = 0;
@@ -51,7 +53,12 @@ export class HttpVirtualServer {
     this.#options = options;
     this.#store = this.#buildStore(options);
     this.#runtime = buildRuntime(options, () => this.#onExchangeEnd());
-    this.#server = createNodeServer(options, this.#store, (name, cb) => this.#sni(name, cb));
+    this.#listener = createListener(options, this.#store, (name, cb) => this.#sni(name, cb), {
+      request: (req, res) => this.#onRequest(req, res),
+      upgrade: (req, socket, head) => this.#onUpgrade(req, socket, head),
+      clientError: (socket, status, error) =>
+        answerClientError(this.#runtime, socket, status, error),
+    });
     this.#listen();
   }
 
@@ -74,10 +81,10 @@ export class HttpVirtualServer {
     this.#store = store;
     this.#runtime = runtime;
     if (runtime.connections !== previous.connections) previous.connections.close();
-    applySettings(this.#server, serverSettings(next));
+    applySettings(this.#listener, serverSettings(next));
     const pair = next.tls?.certificates[0];
     if (store && pair)
-      (this.#server as tls.Server).setSecureContext({
+      (this.#listener.server as tls.Server).setSecureContext({
         cert: pair.cert,
         key: pair.key,
         minVersion: next.tls?.minVersion ?? 'TLSv1.2',
@@ -97,12 +104,12 @@ export class HttpVirtualServer {
 
   /** Starts listening; rejects with POSTERN_ERR_LISTEN_FAILED when the address is taken. */
   async start(): Promise<void> {
-    await listenOn(this.#server, this.name, this.#options.listen);
+    await listenOn(this.#listener.server, this.name, this.#options.listen);
   }
 
   /** The bound address (useful with port 0). */
   address(): { host: string; port: number } {
-    return boundAddress(this.#server);
+    return boundAddress(this.#listener.server);
   }
 
   /**
@@ -111,8 +118,8 @@ export class HttpVirtualServer {
    */
   async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     this.#closing = true;
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#closeIdle();
+    const closed = new Promise<void>((resolve) => this.#listener.server.close(() => resolve()));
+    this.#listener.http1.drain();
     for (const session of this.#sessions) session.close();
     const timer = setTimeout(() => {
       for (const s of this.#sockets) s.destroy();
@@ -138,60 +145,59 @@ export class HttpVirtualServer {
   }
 
   #listen(): void {
-    const server = this.#server;
+    const { server, h2 } = this.#listener;
     server.on('connection', (socket: net.Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
-    server.on(
-      'request',
-      (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
-        this.#active++;
-        if (this.#closing && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
-        const gate = gateFor(this.#options.gate, req.url);
-        if (!gate) {
-          new ProxyExchange(this.#runtime, req, res).start();
-          return;
-        }
-        const runtime = this.#runtime;
-        this.#gated(gate, req, (allow) => new ProxyExchange(runtime, req, res, allow).start(), {
-          gone: res,
-          respond: (verdict) => sendGateResponse(res, verdict),
-          fail: () => res.destroy(),
-        });
-      },
+    server.on('tlsClientError', (err: Error) =>
+      this.#runtime.logger?.debug({ err, server: this.name }, 'TLS handshake failed'),
     );
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.#active++;
-      const gate = gateFor(this.#options.gate, req.url);
-      if (!gate) {
-        new UpgradeExchange(this.#runtime, req, socket, head).start();
-        return;
-      }
-      const runtime = this.#runtime;
-      this.#gated(
-        gate,
-        req,
-        (allow) => new UpgradeExchange(runtime, req, socket, head, allow).start(),
-        {
-          gone: socket,
-          respond: (verdict) => sendGateUpgradeResponse(socket, verdict),
-          fail: () => socket.destroy(),
-        },
-      );
-    });
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
-      this.#onClientError(err, socket),
+    if (!h2) return;
+    h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) =>
+      this.#onRequest(req, res),
     );
-    server.on('timeout', (socket: Duplex) => onClientIdle(socket));
-    server.on('session', (session: Http2Session) => {
+    h2.on('timeout', (socket: Duplex) => onClientIdle(socket));
+    h2.on('session', (session: Http2Session) => {
       this.#sessions.add(session);
       session.on('error', () => undefined);
       session.once('close', () => this.#sessions.delete(session));
       if (this.#closing) session.close();
     });
-    server.on('tlsClientError', (err: Error) =>
-      this.#runtime.logger?.debug({ err, server: this.name }, 'TLS handshake failed'),
+  }
+
+  #onRequest(req: ClientRequest, res: ClientResponse): void {
+    this.#active++;
+    const gate = gateFor(this.#options.gate, req.url);
+    if (!gate) {
+      new ProxyExchange(this.#runtime, req, res).start();
+      return;
+    }
+    const runtime = this.#runtime;
+    this.#gated(gate, req, (allow) => new ProxyExchange(runtime, req, res, allow).start(), {
+      gone: res,
+      respond: (verdict) => sendGateResponse(res, verdict),
+      fail: () => res.destroy(),
+    });
+  }
+
+  #onUpgrade(req: Http1Request, socket: Duplex, head: Buffer): void {
+    this.#active++;
+    const gate = gateFor(this.#options.gate, req.url);
+    if (!gate) {
+      new UpgradeExchange(this.#runtime, req, socket, head).start();
+      return;
+    }
+    const runtime = this.#runtime;
+    this.#gated(
+      gate,
+      req,
+      (allow) => new UpgradeExchange(runtime, req, socket, head, allow).start(),
+      {
+        gone: socket,
+        respond: (verdict) => sendGateUpgradeResponse(socket, verdict),
+        fail: () => socket.destroy(),
+      },
     );
   }
 
@@ -201,7 +207,7 @@ export class HttpVirtualServer {
    */
   #gated(
     gate: AccessGate,
-    req: IncomingMessage | Http2ServerRequest,
+    req: ClientRequest,
     proceed: (allow: AccessGateAllow) => void,
     answer: {
       /** Emits 'close' when the client goes away while the gate decides. */
@@ -233,12 +239,8 @@ export class HttpVirtualServer {
     );
   }
 
-  #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    answerClientError(this.#runtime, err, socket, serverSettings(this.#options).requestTimeoutMs);
-  }
-
   #closeIdle(): void {
-    (this.#server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    this.#listener.http1.closeIdle();
   }
 
   #onExchangeEnd(): void {

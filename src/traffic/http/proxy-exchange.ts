@@ -1,6 +1,6 @@
 // Longer than most files on purpose: one request's path (pick, send, retry, respond, report) is one
 // state machine on the hot path, easier to check for ordering and allocations in one place.
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { isPosternError } from '../../core/index.js';
 import {
@@ -17,6 +17,8 @@ import { httpErrors } from './errors.js';
 import { requestHead, upstreamRequestHeaders } from './forward-headers.js';
 import { forwardableResponseHeaders } from './header-list.js';
 import type { HttpRuntime } from './http-runtime.js';
+import { Http1Request } from './http1-request.js';
+import { Http1Response } from './http1-response.js';
 import { IdleWatch } from './idle-watch.js';
 import { RequestBodyPump } from './request-body.js';
 import { reportRequestEnd } from './request-record.js';
@@ -32,8 +34,8 @@ import type {
   UpstreamPool,
 } from './upstream-pool.js';
 
-/** A response to a client over HTTP/1.x or HTTP/2 (compatibility API). */
-export type ClientResponse = ServerResponse | Http2ServerResponse;
+/** A response to a client over HTTP/1.x (Postern's server) or HTTP/2 (Node's compatibility API). */
+export type ClientResponse = Http1Response | Http2ServerResponse;
 
 const CHUNKED = 'Transfer-Encoding: chunked\r\n';
 const NO_RULES: readonly CompiledRule[] = [];
@@ -171,7 +173,7 @@ export class ProxyExchange implements Exchange {
     return {
       exclude: this.#exclude,
       clientIp: this.#facts.clientIp,
-      cookie: this.#req.headers.cookie,
+      cookie: this.#req instanceof Http1Request ? this.#req.head.cookie : this.#req.headers.cookie,
     };
   }
 
@@ -239,7 +241,7 @@ export class ProxyExchange implements Exchange {
   onBody(chunk: Buffer, last: boolean): void {
     this.#bytesOut += chunk.length;
     this.#idle.touch();
-    const res = this.#res as ServerResponse;
+    const res = this.#res;
     if (last) {
       this.#responseDone = true;
       res.end(chunk);
@@ -322,9 +324,10 @@ export class ProxyExchange implements Exchange {
     const cookie = upstream ? this.#pick?.setCookie : undefined;
     if (cookie !== undefined) headers.push('Set-Cookie', cookie);
     this.#status = status;
-    const res = this.#res as ServerResponse;
-    if (statusText === undefined) res.writeHead(status, headers);
-    else res.writeHead(status, statusText, headers);
+    const res = this.#res;
+    if (res instanceof Http1Response) res.writeHead(status, statusText, headers);
+    // node:http2 takes a flat list too (its types say otherwise); HTTP/2 has no status text.
+    else res.writeHead(status, headers as unknown as OutgoingHttpHeaders);
   }
 
   #reply(status: number, headers: string[], body: string): void {

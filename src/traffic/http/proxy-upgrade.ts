@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isPosternError } from '../../core/index.js';
 import type { DialResult } from '../dialer.js';
@@ -11,6 +10,7 @@ import { errorBody, errorCodeOf, errorHeaders, writeRawResponse } from './error-
 import { httpErrors } from './errors.js';
 import { requestHead, upstreamRequestHeaders } from './forward-headers.js';
 import type { HttpRuntime } from './http-runtime.js';
+import type { Http1Request } from './http1-request.js';
 import { reportRequestEnd } from './request-record.js';
 import type { RouteMatch } from './router.js';
 import type { UpstreamPick, UpstreamPool } from './upstream-pool.js';
@@ -48,7 +48,7 @@ export class UpgradeExchange {
   /** `allow` is the access gate's verdict, whose header edits apply to the upstream request. */
   constructor(
     rt: HttpRuntime,
-    req: IncomingMessage,
+    req: Http1Request,
     socket: Duplex,
     head: Buffer,
     allow?: AccessGateAllow,
@@ -59,7 +59,7 @@ export class UpgradeExchange {
     this.#head = head;
     this.#facts = requestFacts(req);
     this.#raw = req.rawHeaders;
-    this.#upgrade = req.headers.upgrade ?? '';
+    this.#upgrade = req.head.upgrade ?? '';
     this.#started = rt.clock.monotonic();
     this.#target = this.#facts.target;
   }

@@ -1,0 +1,376 @@
+// Longer than most files on purpose: one client connection's read loop (head, body, next request,
+// upgrade, timeouts) is one state machine; split up, its ordering would be harder to check.
+import type net from 'node:net';
+import { ChunkedDecoder, type ChunkedDecoderHandler } from './chunked-decoder.js';
+import { httpErrors } from './errors.js';
+import { Http1Request, type RequestBodySource } from './http1-request.js';
+import { Http1Response, type ResponseSink } from './http1-response.js';
+import { RequestHeadError, parseRequestHead } from './request-head-parser.js';
+
+/** Limits and client-side timeouts (ms; 0 turns a timeout off). */
+export interface Http1Settings {
+  readonly maxHeaderBytes: number;
+  /** Time to receive a whole request (head and body), and a head on a new connection. */
+  readonly requestTimeoutMs: number;
+  /** Time a connection may wait idle for its next request. */
+  readonly keepaliveTimeoutMs: number;
+  /** Time without any byte either way, while no upstream answer is awaited. */
+  readonly idleTimeoutMs: number;
+}
+
+/** What a connection hands to the virtual server. */
+export interface Http1Handlers {
+  request(req: Http1Request, res: Http1Response): void;
+  /** An Upgrade request: the socket (paused) and the bytes read after its head now belong to the handler. */
+  upgrade(req: Http1Request, socket: net.Socket, head: Buffer): void;
+  /** A request was refused before it reached the proxy; `error` says why (a coded PosternError). */
+  clientError(socket: net.Socket, status: number, error: Error): void;
+}
+
+/** The server side a connection reads its settings and state from. */
+export interface Http1ConnectionOwner {
+  readonly settings: Http1Settings;
+  readonly handlers: Http1Handlers;
+  readonly draining: boolean;
+  forget(connection: Http1Connection): void;
+}
+
+const HEAD = 0;
+const REQUEST = 1;
+const DONE = 2;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+/** Bytes of the next request read ahead while one is in progress before reading pauses. */
+const READ_AHEAD_BYTES = 65536;
+
+/**
+ * One client connection of Postern's HTTP/1.1 server: reads request heads and bodies, hands each
+ * request to the virtual server one at a time (pipelined requests wait their turn), keeps the
+ * connection alive between requests, hands Upgrade requests over with their socket, and answers
+ * what cannot be parsed (400/431/501/505) or arrives too slowly (408) itself.
+ */
+export class Http1Connection implements RequestBodySource, ResponseSink, ChunkedDecoderHandler {
+  readonly socket: net.Socket;
+  readonly #owner: Http1ConnectionOwner;
+  #state = HEAD;
+  /** Bytes read and not consumed yet: a partial head, or what follows the current request. */
+  #pending: Buffer | undefined;
+  #req: Http1Request | undefined;
+  #res: Http1Response | undefined;
+  #bodyLeft = 0;
+  #decoder: ChunkedDecoder | undefined;
+  #continueSent = false;
+  #requests = 0;
+  #readingPaused = false;
+  #scheduled = false;
+  /** performance.now() of the last byte either way, and of the current phase's start. */
+  lastActivity: number;
+  #phaseStart: number;
+
+  constructor(socket: net.Socket, owner: Http1ConnectionOwner) {
+    this.socket = socket;
+    this.#owner = owner;
+    this.lastActivity = this.#phaseStart = performance.now();
+    socket.on('data', this.#onData);
+    socket.on('drain', this.#onDrain);
+    socket.on('error', noop);
+    socket.on('close', this.#onClose);
+  }
+
+  /** True between requests with nothing read of the next one. */
+  get idle(): boolean {
+    return this.#state === HEAD && this.#pending === undefined;
+  }
+
+  // ---- reading ----------------------------------------------------------------------------
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.lastActivity = performance.now();
+    if (this.#state === REQUEST) this.#readDuringRequest(chunk);
+    else if (this.#state === HEAD) this.#readHead(chunk);
+  };
+
+  #readHead(chunk: Buffer): void {
+    const prev = this.#pending;
+    const buf = prev === undefined ? chunk : Buffer.concat([prev, chunk]);
+    if (prev === undefined) this.#phaseStart = this.lastActivity;
+    let start = 0;
+    // RFC 9112 §2.2: empty lines before a request line are ignored.
+    while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+    const end = buf.indexOf(
+      CRLFCRLF,
+      prev === undefined ? start : Math.max(start, prev.length - 3),
+    );
+    const max = this.#owner.settings.maxHeaderBytes;
+    if (end < 0) {
+      if (buf.length - start > max) this.#refuse(431, httpErrors.headersTooLarge(max));
+      else this.#pending = start === buf.length ? undefined : buf.subarray(start);
+      return;
+    }
+    if (end - start > max) {
+      this.#refuse(431, httpErrors.headersTooLarge(max));
+      return;
+    }
+    this.#pending = undefined;
+    let head;
+    try {
+      head = parseRequestHead(buf.toString('latin1', start, end));
+    } catch (err) {
+      if (!(err instanceof RequestHeadError)) throw err;
+      this.#refuse(err.status, httpErrors.badRequest(err.message));
+      return;
+    }
+    if (head.method === 'CONNECT') {
+      this.#refuse(405, httpErrors.badRequest('CONNECT is not served here; use the access proxy'));
+      return;
+    }
+    const rest = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
+    const req = new Http1Request(head, this.socket, this);
+    this.#requests++;
+    if (head.upgrade !== undefined) {
+      this.#handOver(req, rest);
+      return;
+    }
+    const keepAlive = !head.close;
+    const res = new Http1Response(this, {
+      minor: head.minor,
+      isHead: head.method === 'HEAD',
+      keepAlive,
+    });
+    this.#req = req;
+    this.#res = res;
+    this.#state = REQUEST;
+    this.#phaseStart = this.lastActivity;
+    this.#continueSent = false;
+    this.#decoder = head.chunked ? new ChunkedDecoder(this) : undefined;
+    this.#bodyLeft = head.chunked ? 0 : Math.max(0, head.contentLength);
+    this.#owner.handlers.request(req, res);
+    if (rest === undefined) return;
+    if (this.#state === REQUEST) this.#readDuringRequest(rest);
+    else this.#readAfterRequest(rest);
+  }
+
+  /** Bytes while a request is in progress: its body first, then read-ahead of the next one. */
+  #readDuringRequest(chunk: Buffer): void {
+    const req = this.#req as Http1Request;
+    let at = 0;
+    if (!req.complete) {
+      try {
+        at = this.#readBody(req, chunk);
+      } catch (err) {
+        this.#refuse(400, httpErrors.badRequest((err as Error).message));
+        return;
+      }
+    }
+    if (at < chunk.length) this.#readAfterRequest(at === 0 ? chunk : chunk.subarray(at));
+  }
+
+  /** Bytes after the current request's body: the next request's, kept until its turn. */
+  #readAfterRequest(bytes: Buffer): void {
+    if (this.#state === DONE) return;
+    this.#pending = this.#pending === undefined ? bytes : Buffer.concat([this.#pending, bytes]);
+    // The request may have ended meanwhile (its response was sent): then the turn is now.
+    if (this.#state === HEAD) this.#schedulePending();
+    else if (this.#pending.length >= READ_AHEAD_BYTES) this.pauseReading();
+  }
+
+  #readBody(req: Http1Request, chunk: Buffer): number {
+    const decoder = this.#decoder;
+    if (decoder) {
+      const at = decoder.execute(chunk);
+      return at;
+    }
+    const n = Math.min(this.#bodyLeft, chunk.length);
+    this.#bodyLeft -= n;
+    req.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    if (this.#bodyLeft === 0) this.#bodyDone();
+    return n;
+  }
+
+  onData(chunk: Buffer): void {
+    (this.#req as Http1Request).push(chunk);
+  }
+
+  onEnd(): void {
+    this.#bodyDone();
+  }
+
+  #bodyDone(): void {
+    const req = this.#req as Http1Request;
+    req.finish();
+    // A response that ended before its request body: the body is read and dropped, then on.
+    if (this.#res?.writableEnded) this.#nextRequest();
+  }
+
+  // ---- RequestBodySource ------------------------------------------------------------------
+
+  bodyWanted(): void {
+    const req = this.#req;
+    if (req?.head.expectContinue && !req.complete && !this.#continueSent) {
+      this.#continueSent = true;
+      this.socket.write(CONTINUE, 'latin1');
+    }
+  }
+
+  pauseReading(): void {
+    if (this.#readingPaused) return;
+    this.#readingPaused = true;
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.#readingPaused || this.#state === DONE) return;
+    if (this.#pending !== undefined && this.#pending.length >= READ_AHEAD_BYTES) return;
+    this.#readingPaused = false;
+    this.socket.resume();
+  }
+
+  // ---- ResponseSink -----------------------------------------------------------------------
+
+  get draining(): boolean {
+    return this.#owner.draining;
+  }
+
+  touch(): void {
+    this.lastActivity = performance.now();
+  }
+
+  responseEnded(keepAlive: boolean): void {
+    const req = this.#req as Http1Request;
+    if (!keepAlive) {
+      this.#close();
+      return;
+    }
+    if (req.complete) {
+      this.#nextRequest();
+      return;
+    }
+    // The body was not read: drop it and go on, unless the client still waits for 100 Continue
+    // (it may never send the body, or send it later: the connection cannot be trusted).
+    if (req.head.expectContinue && !this.#continueSent) {
+      this.#close();
+      return;
+    }
+    req.removeAllListeners('data');
+    req.resume();
+  }
+
+  readonly #onDrain = (): void => {
+    this.lastActivity = performance.now();
+    this.#res?.emit('drain');
+  };
+
+  // ---- between requests -------------------------------------------------------------------
+
+  #nextRequest(): void {
+    this.#req = undefined;
+    this.#res = undefined;
+    this.#decoder = undefined;
+    this.#state = HEAD;
+    this.#phaseStart = performance.now();
+    if (this.#owner.draining) {
+      this.#close();
+      return;
+    }
+    if (this.#pending !== undefined) {
+      this.#schedulePending();
+      return;
+    }
+    this.resumeReading();
+  }
+
+  /** Pipelined bytes are parsed on the next turn, not inside the last response's end(). */
+  #schedulePending(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#readPending);
+  }
+
+  readonly #readPending = (): void => {
+    this.#scheduled = false;
+    const pending = this.#pending;
+    if (this.#state !== HEAD || pending === undefined) return;
+    this.#pending = undefined;
+    this.#readHead(pending);
+    if (this.#state === HEAD) this.resumeReading();
+  };
+
+  #handOver(req: Http1Request, rest: Buffer | undefined): void {
+    this.#state = DONE;
+    const socket = this.socket;
+    socket.removeListener('data', this.#onData);
+    socket.removeListener('drain', this.#onDrain);
+    socket.removeListener('close', this.#onClose);
+    socket.pause();
+    this.#owner.forget(this);
+    this.#owner.handlers.upgrade(req, socket, rest ?? Buffer.alloc(0));
+  }
+
+  // ---- timeouts (called by the server's periodic sweep) -------------------------------------
+
+  /** Applies the timeouts at `now` (performance.now()). */
+  sweep(now: number): void {
+    const s = this.#owner.settings;
+    if (this.#state === HEAD) {
+      if (this.#pending === undefined && this.#requests > 0) {
+        if (s.keepaliveTimeoutMs > 0 && now - this.#phaseStart >= s.keepaliveTimeoutMs)
+          this.#close();
+      } else if (s.requestTimeoutMs > 0 && now - this.#phaseStart >= s.requestTimeoutMs) {
+        this.#refuse(408, httpErrors.requestTimeout(s.requestTimeoutMs));
+      }
+      return;
+    }
+    if (this.#state !== REQUEST) return;
+    const req = this.#req as Http1Request;
+    const res = this.#res as Http1Response;
+    const late = s.requestTimeoutMs > 0 && now - this.#phaseStart >= s.requestTimeoutMs;
+    if (late && !req.complete && req.bodyWanted) {
+      if (res.headersSent) this.socket.destroy();
+      else this.#refuse(408, httpErrors.requestTimeout(s.requestTimeoutMs));
+      return;
+    }
+    // While the upstream's answer is awaited, the exchange's own idle watch decides (504).
+    const idle = s.idleTimeoutMs > 0 && now - this.lastActivity >= s.idleTimeoutMs;
+    if (idle && res.headersSent) this.socket.destroy();
+  }
+
+  /** Closes the connection now if it is between requests. */
+  closeIfIdle(): void {
+    if (this.idle) this.#close();
+  }
+
+  // ---- ending -----------------------------------------------------------------------------
+
+  /** Answers with a client error and closes: the connection's state can no longer be trusted. */
+  #refuse(status: number, error: Error): void {
+    const res = this.#res;
+    this.#state = DONE;
+    this.#pending = undefined;
+    if (res && !res.writableEnded) {
+      // A response is on its way or being written for this request: it cannot be replaced.
+      if (res.headersSent) {
+        this.socket.destroy();
+        return;
+      }
+      res.writableEnded = true;
+      res.notifyClosed();
+    }
+    this.#owner.handlers.clientError(this.socket, status, error);
+  }
+
+  #close(): void {
+    this.#state = DONE;
+    this.socket.end();
+    this.#owner.forget(this);
+  }
+
+  readonly #onClose = (): void => {
+    this.#state = DONE;
+    this.#owner.forget(this);
+    this.#res?.notifyClosed();
+  };
+}
+
+function noop(): void {
+  // Socket errors are followed by 'close', where the connection ends.
+}
