@@ -13,6 +13,9 @@ export const MAX_DATA_FRAME = 128 * 1024;
  */
 const COPY_LIMIT = 16 * 1024;
 
+/** Small frames gathered in one event-loop turn are written together up to this size. */
+const BATCH_LIMIT = 64 * 1024;
+
 /** The part of a stream the scheduler drives. */
 export interface Sendable {
   readonly id: number;
@@ -28,7 +31,9 @@ export interface Sendable {
  * has a write in progress that filled its buffer, and resume on 'drain' — so data is handed
  * to the socket only when it can take it, without piling up (and being copied) in its queue.
  * Control frames are gathered and written together once per event-loop turn, always
- * before any later data frame, so a SYN or FIN keeps its place.
+ * before any later data frame, so a SYN or FIN keeps its place. Small data frames of one
+ * turn (many streams each sending a request or a response) leave in one write: one TLS record
+ * and one system call instead of one per frame.
  */
 export class SendScheduler {
   readonly #transport: Duplex;
@@ -39,6 +44,9 @@ export class SendScheduler {
   #stopped = false;
   #control: FrameHeader[] = [];
   #controlTimer: NodeJS.Immediate | undefined;
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  #batchTimer: NodeJS.Immediate | undefined;
 
   constructor(transport: Duplex) {
     this.#transport = transport;
@@ -71,6 +79,7 @@ export class SendScheduler {
   stop(finalFrame?: FrameHeader): void {
     if (finalFrame !== undefined) this.writeControl(finalFrame);
     this.#flushControl();
+    this.#flushBatch();
     this.#stopped = true;
     this.#ready = [];
     this.#head = 0;
@@ -94,7 +103,21 @@ export class SendScheduler {
     if (this.#control.length === 0 || this.#stopped) return;
     const out = Buffer.allocUnsafe(this.#control.length * HEADER_SIZE);
     this.#takeControl(out);
-    this.#transport.write(out);
+    this.#batch.push(out);
+    this.#flushBatch();
+  };
+
+  /** Writes the small frames gathered so far, in order, as one buffer. */
+  readonly #flushBatch = (): void => {
+    if (this.#batchTimer !== undefined) clearImmediate(this.#batchTimer);
+    this.#batchTimer = undefined;
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    if (this.#transport.destroyed) return;
+    this.#transport.write(batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch));
+    if (this.#transport.writableNeedDrain && this.#transport.writableLength > 0) this.#blocked = true;
   };
 
   readonly #onDrain = (): void => {
@@ -112,6 +135,7 @@ export class SendScheduler {
     };
     if (payload.length > COPY_LIMIT) {
       if (this.#control.length > 0) this.#flushControl();
+      this.#flushBatch();
       t.write(encodeHeader(header));
       t.write(payload);
       return;
@@ -122,7 +146,10 @@ export class SendScheduler {
     const at = this.#takeControl(out);
     encodeHeader(header, out.subarray(at));
     payload.copy(out, at + HEADER_SIZE);
-    t.write(out);
+    this.#batch.push(out);
+    this.#batchBytes += out.length;
+    if (this.#batchBytes >= BATCH_LIMIT) this.#flushBatch();
+    else this.#batchTimer ??= setImmediate(this.#flushBatch);
   }
 
   #flush(): void {
