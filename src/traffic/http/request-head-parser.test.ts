@@ -35,9 +35,21 @@ describe('parseRequestHead request line', () => {
     assert.equal(h.host, 'example.com');
   });
 
-  test('keeps an absolute-form target as sent', () => {
-    const h = parse('GET http://example.com:8080/x?y HTTP/1.1', 'Host: example.com:8080');
-    assert.equal(h.target, 'http://example.com:8080/x?y');
+  test('turns an absolute-form target into origin-form with its authority as the Host', () => {
+    // Otherwise `GET http://h/admin` would slip past a rule or route for the path /admin.
+    const h = parse('GET http://example.com:8080/x?y HTTP/1.1', 'Host: other', 'A: b');
+    assert.equal(h.target, '/x?y');
+    assert.equal(h.host, 'example.com:8080');
+    assert.deepEqual(h.rawHeaders, ['Host', 'example.com:8080', 'A', 'b']);
+    assert.equal(parse('GET https://a.example HTTP/1.1', 'Host: a.example').target, '/');
+    assert.equal(parse('GET http://a.example?q=1 HTTP/1.1', 'Host: a.example').target, '/?q=1');
+    const old = parse('GET http://a.example/p HTTP/1.0');
+    assert.deepEqual(
+      [old.target, old.host, old.rawHeaders],
+      ['/p', 'a.example', ['Host', 'a.example']],
+    );
+    for (const target of ['http:///x', 'http://user@a.example/x'])
+      assert.throws(() => parse(`GET ${target} HTTP/1.1`, 'Host: a'), /bad authority/);
   });
 
   test('accepts the asterisk-form target of OPTIONS', () => {

@@ -66,13 +66,16 @@ export function parseRequestHead(text: string): RequestHead {
   const sp2 = line.lastIndexOf(' ');
   if (sp1 <= 0 || sp2 === sp1) throw bad(`bad request line ${quote(line)}`);
   const method = line.slice(0, sp1);
-  const target = line.slice(sp1 + 1, sp2);
+  let target = line.slice(sp1 + 1, sp2);
   const minor = versionOf(line, sp2 + 1);
   if (!TOKEN.test(method)) throw bad(`bad method ${quote(method)}`);
   if (!validTarget(method, target)) throw bad(`bad request target ${quote(target)}`);
   const f = readFields(text, eol);
   if (f.hosts > 1) throw bad('more than one Host field');
   if (minor === 1 && f.hosts === 0) throw bad('no Host field (HTTP/1.1 requires one)');
+  if (method !== 'CONNECT' && target.charCodeAt(0) !== 47 && target !== '*') {
+    target = toOriginForm(target, f);
+  }
   let chunked = false;
   if (f.te !== undefined) {
     if (f.contentLength >= 0) throw bad('both Content-Length and Transfer-Encoding');
@@ -132,6 +135,26 @@ function validTarget(method: string, target: string): boolean {
     method === 'CONNECT' ||
     ABSOLUTE_FORM.test(target)
   );
+}
+
+/**
+ * Rewrites an absolute-form target (`http://host/path?q`) to origin-form, with its authority as
+ * the Host (RFC 9112 §3.2.2: the target's authority wins over the Host field), so that routes,
+ * gates and rules see the same path whichever form the client used.
+ */
+function toOriginForm(target: string, f: Fields): string {
+  const start = target.indexOf('://') + 3;
+  let end = start;
+  while (end < target.length && !'/?#'.includes(target.charAt(end))) end++;
+  const authority = target.slice(start, end);
+  if (authority === '' || authority.includes('@'))
+    throw bad(`bad authority in request target ${quote(target)}`);
+  for (let i = 0; i < f.raw.length; i += 2)
+    if ((f.raw[i] as string).toLowerCase() === 'host') f.raw[i + 1] = authority;
+  if (f.host === undefined) f.raw.push('Host', authority);
+  f.host = authority;
+  const rest = target.slice(end);
+  return rest === '' ? '/' : rest.charCodeAt(0) === 47 ? rest : `/${rest}`;
 }
 
 /** Whether the comma-separated, lower-case `list` has `token` as an element (not a substring). */

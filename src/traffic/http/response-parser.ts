@@ -1,4 +1,6 @@
 // Longer than most files on purpose: an HTTP/1.1 response parser is one explicit state machine.
+import { ChunkedDecoder } from './chunked-decoder.js';
+
 /** The status line and header section of an upstream response, with its body framing. */
 export interface ResponseHead {
   readonly status: number;
@@ -30,11 +32,8 @@ export interface ResponseParserLimits {
 const HEAD = 0;
 const LENGTH = 1;
 const UNTIL_CLOSE = 2;
-const CHUNK_SIZE = 3;
-const CHUNK_DATA = 4;
-const CHUNK_END = 5;
-const TRAILERS = 6;
-const DONE = 7;
+const CHUNKED = 3;
+const DONE = 4;
 
 const STATUS_PREFIX = 'HTTP/1.';
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -54,11 +53,7 @@ export class ResponseParser {
   #noBody = false;
   #pending: Buffer | undefined;
   #remaining = 0;
-  #chunkSize = 0;
-  #chunkDigits = 0;
-  #chunkExt = false;
-  #lineBytes = 0;
-  #trailerBytes = 0;
+  #chunked: ChunkedDecoder | undefined;
   // A fresh connection counts as reusable until a response says otherwise.
   #keepAlive = true;
   #clean = true;
@@ -102,21 +97,14 @@ export class ResponseParser {
           off = this.#readHead(data, off);
           break;
         case LENGTH:
-        case CHUNK_DATA:
           off = this.#readCounted(data, off);
           break;
         case UNTIL_CLOSE:
           this.#handler.onBody(off === 0 ? data : data.subarray(off), false);
           off = len;
           break;
-        case CHUNK_SIZE:
-          off = this.#readChunkSize(data, off);
-          break;
-        case CHUNK_END:
-          off = this.#readChunkEnd(data, off);
-          break;
-        case TRAILERS:
-          off = this.#readTrailers(data, off);
+        case CHUNKED:
+          off = (this.#chunked as ChunkedDecoder).execute(data, off);
           break;
         default:
           // Bytes after a complete response: the upstream is confused; never reuse it.
@@ -208,11 +196,8 @@ export class ResponseParser {
       contentLength = -1;
       const chunked = /(?:^|,)\s*chunked\s*$/i.test(te);
       this.#keepAlive = chunked && !close && length < 0;
-      this.#state = chunked ? CHUNK_SIZE : UNTIL_CLOSE;
-      this.#chunkSize = 0;
-      this.#chunkDigits = 0;
-      this.#chunkExt = false;
-      this.#trailerBytes = 0;
+      this.#state = chunked ? CHUNKED : UNTIL_CLOSE;
+      if (chunked) this.#chunked = this.#chunkedDecoder();
     } else if (contentLength >= 0) {
       this.#keepAlive = !close;
       this.#state = LENGTH;
@@ -234,81 +219,22 @@ export class ResponseParser {
   #readCounted(data: Buffer, off: number): number {
     const n = Math.min(this.#remaining, data.length - off);
     this.#remaining -= n;
-    this.#handler.onBody(
-      off === 0 && n === data.length ? data : data.subarray(off, off + n),
-      this.#remaining === 0 && this.#state === LENGTH,
-    );
-    if (this.#remaining === 0) {
-      if (this.#state === LENGTH) this.#end();
-      else {
-        this.#state = CHUNK_END;
-        this.#lineBytes = 0;
-      }
-    }
+    const last = this.#remaining === 0;
+    this.#handler.onBody(off === 0 && n === data.length ? data : data.subarray(off, off + n), last);
+    if (last) this.#end();
     return off + n;
   }
 
-  #readChunkSize(data: Buffer, start: number): number {
-    let off = start;
-    while (off < data.length) {
-      const c = data[off++] as number;
-      if (c === 10) {
-        if (this.#chunkDigits === 0) throw new Error('chunk size missing');
-        if (this.#chunkSize === 0) {
-          this.#state = TRAILERS;
-          this.#lineBytes = 0;
-        } else {
-          this.#state = CHUNK_DATA;
-          this.#remaining = this.#chunkSize;
-        }
-        this.#chunkSize = 0;
-        this.#chunkDigits = 0;
-        this.#chunkExt = false;
-        return off;
-      }
-      if (this.#chunkExt) {
-        if (++this.#lineBytes > 4096) throw new Error('chunk extension too long');
-        continue;
-      }
-      const digit = hexValue(c);
-      if (digit >= 0) {
-        if (++this.#chunkDigits > 12) throw new Error('chunk size too large');
-        this.#chunkSize = this.#chunkSize * 16 + digit;
-      } else if (c === 59 /* ; */ || c === 32 || c === 9 || c === 13) {
-        this.#chunkExt = true;
-        this.#lineBytes = 0;
-      } else throw new Error('bad chunk size');
-    }
-    return off;
-  }
-
-  #readChunkEnd(data: Buffer, off: number): number {
-    const c = data[off] as number;
-    if (c === 13 && this.#lineBytes === 0) {
-      this.#lineBytes = 1;
-      return off + 1;
-    }
-    if (c !== 10) throw new Error('chunk not followed by CRLF');
-    this.#state = CHUNK_SIZE;
-    return off + 1;
-  }
-
-  #readTrailers(data: Buffer, start: number): number {
-    let off = start;
-    while (off < data.length) {
-      const c = data[off++] as number;
-      if (c === 10) {
-        if (this.#lineBytes === 0) {
-          this.#end();
-          return off;
-        }
-        this.#lineBytes = 0;
-      } else if (c !== 13) {
-        this.#lineBytes++;
-        if (++this.#trailerBytes > this.#maxHeadBytes) throw new Error('trailer section too large');
-      }
-    }
-    return off;
+  /** Decodes a chunked body into onBody calls, then ends the response. */
+  #chunkedDecoder(): ChunkedDecoder {
+    const handler = this.#handler;
+    return new ChunkedDecoder(
+      {
+        onData: (chunk) => handler.onBody(chunk, false),
+        onEnd: () => this.#end(),
+      },
+      this.#maxHeadBytes,
+    );
   }
 
   #end(): void {
@@ -363,11 +289,4 @@ function statusCodeOf(line: string): number {
   if (d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return -1;
   if (n > 12 && (line.charCodeAt(12) !== 32 || /[\r\n]/.test(line))) return -1;
   return d0 * 100 + d1 * 10 + d2;
-}
-
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  const l = c | 0x20;
-  if (l >= 97 && l <= 102) return l - 87;
-  return -1;
 }

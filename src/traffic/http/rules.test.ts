@@ -244,6 +244,18 @@ describe('rules on a running http virtual server', () => {
     assert.equal(proxy.records.find((r) => r.rule === 'deny-admin')?.status, 403);
   });
 
+  test('an absolute-form target is matched by its path and host, so it cannot slip past a rule', async () => {
+    const before = backend.seen.length;
+    const denied = await send(proxy.port, { path: 'http://app.example.com/admin/users' });
+    assert.equal(denied.status, 403);
+    assert.equal(backend.seen.length, before);
+    const moved = await send(proxy.port, { path: 'http://old.example.com/x' });
+    assert.equal(moved.status, 308);
+    const passed = await send(proxy.port, { path: 'http://app.example.com/other?q=1' });
+    assert.equal(passed.text, 'path=/other?q=1');
+    assert.equal(backend.seen.at(-1)?.headers.host, 'app.example.com');
+  });
+
   test('redirect answers with its status and Location', async () => {
     const res = await send(proxy.port, { path: '/x', headers: { host: 'old.example.com' } });
     assert.equal(res.status, 308);
