@@ -117,7 +117,8 @@ export class SendScheduler {
     this.#batchBytes = 0;
     if (this.#transport.destroyed) return;
     this.#transport.write(batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch));
-    if (this.#transport.writableNeedDrain && this.#transport.writableLength > 0) this.#blocked = true;
+    if (this.#transport.writableNeedDrain && this.#transport.writableLength > 0)
+      this.#blocked = true;
   };
 
   readonly #onDrain = (): void => {
