@@ -1,4 +1,4 @@
-import { HOP_BY_HOP, connectionTokens, removeHeader } from './header-list.js';
+import { HOP_BY_HOP, connectionTokens, mayBeSpecial, removeHeader } from './header-list.js';
 
 /** What X-Forwarded-For/-Proto/-Host say about the client. */
 export interface ForwardedInfo {
@@ -29,6 +29,10 @@ export function upstreamRequestHeaders(
     const name = raw[i] as string;
     if (name.charCodeAt(0) === 58 /* : */) continue;
     const value = raw[i + 1] as string;
+    if (!mayBeSpecial(name)) {
+      out.push(name, value);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'connection') extra = connectionTokens(value);

@@ -43,9 +43,23 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'http2-settings',
 ]);
 
+/**
+ * True when a field name of this length may be hop-by-hop (or one of the few other fields the
+ * proxy handles itself), so that the common names skip lower-casing and a set lookup.
+ */
+export function mayBeSpecial(name: string): boolean {
+  const n = name.length;
+  // te, host, expect/cookie, trailer/upgrade, connection/keep-alive, http2-settings,
+  // proxy-connection, transfer-encoding; and x-forwarded-* (13 and longer).
+  return n === 2 || n === 4 || n === 6 || n === 7 || n === 10 || n >= 13;
+}
+
 /** Extra field names listed in a Connection header (besides the usual tokens), lower-cased. */
 export function connectionTokens(value: string | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
+  // The usual values name no extra field: skip splitting them.
+  const v = value.length <= 10 ? value.toLowerCase() : '';
+  if (v === 'keep-alive' || v === 'close' || v === 'upgrade') return undefined;
   let extra: Set<string> | undefined;
   for (const part of value.split(',')) {
     const token = part.trim().toLowerCase();
@@ -62,10 +76,12 @@ export function forwardableResponseHeaders(raw: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'connection') extra = connectionTokens(raw[i + 1]);
-      continue;
+    if (mayBeSpecial(name)) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) {
+        if (lower === 'connection') extra = connectionTokens(raw[i + 1]);
+        continue;
+      }
     }
     out.push(name, raw[i + 1] as string);
   }
