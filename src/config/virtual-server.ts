@@ -31,7 +31,8 @@ const fields = z.strictObject({
     description: 'http/https: close a client keep-alive connection idle this long.',
   }),
   request_timeout_ms: millisecondsSchema(0, 86_400_000).default(60_000).meta({
-    description: 'http/https: answer 504 when a node sends no response head in time; 0 = never.',
+    description:
+      'http/https: answer 408 when a client has not sent its whole request (head and body) in this time; 0 = never.',
   }),
   forwarded_headers: z
     .boolean()
