@@ -195,14 +195,18 @@ describe('HA failover with real processes', { timeout: 170_000 }, () => {
     await new Promise((r) => setTimeout(r, 100));
     const killedAt = Date.now();
     victim.process!.child.kill('SIGKILL');
-    await assert.rejects(transfer, 'the transfer through the killed edge breaks');
-    assert.ok((await firstSuccessAfter(killedAt, 1000)) <= 1000);
-    await sessionsSucceed(10);
-    await allAttached(2, 5000, survivors);
-    // Back for the next tests: the restarted edge takes its id again and connectors find it.
-    await victim.process!.exited;
-    await lab.startEdge(victim);
-    await allAttached(2);
+    try {
+      await assert.rejects(transfer, 'the transfer through the killed edge breaks');
+      assert.ok((await firstSuccessAfter(killedAt, 1000)) <= 1000);
+      await sessionsSucceed(10);
+      await allAttached(2, 5000, survivors);
+    } finally {
+      // Back for the next tests (also after a failure here, so that one failure stays one):
+      // the restarted edge takes its id again and connectors find it.
+      await victim.process!.exited;
+      await lab.startEdge(victim);
+      await allAttached(2);
+    }
   });
 
   test('restarting every edge one by one under load fails no session beyond the client retry', async () => {
@@ -238,12 +242,15 @@ describe('HA failover with real processes', { timeout: 170_000 }, () => {
     const victim = connectors[0]!;
     const killedAt = Date.now();
     victim.child.kill('SIGKILL');
-    assert.ok((await firstSuccessAfter(killedAt, 1000)) <= 1000);
-    await sessionsSucceed(20);
-    await allAttached(1, 3000);
-    await victim.exited;
-    connectors[0] = await lab.startConnector('connector-1');
-    await allAttached(2);
+    try {
+      assert.ok((await firstSuccessAfter(killedAt, 1000)) <= 1000);
+      await sessionsSucceed(20);
+      await allAttached(1, 3000);
+    } finally {
+      await victim.exited;
+      connectors[0] = await lab.startConnector('connector-1');
+      await allAttached(2);
+    }
   });
 
   test('--workers 2: one edge process is two HA members behind one port, both used', async () => {
