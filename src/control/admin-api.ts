@@ -108,6 +108,13 @@ export function buildAdminApi(options: AdminApiOptions) {
   app.get('/readyz', (_req, reply) =>
     runtime.ready() ? { status: 'ready' } : reply.code(503).send({ status: 'starting' }),
   );
+  app.get('/readyz/tunnels', (_req, reply) => {
+    const groups = runtime.tunnelsByGroup?.() ?? {};
+    const missing = Object.keys(groups).filter((g) => (groups[g] ?? 0) === 0);
+    if (!runtime.ready()) return reply.code(503).send({ status: 'starting', groups });
+    if (missing.length > 0) return reply.code(503).send({ status: 'no_tunnel', missing, groups });
+    return { status: 'ready', groups };
+  });
   app.get('/metrics', async (_req, reply) => {
     const { contentType, body } = await runtime.metrics();
     return reply.type(contentType).send(body);

@@ -30,6 +30,11 @@ export interface RuntimeView {
   /** Prometheus exposition. */
   metrics(): Promise<{ contentType: string; body: string }>;
   ready(): boolean;
+  /**
+   * Usable connector tunnels on this edge for each connector group a `via` pool of the running
+   * configuration names (for a load balancer in front of the virtual servers).
+   */
+  tunnelsByGroup?(): Record<string, number>;
   /** Owner of an object in the running configuration (`api`, `document:<file>`), if any. */
   ownerOf(kind: string, name: string): string | undefined;
   /** Objects of a kind that come from configuration documents. */

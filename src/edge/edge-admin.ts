@@ -128,5 +128,11 @@ function runtimeView(parts: AdminParts, ready: () => boolean): RuntimeView {
       body: await metrics.registry.metrics(),
     }),
     ready,
+    tunnelsByGroup: () => {
+      const counts: Record<string, number> = {};
+      for (const pool of runtime.config.pools ?? [])
+        if (pool.via !== undefined) counts[pool.via] = registry.usable(pool.via).length;
+      return counts;
+    },
   };
 }

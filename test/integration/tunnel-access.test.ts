@@ -227,3 +227,31 @@ test('metrics show connected connectors per group', async () => {
   assert.match(text, /postern_edge_connected_connectors\{group="site-metrics"\} 1/);
   await connector.stop({ drainTimeoutMs: 100 });
 });
+
+test('GET /readyz/tunnels: 200 only while this edge holds a tunnel for every group a via pool names', async () => {
+  const own = await startTestEdge();
+  try {
+    const readiness = async () => {
+      const res = await fetch(`${own.adminUrl}/readyz/tunnels`);
+      const body = (await res.json()) as { missing?: string[]; groups: Record<string, number> };
+      return { status: res.status, body };
+    };
+    assert.equal((await readiness()).status, 200, 'no via pool: nothing to wait for');
+    const key = await own.createKey('site-ready');
+    await own.publish('ready', 'site-ready', app.address);
+    const before = await readiness();
+    assert.equal(before.status, 503);
+    assert.deepEqual(before.body, {
+      status: 'no_tunnel',
+      missing: ['site-ready'],
+      groups: { 'site-ready': 0 },
+    });
+    const connector = await startTestConnector({ provisionKey: key.value });
+    await eventually(async () => (await readiness()).status === 200, 'ready with the tunnel');
+    assert.deepEqual((await readiness()).body.groups, { 'site-ready': 1 });
+    await connector.stop({ drainTimeoutMs: 100 });
+    await eventually(async () => (await readiness()).status === 503, 'not ready without it');
+  } finally {
+    await own.stop();
+  }
+});

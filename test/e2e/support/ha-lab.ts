@@ -304,8 +304,8 @@ export class HaLab {
       'backend edge_apps',
       '  balance roundrobin',
       // Sessions go only to edges that hold a connector tunnel (see docs/errors.md, HA).
-      '  option httpchk GET /metrics',
-      '  http-check expect rstring postern_edge_tunnels\\ [1-9]',
+      '  option httpchk GET /readyz/tunnels',
+      '  http-check expect status 200',
       servers(this.ports.vs, ` port ${PORTS.admin}`),
       'frontend store',
       ...this.edges.map((e) => `  bind ${e.hostIp}:${this.ports.pg}`),
