@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { expiredLoginAt, LOGIN_EXPIRED_REASON, loginExpiredMessage } from './tcp-expiry.js';
 import { openTcpTunnel } from './tcp-tunnel.js';
 import { pipeBothWays } from './tcp-pipe.js';
 
@@ -28,7 +29,8 @@ export interface TcpListener {
 /**
  * Accepts local TCP connections and carries each through its own tunnel to the target. A
  * connection the edge refuses (expired login, denied, no connector) is closed at once and the
- * reason is logged, with the `postern login` hint on a 407.
+ * reason is logged, with the `postern login` hint on a 407. A connection the edge ends because
+ * the login expired is logged as a warning saying to log in again.
  */
 export async function startTcpListener(options: TcpListenOptions): Promise<TcpListener> {
   const open = new Set<net.Socket>();
@@ -45,8 +47,21 @@ export async function startTcpListener(options: TcpListenOptions): Promise<TcpLi
     }).then(
       async (tunnel) => {
         log.info({ peer, target: options.target }, 'connection forwarded');
+        // Only a close the edge started can be the edge's expiry cut: the local side was open.
+        let expiredAt: number | undefined;
+        let localEnded = false;
+        local.once('end', () => (localEnded = true));
+        tunnel.once('close', () => {
+          if (!localEnded && !local.destroyed)
+            expiredAt = expiredLoginAt(options.token, Date.now());
+        });
         const result = await pipeBothWays(local, tunnel);
-        log.info({ peer, target: options.target, ...result }, 'connection closed');
+        if (expiredAt === undefined) {
+          log.info({ peer, target: options.target, ...result }, 'connection closed');
+          return;
+        }
+        const ended = { peer, target: options.target, ...result, reason: LOGIN_EXPIRED_REASON };
+        log.warn(ended, loginExpiredMessage(options.edgeUrl, expiredAt));
       },
       (err: unknown) => {
         const e = err as Error & { code?: string };

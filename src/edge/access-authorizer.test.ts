@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -6,6 +7,7 @@ import {
   validateConfiguration,
   type Configuration,
 } from '../config/index.js';
+import { SignJWT } from 'jose';
 import { CLI_AUDIENCE, UserTokenAuthority } from '../control/index.js';
 import { AccessAuthorizer, bearerToken, parseConnectTarget } from './access-authorizer.js';
 import { applicationTargets } from './application-targets.js';
@@ -129,4 +131,31 @@ test("a group's connectors get exactly its applications' domains and networks fo
     ['*.corp.internal:1-65535', 'db.corp.internal:5432-5432'],
   );
   assert.deepEqual(applicationTargets('nobody', config), []);
+});
+
+test("an allowed verdict carries the token's expiry; a token signed without exp carries none", async () => {
+  const pem = UserTokenAuthority.generatePem();
+  const tokens = await UserTokenAuthority.fromPem(pem, { issuer: 'e' });
+  const authorizer = new AccessAuthorizer({ tokens, config: () => config });
+  const who = { subject: 's', email: 'u@x', groups: ['eng'], idp: 'i' };
+  const issued = await tokens.issue(who, { audience: CLI_AUDIENCE, ttlMs: 90_000 });
+  const ask = (token: string) =>
+    authorizer.authorize({
+      target: 'db.corp.internal:5432',
+      authorization: `Bearer ${token}`,
+      sourceIp: '10.0.0.1',
+    });
+  const verdict = await ask(issued.token);
+  assert.ok(verdict.ok);
+  assert.equal(verdict.expiresAt, issued.expiresAt);
+  const forever = await new SignJWT({ idp: 'i', groups: ['eng'] })
+    .setProtectedHeader({ alg: 'ES256', kid: tokens.jwks().keys[0]?.kid ?? '' })
+    .setIssuer('e')
+    .setSubject('s')
+    .setAudience(CLI_AUDIENCE)
+    .setIssuedAt()
+    .sign(createPrivateKey(pem));
+  const unbounded = await ask(forever);
+  assert.ok(unbounded.ok, 'a token without exp is still accepted by the verifier');
+  assert.equal(unbounded.expiresAt, undefined);
 });

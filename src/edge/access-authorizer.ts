@@ -32,6 +32,8 @@ export type AccessVerdict =
       readonly identity: UserIdentity;
       readonly application: Application;
       readonly decision: AccessDecision;
+      /** When the token's `exp` ends the session (ms since the epoch); undefined if it has none. */
+      readonly expiresAt: number | undefined;
     }
   | {
       readonly ok: false;
@@ -90,11 +92,14 @@ export class AccessAuthorizer {
       return { ok: false, status: 400, error: edgeErrors.accessBadTarget(ask.target) };
     }
     let identity: UserIdentity;
+    let expiresAt: number | undefined;
     try {
       const verified = await this.#tokens.verify(bearerToken(ask.authorization) ?? '', {
         audience: CLI_AUDIENCE,
       });
       identity = verified.identity;
+      // Postern always signs `exp`; a token without one (signed elsewhere with the key) never ends.
+      expiresAt = typeof verified.claims.exp === 'number' ? verified.expiresAt : undefined;
     } catch (err) {
       if (isPosternError(err)) return { ok: false, status: 407, error: err };
       throw err;
@@ -117,7 +122,7 @@ export class AccessAuthorizer {
       );
       return { ok: false, status: 403, error, identity, application: application.name, decision };
     }
-    return { ok: true, ...target, identity, application, decision };
+    return { ok: true, ...target, identity, application, decision, expiresAt };
   }
 
   #tables(): Compiled {

@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { CollectionObject } from '../config/index.js';
-import type { ActivityInput, ActivityLog, UserIdentity } from '../control/index.js';
+import {
+  identityErrors,
+  type ActivityInput,
+  type ActivityLog,
+  type UserIdentity,
+} from '../control/index.js';
 import { isPosternError, systemClock, type Clock, type PosternError } from '../core/index.js';
 import { joinStreams, trafficErrors, type Dialer, type DialResult } from '../traffic/index.js';
 import {
@@ -15,6 +20,7 @@ import {
   writeRefusal,
 } from './access-answers.js';
 import type { AccessAuthorizer } from './access-authorizer.js';
+import { AccessExpiry } from './access-expiry.js';
 import { edgeErrors } from './errors.js';
 
 /** An access the proxy carried: the application it matched and how the connector reached it. */
@@ -57,6 +63,9 @@ export interface AccessProxyOptions {
 
 type Application = CollectionObject<'applications'>;
 
+/** The close reason of a session cut because the token that authorized it expired. */
+export const TOKEN_EXPIRED_REASON = 'token_expired';
+
 /** Bytes a session carried each way. */
 interface Counts {
   readonly bytesFromClient: number;
@@ -67,7 +76,8 @@ interface Counts {
  * The edge's access proxy: HTTP CONNECT over TLS with `Proxy-Authorization: Bearer <token>`.
  * Each request is authorized (token, most specific application, access policy), a connector of
  * one of the application's groups dials the destination in its own network, and bytes flow.
- * Every decision and every session end goes to the user activity log.
+ * Every decision and every session end goes to the user activity log. A session ends when the
+ * token that authorized it expires (close reason `token_expired`): access ends with the token.
  */
 export class AccessProxy {
   readonly server: https.Server;
@@ -78,11 +88,13 @@ export class AccessProxy {
   readonly #o: AccessProxyOptions;
   readonly #clock: Clock;
   readonly #sessions = new Set<Duplex>();
+  readonly #expiry: AccessExpiry;
   #publicUrl: string | undefined;
 
   constructor(options: AccessProxyOptions) {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
+    this.#expiry = new AccessExpiry({ clock: this.#clock });
     this.onHttpRequest = options.onHttpRequest;
     this.#publicUrl = options.publicUrl;
     const headTimeoutMs = options.headTimeoutMs ?? 10_000;
@@ -141,6 +153,7 @@ export class AccessProxy {
   /** Stops accepting, ends open sessions and closes every connection. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.#expiry.close();
     for (const s of this.#sessions) s.destroy();
     this.server.closeAllConnections();
     await closed;
@@ -190,6 +203,11 @@ export class AccessProxy {
       writeRefusal(socket, refusalResponse(verdict.status, verdict.error, this.#edgeUrl()));
       return;
     }
+    const { expiresAt } = verdict;
+    if (expiresAt !== undefined && expiresAt <= this.#clock.now()) {
+      this.#refuseExpired(socket, { ...base, application: verdict.application.name }, expiresAt);
+      return;
+    }
     const allowed = {
       ...base,
       application: verdict.application.name,
@@ -230,7 +248,7 @@ export class AccessProxy {
       ended({ bytesFromClient: 0, bytesToClient: 0 }, 'client_gone');
       return;
     }
-    this.#pipe(socket, head, upstream.socket, ended);
+    this.#pipe(socket, head, upstream.socket, { expiresAt, onEnd: ended });
   }
 
   /** Tries the application's groups in order; a group without a connector up passes to the next. */
@@ -256,10 +274,22 @@ export class AccessProxy {
     client: Duplex,
     head: Buffer,
     upstream: Duplex,
-    onEnd: (counts: Counts, reason: string) => void,
+    session: {
+      readonly expiresAt: number | undefined;
+      readonly onEnd: (counts: Counts, reason: string) => void;
+    },
   ): void {
     const counts = { bytesFromClient: head.length, bytesToClient: 0 };
     this.#sessions.add(client);
+    let expired = false;
+    const unwatch =
+      session.expiresAt === undefined
+        ? undefined
+        : this.#expiry.watch(session.expiresAt, () => {
+            expired = true;
+            client.destroy();
+            upstream.destroy();
+          });
     client.write(CONNECT_ESTABLISHED);
     // Bytes the client sent right behind the CONNECT head belong to the application.
     if (head.length > 0) upstream.write(head);
@@ -280,8 +310,23 @@ export class AccessProxy {
     }
     joinStreams(client, upstream, (reason) => {
       this.#sessions.delete(client);
-      onEnd(counts, reason);
+      unwatch?.();
+      session.onEnd(counts, expired ? TOKEN_EXPIRED_REASON : reason);
     });
+  }
+
+  /**
+   * Refuses a token past its `exp` with 407: the verifier still accepts it within its clock
+   * tolerance, but the session would be cut the moment it started.
+   */
+  #refuseExpired(
+    socket: Duplex,
+    base: Omit<ActivityInput, 'kind' | 'action' | 'reason'>,
+    expiresAt: number,
+  ): void {
+    const error = identityErrors.tokenExpired(expiresAt);
+    this.#record({ ...base, kind: 'decision', action: 'deny', reason: error.message, status: 407 });
+    writeRefusal(socket, refusalResponse(407, error, this.#edgeUrl()));
   }
 
   #record(input: ActivityInput): void {
