@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ActivityLog, LogStreamingService } from '../control/index.js';
+import { ActivityHistory, ActivityLog, LogStreamingService } from '../control/index.js';
 import type { Clock } from '../core/index.js';
-import type { AuditRecord } from '../store/index.js';
+import type { AuditRecord, Store } from '../store/index.js';
 import type { ConnectorRegistry } from './connector-registry.js';
 import type { EdgeMetrics } from './edge-metrics.js';
 import { auditFields, streamActivity } from './activity-streaming.js';
@@ -76,4 +76,34 @@ export function startEdgeObservability(
       await logs.close({ flushTimeoutMs });
     },
   };
+}
+
+/** The edge options the shared activity history reads (see EdgeOptions). */
+export interface ActivityRetentionOptions {
+  readonly activityRetentionEntries?: number | undefined;
+  readonly activityRetentionDays?: number | undefined;
+}
+
+/** Writes the activity log to the store every edge shares, and serves its reads from there. */
+export function startActivityHistory(
+  options: ActivityRetentionOptions,
+  parts: {
+    store: Store;
+    activity: ActivityLog;
+    serverId: string;
+    metrics: EdgeMetrics;
+    log: Logger;
+    clock: Clock;
+  },
+): ActivityHistory {
+  const history = new ActivityHistory(parts.store.activity, {
+    serverId: parts.serverId,
+    clock: parts.clock,
+    logger: parts.log.child({ component: 'activity-history' }),
+    registry: parts.metrics.registry,
+    retentionEntries: options.activityRetentionEntries,
+    retentionDays: options.activityRetentionDays,
+  });
+  history.start(parts.activity);
+  return history;
 }

@@ -16,6 +16,7 @@ import type { AccessProxy } from './access-proxy.js';
 import type { AccessListenOptions } from './access-frontend.js';
 import type {
   AccessDecisionEntry,
+  ActivityHistory,
   ActivityLog,
   AdminRoleMapping,
   BrowserAccess,
@@ -36,7 +37,11 @@ import {
 } from './edge-files.js';
 import { parseListen } from './edge-addresses.js';
 import { Closer } from './edge-closer.js';
-import { startEdgeObservability, type EdgeObservability } from './edge-observability.js';
+import {
+  startActivityHistory,
+  startEdgeObservability,
+  type EdgeObservability,
+} from './edge-observability.js';
 import { startEdgeIdentity, type EdgeIdentity } from './edge-identity.js';
 import { startTunnels, type EdgeTunnels } from './edge-tunnels.js';
 import { joinHaSet, type HaSet } from './edge-ha.js';
@@ -119,6 +124,10 @@ export interface EdgeOptions {
   readonly onAccessDecision?: ((entry: AccessDecisionEntry) => void) | undefined;
   /** Records kept in memory by the user activity log; default 10,000. */
   readonly activityCapacity?: number | undefined;
+  /** Newest user activity records the shared store keeps (all edges); default 100,000. */
+  readonly activityRetentionEntries?: number | undefined;
+  /** Days the shared store keeps user activity records; default 30. */
+  readonly activityRetentionDays?: number | undefined;
 }
 
 /** A running edge. */
@@ -226,6 +235,8 @@ interface Running {
   readonly drains: ConnectorDrains;
   readonly api: EdgeAdminApi;
   readonly autoDelete: ConnectorAutoDelete;
+  /** Writes the activity log to the shared store (GET /activity reads every edge's records). */
+  readonly activityHistory: ActivityHistory;
 }
 
 /** Starts the parts in order over an open store; the edge is ready when this resolves. */
@@ -243,6 +254,12 @@ async function startParts(options: EdgeOptions, base: BaseParts): Promise<Runnin
   const core = { ...base, observability, identity };
 
   const tunnels = await startTunnels(options, { ...core, tunnelListen });
+  const activityHistory = startActivityHistory(options, {
+    ...base,
+    activity: observability.activity,
+    serverId: tunnels.serverId,
+  });
+  closer.add('activity history', () => activityHistory.close());
   const ha = await joinHaSet(store, options, { ...tunnels, log, clock });
   closer.add('HA set', () => ha.leave());
   tunnels.followEdges(() => ha.membership.view);
@@ -273,6 +290,7 @@ async function startParts(options: EdgeOptions, base: BaseParts): Promise<Runnin
     drains,
     api,
     autoDelete,
+    activityHistory,
   };
   logStarted(running);
   return running;
@@ -351,6 +369,8 @@ async function closeInDrainOrder(running: Running): Promise<void> {
   await tunnels.runtime.close(2000);
   running.identity.close();
   await tunnels.listener.close(2000);
+  // Session ends recorded while the frontends closed are written before the store closes.
+  await running.activityHistory.close();
   // After the tunnels closed, so their tunnel_down records are delivered too.
   await running.observability.close(2000);
   await running.api.close();

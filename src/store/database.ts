@@ -120,4 +120,30 @@ export interface Database {
     remote_address: string;
     since: Int8;
   };
+  /** The user activity log of every edge, from migration 0009. */
+  user_activity: {
+    /** Sorts by time (see ActivityRecord.id); the newest-first order and the page token. */
+    id: string;
+    at: Int8;
+    server_id: string;
+    seq: Int8;
+    kind: string;
+    session_id: string;
+    user_name: string | null;
+    /** JSON array of the user's group names. */
+    user_groups: string;
+    client_type: string;
+    source: string;
+    application: string | null;
+    destination: string;
+    rule: string | null;
+    action: string;
+    reason: string;
+    status: number | null;
+    connector: string | null;
+    bytes_from_client: Int8 | null;
+    bytes_to_client: Int8 | null;
+    duration_ms: Int8 | null;
+    close_reason: string | null;
+  };
 }

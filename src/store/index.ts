@@ -37,6 +37,10 @@ export type {
   StoredPendingLogin,
   ConnectorTunnelRecord,
   ConnectorTunnelRepository,
+  ActivityRecord,
+  ActivityFilter,
+  ActivityPrune,
+  ActivityRepository,
 } from './store.js';
 export type {
   EdgeLease,

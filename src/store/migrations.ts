@@ -181,6 +181,41 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0009-user-activity': {
+    // Every edge's access decisions and session ends, so any edge's API lists them all and they
+    // survive restarts. Bounded by a periodic prune (count and age), not part of backups.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('user_activity')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('server_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('user_name', 'text')
+        .addColumn('user_groups', 'text', (c) => c.notNull())
+        .addColumn('client_type', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('application', 'text')
+        .addColumn('destination', 'text', (c) => c.notNull())
+        .addColumn('rule', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('connector', 'text')
+        .addColumn('bytes_from_client', 'bigint')
+        .addColumn('bytes_to_client', 'bigint')
+        .addColumn('duration_ms', 'bigint')
+        .addColumn('close_reason', 'text')
+        .execute();
+      await db.schema
+        .createIndex('user_activity_at_idx')
+        .on('user_activity')
+        .column('at')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

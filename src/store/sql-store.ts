@@ -12,6 +12,7 @@ import { SqlSnapshotRepository } from './snapshot-repository.js';
 import { SqlEdgeLeaseRepository } from './edge-lease-repository.js';
 import { SqlSessionRepository } from './session-repository.js';
 import { SqlConnectorTunnelRepository } from './connector-tunnel-repository.js';
+import { SqlActivityRepository } from './activity-repository.js';
 import type { ChangeFeed, Store } from './store.js';
 
 /**
@@ -36,6 +37,7 @@ export function createSqlStore(
     snapshot: new SqlSnapshotRepository(db, clock),
     sessions: new SqlSessionRepository(db),
     tunnels: new SqlConnectorTunnelRepository(db, clock),
+    activity: new SqlActivityRepository(db),
     close: async () => {
       await changes.close();
       await db.destroy();

@@ -7,6 +7,7 @@ import { adminTokenTests, auditTests } from './admin-audit-conformance.js';
 import { edgeLeaseTests } from './lease-conformance.js';
 import { sessionTests } from './session-conformance.js';
 import { connectorTunnelTests } from './tunnel-conformance.js';
+import { activityTests } from './activity-conformance.js';
 import type { Store } from './store.js';
 
 /** Creates a fresh, empty store whose timestamps come from `clock`. */
@@ -62,6 +63,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     edgeLeaseTests(ctx);
     sessionTests(ctx);
     connectorTunnelTests(ctx);
+    activityTests(ctx);
   });
 }
 

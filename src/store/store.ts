@@ -465,6 +465,67 @@ export interface ConnectorTunnelRepository {
   releaseEdge(serverId: string): Promise<number>;
 }
 
+/** One user activity record (an access decision or a session end) as stored. */
+export interface ActivityRecord {
+  /**
+   * Assigned by the writer and unique: the 15-digit epoch millisecond of `at` first, so ids sort
+   * by time (newest first is `id` descending), then what tells writers and records apart.
+   */
+  readonly id: string;
+  readonly at: number;
+  /** The edge that recorded it. */
+  readonly serverId: string;
+  /** The record's sequence number in that edge's own log. */
+  readonly seq: number;
+  /** `decision` or `session_end`. */
+  readonly kind: string;
+  readonly sessionId: string;
+  readonly user?: string;
+  readonly groups: readonly string[];
+  readonly clientType: string;
+  readonly source: string;
+  readonly application?: string;
+  readonly destination: string;
+  readonly rule?: string;
+  readonly action: string;
+  readonly reason: string;
+  readonly status?: number;
+  readonly connector?: string;
+  readonly bytesFromClient?: number;
+  readonly bytesToClient?: number;
+  readonly durationMs?: number;
+  readonly closeReason?: string;
+}
+
+/** Which activity records to list: newest first, `before` an id for the next page. */
+export interface ActivityFilter {
+  /** Only records whose id sorts before this one (keyset pagination). */
+  readonly before?: string;
+  /** Most records to return; default 100, at most 1000. */
+  readonly limit?: number;
+}
+
+/** What an activity prune deletes: records older than a time, and all but the newest ones. */
+export interface ActivityPrune {
+  /** Records with `at` before this time go. */
+  readonly olderThan: number;
+  /** At most this many of the newest records stay (at least 1). */
+  readonly keep: number;
+}
+
+/**
+ * The user activity log of every edge sharing the store, bounded by {@link prune}. Not part of
+ * snapshots (a backup holds configuration, not traffic records).
+ */
+export interface ActivityRepository {
+  /** Inserts records in one statement; a record whose id is already stored is skipped. */
+  append(records: readonly ActivityRecord[]): Promise<void>;
+  /** Records matching `filter`, newest (largest id) first. */
+  list(filter?: ActivityFilter): Promise<ActivityRecord[]>;
+  /** Deletes what `prune` selects; returns how many records went. */
+  prune(prune: ActivityPrune): Promise<number>;
+}
+
 /** Every repository behind one handle. */
 export interface Store {
   /** Live edges of the HA set. */
@@ -483,6 +544,8 @@ export interface Store {
   readonly sessions: SessionRepository;
   /** Which edge holds which connector's tunnel (not part of snapshots). */
   readonly tunnels: ConnectorTunnelRepository;
+  /** The user activity log of every edge (not part of snapshots). */
+  readonly activity: ActivityRepository;
   /** Closes the connection(s); the store must not be used afterwards. */
   close(): Promise<void>;
 }

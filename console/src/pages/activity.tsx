@@ -12,9 +12,10 @@ const COLUMNS = [
   'connector',
   'reason',
   'close_reason',
+  'edge',
 ];
 
-/** Live user activity: access decisions and session ends, newest first. */
+/** User activity of every edge: access decisions and session ends, newest first. */
 export function ActivityPage() {
   return (
     <>

@@ -43,6 +43,8 @@ export interface ActivityEntry {
   readonly durationMs?: number | undefined;
   /** `closed`, or the code of what cut the session (session end only). */
   readonly closeReason?: string | undefined;
+  /** Server id of the edge that recorded it; set on entries read from the shared store. */
+  readonly edge?: string | undefined;
 }
 
 /** An entry as recorders give it; the log adds `seq` and, when absent, `time`. */

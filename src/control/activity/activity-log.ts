@@ -21,6 +21,20 @@ export interface ActivityPage {
   readonly nextPageToken?: string;
 }
 
+/** Which page {@link ActivityLog.page} and {@link ActivityLog.query} return. */
+export interface ActivityPageOptions {
+  /** Most records; default 100, at most 1000. */
+  readonly limit?: number;
+  /** A `nextPageToken` from an earlier page. */
+  readonly pageToken?: string;
+}
+
+/** Where {@link ActivityLog.query} reads when set: the log every edge shares (ActivityHistory). */
+export interface ActivityReader {
+  page(options: ActivityPageOptions): Promise<ActivityPage>;
+  isPageToken(token: string): boolean;
+}
+
 /** A subscriber to new records; returns a function that unsubscribes. */
 export type ActivitySubscriber = (entry: ActivityEntry) => void;
 
@@ -28,6 +42,8 @@ export type ActivitySubscriber = (entry: ActivityEntry) => void;
  * The user activity log of one edge: every access decision and every session end, kept in a
  * bounded ring (newest first when read), written to the edge's log, counted by action, and
  * handed to subscribers (log streaming). Subscribers that throw do not stop the others.
+ * With a reader attached ({@link readFrom}, an edge's ActivityHistory) queries read the store
+ * every edge shares instead of the ring.
  */
 export class ActivityLog {
   readonly #capacity: number;
@@ -36,6 +52,7 @@ export class ActivityLog {
   readonly #clock: Clock;
   readonly #subscribers = new Set<ActivitySubscriber>();
   readonly #decisions: Counter<'action' | 'client_type'> | undefined;
+  #reader: ActivityReader | undefined;
   #seq = 0;
 
   constructor(options: ActivityLogOptions = {}) {
@@ -92,7 +109,7 @@ export class ActivityLog {
    * Records newest first: at most `limit` (default 100, at most 1000), starting below the
    * sequence number in `pageToken`. A token older than the ring continues with what is left.
    */
-  page(options: { readonly limit?: number; readonly pageToken?: string } = {}): ActivityPage {
+  page(options: ActivityPageOptions = {}): ActivityPage {
     const limit = Math.min(Math.max(Math.floor(options.limit ?? 100), 1), 1000);
     const oldest = this.#seq - this.size + 1;
     const below = options.pageToken === undefined ? this.#seq + 1 : Number(options.pageToken);
@@ -105,6 +122,21 @@ export class ActivityLog {
     return seq >= oldest && items.length > 0
       ? { items, nextPageToken: String(seq + 1) }
       : { items };
+  }
+
+  /** Makes {@link query} read from `reader` (the shared store), or from the ring when undefined. */
+  readFrom(reader: ActivityReader | undefined): void {
+    this.#reader = reader;
+  }
+
+  /** A page newest first, from the reader set by {@link readFrom}, else from the ring. */
+  query(options: ActivityPageOptions = {}): Promise<ActivityPage> {
+    return this.#reader ? this.#reader.page(options) : Promise.resolve(this.page(options));
+  }
+
+  /** True when {@link query} could have issued `token`. */
+  acceptsPageToken(token: string): boolean {
+    return this.#reader ? this.#reader.isPageToken(token) : ActivityLog.isPageToken(token);
   }
 
   /** True when `token` is a page token this log could have issued. */

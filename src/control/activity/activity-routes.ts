@@ -1,23 +1,26 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { controlErrors } from '../errors.js';
 import type { ActivityEntry } from './activity-entry.js';
-import { ActivityLog } from './activity-log.js';
+import type { ActivityLog } from './activity-log.js';
 
 type ActivityQuery = FastifyRequest<{ Querystring: { limit?: string; page_token?: string } }>;
 
-/** `GET /activity`: the user activity log, newest first, `?limit=` (1–1000) and `?page_token=`. */
+/**
+ * `GET /activity`: the user activity log, newest first, `?limit=` (1–1000) and `?page_token=`;
+ * every edge's records when the log reads from the shared store.
+ */
 export function registerActivityRoutes(api: FastifyInstance, activity: ActivityLog): void {
-  api.get('/activity', (req: ActivityQuery) => {
+  api.get('/activity', async (req: ActivityQuery) => {
     const { limit, page_token: pageToken } = req.query;
     if (limit !== undefined && !/^[0-9]{1,4}$/.test(limit)) {
       throw controlErrors.badRequest(`limit "${limit}" is not a number from 1 to 1000`);
     }
-    if (pageToken !== undefined && !ActivityLog.isPageToken(pageToken)) {
+    if (pageToken !== undefined && !activity.acceptsPageToken(pageToken)) {
       throw controlErrors.badRequest(
         `page_token "${pageToken}" is not one this API returned; start again without it`,
       );
     }
-    const page = activity.page({
+    const page = await activity.query({
       ...(limit === undefined ? {} : { limit: Number(limit) }),
       ...(pageToken === undefined ? {} : { pageToken }),
     });
@@ -49,6 +52,7 @@ export function activityView(e: ActivityEntry): Record<string, unknown> {
     bytes_to_client: e.bytesToClient,
     duration_ms: e.durationMs,
     close_reason: e.closeReason,
+    edge: e.edge,
   };
   for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
   return view;
