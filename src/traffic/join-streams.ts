@@ -7,6 +7,12 @@ import type { Duplex } from 'node:stream';
 const TURN_BATCH_BYTES = 256 * 1024;
 
 /**
+ * Pieces at least this large are bulk transfer and wait for the end of the turn; smaller ones
+ * (requests, responses, keystrokes) are written at once, so they pay no extra latency or work.
+ */
+const BULK_PIECE_BYTES = 8 * 1024;
+
+/**
  * Joins two byte streams both ways with backpressure and half-close: an end on one side
  * ends the other's writable side; an error on either side cuts both. `onClose` runs once
  * when both have closed, with `closed` or the code of the error that cut them.
@@ -34,10 +40,10 @@ export function joinStreams(a: Duplex, b: Duplex, onClose: (reason: string) => v
 }
 
 /**
- * Copies `src` into `dst` like `src.pipe(dst)`, but holds `dst`'s writes until the end of the
- * event-loop turn: what arrives in one turn (a TLS record decrypts into 16 KiB pieces, a
- * tunnel read into many frames) leaves in one write instead of one system call per piece.
- * Reading pauses once `TURN_BATCH_BYTES` wait, and resumes when `dst` drains.
+ * Copies `src` into `dst` like `src.pipe(dst)`, but under bulk transfer holds `dst`'s writes
+ * until the end of the event-loop turn: what arrives in one turn (a TLS record decrypts into
+ * 16 KiB pieces, a tunnel read into many frames) leaves in one write instead of one system call
+ * per piece. Reading pauses once `TURN_BATCH_BYTES` wait, and resumes when `dst` drains.
  */
 function pump(src: Duplex, dst: Duplex): void {
   let corked = false;
@@ -52,7 +58,7 @@ function pump(src: Duplex, dst: Duplex): void {
   };
   src.on('data', (chunk: Buffer) => {
     if (dst.destroyed || dst.writableEnded) return;
-    if (!corked) {
+    if (!corked && chunk.length >= BULK_PIECE_BYTES) {
       corked = true;
       dst.cork();
       setImmediate(release);
