@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { errorBody, errorHeaders, writeRawResponse } from './error-response.js';
 import { clientIpOf } from './forward-headers.js';
 import type { HttpRuntime } from './http-runtime.js';
+import { nextRequestId } from './request-ids.js';
 
 /**
  * Answers a request refused before it reached the proxy (431 for an oversized header section,
@@ -20,7 +20,7 @@ export function answerClientError(
   writeRawResponse(socket, status, errorHeaders(error, body), body);
   rt.logger?.debug({ server: rt.name, status, err: error.message }, 'client error');
   rt.onRequestEnd?.({
-    requestId: randomUUID(),
+    requestId: nextRequestId(),
     virtualServer: rt.name,
     route: 'default',
     pool: '',

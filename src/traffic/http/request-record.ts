@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { RequestFacts } from './client-request.js';
 import type { HttpRequestRecord } from './http-options.js';
 import type { HttpRuntime } from './http-runtime.js';
 import type { RouteMatch } from './router.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import { nextRequestId } from './request-ids.js';
 
 /** What an exchange knows about itself when it ends. */
 export interface ExchangeOutcome {
@@ -34,7 +34,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function recordOf(rt: HttpRuntime, facts: RequestFacts, o: ExchangeOutcome): HttpRequestRecord {
   const record: Mutable<HttpRequestRecord> = {
-    requestId: randomUUID(),
+    requestId: nextRequestId(),
     virtualServer: rt.name,
     route: o.route?.route ?? 'default',
     pool: o.route?.pool.name ?? '',

@@ -136,6 +136,24 @@ describe('http virtual server upstream failures', () => {
     }
   });
 
+  test('idle_timeout_ms 0 waits for a slow upstream as long as it takes', async () => {
+    const slow = await startBackend('slow', (_req, res) => {
+      setTimeout(() => res.end('late'), 300);
+    });
+    const p = await startProxy({
+      pool: new ScriptedPool('slow', [slow.address]),
+      idleTimeoutMs: 0,
+    });
+    try {
+      const res = await send(p.port);
+      assert.equal(res.status, 200);
+      assert.equal(res.text, 'late');
+    } finally {
+      await p.close();
+      await slow.close();
+    }
+  });
+
   test('an upstream that closes without answering gets 502 POSTERN_ERR_UPSTREAM_RESET for a POST', async () => {
     const rude = net.createServer((s) => s.once('data', () => s.destroy()));
     await new Promise<void>((r) => rude.listen(0, '127.0.0.1', r));
