@@ -173,6 +173,8 @@ describe('parseRequestHead header fields', () => {
     assert.equal(parse('PUT / HTTP/1.1', 'Host: a', 'Expect: 100-Continue').expectContinue, true);
     assert.equal(parse('PUT / HTTP/1.1', 'Host: a', 'Expect: 100-continue').expectContinue, true);
     assert.equal(parse('PUT / HTTP/1.1', 'Host: a', 'Expect: 200-ok').expectContinue, false);
+    // Never for HTTP/1.0 clients (RFC 9110 §10.1.1).
+    assert.equal(parse('PUT / HTTP/1.0', 'Expect: 100-continue').expectContinue, false);
     assert.equal(parse('PUT / HTTP/1.1', 'Host: a').expectContinue, false);
   });
 

@@ -99,7 +99,9 @@ export function parseRequestHead(text: string): RequestHead {
     chunked,
     close,
     upgrade,
-    expectContinue: f.expect !== undefined && f.expect.toLowerCase() === '100-continue',
+    // RFC 9110 §10.1.1: an HTTP/1.0 client is never sent 100 Continue.
+    expectContinue:
+      minor === 1 && f.expect !== undefined && f.expect.toLowerCase() === '100-continue',
     cookie: f.cookie,
   };
 }
