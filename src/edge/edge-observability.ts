@@ -7,6 +7,7 @@ import type { ConnectorRegistry } from './connector-registry.js';
 import type { EdgeMetrics } from './edge-metrics.js';
 import { auditFields, streamActivity } from './activity-streaming.js';
 import { startConnectorLogs } from './connector-logs.js';
+import type { Closer } from './edge-closer.js';
 
 /** The edge options the records read. */
 export interface ObservabilityOptions {
@@ -94,6 +95,7 @@ export function startActivityHistory(
     metrics: EdgeMetrics;
     log: Logger;
     clock: Clock;
+    closer: Closer;
   },
 ): ActivityHistory {
   const history = new ActivityHistory(parts.store.activity, {
@@ -105,5 +107,6 @@ export function startActivityHistory(
     retentionDays: options.activityRetentionDays,
   });
   history.start(parts.activity);
+  parts.closer.add('activity history', () => history.close());
   return history;
 }

@@ -259,7 +259,6 @@ async function startParts(options: EdgeOptions, base: BaseParts): Promise<Runnin
     activity: observability.activity,
     serverId: tunnels.serverId,
   });
-  closer.add('activity history', () => activityHistory.close());
   const ha = await joinHaSet(store, options, { ...tunnels, log, clock });
   closer.add('HA set', () => ha.leave());
   tunnels.followEdges(() => ha.membership.view);
@@ -267,14 +266,9 @@ async function startParts(options: EdgeOptions, base: BaseParts): Promise<Runnin
   const frontends = await startFrontends(options, { ...core, tunnels });
   registerHealthMetrics(base.metrics, tunnels);
 
-  const drains = new ConnectorDrains(store, base.registry, {
-    serverId: tunnels.serverId,
-    clock,
-    logger: log.child({ component: 'drains' }),
-  });
+  const drains = createDrains(base, tunnels.serverId);
   const api = await startAdminApi(adminListen, options, { ...core, tunnels, ha, drains });
   const autoDelete = startAutoDelete(options, base, observability.onAudit);
-  closer.add('connector drains', () => drains.stop());
   await drains.start();
   await writeAdminUrl(options.dataDir, api.url);
   observability.goLive(tunnels.runtime.config.log_receivers ?? []);
@@ -294,6 +288,17 @@ async function startParts(options: EdgeOptions, base: BaseParts): Promise<Runnin
   };
   logStarted(running);
   return running;
+}
+
+/** Connector drains shared through the store, stopped by the closer on a failed start. */
+function createDrains(base: BaseParts, serverId: string): ConnectorDrains {
+  const drains = new ConnectorDrains(base.store, base.registry, {
+    serverId,
+    clock: base.clock,
+    logger: base.log.child({ component: 'drains' }),
+  });
+  base.closer.add('connector drains', () => drains.stop());
+  return drains;
 }
 
 /** Gauges read at scrape time from the running configuration: application and pool health. */
