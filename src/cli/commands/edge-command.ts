@@ -6,6 +6,7 @@ import { createLogger } from '../logger.js';
 import { packageVersion } from '../version.js';
 import { addKonnectivityFlags, konnectivityOptions } from './konnectivity-flags.js';
 import { accessOptions, addAccessFlags } from './access-flags.js';
+import { activityOptions, addActivityFlags, type ActivityFlags } from './activity-flags.js';
 import { addEdgeHaFlags, edgeHaOptions } from './ha-flags.js';
 import { adminSignInOptions } from './admin-sign-in-flags.js';
 import {
@@ -21,7 +22,7 @@ const env = process.env;
 
 /** `postern edge`: runs the broker. */
 export function edgeCommand(program: Command): void {
-  addEdgeHaFlags(addAccessFlags(addKonnectivityFlags(program.command('edge'))))
+  addActivityFlags(addEdgeHaFlags(addAccessFlags(addKonnectivityFlags(program.command('edge')))))
     .description('run an edge: tunnel port for connectors, virtual servers, admin API')
     .option(
       '--data-dir <dir>',
@@ -84,25 +85,27 @@ export function edgeCommand(program: Command): void {
       env.POSTERN_SERVER_ID,
     )
     .action(
-      async (o: {
-        dataDir: string;
-        store?: string;
-        tunnelListen: string;
-        advertiseAddress?: string;
-        adminListen: string;
-        configDir?: string;
-        serverId?: string;
-        adminRequireIfMatch?: boolean;
-        tokenSigningKey?: string;
-        cliIdentityProvider?: string;
-        adminIdentityProvider?: string;
-        adminRoleGroups?: string;
-        leaseTtl?: string;
-        configPoll?: string;
-        keepaliveInterval?: string;
-        keepaliveTimeout?: string;
-        workers?: string;
-      }) => {
+      async (
+        o: {
+          dataDir: string;
+          store?: string;
+          tunnelListen: string;
+          advertiseAddress?: string;
+          adminListen: string;
+          configDir?: string;
+          serverId?: string;
+          adminRequireIfMatch?: boolean;
+          tokenSigningKey?: string;
+          cliIdentityProvider?: string;
+          adminIdentityProvider?: string;
+          adminRoleGroups?: string;
+          leaseTtl?: string;
+          configPoll?: string;
+          keepaliveInterval?: string;
+          keepaliveTimeout?: string;
+          workers?: string;
+        } & ActivityFlags,
+      ) => {
         const logger = createLogger();
         const plan = workerPlan(o.workers, o.store);
         if (plan.role === 'primary') {
@@ -126,6 +129,7 @@ export function edgeCommand(program: Command): void {
           adminRequireIfMatch: o.adminRequireIfMatch === true,
           ...workerServerId(plan, o.serverId),
           ...edgeHaOptions(o),
+          ...activityOptions(o),
           konnectivity: konnectivityOptions(o),
           access: accessOptions(o),
           tokenSigningKey: o.tokenSigningKey,
