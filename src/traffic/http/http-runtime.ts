@@ -1,6 +1,5 @@
 import { systemClock, type Clock } from '../../core/index.js';
 import type { HttpRequestRecord, HttpVirtualServerOptions, TrafficLogger } from './http-options.js';
-import { IdleWatches } from './idle-watch.js';
 import { Router } from './router.js';
 import { RulesEngine } from './rules-engine.js';
 import { UpstreamConnections } from './upstream-connections.js';
@@ -15,8 +14,6 @@ export interface HttpRuntime {
   readonly forwarded: boolean;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  /** One timer for every request's upstream idle timeout. */
-  readonly idleWatches: IdleWatches;
   readonly retries: number;
   readonly maxHeaders: number;
   readonly maxHeaderBytes: number;
@@ -64,7 +61,6 @@ export function buildRuntime(
     forwarded: options.forwardedHeaders ?? true,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
-    idleWatches: new IdleWatches(clock, options.idleTimeoutMs ?? 300_000),
     retries: options.retries ?? 1,
     maxHeaders: options.limits?.maxHeaders ?? 100,
     maxHeaderBytes: options.limits?.maxHeaderBytes ?? 16384,

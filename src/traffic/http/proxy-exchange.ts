@@ -87,7 +87,7 @@ export class ProxyExchange implements Exchange {
     this.#started = rt.clock.monotonic();
     this.#facts = requestFacts(req);
     this.#target = this.#facts.target;
-    this.#idle = new IdleWatch(rt.idleWatches, () => this.#onIdle());
+    this.#idle = new IdleWatch(rt.clock, rt.idleTimeoutMs, () => this.#onIdle());
     const body = this.#facts.body;
     if (body !== BodyMode.None) {
       this.#body = new RequestBodyPump(req, body === BodyMode.Chunked, () => this.#idle.touch());
