@@ -11,6 +11,18 @@ export interface DialRequest {
   /** Give up after this long. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /**
+   * Asks for a plain TCP connection read into one reused buffer (Node's `onread`): each read
+   * goes to `viewReader.onView` as a view valid only during that call, instead of 'data'
+   * events. Dialers that cannot (tunnels) ignore it; `DialResult.viewReads` says which happened.
+   */
+  readonly viewReader?: ViewReader;
+}
+
+/** Receives the reads of a connection dialed with {@link DialRequest.viewReader}. */
+export interface ViewReader {
+  /** Set by whoever consumes the connection; a view is valid only during the call. */
+  onView: ((view: Buffer) => void) | undefined;
 }
 
 /** A connected upstream and how it was reached. */
@@ -20,6 +32,8 @@ export interface DialResult {
   readonly connectorId?: string;
   /** `address:port` the connector connected to, when it said so in its dial result. */
   readonly resolvedAddress?: string;
+  /** The socket's reads go to the request's `viewReader`, not to 'data' events. */
+  readonly viewReads?: boolean;
 }
 
 /**

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { DialCode } from '../protocol/index.js';
-import type { Dialer, DialRequest, DialResult } from './dialer.js';
+import type { Dialer, DialRequest, DialResult, ViewReader } from './dialer.js';
 import { trafficErrors } from './errors.js';
 
 /** The outcome of one TCP connect, with the reason as a dial code. */
@@ -8,10 +8,31 @@ export type ConnectOutcome =
   | { readonly code: 'ok'; readonly socket: net.Socket }
   | { readonly code: Exclude<DialCode, 'ok'>; readonly message: string };
 
-/** Opens a TCP connection (half-open allowed, Nagle off), never rejecting: failures are codes. */
-export function connectTcp(host: string, port: number, timeoutMs: number): Promise<ConnectOutcome> {
+/**
+ * One read buffer for every connection dialed with a view reader: reads are handed over
+ * synchronously, one at a time, so they can share it (no 64 KiB allocation per read).
+ */
+const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Opens a TCP connection (half-open allowed, Nagle off), never rejecting: failures are codes.
+ * With `reader`, reads go to it as views of a shared buffer instead of 'data' events.
+ */
+export function connectTcp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  reader?: ViewReader,
+): Promise<ConnectOutcome> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+    const onread = reader && {
+      buffer: sharedReadBuffer,
+      callback: (n: number, buf: Uint8Array): boolean => {
+        reader.onView?.((buf as Buffer).subarray(0, n));
+        return true;
+      },
+    };
+    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true, onread });
     const timer = setTimeout(() => {
       socket.destroy();
       resolve({ code: 'timeout', message: `no answer within ${timeoutMs} ms` });
@@ -86,9 +107,10 @@ export class DirectDialer implements Dialer {
   async dial(request: DialRequest): Promise<DialResult> {
     const target = splitHostPort(request.address);
     if (!target) throw trafficErrors.dialFailed(request.address, ' (not host:port)');
-    const outcome = await connectTcp(target.host, target.port, request.timeoutMs);
+    const reader = request.viewReader;
+    const outcome = await connectTcp(target.host, target.port, request.timeoutMs, reader);
     if (outcome.code !== 'ok')
       throw dialError(outcome.code, request.address, `from the edge: ${outcome.message}`);
-    return { socket: outcome.socket };
+    return reader ? { socket: outcome.socket, viewReads: true } : { socket: outcome.socket };
   }
 }

@@ -128,7 +128,8 @@ export class ResponseParser {
     if (end < 0) {
       if (buf.length > this.#maxHeadBytes)
         throw new Error(`header section over ${this.#maxHeadBytes} bytes`);
-      this.#pending = buf;
+      // A copy: `data` may be a view of a read buffer that the next read overwrites.
+      this.#pending = prev ? buf : Buffer.from(buf);
       return data.length;
     }
     if (end > this.#maxHeadBytes)

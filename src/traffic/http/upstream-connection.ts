@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import type { ViewReader } from '../dialer.js';
 import { httpErrors } from './errors.js';
 import {
   ResponseParser,
@@ -25,6 +26,8 @@ export interface UpstreamConnectionInit {
   readonly limits: ResponseParserLimits;
   /** Called when an idle connection closes, so that its cache forgets it. */
   readonly onIdleClose: (connection: UpstreamConnection) => void;
+  /** Reads arrive here as views of a shared buffer (not as 'data' events), when set. */
+  readonly viewReader?: ViewReader | undefined;
 }
 
 /** One HTTP/1.1 connection to an upstream node, carrying one exchange at a time. */
@@ -44,6 +47,8 @@ export class UpstreamConnection implements ResponseParserHandler {
   #headSeen = false;
   #ended = false;
   #lastError: Error | undefined;
+  /** Reads are views of a buffer the next read overwrites: body bytes passed on are copies. */
+  readonly #views: boolean;
 
   constructor(socket: Duplex, init: UpstreamConnectionInit) {
     this.socket = socket;
@@ -52,7 +57,9 @@ export class UpstreamConnection implements ResponseParserHandler {
     this.connectorId = init.connectorId;
     this.#onIdleClose = init.onIdleClose;
     this.#parser = new ResponseParser(this, init.limits);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#views = init.viewReader !== undefined;
+    if (init.viewReader) init.viewReader.onView = (view) => this.#onData(view);
+    else socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: Error) => (this.#lastError = err));
     socket.on('close', () => this.#onClose());
@@ -96,7 +103,7 @@ export class UpstreamConnection implements ResponseParserHandler {
   }
 
   onBody(chunk: Buffer, last: boolean): void {
-    this.#exchange?.onBody(chunk, last);
+    this.#exchange?.onBody(this.#views ? Buffer.from(chunk) : chunk, last);
   }
 
   onEnd(): void {

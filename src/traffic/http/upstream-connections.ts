@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../core/index.js';
-import type { Dialer } from '../dialer.js';
+import type { Dialer, ViewReader } from '../dialer.js';
 import type { ResponseParserLimits } from './response-parser.js';
 import { UpstreamConnection } from './upstream-connection.js';
 
@@ -74,11 +74,13 @@ export class UpstreamConnections {
     via: string | undefined,
     timeoutMs: number,
   ): Promise<UpstreamConnection> {
+    const reader: ViewReader = { onView: undefined };
     const result = await this.#dialer.dial({
       address,
       ...(via === undefined ? {} : { via }),
       sessionId: randomUUID(),
       timeoutMs,
+      viewReader: reader,
     });
     this.dialed++;
     const socket = result.socket as { setNoDelay?: (on: boolean) => void } & typeof result.socket;
@@ -89,6 +91,7 @@ export class UpstreamConnections {
       connectorId: result.connectorId,
       limits: this.#limits,
       onIdleClose: (c) => this.#forget(c),
+      viewReader: result.viewReads === true ? reader : undefined,
     });
   }
 
