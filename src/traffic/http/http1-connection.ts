@@ -175,11 +175,7 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
   }
 
   #readBody(req: Http1Request, chunk: Buffer): number {
-    const decoder = this.#decoder;
-    if (decoder) {
-      const at = decoder.execute(chunk);
-      return at;
-    }
+    if (this.#decoder) return this.#decoder.execute(chunk);
     const n = Math.min(this.#bodyLeft, chunk.length);
     this.#bodyLeft -= n;
     req.push(n === chunk.length ? chunk : chunk.subarray(0, n));
@@ -251,6 +247,7 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
       this.#close();
       return;
     }
+    this.touch(); // the idle timeout counts from the response's end while the body is dropped
     req.removeAllListeners('data');
     req.resume();
   }

@@ -103,7 +103,6 @@ export class Http1Response extends EventEmitter {
     if (!this.headersSent) this.writeHead(this.statusCode, undefined, []);
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const socket = this.#sink.socket;
-    this.#sink.touch();
     if (this.#chunked) {
       if (data !== undefined && data.length > 0) {
         const prefix = `${this.#takeHead()}${data.length.toString(16)}\r\n`;

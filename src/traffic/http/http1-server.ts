@@ -54,11 +54,6 @@ export class Http1Server implements Http1ConnectionOwner {
     for (const c of [...this.#connections]) c.closeIfIdle();
   }
 
-  /** Client connections open now. */
-  get connectionCount(): number {
-    return this.#connections.size;
-  }
-
   #startSweep(): void {
     if (this.#sweep) return;
     this.#sweepMs = sweepInterval(this.settings);
