@@ -26,6 +26,10 @@ export class ApiError extends Error {
 export interface Page<T> {
   readonly items: readonly T[];
   readonly next_page_token?: string;
+  /** Set when the list is incomplete (e.g. activity while the shared store cannot be read). */
+  readonly partial?: boolean;
+  /** Says why the list is partial and what it holds. */
+  readonly warning?: string;
 }
 
 const MAX_PAGES = 100;

@@ -2,6 +2,7 @@
 // GET /api/v1/activity lists every edge's records, and records survive an edge's restart.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import postgres from 'pg';
 import type { ActivityInput } from '../../src/control/index.js';
 import { openPostgresStore } from '../../src/store/index.js';
 import { eventually, startTestEdge, type TestEdge } from '../harness/harness.js';
@@ -35,11 +36,12 @@ const entry = (sessionId: string, extra: Partial<ActivityInput> = {}): ActivityI
 describe('user activity shared by the edges of one PostgreSQL store', () => {
   let pg: PostgresServer | undefined;
   let openStore: () => ReturnType<typeof openPostgresStore>;
+  let url: string;
   let a: TestEdge;
   let b: TestEdge;
   before(async () => {
     pg = await startPostgres();
-    const url = await pg.createDatabase();
+    url = await pg.createDatabase();
     openStore = () => openPostgresStore({ connectionString: url });
     a = await startTestEdge({ openStore, serverId: 'hact-a' });
     b = await startTestEdge({ openStore, serverId: 'hact-b' });
@@ -115,5 +117,50 @@ describe('user activity shared by the edges of one PostgreSQL store', () => {
     } finally {
       await again.stop();
     }
+  });
+
+  test("while the store's activity table cannot be read an edge answers 200 with its own records marked partial, and whole again with what it recorded meanwhile once it can", async () => {
+    interface Answer extends Page {
+      partial?: boolean;
+      warning?: string;
+    }
+    a.activity.record(entry('hact-down-1'));
+    await a.api('GET', '/activity?limit=1');
+    const admin = new postgres.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query('ALTER TABLE user_activity RENAME TO user_activity_away');
+    try {
+      a.activity.record(entry('hact-down-2'));
+      const down = await a.api<Answer>('GET', '/activity?limit=2');
+      assert.equal(down.status, 200);
+      assert.equal(down.body.partial, true);
+      assert.match(
+        down.body.warning ?? '',
+        /^the shared store could not be read \(relation "user_activity" does not exist\); showing only this edge's [0-9]+ most recent records from memory$/,
+      );
+      assert.deepEqual(
+        down.body.items.map((i) => [i.session_id, i.edge]),
+        [
+          ['hact-down-2', 'hact-a'],
+          ['hact-down-1', 'hact-a'],
+        ],
+      );
+      assert.match(down.body.next_page_token ?? '', /^local-/);
+      const metrics = await a.metrics.registry.metrics();
+      assert.match(metrics, /^postern_activity_store_read_failures_total [1-9]/m);
+    } finally {
+      await admin.query('ALTER TABLE user_activity_away RENAME TO user_activity');
+      await admin.end();
+    }
+    const fromA = await a.api<Answer>('GET', '/activity?limit=1000');
+    assert.equal(fromA.status, 200);
+    assert.equal(fromA.body.partial, undefined);
+    const ids = fromA.body.items.map((i) => i.session_id);
+    for (const id of ['hact-down-2', 'hact-down-1', 'hact-2']) {
+      assert.ok(ids.includes(id), `${id} in ${ids.join(',')}`);
+    }
+    const onB = await b.api<Answer>('GET', '/activity?limit=1000');
+    assert.equal(onB.body.partial, undefined);
+    assert.ok(onB.body.items.some((i) => i.session_id === 'hact-down-2' && i.edge === 'hact-a'));
   });
 });

@@ -25,7 +25,9 @@ export function PagedLog({
   refreshMs?: number;
 }) {
   const api = useApi();
-  const [older, setOlder] = useState<{ items: Row[]; token: string | undefined } | undefined>();
+  const [older, setOlder] = useState<
+    { items: Row[]; token: string | undefined; warning: string | undefined } | undefined
+  >();
   const [error, setError] = useState<ApiError | undefined>();
   const first = useResource((a) => a.page<Row>(path), refreshMs && !older ? { refreshMs } : {});
   const list = {
@@ -33,12 +35,18 @@ export function PagedLog({
     data: first.data ? [...first.data.items, ...(older?.items ?? [])] : undefined,
   };
   const next = older ? older.token : first.data?.next_page_token;
+  // The edge answers from its own memory while the shared store cannot be read: say so.
+  const warning = older?.warning ?? (first.data?.partial ? first.data.warning : undefined);
   const loadOlder = async (): Promise<void> => {
     if (next === undefined) return;
     setError(undefined);
     try {
       const page: Page<Row> = await api.page<Row>(path, next);
-      setOlder({ items: [...(older?.items ?? []), ...page.items], token: page.next_page_token });
+      setOlder({
+        items: [...(older?.items ?? []), ...page.items],
+        token: page.next_page_token,
+        warning: page.partial ? page.warning : undefined,
+      });
     } catch (err) {
       setError(asApiError(err));
     }
@@ -57,6 +65,11 @@ export function PagedLog({
         </button>
         {refreshMs && !older && <span className="hint">Refreshed every {refreshMs / 1000} s.</span>}
       </div>
+      {warning !== undefined && (
+        <div className="partial-warning" role="status">
+          <strong>Partial list:</strong> {warning}
+        </div>
+      )}
       <OptionalList resource={list} route={`GET /api/v1${path}`} empty={empty}>
         {(items) => <RecordTable items={items} preferred={columns} caption={caption} />}
       </OptionalList>

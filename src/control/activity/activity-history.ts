@@ -11,6 +11,8 @@ import type {
   ActivityReader,
 } from './activity-log.js';
 import { activityRecord, entryOf } from './activity-record.js';
+import { ActivityReadFallback, isLocalPageToken } from './activity-fallback.js';
+import { controlErrors } from '../errors.js';
 import type { ActivityRecord } from '../../store/index.js';
 
 /** Default newest records kept in the store, over every edge. */
@@ -42,7 +44,10 @@ export interface ActivityHistoryOptions {
   readonly closeTimeoutMs?: number | undefined;
   readonly clock?: Clock | undefined;
   readonly logger?: Logger | undefined;
-  /** Registers `postern_activity_dropped_total` and `postern_activity_pending` here when given. */
+  /**
+   * Registers `postern_activity_dropped_total`, `postern_activity_pending` and
+   * `postern_activity_store_read_failures_total` here when given.
+   */
   readonly registry?: Registry | undefined;
 }
 
@@ -64,6 +69,8 @@ interface Settings {
  * or throws, and while the store is down entries wait in a bounded queue whose oldest are
  * dropped and counted. Reads (newest first, every edge) flush this edge's waiting entries first,
  * so an edge always lists what it recorded. A periodic prune bounds the table by count and age.
+ * When the store cannot be read, reads answer with this edge's own records from its in-memory
+ * ring instead, marked partial (see {@link page}).
  */
 export class ActivityHistory implements ActivityReader {
   readonly #repo: ActivityRepository;
@@ -73,6 +80,8 @@ export class ActivityHistory implements ActivityReader {
   readonly #o: Settings;
   readonly #log: Logger | undefined;
   readonly #dropped: Counter | undefined;
+  /** Answers reads from this edge's memory while the store cannot be read. */
+  readonly #fallback: ActivityReadFallback;
   #pending: ActivityRecord[] = [];
   /** Entries of the batch being written. */
   #inFlight = 0;
@@ -101,7 +110,14 @@ export class ActivityHistory implements ActivityReader {
       closeTimeoutMs: options.closeTimeoutMs ?? 5000,
       clock: options.clock ?? systemClock,
     };
-    this.#dropped = options.registry && this.#metrics(options.registry);
+    const metrics = options.registry && this.#metrics(options.registry);
+    this.#dropped = metrics?.dropped;
+    this.#fallback = new ActivityReadFallback({
+      serverId: this.#serverId,
+      writer: this.#writer,
+      logger: this.#log,
+      failures: metrics?.readFailures,
+    });
   }
 
   /** Entries waiting to be written. */
@@ -112,6 +128,7 @@ export class ActivityHistory implements ActivityReader {
   /** Writes every entry `activity` records from now on and makes its queries read from here. */
   start(activity: ActivityLog): void {
     this.#stopRecording = activity.onRecord((entry) => this.add(entry));
+    this.#fallback.attach(activity);
     activity.readFrom(this);
     this.#prune();
   }
@@ -135,9 +152,42 @@ export class ActivityHistory implements ActivityReader {
     return this.#flushing;
   }
 
-  /** Newest first over every edge, after writing this edge's waiting entries. */
+  /**
+   * Newest first over every edge, after writing this edge's waiting entries. When the store
+   * cannot be read (and the history was started), this edge's own records from memory with a
+   * warning and `local-…` page tokens. A token of the other kind than the store's state calls
+   * for is a bad request that says to start again without it.
+   */
   async page(options: ActivityPageOptions): Promise<ActivityPage> {
-    await this.flush();
+    // While writes fail, a read does not wait for another write attempt first (against an
+    // unreachable server that is a connect timeout); it writes only once a read got through.
+    const writesFailing = this.#failing;
+    if (!writesFailing) await this.flush();
+    const token = options.pageToken;
+    const local = token !== undefined && isLocalPageToken(token);
+    let page: ActivityPage | undefined;
+    try {
+      // A local token pages memory while the store is down: only ask whether it is back.
+      if (local) await this.#repo.list({ limit: 1 });
+      else page = await this.#storePage(options);
+      if (writesFailing && page !== undefined) {
+        await this.flush();
+        page = await this.#storePage(options);
+      }
+    } catch (err) {
+      return this.#fallback.answer(err, options);
+    }
+    this.#fallback.recovered();
+    if (page === undefined) {
+      throw controlErrors.badRequest(
+        `page_token "${token}" pages this edge's memory, used while the shared store could not ` +
+          'be read; the store is readable again, so start again without page_token',
+      );
+    }
+    return page;
+  }
+
+  async #storePage(options: ActivityPageOptions): Promise<ActivityPage> {
     const limit = Math.min(Math.max(Math.floor(options.limit ?? 100), 1), 1000);
     const before = options.pageToken;
     const records = await this.#repo.list({ limit, ...(before === undefined ? {} : { before }) });
@@ -151,9 +201,9 @@ export class ActivityHistory implements ActivityReader {
     return more && last ? { items, nextPageToken: last.id } : { items };
   }
 
-  /** True for an id of a stored record (the page tokens {@link page} issues). */
+  /** True for an id of a stored record or a `local-…` token (the page tokens {@link page} issues). */
   isPageToken(token: string): boolean {
-    return /^[0-9]{15}-[0-9a-f]{8}-[0-9]{10}$/.test(token);
+    return /^[0-9]{15}-[0-9a-f]{8}-[0-9]{10}$/.test(token) || isLocalPageToken(token);
   }
 
   /** Stops recording and pruning, then writes what waits (bounded by `closeTimeoutMs`). */
@@ -252,7 +302,7 @@ export class ActivityHistory implements ActivityReader {
     this.#pruneTimer = undefined;
   }
 
-  #metrics(registry: Registry): Counter {
+  #metrics(registry: Registry): { dropped: Counter; readFailures: Counter } {
     const pending = (): number => this.#pending.length;
     new Gauge({
       name: 'postern_activity_pending',
@@ -262,10 +312,16 @@ export class ActivityHistory implements ActivityReader {
         this.set(pending());
       },
     });
-    return new Counter({
+    const dropped = new Counter({
       name: 'postern_activity_dropped_total',
       help: 'User activity records dropped because the store stayed unavailable and the queue was full.',
       registers: [registry],
     });
+    const readFailures = new Counter({
+      name: 'postern_activity_store_read_failures_total',
+      help: 'Reads of the user activity log from the shared store that failed.',
+      registers: [registry],
+    });
+    return { dropped, readFailures };
   }
 }

@@ -19,6 +19,11 @@ export interface ActivityPage {
   readonly items: readonly ActivityEntry[];
   /** Pass as `pageToken` to get the next (older) page; absent on the last page. */
   readonly nextPageToken?: string;
+  /**
+   * Set when the page is partial (the shared store could not be read, so it holds only this
+   * edge's records from memory): says why and what it holds.
+   */
+  readonly warning?: string;
 }
 
 /** Which page {@link ActivityLog.page} and {@link ActivityLog.query} return. */

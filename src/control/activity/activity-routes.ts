@@ -7,7 +7,8 @@ type ActivityQuery = FastifyRequest<{ Querystring: { limit?: string; page_token?
 
 /**
  * `GET /activity`: the user activity log, newest first, `?limit=` (1–1000) and `?page_token=`;
- * every edge's records when the log reads from the shared store.
+ * every edge's records when the log reads from the shared store. When that store cannot be
+ * read, this edge's own records with `partial: true` and a `warning` saying so.
  */
 export function registerActivityRoutes(api: FastifyInstance, activity: ActivityLog): void {
   api.get('/activity', async (req: ActivityQuery) => {
@@ -25,6 +26,7 @@ export function registerActivityRoutes(api: FastifyInstance, activity: ActivityL
       ...(pageToken === undefined ? {} : { pageToken }),
     });
     return {
+      ...(page.warning === undefined ? {} : { partial: true, warning: page.warning }),
       items: page.items.map(activityView),
       ...(page.nextPageToken === undefined ? {} : { next_page_token: page.nextPageToken }),
     };
