@@ -1,6 +1,7 @@
 // The HTTP paths the http-virtual-server suite compares, started side by side in front of one
 // nginx backend: the backend alone, HAProxy and nginx terminating TLS, Postern's https virtual
-// server with a direct pool and with a `via` pool through its tunnel, and `ssh -R`.
+// server with a direct pool and with a `via` pool through its tunnel, and `ssh -R` (alone, and
+// behind HAProxy terminating TLS so that it does the work of Postern's https via path).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSelfSignedCert } from '../../test/support/tls-cert.js';
@@ -25,7 +26,14 @@ import { requireWrk } from './wrk.js';
 
 /** One of the compared HTTP paths. */
 export type HttpPath =
-  'backend' | 'haproxy' | 'nginx' | 'posternDirect' | 'ssh' | 'posternTunnel' | 'posternTcpTunnel';
+  | 'backend'
+  | 'haproxy'
+  | 'nginx'
+  | 'posternDirect'
+  | 'ssh'
+  | 'haproxySsh'
+  | 'posternTunnel'
+  | 'posternTcpTunnel';
 
 /** The paths in the order they are measured and shown. */
 export const httpPaths: readonly HttpPath[] = [
@@ -34,6 +42,7 @@ export const httpPaths: readonly HttpPath[] = [
   'nginx',
   'posternDirect',
   'ssh',
+  'haproxySsh',
   'posternTunnel',
   'posternTcpTunnel',
 ];
@@ -45,6 +54,7 @@ export const httpPathLabels: Record<HttpPath, string> = {
   nginx: 'nginx reverse proxy (https)',
   posternDirect: 'Postern https, direct pool',
   ssh: 'ssh -R (http through the tunnel)',
+  haproxySsh: 'HAProxy (https, mode http) → ssh -R',
   posternTunnel: 'Postern https, via pool (tunnel)',
   posternTcpTunnel: 'Postern tcp virtual server, via pool (http through the tunnel)',
 };
@@ -107,7 +117,7 @@ async function startPeers(children: Children, o: HttpPathsOptions, backend: numb
     config: nginxProxyConfig({ dir: nginxDir, port: nginxPort, backend, ...files }),
     port: nginxPort,
   });
-  return { certificate, haproxy, haproxyPort, nginx, nginxPort };
+  return { certificate, haproxy, haproxyPort, nginx, nginxPort, pem: files.pem };
 }
 
 /** Starts the backend, the peers and Postern; resolves when every path answers a GET. */
@@ -126,6 +136,18 @@ export async function startHttpPaths(children: Children, o: HttpPathsOptions): P
   const peers = await startPeers(children, o, ports.a);
   o.log('starting sshd and ssh -R');
   const ssh = await startSshReverse(children, { dir: join(o.dir, 'ssh'), appPorts: [ports.a] });
+  // The tunnel peer doing what Postern's https via path does: TLS terminated and HTTP parsed at
+  // the entrance (HAProxy, one thread), then through the tunnel to the backend.
+  const sshFront = await freePort();
+  const haproxySsh = await startHaproxy(children, {
+    dir: join(o.dir, 'haproxy-ssh'),
+    config: haproxyConfig({
+      port: sshFront,
+      backend: ssh.ports.get(ports.a) ?? 0,
+      pem: peers.pem,
+    }),
+    port: sshFront,
+  });
   o.log('starting postern edge and connector');
   const postern = await startPostern(children, {
     dir: join(o.dir, 'postern'),
@@ -154,6 +176,14 @@ export async function startHttpPaths(children: Children, o: HttpPathsOptions): P
     ssh: {
       url: `http://127.0.0.1:${ssh.ports.get(ports.a) ?? 0}/`,
       watched: [
+        { name: 'sshd', pid: pidOf(ssh.sshd) },
+        { name: 'ssh', pid: pidOf(ssh.ssh) },
+      ],
+    },
+    haproxySsh: {
+      url: `https://127.0.0.1:${sshFront}/`,
+      watched: [
+        { name: 'haproxy', pid: pidOf(haproxySsh) },
         { name: 'sshd', pid: pidOf(ssh.sshd) },
         { name: 'ssh', pid: pidOf(ssh.ssh) },
       ],

@@ -25,6 +25,21 @@ export interface ViewReader {
   onView: ((view: Buffer) => void) | undefined;
 }
 
+/**
+ * A connection that can hand its reads to a function directly, skipping Readable's buffer and
+ * 'data' event while it flows with nothing buffered (the tunnel's streams can). The consumer
+ * still listens for 'data', which carries what was buffered while the connection was paused.
+ */
+export interface DirectReadable {
+  setDirectReader(reader: (chunk: Buffer) => void): void;
+}
+
+/** Calls `socket.setDirectReader(reader)` when the socket offers it. */
+export function readDirectly(socket: object, reader: (chunk: Buffer) => void): void {
+  const direct = socket as Partial<DirectReadable>;
+  if (typeof direct.setDirectReader === 'function') direct.setDirectReader(reader);
+}
+
 /** A connected upstream and how it was reached. */
 export interface DialResult {
   readonly socket: Duplex;

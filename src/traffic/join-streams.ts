@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { readDirectly } from './dialer.js';
 
 /**
  * Bytes one direction may gather in a corked destination before reading from the source
@@ -56,7 +57,7 @@ function pump(src: Duplex, dst: Duplex): void {
     paused = false;
     src.resume();
   };
-  src.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer): void => {
     if (dst.destroyed || dst.writableEnded) return;
     if (!corked && chunk.length >= BULK_PIECE_BYTES) {
       corked = true;
@@ -69,7 +70,9 @@ function pump(src: Duplex, dst: Duplex): void {
       src.pause();
       dst.once('drain', onDrain);
     }
-  });
+  };
+  src.on('data', onData);
+  readDirectly(src, onData);
   src.once('end', () => {
     if (!dst.destroyed && !dst.writableEnded) dst.end();
   });

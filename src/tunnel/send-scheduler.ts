@@ -58,6 +58,11 @@ export class SendScheduler {
     return this.#blocked;
   }
 
+  /** True when a stream queued now is sent at once: not flushing, blocked or stopped. */
+  get sendsNow(): boolean {
+    return !this.#flushing && !this.#blocked && !this.#stopped;
+  }
+
   /** Queues a stream that has data and window; sends right away unless the transport is backed up. */
   wantSend(stream: Sendable): void {
     if (this.#stopped) return;

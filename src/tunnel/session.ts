@@ -171,6 +171,11 @@ export class MuxSession extends EventEmitter implements StreamHost {
   }
 
   /** @internal */
+  get sendsNow(): boolean {
+    return this.#sender.sendsNow;
+  }
+
+  /** @internal */
   sendWindowUpdate(id: number, delta: number, flags: number): void {
     if (!this.#closed)
       this.#sender.writeControl({

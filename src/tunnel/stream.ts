@@ -12,6 +12,8 @@ export interface StreamHost {
   readonly rttMs: number | undefined;
   /** Queues the stream for the session's data scheduler. */
   wantSend(stream: MuxStream): void;
+  /** True when a stream queued now has its data taken at once (nothing ahead, transport not backed up). */
+  readonly sendsNow: boolean;
   /** Writes a window-update frame (which may carry SYN, ACK, FIN or RST) right away. */
   sendWindowUpdate(id: number, delta: number, flags: number): void;
   /** The stream is finished on the wire; forget it. */
@@ -41,6 +43,14 @@ export interface MuxStreamStats {
 /** Small writes gathered by `_writev` up to this size are sent as one frame. */
 const COALESCE_LIMIT = 64 * 1024;
 
+/** Largest write that may skip Writable's queue (requests, responses, small messages). */
+const DIRECT_WRITE_LIMIT = 16 * 1024;
+
+/** Receives payload straight from the session while the stream flows with nothing buffered. */
+export type DirectReader = (payload: Buffer) => void;
+
+type WriteCallback = (error: Error | null | undefined) => void;
+
 /**
  * One multiplexed stream as a Node Duplex: `end()` half-closes (FIN), `destroy()` and
  * `reset()` abort (RST). Writes complete only once the peer's window let them onto the
@@ -64,6 +74,9 @@ export class MuxStream extends Duplex {
   #localFin = false;
   #remoteFin = false;
   #released = false;
+  /** `_final`'s callback while data sent past Writable's queue still waits for window. */
+  #finalCb: ((err?: Error | null) => void) | null = null;
+  #directReader: DirectReader | undefined;
   /** Set by the session's scheduler while the stream is in its ready queue. */
   queued = false;
 
@@ -111,6 +124,16 @@ export class MuxStream extends Duplex {
     this.destroy();
   }
 
+  /**
+   * Hands received payload to `reader` directly, without Readable's buffer and 'data' event,
+   * whenever the stream is flowing with nothing buffered. While it is paused (or data is
+   * buffered) payload is pushed as usual, so a consumer also listens for 'data' to get what
+   * was held back. The payload is the consumer's to keep.
+   */
+  setDirectReader(reader: DirectReader): void {
+    this.#directReader = reader;
+  }
+
   // ---- called by the session -------------------------------------------------------
 
   /** Sends the stream's SYN (opening) or ACK (accepting), granting any window above the wire default. */
@@ -149,6 +172,11 @@ export class MuxStream extends Duplex {
     const cb = this.#outCb;
     this.#outCb = null;
     cb?.();
+    const final = this.#finalCb;
+    if (final !== null) {
+      this.#finalCb = null;
+      this._final(final);
+    }
   }
 
   /** True when a data frame of `length` bytes fits the window this side granted. */
@@ -161,7 +189,10 @@ export class MuxStream extends Duplex {
     if (this.#remoteFin || this.destroyed) return false;
     this.#window.received(part.length);
     this.#bytesReceived += part.length;
-    this.push(part);
+    const reader = this.#directReader;
+    if (reader !== undefined && this.readableFlowing === true && this.readableLength === 0)
+      reader(part);
+    else this.push(part);
     this.#maybeGrant();
     return true;
   }
@@ -207,6 +238,51 @@ export class MuxStream extends Duplex {
   }
 
   // ---- Duplex implementation ---------------------------------------------------------
+
+  /**
+   * Writable's write, with a shortcut: a small chunk that the peer's window and the transport
+   * take at once (nothing queued ahead of it, no callback, not corked) goes straight to the
+   * session's scheduler, as a write whose callback has already run. Everything else takes
+   * Writable's path. This skips Writable's bookkeeping for each request and response.
+   */
+  override write(chunk: unknown, callback?: WriteCallback): boolean;
+  override write(chunk: unknown, encoding: BufferEncoding, callback?: WriteCallback): boolean;
+  override write(
+    chunk: unknown,
+    encoding?: BufferEncoding | WriteCallback,
+    callback?: WriteCallback,
+  ): boolean {
+    if (typeof encoding !== 'function' && callback === undefined && this.#sendsDirectly()) {
+      const buf =
+        typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : (chunk as Buffer);
+      if (
+        Buffer.isBuffer(buf) &&
+        buf.length > 0 &&
+        buf.length <= DIRECT_WRITE_LIMIT &&
+        buf.length <= this.#sendWindow
+      ) {
+        this.#out.push(buf);
+        this.#host.wantSend(this);
+        return true;
+      }
+    }
+    return typeof encoding === 'function'
+      ? super.write(chunk, encoding)
+      : super.write(chunk, encoding as BufferEncoding, callback);
+  }
+
+  /** True when nothing waits in Writable's queue or this stream's, and the scheduler sends at once. */
+  #sendsDirectly(): boolean {
+    return (
+      this.#outHead === this.#out.length &&
+      this.writableLength === 0 &&
+      this.writableCorked === 0 &&
+      !this.writableEnded &&
+      !this.destroyed &&
+      !this.#released &&
+      this.#host.sendsNow
+    );
+  }
 
   // Consumption is observed in read() rather than _read(): Node calls _read only once per
   // push, so a _read that found too little to grant would never be called again and the
@@ -260,6 +336,11 @@ export class MuxStream extends Duplex {
       cb(TunnelErrors.sessionClosed());
       return;
     }
+    if (this.#outHead < this.#out.length) {
+      // A direct write still waits for window: the FIN goes after it (see payloadSent).
+      this.#finalCb = cb;
+      return;
+    }
     this.#localFin = true;
     this.#host.sendWindowUpdate(this.id, 0, Flag.FIN);
     if (this.#remoteFin) this.#release();
@@ -274,6 +355,7 @@ export class MuxStream extends Duplex {
     }
     this.#out = [];
     this.#outHead = 0;
+    this.#finalCb = null;
     const pending = this.#outCb;
     this.#outCb = null;
     if (pending !== null && err !== null) pending(err);

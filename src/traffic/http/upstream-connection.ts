@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { ViewReader } from '../dialer.js';
+import { readDirectly, type ViewReader } from '../dialer.js';
 import { httpErrors } from './errors.js';
 import {
   ResponseParser,
@@ -59,7 +59,11 @@ export class UpstreamConnection implements ResponseParserHandler {
     this.#parser = new ResponseParser(this, init.limits);
     this.#views = init.viewReader !== undefined;
     if (init.viewReader) init.viewReader.onView = (view) => this.#onData(view);
-    else socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    else {
+      const onData = (chunk: Buffer): void => this.#onData(chunk);
+      socket.on('data', onData);
+      readDirectly(socket, onData);
+    }
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: Error) => (this.#lastError = err));
     socket.on('close', () => this.#onClose());
