@@ -36,6 +36,8 @@ interface Run {
   cpu: string;
   /** Connections the backend accepted during the run: how well the path reuses upstream connections. */
   backendConnections: number;
+  /** CPU µs per request of the path's own processes (neither wrk nor the backend). */
+  cpuPerRequestUs: number;
 }
 
 type Runs = Record<HttpPath, Run[]>;
@@ -58,7 +60,9 @@ async function measurePath(
   const backendConnections = (await backendStatus(setup)).accepts - before.accepts - 1;
   const pct = (v: number): string => `${(v * 100).toFixed(0)}%`;
   const cpu = [...all.map((w, i) => `${w.name} ${pct(shares[i] ?? 0)}`), `wrk ${pct(report.cpu)}`];
-  return { report, cpu: cpu.join(', '), backendConnections };
+  const own = watched.reduce((sum, _w, i) => sum + (shares[i] ?? 0), 0);
+  const cpuPerRequestUs = report.perSecond > 0 ? (own * 1e6) / report.perSecond : 0;
+  return { report, cpu: cpu.join(', '), backendConnections, cpuPerRequestUs };
 }
 
 async function backendStatus(setup: HttpPaths): Promise<StubStatus> {
@@ -234,6 +238,12 @@ function writeNotes(
   );
   ctx.note(
     `CPU during the best run (100% = one core): ${httpPaths.map((p) => `${httpPathLabels[p]}: ${bestRun(runs[p]).cpu}`).join('; ')}.`,
+  );
+  const perRequest = httpPaths
+    .filter((p) => setup.entrances[p].watched.length > 0)
+    .map((p) => `${httpPathLabels[p]} ${bestRun(runs[p]).cpuPerRequestUs.toFixed(1)}`);
+  ctx.note(
+    `CPU per request of each path's own processes during the best run, in µs (wrk and the backend not counted; the tunnel paths add up both of their processes): ${perRequest.join('; ')}.`,
   );
   ctx.note(
     `New connections the backend accepted during the best run (0: every request reused an upstream connection opened in the warm-up; about 64: one per client connection, as a TCP relay does; thousands: connections closed and dialed again under load): ${httpPaths.map((p) => `${httpPathLabels[p]} ${bestRun(runs[p]).backendConnections}`).join('; ')}.`,

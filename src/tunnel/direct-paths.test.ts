@@ -75,3 +75,26 @@ test('a direct reader gets payload while the stream flows; what arrives while pa
     dispose();
   }
 });
+
+test('with a second data listener (a byte counter) every chunk still goes through data events', async () => {
+  const { client, server, dispose } = await sessionPair();
+  try {
+    const out = quiet(client.openStream());
+    const inbound = quiet(await server.accept());
+    const got: Buffer[] = [];
+    const take = (chunk: Buffer): void => void got.push(chunk);
+    let counted = 0;
+    inbound.setDirectReader(take);
+    inbound.on('data', take);
+    inbound.on('data', (chunk: Buffer) => (counted += chunk.length));
+    const ended = once(inbound, 'end');
+    const data = patternBytes(30_000, 5);
+    for (let at = 0; at < data.length; at += 700) out.write(data.subarray(at, at + 700));
+    out.end();
+    await ended;
+    assert.deepEqual(Buffer.concat(got), data);
+    assert.equal(counted, data.length, 'the counter saw every byte');
+  } finally {
+    dispose();
+  }
+});

@@ -126,9 +126,9 @@ export class MuxStream extends Duplex {
 
   /**
    * Hands received payload to `reader` directly, without Readable's buffer and 'data' event,
-   * whenever the stream is flowing with nothing buffered. While it is paused (or data is
-   * buffered) payload is pushed as usual, so a consumer also listens for 'data' to get what
-   * was held back. The payload is the consumer's to keep.
+   * whenever the stream is flowing with nothing buffered and the consumer's is the only 'data'
+   * listener. Otherwise payload is pushed as usual, so the consumer also listens for 'data'
+   * (with the same function) to get what was held back. The payload is the consumer's to keep.
    */
   setDirectReader(reader: DirectReader): void {
     this.#directReader = reader;
@@ -190,7 +190,14 @@ export class MuxStream extends Duplex {
     this.#window.received(part.length);
     this.#bytesReceived += part.length;
     const reader = this.#directReader;
-    if (reader !== undefined && this.readableFlowing === true && this.readableLength === 0)
+    // Only while the consumer is the one 'data' listener: anyone else listening (byte counters)
+    // must still see every chunk.
+    if (
+      reader !== undefined &&
+      this.readableFlowing === true &&
+      this.readableLength === 0 &&
+      this.listenerCount('data') === 1
+    )
       reader(part);
     else this.push(part);
     this.#maybeGrant();
