@@ -22,7 +22,7 @@ import type { Result, Suite, SuiteContext } from '../suite.js';
 
 /** Sizes of a full run and of `--quick`. */
 const plans = {
-  full: { rounds: 2, seconds: 5, warmupSeconds: 1, reloads: 10 },
+  full: { rounds: 3, seconds: 5, warmupSeconds: 1, reloads: 10 },
   quick: { rounds: 1, seconds: 2, warmupSeconds: 1, reloads: 5 },
 } as const;
 type Plan = (typeof plans)[keyof typeof plans];
@@ -284,7 +284,7 @@ async function runSuite(ctx: SuiteContext): Promise<Result[]> {
 const suite: Suite = {
   name: 'http-virtual-server',
   title: 'Postern https virtual server vs HAProxy, nginx and ssh -R; config reload time',
-  timeoutMs: 5 * 60_000,
+  timeoutMs: 7 * 60_000,
   run: runSuite,
 };
 export default suite;
