@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { makeMessage } from '../protocol/index.js';
 import { readMessage, writeMessage } from '../tunnel/index.js';
-import { joinStreams, splitHostPort } from '../traffic/index.js';
+import { joinStreams, splitHostPort, type ViewReader } from '../traffic/index.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
 import { dialTarget } from './target-dialer.js';
 import type { TargetPolicy } from './target-policy.js';
@@ -45,9 +45,13 @@ export async function handleDataStream(
     return;
   }
   const log = logger.child({ session: dial.sessionId, target: dial.target });
+  // The application's reads land in one reused buffer; the tunnel stream copies them into its
+  // outgoing batch (or the join copies what it cannot take at once).
+  const reader: ViewReader = { onView: undefined };
   const outcome = await dialTarget(dial.target, {
     policy: options.policy(),
     timeoutMs: dial.timeoutMs,
+    reader,
   });
   if (outcome.code !== 'not_allowed') {
     const target = splitHostPort(dial.target);
@@ -76,13 +80,18 @@ export async function handleDataStream(
   counters.active += 1;
   counters.total += 1;
   metrics?.sessions.inc();
-  joinStreams(stream, outcome.socket, (reason) => {
-    counters.active -= 1;
-    metrics?.bytes.inc({ direction: 'to_target' }, outcome.socket.bytesWritten);
-    metrics?.bytes.inc({ direction: 'to_edge' }, outcome.socket.bytesRead);
-    log.debug(
-      { reason, sent: outcome.socket.bytesWritten, received: outcome.socket.bytesRead },
-      'session ended',
-    );
-  });
+  joinStreams(
+    stream,
+    outcome.socket,
+    (reason) => {
+      counters.active -= 1;
+      metrics?.bytes.inc({ direction: 'to_target' }, outcome.socket.bytesWritten);
+      metrics?.bytes.inc({ direction: 'to_edge' }, outcome.socket.bytesRead);
+      log.debug(
+        { reason, sent: outcome.socket.bytesWritten, received: outcome.socket.bytesRead },
+        'session ended',
+      );
+    },
+    { bViews: reader },
+  );
 }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { lookup } from 'node:dns/promises';
 import type { DialCode } from '../protocol/index.js';
-import { connectTcp, splitHostPort } from '../traffic/index.js';
+import { connectTcp, splitHostPort, type ViewReader } from '../traffic/index.js';
 import type { TargetPolicy } from './target-policy.js';
 
 /** The outcome of dialing a destination from the connector's network. */
@@ -16,7 +16,12 @@ export type TargetDialOutcome =
  */
 export async function dialTarget(
   text: string,
-  options: { policy: TargetPolicy; timeoutMs: number },
+  options: {
+    policy: TargetPolicy;
+    timeoutMs: number;
+    /** The connection's reads go here as views of a reused buffer (see connectTcp). */
+    reader?: ViewReader | undefined;
+  },
 ): Promise<TargetDialOutcome> {
   const target = splitHostPort(text);
   if (!target) return { code: 'not_allowed', message: `"${text}" is not host:port` };
@@ -35,7 +40,7 @@ export async function dialTarget(
       message: `${text} is not among the destinations this connector group may reach`,
     };
   }
-  const outcome = await connectTcp(address, target.port, options.timeoutMs);
+  const outcome = await connectTcp(address, target.port, options.timeoutMs, options.reader);
   if (outcome.code !== 'ok') return outcome;
   const resolvedAddress = net.isIPv6(address)
     ? `[${address}]:${target.port}`

@@ -1,6 +1,12 @@
 import net from 'node:net';
 import type { DialCode } from '../protocol/index.js';
-import type { Dialer, DialRequest, DialResult, ViewReader } from './dialer.js';
+import {
+  deliverView,
+  type Dialer,
+  type DialRequest,
+  type DialResult,
+  type ViewReader,
+} from './dialer.js';
 import { trafficErrors } from './errors.js';
 
 /** The outcome of one TCP connect, with the reason as a dial code. */
@@ -8,15 +14,38 @@ export type ConnectOutcome =
   | { readonly code: 'ok'; readonly socket: net.Socket }
   | { readonly code: Exclude<DialCode, 'ok'>; readonly message: string };
 
+/** Size of a read buffer: what one read can bring. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
 /**
  * One read buffer for every connection dialed with a view reader: reads are handed over
  * synchronously, one at a time, so they can share it (no 64 KiB allocation per read).
  */
-const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
+const sharedReadBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+
+/**
+ * A read at least this large means bulk transfer: the connection's next read goes into a
+ * buffer of its own, which the consumer may keep (no copy), as Node's default reading does.
+ */
+const BULK_READ_BYTES = 16 * 1024;
+
+/** Node's `onread` for `reader`: small reads share one buffer; bulk reads get their own. */
+function viewReading(reader: ViewReader): net.OnReadOpts {
+  let next = sharedReadBuffer;
+  return {
+    buffer: () => next,
+    callback: (n: number, buf: Uint8Array): boolean => {
+      deliverView(reader, (buf as Buffer).subarray(0, n), buf !== sharedReadBuffer);
+      next = n >= BULK_READ_BYTES ? Buffer.allocUnsafe(READ_BUFFER_BYTES) : sharedReadBuffer;
+      return true;
+    },
+  };
+}
 
 /**
  * Opens a TCP connection (half-open allowed, Nagle off), never rejecting: failures are codes.
- * With `reader`, reads go to it as views of a shared buffer instead of 'data' events.
+ * With `reader`, reads go to it as views (of a shared buffer, or owned in bulk transfer)
+ * instead of 'data' events.
  */
 export function connectTcp(
   host: string,
@@ -25,13 +54,7 @@ export function connectTcp(
   reader?: ViewReader,
 ): Promise<ConnectOutcome> {
   return new Promise((resolve) => {
-    const onread = reader && {
-      buffer: sharedReadBuffer,
-      callback: (n: number, buf: Uint8Array): boolean => {
-        reader.onView?.((buf as Buffer).subarray(0, n));
-        return true;
-      },
-    };
+    const onread = reader && viewReading(reader);
     const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true, onread });
     const timer = setTimeout(() => {
       socket.destroy();

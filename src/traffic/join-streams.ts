@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { readDirectly } from './dialer.js';
+import { readDirectly, takeViews, writeImmediately, type ViewReader } from './dialer.js';
 
 /**
  * Bytes one direction may gather in a corked destination before reading from the source
@@ -13,12 +13,26 @@ const TURN_BATCH_BYTES = 256 * 1024;
  */
 const BULK_PIECE_BYTES = 8 * 1024;
 
+/** Options of {@link joinStreams}. */
+export interface JoinOptions {
+  /**
+   * `b`'s reads arrive here (views of a reused buffer, from a connection dialed with a view
+   * reader) instead of as 'data' events. A view `a` cannot take at once is copied.
+   */
+  readonly bViews?: ViewReader | undefined;
+}
+
 /**
  * Joins two byte streams both ways with backpressure and half-close: an end on one side
  * ends the other's writable side; an error on either side cuts both. `onClose` runs once
  * when both have closed, with `closed` or the code of the error that cut them.
  */
-export function joinStreams(a: Duplex, b: Duplex, onClose: (reason: string) => void): void {
+export function joinStreams(
+  a: Duplex,
+  b: Duplex,
+  onClose: (reason: string) => void,
+  options: JoinOptions = {},
+): void {
   let reason = 'closed';
   let open = 2;
   const cut = (err?: Error): void => {
@@ -37,7 +51,7 @@ export function joinStreams(a: Duplex, b: Duplex, onClose: (reason: string) => v
   a.on('error', cut);
   b.on('error', cut);
   pump(a, b);
-  pump(b, a);
+  pump(b, a, options.bViews);
 }
 
 /**
@@ -46,7 +60,7 @@ export function joinStreams(a: Duplex, b: Duplex, onClose: (reason: string) => v
  * 16 KiB pieces, a tunnel read into many frames) leaves in one write instead of one system call
  * per piece. Reading pauses once `TURN_BATCH_BYTES` wait, and resumes when `dst` drains.
  */
-function pump(src: Duplex, dst: Duplex): void {
+function pump(src: Duplex, dst: Duplex, views?: ViewReader): void {
   let corked = false;
   let paused = false;
   const release = (): void => {
@@ -71,8 +85,16 @@ function pump(src: Duplex, dst: Duplex): void {
       dst.once('drain', onDrain);
     }
   };
-  src.on('data', onData);
-  readDirectly(src, onData);
+  if (views) {
+    takeViews(views, (view, owned) => {
+      if (owned) onData(view);
+      else if (dst.destroyed || dst.writableEnded || !writeImmediately(dst, view))
+        onData(Buffer.from(view));
+    });
+  } else {
+    src.on('data', onData);
+    readDirectly(src, onData);
+  }
   src.once('end', () => {
     if (!dst.destroyed && !dst.writableEnded) dst.end();
   });

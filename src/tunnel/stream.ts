@@ -259,23 +259,34 @@ export class MuxStream extends Duplex {
     encoding?: BufferEncoding | WriteCallback,
     callback?: WriteCallback,
   ): boolean {
-    if (typeof encoding !== 'function' && callback === undefined && this.#sendsDirectly()) {
+    if (typeof encoding !== 'function' && callback === undefined) {
       const buf =
         typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : (chunk as Buffer);
-      if (
-        Buffer.isBuffer(buf) &&
-        buf.length > 0 &&
-        buf.length <= DIRECT_WRITE_LIMIT &&
-        buf.length <= this.#sendWindow
-      ) {
-        this.#out.push(buf);
-        this.#host.wantSend(this);
-        return true;
-      }
+      if (Buffer.isBuffer(buf) && this.writeIfImmediate(buf)) return true;
     }
     return typeof encoding === 'function'
       ? super.write(chunk, encoding)
       : super.write(chunk, encoding as BufferEncoding, callback);
+  }
+
+  /**
+   * Writes `chunk` only when it can go to the scheduler at once (the shortcut of `write`), and
+   * then is done with it: small payloads are copied into the outgoing batch, so the caller may
+   * reuse `chunk`'s memory. Returns false, writing nothing, otherwise.
+   */
+  writeIfImmediate(chunk: Buffer): boolean {
+    if (
+      chunk.length === 0 ||
+      chunk.length > DIRECT_WRITE_LIMIT ||
+      chunk.length > this.#sendWindow ||
+      !this.#sendsDirectly()
+    )
+      return false;
+    this.#out.push(chunk);
+    this.#host.wantSend(this);
+    // Taken at once whenever the scheduler was idle; should it not be, keep a copy instead.
+    if (this.#outHead < this.#out.length) this.#out[this.#out.length - 1] = Buffer.from(chunk);
+    return true;
   }
 
   /** True when nothing waits in Writable's queue or this stream's, and the scheduler sends at once. */

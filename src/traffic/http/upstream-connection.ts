@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { readDirectly, type ViewReader } from '../dialer.js';
+import { readDirectly, takeViews, type ViewReader } from '../dialer.js';
 import { httpErrors } from './errors.js';
 import {
   ResponseParser,
@@ -26,7 +26,7 @@ export interface UpstreamConnectionInit {
   readonly limits: ResponseParserLimits;
   /** Called when an idle connection closes, so that its cache forgets it. */
   readonly onIdleClose: (connection: UpstreamConnection) => void;
-  /** Reads arrive here as views of a shared buffer (not as 'data' events), when set. */
+  /** Reads arrive here as views (of a shared buffer, or owned in bulk) instead of 'data' events, when set. */
   readonly viewReader?: ViewReader | undefined;
 }
 
@@ -47,8 +47,8 @@ export class UpstreamConnection implements ResponseParserHandler {
   #headSeen = false;
   #ended = false;
   #lastError: Error | undefined;
-  /** Reads are views of a buffer the next read overwrites: body bytes passed on are copies. */
-  readonly #views: boolean;
+  /** The read being parsed is a view of a buffer the next read overwrites: body bytes passed on are copies. */
+  #copyBody = false;
 
   constructor(socket: Duplex, init: UpstreamConnectionInit) {
     this.socket = socket;
@@ -57,9 +57,12 @@ export class UpstreamConnection implements ResponseParserHandler {
     this.connectorId = init.connectorId;
     this.#onIdleClose = init.onIdleClose;
     this.#parser = new ResponseParser(this, init.limits);
-    this.#views = init.viewReader !== undefined;
-    if (init.viewReader) init.viewReader.onView = (view) => this.#onData(view);
-    else {
+    if (init.viewReader) {
+      takeViews(init.viewReader, (view, owned) => {
+        this.#copyBody = !owned;
+        this.#onData(view);
+      });
+    } else {
       const onData = (chunk: Buffer): void => this.#onData(chunk);
       socket.on('data', onData);
       readDirectly(socket, onData);
@@ -107,7 +110,7 @@ export class UpstreamConnection implements ResponseParserHandler {
   }
 
   onBody(chunk: Buffer, last: boolean): void {
-    this.#exchange?.onBody(this.#views ? Buffer.from(chunk) : chunk, last);
+    this.#exchange?.onBody(this.#copyBody ? Buffer.from(chunk) : chunk, last);
   }
 
   onEnd(): void {
