@@ -13,6 +13,8 @@ export function createLogger(level = process.env.POSTERN_LOG_LEVEL ?? 'info'): L
           '*.keyPem',
           '*.provisionKey',
           '*.adminToken',
+          '*.deviceCode',
+          '*.device_code',
           'req.headers.authorization',
           'headers.authorization',
         ],

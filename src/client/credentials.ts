@@ -91,3 +91,29 @@ export async function storedEdges(
   const file = await readFileSafe(options.configDir ?? defaultConfigDir());
   return Object.keys(file.edges).sort();
 }
+
+/** What a login brought back: the user token, its expiry and whose it is. */
+export interface LoginAnswer {
+  readonly token: string;
+  readonly expiresAt: number;
+  readonly user: string | undefined;
+}
+
+/** Stores a login's token for `edgeUrl` (with the CA to trust for it) and returns the credential. */
+export async function storeLogin(
+  answer: LoginAnswer,
+  options: { edgeUrl: string; caPem?: string | undefined; configDir?: string | undefined },
+): Promise<EdgeCredential> {
+  const credential: EdgeCredential = {
+    token: answer.token,
+    expiresAt: answer.expiresAt,
+    caPem: options.caPem,
+    user: answer.user,
+  };
+  await saveCredential(
+    options.edgeUrl,
+    credential,
+    options.configDir === undefined ? {} : { configDir: options.configDir },
+  );
+  return credential;
+}

@@ -44,4 +44,20 @@ export const clientErrors = {
         ? `The browser did not come back from the login within ${Math.round(timeoutMs / 1000)} s. Run \`postern login --edge <url>\` again and finish the login in the browser.`
         : 'The login was cancelled. Run `postern login --edge <url>` again to log in.',
     ),
+  deviceLoginDenied: (edgeUrl: string) =>
+    new PosternError(
+      'POSTERN_ERR_DEVICE_LOGIN_DENIED',
+      `The device login was denied in the browser. If you started it, run \`postern login --edge ${edgeUrl} --device\` again and press Approve; if you did not, nothing was granted.`,
+    ),
+  deviceLoginExpired: (edgeUrl: string, expiresInSeconds: number) =>
+    new PosternError(
+      'POSTERN_ERR_DEVICE_LOGIN_EXPIRED',
+      `The device login expired before it was approved (it is valid for ${Math.round(expiresInSeconds / 60)} min). Run \`postern login --edge ${edgeUrl} --device\` again and approve the code in the browser in time.`,
+    ),
+  deviceLoginFailed: (edgeUrl: string, why: string, cause?: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_DEVICE_LOGIN_FAILED',
+      `The device login at ${edgeUrl} failed: ${why}. Check the edge URL (the edge must offer device logins: a recent version with its store) and run \`postern login --edge <url> --device\` again.`,
+      { cause },
+    ),
 } as const;

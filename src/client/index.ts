@@ -14,3 +14,7 @@ export { chooseEdge } from './tcp-edge.js';
 export type { ChosenEdge } from './tcp-edge.js';
 export { login } from './login.js';
 export type { LoginOptions } from './login.js';
+export { deviceLogin } from './device-login.js';
+export type { DeviceLoginOptions, DevicePrompt } from './device-login.js';
+export { pollDeviceToken } from './device-poll.js';
+export type { DevicePollOptions, DeviceToken, PollAnswer } from './device-poll.js';

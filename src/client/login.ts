@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clientErrors } from './errors.js';
-import { edgeKey, saveCredential, type EdgeCredential } from './credentials.js';
+import { edgeKey, storeLogin, type EdgeCredential } from './credentials.js';
 
 /** How `postern login` runs. */
 export interface LoginOptions {
@@ -46,18 +46,7 @@ export async function login(options: LoginOptions): Promise<EdgeCredential> {
     options.onUrl(start.href);
     options.openBrowser?.(start.href);
     const answer = await waitForCallback(server, state, options);
-    const credential: EdgeCredential = {
-      token: answer.token,
-      expiresAt: answer.expiresAt,
-      caPem: options.caPem,
-      user: answer.user,
-    };
-    await saveCredential(
-      options.edgeUrl,
-      credential,
-      options.configDir === undefined ? {} : { configDir: options.configDir },
-    );
-    return credential;
+    return await storeLogin(answer, options);
   } finally {
     server.closeAllConnections();
     server.close();

@@ -20,6 +20,7 @@ export interface IdentityOptions {
   readonly tokenIssuer?: string | undefined;
   readonly tokenSigningKey?: string | undefined;
   readonly cliIdentityProvider?: string | undefined;
+  readonly deviceLoginTtlMs?: number | undefined;
   readonly onAccessDecision?: ((entry: AccessDecisionEntry) => void) | undefined;
   readonly adminSignIn?:
     | {
@@ -62,6 +63,9 @@ export async function startEdgeIdentity(
     clock,
     logger: log.child({ component: 'browser-access' }),
     cliIdentityProvider: options.cliIdentityProvider,
+    // Device logins live in the store: the CLI may poll one edge while the user approves on another.
+    devices: store.deviceAuthorizations,
+    deviceLoginTtlMs: options.deviceLoginTtlMs,
     onDecision: (entry) => {
       activity.record(browserDecisionActivity(entry));
       options.onAccessDecision?.(entry);

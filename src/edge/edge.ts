@@ -108,6 +108,8 @@ export interface EdgeOptions {
   readonly tokenSigningKey?: string | undefined;
   /** `--cli-identity-provider`: the provider `postern login` uses; default the only one configured. */
   readonly cliIdentityProvider?: string | undefined;
+  /** How long a `postern login --device` waits for the user's approval; default 600000 (10 min). */
+  readonly deviceLoginTtlMs?: number | undefined;
   /**
    * `--admin-identity-provider` and `--admin-role-groups`: administrators sign in to the console
    * with this identity provider and get the mapped role; default admin tokens only.

@@ -146,4 +146,21 @@ export interface Database {
     duration_ms: Int8 | null;
     close_reason: string | null;
   };
+  /** Pending `postern login --device` authorizations, from migration 0010. */
+  device_authorizations: {
+    /** SHA-256 of the device code, never the code. */
+    device_key: string;
+    /** SHA-256 of the normalized user code. */
+    user_key: string;
+    /** pending, approved or denied. */
+    status: string;
+    client_ip: string;
+    created_at: Int8;
+    expires_at: Int8;
+    interval_ms: Int8;
+    last_poll_at: Int8 | null;
+    /** JSON text: the identity of the user who approved. */
+    identity: string | null;
+    decided_at: Int8 | null;
+  };
 }

@@ -41,6 +41,10 @@ export type {
   ActivityFilter,
   ActivityPrune,
   ActivityRepository,
+  DeviceAuthorizationStatus,
+  DeviceAuthorizationRecord,
+  NewDeviceAuthorization,
+  DeviceAuthorizationRepository,
 } from './store.js';
 export type {
   EdgeLease,

@@ -216,6 +216,30 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0010-device-authorizations': {
+    // `postern login --device`: the CLI may poll one edge while the user approves on another,
+    // so pending device logins are shared. Keys are SHA-256 hashes of the device and user codes.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('device_authorizations')
+        .addColumn('device_key', 'text', (c) => c.primaryKey())
+        .addColumn('user_key', 'text', (c) => c.notNull().unique())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('client_ip', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('interval_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_poll_at', 'bigint')
+        .addColumn('identity', 'text')
+        .addColumn('decided_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('device_authorizations_expires_idx')
+        .on('device_authorizations')
+        .column('expires_at')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -13,6 +13,7 @@ import { SqlEdgeLeaseRepository } from './edge-lease-repository.js';
 import { SqlSessionRepository } from './session-repository.js';
 import { SqlConnectorTunnelRepository } from './connector-tunnel-repository.js';
 import { SqlActivityRepository } from './activity-repository.js';
+import { SqlDeviceAuthorizationRepository } from './device-authorization-repository.js';
 import type { ChangeFeed, Store } from './store.js';
 
 /**
@@ -38,6 +39,7 @@ export function createSqlStore(
     sessions: new SqlSessionRepository(db),
     tunnels: new SqlConnectorTunnelRepository(db, clock),
     activity: new SqlActivityRepository(db),
+    deviceAuthorizations: new SqlDeviceAuthorizationRepository(db),
     close: async () => {
       await changes.close();
       await db.destroy();

@@ -8,6 +8,7 @@ import { edgeLeaseTests } from './lease-conformance.js';
 import { sessionTests } from './session-conformance.js';
 import { connectorTunnelTests } from './tunnel-conformance.js';
 import { activityTests } from './activity-conformance.js';
+import { deviceAuthorizationTests } from './device-authorization-conformance.js';
 import type { Store } from './store.js';
 
 /** Creates a fresh, empty store whose timestamps come from `clock`. */
@@ -64,6 +65,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     sessionTests(ctx);
     connectorTunnelTests(ctx);
     activityTests(ctx);
+    deviceAuthorizationTests(ctx);
   });
 }
 

@@ -526,6 +526,69 @@ export interface ActivityRepository {
   prune(prune: ActivityPrune): Promise<number>;
 }
 
+/** Where a device login stands: waiting for the user, or decided by them. */
+export type DeviceAuthorizationStatus = 'pending' | 'approved' | 'denied';
+
+/** One `postern login --device` authorization as stored. */
+export interface DeviceAuthorizationRecord {
+  /** SHA-256 of the device code (the CLI's secret). */
+  readonly deviceKey: string;
+  /** SHA-256 of the normalized user code (what the user types). */
+  readonly userKey: string;
+  readonly status: DeviceAuthorizationStatus;
+  /** Address the CLI's request came from, shown to the approving user. */
+  readonly clientIp: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** Least time between two polls; grows on each `slow_down`. */
+  readonly intervalMs: number;
+  readonly lastPollAt?: number;
+  /** The identity of the user who approved. */
+  readonly identity?: JsonValue;
+  readonly decidedAt?: number;
+}
+
+/** A new, pending device authorization. */
+export type NewDeviceAuthorization = Omit<
+  DeviceAuthorizationRecord,
+  'status' | 'lastPollAt' | 'identity' | 'decidedAt'
+>;
+
+/**
+ * Device logins shared by every edge, so the CLI may poll one edge while the user approves on
+ * another. Ephemeral: never in a backup; expired rows go with {@link sweep}.
+ */
+export interface DeviceAuthorizationRepository {
+  /** Stores a pending authorization; false when its device or user key is already taken. */
+  create(record: NewDeviceAuthorization): Promise<boolean>;
+  get(deviceKey: string): Promise<DeviceAuthorizationRecord | undefined>;
+  findByUserKey(userKey: string): Promise<DeviceAuthorizationRecord | undefined>;
+  /** Approves or denies a pending, unexpired authorization once; false otherwise. */
+  decide(
+    userKey: string,
+    decision: {
+      readonly status: 'approved' | 'denied';
+      readonly at: number;
+      readonly identity?: JsonValue;
+    },
+  ): Promise<boolean>;
+  /**
+   * Records a poll at `at`. False when it came sooner than the interval (less `leewayMs`) after
+   * the previous one: then the interval grows by `slowDownMs`.
+   */
+  recordPoll(
+    deviceKey: string,
+    poll: { readonly at: number; readonly leewayMs: number; readonly slowDownMs: number },
+  ): Promise<boolean>;
+  /** Removes and returns a decided authorization of `status`, so it is redeemed once. */
+  take(
+    deviceKey: string,
+    status: 'approved' | 'denied',
+  ): Promise<DeviceAuthorizationRecord | undefined>;
+  /** Deletes authorizations that expired before `before`; returns how many went. */
+  sweep(before: number): Promise<number>;
+}
+
 /** Every repository behind one handle. */
 export interface Store {
   /** Live edges of the HA set. */
@@ -546,6 +609,8 @@ export interface Store {
   readonly tunnels: ConnectorTunnelRepository;
   /** The user activity log of every edge (not part of snapshots). */
   readonly activity: ActivityRepository;
+  /** Pending `postern login --device` authorizations (not part of snapshots). */
+  readonly deviceAuthorizations: DeviceAuthorizationRepository;
   /** Closes the connection(s); the store must not be used afterwards. */
   close(): Promise<void>;
 }

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { login } from '../../client/index.js';
+import { deviceLogin, login, type EdgeCredential } from '../../client/index.js';
 
 interface LoginFlags {
   edge: string;
   browser: boolean;
+  device?: boolean;
   ca?: string;
   timeout: string;
 }
@@ -30,21 +31,42 @@ export function loginCommand(program: Command): void {
     .description('log in at the edge (through its identity provider) for `postern tcp`')
     .requiredOption('--edge <url>', "the edge's access URL, e.g. https://edge.example.com:8444")
     .option('--no-browser', 'only print the login URL (open it on any machine with a browser)')
+    .option(
+      '--device',
+      'log in from a machine without a browser: approve a code on the edge page in any browser',
+    )
     .option('--ca <file>', "PEM of the CA of the edge's certificate, stored for `postern tcp`")
     .option('--timeout <seconds>', 'give up when the login is not finished in time', '300')
     .action(async (o: LoginFlags) => {
       const caPem = o.ca === undefined ? undefined : await readFile(o.ca, 'utf8');
-      const credential = await login({
-        edgeUrl: o.edge,
-        caPem,
-        timeoutMs: Math.max(1, Number(o.timeout) || 300) * 1000,
-        onUrl: (url) =>
-          process.stderr.write(`Open this URL in a browser to log in:\n\n  ${url}\n\n`),
-        ...(o.browser ? { openBrowser: openInBrowser } : {}),
-      });
+      const credential = o.device
+        ? await loginWithDevice(o.edge, caPem)
+        : await login({
+            edgeUrl: o.edge,
+            caPem,
+            timeoutMs: Math.max(1, Number(o.timeout) || 300) * 1000,
+            onUrl: (url) =>
+              process.stderr.write(`Open this URL in a browser to log in:\n\n  ${url}\n\n`),
+            ...(o.browser ? { openBrowser: openInBrowser } : {}),
+          });
       process.stderr.write(
         `Logged in to ${o.edge}${credential.user ? ` as ${credential.user}` : ''}; ` +
           `the token is valid until ${new Date(credential.expiresAt).toISOString()}.\n`,
       );
     });
+}
+
+/** `--device`: prints the page and the code, then waits (up to the edge's expiry) for approval. */
+function loginWithDevice(edge: string, caPem: string | undefined): Promise<EdgeCredential> {
+  return deviceLogin({
+    edgeUrl: edge,
+    caPem,
+    onPrompt: (p) =>
+      process.stderr.write(
+        `To log in, open this page in a browser on any device:\n\n  ${p.verificationUri}\n\n` +
+          `and check that it shows the code ${p.userCode} (or enter it there). Direct link:\n\n` +
+          `  ${p.verificationUriComplete}\n\n` +
+          `Waiting for approval (the code expires in ${Math.round(p.expiresInSeconds / 60)} min)...\n`,
+      ),
+  });
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { isPosternError, systemClock, type Clock } from '../../core/index.js';
+import type { DeviceAuthorizationRepository } from '../../store/index.js';
 import { htmlPage, escapeHtml, jsonResponse, redirect, type AuthResponse } from './auth-html.js';
 import {
   BrowserSessions,
@@ -11,6 +12,8 @@ import {
   readCookie,
   secretKey,
 } from './browser-session.js';
+import { DeviceFlow } from './device-flow.js';
+import { DEVICE_SCOPE, DevicePages, deviceSessionCookie } from './device-pages.js';
 import type { IdentityProviders } from './identity-providers.js';
 import { OidcClient } from './oidc-client.js';
 import type { PendingLogin, SessionStore } from './session-store.js';
@@ -23,6 +26,8 @@ export const AUTH_PATHS = {
   callback: '/.postern/auth/callback',
   logout: '/.postern/auth/logout',
   cliLogin: '/.postern/cli/login',
+  /** `postern login --device`: the verification page and, below it, the CLI's endpoints. */
+  cliDevice: '/.postern/cli/device',
 } as const;
 
 /** A request as the identity layer needs it. */
@@ -36,6 +41,8 @@ export interface AuthRequest {
   readonly secure: boolean;
   /** The https virtual server the request came through; undefined on the access listener. */
   readonly virtualServer?: string | undefined;
+  /** The client's address (shown on the device approval page, used for rate limits). */
+  readonly clientIp?: string | undefined;
 }
 
 /** How the auth pages are built. */
@@ -51,6 +58,10 @@ export interface AuthPagesOptions {
   readonly cliTokenTtlMs?: number | undefined;
   /** How long a login may take at the provider; default 10 min. */
   readonly loginTimeoutMs?: number | undefined;
+  /** Shared device authorizations; without them `postern login --device` is not offered. */
+  readonly devices?: DeviceAuthorizationRepository | undefined;
+  /** How long a `postern login --device` waits for approval; default 10 min. */
+  readonly deviceLoginTtlMs?: number | undefined;
 }
 
 const HOST =
@@ -68,11 +79,32 @@ export class AuthPages {
   readonly #o: AuthPagesOptions;
   readonly #clock: Clock;
   readonly sessions: BrowserSessions;
+  /** The device login (`postern login --device`), when the edge has a shared store. */
+  readonly devices: DeviceFlow | undefined;
+  readonly #devicePages: DevicePages | undefined;
 
   constructor(options: AuthPagesOptions) {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.sessions = new BrowserSessions(options.store, this.#clock);
+    this.devices =
+      options.devices &&
+      new DeviceFlow({
+        repository: options.devices,
+        authority: options.authority,
+        clock: this.#clock,
+        logger: options.logger,
+        ttlMs: options.deviceLoginTtlMs,
+        tokenTtlMs: options.cliTokenTtlMs,
+      });
+    this.#devicePages =
+      this.devices &&
+      new DevicePages({
+        flow: this.devices,
+        sessions: this.sessions,
+        clock: this.#clock,
+        startLogin: (req, returnTo) => this.#guard(() => this.#deviceLogin(req, returnTo)),
+      });
   }
 
   /** Serves an auth path on a Node server; true when it handled the request. */
@@ -83,6 +115,7 @@ export class AuthPages {
       host: req.headers.host,
       headers: req.headers,
       secure: (req.socket as Partial<TLSSocket>).encrypted === true,
+      clientIp: req.socket.remoteAddress,
     });
     if (!answer) return false;
     const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) };
@@ -94,6 +127,14 @@ export class AuthPages {
   /** The response to an auth path, or undefined when `target` is not one. */
   async respond(req: AuthRequest): Promise<AuthResponse | undefined> {
     const url = new URL(req.target, 'http://x');
+    if (url.pathname.startsWith(AUTH_PATHS.cliDevice)) {
+      const page = await this.#guard(
+        async () =>
+          (await this.#devicePages?.respond(req, url)) ??
+          htmlPage(404, 'Not found', ['This edge does not offer device logins.']),
+      );
+      return page;
+    }
     switch (url.pathname) {
       case AUTH_PATHS.jwks:
         return jsonResponse(200, this.#o.authority.jwks(), 300);
@@ -162,7 +203,7 @@ export class AuthPages {
   }
 
   async #start(
-    req: AuthRequest,
+    req: Pick<AuthRequest, 'host' | 'secure'>,
     login: Pick<PendingLogin, 'kind' | 'identityProvider' | 'returnTo'> &
       Partial<Pick<PendingLogin, 'virtualServer' | 'clientState'>>,
     callbackPath: string = AUTH_PATHS.callback,
@@ -192,6 +233,12 @@ export class AuthPages {
     if ('status' in done) return done;
     const { pending, identity } = done;
     const clearLogin = cookie(LOGIN_COOKIE, '', 0);
+    if (pending.kind === 'device') {
+      const secret = await this.sessions.create(identity, DEVICE_SCOPE);
+      return redirect(pending.returnTo, {
+        'set-cookie': [deviceSessionCookie(secret), clearLogin],
+      });
+    }
     if (pending.kind === 'cli') {
       const ttlMs = this.#o.cliTokenTtlMs ?? 8 * 3600_000;
       const { token, expiresAt } = await this.#o.authority.issue(identity, {
@@ -286,19 +333,34 @@ export class AuthPages {
         'Start the login with <code>postern login --edge &lt;url&gt;</code>; the callback must be a loopback http URL.',
       ]);
     }
-    const names = this.#o.providers.names();
-    const idp = this.#o.cliIdentityProvider ?? (names.length === 1 ? names[0] : undefined);
-    if (idp === undefined) {
-      return htmlPage(503, 'No identity provider for the CLI', [
-        `This edge has ${names.length} identity providers; start it with <code>--cli-identity-provider NAME</code> to choose one.`,
-      ]);
-    }
+    const idp = this.#cliProvider();
+    if (typeof idp !== 'string') return idp;
     return this.#start(req, {
       kind: 'cli',
       identityProvider: idp,
       returnTo: callback,
       clientState,
     });
+  }
+
+  /** Sends the browser approving a device login to the CLI's provider, then to `returnTo`. */
+  async #deviceLogin(
+    req: Pick<AuthRequest, 'host' | 'secure'>,
+    returnTo: string,
+  ): Promise<AuthResponse> {
+    const idp = this.#cliProvider();
+    if (typeof idp !== 'string') return idp;
+    return this.#start(req, { kind: 'device', identityProvider: idp, returnTo });
+  }
+
+  /** The provider CLI logins use, or the page saying why there is none. */
+  #cliProvider(): string | AuthResponse {
+    const names = this.#o.providers.names();
+    const idp = this.#o.cliIdentityProvider ?? (names.length === 1 ? names[0] : undefined);
+    if (idp !== undefined) return idp;
+    return htmlPage(503, 'No identity provider for the CLI', [
+      `This edge has ${names.length} identity providers; start it with <code>--cli-identity-provider NAME</code> to choose one.`,
+    ]);
   }
 
   async #guard(run: () => Promise<AuthResponse>): Promise<AuthResponse> {

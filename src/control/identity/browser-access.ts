@@ -2,8 +2,10 @@ import type { Logger } from 'pino';
 import type { Configuration, IdentityProvider, VirtualServer } from '../../config/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../../core/index.js';
 import type { AccessGate } from '../../traffic/index.js';
+import type { DeviceAuthorizationRepository } from '../../store/index.js';
 import { PolicyEngine } from '../policy/index.js';
 import { BrowserAccessGate, JwksOnlyGate, type AccessDecisionEntry } from './access-gate.js';
+import { DEVICE_SCOPE, DEVICE_SESSION_MS } from './device-pages.js';
 import { AuthPages } from './auth-pages.js';
 import { expiry, type SessionTimeouts } from './browser-session.js';
 import { IdentityProviders } from './identity-providers.js';
@@ -27,6 +29,10 @@ export interface BrowserAccessOptions {
   readonly cliTokenTtlMs?: number | undefined;
   /** How often expired sessions are dropped from the memory or shared store; default 5 min. */
   readonly sweepIntervalMs?: number | undefined;
+  /** Shared device authorizations for `postern login --device`; default none (not offered). */
+  readonly devices?: DeviceAuthorizationRepository | undefined;
+  /** How long a `postern login --device` waits for approval; default 10 min. */
+  readonly deviceLoginTtlMs?: number | undefined;
   /** Replaces OIDC discovery (tests). */
   readonly discover?: ((idp: IdentityProvider) => Promise<OidcClient>) | undefined;
 }
@@ -66,6 +72,13 @@ export class BrowserAccess {
       logger: options.logger,
       cliIdentityProvider: options.cliIdentityProvider,
       cliTokenTtlMs: options.cliTokenTtlMs,
+      devices: options.devices,
+      deviceLoginTtlMs: options.deviceLoginTtlMs,
+    });
+    // Abandoned device approval sessions are swept like those of a virtual server.
+    this.#timeouts.set(DEVICE_SCOPE, {
+      idleTimeoutMs: 0,
+      reauthenticationTimeoutMs: DEVICE_SESSION_MS,
     });
   }
 
@@ -113,6 +126,7 @@ export class BrowserAccess {
   async #sweepShared(store: SqlSessionStore): Promise<void> {
     try {
       await store.sweep(this.#timeouts);
+      await this.pages.devices?.sweep();
     } catch (err) {
       this.#o.logger?.warn({ err: (err as Error).message }, 'could not sweep browser sessions');
     }

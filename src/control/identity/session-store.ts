@@ -17,8 +17,8 @@ export interface BrowserSession {
 export interface PendingLogin {
   /** Key in the store: a hash of the `state` parameter. */
   readonly key: string;
-  /** admin: a console sign-in on the admin listener (see AdminSignIn). */
-  readonly kind: 'browser' | 'cli' | 'admin';
+  /** admin: a console sign-in on the admin listener (see AdminSignIn); device: the page approving `postern login --device`. */
+  readonly kind: 'browser' | 'cli' | 'admin' | 'device';
   readonly identityProvider: string;
   readonly nonce: string;
   readonly codeVerifier: string;
@@ -26,7 +26,7 @@ export interface PendingLogin {
   readonly redirectUri: string;
   /** browser: the virtual server the login started on. */
   readonly virtualServer?: string | undefined;
-  /** browser: path and query to return to; cli: the localhost callback URL. */
+  /** browser, device: path and query to return to; cli: the localhost callback URL. */
   readonly returnTo: string;
   /** cli: the state the CLI chose, echoed back to its callback. */
   readonly clientState?: string | undefined;

@@ -1,0 +1,65 @@
+import type { Clock } from '../../core/index.js';
+
+/** How an {@link AttemptLimiter} counts. */
+export interface AttemptLimiterOptions {
+  /** Failures allowed per key within `windowMs`; the next attempt is refused. Default 5. */
+  readonly maxFailures?: number | undefined;
+  /** How long failures count (and a lock lasts); default 15 min. */
+  readonly windowMs?: number | undefined;
+  /** Keys tracked at most; the oldest go first. Default 10000. */
+  readonly maxKeys?: number | undefined;
+}
+
+interface Entry {
+  failures: number;
+  since: number;
+}
+
+/**
+ * Counts failed attempts (wrong user codes) per key — a session, a client address — and locks a
+ * key once it failed `maxFailures` times within `windowMs`. Kept in this edge's memory: an
+ * attacker spread over several edges gets `maxFailures` per edge, still far too few to guess.
+ */
+export class AttemptLimiter {
+  readonly #clock: Clock;
+  readonly #max: number;
+  readonly #windowMs: number;
+  readonly #maxKeys: number;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(clock: Clock, options: AttemptLimiterOptions = {}) {
+    this.#clock = clock;
+    this.#max = options.maxFailures ?? 5;
+    this.#windowMs = options.windowMs ?? 900_000;
+    this.#maxKeys = options.maxKeys ?? 10_000;
+  }
+
+  /** Whether any of `keys` is locked now. */
+  locked(keys: readonly string[]): boolean {
+    return keys.some((key) => (this.#current(key)?.failures ?? 0) >= this.#max);
+  }
+
+  /** Counts one failure against every key. */
+  fail(keys: readonly string[]): void {
+    const now = this.#clock.monotonic();
+    for (const key of keys) {
+      const entry = this.#current(key) ?? { failures: 0, since: now };
+      entry.failures += 1;
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+    }
+    for (const key of this.#entries.keys()) {
+      if (this.#entries.size <= this.#maxKeys) break;
+      this.#entries.delete(key);
+    }
+  }
+
+  #current(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry && this.#clock.monotonic() - entry.since >= this.#windowMs) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,294 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Clock } from '../../core/index.js';
+import { AttemptLimiter } from './attempt-limiter.js';
+import { escapeHtml, htmlPage, jsonResponse, type AuthResponse } from './auth-html.js';
+import { cookie, readCookie, type BrowserSessions } from './browser-session.js';
+import { formatUserCode, normalizeUserCode } from './device-codes.js';
+import type { DeviceFlow, DevicePollError, PendingDevice } from './device-flow.js';
+import type { BrowserSession } from './session-store.js';
+
+/** Where the device login lives: the CLI's endpoints and the user's verification page. */
+export const DEVICE_PATHS = {
+  /** GET: the verification page; POST: the CLI starts a device login. */
+  page: '/.postern/cli/device',
+  /** POST: the CLI polls, with `Authorization: Device <device_code>`. */
+  token: '/.postern/cli/device/token',
+  approve: '/.postern/cli/device/approve',
+  deny: '/.postern/cli/device/deny',
+} as const;
+
+/** The cookie of a device approval session (short-lived, for the verification page only). */
+export const DEVICE_COOKIE = '__Host-postern-device';
+/** The "virtual server" of device approval sessions, so no application accepts them. */
+export const DEVICE_SCOPE = '.postern/device';
+/** How long a device approval session lasts: long enough to read and decide. */
+export const DEVICE_SESSION_MS = 600_000;
+
+// The same shape as the auth pages' Host check: the verification URL is built from it.
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+const POLL_ERRORS: Record<DevicePollError, string> = {
+  authorization_pending: 'The user has not approved the login yet.',
+  slow_down: 'Polled too often: wait the interval (now longer) between polls.',
+  access_denied: 'The user denied the login.',
+  expired_token: 'The device login expired before it was approved.',
+  invalid_grant: 'The device code is unknown or was already used.',
+};
+
+/** A request as the device pages need it (an AuthRequest of the auth pages). */
+export interface DeviceRequest {
+  readonly method: string;
+  readonly host: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  /** Whether the client reached the edge over TLS. */
+  readonly secure: boolean;
+  /** The client's address, shown to the approving user and used for rate limits. */
+  readonly clientIp?: string | undefined;
+}
+
+/** What the device pages need from the auth pages. */
+export interface DevicePagesOptions {
+  readonly flow: DeviceFlow;
+  readonly sessions: BrowserSessions;
+  readonly clock: Clock;
+  /** Sends a browser to the identity provider; it comes back to `returnTo` with a device session. */
+  readonly startLogin: (req: DeviceRequest, returnTo: string) => Promise<AuthResponse>;
+}
+
+/**
+ * The device login's HTTP side: the CLI's start and poll endpoints (JSON, RFC 8628 names) and
+ * the verification page where a logged-in user checks the code and the request's details and
+ * approves or denies with a POST. A GET never decides (anti-phishing); decisions carry a
+ * per-form token bound to the session cookie and are refused cross-site.
+ */
+export class DevicePages {
+  readonly #o: DevicePagesOptions;
+  readonly #limiter: AttemptLimiter;
+
+  constructor(options: DevicePagesOptions) {
+    this.#o = options;
+    this.#limiter = new AttemptLimiter(options.clock);
+  }
+
+  /** The response for a device path, or undefined when `url` is not one. */
+  async respond(req: DeviceRequest, url: URL): Promise<AuthResponse | undefined> {
+    switch (url.pathname) {
+      case DEVICE_PATHS.page:
+        if (req.method === 'POST') return this.#start(req);
+        if (req.method === 'GET' || req.method === 'HEAD') return this.#page(req, url);
+        return notAllowed('GET, POST');
+      case DEVICE_PATHS.token:
+        return req.method === 'POST' ? this.#poll(req) : notAllowed('POST');
+      case DEVICE_PATHS.approve:
+      case DEVICE_PATHS.deny:
+        if (req.method !== 'POST') return notAllowed('POST');
+        return this.#decide(req, url, url.pathname === DEVICE_PATHS.approve);
+      default:
+        return undefined;
+    }
+  }
+
+  async #start(req: DeviceRequest): Promise<AuthResponse> {
+    const host = req.host ?? '';
+    if (!HOST.test(host)) return jsonError(400, 'invalid_request', 'The Host header is not valid.');
+    const started = await this.#o.flow.start(req.clientIp ?? 'unknown');
+    const page = `${req.secure ? 'https' : 'http'}://${host}${DEVICE_PATHS.page}`;
+    const userCode = formatUserCode(started.userCode);
+    return jsonResponse(200, {
+      device_code: started.deviceCode,
+      user_code: userCode,
+      verification_uri: page,
+      verification_uri_complete: `${page}?user_code=${userCode}`,
+      expires_in: Math.floor(started.expiresInMs / 1000),
+      interval: Math.ceil(started.intervalMs / 1000),
+    });
+  }
+
+  async #poll(req: DeviceRequest): Promise<AuthResponse> {
+    const header = req.headers.authorization ?? '';
+    const match = /^Device ([A-Za-z0-9_-]{1,100})$/.exec(header);
+    if (!match?.[1]) {
+      return jsonError(
+        400,
+        'invalid_request',
+        'Send the device code as "Authorization: Device <code>".',
+      );
+    }
+    const answer = await this.#o.flow.poll(match[1]);
+    if ('token' in answer) {
+      return jsonResponse(200, {
+        access_token: answer.token,
+        token_type: 'Bearer',
+        expires_in: Math.max(0, Math.floor((answer.expiresAt - this.#o.clock.now()) / 1000)),
+        expires_at: answer.expiresAt,
+        user: answer.user,
+      });
+    }
+    const extra =
+      answer.intervalMs === undefined ? {} : { interval: Math.ceil(answer.intervalMs / 1000) };
+    return jsonResponse(400, {
+      error: answer.error,
+      error_description: POLL_ERRORS[answer.error],
+      ...extra,
+    });
+  }
+
+  async #page(req: DeviceRequest, url: URL): Promise<AuthResponse> {
+    const typed = url.searchParams.get('user_code');
+    const code = typed === null ? undefined : normalizeUserCode(typed);
+    const session = await this.#session(req);
+    if (!session) {
+      const back =
+        code === undefined ? DEVICE_PATHS.page : `${DEVICE_PATHS.page}?user_code=${code}`;
+      return this.#o.startLogin(req, back);
+    }
+    const who = session.identity.email ?? session.identity.subject;
+    if (typed === null) return enterCodePage(who);
+    const keys = limiterKeys(session, req);
+    if (this.#limiter.locked(keys)) return lockedPage();
+    const pending = code === undefined ? undefined : await this.#o.flow.pending(code);
+    if (!pending) {
+      this.#limiter.fail(keys);
+      return enterCodePage(
+        who,
+        'This code is unknown, expired or already used. Check it and try again.',
+      );
+    }
+    return confirmPage(who, pending, csrfToken(req, pending.userKey));
+  }
+
+  async #decide(req: DeviceRequest, url: URL, approve: boolean): Promise<AuthResponse> {
+    if (crossSite(req)) {
+      return htmlPage(403, 'Cross-site request refused', [
+        'This form must be sent from the Postern page itself.',
+      ]);
+    }
+    const session = await this.#session(req);
+    if (!session) {
+      return htmlPage(401, 'Login required', [
+        `Your session has ended. <a href="${DEVICE_PATHS.page}">Log in again</a> and enter the code.`,
+      ]);
+    }
+    const keys = limiterKeys(session, req);
+    if (this.#limiter.locked(keys)) return lockedPage();
+    const pending = await this.#o.flow.pending(url.searchParams.get('user_code') ?? '');
+    if (!pending) {
+      this.#limiter.fail(keys);
+      return enterCodePage(
+        session.identity.email ?? session.identity.subject,
+        'This code is unknown, expired or already used. Start again with <code>postern login --device</code>.',
+      );
+    }
+    if (!sameToken(url.searchParams.get('csrf') ?? '', csrfToken(req, pending.userKey))) {
+      return htmlPage(403, 'Form refused', ['The form is stale or forged; open the page again.']);
+    }
+    const decided = await this.#o.flow.decide(pending.userCode, session.identity, approve);
+    // The approval session is for this one decision: end it, so the page cannot be reused.
+    await this.#o.sessions.end(readCookie(req.headers.cookie, DEVICE_COOKIE));
+    const clear = { 'set-cookie': cookie(DEVICE_COOKIE, '', 0) };
+    if (!decided) {
+      return htmlPage(409, 'Too late', ['This login expired or was decided meanwhile.'], clear);
+    }
+    return approve
+      ? htmlPage(
+          200,
+          'Device approved',
+          ['The terminal gets its token within a few seconds. You can close this window.'],
+          clear,
+        )
+      : htmlPage(
+          200,
+          'Device denied',
+          ['The login was denied; the terminal reports it. You can close this window.'],
+          clear,
+        );
+  }
+
+  async #session(req: DeviceRequest): Promise<BrowserSession | undefined> {
+    const found = await this.#o.sessions.check(
+      readCookie(req.headers.cookie, DEVICE_COOKIE),
+      DEVICE_SCOPE,
+      {
+        idleTimeoutMs: 0,
+        reauthenticationTimeoutMs: DEVICE_SESSION_MS,
+      },
+    );
+    return 'session' in found ? found.session : undefined;
+  }
+}
+
+/** The Set-Cookie of a new device approval session. */
+export function deviceSessionCookie(secret: string): string {
+  return cookie(DEVICE_COOKIE, secret, DEVICE_SESSION_MS / 1000);
+}
+
+function limiterKeys(session: BrowserSession, req: DeviceRequest): string[] {
+  return [`session:${session.key}`, `ip:${req.clientIp ?? 'unknown'}`];
+}
+
+/** The per-form token: an HMAC of the user code under the session cookie, which only this browser holds. */
+function csrfToken(req: DeviceRequest, userKey: string): string {
+  const secret = readCookie(req.headers.cookie, DEVICE_COOKIE) ?? '';
+  return createHmac('sha256', secret).update(`device-decision:${userKey}`).digest('base64url');
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A decision sent from another site (the cookie is SameSite=Lax as well). */
+function crossSite(req: DeviceRequest): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
+  // These pages send Referrer-Policy: no-referrer, so browsers send `Origin: null` with the
+  // form: then only the form token decides.
+  const origin = req.headers.origin;
+  if (origin === undefined || origin === 'null') return false;
+  return origin !== `${req.secure ? 'https' : 'http'}://${req.host ?? ''}`;
+}
+
+function enterCodePage(who: string, problem?: string): AuthResponse {
+  return htmlPage(problem === undefined ? 200 : 400, 'Approve a device login', [
+    `You are logged in as <code>${escapeHtml(who)}</code>.`,
+    ...(problem === undefined ? [] : [`<strong>${problem}</strong>`]),
+    'Enter the code that <code>postern login --device</code> shows in your terminal:',
+    `<form method="get" action="${DEVICE_PATHS.page}"><input name="user_code" autocomplete="off" ` +
+      'autocapitalize="characters" spellcheck="false" placeholder="XXXX-XXXX" maxlength="12" required> ' +
+      '<button type="submit">Continue</button></form>',
+  ]);
+}
+
+function confirmPage(who: string, pending: PendingDevice, csrf: string): AuthResponse {
+  const e = escapeHtml;
+  const query = `user_code=${pending.userCode}&amp;csrf=${e(csrf)}`;
+  return htmlPage(200, 'Approve a device login?', [
+    `You are logged in as <code>${e(who)}</code>.`,
+    `A terminal ran <code>postern login --device</code> from <code>${e(pending.clientIp)}</code> ` +
+      `at ${e(new Date(pending.createdAt).toISOString())} and asks for a token in your name.`,
+    `Check that your terminal shows this code: <strong id="user-code">${formatUserCode(pending.userCode)}</strong>`,
+    'Approve only if you started this login yourself just now. If someone sent you this link, deny it.',
+    `<form method="post" action="${DEVICE_PATHS.approve}?${query}" style="display:inline">` +
+      '<button type="submit" id="approve">Approve</button></form> ' +
+      `<form method="post" action="${DEVICE_PATHS.deny}?${query}" style="display:inline">` +
+      '<button type="submit" id="deny">Deny</button></form>',
+    `The request expires at ${e(new Date(pending.expiresAt).toISOString())}.`,
+  ]);
+}
+
+function lockedPage(): AuthResponse {
+  return htmlPage(429, 'Too many wrong codes', [
+    'Too many wrong codes were entered. Wait 15 minutes, then enter the code from your terminal again.',
+  ]);
+}
+
+function notAllowed(allow: string): AuthResponse {
+  return htmlPage(405, 'Method not allowed', [`Use ${allow}.`], { allow });
+}
+
+function jsonError(status: number, error: string, description: string): AuthResponse {
+  return jsonResponse(status, { error, error_description: description });
+}

@@ -1,0 +1,228 @@
+// `postern login --device` end to end: an OIDC provider (oidc-provider) on 127.0.0.1, two
+// in-process edges sharing one PostgreSQL store (an HA set), the real CLI in a child process,
+// and headless Chromium approving (or denying) the code on the verification page.
+import assert from 'node:assert/strict';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CLI_AUDIENCE, UserTokenAuthority } from '../../src/control/index.js';
+import { openPostgresStore } from '../../src/store/index.js';
+import { freePort, startTestEdge, tempDir, type TestEdge } from '../harness/harness.js';
+import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+import { createSelfSignedCert } from '../support/tls-cert.js';
+import { SpawnedProcess } from './support/spawned-process.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const STEP_TIMEOUT_MS = 20_000;
+/** Edge B's device logins expire this fast, for the expiry test. */
+const SHORT_TTL_MS = 4000;
+
+/** The config document of one edge: one https virtual server on `port` that requires login. */
+function accessDocument(issuer: OidcIssuer, port: number, cert: { cert: string; key: string }) {
+  return {
+    version: 1,
+    connector_groups: [{ name: 'dev-site' }],
+    identity_providers: [
+      {
+        name: 'corp',
+        issuer: issuer.issuer,
+        client_id: issuer.clientId,
+        client_secret: { valueFrom: { fileRef: { name: 'secrets/client-secret' } } },
+        scopes: ['openid', 'email', 'profile', 'groups'],
+      },
+    ],
+    certificates: [{ name: 'web-cert', cert: cert.cert, key: cert.key }],
+    pools: [{ name: 'web', via: 'dev-site', nodes: [{ address: '127.0.0.1:8080' }] }],
+    virtual_servers: [
+      {
+        name: 'web',
+        protocol: 'https',
+        listen: `127.0.0.1:${port}`,
+        pool: 'web',
+        tls: { certificates: ['web-cert'] },
+        access: { identity_provider: 'corp' },
+      },
+    ],
+  };
+}
+
+async function logIn(page: Page, user: string): Promise<void> {
+  await page.waitForSelector('input[name="login"]', { timeout: STEP_TIMEOUT_MS });
+  await page.fill('input[name="login"]', user);
+  await page.fill('input[name="password"]', 'any-password');
+  await page.click('button[type="submit"]');
+}
+
+describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 180_000 }, () => {
+  let dir = '';
+  let pg: PostgresServer | undefined;
+  let issuer: OidcIssuer | undefined;
+  let edgeA: TestEdge | undefined;
+  let edgeB: TestEdge | undefined;
+  let browser: Browser | undefined;
+  let baseA = '';
+  let baseB = '';
+  let caFile = '';
+
+  before(async () => {
+    dir = await tempDir('postern-device-');
+    pg = await startPostgres();
+    const url = await pg.createDatabase();
+    const [portA, portB] = [await freePort(), await freePort()];
+    baseA = `https://localhost:${portA}`;
+    baseB = `https://localhost:${portB}`;
+    issuer = await startOidcIssuer({
+      redirectUris: [`${baseA}/.postern/auth/callback`, `${baseB}/.postern/auth/callback`],
+      accounts: { alice: { email: 'alice@example.com', name: 'Alice', groups: ['eng'] } },
+    });
+    const cert = await createSelfSignedCert();
+    caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, cert.cert);
+    // An HA set: every edge signs with the same key and shares the store.
+    const signingKey = join(dir, 'token-signing-key.pem');
+    await writeFile(signingKey, UserTokenAuthority.generatePem(), { mode: 0o600 });
+    const edge = async (name: string, port: number, extra: { deviceLoginTtlMs?: number }) => {
+      const configDir = join(dir, `config-${name}`);
+      await mkdir(join(configDir, 'secrets'), { recursive: true });
+      await writeFile(join(configDir, 'secrets', 'client-secret'), issuer!.clientSecret);
+      await writeFile(
+        join(configDir, 'access.json'),
+        JSON.stringify(accessDocument(issuer!, port, cert)),
+      );
+      return startTestEdge({
+        dataDir: join(dir, `edge-${name}`),
+        configDir,
+        serverId: `device-${name}`,
+        openStore: () => openPostgresStore({ connectionString: url }),
+        tokenSigningKey: signingKey,
+        ...extra,
+      });
+    };
+    edgeA = await edge('a', portA, {});
+    edgeB = await edge('b', portB, { deviceLoginTtlMs: SHORT_TTL_MS });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await edgeB?.stop();
+    await edgeA?.stop();
+    await issuer?.close();
+    await pg?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Starts `postern login --device` against `edge`; resolves with the process and its prompt. */
+  const startCli = async (edge: string, configDir: string) => {
+    const cli = new SpawnedProcess(
+      'device-login',
+      process.execPath,
+      [CLI, 'login', '--edge', edge, '--device', '--ca', caFile],
+      { POSTERN_CONFIG_DIR: configDir },
+    );
+    const link = await cli.waitFor((l) => l.text.includes('/.postern/cli/device?user_code='), {
+      timeoutMs: STEP_TIMEOUT_MS,
+      what: 'the verification link',
+    });
+    const complete = new URL(link.text.trim());
+    const code = complete.searchParams.get('user_code') ?? '';
+    assert.match(code, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+    assert.ok(
+      cli.lines.some((l) => l.text.includes(code) && !l.text.includes('user_code=')),
+      'the code is printed on its own',
+    );
+    return { cli, complete, code };
+  };
+
+  /** Opens the verification link on `base`, logs in as alice and presses `button`. */
+  const decideInBrowser = async (
+    link: URL,
+    base: string,
+    code: string,
+    button: 'approve' | 'deny',
+  ) => {
+    const context = await browser!.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${base}${link.pathname}${link.search}`);
+      await logIn(page, 'alice');
+      await page.waitForSelector('#user-code', { timeout: STEP_TIMEOUT_MS });
+      assert.equal(await page.textContent('#user-code'), code);
+      assert.match((await page.textContent('body')) ?? '', /127\.0\.0\.1/, 'the CLI address');
+      await page.click(`#${button}`);
+      await page.waitForSelector('h1', { timeout: STEP_TIMEOUT_MS });
+      return (await page.textContent('h1')) ?? '';
+    } finally {
+      await context.close();
+    }
+  };
+
+  it('polls edge A while the user approves on edge B in a browser, then stores a token edge A accepts', async () => {
+    const configDir = join(dir, 'cli-approve');
+    const { cli, complete, code } = await startCli(baseA, configDir);
+    try {
+      assert.equal(complete.origin, baseA);
+      const heading = await decideInBrowser(complete, baseB, code, 'approve');
+      assert.equal(heading, 'Device approved');
+      const exit = await cli.exited;
+      assert.equal(exit.code, 0, cli.lines.map((l) => l.text).join('\n'));
+      const file = join(configDir, 'credentials.json');
+      assert.equal((await stat(file)).mode & 0o777, 0o600);
+      const stored = JSON.parse(await readFile(file, 'utf8')) as {
+        edges: Record<string, { token: string; expiresAt: number; user?: string; caPem?: string }>;
+      };
+      const credential = stored.edges[new URL(baseA).origin];
+      assert.ok(credential, 'a credential for edge A was stored');
+      assert.equal(credential.user, 'alice@example.com');
+      assert.ok(
+        credential.caPem?.includes('BEGIN CERTIFICATE'),
+        'the CA is stored for postern tcp',
+      );
+      const verified = await edgeA!.tokenAuthority.verify(credential.token, {
+        audience: CLI_AUDIENCE,
+      });
+      assert.equal(verified.identity.subject, 'alice');
+      assert.deepEqual(verified.identity.groups, ['eng']);
+      assert.equal(verified.expiresAt, credential.expiresAt);
+      const hours = (verified.expiresAt - Date.now()) / 3_600_000;
+      assert.ok(hours > 7.9 && hours <= 8, `valid for 8 h, got ${hours}`);
+      const all = cli.lines.map((l) => l.text).join('\n');
+      assert.ok(!all.includes(credential.token), 'the token is never printed');
+    } finally {
+      if (!cli.hasExited) await cli.stop('SIGTERM', 5_000);
+    }
+  });
+
+  it('reports a denial in the browser as POSTERN_ERR_DEVICE_LOGIN_DENIED', async () => {
+    const { cli, complete, code } = await startCli(baseA, join(dir, 'cli-deny'));
+    try {
+      assert.equal(await decideInBrowser(complete, baseA, code, 'deny'), 'Device denied');
+      const exit = await cli.exited;
+      assert.notEqual(exit.code, 0);
+      const all = cli.lines.map((l) => l.text).join('\n');
+      assert.match(all, /POSTERN_ERR_DEVICE_LOGIN_DENIED/);
+      await assert.rejects(stat(join(dir, 'cli-deny', 'credentials.json')), { code: 'ENOENT' });
+    } finally {
+      if (!cli.hasExited) await cli.stop('SIGTERM', 5_000);
+    }
+  });
+
+  it('gives up with POSTERN_ERR_DEVICE_LOGIN_EXPIRED when nobody approves in time', async () => {
+    const started = Date.now();
+    const { cli } = await startCli(baseB, join(dir, 'cli-expire'));
+    try {
+      const exit = await cli.exited;
+      assert.notEqual(exit.code, 0);
+      assert.match(cli.lines.map((l) => l.text).join('\n'), /POSTERN_ERR_DEVICE_LOGIN_EXPIRED/);
+      assert.ok(Date.now() - started < 30_000, 'within the expiry and one poll');
+    } finally {
+      if (!cli.hasExited) await cli.stop('SIGTERM', 5_000);
+    }
+  });
+});
