@@ -30,7 +30,10 @@ export function loginCommand(program: Command): void {
     .command('login')
     .description('log in at the edge (through its identity provider) for `postern tcp`')
     .requiredOption('--edge <url>', "the edge's access URL, e.g. https://edge.example.com:8444")
-    .option('--no-browser', 'only print the login URL (open it on any machine with a browser)')
+    .option(
+      '--no-browser',
+      'only print the login URL (open it in a browser on this machine; from another machine use --device)',
+    )
     .option(
       '--device',
       'log in from a machine without a browser: approve a code on the edge page in any browser',
