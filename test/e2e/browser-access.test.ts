@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { gotoSteadily } from '../support/browser-navigation.js';
 import { CLI_AUDIENCE, type AccessDecisionEntry } from '../../src/control/index.js';
 import { freePort, startTestEdge, tempDir, type TestEdge } from '../harness/harness.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
@@ -181,7 +182,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
     const context = await newContext();
     try {
       const page = await context.newPage();
-      await page.goto(`${base}/docs/page?x=1`);
+      await gotoSteadily(page, `${base}/docs/page?x=1`);
       assert.ok(page.url().startsWith(issuer!.issuer), `sent to the provider, at ${page.url()}`);
       await logIn(page, 'alice');
       await page.waitForURL(`${base}/docs/page?x=1`, { timeout: STEP_TIMEOUT_MS });
@@ -223,7 +224,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       assert.equal(allowed?.virtual_server, 'wiki');
 
       // Logout ends the session on the edge: replaying the old cookie leads to a new login.
-      await page.goto(`${base}/.postern/auth/logout`);
+      await gotoSteadily(page, `${base}/.postern/auth/logout`);
       assert.match((await page.textContent('h1')) ?? '', /Logged out/);
       const replay = await rawGet(`${base}/docs/page`, {
         cookie: `${session.name}=${session.value}`,
@@ -242,7 +243,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
     const context = await newContext();
     try {
       const page = await context.newPage();
-      await page.goto(`${base}/`);
+      await gotoSteadily(page, `${base}/`);
       await logIn(page, 'bob');
       await page.waitForURL(`${base}/`, { timeout: STEP_TIMEOUT_MS });
       const response = await page.reload();
@@ -283,7 +284,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       const context = await newContext();
       try {
         const page = await context.newPage();
-        await page.goto(url);
+        await gotoSteadily(page, url);
         await logIn(page, 'alice');
         await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback/, { timeout: STEP_TIMEOUT_MS });
         assert.match((await page.textContent('h1')) ?? '', /Logged in/);

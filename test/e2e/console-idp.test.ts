@@ -12,6 +12,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { gotoSteadily } from '../support/browser-navigation.js';
 import { parseAdminRoleMapping } from '../../src/control/index.js';
 import { freePort, startTestEdge, tempDir, type TestEdge } from '../harness/harness.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
@@ -104,7 +105,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
 
 /** From the console's sign-in page through the provider's login form (any password). */
 async function signInWithIdp(page: Page, user: string): Promise<void> {
-  await page.goto(`${edge.adminUrl}/`);
+  await gotoSteadily(page, `${edge.adminUrl}/`);
   const start = page.getByRole('link', { name: 'Sign in with corp' });
   await start.waitFor({ timeout: STEP_MS });
   await screenshot(page, 'sign-in-with-idp');

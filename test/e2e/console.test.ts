@@ -11,6 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { gotoSteadily } from '../support/browser-navigation.js';
 import {
   eventually,
   roundTrip,
@@ -87,7 +88,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 async function signIn(page: Page, token: string): Promise<void> {
-  await page.goto(`${edge.adminUrl}/`);
+  await gotoSteadily(page, `${edge.adminUrl}/`);
   await page.getByLabel('Admin token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
@@ -100,7 +101,7 @@ async function open(page: Page, section: string): Promise<void> {
 test('a wrong or no longer valid admin token shows why and keeps the console closed', async () => {
   const page = await newPage();
   try {
-    await page.goto(`${edge.adminUrl}/`);
+    await gotoSteadily(page, `${edge.adminUrl}/`);
     assert.equal(new URL(page.url()).pathname, '/console/');
     await screenshot(page, 'sign-in');
     await signIn(page, 'not-the-token');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { gotoSteadily } from '../support/browser-navigation.js';
 import { CLI_AUDIENCE, UserTokenAuthority } from '../../src/control/index.js';
 import { openPostgresStore } from '../../src/store/index.js';
 import { freePort, startTestEdge, tempDir, type TestEdge } from '../harness/harness.js';
@@ -150,7 +151,7 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
     const context = await browser!.newContext({ ignoreHTTPSErrors: true });
     try {
       const page = await context.newPage();
-      await page.goto(`${base}${link.pathname}${link.search}`);
+      await gotoSteadily(page, `${base}${link.pathname}${link.search}`);
       await logIn(page, 'alice');
       await page.waitForSelector('#user-code', { timeout: STEP_TIMEOUT_MS });
       assert.equal(await page.textContent('#user-code'), code);
