@@ -90,10 +90,14 @@ function startOf(edgeUrl: string, answer: PollAnswer): StartAnswer {
     typeof b.expires_in === 'number' &&
     typeof b.interval === 'number';
   if (!ok) {
+    const described = (answer.body as { error_description?: unknown } | undefined)
+      ?.error_description;
     const why =
       answer.status === 404
         ? 'this edge does not offer device logins (HTTP 404)'
-        : `unexpected answer to the start (HTTP ${answer.status})`;
+        : answer.status === 429 && typeof described === 'string'
+          ? `the edge refused: ${described}`
+          : `unexpected answer to the start (HTTP ${answer.status})`;
     throw clientErrors.deviceLoginFailed(edgeUrl, why);
   }
   return b as StartAnswer;

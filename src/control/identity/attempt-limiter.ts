@@ -16,9 +16,10 @@ interface Entry {
 }
 
 /**
- * Counts failed attempts (wrong user codes) per key — a session, a client address — and locks a
- * key once it failed `maxFailures` times within `windowMs`. Kept in this edge's memory: an
- * attacker spread over several edges gets `maxFailures` per edge, still far too few to guess.
+ * Counts attempts per key — a session, a client address — and locks a key once it counted
+ * `maxFailures` within `windowMs`: failed attempts (wrong user codes), or every attempt of a kind
+ * that is rate-limited (starting device logins). Kept in this edge's memory: an attacker spread
+ * over several edges gets `maxFailures` per edge, still far too few to guess a code.
  */
 export class AttemptLimiter {
   readonly #clock: Clock;
@@ -39,7 +40,7 @@ export class AttemptLimiter {
     return keys.some((key) => (this.#current(key)?.failures ?? 0) >= this.#max);
   }
 
-  /** Counts one failure against every key. */
+  /** Counts one attempt (a failure, or any attempt of a rate-limited kind) against every key. */
   fail(keys: readonly string[]): void {
     const now = this.#clock.monotonic();
     for (const key of keys) {

@@ -302,3 +302,20 @@ test('the approval session lasts 10 minutes; then the page sends the browser to 
   assert.equal(again.status, 302);
   assert.ok(String(again.headers.location).startsWith('https://idp.example/'));
 });
+
+test('an address may start 30 device logins per 10 minutes (several users behind one NAT); the next gets 429 saying why, other addresses go on', async () => {
+  const t = await setUp();
+  for (let i = 0; i < 30; i++) await t.start();
+  const refused = await t.send('POST', '/.postern/cli/device', { ip: CLI_IP });
+  assert.equal(refused.status, 429);
+  const body = JSON.parse(refused.body) as Record<string, string>;
+  assert.equal(body.error, 'too_many_requests');
+  assert.match(
+    String(body.error_description),
+    /Too many device logins .* try again in a few minutes/,
+  );
+  const other = await t.send('POST', '/.postern/cli/device', { ip: '192.0.2.77' });
+  assert.equal(other.status, 200, 'another address is not held back');
+  t.clock.advance(600_000);
+  assert.equal((await t.send('POST', '/.postern/cli/device', { ip: CLI_IP })).status, 200);
+});

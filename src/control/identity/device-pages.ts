@@ -57,6 +57,9 @@ export interface DevicePagesOptions {
   readonly startLogin: (req: DeviceRequest, returnTo: string) => Promise<AuthResponse>;
 }
 
+/** How many device logins may be started: per client address per window, and per edge per minute. */
+const START_LIMIT = { perAddress: 30, windowMs: 600_000, perEdgePerMinute: 300 } as const;
+
 /**
  * The device login's HTTP side: the CLI's start and poll endpoints (JSON, RFC 8628 names) and
  * the verification page where a logged-in user checks the code and the request's details and
@@ -66,10 +69,22 @@ export interface DevicePagesOptions {
 export class DevicePages {
   readonly #o: DevicePagesOptions;
   readonly #limiter: AttemptLimiter;
+  /** Device logins a client address may start per window (anyone may call the start endpoint). */
+  readonly #startsPerAddress: AttemptLimiter;
+  /** Device logins this edge starts per minute over every address (each one is a store row). */
+  readonly #starts: AttemptLimiter;
 
   constructor(options: DevicePagesOptions) {
     this.#o = options;
     this.#limiter = new AttemptLimiter(options.clock);
+    this.#startsPerAddress = new AttemptLimiter(options.clock, {
+      maxFailures: START_LIMIT.perAddress,
+      windowMs: START_LIMIT.windowMs,
+    });
+    this.#starts = new AttemptLimiter(options.clock, {
+      maxFailures: START_LIMIT.perEdgePerMinute,
+      windowMs: 60_000,
+    });
   }
 
   /** The response for a device path, or undefined when `url` is not one. */
@@ -93,6 +108,17 @@ export class DevicePages {
   async #start(req: DeviceRequest): Promise<AuthResponse> {
     const host = req.host ?? '';
     if (!HOST.test(host)) return jsonError(400, 'invalid_request', 'The Host header is not valid.');
+    const address = [`ip:${req.clientIp ?? 'unknown'}`];
+    if (this.#startsPerAddress.locked(address) || this.#starts.locked(['all'])) {
+      return jsonError(
+        429,
+        'too_many_requests',
+        `Too many device logins were started from ${req.clientIp ?? 'this address'} or on this ` +
+          'edge recently; finish or wait for the ones already started, and try again in a few minutes.',
+      );
+    }
+    this.#startsPerAddress.fail(address);
+    this.#starts.fail(['all']);
     const started = await this.#o.flow.start(req.clientIp ?? 'unknown');
     const page = `${req.secure ? 'https' : 'http'}://${host}${DEVICE_PATHS.page}`;
     const userCode = formatUserCode(started.userCode);
