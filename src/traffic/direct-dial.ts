@@ -1,12 +1,7 @@
 import net from 'node:net';
 import type { DialCode } from '../protocol/index.js';
-import {
-  deliverView,
-  type Dialer,
-  type DialRequest,
-  type DialResult,
-  type ViewReader,
-} from './dialer.js';
+import type { Dialer, DialRequest, DialResult } from './dialer.js';
+import { deliverView, type ViewReader } from './io-shortcuts.js';
 import { trafficErrors } from './errors.js';
 
 /** The outcome of one TCP connect, with the reason as a dial code. */

@@ -1,4 +1,5 @@
-export type { Dialer, DialRequest, DialResult, ViewReader } from './dialer.js';
+export type { Dialer, DialRequest, DialResult } from './dialer.js';
+export type { ViewReader } from './io-shortcuts.js';
 export { Pool } from './pool.js';
 export { TcpVirtualServer } from './tcp-virtual-server.js';
 export type { TcpVirtualServerOptions, TcpSessionRecord } from './tcp-virtual-server.js';

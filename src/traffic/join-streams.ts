@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { readDirectly, takeViews, writeImmediately, type ViewReader } from './dialer.js';
+import { readDirectly, takeViews, writeImmediately, type ViewReader } from './io-shortcuts.js';
 
 /**
  * Bytes one direction may gather in a corked destination before reading from the source
@@ -86,10 +86,10 @@ function pump(src: Duplex, dst: Duplex, views?: ViewReader): void {
     }
   };
   if (views) {
+    // A view of the shared buffer goes into the destination's batch, or is copied.
     takeViews(views, (view, owned) => {
       if (owned) onData(view);
-      else if (dst.destroyed || dst.writableEnded || !writeImmediately(dst, view))
-        onData(Buffer.from(view));
+      else if (!writeImmediately(dst, view)) onData(Buffer.from(view));
     });
   } else {
     src.on('data', onData);

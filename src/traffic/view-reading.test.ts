@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { connectTcp } from './direct-dial.js';
-import { takeViews, type ViewReader } from './dialer.js';
+import { takeViews, type ViewReader } from './io-shortcuts.js';
 import { joinStreams } from './join-streams.js';
 
 // Connections dialed with a view reader (Node's onread) read small messages into one shared

@@ -11,7 +11,7 @@ export const MAX_DATA_FRAME = 128 * 1024;
  * TLS record); larger ones are written after a separate header so they are never copied
  * (Node's TLS socket would concatenate a corked header and payload, copying the payload).
  */
-const COPY_LIMIT = 16 * 1024;
+export const COPY_LIMIT = 16 * 1024;
 
 /** Small frames gathered in one event-loop turn are written together up to this size. */
 const BATCH_LIMIT = 64 * 1024;
@@ -67,7 +67,11 @@ export class SendScheduler {
     return this.#blocked;
   }
 
-  /** True when a stream queued now is sent at once: not flushing, blocked or stopped. */
+  /**
+   * True when a stream queued now is sent at once: not flushing, blocked or stopped, so nothing
+   * waits ahead of it. A payload of up to {@link COPY_LIMIT} within its window is then copied
+   * into the outgoing batch before `wantSend` returns.
+   */
   get sendsNow(): boolean {
     return !this.#flushing && !this.#blocked && !this.#stopped;
   }

@@ -3,6 +3,7 @@ import { Buffer } from 'node:buffer';
 import { Flag, INITIAL_WINDOW } from '../protocol/index.js';
 import { TunnelErrors } from './errors.js';
 import { ReceiveWindow, type WindowBudget } from './receive-window.js';
+import { COPY_LIMIT } from './send-scheduler.js';
 
 /** What a stream needs from its session; implemented by MuxSession. */
 export interface StreamHost {
@@ -43,9 +44,6 @@ export interface MuxStreamStats {
 /** Small writes gathered by `_writev` up to this size are sent as one frame. */
 const COALESCE_LIMIT = 64 * 1024;
 
-/** Largest write that may skip Writable's queue (requests, responses, small messages). */
-const DIRECT_WRITE_LIMIT = 16 * 1024;
-
 /** Receives payload straight from the session while the stream flows with nothing buffered. */
 export type DirectReader = (payload: Buffer) => void;
 
@@ -74,8 +72,6 @@ export class MuxStream extends Duplex {
   #localFin = false;
   #remoteFin = false;
   #released = false;
-  /** `_final`'s callback while data sent past Writable's queue still waits for window. */
-  #finalCb: ((err?: Error | null) => void) | null = null;
   #directReader: DirectReader | undefined;
   /** Set by the session's scheduler while the stream is in its ready queue. */
   queued = false;
@@ -172,11 +168,6 @@ export class MuxStream extends Duplex {
     const cb = this.#outCb;
     this.#outCb = null;
     cb?.();
-    const final = this.#finalCb;
-    if (final !== null) {
-      this.#finalCb = null;
-      this._final(final);
-    }
   }
 
   /** True when a data frame of `length` bytes fits the window this side granted. */
@@ -259,33 +250,29 @@ export class MuxStream extends Duplex {
     encoding?: BufferEncoding | WriteCallback,
     callback?: WriteCallback,
   ): boolean {
-    if (typeof encoding !== 'function' && callback === undefined) {
-      const buf =
-        typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : (chunk as Buffer);
-      if (Buffer.isBuffer(buf) && this.writeIfImmediate(buf)) return true;
-    }
-    return typeof encoding === 'function'
-      ? super.write(chunk, encoding)
-      : super.write(chunk, encoding as BufferEncoding, callback);
+    if (typeof encoding === 'function') return super.write(chunk, encoding);
+    const data = typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : chunk;
+    if (callback === undefined && Buffer.isBuffer(data) && this.writeIfImmediate(data)) return true;
+    return super.write(data, callback);
   }
 
   /**
    * Writes `chunk` only when it can go to the scheduler at once (the shortcut of `write`), and
-   * then is done with it: small payloads are copied into the outgoing batch, so the caller may
-   * reuse `chunk`'s memory. Returns false, writing nothing, otherwise.
+   * then is done with it: a payload of up to the scheduler's copy limit, within the window,
+   * while the scheduler sends at once, is copied into the outgoing batch before this returns
+   * (see SendScheduler.sendsNow), so the caller may reuse `chunk`'s memory. Returns false,
+   * writing nothing, otherwise.
    */
   writeIfImmediate(chunk: Buffer): boolean {
     if (
       chunk.length === 0 ||
-      chunk.length > DIRECT_WRITE_LIMIT ||
+      chunk.length > COPY_LIMIT ||
       chunk.length > this.#sendWindow ||
       !this.#sendsDirectly()
     )
       return false;
     this.#out.push(chunk);
     this.#host.wantSend(this);
-    // Taken at once whenever the scheduler was idle; should it not be, keep a copy instead.
-    if (this.#outHead < this.#out.length) this.#out[this.#out.length - 1] = Buffer.from(chunk);
     return true;
   }
 
@@ -354,11 +341,6 @@ export class MuxStream extends Duplex {
       cb(TunnelErrors.sessionClosed());
       return;
     }
-    if (this.#outHead < this.#out.length) {
-      // A direct write still waits for window: the FIN goes after it (see payloadSent).
-      this.#finalCb = cb;
-      return;
-    }
     this.#localFin = true;
     this.#host.sendWindowUpdate(this.id, 0, Flag.FIN);
     if (this.#remoteFin) this.#release();
@@ -373,7 +355,6 @@ export class MuxStream extends Duplex {
     }
     this.#out = [];
     this.#outHead = 0;
-    this.#finalCb = null;
     const pending = this.#outCb;
     this.#outCb = null;
     if (pending !== null && err !== null) pending(err);

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { gotoSteadily } from '../support/browser-navigation.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { gotoSteadily, launchChromium, logInAtProvider } from '../support/browser.js';
 import { CLI_AUDIENCE, type AccessDecisionEntry } from '../../src/control/index.js';
 import { freePort, startTestEdge, tempDir, type TestEdge } from '../harness/harness.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
@@ -50,13 +50,6 @@ function rawGet(
     req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
   });
-}
-
-async function logIn(page: Page, user: string): Promise<void> {
-  await page.waitForSelector('input[name="login"]', { timeout: STEP_TIMEOUT_MS });
-  await page.fill('input[name="login"]', user);
-  await page.fill('input[name="password"]', 'any-password');
-  await page.click('button[type="submit"]');
 }
 
 describe('browser access through an OIDC login (network namespace)', { timeout: 180_000 }, () => {
@@ -156,10 +149,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       key.value,
     ]);
     await connector.waitForLog('tunnel up', { timeoutMs: STEP_TIMEOUT_MS });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -184,7 +174,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       const page = await context.newPage();
       await gotoSteadily(page, `${base}/docs/page?x=1`);
       assert.ok(page.url().startsWith(issuer!.issuer), `sent to the provider, at ${page.url()}`);
-      await logIn(page, 'alice');
+      await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
       await page.waitForURL(`${base}/docs/page?x=1`, { timeout: STEP_TIMEOUT_MS });
       const answer = await appAnswer(page);
       assert.equal(answer.path, '/docs/page?x=1');
@@ -244,7 +234,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
     try {
       const page = await context.newPage();
       await gotoSteadily(page, `${base}/`);
-      await logIn(page, 'bob');
+      await logInAtProvider(page, 'bob', STEP_TIMEOUT_MS);
       await page.waitForURL(`${base}/`, { timeout: STEP_TIMEOUT_MS });
       const response = await page.reload();
       assert.equal(response?.status(), 403);
@@ -285,7 +275,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       try {
         const page = await context.newPage();
         await gotoSteadily(page, url);
-        await logIn(page, 'alice');
+        await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
         await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback/, { timeout: STEP_TIMEOUT_MS });
         assert.match((await page.textContent('h1')) ?? '', /Logged in/);
       } finally {

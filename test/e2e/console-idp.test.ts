@@ -11,13 +11,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { gotoSteadily } from '../support/browser-navigation.js';
+import type { Browser, Page } from 'playwright-core';
+import { gotoSteadily, launchChromium, logInAtProvider } from '../support/browser.js';
 import { parseAdminRoleMapping } from '../../src/control/index.js';
 import { freePort, startTestEdge, tempDir, type TestEdge } from '../harness/harness.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Where `npm run build` puts the console, relative to this compiled file (dist/test/e2e). */
 const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 const STEP_MS = 15_000;
@@ -32,7 +31,6 @@ const misbehaviour: string[] = [];
 
 before(async () => {
   assert.ok(existsSync(join(CONSOLE_DIR, 'index.html')), `no built console at ${CONSOLE_DIR}`);
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/setup-test-host.sh`);
   dir = await tempDir('postern-console-idp-');
   const adminPort = await freePort();
   const adminUrl = `http://127.0.0.1:${adminPort}`;
@@ -72,11 +70,7 @@ before(async () => {
       roles: parseAdminRoleMapping('admin=postern-admins,viewer=staff'),
     },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -110,10 +104,7 @@ async function signInWithIdp(page: Page, user: string): Promise<void> {
   await start.waitFor({ timeout: STEP_MS });
   await screenshot(page, 'sign-in-with-idp');
   await start.click();
-  await page.waitForSelector('input[name="login"]', { timeout: STEP_MS });
-  await page.fill('input[name="login"]', user);
-  await page.fill('input[name="password"]', 'any-password');
-  await page.click('button[type="submit"]');
+  await logInAtProvider(page, user, STEP_MS);
 }
 
 async function open(page: Page, section: string): Promise<void> {

@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { gotoSteadily } from '../support/browser-navigation.js';
+import type { Browser, Page } from 'playwright-core';
+import { gotoSteadily, launchChromium } from '../support/browser.js';
 import {
   eventually,
   roundTrip,
@@ -23,7 +23,6 @@ import {
   type TestEdge,
 } from '../harness/harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Where `npm run build` puts the console, relative to this compiled file (dist/test/e2e). */
 const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 const SCREENSHOTS = process.env.POSTERN_CONSOLE_SCREENSHOTS;
@@ -39,13 +38,7 @@ before(async () => {
     existsSync(join(CONSOLE_DIR, 'index.html')),
     `no built console at ${CONSOLE_DIR}: run \`npm run build\` (it runs build:console)`,
   );
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/setup-test-host.sh`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Chromium refuses to start as root with its sandbox (CI containers run as root).
-    args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-  });
+  browser = await launchChromium();
   configDir = await tempDir('postern-console-config-');
   await writeFile(
     join(configDir, '10-sites.yaml'),

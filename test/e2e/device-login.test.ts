@@ -6,8 +6,8 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { gotoSteadily } from '../support/browser-navigation.js';
+import type { Browser } from 'playwright-core';
+import { gotoSteadily, launchChromium, logInAtProvider } from '../support/browser.js';
 import { CLI_AUDIENCE, UserTokenAuthority } from '../../src/control/index.js';
 import { openPostgresStore } from '../../src/store/index.js';
 import { freePort, startTestEdge, tempDir, type TestEdge } from '../harness/harness.js';
@@ -48,13 +48,6 @@ function accessDocument(issuer: OidcIssuer, port: number, cert: { cert: string; 
       },
     ],
   };
-}
-
-async function logIn(page: Page, user: string): Promise<void> {
-  await page.waitForSelector('input[name="login"]', { timeout: STEP_TIMEOUT_MS });
-  await page.fill('input[name="login"]', user);
-  await page.fill('input[name="password"]', 'any-password');
-  await page.click('button[type="submit"]');
 }
 
 describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 180_000 }, () => {
@@ -104,10 +97,7 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
     };
     edgeA = await edge('a', portA, {});
     edgeB = await edge('b', portB, { deviceLoginTtlMs: SHORT_TTL_MS });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -152,7 +142,7 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
     try {
       const page = await context.newPage();
       await gotoSteadily(page, `${base}${link.pathname}${link.search}`);
-      await logIn(page, 'alice');
+      await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
       await page.waitForSelector('#user-code', { timeout: STEP_TIMEOUT_MS });
       assert.equal(await page.textContent('#user-code'), code);
       assert.match((await page.textContent('body')) ?? '', /127\.0\.0\.1/, 'the CLI address');

@@ -9,11 +9,11 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { EMBEDDED_DB_FILE, openEmbeddedStore, type ActivityRepository } from '../../store/index.js';
 import { sendError } from '../api-errors.js';
-import type { ActivityInput } from './activity-entry.js';
 import { storeFailureReason } from './activity-fallback.js';
 import { ActivityHistory } from './activity-history.js';
 import { ActivityLog } from './activity-log.js';
 import { registerActivityRoutes } from './activity-routes.js';
+import { decisionInput as decision } from './test-kit.js';
 
 interface Body {
   partial?: boolean;
@@ -22,18 +22,6 @@ interface Body {
   next_page_token?: string;
   error?: { code: string; message: string };
 }
-
-const decision = (sessionId: string): ActivityInput => ({
-  kind: 'decision',
-  sessionId,
-  user: 'alice@example.com',
-  groups: ['eng'],
-  clientType: 'tcp_client',
-  source: '127.0.0.1:5000',
-  destination: 'db.internal:5432',
-  action: 'allow',
-  reason: 'test',
-});
 
 /**
  * A real embedded (SQLite file) store whose activity table a second connection can take away

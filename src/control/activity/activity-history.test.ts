@@ -6,10 +6,10 @@ import type { Clock, TimerHandle } from '../../core/index.js';
 import { openMemoryStore } from '../../store/index.js';
 import type { ActivityRecord, ActivityRepository, Store } from '../../store/index.js';
 import { sendError } from '../api-errors.js';
-import type { ActivityInput } from './activity-entry.js';
 import { ActivityHistory } from './activity-history.js';
 import { ActivityLog } from './activity-log.js';
 import { registerActivityRoutes } from './activity-routes.js';
+import { decisionInput as decision } from './test-kit.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 
@@ -38,18 +38,6 @@ function manualClock() {
   };
   return { clock, advance, timers };
 }
-
-const decision = (n: number): ActivityInput => ({
-  kind: 'decision',
-  sessionId: `s-${n}`,
-  user: 'alice@example.com',
-  groups: ['eng'],
-  clientType: 'tcp_client',
-  source: '127.0.0.1:5000',
-  destination: `db-${n}:5432`,
-  action: 'allow',
-  reason: 'test',
-});
 
 /** The store's activity repository, with a switch that makes writes fail and a count of them. */
 function flakyRepo(store: Store) {

@@ -3,21 +3,9 @@ import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { ActivityLog } from './activity-log.js';
-import type { ActivityInput } from './activity-entry.js';
 import { registerActivityRoutes } from './activity-routes.js';
 import { sendError } from '../api-errors.js';
-
-const decision = (n: number, action: 'allow' | 'deny' = 'allow'): ActivityInput => ({
-  kind: 'decision',
-  sessionId: `s-${n}`,
-  user: 'alice@example.com',
-  groups: ['eng'],
-  clientType: 'tcp_client',
-  source: '127.0.0.1:5000',
-  destination: `db-${n}:5432`,
-  action,
-  reason: 'test',
-});
+import { decisionInput as decision } from './test-kit.js';
 
 test('pages run newest first and a page token continues exactly where the last page ended', () => {
   const log = new ActivityLog({ capacity: 100 });

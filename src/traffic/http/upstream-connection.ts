@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { readDirectly, takeViews, type ViewReader } from '../dialer.js';
+import { readDirectly, takeViews, type ViewReader } from '../io-shortcuts.js';
 import { httpErrors } from './errors.js';
 import {
   ResponseParser,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../core/index.js';
-import type { Dialer, ViewReader } from '../dialer.js';
+import type { Dialer } from '../dialer.js';
+import type { ViewReader } from '../io-shortcuts.js';
 import type { ResponseParserLimits } from './response-parser.js';
 import { UpstreamConnection } from './upstream-connection.js';
 
