@@ -23,10 +23,16 @@ before(async () => {
   helmMissing = await helmUnavailable();
 });
 
-/** Runs `body` with helm, or reports the test skipped with the reason (never passed). */
+/**
+ * Runs `body` with helm, or reports the test skipped with the reason (never passed). On CI
+ * (CI=true) a missing helm fails instead: scripts/setup-test-host.sh installs it there.
+ */
 function withHelm(name: string, body: () => Promise<void>): void {
   test(name, async (t: TestContext) => {
     if (helmMissing !== undefined) {
+      if (process.env['CI'] === 'true') {
+        assert.fail(`${helmMissing} (CI: run scripts/setup-test-host.sh, which installs it)`);
+      }
       t.skip(helmMissing);
       return;
     }
@@ -201,6 +207,39 @@ withHelm(
 );
 
 withHelm(
+  "a group's own autoscaling.enabled: false gives it a fixed replica count and no autoscaler",
+  async () => {
+    const list = await renderChart({
+      edge: { enabled: false },
+      connector: {
+        enabled: true,
+        multiConnector: {
+          enabled: true,
+          groups: [
+            {
+              name: 'fixed',
+              existingSecret: 'key-a',
+              replicas: 3,
+              autoscaling: { enabled: false },
+            },
+            { name: 'scaled', existingSecret: 'key-b' },
+          ],
+        },
+      },
+    });
+    await checkAll(list);
+    const replicas = (name: string) =>
+      (find(list, 'Deployment', name)['spec'] as { replicas?: number }).replicas;
+    assert.equal(replicas('rel-postern-connector-fixed'), 3);
+    assert.equal(replicas('rel-postern-connector-scaled'), undefined, 'HPA owns it');
+    assert.deepEqual(
+      kinds(list).filter((k) => k.startsWith('HorizontalPodAutoscaler/')),
+      ['HorizontalPodAutoscaler/rel-postern-connector-scaled'],
+    );
+  },
+);
+
+withHelm(
   'edges run several replicas over PostgreSQL with a shared CA, rolling one at a time',
   async () => {
     const list = await renderChart({
@@ -210,6 +249,7 @@ withHelm(
         store: { postgres: { existingSecret: 'pg' } },
         ca: { existingSecret: 'postern-ca' },
         adminToken: { existingSecret: 'postern-admin' },
+        tokenSigningKey: { existingSecret: 'postern-token-key', key: 'key.pem' },
       },
     });
     await checkAll(list);
@@ -227,6 +267,16 @@ withHelm(
       key: 'url',
     });
     assert.equal(env(container, 'POSTERN_ADVERTISE_ADDRESS')?.value, 'postern.example.com:8443');
+    // Every edge signs user tokens with the one key from the Secret.
+    const keyFile = env(container, 'POSTERN_TOKEN_SIGNING_KEY')?.value;
+    const volumes = pod.volumes as unknown as {
+      name: string;
+      secret?: { secretName: string; items: { key: string; path: string }[] };
+    }[];
+    const keyVolume = volumes.find((v) => v.secret?.secretName === 'postern-token-key');
+    assert.deepEqual(keyVolume?.secret?.items, [{ key: 'key.pem', path: 'token-signing-key.pem' }]);
+    const keyMount = container.volumeMounts?.find((m) => m.name === keyVolume?.name);
+    assert.equal(keyFile, `${keyMount?.mountPath}/token-signing-key.pem`);
     assert.ok(
       !list.some((o) => o.kind === 'PersistentVolumeClaim'),
       'no volume: the state is in PostgreSQL',
@@ -250,6 +300,23 @@ withHelm(
         },
       }),
       /same admin token/,
+    );
+    await assert.rejects(
+      renderChart({
+        edge: {
+          replicas: 2,
+          store: { postgres: { existingSecret: 'pg' } },
+          ca: { existingSecret: 'postern-ca' },
+          adminToken: { existingSecret: 'postern-admin' },
+        },
+      }),
+      /same token signing key/,
+    );
+    // One edge over PostgreSQL too: its data directory is not kept, so a generated CA would
+    // change at every restart.
+    await assert.rejects(
+      renderChart({ edge: { store: { postgres: { existingSecret: 'pg' } } } }),
+      /same CA/,
     );
   },
 );

@@ -92,7 +92,8 @@ const keyItems = arrayOf(
   obj(
     {
       key: str('Key in the ConfigMap or Secret.'),
-      path: str('Path under the import root.', { pattern: '^(?!/)(?!.*\\.\\.).+$' }),
+      // Relative and without `..`; no lookahead: Helm checks patterns with Go's RE2.
+      path: str('Path under the import root.', { pattern: '^[^/]', not: { pattern: '\\.\\.' } }),
     },
     { required: ['key', 'path'] },
   ),
@@ -101,7 +102,7 @@ const keyItems = arrayOf(
 function edgeSchema(): Schema {
   return obj({
     enabled: bool('Render the edge.'),
-    replicas: int(1, undefined, 'More than one needs store.postgres and ca.'),
+    replicas: int(1, undefined, 'More than one needs store.postgres.'),
     advertiseAddress: str('host:port connectors dial (the load balancer); keys carry it.'),
     adminToken: obj({
       existingSecret: optionalName('Secret with the admin API token.'),
@@ -109,6 +110,10 @@ function edgeSchema(): Schema {
     }),
     ca: obj({
       existingSecret: optionalName('Secret with ca.crt and ca.key shared by every edge.'),
+    }),
+    tokenSigningKey: obj({
+      existingSecret: optionalName('Secret with the user-token signing key shared by every edge.'),
+      key: str(),
     }),
     store: obj({
       postgres: obj({

@@ -73,6 +73,15 @@ test('values.yaml validates against the schema, and the schema rejects bad value
       /nodez|additional/,
     ],
     [{ edge: { config: { documents: { 'no-extension': {} } } } }, /property name|pattern/],
+    // Item paths stay under the import root.
+    [
+      { edge: { config: { secrets: [{ name: 's', items: [{ key: 'k', path: 'a/../x' }] }] } } },
+      /not/,
+    ],
+    [
+      { edge: { config: { secrets: [{ name: 's', items: [{ key: 'k', path: '/x' }] }] } } },
+      /pattern/,
+    ],
   ];
   for (const [override, expected] of bad) {
     assert.equal(validate(merged(override)), false, JSON.stringify(override));
@@ -91,6 +100,28 @@ test('values.yaml validates against the schema, and the schema rejects bad value
     },
   });
   assert.equal(validate(good), true, JSON.stringify(validate.errors));
+});
+
+test("every pattern in values.schema.json is one Helm's Go (RE2) regexp engine accepts", () => {
+  // Helm checks values with Go's regexp: lookaround and backreferences, which JavaScript and
+  // so ajv accept, make every `helm install` and `helm template` fail.
+  const patterns: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (isPlain(node)) {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'pattern' && typeof value === 'string') patterns.push(value);
+        else walk(value);
+      }
+    }
+  };
+  walk(helmValuesSchema());
+  assert.ok(patterns.length > 10, `found ${patterns.length} patterns`);
+  const unsupported = /\(\?(=|!|<=|<!|>)|\\[1-9]|\\k</;
+  assert.deepEqual(
+    patterns.filter((p) => unsupported.test(p)),
+    [],
+  );
 });
 
 test('Chart.yaml names the package version for the chart and the app, and the image tag follows', () => {

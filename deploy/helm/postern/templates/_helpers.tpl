@@ -92,7 +92,11 @@ resources and replicas override the connector-wide ones.
 {{- if and (empty $g.provisionKey) (empty $g.existingSecret) -}}
 {{- fail (printf "connector %s needs provisionKey or existingSecret" $name) -}}
 {{- end -}}
-{{- $autoscaling := merge (deepCopy (default (dict) $g.autoscaling)) $c.autoscaling -}}
+{{- /* Key by key: sprig's merge treats false as unset, so a group's enabled: false was lost. */ -}}
+{{- $autoscaling := deepCopy $c.autoscaling -}}
+{{- range $k, $v := (default (dict) $g.autoscaling) -}}
+{{- $_ := set $autoscaling $k $v -}}
+{{- end -}}
 {{- $out = append $out (dict
   "name" $name
   "group" (default "" $g.name)
