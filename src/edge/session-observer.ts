@@ -15,17 +15,15 @@ export function sessionObserver(log: Logger, metrics: EdgeMetrics): SessionHooks
   const sessions = new CounterTally(metrics.sessions);
   const bytes = new CounterTally(metrics.bytes);
   const requests = new CounterTally(metrics.requests);
-  const toUpstreamLabels = { direction: 'to_upstream' } as const;
-  const toClientLabels = { direction: 'to_client' } as const;
   const count = (
     virtualServer: string,
     reason: string,
     toUpstream: number,
     toClient: number,
   ): void => {
-    sessions.add(`${virtualServer}\0${reason}`, { virtual_server: virtualServer, reason });
-    bytes.add('to_upstream', toUpstreamLabels, toUpstream);
-    bytes.add('to_client', toClientLabels, toClient);
+    sessions.add(virtualServer, reason, sessionLabels);
+    bytes.add('to_upstream', '', directionLabels, toUpstream);
+    bytes.add('to_client', '', directionLabels, toClient);
   };
   return {
     onTcpSession(r: TcpSessionRecord) {
@@ -38,12 +36,21 @@ export function sessionObserver(log: Logger, metrics: EdgeMetrics): SessionHooks
     },
     onHttpRequest(r: HttpRequestRecord) {
       count(r.virtualServer, r.closeReason, r.bytesIn, r.bytesOut);
-      const status = String(r.status);
-      requests.add(`${r.virtualServer}\0${status}`, { virtual_server: r.virtualServer, status });
+      requests.add(r.virtualServer, r.status, requestLabels);
       log.info({ request: r }, 'request ended');
     },
   };
 }
+
+const sessionLabels = (virtualServer: string, reason: string | number) => ({
+  virtual_server: virtualServer,
+  reason: String(reason),
+});
+const directionLabels = (direction: string) => ({ direction });
+const requestLabels = (virtualServer: string, status: string | number) => ({
+  virtual_server: virtualServer,
+  status: String(status),
+});
 
 /** Logs pool events: node health changes, panic, discovery. */
 export function logPoolEvent(log: Logger, event: PoolEvent): void {

@@ -1,4 +1,4 @@
-import { HOP_BY_HOP, connectionTokens, mayBeSpecial, removeHeader } from './header-list.js';
+import { connectionTokens, isHopByHop, mayBeSpecial, removeHeader } from './header-list.js';
 
 /** What X-Forwarded-For/-Proto/-Host say about the client. */
 export interface ForwardedInfo {
@@ -34,7 +34,7 @@ export function upstreamRequestHeaders(
       continue;
     }
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) {
+    if (isHopByHop(lower)) {
       if (lower === 'connection') extra = connectionTokens(value);
       continue;
     }

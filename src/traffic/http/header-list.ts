@@ -31,17 +31,26 @@ export function getHeader(list: readonly string[], lowerName: string): string | 
   return undefined;
 }
 
-/** Hop-by-hop fields (RFC 9110 §7.6.1) and others a proxy must not forward either way. */
-export const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'http2-settings',
-]);
+/**
+ * True for hop-by-hop fields (RFC 9110 §7.6.1) and others a proxy must not forward either way;
+ * `lower` is the lower-cased name. A switch rather than a Set: the names are fresh strings from
+ * the parser, and a Set lookup would hash each one.
+ */
+export function isHopByHop(lower: string): boolean {
+  switch (lower) {
+    case 'connection':
+    case 'keep-alive':
+    case 'proxy-connection':
+    case 'transfer-encoding':
+    case 'te':
+    case 'trailer':
+    case 'upgrade':
+    case 'http2-settings':
+      return true;
+    default:
+      return false;
+  }
+}
 
 /**
  * True when a field name of this length may be hop-by-hop (or one of the few other fields the
@@ -78,7 +87,7 @@ export function forwardableResponseHeaders(raw: readonly string[]): string[] {
     const name = raw[i] as string;
     if (mayBeSpecial(name)) {
       const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower)) {
+      if (isHopByHop(lower)) {
         if (lower === 'connection') extra = connectionTokens(raw[i + 1]);
         continue;
       }

@@ -69,6 +69,24 @@ export class Http1Response extends EventEmitter {
     return this;
   }
 
+  /**
+   * Like {@link writeHead}, with the header fields already checked and serialized: `lines` are
+   * field lines each ending in CRLF (an upstream's, as ResponseHead.forwardable gives them).
+   */
+  writeHeadLines(
+    status: number,
+    text: string,
+    lines: string,
+    o: { readonly hasLength: boolean; readonly hasDate: boolean },
+  ): this {
+    if (this.headersSent) throw new Error('the response head was already written');
+    const head = `HTTP/1.1 ${status} ${text}\r\n${lines}`;
+    this.#head = this.#finishHead(head, status, o.hasLength, o.hasDate);
+    this.statusCode = status;
+    this.headersSent = true;
+    return this;
+  }
+
   /** Writes body bytes; false when the client is slow (wait for 'drain'). */
   write(chunk: Buffer | string): boolean {
     if (this.writableEnded) return false;
@@ -144,6 +162,12 @@ export class Http1Response extends EventEmitter {
       else if (n === 4 && name.toLowerCase() === 'date') date = true;
       head += `${name}: ${value}\r\n`;
     }
+    return this.#finishHead(head, status, length, date);
+  }
+
+  /** Adds Date when missing, the body framing and the connection's fate, and the final CRLF. */
+  #finishHead(fields: string, status: number, length: boolean, date: boolean): string {
+    let head = fields;
     if (!date) head += `Date: ${utcDate()}\r\n`;
     this.#noBody = this.#isHead || status === 204 || status === 304 || status < 200;
     let keepAlive = this.shouldKeepAlive && !this.#sink.draining;

@@ -26,7 +26,6 @@ import type { ResponseHead } from './response-parser.js';
 import type { RouteMatch } from './router.js';
 import type { CompiledRule } from './rules-engine.js';
 import type { Exchange, UpstreamConnection } from './upstream-connection.js';
-import { UpstreamConnections } from './upstream-connections.js';
 import type {
   UpstreamOutcome,
   UpstreamPick,
@@ -156,9 +155,7 @@ export class ProxyExchange implements Exchange {
       this.#attempts++;
     }
     const address = this.#pick.node.address;
-    const idle = this.#freshOnly
-      ? undefined
-      : rt.connections.takeIdle(UpstreamConnections.keyOf(address, pool.via));
+    const idle = this.#freshOnly ? undefined : rt.connections.takeIdle(address, pool.via);
     if (idle) {
       this.#send(idle);
       return;
@@ -225,6 +222,21 @@ export class ProxyExchange implements Exchange {
   onHead(head: ResponseHead): void {
     this.#idle.touch();
     this.#responseMs = this.#rt.clock.monotonic() - this.#sentAt;
+    const res = this.#res;
+    if (
+      head.forwardable !== undefined &&
+      this.#matched.length === 0 &&
+      this.#pick?.setCookie === undefined &&
+      res instanceof Http1Response
+    ) {
+      // Nothing to change in the fields: they go out as the upstream sent them.
+      this.#status = head.status;
+      res.writeHeadLines(head.status, head.statusText, head.forwardable, {
+        hasLength: head.contentLength >= 0,
+        hasDate: head.hasDate,
+      });
+      return;
+    }
     const headers = forwardableResponseHeaders(head.rawHeaders);
     try {
       this.#writeHead(head.status, headers, this.#facts.h2 ? undefined : head.statusText, true);

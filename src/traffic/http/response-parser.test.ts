@@ -166,4 +166,37 @@ describe('response parser', () => {
     }
     assert.deepEqual(out, ['200', 'ok', 'end', '404', 'ok', 'end']);
   });
+
+  test('plain header lines are offered for forwarding as received, without the Connection line', () => {
+    const lines =
+      'x-lower:  a \r\nX-Dup: 1\r\nConnection: Keep-Alive\r\nX-Dup: 2\r\nContent-Length: 2\r\n';
+    const r = parse([`HTTP/1.1 200 OK\r\n${lines}\r\nok`]);
+    assert.equal(
+      r.heads[0]?.forwardable,
+      'x-lower:  a \r\nX-Dup: 1\r\nX-Dup: 2\r\nContent-Length: 2\r\n',
+    );
+    assert.equal(r.heads[0]?.hasDate, false);
+    const last = parse(['HTTP/1.1 204 No Content\r\nDate: x\r\nconnection: close\r\n\r\n']);
+    assert.equal(last.heads[0]?.forwardable, 'Date: x\r\n');
+    assert.equal(last.heads[0]?.hasDate, true);
+    assert.equal(parse(['HTTP/1.1 204 No Content\r\n\r\n']).heads[0]?.forwardable, '');
+  });
+
+  test('fields a proxy must change or check are not offered for forwarding as received', () => {
+    const cases = [
+      'Keep-Alive: timeout=5\r\nContent-Length: 0',
+      'Transfer-Encoding: chunked\r\n\r\n0',
+      'Connection: keep-alive, X-Secret\r\nX-Secret: 1\r\nContent-Length: 0',
+      'Connection: close\r\nConnection: close\r\nContent-Length: 0',
+      'Upgrade: h2c\r\nContent-Length: 0',
+      'Trailer: X-T\r\nContent-Length: 0',
+      'X-Bad: a\x01b\r\nContent-Length: 0',
+      'X-Bad: a\nInjected: yes\r\nContent-Length: 0',
+    ];
+    for (const fields of cases) {
+      const r = parse([`HTTP/1.1 200 OK\r\n${fields}\r\n\r\n`]);
+      assert.equal(r.heads.length, 1, fields);
+      assert.equal(r.heads[0]?.forwardable, undefined, fields);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 // Longer than most files on purpose: an HTTP/1.1 response parser is one explicit state machine.
 import { ChunkedDecoder } from './chunked-decoder.js';
+import { isHopByHop, mayBeSpecial } from './header-list.js';
 
 /** The status line and header section of an upstream response, with its body framing. */
 export interface ResponseHead {
@@ -11,6 +12,14 @@ export interface ResponseHead {
   readonly contentLength: number;
   /** The connection may carry another request after this response. */
   readonly keepAlive: boolean;
+  /**
+   * The header lines as received, each ending in CRLF, when they can be forwarded to an HTTP/1.1
+   * client as they are: no hop-by-hop field but a Connection of exactly `keep-alive` or `close`
+   * (left out here), no control character in a value. Undefined otherwise.
+   */
+  readonly forwardable: string | undefined;
+  /** The fields include a Date. */
+  readonly hasDate: boolean;
 }
 
 /** Receives what the parser finds; `onEnd` follows the last `onBody`. */
@@ -37,6 +46,8 @@ const DONE = 4;
 
 const STATUS_PREFIX = 'HTTP/1.';
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Field values: tab, visible ASCII, space and obs-text; as Http1Response checks what it writes.
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const DIGITS = /^\d{1,15}$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
@@ -152,51 +163,54 @@ export class ResponseParser {
       return; // interim response: the final one follows
     }
     const reason = statusLine.length > 12 ? statusLine.slice(13) : '';
-    this.#startBody(code, reason, fields.raw, fields.contentLength, fields.te, fields.close);
+    this.#startBody(code, reason, fields);
   }
 
   /** The header lines after the status line, which ends at `from`; `close` as HTTP/1.0 implies. */
   #parseFields(text: string, from: number, close: boolean): HeadFields {
-    const f: HeadFields = { raw: [], contentLength: -1, te: undefined, close };
-    if (from >= text.length) return f;
+    const f: HeadFields = {
+      raw: [],
+      contentLength: -1,
+      te: undefined,
+      close,
+      plain: true,
+      dropFrom: -1,
+      dropTo: -1,
+      date: false,
+      forwardable: undefined,
+    };
+    if (from >= text.length) {
+      f.forwardable = '';
+      return f;
+    }
     let start = from + 2;
     // Each pass consumes one line, so this ends within the header section's length.
     for (let count = 1; ; count++) {
       if (count > this.#maxHeaders) throw new Error(`more than ${this.#maxHeaders} header fields`);
       const next = text.indexOf('\r\n', start);
       const end = next < 0 ? text.length : next;
-      addField(f, text.slice(start, end));
+      addField(f, text, start, end);
       if (next < 0) break;
       start = end + 2;
     }
+    if (f.plain) f.forwardable = forwardableLines(text, from + 2, f);
     return f;
   }
 
-  #startBody(
-    code: number,
-    text: string,
-    raw: string[],
-    length: number,
-    te: string | undefined,
-    close: boolean,
-  ): void {
-    let contentLength = length;
+  #startBody(code: number, text: string, f: HeadFields): void {
+    let contentLength = f.contentLength;
+    const close = f.close;
     if (this.#noBody || code === 204 || code === 304) {
       this.#keepAlive = !close;
-      this.#handler.onHead({
-        status: code,
-        statusText: text,
-        rawHeaders: raw,
-        contentLength,
-        keepAlive: !close,
-      });
+      this.#handler.onHead(responseHead(code, text, f, !close));
       this.#end();
       return;
     }
+    const te = f.te;
     if (te !== undefined) {
       contentLength = -1;
       const chunked = /(?:^|,)\s*chunked\s*$/i.test(te);
-      this.#keepAlive = chunked && !close && length < 0;
+      this.#keepAlive = chunked && !close && f.contentLength < 0;
       this.#state = chunked ? CHUNKED : UNTIL_CLOSE;
       if (chunked) this.#chunked = this.#chunkedDecoder();
     } else if (contentLength >= 0) {
@@ -207,13 +221,8 @@ export class ResponseParser {
       this.#keepAlive = false;
       this.#state = UNTIL_CLOSE;
     }
-    this.#handler.onHead({
-      status: code,
-      statusText: text,
-      rawHeaders: raw,
-      contentLength,
-      keepAlive: this.#keepAlive,
-    });
+    f.contentLength = contentLength;
+    this.#handler.onHead(responseHead(code, text, f, this.#keepAlive));
     if (this.#state === LENGTH && this.#remaining === 0) this.#end();
   }
 
@@ -250,29 +259,67 @@ interface HeadFields {
   contentLength: number;
   te: string | undefined;
   close: boolean;
+  /** The lines may be forwarded as received (see ResponseHead.forwardable). */
+  plain: boolean;
+  /** Where the Connection line (with its CRLF) starts and ends, or -1 without one. */
+  dropFrom: number;
+  dropTo: number;
+  date: boolean;
+  forwardable: string | undefined;
 }
 
-function addField(f: HeadFields, line: string): void {
-  const colon = line.indexOf(':');
-  const name = line.slice(0, colon);
-  if (colon <= 0 || !TOKEN.test(name))
-    throw new Error(`bad header line ${JSON.stringify(line.slice(0, 80))}`);
-  const value = line.slice(colon + 1).trim();
+function responseHead(code: number, text: string, f: HeadFields, keepAlive: boolean): ResponseHead {
+  return {
+    status: code,
+    statusText: text,
+    rawHeaders: f.raw,
+    contentLength: f.contentLength,
+    keepAlive,
+    forwardable: f.forwardable,
+    hasDate: f.date,
+  };
+}
+
+/** Reads the field line `text[start, end)`. */
+function addField(f: HeadFields, text: string, start: number, end: number): void {
+  const colon = text.indexOf(':', start);
+  const name = colon < 0 || colon > end ? '' : text.slice(start, colon);
+  if (name === '' || !TOKEN.test(name))
+    throw new Error(
+      `bad header line ${JSON.stringify(text.slice(start, Math.min(end, start + 80)))}`,
+    );
+  const value = text.slice(colon + 1, end).trim();
   f.raw.push(name, value);
-  // Only names of these lengths can be the three fields that matter: skip lower-casing the rest.
-  const n = name.length;
-  const lower = n === 14 || n === 17 || n === 10 ? name.toLowerCase() : '';
+  if (f.plain && BAD_VALUE.test(value)) f.plain = false;
+  // Only names of a few lengths can be fields that matter here: skip lower-casing the rest.
+  if (!mayBeSpecial(name)) return;
+  const lower = name.toLowerCase();
   if (lower === 'content-length') {
     if (!DIGITS.test(value) || (f.contentLength >= 0 && f.contentLength !== Number(value)))
       throw new Error(`bad Content-Length ${JSON.stringify(value)}`);
     f.contentLength = Number(value);
-  } else if (lower === 'transfer-encoding') {
-    f.te = f.te === undefined ? value : `${f.te}, ${value}`;
+  } else if (lower === 'date') {
+    f.date = true;
   } else if (lower === 'connection') {
     const v = value.toLowerCase();
     if (v.includes('close')) f.close = true;
     else if (v.includes('keep-alive')) f.close = false;
+    if (f.dropFrom >= 0 || (v !== 'close' && v !== 'keep-alive')) f.plain = false;
+    else {
+      f.dropFrom = start;
+      f.dropTo = end + 2;
+    }
+  } else if (isHopByHop(lower)) {
+    f.plain = false;
+    if (lower === 'transfer-encoding') f.te = f.te === undefined ? value : `${f.te}, ${value}`;
   }
+}
+
+/** The field lines from `from` to the end of `text`, each ending in CRLF, without the Connection line. */
+function forwardableLines(text: string, from: number, f: HeadFields): string {
+  if (f.dropFrom < 0) return `${text.slice(from)}\r\n`;
+  const before = text.slice(from, f.dropFrom);
+  return f.dropTo >= text.length ? before : `${before}${text.slice(f.dropTo)}\r\n`;
 }
 
 /**

@@ -19,9 +19,9 @@ export interface Exchange {
 
 /** How a connection was made and what it may carry. */
 export interface UpstreamConnectionInit {
-  /** Cache key: the node address, prefixed by the connector group when there is one. */
-  readonly key: string;
   readonly address: string;
+  /** The connector group the connection goes through; undefined when dialed from the edge. */
+  readonly via: string | undefined;
   readonly connectorId: string | undefined;
   readonly limits: ResponseParserLimits;
   /** Called when an idle connection closes, so that its cache forgets it. */
@@ -33,8 +33,8 @@ export interface UpstreamConnectionInit {
 /** One HTTP/1.1 connection to an upstream node, carrying one exchange at a time. */
 export class UpstreamConnection implements ResponseParserHandler {
   readonly socket: Duplex;
-  readonly key: string;
   readonly address: string;
+  readonly via: string | undefined;
   readonly connectorId: string | undefined;
   /** Requests sent on this connection so far. */
   uses = 0;
@@ -52,8 +52,8 @@ export class UpstreamConnection implements ResponseParserHandler {
 
   constructor(socket: Duplex, init: UpstreamConnectionInit) {
     this.socket = socket;
-    this.key = init.key;
     this.address = init.address;
+    this.via = init.via;
     this.connectorId = init.connectorId;
     this.#onIdleClose = init.onIdleClose;
     this.#parser = new ResponseParser(this, init.limits);

@@ -23,7 +23,8 @@ export class UpstreamConnections {
   readonly #maxIdle: number;
   readonly #idleMs: number;
   readonly #limits: ResponseParserLimits;
-  readonly #idle = new Map<string, UpstreamConnection[]>();
+  /** Idle connections by connector group ('' for direct ones), then node address. */
+  readonly #idle = new Map<string, Map<string, UpstreamConnection[]>>();
   #idleCount = 0;
   #sweeper: TimerHandle | undefined;
   #closed = false;
@@ -48,14 +49,11 @@ export class UpstreamConnections {
     return this.#idleCount;
   }
 
-  /** The key under which connections to `address` through `via` are kept. */
-  static keyOf(address: string, via: string | undefined): string {
-    return via === undefined ? address : `${via}\u0000${address}`;
-  }
-
-  /** The most recently used idle connection for `key`, if any. */
-  takeIdle(key: string): UpstreamConnection | undefined {
-    const list = this.#idle.get(key);
+  /** The most recently used idle connection to `address` through `via`, if any. */
+  takeIdle(address: string, via: string | undefined): UpstreamConnection | undefined {
+    // Two lookups by strings the pool already holds, not one by a key built per request:
+    // a new string is hashed on every lookup.
+    const list = this.#idle.get(via ?? '')?.get(address);
     if (!list) return undefined;
     let conn = list.pop();
     while (conn) {
@@ -87,8 +85,8 @@ export class UpstreamConnections {
     const socket = result.socket as { setNoDelay?: (on: boolean) => void } & typeof result.socket;
     socket.setNoDelay?.(true);
     return new UpstreamConnection(result.socket, {
-      key: UpstreamConnections.keyOf(address, via),
       address,
+      via,
       connectorId: result.connectorId,
       limits: this.#limits,
       onIdleClose: (c) => this.#forget(c),
@@ -102,8 +100,11 @@ export class UpstreamConnections {
       conn.destroy();
       return;
     }
-    let list = this.#idle.get(conn.key);
-    if (!list) this.#idle.set(conn.key, (list = []));
+    const group = conn.via ?? '';
+    let byAddress = this.#idle.get(group);
+    if (!byAddress) this.#idle.set(group, (byAddress = new Map<string, UpstreamConnection[]>()));
+    let list = byAddress.get(conn.address);
+    if (!list) byAddress.set(conn.address, (list = []));
     if (list.length >= this.#maxIdle) {
       conn.destroy();
       return;
@@ -119,13 +120,14 @@ export class UpstreamConnections {
     this.#closed = true;
     if (this.#sweeper) this.#clock.clearTimeout(this.#sweeper);
     this.#sweeper = undefined;
-    for (const list of this.#idle.values()) for (const c of list.splice(0)) c.destroy();
+    for (const byAddress of this.#idle.values())
+      for (const list of byAddress.values()) for (const c of list.splice(0)) c.destroy();
     this.#idle.clear();
     this.#idleCount = 0;
   }
 
   #forget(conn: UpstreamConnection): void {
-    const list = this.#idle.get(conn.key);
+    const list = this.#idle.get(conn.via ?? '')?.get(conn.address);
     const i = list ? list.indexOf(conn) : -1;
     if (list && i >= 0) {
       list.splice(i, 1);
@@ -141,13 +143,16 @@ export class UpstreamConnections {
 
   #sweep(): void {
     const oldest = this.#clock.monotonic() - this.#idleMs;
-    for (const [key, list] of this.#idle) {
-      // Lists are ordered by release time, oldest first.
-      let n = 0;
-      while (n < list.length && (list[n] as UpstreamConnection).idleSince <= oldest) n++;
-      for (const c of list.splice(0, n)) c.destroy();
-      this.#idleCount -= n;
-      if (list.length === 0) this.#idle.delete(key);
+    for (const [group, byAddress] of this.#idle) {
+      for (const [address, list] of byAddress) {
+        // Lists are ordered by release time, oldest first.
+        let n = 0;
+        while (n < list.length && (list[n] as UpstreamConnection).idleSince <= oldest) n++;
+        for (const c of list.splice(0, n)) c.destroy();
+        this.#idleCount -= n;
+        if (list.length === 0) byAddress.delete(address);
+      }
+      if (byAddress.size === 0) this.#idle.delete(group);
     }
     this.#sweeper = this.#idleCount > 0 && !this.#closed ? this.#schedule() : undefined;
   }
