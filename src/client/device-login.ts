@@ -95,7 +95,7 @@ function startOf(edgeUrl: string, answer: PollAnswer): StartAnswer {
     const why =
       answer.status === 404
         ? 'this edge does not offer device logins (HTTP 404)'
-        : answer.status === 429 && typeof described === 'string'
+        : (answer.status === 429 || answer.status === 503) && typeof described === 'string'
           ? `the edge refused: ${described}`
           : `unexpected answer to the start (HTTP ${answer.status})`;
     throw clientErrors.deviceLoginFailed(edgeUrl, why);

@@ -64,7 +64,7 @@ export async function startEdgeIdentity(
     logger: log.child({ component: 'browser-access' }),
     cliIdentityProvider: options.cliIdentityProvider,
     // Device logins live in the store: the CLI may poll one edge while the user approves on another.
-    devices: store.deviceAuthorizations,
+    devices: store,
     deviceLoginTtlMs: options.deviceLoginTtlMs,
     onDecision: (entry) => {
       activity.record(browserDecisionActivity(entry));

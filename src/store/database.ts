@@ -163,4 +163,14 @@ export interface Database {
     identity: string | null;
     decided_at: Int8 | null;
   };
+  /** Device login attempt counters shared by every edge, from migration 0011. */
+  device_attempts: {
+    /** What is counted, e.g. `wrong-code:ip:<address>`; never a code. */
+    key: string;
+    /** Attempts counted since `window_start`. */
+    attempts: Int8;
+    window_start: Int8;
+    /** When the window ends: the count (and a lock) lapses then. */
+    expires_at: Int8;
+  };
 }

@@ -45,6 +45,8 @@ export type {
   DeviceAuthorizationRecord,
   NewDeviceAuthorization,
   DeviceAuthorizationRepository,
+  DeviceAttemptCount,
+  DeviceAttemptRepository,
 } from './store.js';
 export type {
   EdgeLease,

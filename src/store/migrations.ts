@@ -240,6 +240,24 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011-device-attempts': {
+    // Counters of device login attempts (wrong user codes, starts per client address) shared by
+    // every edge, so an HA set of N edges allows the same number of attempts as one edge.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('device_attempts')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('attempts', 'bigint', (c) => c.notNull())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('device_attempts_expires_idx')
+        .on('device_attempts')
+        .column('expires_at')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

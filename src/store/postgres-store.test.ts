@@ -70,6 +70,33 @@ describe('postgresql store', () => {
     }
   });
 
+  test('two stores on one database count device attempts atomically (two edges racing)', async () => {
+    const url = await running().createDatabase();
+    const a = await openPostgresStore({ connectionString: url });
+    const b = await openPostgresStore({ connectionString: url });
+    try {
+      const at = Date.UTC(2030, 0, 1);
+      const counts = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 === 0 ? a : b).deviceAttempts.increment('wrong-code:ip:192.0.2.1', {
+            at,
+            windowMs: 900_000,
+          }),
+        ),
+      );
+      const seen = counts.map((c) => c.attempts).sort((x, y) => x - y);
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 40 }, (_, i) => i + 1),
+        'each count once',
+      );
+      assert.equal((await a.deviceAttempts.get('wrong-code:ip:192.0.2.1', at))?.attempts, 40);
+      assert.ok(counts.every((c) => c.windowStart === at && c.expiresAt === at + 900_000));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   test('an unreachable server is POSTERN_ERR_STORE_CONNECT and the password is not shown', async () => {
     const url = new URL(running().connectionString);
     url.password = 'hunter2-secret';

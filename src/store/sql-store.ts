@@ -14,6 +14,7 @@ import { SqlSessionRepository } from './session-repository.js';
 import { SqlConnectorTunnelRepository } from './connector-tunnel-repository.js';
 import { SqlActivityRepository } from './activity-repository.js';
 import { SqlDeviceAuthorizationRepository } from './device-authorization-repository.js';
+import { SqlDeviceAttemptRepository } from './device-attempt-repository.js';
 import type { ChangeFeed, Store } from './store.js';
 
 /**
@@ -40,6 +41,7 @@ export function createSqlStore(
     tunnels: new SqlConnectorTunnelRepository(db, clock),
     activity: new SqlActivityRepository(db),
     deviceAuthorizations: new SqlDeviceAuthorizationRepository(db),
+    deviceAttempts: new SqlDeviceAttemptRepository(db),
     close: async () => {
       await changes.close();
       await db.destroy();

@@ -9,6 +9,7 @@ import { sessionTests } from './session-conformance.js';
 import { connectorTunnelTests } from './tunnel-conformance.js';
 import { activityTests } from './activity-conformance.js';
 import { deviceAuthorizationTests } from './device-authorization-conformance.js';
+import { deviceAttemptTests } from './device-attempt-conformance.js';
 import type { Store } from './store.js';
 
 /** Creates a fresh, empty store whose timestamps come from `clock`. */
@@ -66,6 +67,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     connectorTunnelTests(ctx);
     activityTests(ctx);
     deviceAuthorizationTests(ctx);
+    deviceAttemptTests(ctx);
   });
 }
 

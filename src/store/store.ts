@@ -589,6 +589,34 @@ export interface DeviceAuthorizationRepository {
   sweep(before: number): Promise<number>;
 }
 
+/** An attempt counter after counting: how many attempts its window holds, and when it ends. */
+export interface DeviceAttemptCount {
+  readonly attempts: number;
+  readonly windowStart: number;
+  readonly expiresAt: number;
+}
+
+/**
+ * Counters of device login attempts shared by every edge (fixed windows per key), so limits hold
+ * for an HA set as a whole. Ephemeral: never in a backup; lapsed rows go with {@link sweep}.
+ */
+export interface DeviceAttemptRepository {
+  /**
+   * Counts one attempt against `key` at `at`, atomically even when edges race: a window that
+   * ended (or none) starts over at 1 with `windowMs`, else the count grows by 1.
+   */
+  increment(
+    key: string,
+    attempt: { readonly at: number; readonly windowMs: number },
+  ): Promise<DeviceAttemptCount>;
+  /** Takes back one attempt counted in `key`'s window still running at `at` (a right code). */
+  refund(key: string, at: number): Promise<void>;
+  /** The count of `key`'s window running at `at`, or undefined when none runs. */
+  get(key: string, at: number): Promise<DeviceAttemptCount | undefined>;
+  /** Deletes counters whose window ended before `before`; returns how many went. */
+  sweep(before: number): Promise<number>;
+}
+
 /** Every repository behind one handle. */
 export interface Store {
   /** Live edges of the HA set. */
@@ -611,6 +639,8 @@ export interface Store {
   readonly activity: ActivityRepository;
   /** Pending `postern login --device` authorizations (not part of snapshots). */
   readonly deviceAuthorizations: DeviceAuthorizationRepository;
+  /** Device login attempt counters of every edge (not part of snapshots). */
+  readonly deviceAttempts: DeviceAttemptRepository;
   /** Closes the connection(s); the store must not be used afterwards. */
   close(): Promise<void>;
 }

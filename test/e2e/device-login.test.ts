@@ -131,7 +131,11 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
     return { cli, complete, code };
   };
 
-  /** Opens the verification link on `base`, logs in as alice and presses `button`. */
+  /**
+   * Opens the verification link on `base`, logs in as alice and presses `button`. On the way it
+   * checks that the page is neither cached nor leaks its URL, that the form's fields go in the
+   * POST body and never in a URL, and that the same fields in the query string are refused.
+   */
   const decideInBrowser = async (
     link: URL,
     base: string,
@@ -141,12 +145,48 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
     const context = await browser!.newContext({ ignoreHTTPSErrors: true });
     try {
       const page = await context.newPage();
+      const shown = page.waitForResponse(
+        (r) => r.url().includes('/.postern/cli/device?user_code=') && r.status() === 200,
+        { timeout: STEP_TIMEOUT_MS * 2 },
+      );
+      shown.catch(() => undefined); // awaited below; a failure before that must not go unhandled
       await gotoSteadily(page, `${base}${link.pathname}${link.search}`);
       await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
       await page.waitForSelector('#user-code', { timeout: STEP_TIMEOUT_MS });
+      const headers = (await shown).headers();
+      assert.equal(headers['referrer-policy'], 'no-referrer');
+      assert.equal(headers['cache-control'], 'no-store');
       assert.equal(await page.textContent('#user-code'), code);
       assert.match((await page.textContent('body')) ?? '', /127\.0\.0\.1/, 'the CLI address');
+      const form = `form[action="/.postern/cli/device/${button}"]`;
+      const csrf = await page.getAttribute(`${form} input[name="csrf"]`, 'value');
+      const userCode = await page.getAttribute(`${form} input[name="user_code"]`, 'value');
+      assert.ok(csrf && userCode, 'the fields are hidden inputs of the form');
+      const inQuery = await context.request.post(
+        `${base}/.postern/cli/device/${button}?${new URLSearchParams({ user_code: userCode, csrf }).toString()}`,
+      );
+      assert.equal(inQuery.status(), 400, 'the fields in the query string are refused');
+      // Playwright's requests use HTTP/1.1 (the browser may use HTTP/2): both hand over bodies.
+      const action = `${base}/.postern/cli/device/${button}`;
+      const forged = await context.request.post(action, {
+        form: { user_code: userCode, csrf: 'x' },
+      });
+      assert.equal(forged.status(), 403, 'the fields were read from the body: the token is wrong');
+      const long = 'x'.repeat(100_000);
+      const tooLong = await context.request.post(action, { form: { user_code: userCode, long } });
+      assert.equal(tooLong.status(), 413);
+      const sent = page.waitForRequest((r) => r.method() === 'POST', {
+        timeout: STEP_TIMEOUT_MS,
+      });
+      sent.catch(() => undefined); // awaited below, as `shown`
       await page.click(`#${button}`);
+      const post = await sent;
+      assert.equal(new URL(post.url()).search, '', 'nothing in the URL');
+      assert.equal(post.headers()['content-type'], 'application/x-www-form-urlencoded');
+      assert.deepEqual(Object.fromEntries(new URLSearchParams(post.postData() ?? '')), {
+        user_code: userCode,
+        csrf,
+      });
       await page.waitForSelector('h1', { timeout: STEP_TIMEOUT_MS });
       return (await page.textContent('h1')) ?? '';
     } finally {
@@ -201,6 +241,34 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
       await assert.rejects(stat(join(dir, 'cli-deny', 'credentials.json')), { code: 'ENOENT' });
     } finally {
       if (!cli.hasExited) await cli.stop('SIGTERM', 5_000);
+    }
+  });
+
+  // After the approvals: it locks 127.0.0.1, where every browser of this file comes from, out of
+  // entering codes for 15 minutes.
+  it('counts wrong codes entered on edge A on edge B too: 3 on A and 2 on B lock the address', async () => {
+    const context = await browser!.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const started = await context.request.post(`${baseB}/.postern/cli/device`);
+      assert.equal(started.status(), 200);
+      const code = String(((await started.json()) as { user_code: string }).user_code);
+      const wrong = code === 'BBBB-BBBB' ? 'CCCC-CCCC' : 'BBBB-BBBB';
+      const page = await context.newPage();
+      const entered = async (base: string, userCode: string) =>
+        (await context.request.get(`${base}/.postern/cli/device?user_code=${userCode}`)).status();
+      for (const base of [baseA, baseB]) {
+        // One approval session per edge: the lock that follows is the address's, not a session's.
+        await context.clearCookies();
+        await gotoSteadily(page, `${base}/.postern/cli/device`);
+        await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
+        await page.waitForSelector('input[name="user_code"]', { timeout: STEP_TIMEOUT_MS });
+        const tries = base === baseA ? 3 : 2;
+        for (let i = 0; i < tries; i++) assert.equal(await entered(base, wrong), 400);
+      }
+      assert.equal(await entered(baseB, code), 429, 'locked on B after 2 wrong codes there');
+      assert.equal(await entered(baseA, code), 429, 'and on A');
+    } finally {
+      await context.close();
     }
   });
 

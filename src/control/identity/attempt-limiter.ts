@@ -17,9 +17,10 @@ interface Entry {
 
 /**
  * Counts attempts per key — a session, a client address — and locks a key once it counted
- * `maxFailures` within `windowMs`: failed attempts (wrong user codes), or every attempt of a kind
- * that is rate-limited (starting device logins). Kept in this edge's memory: an attacker spread
- * over several edges gets `maxFailures` per edge, still far too few to guess a code.
+ * `maxFailures` within `windowMs`: failed attempts, or every attempt of a kind that is
+ * rate-limited. Kept in this edge's memory, so it limits one edge only: the device login uses it
+ * just for its per-edge cap on starts, and counts wrong codes and starts per address in the
+ * shared store (SharedAttemptLimit) so that those limits hold for an HA set as a whole.
  */
 export class AttemptLimiter {
   readonly #clock: Clock;

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { isPosternError, systemClock, type Clock } from '../../core/index.js';
-import type { DeviceAuthorizationRepository } from '../../store/index.js';
+import type { DeviceAttemptRepository, DeviceAuthorizationRepository } from '../../store/index.js';
 import { htmlPage, escapeHtml, jsonResponse, redirect, type AuthResponse } from './auth-html.js';
 import {
   BrowserSessions,
@@ -14,6 +14,7 @@ import {
 } from './browser-session.js';
 import { DeviceFlow } from './device-flow.js';
 import { DEVICE_SCOPE, DevicePages, deviceSessionCookie } from './device-pages.js';
+import { readMessageBody } from './form-body.js';
 import type { IdentityProviders } from './identity-providers.js';
 import { OidcClient } from './oidc-client.js';
 import type { PendingLogin, SessionStore } from './session-store.js';
@@ -43,6 +44,8 @@ export interface AuthRequest {
   readonly virtualServer?: string | undefined;
   /** The client's address (shown on the device approval page, used for rate limits). */
   readonly clientIp?: string | undefined;
+  /** Reads the body, at most `limit` bytes (undefined beyond); for the device page's forms. */
+  readonly readBody?: ((limit: number) => Promise<Buffer | undefined>) | undefined;
 }
 
 /** How the auth pages are built. */
@@ -58,10 +61,17 @@ export interface AuthPagesOptions {
   readonly cliTokenTtlMs?: number | undefined;
   /** How long a login may take at the provider; default 10 min. */
   readonly loginTimeoutMs?: number | undefined;
-  /** Shared device authorizations; without them `postern login --device` is not offered. */
-  readonly devices?: DeviceAuthorizationRepository | undefined;
+  /** The shared store's device login tables; without them `postern login --device` is not offered. */
+  readonly devices?: DeviceStores | undefined;
   /** How long a `postern login --device` waits for approval; default 10 min. */
   readonly deviceLoginTtlMs?: number | undefined;
+}
+
+/** What device logins keep in the shared store (a Store has both). */
+export interface DeviceStores {
+  readonly deviceAuthorizations: DeviceAuthorizationRepository;
+  /** Wrong codes and starts per address, counted for every edge together. */
+  readonly deviceAttempts: DeviceAttemptRepository;
 }
 
 const HOST =
@@ -90,7 +100,7 @@ export class AuthPages {
     this.devices =
       options.devices &&
       new DeviceFlow({
-        repository: options.devices,
+        repository: options.devices.deviceAuthorizations,
         authority: options.authority,
         clock: this.#clock,
         logger: options.logger,
@@ -99,12 +109,21 @@ export class AuthPages {
       });
     this.#devicePages =
       this.devices &&
+      options.devices &&
       new DevicePages({
         flow: this.devices,
+        attempts: options.devices.deviceAttempts,
         sessions: this.sessions,
         clock: this.#clock,
+        logger: options.logger,
         startLogin: (req, returnTo) => this.#guard(() => this.#deviceLogin(req, returnTo)),
       });
+  }
+
+  /** Deletes device logins and attempt counters (of every edge) that lapsed a while ago. */
+  async sweepDevices(): Promise<void> {
+    await this.devices?.sweep();
+    await this.#devicePages?.sweep();
   }
 
   /** Serves an auth path on a Node server; true when it handled the request. */
@@ -116,6 +135,7 @@ export class AuthPages {
       headers: req.headers,
       secure: (req.socket as Partial<TLSSocket>).encrypted === true,
       clientIp: req.socket.remoteAddress,
+      readBody: (limit) => readMessageBody(req, limit),
     });
     if (!answer) return false;
     const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) };

@@ -2,11 +2,10 @@ import type { Logger } from 'pino';
 import type { Configuration, IdentityProvider, VirtualServer } from '../../config/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../../core/index.js';
 import type { AccessGate } from '../../traffic/index.js';
-import type { DeviceAuthorizationRepository } from '../../store/index.js';
 import { PolicyEngine } from '../policy/index.js';
 import { BrowserAccessGate, JwksOnlyGate, type AccessDecisionEntry } from './access-gate.js';
 import { DEVICE_SCOPE, DEVICE_SESSION_MS } from './device-pages.js';
-import { AuthPages } from './auth-pages.js';
+import { AuthPages, type DeviceStores } from './auth-pages.js';
 import { expiry, type SessionTimeouts } from './browser-session.js';
 import { IdentityProviders } from './identity-providers.js';
 import type { OidcClient } from './oidc-client.js';
@@ -29,8 +28,8 @@ export interface BrowserAccessOptions {
   readonly cliTokenTtlMs?: number | undefined;
   /** How often expired sessions are dropped from the memory or shared store; default 5 min. */
   readonly sweepIntervalMs?: number | undefined;
-  /** Shared device authorizations for `postern login --device`; default none (not offered). */
-  readonly devices?: DeviceAuthorizationRepository | undefined;
+  /** The shared store (its device login tables) for `postern login --device`; default none (not offered). */
+  readonly devices?: DeviceStores | undefined;
   /** How long a `postern login --device` waits for approval; default 10 min. */
   readonly deviceLoginTtlMs?: number | undefined;
   /** Replaces OIDC discovery (tests). */
@@ -126,7 +125,7 @@ export class BrowserAccess {
   async #sweepShared(store: SqlSessionStore): Promise<void> {
     try {
       await store.sweep(this.#timeouts);
-      await this.pages.devices?.sweep();
+      await this.pages.sweepDevices();
     } catch (err) {
       this.#o.logger?.warn({ err: (err as Error).message }, 'could not sweep browser sessions');
     }

@@ -1,12 +1,17 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
 import type { Clock } from '../../core/index.js';
+import type { DeviceAttemptRepository } from '../../store/index.js';
 import { AttemptLimiter } from './attempt-limiter.js';
 import { escapeHtml, htmlPage, jsonResponse, type AuthResponse } from './auth-html.js';
 import { cookie, readCookie, type BrowserSessions } from './browser-session.js';
 import { formatUserCode, normalizeUserCode } from './device-codes.js';
 import type { DeviceFlow, DevicePollError, PendingDevice } from './device-flow.js';
+import { identityErrors } from './errors.js';
+import { readForm } from './form-body.js';
 import type { BrowserSession } from './session-store.js';
+import { SharedAttemptLimit } from './shared-attempt-limit.js';
 
 /** Where the device login lives: the CLI's endpoints and the user's verification page. */
 export const DEVICE_PATHS = {
@@ -46,39 +51,61 @@ export interface DeviceRequest {
   readonly secure: boolean;
   /** The client's address, shown to the approving user and used for rate limits. */
   readonly clientIp?: string | undefined;
+  /** Reads the body, at most `limit` bytes (undefined beyond): the approve and deny forms. */
+  readonly readBody?: ((limit: number) => Promise<Buffer | undefined>) | undefined;
 }
 
 /** What the device pages need from the auth pages. */
 export interface DevicePagesOptions {
   readonly flow: DeviceFlow;
+  /** The shared store's attempt counters: wrong codes and starts count on every edge. */
+  readonly attempts: DeviceAttemptRepository;
   readonly sessions: BrowserSessions;
   readonly clock: Clock;
+  readonly logger?: Logger | undefined;
   /** Sends a browser to the identity provider; it comes back to `returnTo` with a device session. */
   readonly startLogin: (req: DeviceRequest, returnTo: string) => Promise<AuthResponse>;
 }
 
 /** How many device logins may be started: per client address per window, and per edge per minute. */
 const START_LIMIT = { perAddress: 30, windowMs: 600_000, perEdgePerMinute: 300 } as const;
+/** Wrong user codes a session or client address may enter per window before it is locked. */
+const WRONG_CODE_LIMIT = { max: 5, windowMs: 900_000 } as const;
+/** The approve and deny forms carry two short fields; anything longer is not from the page. */
+const FORM_LIMIT_BYTES = 2048;
+/** Sent with every device page: the user code in its URL must not leak nor be cached. */
+const DEVICE_HEADERS = { 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' } as const;
 
 /**
  * The device login's HTTP side: the CLI's start and poll endpoints (JSON, RFC 8628 names) and
  * the verification page where a logged-in user checks the code and the request's details and
- * approves or denies with a POST. A GET never decides (anti-phishing); decisions carry a
- * per-form token bound to the session cookie and are refused cross-site.
+ * approves or denies with a POST. A GET never decides (anti-phishing); decisions carry their
+ * fields (user code, per-form token bound to the session cookie) in the POST body, never in the
+ * URL, and are refused cross-site. Wrong codes and starts per address are counted in the shared
+ * store, so the limits hold for every edge of an HA set together.
  */
 export class DevicePages {
   readonly #o: DevicePagesOptions;
-  readonly #limiter: AttemptLimiter;
-  /** Device logins a client address may start per window (anyone may call the start endpoint). */
-  readonly #startsPerAddress: AttemptLimiter;
-  /** Device logins this edge starts per minute over every address (each one is a store row). */
+  /** Wrong user codes per session and per client address, on every edge. */
+  readonly #wrongCodes: SharedAttemptLimit;
+  /** Device logins a client address may start per window, on every edge (anyone may start). */
+  readonly #startsPerAddress: SharedAttemptLimit;
+  /**
+   * Device logins this edge starts per minute over every address. Per edge on purpose: it
+   * guards this edge's own store writes (each start is a counter and a row), so it must hold
+   * before the store is asked anything, and N edges may carry N times the load.
+   */
   readonly #starts: AttemptLimiter;
 
   constructor(options: DevicePagesOptions) {
     this.#o = options;
-    this.#limiter = new AttemptLimiter(options.clock);
-    this.#startsPerAddress = new AttemptLimiter(options.clock, {
-      maxFailures: START_LIMIT.perAddress,
+    this.#wrongCodes = new SharedAttemptLimit(options.attempts, options.clock, {
+      kind: 'device-wrong-code',
+      ...WRONG_CODE_LIMIT,
+    });
+    this.#startsPerAddress = new SharedAttemptLimit(options.attempts, options.clock, {
+      kind: 'device-start',
+      max: START_LIMIT.perAddress,
       windowMs: START_LIMIT.windowMs,
     });
     this.#starts = new AttemptLimiter(options.clock, {
@@ -89,6 +116,16 @@ export class DevicePages {
 
   /** The response for a device path, or undefined when `url` is not one. */
   async respond(req: DeviceRequest, url: URL): Promise<AuthResponse | undefined> {
+    const answer = await this.#route(req, url);
+    return answer && { ...answer, headers: { ...answer.headers, ...DEVICE_HEADERS } };
+  }
+
+  /** Deletes attempt counters (of every edge) whose window ended; returns how many went. */
+  sweep(): Promise<number> {
+    return this.#wrongCodes.sweep();
+  }
+
+  async #route(req: DeviceRequest, url: URL): Promise<AuthResponse | undefined> {
     switch (url.pathname) {
       case DEVICE_PATHS.page:
         if (req.method === 'POST') return this.#start(req);
@@ -108,17 +145,19 @@ export class DevicePages {
   async #start(req: DeviceRequest): Promise<AuthResponse> {
     const host = req.host ?? '';
     if (!HOST.test(host)) return jsonError(400, 'invalid_request', 'The Host header is not valid.');
-    const address = [`ip:${req.clientIp ?? 'unknown'}`];
-    if (this.#startsPerAddress.locked(address) || this.#starts.locked(['all'])) {
-      return jsonError(
+    const tooMany = () =>
+      jsonError(
         429,
         'too_many_requests',
         `Too many device logins were started from ${req.clientIp ?? 'this address'} or on this ` +
           'edge recently; finish or wait for the ones already started, and try again in a few minutes.',
       );
-    }
-    this.#startsPerAddress.fail(address);
+    // The per-edge cap first: it is checked in memory and protects the store writes below.
+    if (this.#starts.locked(['all'])) return tooMany();
     this.#starts.fail(['all']);
+    const address = [`ip:${req.clientIp ?? 'unknown'}`];
+    const refused = await this.#count(this.#startsPerAddress, address, tooMany, 'json');
+    if (refused) return refused;
     const started = await this.#o.flow.start(req.clientIp ?? 'unknown');
     const page = `${req.secure ? 'https' : 'http'}://${host}${DEVICE_PATHS.page}`;
     const userCode = formatUserCode(started.userCode);
@@ -173,24 +212,34 @@ export class DevicePages {
     const who = session.identity.email ?? session.identity.subject;
     if (typed === null) return enterCodePage(who);
     const keys = limiterKeys(session, req);
-    if (this.#limiter.locked(keys)) return lockedPage();
+    const refused = await this.#count(this.#wrongCodes, keys, lockedPage, 'html');
+    if (refused) return refused;
     const pending = code === undefined ? undefined : await this.#o.flow.pending(code);
     if (!pending) {
-      this.#limiter.fail(keys);
       return enterCodePage(
         who,
         'This code is unknown, expired or already used. Check it and try again.',
       );
     }
+    await this.#refund(keys);
     return confirmPage(who, pending, csrfToken(req, pending.userKey));
   }
 
   async #decide(req: DeviceRequest, url: URL, approve: boolean): Promise<AuthResponse> {
+    // The fields are secrets (the user code, the form token): a URL would leak them to access
+    // logs, history and Referer headers, so one carrying anything is refused outright.
+    if (url.search !== '') {
+      return htmlPage(400, 'Form refused', [
+        'This form sends its fields in the POST body, never in the URL. Open the page again.',
+      ]);
+    }
     if (crossSite(req)) {
       return htmlPage(403, 'Cross-site request refused', [
         'This form must be sent from the Postern page itself.',
       ]);
     }
+    const form = await readForm(req, FORM_LIMIT_BYTES);
+    if (!(form instanceof URLSearchParams)) return form;
     const session = await this.#session(req);
     if (!session) {
       return htmlPage(401, 'Login required', [
@@ -198,16 +247,17 @@ export class DevicePages {
       ]);
     }
     const keys = limiterKeys(session, req);
-    if (this.#limiter.locked(keys)) return lockedPage();
-    const pending = await this.#o.flow.pending(url.searchParams.get('user_code') ?? '');
+    const refused = await this.#count(this.#wrongCodes, keys, lockedPage, 'html');
+    if (refused) return refused;
+    const pending = await this.#o.flow.pending(form.get('user_code') ?? '');
     if (!pending) {
-      this.#limiter.fail(keys);
       return enterCodePage(
         session.identity.email ?? session.identity.subject,
         'This code is unknown, expired or already used. Start again with <code>postern login --device</code>.',
       );
     }
-    if (!sameToken(url.searchParams.get('csrf') ?? '', csrfToken(req, pending.userKey))) {
+    await this.#refund(keys);
+    if (!sameToken(form.get('csrf') ?? '', csrfToken(req, pending.userKey))) {
       return htmlPage(403, 'Form refused', ['The form is stale or forged; open the page again.']);
     }
     const decided = await this.#o.flow.decide(pending.userCode, session.identity, approve);
@@ -230,6 +280,39 @@ export class DevicePages {
           ['The login was denied; the terminal reports it. You can close this window.'],
           clear,
         );
+  }
+
+  /**
+   * Counts an attempt in the shared store: undefined when allowed, else the answer refusing it
+   * (`refuse`, or 503 when the store cannot count: fail closed, as counting on this edge alone
+   * would let N edges allow N times the attempts).
+   */
+  async #count(
+    limit: SharedAttemptLimit,
+    keys: readonly string[],
+    refuse: () => AuthResponse,
+    as: 'html' | 'json',
+  ): Promise<AuthResponse | undefined> {
+    try {
+      return (await limit.attempt(keys)) ? undefined : refuse();
+    } catch (cause) {
+      const err = identityErrors.deviceLimitsUnavailable(cause);
+      this.#o.logger?.warn({ err }, 'device login attempt refused: the store cannot count it');
+      return as === 'json'
+        ? jsonResponse(503, { error: 'temporarily_unavailable', error_description: err.message })
+        : htmlPage(503, 'Try again in a minute', [
+            `<code>${err.code}</code>: ${escapeHtml(err.message)}`,
+          ]);
+    }
+  }
+
+  /** A right code does not count; failing to take it back only over-counts, so it is logged. */
+  async #refund(keys: readonly string[]): Promise<void> {
+    try {
+      await this.#wrongCodes.refund(keys);
+    } catch (err) {
+      this.#o.logger?.warn({ err }, 'could not take back a device login attempt');
+    }
   }
 
   async #session(req: DeviceRequest): Promise<BrowserSession | undefined> {
@@ -290,16 +373,18 @@ function enterCodePage(who: string, problem?: string): AuthResponse {
 
 function confirmPage(who: string, pending: PendingDevice, csrf: string): AuthResponse {
   const e = escapeHtml;
-  const query = `user_code=${pending.userCode}&amp;csrf=${e(csrf)}`;
+  const fields =
+    `<input type="hidden" name="user_code" value="${pending.userCode}">` +
+    `<input type="hidden" name="csrf" value="${e(csrf)}">`;
   return htmlPage(200, 'Approve a device login?', [
     `You are logged in as <code>${e(who)}</code>.`,
     `A terminal ran <code>postern login --device</code> from <code>${e(pending.clientIp)}</code> ` +
       `at ${e(new Date(pending.createdAt).toISOString())} and asks for a token in your name.`,
     `Check that your terminal shows this code: <strong id="user-code">${formatUserCode(pending.userCode)}</strong>`,
     'Approve only if you started this login yourself just now. If someone sent you this link, deny it.',
-    `<form method="post" action="${DEVICE_PATHS.approve}?${query}" style="display:inline">` +
+    `<form method="post" action="${DEVICE_PATHS.approve}" style="display:inline">${fields}` +
       '<button type="submit" id="approve">Approve</button></form> ' +
-      `<form method="post" action="${DEVICE_PATHS.deny}?${query}" style="display:inline">` +
+      `<form method="post" action="${DEVICE_PATHS.deny}" style="display:inline">${fields}` +
       '<button type="submit" id="deny">Deny</button></form>',
     `The request expires at ${e(new Date(pending.expiresAt).toISOString())}.`,
   ]);

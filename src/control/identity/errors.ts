@@ -67,4 +67,10 @@ export const identityErrors = {
       'POSTERN_ERR_FORBIDDEN',
       `You are signed in as ${user} with role "${role}" (from your identity-provider groups), which may not ${what}; it needs role "${needed}". Ask an administrator to add you to a group mapped to "${needed}" in \`--admin-role-groups\`.`,
     ),
+  deviceLimitsUnavailable: (cause?: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_DEVICE_LIMITS_UNAVAILABLE',
+      "The edge cannot reach its store to count device login attempts, so it refuses them rather than count on this edge alone. Try again in a minute; if it persists, check the edge's store (its logs and `postern edge --store`).",
+      { cause },
+    ),
 } as const;

@@ -5,7 +5,7 @@ export { identityErrors } from './errors.js';
 export { BrowserAccess } from './browser-access.js';
 export type { BrowserAccessOptions } from './browser-access.js';
 export { AuthPages, AUTH_PATHS } from './auth-pages.js';
-export type { AuthPagesOptions, AuthRequest } from './auth-pages.js';
+export type { AuthPagesOptions, AuthRequest, DeviceStores } from './auth-pages.js';
 export type { AuthResponse } from './auth-html.js';
 export type { AccessDecisionEntry } from './access-gate.js';
 export { IDENTITY_HEADERS } from './access-gate.js';

@@ -5,6 +5,7 @@ import { clientIpOf } from './forward-headers.js';
 import { removeHeader } from './header-list.js';
 import type { ClientRequest } from './client-request.js';
 import { writeRawResponse } from './error-response.js';
+import { Http1Request } from './http1-request.js';
 import { Http1Response } from './http1-response.js';
 
 /** What an access gate is told about a request, before anything is proxied. */
@@ -18,6 +19,11 @@ export interface AccessGateRequest {
   readonly host: string | undefined;
   readonly headers: IncomingHttpHeaders;
   readonly clientIp: string;
+  /**
+   * Reads the request body for a gate that answers the request itself (its own form posts):
+   * undefined when the body is longer than `limit` bytes. Rejects when the client goes away.
+   */
+  readonly readBody?: ((limit: number) => Promise<Buffer | undefined>) | undefined;
 }
 
 /** The request may go on; with these fields removed (lower-case names), then these set. */
@@ -74,7 +80,39 @@ export function gateRequest(virtualServer: string, req: ClientRequest): AccessGa
     host: authority ?? req.headers.host,
     headers: req.headers,
     clientIp: clientIpOf(req.socket.remoteAddress),
+    readBody: (limit) => readGateBody(req, limit),
   };
+}
+
+/** Reads a client request's body up to `limit` bytes (see AccessGateRequest.readBody). */
+function readGateBody(req: ClientRequest, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // Http1Request tells of a lost client only through its socket; HTTP/2 requests close.
+    const gone = (): void => finish(() => reject(new Error('the client went away')));
+    const data = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) finish(() => resolve(undefined));
+      else chunks.push(chunk);
+    };
+    const end = (): void => finish(() => resolve(Buffer.concat(chunks)));
+    const socket = req instanceof Http1Request ? req.socket : undefined;
+    const finish = (settle: () => void): void => {
+      req.removeListener('data', data).removeListener('end', end).removeListener('close', gone);
+      socket?.removeListener('close', gone);
+      // The rest of an over-long body is dropped by the connection once the response is sent.
+      req.pause();
+      settle();
+    };
+    if (!(req instanceof Http1Request ? req.hasBody : !req.readableEnded)) {
+      resolve(Buffer.alloc(0));
+      return;
+    }
+    req.on('data', data).on('end', end).on('close', gone);
+    socket?.once('close', gone);
+    req.resume();
+  });
 }
 
 /** Applies an allow verdict's header edits to the fields going upstream. */
