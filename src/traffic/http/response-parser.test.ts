@@ -182,6 +182,21 @@ describe('response parser', () => {
     assert.equal(parse(['HTTP/1.1 204 No Content\r\n\r\n']).heads[0]?.forwardable, '');
   });
 
+  test('the field list keeps order, case and repeats, with values trimmed', () => {
+    const r = parse([
+      'HTTP/1.1 200 OK\r\nX-A:  spaced value \t\r\nx-a:\r\nContent-Length:0\r\n\r\n',
+    ]);
+    assert.deepEqual(r.heads[0]?.rawHeaders, [
+      'X-A',
+      'spaced value',
+      'x-a',
+      '',
+      'Content-Length',
+      '0',
+    ]);
+    assert.equal(r.heads[0]?.contentLength, 0);
+  });
+
   test('fields a proxy must change or check are not offered for forwarding as received', () => {
     const cases = [
       'Keep-Alive: timeout=5\r\nContent-Length: 0',

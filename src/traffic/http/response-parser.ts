@@ -1,6 +1,6 @@
 // Longer than most files on purpose: an HTTP/1.1 response parser is one explicit state machine.
 import { ChunkedDecoder } from './chunked-decoder.js';
-import { isHopByHop, mayBeSpecial } from './header-list.js';
+import { isHopByHop } from './header-list.js';
 
 /** The status line and header section of an upstream response, with its body framing. */
 export interface ResponseHead {
@@ -45,9 +45,10 @@ const CHUNKED = 3;
 const DONE = 4;
 
 const STATUS_PREFIX = 'HTTP/1.';
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// Field values: tab, visible ASCII, space and obs-text; as Http1Response checks what it writes.
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+// Sticky: matched in place in the header text, so that no string is cut out per field.
+const NAME_AT = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
+// Field values: tab, visible ASCII, space and obs-text, as Http1Response checks what it writes.
+const VALUE_AT = /[\t\x20-\x7e\x80-\xff]*/y;
 const DIGITS = /^\d{1,15}$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
@@ -169,7 +170,8 @@ export class ResponseParser {
   /** The header lines after the status line, which ends at `from`; `close` as HTTP/1.0 implies. */
   #parseFields(text: string, from: number, close: boolean): HeadFields {
     const f: HeadFields = {
-      raw: [],
+      text,
+      from: Math.min(from + 2, text.length),
       contentLength: -1,
       te: undefined,
       close,
@@ -189,7 +191,7 @@ export class ResponseParser {
       if (count > this.#maxHeaders) throw new Error(`more than ${this.#maxHeaders} header fields`);
       const next = text.indexOf('\r\n', start);
       const end = next < 0 ? text.length : next;
-      addField(f, text, start, end);
+      readField(f, start, end);
       if (next < 0) break;
       start = end + 2;
     }
@@ -253,9 +255,11 @@ export class ResponseParser {
   }
 }
 
-/** What the header section says about framing, with the fields as received. */
+/** What the header section says about framing, with the text its fields are read from. */
 interface HeadFields {
-  readonly raw: string[];
+  readonly text: string;
+  /** Where the first field line starts (the text's length when there is none). */
+  readonly from: number;
   contentLength: number;
   te: string | undefined;
   close: boolean;
@@ -268,40 +272,76 @@ interface HeadFields {
   forwardable: string | undefined;
 }
 
-function responseHead(code: number, text: string, f: HeadFields, keepAlive: boolean): ResponseHead {
-  return {
-    status: code,
-    statusText: text,
-    rawHeaders: f.raw,
-    contentLength: f.contentLength,
-    keepAlive,
-    forwardable: f.forwardable,
-    hasDate: f.date,
-  };
+/** A parsed head; the field list is cut out of the text only when somebody asks for it. */
+class ParsedHead implements ResponseHead {
+  readonly status: number;
+  readonly statusText: string;
+  readonly contentLength: number;
+  readonly keepAlive: boolean;
+  readonly forwardable: string | undefined;
+  readonly hasDate: boolean;
+  readonly #text: string;
+  readonly #from: number;
+  #raw: string[] | undefined;
+
+  constructor(code: number, reason: string, f: HeadFields, keepAlive: boolean) {
+    this.status = code;
+    this.statusText = reason;
+    this.contentLength = f.contentLength;
+    this.keepAlive = keepAlive;
+    this.forwardable = f.forwardable;
+    this.hasDate = f.date;
+    this.#text = f.text;
+    this.#from = f.from;
+  }
+
+  get rawHeaders(): string[] {
+    return (this.#raw ??= fieldList(this.#text, this.#from));
+  }
 }
 
-/** Reads the field line `text[start, end)`. */
-function addField(f: HeadFields, text: string, start: number, end: number): void {
+function responseHead(
+  code: number,
+  reason: string,
+  f: HeadFields,
+  keepAlive: boolean,
+): ResponseHead {
+  return new ParsedHead(code, reason, f, keepAlive);
+}
+
+/**
+ * Checks the field line `f.text[start, end)` and notes what it says about framing and
+ * forwarding. Only the values of the few fields that matter here are cut out of the text.
+ */
+function readField(f: HeadFields, start: number, end: number): void {
+  const text = f.text;
   const colon = text.indexOf(':', start);
-  const name = colon < 0 || colon > end ? '' : text.slice(start, colon);
-  if (name === '' || !TOKEN.test(name))
+  NAME_AT.lastIndex = start;
+  if (colon < 0 || colon > end || !NAME_AT.test(text) || NAME_AT.lastIndex !== colon)
     throw new Error(
       `bad header line ${JSON.stringify(text.slice(start, Math.min(end, start + 80)))}`,
     );
-  const value = text.slice(colon + 1, end).trim();
-  f.raw.push(name, value);
-  if (f.plain && BAD_VALUE.test(value)) f.plain = false;
-  // Only names of a few lengths can be fields that matter here: skip lower-casing the rest.
-  if (!mayBeSpecial(name)) return;
-  const lower = name.toLowerCase();
+  if (f.plain) {
+    VALUE_AT.lastIndex = colon + 1;
+    VALUE_AT.test(text);
+    if (VALUE_AT.lastIndex !== end) f.plain = false;
+  }
+  // Only names of these lengths can be fields that matter here: skip lower-casing the rest.
+  const n = colon - start;
+  if (n !== 2 && n !== 4 && n !== 7 && n !== 10 && n !== 14 && n !== 16 && n !== 17) return;
+  const lower = text.slice(start, colon).toLowerCase();
   if (lower === 'content-length') {
+    const value = text.slice(colon + 1, end).trim();
     if (!DIGITS.test(value) || (f.contentLength >= 0 && f.contentLength !== Number(value)))
       throw new Error(`bad Content-Length ${JSON.stringify(value)}`);
     f.contentLength = Number(value);
   } else if (lower === 'date') {
     f.date = true;
   } else if (lower === 'connection') {
-    const v = value.toLowerCase();
+    const v = text
+      .slice(colon + 1, end)
+      .trim()
+      .toLowerCase();
     if (v.includes('close')) f.close = true;
     else if (v.includes('keep-alive')) f.close = false;
     if (f.dropFrom >= 0 || (v !== 'close' && v !== 'keep-alive')) f.plain = false;
@@ -311,8 +351,25 @@ function addField(f: HeadFields, text: string, start: number, end: number): void
     }
   } else if (isHopByHop(lower)) {
     f.plain = false;
-    if (lower === 'transfer-encoding') f.te = f.te === undefined ? value : `${f.te}, ${value}`;
+    if (lower === 'transfer-encoding') {
+      const value = text.slice(colon + 1, end).trim();
+      f.te = f.te === undefined ? value : `${f.te}, ${value}`;
+    }
   }
+}
+
+/** The fields of lines from `from` on (already checked), flat: `[name0, value0, …]`. */
+function fieldList(text: string, from: number): string[] {
+  const raw: string[] = [];
+  let start = from;
+  while (start < text.length) {
+    const next = text.indexOf('\r\n', start);
+    const end = next < 0 ? text.length : next;
+    const colon = text.indexOf(':', start);
+    raw.push(text.slice(start, colon), text.slice(colon + 1, end).trim());
+    start = end + 2;
+  }
+  return raw;
 }
 
 /** The field lines from `from` to the end of `text`, each ending in CRLF, without the Connection line. */
