@@ -44,23 +44,29 @@ export async function handleDataStream(
     stream.destroy();
     return;
   }
-  const log = logger.child({ session: dial.sessionId, target: dial.target });
+  // Fields on each line rather than a child logger per session: pino builds a child's bindings
+  // (and redaction) eagerly, which showed in profiles of short sessions.
+  const session = dial.sessionId;
+  const target = dial.target;
   // The application's reads land in one reused buffer; the tunnel stream copies them into its
   // outgoing batch (or the join copies what it cannot take at once).
   const reader: ViewReader = { onView: undefined };
-  const outcome = await dialTarget(dial.target, {
+  const outcome = await dialTarget(target, {
     policy: options.policy(),
     timeoutMs: dial.timeoutMs,
     reader,
   });
   if (outcome.code !== 'not_allowed') {
-    const target = splitHostPort(dial.target);
-    if (target) options.onDialed?.(target);
+    const hostPort = splitHostPort(target);
+    if (hostPort) options.onDialed?.(hostPort);
   }
   if (outcome.code !== 'ok') {
     counters.failed += 1;
     metrics?.dialFailures.inc({ reason: outcome.code });
-    log.warn({ code: outcome.code, reason: outcome.message }, 'dial refused or failed');
+    logger.warn(
+      { session, target, code: outcome.code, reason: outcome.message },
+      'dial refused or failed',
+    );
     writeMessage(
       stream,
       makeMessage({ type: 'dial_result', code: outcome.code, message: outcome.message }),
@@ -87,10 +93,10 @@ export async function handleDataStream(
       counters.active -= 1;
       metrics?.bytes.inc({ direction: 'to_target' }, outcome.socket.bytesWritten);
       metrics?.bytes.inc({ direction: 'to_edge' }, outcome.socket.bytesRead);
-      log.debug(
-        { reason, sent: outcome.socket.bytesWritten, received: outcome.socket.bytesRead },
-        'session ended',
-      );
+      if (logger.isLevelEnabled('debug')) {
+        const { bytesWritten: sent, bytesRead: received } = outcome.socket;
+        logger.debug({ session, target, reason, sent, received }, 'session ended');
+      }
     },
     { bViews: reader },
   );

@@ -8,6 +8,8 @@ import { joinStreams } from './join-streams.js';
 import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
 import { boundAddress, listenOn } from './listening.js';
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** What happened to one client connection, reported when it ends. */
 export interface TcpSessionRecord {
   readonly sessionId: string;
@@ -93,23 +95,27 @@ export class TcpVirtualServer {
     const started = performance.now();
     const sessionId = randomUUID();
     const { pool, dialer, name } = this.#options;
-    const record = {
-      sessionId,
-      virtualServer: name,
-      pool: pool.name,
-      client: `${client.remoteAddress}:${client.remotePort}`,
-    };
+    const clientAddress = `${client.remoteAddress}:${client.remotePort}`;
     this.#sockets.add(client);
     client.on('error', () => undefined);
-    const finish = (extra: Partial<TcpSessionRecord> & { closeReason: string }): void => {
+    // Built field by field: object spreads here showed in profiles of short sessions.
+    const finish = (closeReason: string, node?: string, connectorId?: string): void => {
       this.#sockets.delete(client);
-      this.#options.onSessionEnd?.({
-        ...record,
+      const onEnd = this.#options.onSessionEnd;
+      if (!onEnd) return;
+      const record: Mutable<TcpSessionRecord> = {
+        sessionId,
+        virtualServer: name,
+        pool: pool.name,
+        client: clientAddress,
         bytesFromClient: client.bytesRead,
         bytesToClient: client.bytesWritten,
         durationMs: Math.round(performance.now() - started),
-        ...extra,
-      });
+        closeReason,
+      };
+      if (node !== undefined) record.node = node;
+      if (connectorId !== undefined) record.connectorId = connectorId;
+      onEnd(record);
     };
     const tried = new Set<string>();
     let lastError: unknown;
@@ -137,16 +143,12 @@ export class TcpVirtualServer {
         if (client.destroyed) {
           upstream.socket.destroy();
           pick.done({ ok: true, responseMs });
-          finish({ node: node.address, closeReason: 'client_gone' });
+          finish('client_gone', node.address);
           return;
         }
         this.#join(client, upstream.socket, (closeReason) => {
           pick.done({ ok: true, responseMs });
-          finish({
-            node: node.address,
-            ...(upstream.connectorId === undefined ? {} : { connectorId: upstream.connectorId }),
-            closeReason,
-          });
+          finish(closeReason, node.address, upstream.connectorId);
         });
         return;
       } catch (err) {
@@ -156,7 +158,7 @@ export class TcpVirtualServer {
       }
     }
     client.destroy();
-    finish({ closeReason: isPosternError(lastError) ? lastError.code : 'POSTERN_ERR_DIAL_FAILED' });
+    finish(isPosternError(lastError) ? lastError.code : 'POSTERN_ERR_DIAL_FAILED');
   }
 
   #join(client: net.Socket, upstream: Duplex, done: (reason: string) => void): void {
