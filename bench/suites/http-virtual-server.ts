@@ -236,6 +236,13 @@ function writeNotes(
   ctx.note(
     `All runs (req/s): ${httpPaths.map((p) => `${httpPathLabels[p]} ${runsOf(p)}`).join('; ')}.`,
   );
+  const perRound = (path: HttpPath, peer: HttpPath): string =>
+    runs[path]
+      .map((r, i) => (r.report.perSecond / (runs[peer][i]?.report.perSecond ?? NaN)).toFixed(2))
+      .join(', ');
+  ctx.note(
+    `Ratios round by round (each path against its peer in the same round, a minute apart at most): ${httpPathLabels.posternDirect} ÷ ${httpPathLabels.haproxy} ${perRound('posternDirect', 'haproxy')}; ${httpPathLabels.posternTunnel} ÷ ${httpPathLabels.ssh} ${perRound('posternTunnel', 'ssh')}. Postern's paths are CPU-bound and ssh -R is latency-bound (its processes stay far below a core; see the CPU note), so when the machine runs slower Postern's requests/s fall and ssh -R's hardly move: compare CPU per request across runs before comparing ratios.`,
+  );
   ctx.note(
     `CPU during the best run (100% = one core): ${httpPaths.map((p) => `${httpPathLabels[p]}: ${bestRun(runs[p]).cpu}`).join('; ')}.`,
   );
