@@ -165,6 +165,61 @@ describe('https virtual server', () => {
     }
   });
 
+  test('an access gate reads a bounded request body from HTTP/2 and HTTP/1.1 clients', async () => {
+    const gated = new HttpVirtualServer(
+      options({
+        name: 'gated',
+        gate: {
+          async check(request) {
+            const body = await request.readBody?.(1024);
+            const text = body === undefined ? 'too long' : `read ${body.toString()}`;
+            return { respond: { status: 200, headers: {}, body: text } };
+          },
+        },
+      }),
+    );
+    await gated.start();
+    const gatedPort = gated.address().port;
+    const session = http2.connect(`https://127.0.0.1:${gatedPort}`, { rejectUnauthorized: false });
+    try {
+      const h2Post = (body: Buffer): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const stream = session.request({ ':method': 'POST', ':path': '/form' });
+          let text = '';
+          stream.on('data', (c: Buffer) => (text += c.toString()));
+          stream.on('end', () => resolve(text));
+          stream.on('error', reject);
+          stream.end(body);
+        });
+      const h1Post = (body: Buffer): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const req = https.request(
+            {
+              host: '127.0.0.1',
+              port: gatedPort,
+              method: 'POST',
+              path: '/form',
+              rejectUnauthorized: false,
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (c: Buffer) => (text += c.toString()));
+              res.on('end', () => resolve(text));
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        });
+      assert.equal(await h2Post(Buffer.from('a=1&b=2')), 'read a=1&b=2');
+      assert.equal(await h2Post(Buffer.alloc(5000, 97)), 'too long');
+      assert.equal(await h1Post(Buffer.from('c=3')), 'read c=3');
+      assert.equal(await h1Post(Buffer.alloc(5000, 97)), 'too long');
+    } finally {
+      session.close();
+      await gated.close({ drainTimeoutMs: 500 });
+    }
+  });
+
   test('min_version TLSv1.3 refuses TLS 1.2 clients; alpn [http/1.1] never negotiates h2', async () => {
     const strict = new HttpVirtualServer(
       options({
