@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../../core/index.js';
 import type { HttpRequestRecord, HttpVirtualServerOptions, TrafficLogger } from './http-options.js';
+import { IdleSweeper } from './idle-watch.js';
 import { Router } from './router.js';
 import { RulesEngine } from './rules-engine.js';
 import { UpstreamConnections } from './upstream-connections.js';
@@ -14,6 +15,8 @@ export interface HttpRuntime {
   readonly forwarded: boolean;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** Watches exchanges waiting on their upstream for idleTimeoutMs, with one timer. */
+  readonly idleSweeper: IdleSweeper;
   readonly retries: number;
   readonly maxHeaders: number;
   readonly maxHeaderBytes: number;
@@ -53,6 +56,7 @@ export function buildRuntime(
           : { idleTimeoutMs: options.upstream.idleTimeoutMs }),
       });
   reuseSettings.set(connections, reuseKey(options));
+  const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   return {
     name: options.name,
     scheme: options.protocol,
@@ -60,7 +64,8 @@ export function buildRuntime(
     rules: new RulesEngine(options.rules ?? []),
     forwarded: options.forwardedHeaders ?? true,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-    idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+    idleTimeoutMs,
+    idleSweeper: new IdleSweeper(clock, idleTimeoutMs),
     retries: options.retries ?? 1,
     maxHeaders: options.limits?.maxHeaders ?? 100,
     maxHeaderBytes: options.limits?.maxHeaderBytes ?? 16384,

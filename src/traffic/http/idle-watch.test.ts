@@ -1,25 +1,27 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FakeClock } from '../../core/index.js';
-import { IdleWatch } from './idle-watch.js';
+import { IdleSweeper, IdleWatch } from './idle-watch.js';
 
 function setup(ms: number) {
   const clock = new FakeClock();
+  const sweeper = new IdleSweeper(clock, ms);
   let fired = 0;
-  const watch = new IdleWatch(clock, ms, () => fired++);
-  return { clock, watch, fired: () => fired };
+  const watch = new IdleWatch(sweeper, () => fired++);
+  return { clock, sweeper, watch, fired: () => fired };
 }
 
-test('an idle watch fires once, when nothing happened for the timeout', () => {
+test('an idle watch fires once, no earlier than the timeout and within a sweep period of it', () => {
   const { clock, watch, fired } = setup(800);
+  clock.advance(100);
   watch.start();
   clock.advance(799);
   assert.equal(fired(), 0);
-  clock.advance(1);
+  clock.advance(200); // the sweep period of an 800 ms timeout
   assert.equal(fired(), 1);
   clock.advance(5000);
   assert.equal(fired(), 1);
-  assert.equal(clock.pending, 0, 'no timer left');
+  assert.equal(clock.pending, 0, 'no timer left once nothing is watched');
 });
 
 test('activity postpones it, pausing and stopping prevent it', () => {
@@ -29,6 +31,7 @@ test('activity postpones it, pausing and stopping prevent it', () => {
   watch.touch();
   clock.advance(700);
   assert.equal(fired(), 0, 'touched 700 ms ago');
+  watch.touchAt(clock.monotonic());
   watch.paused = true;
   clock.advance(2000);
   assert.equal(fired(), 0, 'paused');
@@ -40,10 +43,33 @@ test('activity postpones it, pausing and stopping prevent it', () => {
   assert.equal(clock.pending, 0);
 });
 
-test('a timeout of 0 never fires', () => {
+test('a timeout of 0 never fires and arms no timer', () => {
   const { clock, watch, fired } = setup(0);
   watch.start();
+  assert.equal(clock.pending, 0);
   clock.advance(10_000_000);
   assert.equal(fired(), 0);
+});
+
+test('one timer serves many watches; each fires on its own idleness', () => {
+  const clock = new FakeClock();
+  const sweeper = new IdleSweeper(clock, 400);
+  const fired: string[] = [];
+  const a = new IdleWatch(sweeper, () => fired.push('a'));
+  const b = new IdleWatch(sweeper, () => fired.push('b'));
+  const c = new IdleWatch(sweeper, () => fired.push('c'));
+  a.start();
+  b.start();
+  c.start();
+  assert.equal(clock.pending, 1, 'one timer for all watches');
+  clock.advance(300);
+  b.touch();
+  c.stop();
+  clock.advance(200);
+  assert.deepEqual(fired, ['a']);
+  clock.advance(300);
+  assert.deepEqual(fired, ['a', 'b']);
+  clock.advance(1000);
+  assert.deepEqual(fired, ['a', 'b']);
   assert.equal(clock.pending, 0);
 });

@@ -86,7 +86,7 @@ export class ProxyExchange implements Exchange {
     this.#started = rt.clock.monotonic();
     this.#facts = requestFacts(req);
     this.#target = this.#facts.target;
-    this.#idle = new IdleWatch(rt.clock, rt.idleTimeoutMs, () => this.#onIdle());
+    this.#idle = new IdleWatch(rt.idleSweeper, () => this.#onIdle());
     const body = this.#facts.body;
     if (body !== BodyMode.None) {
       this.#body = new RequestBodyPump(req, body === BodyMode.Chunked, () => this.#idle.touch());
@@ -213,15 +213,17 @@ export class ProxyExchange implements Exchange {
     this.#connectorId = conn.connectorId;
     const framing = facts.body === BodyMode.Chunked ? CHUNKED : '';
     const head = requestHead(facts.method, this.#target, this.#headers, framing, conn.address);
-    this.#sentAt = this.#rt.clock.monotonic();
+    const now = this.#rt.clock.monotonic();
+    this.#sentAt = now;
     conn.begin(this, head, facts.method === 'HEAD');
-    this.#idle.start();
+    this.#idle.start(now);
     this.#body?.attach(conn.socket);
   }
 
   onHead(head: ResponseHead): void {
-    this.#idle.touch();
-    this.#responseMs = this.#rt.clock.monotonic() - this.#sentAt;
+    const now = this.#rt.clock.monotonic();
+    this.#idle.touchAt(now);
+    this.#responseMs = now - this.#sentAt;
     const res = this.#res;
     if (
       head.forwardable !== undefined &&
@@ -252,13 +254,14 @@ export class ProxyExchange implements Exchange {
 
   onBody(chunk: Buffer, last: boolean): void {
     this.#bytesOut += chunk.length;
-    this.#idle.touch();
     const res = this.#res;
     if (last) {
+      // The exchange ends right after: no idleness to postpone.
       this.#responseDone = true;
       res.end(chunk);
       return;
     }
+    this.#idle.touch();
     if (!res.write(chunk)) {
       const conn = this.#conn as UpstreamConnection;
       this.#idle.paused = true;
