@@ -98,7 +98,8 @@ export class ProxyExchange implements Exchange {
     const rt = this.#rt;
     const facts = this.#facts;
     this.#res.on('close', () => this.#onClientClose());
-    this.#req.on('error', () => undefined);
+    // Node's HTTP/2 request emits errors; Postern's HTTP/1 request never does (its connection handles them).
+    if (!(this.#req instanceof Http1Request)) this.#req.on('error', () => undefined);
     if (facts.headerCount > rt.maxHeaders) {
       this.#sendError(431, httpErrors.tooManyHeaders(rt.maxHeaders));
       return;
