@@ -4,7 +4,8 @@ import { pino, type Logger } from 'pino';
  * The CLI's logger: JSON lines on stderr, secrets redacted wherever they appear. Lines are
  * buffered and written in batches of 4 KiB or every 100 ms, whichever comes first, and
  * synchronously when the process exits: at info level the edge logs every request, and a write
- * per line cost more CPU than proxying the request (as nginx buffers its access log).
+ * per line is a threadpool round trip and a syscall per request (nginx buffers its access log
+ * for the same reason).
  */
 export function createLogger(level = process.env.POSTERN_LOG_LEVEL ?? 'info'): Logger {
   return pino(
