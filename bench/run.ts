@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine, machineInfo } from './machine.js';
 import { composeDocument, markdownSection, parseSections, textTable } from './report.js';
+import { readCpuTimes, stealShare } from './support/host-steal.js';
 import type { SuiteReport } from './report.js';
 import { asSuite, statusOf } from './suite.js';
 import type { Result, Suite } from './suite.js';
@@ -50,6 +51,7 @@ async function runSuite(suite: Suite, quick: boolean): Promise<SuiteReport> {
   };
   let results: Result[] = [];
   let error: string | undefined;
+  const cpuBefore = readCpuTimes();
   try {
     results = await Promise.race([suite.run(ctx), timeout]);
   } catch (err) {
@@ -57,6 +59,12 @@ async function runSuite(suite: Suite, quick: boolean): Promise<SuiteReport> {
     controller.abort(err);
   } finally {
     clearTimeout(timer);
+  }
+  const steal = stealShare(cpuBefore, readCpuTimes());
+  if (steal !== undefined) {
+    notes.push(
+      `Host CPU steal during the suite: ${(steal * 100).toFixed(1)}% of the machine's CPU time went to other guests of the hypervisor${steal > 0.05 ? '; above a few percent every process runs slower at once, so these figures are not comparable with another run' : ''}.`,
+    );
   }
   const report: SuiteReport = {
     name: suite.name,
