@@ -152,8 +152,16 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
       shown.catch(() => undefined); // awaited below; a failure before that must not go unhandled
       await gotoSteadily(page, `${base}${link.pathname}${link.search}`);
       await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
+      // The confirm page first (on a loaded machine the redirects after the login take a while);
+      // when it does not come, the failure says what the browser shows instead.
+      const response = await shown.catch(async (err: unknown) => {
+        const body = ((await page.textContent('body').catch(() => '')) ?? '').slice(0, 300);
+        throw new Error(`no confirm page; the browser is at ${page.url()} showing: ${body}`, {
+          cause: err,
+        });
+      });
       await page.waitForSelector('#user-code', { timeout: STEP_TIMEOUT_MS });
-      const headers = (await shown).headers();
+      const headers = response.headers();
       assert.equal(headers['referrer-policy'], 'no-referrer');
       assert.equal(headers['cache-control'], 'no-store');
       assert.equal(await page.textContent('#user-code'), code);
