@@ -179,23 +179,16 @@ export class ResponseParser {
       dropFrom: -1,
       dropTo: -1,
       date: false,
-      forwardable: undefined,
     };
-    if (from >= text.length) {
-      f.forwardable = '';
-      return f;
-    }
-    let start = from + 2;
+    let start = f.from;
     // Each pass consumes one line, so this ends within the header section's length.
-    for (let count = 1; ; count++) {
+    for (let count = 1; start < text.length; count++) {
       if (count > this.#maxHeaders) throw new Error(`more than ${this.#maxHeaders} header fields`);
       const next = text.indexOf('\r\n', start);
       const end = next < 0 ? text.length : next;
       readField(f, start, end);
-      if (next < 0) break;
       start = end + 2;
     }
-    if (f.plain) f.forwardable = forwardableLines(text, from + 2, f);
     return f;
   }
 
@@ -204,7 +197,7 @@ export class ResponseParser {
     const close = f.close;
     if (this.#noBody || code === 204 || code === 304) {
       this.#keepAlive = !close;
-      this.#handler.onHead(responseHead(code, text, f, !close));
+      this.#handler.onHead(new ParsedHead(code, text, f, !close));
       this.#end();
       return;
     }
@@ -224,7 +217,7 @@ export class ResponseParser {
       this.#state = UNTIL_CLOSE;
     }
     f.contentLength = contentLength;
-    this.#handler.onHead(responseHead(code, text, f, this.#keepAlive));
+    this.#handler.onHead(new ParsedHead(code, text, f, this.#keepAlive));
     if (this.#state === LENGTH && this.#remaining === 0) this.#end();
   }
 
@@ -269,7 +262,6 @@ interface HeadFields {
   dropFrom: number;
   dropTo: number;
   date: boolean;
-  forwardable: string | undefined;
 }
 
 /** A parsed head; the field list is cut out of the text only when somebody asks for it. */
@@ -289,7 +281,7 @@ class ParsedHead implements ResponseHead {
     this.statusText = reason;
     this.contentLength = f.contentLength;
     this.keepAlive = keepAlive;
-    this.forwardable = f.forwardable;
+    this.forwardable = f.plain ? forwardableLines(f) : undefined;
     this.hasDate = f.date;
     this.#text = f.text;
     this.#from = f.from;
@@ -298,15 +290,6 @@ class ParsedHead implements ResponseHead {
   get rawHeaders(): string[] {
     return (this.#raw ??= fieldList(this.#text, this.#from));
   }
-}
-
-function responseHead(
-  code: number,
-  reason: string,
-  f: HeadFields,
-  keepAlive: boolean,
-): ResponseHead {
-  return new ParsedHead(code, reason, f, keepAlive);
 }
 
 /**
@@ -372,8 +355,10 @@ function fieldList(text: string, from: number): string[] {
   return raw;
 }
 
-/** The field lines from `from` to the end of `text`, each ending in CRLF, without the Connection line. */
-function forwardableLines(text: string, from: number, f: HeadFields): string {
+/** The field lines, each ending in CRLF, without the Connection line. */
+function forwardableLines(f: HeadFields): string {
+  const { text, from } = f;
+  if (from >= text.length) return '';
   if (f.dropFrom < 0) return `${text.slice(from)}\r\n`;
   const before = text.slice(from, f.dropFrom);
   return f.dropTo >= text.length ? before : `${before}${text.slice(f.dropTo)}\r\n`;
