@@ -207,6 +207,12 @@ describe('response parser', () => {
       'Trailer: X-T\r\nContent-Length: 0',
       'X-Bad: a\x01b\r\nContent-Length: 0',
       'X-Bad: a\nInjected: yes\r\nContent-Length: 0',
+      'X-Bad: a\rInjected: yes\r\nContent-Length: 0',
+      'X-Bad: a\x7f\r\nContent-Length: 0',
+      // Every hop-by-hop name, in any case (isHopByHop in header-list.ts).
+      ...['Keep-Alive', 'PROXY-CONNECTION', 'te', 'TRAILER', 'upgrade', 'HTTP2-Settings'].map(
+        (name) => `${name}: x\r\nContent-Length: 0`,
+      ),
     ];
     for (const fields of cases) {
       const r = parse([`HTTP/1.1 200 OK\r\n${fields}\r\n\r\n`]);
