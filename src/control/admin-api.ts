@@ -12,7 +12,7 @@ import {
   virtualServerSchema,
 } from '../config/index.js';
 import { systemClock, type Clock } from '../core/index.js';
-import type { AuditRecord, Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import {
   orderAccessPolicies,
   POLICY_ORDER_KIND,
@@ -22,7 +22,7 @@ import { registerAuth } from './admin-auth.js';
 import { adminSignInRoutes } from './admin-sign-in-routes.js';
 import type { AdminSignIn } from './identity/index.js';
 import { registerAdminTokens } from './admin-token-routes.js';
-import { AuditLog } from './audit.js';
+import { AuditLog, type AuditHook } from './audit.js';
 import { registerAuditHooks } from './audit-hooks.js';
 import { registerAuditLog } from './audit-log-route.js';
 import { registerActivityRoutes, type ActivityLog } from './activity/index.js';
@@ -49,7 +49,7 @@ export interface AdminApiOptions {
   /** The user activity log served at `GET /api/v1/activity`; absent means the route is not offered. */
   readonly activity?: ActivityLog | undefined;
   /** Called with each audit record once stored (for log streaming); must not throw. */
-  readonly onAudit?: ((record: AuditRecord) => void) | undefined;
+  readonly onAudit?: AuditHook | undefined;
   /** When true, PUT, PATCH and DELETE without `If-Match` are refused with 428. Default false. */
   readonly requireIfMatch?: boolean | undefined;
   /** Time of token checks and audit records; default the system clock. */

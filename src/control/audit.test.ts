@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { openMemoryStore, type AuditRecord } from '../store/index.js';
-import { AuditLog, REDACTED, redactSecrets } from './audit.js';
+import { AuditLog, REDACTED, redactSecrets, type AuditEvent } from './audit.js';
 
 describe('audit log', () => {
   test('secrets are redacted at any depth; other values are kept', () => {
@@ -53,6 +53,34 @@ describe('audit log', () => {
       assert.deepEqual(seen, [stored]);
       assert.deepEqual(await store.audit.list(), [stored]);
       assert.doesNotMatch(JSON.stringify(await store.snapshot.read()), /PRIVATE/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('the source address reaches onAudit but is not stored', async () => {
+    const store = await openMemoryStore();
+    const seen: AuditEvent[] = [];
+    const log = new AuditLog({
+      store,
+      logger: pino({ level: 'silent' }),
+      onAudit: (r) => seen.push(r),
+    });
+    try {
+      const stored = await log.record({
+        actor: 'token:ci',
+        method: 'DELETE',
+        path: '/api/v1/pools/web',
+        kind: 'pool',
+        name: 'web',
+        outcome: 'success',
+        status: 204,
+        source: '10.0.0.5',
+      });
+      assert.ok(stored);
+      assert.equal('source' in stored, false);
+      assert.deepEqual(seen, [{ ...stored, source: '10.0.0.5' }]);
+      assert.deepEqual(await store.audit.list(), [stored]);
     } finally {
       await store.close();
     }

@@ -46,11 +46,6 @@ export const controlErrors = {
       'POSTERN_ERR_PRECONDITION_REQUIRED',
       `${method} ${url} needs an If-Match header on this edge (--admin-require-if-match). GET the object and send its ETag in If-Match.`,
     ),
-  connectorNotConnected: (id: string) =>
-    new PosternError(
-      'POSTERN_ERR_CONNECTOR_NOT_CONNECTED',
-      `Connector ${id} has no tunnel to this edge, so it cannot be told to drain. Check its status with \`postern connectors list\`; ask the edge it is connected to.`,
-    ),
   routeNotFound: (method: string, url: string) =>
     new PosternError(
       'POSTERN_ERR_NOT_FOUND',

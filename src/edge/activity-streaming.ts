@@ -3,9 +3,9 @@ import type {
   ActivityEntry,
   ActivityInput,
   ActivityLog,
+  AuditEvent,
   LogPublisher,
 } from '../control/index.js';
-import type { AuditRecord } from '../store/index.js';
 import type { ConnectorRegistry } from './connector-registry.js';
 
 /** A browser access decision from the identity gate, as a user activity record. */
@@ -53,8 +53,11 @@ export function userActivityFields(entry: ActivityEntry, connectorGroup?: string
   };
 }
 
-/** The audit log-stream record of a stored audit record; before/after travel as JSON text. */
-export function auditFields(record: AuditRecord) {
+/**
+ * The audit log-stream record of an audit record (columns in docs/logs.md); before/after
+ * travel as JSON text, `source` is the admin API client's address when there was a request.
+ */
+export function auditFields(record: AuditEvent) {
   return {
     time: new Date(record.at).toISOString(),
     actor: record.actor,
@@ -62,6 +65,7 @@ export function auditFields(record: AuditRecord) {
     object_kind: record.kind,
     object_name: record.name,
     outcome: record.outcome,
+    source: record.source,
     status: record.status,
     error_code: record.errorCode,
     detail: JSON.stringify({ before: record.before ?? null, after: record.after ?? null }),

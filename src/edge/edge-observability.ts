@@ -1,8 +1,13 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ActivityHistory, ActivityLog, LogStreamingService } from '../control/index.js';
+import {
+  ActivityHistory,
+  ActivityLog,
+  LogStreamingService,
+  type AuditHook,
+} from '../control/index.js';
 import type { Clock } from '../core/index.js';
-import type { AuditRecord, Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import type { ConnectorRegistry } from './connector-registry.js';
 import type { EdgeMetrics } from './edge-metrics.js';
 import { auditFields, streamActivity } from './activity-streaming.js';
@@ -14,7 +19,7 @@ export interface ObservabilityOptions {
   readonly dataDir: string;
   readonly logMetricsIntervalMs?: number | undefined;
   readonly activityCapacity?: number | undefined;
-  readonly onAudit?: ((record: AuditRecord) => void) | undefined;
+  readonly onAudit?: AuditHook | undefined;
 }
 
 type LogReceivers = Parameters<LogStreamingService['configure']>[0];
@@ -24,7 +29,7 @@ export interface EdgeObservability {
   readonly logs: LogStreamingService;
   readonly activity: ActivityLog;
   /** Streams an admin API audit record, then hands it to `options.onAudit`. */
-  readonly onAudit: (record: AuditRecord) => void;
+  readonly onAudit: AuditHook;
   /** Follows the configuration's log receivers, once {@link goLive} has been called. */
   configure(receivers: LogReceivers): void;
   /** Starts delivering to the receivers: called last in a start, so a failed one leaves no connection. */

@@ -12,11 +12,6 @@ export const edgeErrors = {
       'POSTERN_ERR_TUNNEL_NO_HELLO',
       'The connector did not open its control stream with a hello in time. Check that connector and edge run the same release.',
     ),
-  unsupported: (what: string, fix: string) =>
-    new PosternError(
-      'POSTERN_ERR_UNSUPPORTED',
-      `${what} is not supported by this release yet. ${fix}`,
-    ),
   listenFailed: (what: string, address: string, cause: unknown) =>
     new PosternError(
       'POSTERN_ERR_LISTEN_FAILED',

@@ -171,7 +171,10 @@ function buildOne(vs: VirtualServerConfig, context: BuildContext): Built {
   }));
   switch (vs.protocol) {
     case 'tcp':
-      return { kind: 'tcp', options: { ...common, onSessionEnd: context.hooks.onTcpSession } };
+      return {
+        kind: 'tcp',
+        options: { ...common, retries: vs.retries, onSessionEnd: context.hooks.onTcpSession },
+      };
     case 'tls':
       return {
         kind: 'tls',

@@ -34,6 +34,11 @@ export interface TcpVirtualServerOptions {
   readonly dialer: Dialer;
   readonly connectTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
+  /**
+   * Other nodes tried after a dial fails (refused, timeout, unreachable); never the same node
+   * twice. Nothing has been sent yet, so a retry is always safe. Default 1.
+   */
+  readonly retries?: number;
   /** Called once per client connection when it ends. */
   readonly onSessionEnd?: (record: TcpSessionRecord) => void;
 }
@@ -94,7 +99,7 @@ export class TcpVirtualServer {
   async #handle(client: net.Socket): Promise<void> {
     const started = performance.now();
     const sessionId = randomUUID();
-    const { pool, dialer, name } = this.#options;
+    const { pool, dialer, name, retries = 1 } = this.#options;
     const clientAddress = `${client.remoteAddress}:${client.remotePort}`;
     this.#sockets.add(client);
     client.on('error', () => undefined);
@@ -119,7 +124,7 @@ export class TcpVirtualServer {
     };
     const tried = new Set<string>();
     let lastError: unknown;
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt <= retries; attempt++) {
       let pick;
       try {
         pick = pool.pick({ exclude: tried, clientIp: client.remoteAddress });
@@ -154,7 +159,7 @@ export class TcpVirtualServer {
       } catch (err) {
         lastError = err;
         pick.done(dialOutcome(err));
-        if (!isRetryableDialError(err)) break;
+        if (!isRetryableDialError(err) || client.destroyed) break;
       }
     }
     client.destroy();

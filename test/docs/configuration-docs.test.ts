@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { configJsonSchema } from '../../src/config/index.js';
+import { repoRoot } from '../support/repo-root.js';
 
 interface SchemaNode {
   properties?: Record<string, SchemaNode>;
@@ -18,7 +20,7 @@ function fieldNames(node: SchemaNode, out = new Set<string>()): Set<string> {
 }
 
 test('docs/configuration.md documents every field of the configuration schema', async () => {
-  const doc = await readFile(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+  const doc = await readFile(join(repoRoot(), 'docs', 'configuration.md'), 'utf8');
   // Every field must appear in code formatting somewhere: a table cell, a heading or an example.
   const fences = [...doc.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!);
   const prose = doc.replace(/```[a-z]*\n[\s\S]*?```/g, '');

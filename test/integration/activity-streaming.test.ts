@@ -125,6 +125,7 @@ test(
         );
         assert.equal(audit.outcome, 'success');
         assert.match(String(audit.action), /^POST \/api\/v1\/applications/);
+        assert.equal(audit.source, '127.0.0.1');
         assert.ok(
           !receiver.lines.some((l) => JSON.stringify(l).includes(token)),
           'no record carries the user token',
