@@ -22,7 +22,9 @@ import type { Result, Suite, SuiteContext } from '../suite.js';
 
 /** Sizes of a full run and of `--quick`. */
 const plans = {
-  full: { rounds: 3, seconds: 5, warmupSeconds: 1, reloads: 10 },
+  // Many short rounds: the host's speed swings within minutes, and each path's best run should
+  // come from a calm moment, as every peer's does.
+  full: { rounds: 5, seconds: 3, warmupSeconds: 1, reloads: 10 },
   quick: { rounds: 1, seconds: 2, warmupSeconds: 1, reloads: 5 },
 } as const;
 type Plan = (typeof plans)[keyof typeof plans];
