@@ -166,7 +166,7 @@ async function writeRecord(
     outcome: ok ? 'success' : 'failure',
     status: reply.statusCode,
     ...(typeof errorCode === 'string' ? { errorCode } : {}),
-    // The socket's peer (no proxy is trusted); streamed as the audit record's `source`.
+    // The socket's peer (no proxy is trusted); stored and streamed as the record's `source`.
     ...(req.ip ? { source: req.ip } : {}),
   });
 }

@@ -34,6 +34,7 @@ export function auditView(r: AuditRecord) {
     outcome: r.outcome,
     status: r.status,
     error_code: r.errorCode,
+    source: r.source,
   };
 }
 

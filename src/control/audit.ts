@@ -1,14 +1,8 @@
 import type { Logger } from 'pino';
 import type { AuditRecord, JsonValue, NewAuditRecord, Store } from '../store/index.js';
 
-/**
- * An audit record as `onAudit` gets it: the stored record plus, for an admin API request, the
- * client's address (`source`), which is streamed to log receivers but not stored.
- */
-export type AuditEvent = AuditRecord & { readonly source?: string };
-
 /** Called with every audit record once it is stored (e.g. to stream it to a log receiver). */
-export type AuditHook = (record: AuditEvent) => void;
+export type AuditHook = (record: AuditRecord) => void;
 
 /** What an audit record shows instead of a secret. */
 export const REDACTED = '[redacted]';
@@ -52,16 +46,11 @@ export class AuditLog {
     this.#hook = options.onAudit;
   }
 
-  /**
-   * Stores one record (before and after redacted) and passes it to `onAudit`, with `source`
-   * (the client's address) added there only.
-   */
-  async record(
-    input: NewAuditRecord & { readonly source?: string | undefined },
-  ): Promise<AuditRecord | undefined> {
+  /** Stores one record (before and after redacted) and passes the stored record to `onAudit`. */
+  async record(input: NewAuditRecord): Promise<AuditRecord | undefined> {
     const before = redactSecrets(input.before);
     const after = redactSecrets(input.after);
-    const { before: _b, after: _a, source, ...rest } = input;
+    const { before: _b, after: _a, ...rest } = input;
     let stored: AuditRecord;
     try {
       stored = await this.#store.audit.append({
@@ -74,7 +63,7 @@ export class AuditLog {
       return undefined;
     }
     try {
-      this.#hook?.(source === undefined ? stored : { ...stored, source });
+      this.#hook?.(stored);
     } catch (err) {
       this.#logger.warn({ err }, 'onAudit hook failed');
     }

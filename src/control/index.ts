@@ -13,7 +13,7 @@ export { createProvisioningKey } from './provisioning-keys.js';
 export { ConnectorAutoDelete } from './connector-auto-delete.js';
 export type { AutoDeleteOptions } from './connector-auto-delete.js';
 export { AuditLog, redactSecrets } from './audit.js';
-export type { AuditEvent, AuditHook } from './audit.js';
+export type { AuditHook } from './audit.js';
 export { createAdminToken } from './admin-tokens.js';
 export type { Principal } from './admin-auth.js';
 export { requiredRole, roleAllows } from './admin-roles.js';

@@ -3,9 +3,9 @@ import type {
   ActivityEntry,
   ActivityInput,
   ActivityLog,
-  AuditEvent,
   LogPublisher,
 } from '../control/index.js';
+import type { AuditRecord } from '../store/index.js';
 import type { ConnectorRegistry } from './connector-registry.js';
 
 /** A browser access decision from the identity gate, as a user activity record. */
@@ -57,7 +57,7 @@ export function userActivityFields(entry: ActivityEntry, connectorGroup?: string
  * The audit log-stream record of an audit record (columns in docs/logs.md); before/after
  * travel as JSON text, `source` is the admin API client's address when there was a request.
  */
-export function auditFields(record: AuditEvent) {
+export function auditFields(record: AuditRecord) {
   return {
     time: new Date(record.at).toISOString(),
     actor: record.actor,

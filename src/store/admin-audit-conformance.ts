@@ -111,6 +111,21 @@ export function auditTests(ctx: AdminTestContext): void {
     assert.equal(listed[1]?.before, undefined);
   });
 
+  test('audit: a record keeps its source; one appended without a source reads back without it', async () => {
+    const audit = ctx.store.audit;
+    const withSource = await audit.append({ ...entry('token:ci', 'pool'), source: '192.0.2.7' });
+    const without = await audit.append(entry('system:auto-delete', 'connector'));
+    assert.equal(withSource.source, '192.0.2.7');
+    assert.equal('source' in without, false);
+    const listed = await audit.list();
+    const read = (id: string) => listed.find((r) => r.id === id);
+    assert.deepEqual(read(withSource.id), withSource);
+    assert.equal(read(withSource.id)?.source, '192.0.2.7');
+    const readWithout = read(without.id);
+    assert.deepEqual(readWithout, without);
+    assert.ok(readWithout !== undefined && !('source' in readWithout));
+  });
+
   test('audit: filters by kind, actor and time, and pages with before and limit', async () => {
     const t0 = ctx.time.clock.now();
     const audit = ctx.store.audit;

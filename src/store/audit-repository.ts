@@ -35,6 +35,7 @@ export function toAuditRecord(row: AuditRow): AuditRecord {
       before: parse(row.before),
       after: parse(row.after),
       errorCode: row.error_code,
+      source: row.source,
     }),
   };
 }
@@ -54,6 +55,7 @@ export function auditRow(record: AuditRecord): Insertable<Database['audit_log']>
     outcome: record.outcome,
     status: record.status,
     error_code: record.errorCode ?? null,
+    source: record.source ?? null,
   };
 }
 

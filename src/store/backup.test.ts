@@ -122,6 +122,7 @@ async function populate(store: Store): Promise<void> {
     after: { nodes: ['b:80'] },
     outcome: 'success',
     status: 200,
+    source: '192.0.2.10',
   });
   now += 1;
   await store.audit.append({
@@ -170,10 +171,10 @@ for (const [from, to] of pairs) {
       assert.equal((await target.adminTokens.get('t1'))?.lastUsedAt, T0 + 33);
       assert.equal((await target.adminTokens.get('t2'))?.revoked, true);
       assert.deepEqual(
-        (await target.audit.list()).map((r) => [r.actor, r.status, r.errorCode]),
+        (await target.audit.list()).map((r) => [r.actor, r.status, r.errorCode, r.source]),
         [
-          ['bootstrap', 404, 'POSTERN_ERR_NOT_FOUND'],
-          ['token:ci', 200, undefined],
+          ['bootstrap', 404, 'POSTERN_ERR_NOT_FOUND', undefined],
+          ['token:ci', 200, undefined, '192.0.2.10'],
         ],
       );
     });
@@ -245,6 +246,22 @@ describe('backup documents', () => {
     assert.equal(restored.groups.length, 2);
     assert.deepEqual(restored.adminTokens, []);
     assert.deepEqual(restored.auditLog, []);
+  });
+
+  test('a backup from before audit sources (schema 0011) restores its records without source', async () => {
+    const store = await fresh('embedded');
+    await populate(store);
+    const doc = (await backupText(store)) as {
+      schema: string;
+      state: { auditLog: Record<string, unknown>[] };
+    };
+    doc.schema = '0011-device-attempts';
+    for (const record of doc.state.auditLog) delete record.source;
+    const target = await fresh('embedded');
+    await importState(target, doc);
+    const restored = await target.audit.list();
+    assert.equal(restored.length, 2);
+    assert.ok(restored.every((r) => !('source' in r)));
   });
 
   test('hold secret hashes and file references, and say which format they are', async () => {

@@ -114,6 +114,8 @@ const snapshotSchema = z.strictObject({
         outcome: z.enum(['success', 'failure']),
         status: z.number().int(),
         errorCode: z.string().optional(),
+        /** Since schema 0012-audit-source; older backups have none. */
+        source: z.string().optional(),
       }),
     )
     .default([]),

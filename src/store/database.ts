@@ -89,6 +89,8 @@ export interface Database {
     outcome: string;
     status: number;
     error_code: string | null;
+    /** The admin API client's address; null for the edge's own records and older rows. */
+    source: string | null;
   };
   edge_leases: {
     server_id: string;

@@ -258,6 +258,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0012-audit-source': {
+    // The admin API client's address (the TCP peer), kept with the record for later forensics.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('audit_log').addColumn('source', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

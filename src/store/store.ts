@@ -279,6 +279,11 @@ export interface AuditRecord {
   readonly outcome: AuditOutcome;
   readonly status: number;
   readonly errorCode?: string;
+  /**
+   * The admin API client's address (the request's TCP peer; no proxy is looked through);
+   * absent for the edge's own records (`system:<task>`) and for records stored before 0012.
+   */
+  readonly source?: string;
 }
 
 /** Input for appending an audit record; the store assigns `id` and `at` defaults to now. */

@@ -188,6 +188,7 @@ describe('admin API (session 2)', () => {
     assert.equal(update?.method, 'PUT');
     assert.equal(update?.name, 'aud-g');
     assert.equal(update?.outcome, 'success');
+    assert.equal(update?.source, '127.0.0.1', 'the stored record shows the loopback client');
     assert.equal((update?.before as Json).description, undefined);
     assert.equal((update?.after as Json).description, 'audited');
     const failures = await call(edge, 'GET', '/audit-log?actor=token%3Aauditor&kind=pool');
@@ -301,6 +302,7 @@ describe('admin API (session 2)', () => {
     assert.equal((await call(edge, 'GET', `/connectors/${id}`)).status, 404);
     const log = await call(edge, 'GET', '/audit-log?actor=system%3Aauto-delete');
     assert.equal((log.body.items as Json[])[0]?.name, id);
+    assert.equal((log.body.items as Json[])[0]?.source, undefined, 'no request, no source');
   });
 
   test('the OpenAPI document describes the new routes, paging, If-Match and bodies', async () => {

@@ -4,6 +4,7 @@ import { PagedLog } from './paged-log';
 const COLUMNS = [
   'at',
   'actor',
+  'source',
   'method',
   'path',
   'kind',
