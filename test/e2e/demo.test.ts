@@ -25,6 +25,7 @@ test(
   async () => {
     const port = await freePort();
     const accessPort = await freePort();
+    const httpsPort = await freePort();
     const result = await runCommand(
       process.execPath,
       [
@@ -35,6 +36,8 @@ test(
         `127.0.0.1:${port}`,
         '--access-listen',
         `127.0.0.1:${accessPort}`,
+        '--https-listen',
+        `127.0.0.1:${httpsPort}`,
       ],
       {
         timeoutMs: 60_000,
@@ -61,5 +64,21 @@ test(
       result.stdout,
       new RegExp(`postern tcp 127\\.0\\.0\\.1:\\d+ --edge https://127\\.0\\.0\\.1:${accessPort}`),
     );
+    // The configuration document's https virtual server: verified TLS with the printed CA, both
+    // pool nodes in turn (round robin through the tunnel), the response rule's header.
+    assert.match(
+      result.stdout,
+      new RegExp(`curl --cacert \\S+ https://127\\.0\\.0\\.1:${httpsPort}/`),
+    );
+    const answers = result.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('answer from the https virtual server: '));
+    assert.deepEqual(
+      answers.map((l) => /web app (\w)/.exec(l)?.[1]).sort(),
+      ['a', 'b'],
+      `both web apps should answer in turn:\n${result.stdout}`,
+    );
+    for (const line of answers)
+      assert.match(line, /: 200 hello from private web app \w .*\[X-Served-By: postern-demo\]$/);
   },
 );
