@@ -13,6 +13,7 @@ import { backendBody, backendStatusPath, parseStubStatus } from '../support/http
 import type { StubStatus } from '../support/http-peers.js';
 import { httpPathLabels, httpPaths, startHttpPaths } from '../support/http-paths.js';
 import type { HttpPath, HttpPaths } from '../support/http-paths.js';
+import { readCpuTimes, stealShare } from '../support/host-steal.js';
 import { freePort } from '../support/ports.js';
 import { startEdge } from '../support/postern-stack.js';
 import { median } from '../support/stats.js';
@@ -40,6 +41,8 @@ interface Run {
   backendConnections: number;
   /** CPU µs per request of the path's own processes (neither wrk nor the backend). */
   cpuPerRequestUs: number;
+  /** Share (0..1) of the machine's CPU time the hypervisor gave to other guests during the run. */
+  steal: number | undefined;
 }
 
 type Runs = Record<HttpPath, Run[]>;
@@ -55,16 +58,18 @@ async function measurePath(
   if (o.warm) await runWrk(url, { ...load, seconds: o.plan.warmupSeconds });
   const all = [...watched, setup.backend.watch];
   const before = await backendStatus(setup);
+  const timesBefore = readCpuTimes();
   const { value: report, shares } = await measureCpu(all, () =>
     runWrk(url, { ...load, seconds: o.plan.seconds }),
   );
+  const steal = stealShare(timesBefore, readCpuTimes());
   // The status request itself comes on one more connection.
   const backendConnections = (await backendStatus(setup)).accepts - before.accepts - 1;
   const pct = (v: number): string => `${(v * 100).toFixed(0)}%`;
   const cpu = [...all.map((w, i) => `${w.name} ${pct(shares[i] ?? 0)}`), `wrk ${pct(report.cpu)}`];
   const own = watched.reduce((sum, _w, i) => sum + (shares[i] ?? 0), 0);
   const cpuPerRequestUs = report.perSecond > 0 ? (own * 1e6) / report.perSecond : 0;
-  return { report, cpu: cpu.join(', '), backendConnections, cpuPerRequestUs };
+  return { report, cpu: cpu.join(', '), backendConnections, cpuPerRequestUs, steal };
 }
 
 async function backendStatus(setup: HttpPaths): Promise<StubStatus> {
@@ -91,7 +96,7 @@ async function measureLoad(
       runs[path].push(run);
       const r = run.report;
       ctx.log(
-        `round ${round} ${httpPathLabels[path]}: ${r.perSecond.toFixed(0)} req/s, p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} ms, ${r.errors} errors, ${run.backendConnections} backend connections; ${run.cpu}`,
+        `round ${round} ${httpPathLabels[path]}: ${r.perSecond.toFixed(0)} req/s, p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} ms, ${r.errors} errors, ${run.backendConnections} backend connections; ${run.cpu}; host steal ${percent(run.steal)}`,
       );
     }
   }
@@ -99,6 +104,8 @@ async function measureLoad(
 }
 
 const ms = (micros: number): string => (micros / 1000).toFixed(2);
+const percent = (share: number | undefined): string =>
+  share === undefined ? 'unknown' : `${(share * 100).toFixed(0)}%`;
 
 /**
  * Starts an edge on a --config-dir whose https virtual server names pool `a`, then rewrites
@@ -244,6 +251,9 @@ function writeNotes(
       .join(', ');
   ctx.note(
     `Ratios round by round (each path against its peer in the same round, a minute apart at most): ${httpPathLabels.posternDirect} ÷ ${httpPathLabels.haproxy} ${perRound('posternDirect', 'haproxy')}; ${httpPathLabels.posternTunnel} ÷ ${httpPathLabels.ssh} ${perRound('posternTunnel', 'ssh')}. Postern's paths are CPU-bound and ssh -R is latency-bound (its processes stay far below a core; see the CPU note), so when the machine runs slower Postern's requests/s fall and ssh -R's hardly move: compare CPU per request across runs before comparing ratios.`,
+  );
+  ctx.note(
+    `Host CPU steal during each path's best run (time the hypervisor gave to other guests; above a few percent the run was slowed from outside): ${httpPaths.map((p) => `${httpPathLabels[p]} ${percent(bestRun(runs[p]).steal)}`).join('; ')}.`,
   );
   ctx.note(
     `CPU during the best run (100% = one core): ${httpPaths.map((p) => `${httpPathLabels[p]}: ${bestRun(runs[p]).cpu}`).join('; ')}.`,
