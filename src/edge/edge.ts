@@ -59,6 +59,9 @@ import { startAdminApi, type EdgeAdminApi } from './edge-admin.js';
 // A failed start closes what was opened in reverse order (edge-closer.ts); a running edge
 // closes in drain order instead (closeInDrainOrder below).
 
+/** Default bound on requests and sessions finishing when an edge closes. */
+const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
 /** How an edge starts; every field has a default suitable for a single-host install. */
 export interface EdgeOptions {
   /** Default ./postern-data. */
@@ -130,6 +133,13 @@ export interface EdgeOptions {
   readonly activityRetentionEntries?: number | undefined;
   /** Days the shared store keeps user activity records; default 30. */
   readonly activityRetentionDays?: number | undefined;
+  /**
+   * On close, how long the edge keeps serving after GET /readyz turns 503, so that load balancers
+   * and Kubernetes endpoints stop sending new clients before it stops accepting; default 0.
+   */
+  readonly shutdownGraceMs?: number | undefined;
+  /** Then how long requests and sessions in flight may take to finish; default 10 s. */
+  readonly drainTimeoutMs?: number | undefined;
 }
 
 /** A running edge. */
@@ -206,7 +216,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       await runtime.reload({ documents: config });
       listener.pushConfig();
     };
-    return edgeOf(running);
+    return edgeOf(running, {
+      graceMs: options.shutdownGraceMs ?? 0,
+      drainMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+    });
   });
 }
 
@@ -361,9 +374,16 @@ function logStarted({ base, tunnels, api, frontends }: Running): void {
  * Shuts a running edge down in drain order, which is not the reverse of the start: connectors
  * are sent to the other edges before sessions drain, and logs flush after the tunnels closed.
  */
-async function closeInDrainOrder(running: Running): Promise<void> {
+async function closeInDrainOrder(
+  running: Running,
+  o: { readonly graceMs: number; readonly drainMs: number },
+): Promise<void> {
   const { base, tunnels, frontends } = running;
   running.api.setReady(false);
+  if (o.graceMs > 0) {
+    base.log.info({ graceMs: o.graceMs }, 'not ready; still serving during the shutdown grace');
+    await new Promise<void>((resolve) => base.clock.setTimeout(resolve, o.graceMs));
+  }
   await running.autoDelete.stop();
   await running.drains.stop();
   await base.importer?.stop();
@@ -371,9 +391,12 @@ async function closeInDrainOrder(running: Running): Promise<void> {
   await running.tunnelRecords.stop();
   await running.ha.leave();
   void tunnels.listener.goAway();
-  await frontends.konnectivity?.close(2000);
-  await frontends.access?.proxy.close();
-  await tunnels.runtime.close(2000);
+  // The frontends drain side by side, each bounded by the drain timeout.
+  await Promise.all([
+    frontends.konnectivity?.close(o.drainMs),
+    frontends.access?.proxy.close(),
+    tunnels.runtime.close(o.drainMs),
+  ]);
   running.identity.close();
   await tunnels.listener.close(2000);
   // Session ends recorded while the frontends closed are written before the store closes.
@@ -385,7 +408,7 @@ async function closeInDrainOrder(running: Running): Promise<void> {
 }
 
 /** The public view of a running edge. */
-function edgeOf(running: Running): Edge {
+function edgeOf(running: Running, shutdown: { graceMs: number; drainMs: number }): Edge {
   const { base, observability, identity, tunnels, frontends } = running;
   return {
     tunnelAddress: tunnels.tunnelAddress,
@@ -407,6 +430,6 @@ function edgeOf(running: Running): Edge {
     accessProxy: frontends.access?.proxy,
     accessUrl: frontends.access?.url,
     autoDelete: running.autoDelete,
-    close: () => closeInDrainOrder(running),
+    close: () => closeInDrainOrder(running, shutdown),
   };
 }

@@ -101,6 +101,15 @@ withHelm(
     find(list, 'NetworkPolicy', 'rel-postern-edge');
     find(list, 'PodDisruptionBudget', 'rel-postern-edge');
     assert.equal(env(container, 'POSTERN_STORE'), undefined);
+    // On SIGTERM: still serving for the grace, then the drain, before the kubelet kills it.
+    const { pod } = containerOf(deployment);
+    const shutdown = Number(env(container, 'POSTERN_SHUTDOWN_GRACE')?.value);
+    const drain = Number(env(container, 'POSTERN_DRAIN_TIMEOUT')?.value);
+    assert.deepEqual([shutdown, drain], [5, 15]);
+    assert.ok(
+      shutdown + drain < (pod.terminationGracePeriodSeconds ?? 30),
+      'fits the grace period',
+    );
   },
 );
 

@@ -165,6 +165,16 @@ function edgeSchema(): Schema {
       labels: freeMap('Labels Prometheus selects on.'),
     }),
     ...scheduling,
+    shutdownGraceSeconds: int(
+      0,
+      3600,
+      'On SIGTERM, how long the edge keeps serving after /readyz turns 503.',
+    ),
+    drainTimeoutSeconds: int(
+      0,
+      3600,
+      'Then how long requests and sessions in flight may take to finish.',
+    ),
     terminationGracePeriodSeconds: int(1),
   });
 }

@@ -143,6 +143,11 @@ test('the edge runs one replica on its data volume, with probes on the admin por
   assert.ok(claim, 'the data directory is a PersistentVolumeClaim');
   find('edge', 'PersistentVolumeClaim', claim);
   assert.equal(envOf(container, 'POSTERN_ADMIN_TOKEN')?.valueFrom?.secretKeyRef?.optional, true);
+  // On SIGTERM: still serving for the grace, then the drain, all before the kubelet kills it.
+  const grace = Number(envOf(container, 'POSTERN_SHUTDOWN_GRACE')?.value);
+  const drain = Number(envOf(container, 'POSTERN_DRAIN_TIMEOUT')?.value);
+  assert.ok(grace > 0 && drain > 0, 'a shutdown grace and a drain timeout are set');
+  assert.ok(grace + drain < (pod.terminationGracePeriodSeconds ?? 30), 'both fit the grace period');
 });
 
 test('the edge tunnel is a pass-through network load balancer and the admin port stays inside', () => {

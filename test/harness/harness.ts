@@ -48,6 +48,8 @@ export async function startTestEdge(options: Partial<EdgeOptions> = {}): Promise
     logger: testLogger(),
     keepAliveIntervalMs: 1000,
     keepAliveTimeoutMs: 5000,
+    // Tests that stop an edge with sessions still open need not wait the 10 s default.
+    drainTimeoutMs: 2000,
     ...options,
   });
   const api: TestEdge['api'] = async (method, path, body) => {

@@ -17,12 +17,20 @@ import {
   workerPlan,
   workerServerId,
 } from './edge-workers.js';
+import {
+  addShutdownFlags,
+  DEFAULT_DRAIN_TIMEOUT_SECONDS,
+  shutdownOptions,
+  type ShutdownFlags,
+} from './shutdown-flags.js';
 
 const env = process.env;
 
 /** `postern edge`: runs the broker. */
 export function edgeCommand(program: Command): void {
-  addActivityFlags(addEdgeHaFlags(addAccessFlags(addKonnectivityFlags(program.command('edge')))))
+  addShutdownFlags(
+    addActivityFlags(addEdgeHaFlags(addAccessFlags(addKonnectivityFlags(program.command('edge'))))),
+  )
     .description('run an edge: tunnel port for connectors, virtual servers, admin API')
     .option(
       '--data-dir <dir>',
@@ -104,17 +112,27 @@ export function edgeCommand(program: Command): void {
           keepaliveInterval?: string;
           keepaliveTimeout?: string;
           workers?: string;
-        } & ActivityFlags,
+        } & ActivityFlags &
+          ShutdownFlags,
       ) => {
         const logger = createLogger();
         const plan = workerPlan(o.workers, o.store);
+        const shutdown = shutdownOptions(o);
         if (plan.role === 'primary') {
           // Created once here, so the workers starting together only load them.
           await prepareDataDir(o.dataDir, {
             adminToken: env.POSTERN_ADMIN_TOKEN,
             tokenSigningKey: o.tokenSigningKey,
           });
-          await runPrimary(plan.count, { baseServerId: o.serverId ?? randomServerId(), logger });
+          await runPrimary(plan.count, {
+            baseServerId: o.serverId ?? randomServerId(),
+            logger,
+            // A worker gets its grace and drain, and 30 s to close the rest, before it is killed.
+            stopTimeoutMs:
+              (shutdown.shutdownGraceMs ?? 0) +
+              (shutdown.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_SECONDS * 1000) +
+              30_000,
+          });
           return;
         }
         const edge = await startEdge({
@@ -130,6 +148,7 @@ export function edgeCommand(program: Command): void {
           ...workerServerId(plan, o.serverId),
           ...edgeHaOptions(o),
           ...activityOptions(o),
+          ...shutdown,
           konnectivity: konnectivityOptions(o),
           access: accessOptions(o),
           tokenSigningKey: o.tokenSigningKey,

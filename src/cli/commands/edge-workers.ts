@@ -84,9 +84,15 @@ export function untilStop(): Promise<string> {
  */
 export async function runPrimary(
   count: number,
-  options: { readonly baseServerId: string; readonly logger: Logger },
+  options: {
+    readonly baseServerId: string;
+    readonly logger: Logger;
+    /** Bound on a worker's graceful stop before it is killed; default 60 s. */
+    readonly stopTimeoutMs?: number;
+  },
 ): Promise<void> {
   const { logger, baseServerId } = options;
+  const stopTimeoutMs = options.stopTimeoutMs ?? STOP_TIMEOUT_MS;
   const workers = new Map<number, Worker>();
   let stopping = false;
   let failed: Error | undefined;
@@ -119,17 +125,17 @@ export async function runPrimary(
   const signal = await Promise.race([untilSignal(), stopRequested.then(() => 'failure')]);
   stopping = true;
   logger.info({ signal }, 'stopping edge workers');
-  await stopAll([...workers.values()]);
+  await stopAll([...workers.values()], stopTimeoutMs);
   if (failed) throw failed;
 }
 
-async function stopAll(workers: Worker[]): Promise<void> {
+async function stopAll(workers: Worker[], stopTimeoutMs: number): Promise<void> {
   await Promise.all(
     workers.map(
       (worker) =>
         new Promise<void>((resolve) => {
           if (worker.isDead()) return resolve();
-          const timer = setTimeout(() => worker.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
+          const timer = setTimeout(() => worker.process.kill('SIGKILL'), stopTimeoutMs);
           worker.once('exit', () => {
             clearTimeout(timer);
             resolve();
