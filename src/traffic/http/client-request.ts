@@ -26,6 +26,11 @@ export interface RequestFacts {
   readonly body: BodyMode;
   /** Header fields, not counting HTTP/2 pseudo-headers. */
   readonly headerCount: number;
+  /**
+   * HTTP/2: the header section's size as HTTP/1.1 would carry it (each field's name and value
+   * plus 4), pseudo-headers included; HTTP/1.x heads are measured by their parser (0 here).
+   */
+  readonly headerBytes: number;
 }
 
 /** Reads method, target, host, body framing and client address from a request. */
@@ -44,9 +49,13 @@ export function requestFacts(req: ClientRequest): RequestFacts {
   } else if (headers['transfer-encoding'] !== undefined) body = BodyMode.Chunked;
   const raw = req.rawHeaders;
   let headerCount = raw.length >> 1;
+  let headerBytes = 0;
   if (h2)
-    for (let i = 0; i < raw.length; i += 2)
-      if ((raw[i] as string).charCodeAt(0) === 58) headerCount--;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      if (name.charCodeAt(0) === 58) headerCount--;
+      headerBytes += name.length + (raw[i + 1] as string).length + 4;
+    }
   return {
     method,
     target: req.url ?? '/',
@@ -57,6 +66,7 @@ export function requestFacts(req: ClientRequest): RequestFacts {
     h2,
     body,
     headerCount,
+    headerBytes,
   };
 }
 
@@ -77,6 +87,7 @@ function http1Facts(req: Http1Request): RequestFacts {
         ? BodyMode.Length
         : BodyMode.None,
     headerCount: head.rawHeaders.length >> 1,
+    headerBytes: 0,
   };
 }
 

@@ -86,4 +86,6 @@ export function applySettings(listener: VirtualServerListener, s: ServerSettings
 /** Limits and timeouts that node:http2 reads from the server object. */
 function applyH2Settings(server: http2.Http2SecureServer, s: ServerSettings): void {
   Object.assign(server, { timeout: s.idleTimeoutMs });
+  // Advertised to new sessions; requests over the limit get 431 from the exchange either way.
+  server.updateSettings({ maxHeaderListSize: s.maxHeaderBytes });
 }

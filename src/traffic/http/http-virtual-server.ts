@@ -43,6 +43,8 @@ export class HttpVirtualServer {
   readonly #listener: VirtualServerListener;
   readonly #sockets = new Set<net.Socket>();
   readonly #sessions = new Set<Http2Session>();
+  /** Requests in flight on each HTTP/2 session, so that an idle timeout spares busy sessions. */
+  readonly #openStreams = new WeakMap<Http2Session, number>();
   #active = 0;
   #closing = false;
 
@@ -154,10 +156,22 @@ export class HttpVirtualServer {
       this.#runtime.logger?.debug({ err, server: this.name }, 'TLS handshake failed'),
     );
     if (!h2) return;
-    h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) =>
-      this.#onRequest(req, res),
-    );
-    h2.on('timeout', (socket: Duplex) => onClientIdle(socket));
+    h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+      const session = req.stream.session;
+      if (session) {
+        this.#openStreams.set(session, (this.#openStreams.get(session) ?? 0) + 1);
+        res.once('close', () =>
+          this.#openStreams.set(session, (this.#openStreams.get(session) ?? 1) - 1),
+        );
+      }
+      this.#onRequest(req, res);
+    });
+    // The HTTP/2 server reports idle sessions, not sockets: one with requests in flight is left
+    // to their exchanges' timers (504 on that stream alone); an idle one is closed gracefully.
+    h2.on('timeout', (session: Http2Session) => {
+      if ((this.#openStreams.get(session) ?? 0) > 0) return;
+      session.close();
+    });
     h2.on('session', (session: Http2Session) => {
       this.#sessions.add(session);
       session.on('error', () => undefined);
@@ -248,14 +262,4 @@ export class HttpVirtualServer {
     // While draining, connections that just became idle are closed rather than kept alive.
     if (this.#closing) setImmediate(() => this.#closeIdle());
   }
-}
-
-/**
- * A client connection was idle for idle_timeout_ms. While its request waits for the upstream's
- * response the exchange's own timer decides (and answers 504); otherwise the connection closes.
- */
-function onClientIdle(socket: Duplex): void {
-  const res = (socket as { _httpMessage?: { headersSent: boolean } })._httpMessage;
-  if (res && !res.headersSent) return;
-  socket.destroy();
 }

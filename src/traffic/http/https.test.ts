@@ -266,3 +266,79 @@ describe('https virtual server', () => {
     }
   });
 });
+
+describe('https virtual server limits and timeouts over HTTP/2', () => {
+  let backend: Backend;
+  let cert: TestKeyPair;
+  let vs: HttpVirtualServer;
+  let session: http2.ClientHttp2Session;
+
+  before(async () => {
+    // /hang is never answered; anything else is.
+    backend = await startBackend('h2-limits', (req, res) => {
+      req.resume();
+      if (req.url !== '/hang') res.end(`ok ${req.url}`);
+    });
+    cert = await makeCertificate('main.example.com', ['main.example.com']);
+    vs = new HttpVirtualServer({
+      name: 'h2-limits',
+      protocol: 'https',
+      listen: { host: '127.0.0.1', port: 0 },
+      pool: makePool('web', [backend.address]),
+      dialer: new DirectDialer(),
+      tls: { certificates: [{ name: 'main', ...cert }] },
+      limits: { maxHeaderBytes: 4096 },
+      idleTimeoutMs: 400,
+    });
+    await vs.start();
+    session = http2.connect(`https://127.0.0.1:${vs.address().port}`, {
+      rejectUnauthorized: false,
+      servername: 'main.example.com',
+    });
+  });
+
+  after(async () => {
+    session.close();
+    await vs.close({ drainTimeoutMs: 500 });
+    await backend.close();
+  });
+
+  const call = (
+    path: string,
+    extra: Record<string, string> = {},
+  ): Promise<{ status: number; error?: string; text: string }> =>
+    new Promise((resolve, reject) => {
+      const stream = session.request({ ':path': path, ':authority': 'main.example.com', ...extra });
+      let status = 0;
+      let error: string | undefined;
+      let text = '';
+      stream.on('response', (h) => {
+        status = Number(h[':status']);
+        error = h['x-postern-error'] as string | undefined;
+      });
+      stream.on('data', (c: Buffer) => (text += c.toString()));
+      stream.on('end', () => resolve({ status, text, ...(error ? { error } : {}) }));
+      stream.on('error', reject);
+      stream.end();
+    });
+
+  test('a header section over max_header_bytes gets 431 at the edge, never the upstream', async () => {
+    const before = backend.seen.length;
+    const big = await call('/big', { 'x-big': 'a'.repeat(6000) });
+    assert.equal(big.status, 431);
+    assert.equal(big.error, 'POSTERN_ERR_HEADERS_TOO_LARGE');
+    assert.equal(backend.seen.length, before, 'the upstream never saw it');
+    const small = await call('/small', { 'x-small': 'a'.repeat(1000) });
+    assert.deepEqual([small.status, small.text], [200, 'ok /small']);
+  });
+
+  test('an upstream that does not answer gets 504 on its stream; the session and its other streams go on', async () => {
+    const [hung, other] = await Promise.all([call('/hang'), call('/other')]);
+    assert.equal(hung.status, 504);
+    assert.equal(hung.error, 'POSTERN_ERR_UPSTREAM_TIMEOUT');
+    assert.deepEqual([other.status, other.text], [200, 'ok /other']);
+    assert.equal(session.closed || session.destroyed, false, 'the session is still open');
+    const after = await call('/after');
+    assert.deepEqual([after.status, after.text], [200, 'ok /after']);
+  });
+});

@@ -104,6 +104,11 @@ export class ProxyExchange implements Exchange {
       this.#sendError(431, httpErrors.tooManyHeaders(rt.maxHeaders));
       return;
     }
+    // HTTP/2 only: Node's HTTP/2 server does not hold clients to the advertised list size.
+    if (facts.headerBytes > rt.maxHeaderBytes) {
+      this.#sendError(431, httpErrors.headersTooLarge(rt.maxHeaderBytes));
+      return;
+    }
     this.#route = rt.router.match(facts.host, facts.target);
     this.#headers = upstreamRequestHeaders(
       this.#req.rawHeaders,

@@ -80,8 +80,13 @@ export function parseRequestHead(text: string): RequestHead {
   if (f.te !== undefined) {
     if (f.contentLength >= 0) throw bad('both Content-Length and Transfer-Encoding');
     if (minor === 0) throw bad('Transfer-Encoding in an HTTP/1.0 request');
-    if (!/(?:^|,)[ \t]*chunked[ \t]*$/i.test(f.te))
-      throw new RequestHeadError(501, `transfer coding ${quote(f.te)} is not supported`);
+    // Only chunked alone: the body is re-chunked on the way upstream, and another coding
+    // (gzip, chunked) would have to travel with it; nginx refuses it too.
+    if (!/^[ \t]*chunked[ \t]*$/i.test(f.te))
+      throw new RequestHeadError(
+        501,
+        `transfer coding ${quote(f.te)} is not supported; send the body with Transfer-Encoding: chunked alone or with Content-Length`,
+      );
     chunked = true;
   }
   const connection = f.connection?.toLowerCase() ?? '';
