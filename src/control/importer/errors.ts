@@ -31,7 +31,7 @@ export const importerErrors = {
     new PosternError(
       'POSTERN_ERR_CONFIG_APPLY',
       `Configuration generation ${generation} is valid but could not be applied: ` +
-        `${cause instanceof Error ? cause.message : String(cause)}. Fix the cause and change a ` +
+        `${(cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, '')}. Fix the cause and change a ` +
         `document (or reload); the previous generation keeps running.`,
       { cause },
     ),

@@ -178,6 +178,7 @@ describe('http virtual server routing and headers', () => {
       const first = await send(p.port);
       const setCookie = first.headers['set-cookie']?.[0] ?? '';
       assert.match(setCookie, /^AFFINITY=/);
+      assert.doesNotMatch(setCookie, /Secure/, 'plain http: a Secure cookie would never come back');
       const cookie = setCookie.split(';')[0] ?? '';
       const pinned = await Promise.all(
         Array.from({ length: 6 }, () => send(p.port, { headers: { cookie: `x=1; ${cookie}` } })),

@@ -7,6 +7,7 @@ import { DirectDialer } from '../direct-dial.js';
 import { makeCertificate, type TestKeyPair } from '../tls/test-certificates.js';
 import type { HttpRequestRecord, HttpVirtualServerOptions } from './http-options.js';
 import { HttpVirtualServer } from './http-virtual-server.js';
+import { Pool } from '../pool.js';
 import { makePool, startBackend, waitFor, type Backend } from './test-kit.js';
 
 /** Connects with TLS and returns the negotiated protocol, ALPN and the certificate's SANs. */
@@ -341,4 +342,40 @@ describe('https virtual server limits and timeouts over HTTP/2', () => {
     const after = await call('/after');
     assert.deepEqual([after.status, after.text], [200, 'ok /after']);
   });
+});
+
+test('over https the persistence cookie is Secure', async () => {
+  const backend = await startBackend('sticky');
+  const cert = await makeCertificate('main.example.com', ['main.example.com']);
+  const pool = new Pool({
+    name: 'sticky',
+    nodes: [{ address: backend.address, weight: 1, state: 'active' }],
+    persistence: { type: 'cookie', cookieName: 'AFFINITY' },
+  });
+  const vs = new HttpVirtualServer({
+    name: 'sticky',
+    protocol: 'https',
+    listen: { host: '127.0.0.1', port: 0 },
+    pool,
+    dialer: new DirectDialer(),
+    tls: { certificates: [{ name: 'main', ...cert }] },
+  });
+  await vs.start();
+  try {
+    const setCookie = await new Promise<string>((resolve, reject) => {
+      https
+        .get(
+          { host: '127.0.0.1', port: vs.address().port, path: '/', rejectUnauthorized: false },
+          (res) => {
+            res.resume();
+            resolve(res.headers['set-cookie']?.[0] ?? '');
+          },
+        )
+        .on('error', reject);
+    });
+    assert.match(setCookie, /^AFFINITY=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+  } finally {
+    await vs.close({ drainTimeoutMs: 0 });
+    await backend.close();
+  }
 });

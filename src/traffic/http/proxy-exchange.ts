@@ -343,7 +343,9 @@ export class ProxyExchange implements Exchange {
   ): void {
     if (this.#matched.length > 0) this.#rt.rules.applyResponse(this.#matched, headers);
     const cookie = upstream ? this.#pick?.setCookie : undefined;
-    if (cookie !== undefined) headers.push('Set-Cookie', cookie);
+    // Over https the browser must never send the persistence cookie in clear text.
+    if (cookie !== undefined)
+      headers.push('Set-Cookie', this.#rt.scheme === 'https' ? `${cookie}; Secure` : cookie);
     this.#status = status;
     const res = this.#res;
     if (res instanceof Http1Response) res.writeHead(status, statusText, headers);
