@@ -66,6 +66,23 @@ export const monitorSchema = z
       .default(2)
       .meta({ description: 'Consecutive passed checks before a down node is marked up.' }),
   })
+  .superRefine((m, ctx) => {
+    if (m.type !== 'tcp') return;
+    // A tcp monitor only connects: an http option on it would be silently ignored.
+    const given = [
+      m.path !== '/' ? 'path' : undefined,
+      m.host_header !== undefined ? 'host_header' : undefined,
+      m.body_match !== undefined ? 'body_match' : undefined,
+    ];
+    for (const key of given) {
+      if (key === undefined) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: 'applies to http and https monitors only; set type: http (or https) or remove it',
+      });
+    }
+  })
   .meta({ description: 'An active health monitor.' });
 
 /** A validated monitor. */

@@ -39,6 +39,25 @@ test('monitors get vTM-like defaults and expect_status is always a list of statu
   assert.equal(statusMatches(['200-399'], 199), false);
 });
 
+test('http options on a tcp monitor are refused rather than silently ignored', () => {
+  assert.deepEqual(
+    problemsOf([
+      'version: 1',
+      'monitors:',
+      '  - name: m',
+      '    type: tcp',
+      '    path: /healthz',
+      '    host_header: app.internal',
+      '    body_match: ok',
+    ]),
+    [
+      '5:11 monitors[0].path — applies to http and https monitors only; set type: http (or https) or remove it',
+      '6:18 monitors[0].host_header — applies to http and https monitors only; set type: http (or https) or remove it',
+      '7:17 monitors[0].body_match — applies to http and https monitors only; set type: http (or https) or remove it',
+    ],
+  );
+});
+
 test('bad monitor fields are each reported', () => {
   assert.deepEqual(
     problemsOf([
