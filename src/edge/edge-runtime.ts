@@ -187,6 +187,8 @@ export class EdgeRuntime {
       });
       await this.#servers.apply(built);
     } catch (err) {
+      // A failed apply leaves every server on the previous generation's pools, so the fresh
+      // ones (never started) serve nothing; the previous pools keep running untouched.
       for (const pool of fresh) pool.close();
       throw err;
     }

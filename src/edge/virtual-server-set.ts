@@ -49,14 +49,31 @@ type Server = TcpVirtualServer | TlsPassthroughVirtualServer | HttpVirtualServer
 
 interface Running {
   readonly key: string;
+  /** What the server runs now, so that a failed apply can put it back. */
+  readonly built: Built;
   readonly server: Server;
+}
+
+/** What one apply does to each server. */
+interface Plan {
+  /** Same name, protocol and address: reconfigured in place. */
+  readonly kept: { readonly running: Running; readonly next: Built }[];
+  /** Removed, or moved to another protocol or address: closed with a drain. */
+  readonly outgoing: Running[];
+  /** New, or the new listener of a moved server: created and bound. */
+  readonly incoming: Running[];
 }
 
 /**
  * The running virtual servers of an edge. Applying a generation keeps every listener whose
  * protocol and address are unchanged (re-binding nothing; new sessions get the new pools and
- * rules, those in flight keep theirs), closes removed or moved ones with a bounded drain, and
- * starts new ones. A start that fails rolls the new ones back and leaves the rest as they were.
+ * rules, those in flight keep theirs), starts new ones, and closes removed or moved ones with a
+ * bounded drain. Every new listener is bound before anything running changes, so a failed apply
+ * changes nothing: the listeners it bound are closed and the running servers keep their
+ * generation. One exception: a new listener on a port an outgoing server holds (a server changing
+ * protocol in place, two servers swapping ports) can only bind once that server stops listening;
+ * those are bound last, and when the apply then fails the stopped servers are started again on
+ * their old address (their sessions in flight still drain, bounded by the drain timeout).
  */
 export class VirtualServerSet {
   readonly #running = new Map<string, Running>();
@@ -80,40 +97,26 @@ export class VirtualServerSet {
     return out;
   }
 
-  /** Switches to the built set (see the class comment). */
+  /** Switches to the built set, or throws having changed nothing (see the class comment). */
   async apply(built: ReadonlyMap<string, Built>): Promise<void> {
-    const moved: Running[] = [];
-    for (const [name, running] of this.#running) {
-      const next = built.get(name);
-      if (!next || keyOf(name, next) !== running.key) moved.push(running);
-    }
-    // Removed or moved servers stop listening at once (closing a listener releases its address
-    // synchronously, so a server taking it over can bind), and their sessions drain in the
-    // background, bounded by the drain timeout.
-    for (const r of moved) {
-      this.#running.delete(nameOf(r));
-      void r.server.close({ drainTimeoutMs: this.#drainMs }).catch(() => undefined);
-    }
-    const started: string[] = [];
+    const plan = this.#plan(built);
+    const stopped: Running[] = [];
+    const reconfigured: Running[] = [];
     try {
-      for (const [name, next] of built) {
-        const current = this.#running.get(name);
-        if (current) {
-          reconfigure(current.server, next);
-          continue;
-        }
-        const server = create(next);
-        await server.start();
-        this.#running.set(name, { key: keyOf(name, next), server });
-        started.push(name);
+      await this.#bind(plan, stopped);
+      for (const { running, next } of plan.kept) {
+        reconfigure(running.server, next);
+        reconfigured.push(running);
       }
     } catch (err) {
-      for (const name of started) {
-        void this.#running.get(name)?.server.close({ drainTimeoutMs: 0 });
-        this.#running.delete(name);
-      }
+      // The old options are what these servers ran a moment ago, so putting them back works.
+      for (const r of reconfigured) reconfigure(r.server, r.built);
+      for (const r of plan.incoming)
+        void r.server.close({ drainTimeoutMs: 0 }).catch(() => undefined);
+      await this.#restart(stopped);
       throw err;
     }
+    this.#commit(plan, stopped);
   }
 
   /** Stops every server, letting sessions drain for `drainTimeoutMs`. */
@@ -121,6 +124,81 @@ export class VirtualServerSet {
     const all = [...this.#running.values()];
     this.#running.clear();
     await Promise.all(all.map((r) => r.server.close({ drainTimeoutMs })));
+  }
+
+  #plan(built: ReadonlyMap<string, Built>): Plan {
+    const plan: Plan = { kept: [], outgoing: [], incoming: [] };
+    for (const [name, running] of this.#running) {
+      const next = built.get(name);
+      if (next && keyOf(name, next) === running.key) plan.kept.push({ running, next });
+      else plan.outgoing.push(running);
+    }
+    try {
+      for (const [name, next] of built) {
+        const key = keyOf(name, next);
+        // Creating binds nothing; constructors that refuse bad options throw here.
+        if (this.#running.get(name)?.key !== key)
+          plan.incoming.push({ key, built: next, server: create(next) });
+      }
+    } catch (err) {
+      for (const r of plan.incoming)
+        void r.server.close({ drainTimeoutMs: 0 }).catch(() => undefined);
+      throw err;
+    }
+    return plan;
+  }
+
+  /**
+   * Binds every incoming listener: first those on ports no outgoing server holds, then the rest,
+   * each once the outgoing servers on its port stopped listening (recorded in `stopped`).
+   * Closing a listener releases its address synchronously; sessions drain in the background.
+   */
+  async #bind(plan: Plan, stopped: Running[]): Promise<void> {
+    // Read up front: a stopped server has no address any more.
+    const held = plan.outgoing.map((o) => ({ o, port: o.server.address().port }));
+    const holders = (r: Running): Running[] => {
+      const port = r.built.options.listen.port;
+      return held.filter((h) => port !== 0 && h.port === port).map((h) => h.o);
+    };
+    const later: Running[] = [];
+    for (const r of plan.incoming) {
+      if (holders(r).length > 0) later.push(r);
+      else await r.server.start();
+    }
+    for (const r of later) {
+      for (const o of holders(r).filter((h) => !stopped.includes(h))) {
+        stopped.push(o);
+        void o.server.close({ drainTimeoutMs: this.#drainMs }).catch(() => undefined);
+      }
+      await r.server.start();
+    }
+  }
+
+  /** Starts servers stopped by a failed apply again on their old address, as new listeners. */
+  async #restart(stopped: readonly Running[]): Promise<void> {
+    for (const old of stopped) {
+      const name = nameOf(old);
+      const server = create(old.built);
+      try {
+        await server.start();
+        this.#running.set(name, { ...old, server });
+      } catch {
+        // Someone else took the address in between: the server is gone, and listeners() says so.
+        this.#running.delete(name);
+      }
+    }
+  }
+
+  #commit(plan: Plan, stopped: readonly Running[]): void {
+    for (const r of plan.outgoing) {
+      this.#running.delete(nameOf(r));
+      if (!stopped.includes(r))
+        void r.server.close({ drainTimeoutMs: this.#drainMs }).catch(() => undefined);
+    }
+    for (const { running, next } of plan.kept) {
+      this.#running.set(nameOf(running), { ...running, built: next });
+    }
+    for (const r of plan.incoming) this.#running.set(nameOf(r), r);
   }
 }
 
