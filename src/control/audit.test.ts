@@ -1,8 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
-import { openMemoryStore, type AuditRecord } from '../store/index.js';
+import { openMemoryStore, type AuditRecord, type Store } from '../store/index.js';
 import { AuditLog, REDACTED, redactSecrets } from './audit.js';
+
+/** Runs `body` with an audit log over a fresh memory store, recording what reaches onAudit. */
+async function withAuditLog(
+  body: (t: { log: AuditLog; store: Store; seen: AuditRecord[] }) => Promise<void>,
+): Promise<void> {
+  const store = await openMemoryStore();
+  const seen: AuditRecord[] = [];
+  const log = new AuditLog({
+    store,
+    logger: pino({ level: 'silent' }),
+    onAudit: (r) => seen.push(r),
+  });
+  try {
+    await body({ log, store, seen });
+  } finally {
+    await store.close();
+  }
+}
 
 describe('audit log', () => {
   test('secrets are redacted at any depth; other values are kept', () => {
@@ -30,15 +48,8 @@ describe('audit log', () => {
     });
   });
 
-  test('record stores a redacted record and passes the stored one to onAudit', async () => {
-    const store = await openMemoryStore();
-    const seen: AuditRecord[] = [];
-    const log = new AuditLog({
-      store,
-      logger: pino({ level: 'silent' }),
-      onAudit: (r) => seen.push(r),
-    });
-    try {
+  test('record stores a redacted record and passes the stored one to onAudit', () =>
+    withAuditLog(async ({ log, store, seen }) => {
       const stored = await log.record({
         actor: 'token:ci',
         method: 'POST',
@@ -53,20 +64,10 @@ describe('audit log', () => {
       assert.deepEqual(seen, [stored]);
       assert.deepEqual(await store.audit.list(), [stored]);
       assert.doesNotMatch(JSON.stringify(await store.snapshot.read()), /PRIVATE/);
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 
-  test('the source address is stored, listed and passed to onAudit with the stored record', async () => {
-    const store = await openMemoryStore();
-    const seen: AuditRecord[] = [];
-    const log = new AuditLog({
-      store,
-      logger: pino({ level: 'silent' }),
-      onAudit: (r) => seen.push(r),
-    });
-    try {
+  test('the source address is stored, listed and passed to onAudit with the stored record', () =>
+    withAuditLog(async ({ log, store, seen }) => {
       const stored = await log.record({
         actor: 'token:ci',
         method: 'DELETE',
@@ -81,8 +82,5 @@ describe('audit log', () => {
       assert.deepEqual(seen, [stored]);
       assert.deepEqual(await store.audit.list(), [stored]);
       assert.equal((await store.audit.list())[0]?.source, '10.0.0.5');
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 });

@@ -60,7 +60,7 @@ import { startAdminApi, type EdgeAdminApi } from './edge-admin.js';
 // closes in drain order instead (closeInDrainOrder below).
 
 /** Default bound on requests and sessions finishing when an edge closes. */
-const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 /** How an edge starts; every field has a default suitable for a single-host install. */
 export interface EdgeOptions {

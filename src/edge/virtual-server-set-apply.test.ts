@@ -3,9 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
-import { pino } from 'pino';
-import { mergeDocuments, parseDocument, validateConfiguration } from '../config/index.js';
-import { DirectDialer, Pool } from '../traffic/index.js';
+import { buildVirtualServers } from './test-virtual-server-set.js';
 import { VirtualServerSet } from './virtual-server-set.js';
 
 const backends: http.Server[] = [];
@@ -25,38 +23,7 @@ after(() => backends.forEach((s) => s.close()));
 
 /** Builds the virtual servers of a document with pools x and y, one backend each. */
 function build(set: VirtualServerSet, virtualServers: string[]) {
-  const config = validateConfiguration(
-    mergeDocuments([
-      parseDocument(
-        [
-          'version: 1',
-          'pools:',
-          `  - {name: x, nodes: [{address: "${nodes.x}"}]}`,
-          `  - {name: y, nodes: [{address: "${nodes.y}"}]}`,
-          'virtual_servers:',
-          ...virtualServers,
-        ].join('\n'),
-        { fileName: 'site.yaml' },
-      ),
-    ]),
-  );
-  const pools = new Map(
-    ['x', 'y'].map((name) => [
-      name,
-      new Pool({ name, nodes: [{ address: nodes[name]!, weight: 1, state: 'active' }] }),
-    ]),
-  );
-  return set.build({
-    config,
-    pools,
-    dialer: new DirectDialer(),
-    logger: pino({ level: 'silent' }),
-    hooks: {
-      onTcpSession: () => undefined,
-      onTlsSession: () => undefined,
-      onHttpRequest: () => undefined,
-    },
-  });
+  return buildVirtualServers(set, { x: nodes.x!, y: nodes.y! }, virtualServers);
 }
 
 /** Which backend answers on 127.0.0.1:`port`, on a new connection (tcp and http servers alike). */

@@ -111,8 +111,7 @@ export class VirtualServerSet {
     } catch (err) {
       // The old options are what these servers ran a moment ago, so putting them back works.
       for (const r of reconfigured) reconfigure(r.server, r.built);
-      for (const r of plan.incoming)
-        void r.server.close({ drainTimeoutMs: 0 }).catch(() => undefined);
+      discard(plan.incoming);
       await this.#restart(stopped);
       throw err;
     }
@@ -141,8 +140,7 @@ export class VirtualServerSet {
           plan.incoming.push({ key, built: next, server: create(next) });
       }
     } catch (err) {
-      for (const r of plan.incoming)
-        void r.server.close({ drainTimeoutMs: 0 }).catch(() => undefined);
+      discard(plan.incoming);
       throw err;
     }
     return plan;
@@ -200,6 +198,11 @@ export class VirtualServerSet {
     }
     for (const r of plan.incoming) this.#running.set(nameOf(r), r);
   }
+}
+
+/** Closes servers an apply created but will not keep; they carry no sessions. */
+function discard(servers: readonly Running[]): void {
+  for (const r of servers) void r.server.close({ drainTimeoutMs: 0 }).catch(() => undefined);
 }
 
 function nameOf(r: Running): string {

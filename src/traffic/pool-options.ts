@@ -22,6 +22,8 @@ export interface PoolPickOptions {
   readonly clientIp?: string | undefined;
   /** The request's `Cookie` header (or just the persistence cookie's value). */
   readonly cookie?: string | undefined;
+  /** The request came over TLS: a persistence cookie set for it is `Secure`. */
+  readonly secure?: boolean | undefined;
 }
 
 /** How a picked session ended, reported once through PoolPick.done(). */

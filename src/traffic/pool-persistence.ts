@@ -69,6 +69,8 @@ export class PoolPersistence {
     }
     const sent =
       options.cookie === undefined ? undefined : tokenFromCookie(p.cookieName, options.cookie);
-    return sent === node.meta.token ? undefined : setCookieHeader(p, node.meta.token!);
+    return sent === node.meta.token
+      ? undefined
+      : setCookieHeader(p, node.meta.token!, options.secure === true);
   }
 }

@@ -2,21 +2,11 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
-import { DirectDialer } from './direct-dial.js';
-import type { Dialer, DialRequest } from './dialer.js';
 import { TestBackend } from './health/test-backend.js';
 import { Pool } from './pool.js';
 import { TcpVirtualServer, type TcpSessionRecord } from './tcp-virtual-server.js';
 import { until } from './test-pool-events.js';
-
-class CountingDialer implements Dialer {
-  readonly dials: string[] = [];
-  readonly #inner = new DirectDialer();
-  dial(request: DialRequest) {
-    this.dials.push(request.address);
-    return this.#inner.dial(request);
-  }
-}
+import { RecordingDialer } from './test-recording-dialer.js';
 
 let good: TestBackend;
 let dead: TestBackend;
@@ -41,7 +31,7 @@ async function request(address: { host: string; port: number }): Promise<string>
 }
 
 test('a TCP virtual server reports dial failures so a refusing node gets ejected', async (t) => {
-  const dialer = new CountingDialer();
+  const dialer = new RecordingDialer();
   const pool = new Pool({
     name: 'web',
     nodes: [

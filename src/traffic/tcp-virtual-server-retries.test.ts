@@ -2,44 +2,24 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { after, before, test, type TestContext } from 'node:test';
-import { DirectDialer } from './direct-dial.js';
-import type { Dialer, DialRequest } from './dialer.js';
 import { Pool } from './pool.js';
 import { TcpVirtualServer, type TcpSessionRecord } from './tcp-virtual-server.js';
+import { deadAddress } from './http/test-kit.js';
 import { until } from './test-pool-events.js';
-
-/** Dials for real, remembering every address it was asked for. */
-class RecordingDialer implements Dialer {
-  readonly dials: string[] = [];
-  readonly #inner = new DirectDialer();
-  dial(request: DialRequest) {
-    this.dials.push(request.address);
-    return this.#inner.dial(request);
-  }
-}
+import { RecordingDialer } from './test-recording-dialer.js';
 
 let live: net.Server;
 let liveAddress: string;
 let deadA: string;
 let deadB: string;
 
-/** A 127.0.0.1 port that was just bound and released, so connecting to it is refused. */
-async function closedPort(): Promise<string> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `127.0.0.1:${port}`;
-}
-
 before(async () => {
   live = net.createServer((socket) => socket.pipe(socket));
   live.listen(0, '127.0.0.1');
   await once(live, 'listening');
   liveAddress = `127.0.0.1:${(live.address() as net.AddressInfo).port}`;
-  deadA = await closedPort();
-  deadB = await closedPort();
+  deadA = await deadAddress();
+  deadB = await deadAddress();
 });
 after(async () => {
   await new Promise<void>((resolve) => live.close(() => resolve()));

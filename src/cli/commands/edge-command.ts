@@ -19,8 +19,8 @@ import {
 } from './edge-workers.js';
 import {
   addShutdownFlags,
-  DEFAULT_DRAIN_TIMEOUT_SECONDS,
   shutdownOptions,
+  workerStopTimeoutMs,
   type ShutdownFlags,
 } from './shutdown-flags.js';
 
@@ -127,11 +127,7 @@ export function edgeCommand(program: Command): void {
           await runPrimary(plan.count, {
             baseServerId: o.serverId ?? randomServerId(),
             logger,
-            // A worker gets its grace and drain, and 30 s to close the rest, before it is killed.
-            stopTimeoutMs:
-              (shutdown.shutdownGraceMs ?? 0) +
-              (shutdown.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_SECONDS * 1000) +
-              30_000,
+            stopTimeoutMs: workerStopTimeoutMs(shutdown),
           });
           return;
         }

@@ -64,12 +64,25 @@ export function addEdgeHaFlags(command: Command): Command {
     );
 }
 
-/** Milliseconds from a seconds flag, or undefined when it was not given. */
-export function secondsFlag(value: string | undefined, flag: string): number | undefined {
+/**
+ * Milliseconds from a seconds flag, or undefined when it was not given. Without `range` the
+ * value must be above 0; with it, from `range.min` to `range.max`.
+ */
+export function secondsFlag(
+  value: string | undefined,
+  flag: string,
+  range?: { readonly min: number; readonly max: number },
+): number | undefined {
   if (value === undefined || value === '') return undefined;
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw CoreErrors.invalidArgument(flag, `"${value}" is not a positive number of seconds`);
+  const ok = range
+    ? seconds >= range.min && seconds <= range.max
+    : Number.isFinite(seconds) && seconds > 0;
+  if (!ok) {
+    const expected = range
+      ? `a number of seconds from ${range.min} to ${range.max}`
+      : 'a positive number of seconds';
+    throw CoreErrors.invalidArgument(flag, `"${value}" is not ${expected}`);
   }
   return Math.round(seconds * 1000);
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { CoreErrors } from '../../core/index.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from '../../edge/index.js';
+import { secondsFlag } from './ha-flags.js';
 
 const env = process.env;
 
@@ -9,8 +10,8 @@ export interface ShutdownFlags {
   drainTimeout?: string;
 }
 
-/** Default bound on sessions finishing after SIGTERM, in seconds. */
-export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 10;
+/** Both flags take 0 (no grace, cut at once) up to an hour. */
+const RANGE = { min: 0, max: 3600 } as const;
 
 /** Adds `--shutdown-grace` and `--drain-timeout` to `postern edge`. */
 export function addShutdownFlags(command: Command): Command {
@@ -22,7 +23,7 @@ export function addShutdownFlags(command: Command): Command {
     )
     .option(
       '--drain-timeout <seconds>',
-      `then how long requests and sessions in flight may take to finish before they are cut (env POSTERN_DRAIN_TIMEOUT; default ${DEFAULT_DRAIN_TIMEOUT_SECONDS})`,
+      `then how long requests and sessions in flight may take to finish before they are cut (env POSTERN_DRAIN_TIMEOUT; default ${DEFAULT_DRAIN_TIMEOUT_MS / 1000})`,
       env.POSTERN_DRAIN_TIMEOUT,
     );
 }
@@ -32,20 +33,15 @@ export function shutdownOptions(o: ShutdownFlags): {
   shutdownGraceMs?: number;
   drainTimeoutMs?: number;
 } {
-  const grace = seconds(o.shutdownGrace, '--shutdown-grace');
-  const drain = seconds(o.drainTimeout, '--drain-timeout');
+  const grace = secondsFlag(o.shutdownGrace, '--shutdown-grace', RANGE);
+  const drain = secondsFlag(o.drainTimeout, '--drain-timeout', RANGE);
   return {
     ...(grace === undefined ? {} : { shutdownGraceMs: grace }),
     ...(drain === undefined ? {} : { drainTimeoutMs: drain }),
   };
 }
 
-/** Milliseconds from a seconds flag that may be 0, or undefined when it was not given. */
-function seconds(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const s = Number(value);
-  if (!Number.isFinite(s) || s < 0 || s > 3600) {
-    throw CoreErrors.invalidArgument(flag, `"${value}" is not a number of seconds from 0 to 3600`);
-  }
-  return Math.round(s * 1000);
+/** How long the primary waits for a worker to stop: its grace and drain, and 30 s for the rest. */
+export function workerStopTimeoutMs(o: { shutdownGraceMs?: number; drainTimeoutMs?: number }) {
+  return (o.shutdownGraceMs ?? 0) + (o.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS) + 30_000;
 }

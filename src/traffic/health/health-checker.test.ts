@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DirectDialer } from '../direct-dial.js';
-import type { Dialer, DialRequest } from '../dialer.js';
 import { FakeClock } from '../../core/index.js';
+import { RecordingDialer } from '../test-recording-dialer.js';
 import { HealthChecker } from './health-checker.js';
 import { monitorSpecFromConfig } from './monitor-spec.js';
 import type { ProbeResult } from './probe.js';
 import { TestBackend } from './test-backend.js';
-
-/** Counts dials (synchronously, as they start) and dials for real. */
-class CountingDialer implements Dialer {
-  readonly dials: string[] = [];
-  readonly #inner = new DirectDialer();
-  dial(request: DialRequest) {
-    this.dials.push(request.address);
-    return this.#inner.dial(request);
-  }
-}
 
 /** Collects results and lets a test await the next one, bounded in time. */
 function results() {
@@ -54,7 +44,7 @@ const monitor = (extra: object = {}) =>
 
 test('the first check runs at start and the next one delay_ms after it finished', async () => {
   const clock = new FakeClock();
-  const dialer = new CountingDialer();
+  const dialer = new RecordingDialer();
   const r = results();
   const checker = new HealthChecker({
     pool: 'p',
@@ -104,7 +94,7 @@ test('a check with no answer within timeout_ms fails with a timeout', async () =
 
 test('setNodes starts checking new nodes and stops checking removed ones', async () => {
   const clock = new FakeClock();
-  const dialer = new CountingDialer();
+  const dialer = new RecordingDialer();
   const r = results();
   const other = await TestBackend.start();
   const checker = new HealthChecker({
@@ -131,7 +121,7 @@ test('setNodes starts checking new nodes and stops checking removed ones', async
 
 test('stop cancels pending checks and reports nothing more', async () => {
   const clock = new FakeClock();
-  const dialer = new CountingDialer();
+  const dialer = new RecordingDialer();
   const r = results();
   const checker = new HealthChecker({
     pool: 'p',

@@ -177,6 +177,7 @@ export class ProxyExchange implements Exchange {
       exclude: this.#exclude,
       clientIp: this.#facts.clientIp,
       cookie: this.#req instanceof Http1Request ? this.#req.head.cookie : this.#req.headers.cookie,
+      secure: this.#rt.scheme === 'https',
     };
   }
 
@@ -343,9 +344,7 @@ export class ProxyExchange implements Exchange {
   ): void {
     if (this.#matched.length > 0) this.#rt.rules.applyResponse(this.#matched, headers);
     const cookie = upstream ? this.#pick?.setCookie : undefined;
-    // Over https the browser must never send the persistence cookie in clear text.
-    if (cookie !== undefined)
-      headers.push('Set-Cookie', this.#rt.scheme === 'https' ? `${cookie}; Secure` : cookie);
+    if (cookie !== undefined) headers.push('Set-Cookie', cookie);
     this.#status = status;
     const res = this.#res;
     if (res instanceof Http1Response) res.writeHead(status, statusText, headers);

@@ -21,6 +21,8 @@ export interface UpstreamPickOptions {
   readonly clientIp?: string | undefined;
   /** The request's raw `Cookie` header, for cookie persistence (the pool knows its cookie name). */
   readonly cookie?: string | undefined;
+  /** The request came over TLS: a persistence cookie set for it is `Secure`. */
+  readonly secure?: boolean | undefined;
 }
 
 /** The outcome reported once per pick. */

@@ -17,11 +17,18 @@ export function nodeToken(pool: string, address: string): string {
   return createHash('sha256').update(`${pool}\n${address}`).digest('base64url').slice(0, 22);
 }
 
-/** The `Set-Cookie` header value that pins a client to the node with `token`. */
-export function setCookieHeader(options: CookiePersistenceOptions, token: string): string {
+/**
+ * The `Set-Cookie` header value that pins a client to the node with `token`; `secure` (the
+ * request came over TLS) keeps browsers from ever sending it in clear text.
+ */
+export function setCookieHeader(
+  options: CookiePersistenceOptions,
+  token: string,
+  secure = false,
+): string {
   const maxAge =
     options.ttlMs === undefined ? '' : `; Max-Age=${Math.max(1, Math.floor(options.ttlMs / 1000))}`;
-  return `${options.cookieName}=${token}; Path=/; HttpOnly; SameSite=Lax${maxAge}`;
+  return `${options.cookieName}=${token}; Path=/; HttpOnly; SameSite=Lax${maxAge}${secure ? '; Secure' : ''}`;
 }
 
 /**
