@@ -77,11 +77,19 @@ export {
   collectionNames,
   DOCUMENT_VERSION,
 } from './document.js';
-export type { ParseDocumentOptions } from './parse-document.js';
-export { parseDocument } from './parse-document.js';
+export type { ParseDocumentOptions, DocumentParse } from './parse-document.js';
+export { parseDocument, inspectDocument } from './parse-document.js';
+export type {
+  DeclaredObject,
+  DocumentParts,
+  DeclaredNames,
+  PartialConfiguration,
+} from './document-parts.js';
+export { mergeDocumentParts } from './document-parts.js';
 export type { ObjectSource, SourcePosition } from './object-source.js';
 export { sourceOf } from './object-source.js';
 export { mergeDocuments } from './merge-documents.js';
+export type { ReferenceOptions } from './validate-configuration.js';
 export {
   validateConfiguration,
   referenceProblems,

@@ -152,7 +152,7 @@ test('every problem of a document is reported at once, with line, column and pat
       '"least_connections", "random", "fastest_response_time"',
     '7:18 pools[0].nodes[1].address — duplicate address "10.0.0.1:80" in this pool ' +
       '(first at pools[0].nodes[0]); each address may appear once',
-    '8:9 pools[0].nodes[1].wieght — unknown field "wieght"; remove it or correct its spelling',
+    '8:9 pools[0].nodes[1].wieght — unknown field "wieght"; did you mean "weight"?',
     '9:18 pools[0].nodes[2].address — an IPv6 address needs brackets, as in [::1]:443',
     '10:17 pools[0].nodes[2].weight — must be a whole number, not the fraction 1.5',
     '11:11 pools[1].name — duplicate name "web" in pools (first at pools[0]); each name may appear once',

@@ -6,7 +6,10 @@ import { documentProblems } from './document-checks.js';
 import type { ConfigDocument } from './document.js';
 import { collectionNames, documentSchema } from './document.js';
 import { ConfigErrors } from './errors.js';
+import type { DocumentParts } from './document-parts.js';
+import { partsOf, salvageParts } from './document-parts.js';
 import { issueMessage } from './issue-messages.js';
+import { unknownKeyMessage } from './key-suggestions.js';
 import { recordSource } from './object-source.js';
 import type { SourcePosition } from './object-source.js';
 import type { ConfigProblem, PathSegment } from './problems.js';
@@ -25,11 +28,35 @@ export interface ParseDocumentOptions {
   readonly readFileRef?: FileRefReader | undefined;
 }
 
+/** The outcome of reading one document without throwing. */
+export interface DocumentParse {
+  /** The validated, frozen document; undefined when it has any problem. */
+  readonly doc: ConfigDocument | undefined;
+  /** Every problem of the document, with its position; empty when `doc` is defined. */
+  readonly problems: readonly ConfigProblem[];
+  /**
+   * Every object the document declares, and those that passed the schema, so that references
+   * can be checked in the same round as schema problems; undefined when the document's objects
+   * cannot be known (a syntax error, a collection that is not a list).
+   */
+  readonly parts: DocumentParts | undefined;
+}
+
 /**
  * Parses a YAML or JSON configuration document, validates it and returns it deeply frozen with
  * defaults applied; throws POSTERN_ERR_CONFIG_INVALID listing every problem with its position.
  */
 export function parseDocument(text: string, options: ParseDocumentOptions): ConfigDocument {
+  const result = inspectDocument(text, options);
+  if (result.doc === undefined) throw ConfigErrors.invalid(result.problems);
+  return result.doc;
+}
+
+/**
+ * Parses and validates a document like `parseDocument`, but returns its problems instead of
+ * throwing, along with the objects that passed the schema when the document as a whole did not.
+ */
+export function inspectDocument(text: string, options: ParseDocumentOptions): DocumentParse {
   const file = options.fileName;
   const lineCounter = new LineCounter();
   const doc = parseYaml(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -37,9 +64,14 @@ export function parseDocument(text: string, options: ParseDocumentOptions): Conf
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
+  const unreadable = (problems: ConfigProblem[]): DocumentParse => ({
+    doc: undefined,
+    problems,
+    parts: undefined,
+  });
   if (doc.errors.length > 0) {
     // The tree of a document with syntax errors is a guess; checking it would only add noise.
-    throw ConfigErrors.invalid(
+    return unreadable(
       doc.errors.map((e) => ({ file, ...position(e.pos[0]), path: '', message: e.message })),
     );
   }
@@ -47,38 +79,59 @@ export function parseDocument(text: string, options: ParseDocumentOptions): Conf
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw ConfigErrors.invalid([{ file, line: 1, column: 1, path: '', message: String(err) }]);
+    return unreadable([{ file, line: 1, column: 1, path: '', message: String(err) }]);
   }
-  const locator = new NodeLocator(doc, position);
+  return validate(raw, new NodeLocator(doc, position), options);
+}
+
+/** A problem before formatting, with its path as segments to tell which object it is in. */
+interface Located {
+  readonly segments: readonly PathSegment[];
+  readonly problem: ConfigProblem;
+}
+
+function validate(
+  raw: unknown,
+  locator: NodeLocator,
+  options: ParseDocumentOptions,
+): DocumentParse {
+  const file = options.fileName;
   const resolved = resolveValueFrom(raw, options.readFileRef);
-  const result = documentSchema.safeParse(resolved.value, { error: issueMessage });
-  const problems = [
+  const allowed = new AllowedKeys();
+  const result = documentSchema.safeParse(resolved.value, { error: allowed.errorMap });
+  const located: Located[] = [
     ...resolved.problems.map((p) => ({
-      ...problem(file, locator.locate(p.path), p.path, p.message),
-      code: p.code,
+      segments: p.path,
+      problem: { ...problem(file, locator.locate(p.path), p.path, p.message), code: p.code },
     })),
     ...schemaProblems(result.error?.issues ?? [], resolved).flatMap((issue) =>
-      issueProblems(issue, file, locator),
+      issueProblems(issue, { file, at: locator, allowed }),
     ),
-    ...documentProblems(resolved.value).map((p) =>
-      problem(file, locator.locate(p.path), p.path, p.message),
-    ),
+    ...documentProblems(resolved.value).map((p) => ({
+      segments: p.path,
+      problem: problem(file, locator.locate(p.path), p.path, p.message),
+    })),
   ];
-  if (!result.success || problems.length > 0) throw ConfigErrors.invalid(problems);
-  const frozen = deepFreeze(result.data);
-  for (const collection of collectionNames) {
-    frozen[collection].forEach((object, index) => {
-      const path = [collection, index];
-      recordSource(object, {
-        file,
-        path,
-        locate: (relative) => locator.locate([...path, ...relative]),
-        fileRef: (relative) =>
-          resolved.references.find((r) => sameSegments(r.path, [...path, ...relative]))?.name,
-      });
+  const record = (object: object, path: readonly PathSegment[]): void =>
+    recordSource(object, {
+      file,
+      path,
+      locate: (relative) => locator.locate([...path, ...relative]),
+      fileRef: (relative) =>
+        resolved.references.find((r) => sameSegments(r.path, [...path, ...relative]))?.name,
     });
+  if (result.success && located.length === 0) {
+    const frozen = deepFreeze(result.data);
+    for (const collection of collectionNames) {
+      frozen[collection].forEach((object, index) => record(object, [collection, index]));
+    }
+    return { doc: frozen, problems: [], parts: partsOf(frozen) };
   }
-  return frozen;
+  const parts = salvageParts(resolved.value, {
+    faulted: (path) => located.some((l) => startsWith(l.segments, path)),
+    parsed: record,
+  });
+  return { doc: undefined, problems: located.map((l) => l.problem), parts };
 }
 
 /**
@@ -107,19 +160,67 @@ function sameSegments(a: readonly PathSegment[], b: readonly PathSegment[]): boo
   return a.length === b.length && startsWith(a, b);
 }
 
-function issueProblems(issue: z.core.$ZodIssue, file: string, at: NodeLocator): ConfigProblem[] {
+function issueProblems(
+  issue: z.core.$ZodIssue,
+  context: { readonly file: string; readonly at: NodeLocator; readonly allowed: AllowedKeys },
+): Located[] {
+  const { file, at, allowed } = context;
   const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) =>
-      problem(
+    return issue.keys.map((key) => ({
+      segments: [...path, key],
+      problem: problem(
         file,
         at.locateKey(path, key),
         [...path, key],
-        `unknown field "${key}"; remove it or correct its spelling`,
+        unknownKeyMessage(key, allowed.at(path)),
       ),
-    );
+    }));
   }
-  return [problem(file, at.locate(path), path, issue.message)];
+  return [{ segments: path, problem: problem(file, at.locate(path), path, issue.message) }];
+}
+
+/**
+ * The keys each mapping allows, noted while zod reports its unknown keys: zod's issue names the
+ * unknown keys only, but the schema that raised it (passed to the error map) knows its shape.
+ */
+class AllowedKeys {
+  readonly #byPath = new Map<string, readonly string[]>();
+
+  /** A zod error map that notes allowed keys and words zod's built-in issues plainly. */
+  readonly errorMap = (issue: z.core.$ZodRawIssue): string | undefined => {
+    if (issue.code === 'unrecognized_keys') {
+      const present = isRecord(issue.input) ? issue.input : {};
+      const shape = shapeKeys(issue.inst).filter((key) => !(key in present));
+      const key = pathKey(issue.path ?? []);
+      const seen = this.#byPath.get(key);
+      // Branches of a union report one mapping against different shapes; suggesting a key
+      // of one of them would be a guess, so such a mapping gets no suggestion.
+      const same = seen === undefined || seen.join('\0') === shape.join('\0');
+      this.#byPath.set(key, same ? shape : []);
+    }
+    return issueMessage(issue);
+  };
+
+  /** The keys the mapping at `path` allows and does not already have. */
+  at(path: readonly PathSegment[]): readonly string[] {
+    return this.#byPath.get(pathKey(path)) ?? [];
+  }
+}
+
+/** The keys of a zod object schema, or none for anything else. */
+function shapeKeys(schema: unknown): string[] {
+  const def: unknown = isRecord(schema) && isRecord(schema['_zod']) ? schema['_zod']['def'] : {};
+  const shape = isRecord(def) ? def['shape'] : undefined;
+  return isRecord(shape) ? Object.keys(shape) : [];
+}
+
+function pathKey(path: readonly PropertyKey[]): string {
+  return JSON.stringify(path.map((s) => (typeof s === 'symbol' ? '' : s)));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 function problem(

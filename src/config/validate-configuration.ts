@@ -1,5 +1,6 @@
 import type { CollectionName, Configuration } from './document.js';
 import { ConfigErrors } from './errors.js';
+import type { DeclaredNames } from './document-parts.js';
 import type { Finding } from './finding.js';
 import { listenClashes } from './listen-clashes.js';
 import { sourceOf } from './object-source.js';
@@ -7,7 +8,7 @@ import type { ConfigProblem, PathSegment } from './problems.js';
 import { formatPath } from './problems.js';
 
 /** One cross-reference rule; new object kinds add a rule here. */
-type Rule = (cfg: Configuration) => Finding[];
+type Rule = (cfg: Configuration, declared: DeclaredNames | undefined) => Finding[];
 
 /** A name one object uses to refer to another, with the field that holds it. */
 type Reference = readonly [field: readonly PathSegment[], name: string];
@@ -76,9 +77,21 @@ export function validateConfiguration(cfg: Configuration): Configuration {
   return cfg;
 }
 
+/** Options of referenceProblems. */
+export interface ReferenceOptions {
+  /**
+   * Names that exist although `cfg` lacks their objects (declared by objects whose body has
+   * problems of its own); references to them are not reported. Default: none.
+   */
+  readonly declared?: DeclaredNames;
+}
+
 /** Every cross-reference problem of a configuration, without throwing. */
-export function referenceProblems(cfg: Configuration): ConfigProblem[] {
-  return rules.flatMap((rule) => rule(cfg)).map(findingProblem);
+export function referenceProblems(
+  cfg: Configuration,
+  options: ReferenceOptions = {},
+): ConfigProblem[] {
+  return rules.flatMap((rule) => rule(cfg, options.declared)).map(findingProblem);
 }
 
 /** Locates a finding in the document that defined its object, or by its merged path. */
@@ -128,8 +141,9 @@ function references<F extends CollectionName>(
   names: (object: Configuration[F][number]) => readonly Reference[],
   hint: (name: string) => string = () => `define it under ${to} or`,
 ): Rule {
-  return (cfg) => {
+  return (cfg, declared) => {
     const known = new Set(collection(cfg, to).map((o) => o.name));
+    for (const name of declared?.get(to) ?? []) known.add(name);
     return collection(cfg, from).flatMap((object: Configuration[F][number], i) =>
       names(object)
         .filter(([, name]) => !known.has(name))

@@ -94,9 +94,13 @@ test('an apply that cannot bind a moved server changes nothing: old listeners, o
       join(dir, 'site.yaml'),
       doc({ ...nodes, plainPool: 'api', plain, dead: taken }),
     );
+    type Problem = { file: string; line: number; path: string; message: string; code?: string };
     const status = await eventually(
       async () => {
-        const s = await edge.api<{ ok: boolean; code: string | null }>('GET', '/import/status');
+        const s = await edge.api<{ ok: boolean; code: string | null; problems: Problem[] }>(
+          'GET',
+          '/import/status',
+        );
         return s.body.ok ? undefined : s.body;
       },
       'the import status to report the failed apply',
@@ -104,6 +108,17 @@ test('an apply that cannot bind a moved server changes nothing: old listeners, o
     );
     assert.ok(status);
     assert.equal(status.code, 'POSTERN_ERR_CONFIG_APPLY');
+    // Located where the operator fixes it: deadvs's listen field (line 9 of the document).
+    assert.deepEqual(
+      status.problems.map((p) => [p.file, p.line, p.path, p.code]),
+      [['site.yaml', 9, 'virtual_servers[1].listen', 'POSTERN_ERR_LISTEN_FAILED']],
+    );
+    assert.match(
+      status.problems[0]?.message ?? '',
+      new RegExp(
+        `"deadvs" cannot listen on 127\\.0\\.0\\.1:${taken}: the address is already in use`,
+      ),
+    );
     for (let i = 0; i < 4; i++) {
       assert.equal(await servedBy(`http://127.0.0.1:${plain}/`), 'good', 'plain on pool web');
       assert.equal(await servedBy(`http://127.0.0.1:${dead}/`), 'good', 'deadvs on its old port');

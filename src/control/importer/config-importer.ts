@@ -6,6 +6,7 @@ import type { ConfigProblem, Configuration } from '../../config/index.js';
 import { CoreErrors, isPosternError, systemClock } from '../../core/index.js';
 import type { Clock, PosternError, TimerHandle } from '../../core/index.js';
 import type { TreeLimits } from './config-tree.js';
+import { listenProblem } from './apply-failure.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { importerErrors } from './errors.js';
 import { evaluateTree, fingerprintTree, readTree } from './import-tree.js';
@@ -229,7 +230,9 @@ export class ConfigImporter {
     try {
       await this.#options.onConfiguration(result.config, info);
     } catch (err) {
-      this.#fail(importerErrors.applyFailed(generation, err), 'apply_failed', result);
+      const located = listenProblem(err, { config: result.config, generation });
+      const error = importerErrors.applyFailed(generation, err);
+      this.#fail(error, 'apply_failed', result, located === undefined ? undefined : [located]);
       return;
     }
     this.#configuration = result.config;
@@ -242,8 +245,9 @@ export class ConfigImporter {
     error: PosternError,
     result: 'invalid' | 'apply_failed',
     files?: { readonly files: readonly string[]; readonly referencedFiles: readonly string[] },
+    located?: readonly ConfigProblem[],
   ): void {
-    const problems = problemsOf(error);
+    const problems = located ?? problemsOf(error);
     if (this.#state.failed(error, problems, result, files)) {
       this.#log.error({ code: error.code, problems }, error.message);
     }

@@ -185,6 +185,111 @@ test('dangling references across files are reported with the file and line that 
   );
 });
 
+test('schema problems and dangling references in different files are reported in one round', async () => {
+  const root = await tree({
+    'tls/app.crt': app.certPem,
+    'tls/other.key': other.keyPem,
+    '00-pools.yaml': [
+      'version: 1', //                                               1
+      'pools:', //                                                   2
+      '  - {name: web, nodes: [{address: "10.0.0.1:80"}]}', //       3
+      '  - {name: api, nodes: [{address: "10.0.0.2:80"}], algo: x}', // 4
+    ].join('\n'),
+    '10-vs.yaml': [
+      'version: 1', //                                               1
+      'virtual_servers:', //                                         2
+      '  - name: site', //                                           3
+      '    listen: 0.0.0.0:8080', //                                 4
+      '    pool: wbe', //                                            5
+      'certificates:', //                                            6
+      `  - {name: bad, cert: ${fileRef('tls/app.crt')}, key: ${fileRef('tls/other.key')}}`, // 7
+    ].join('\n'),
+  });
+  const problems = await problemsOf(root, 'POSTERN_ERR_CONFIG_INVALID');
+  assert.deepEqual(
+    problems.map((p) => `${p.file}:${p.line} ${p.path} ${p.code ?? '-'}`),
+    [
+      '00-pools.yaml:4 pools[1].algo -',
+      '10-vs.yaml:5 virtual_servers[0].pool POSTERN_ERR_CONFIG_REFERENCE',
+      '10-vs.yaml:7 certificates[0].key POSTERN_ERR_CONFIG_CERTIFICATE',
+    ],
+  );
+  assert.match(problems[1]!.message, /pool "wbe" does not exist/);
+});
+
+test('a name declared by an object with schema problems is not reported as missing', async () => {
+  const root = await tree({
+    '00-pools.yaml': [
+      'version: 1',
+      'pools:',
+      '  - {name: web, nodes: [{address: "10.0.0.1:80", wieght: 2}]}',
+      'monitors:',
+      '  - {name: hc, type: tcp, delay_ms: -5}',
+    ].join('\n'),
+    '10-vs.yaml': [
+      'version: 1',
+      'pools:',
+      '  - {name: api, monitors: [hc], nodes: [{address: "10.0.0.2:80"}]}',
+      'virtual_servers:',
+      '  - {name: site, listen: "0.0.0.0:8080", pool: web}',
+      '  - {name: other, protocol: http, listen: "0.0.0.0:8081", pool: api, routes: [{host: a.test, pool: nope}]}',
+    ].join('\n'),
+  });
+  const problems = await problemsOf(root, 'POSTERN_ERR_CONFIG_INVALID');
+  assert.deepEqual(
+    problems.map((p) => `${p.file}:${p.line} ${p.path}`),
+    [
+      '00-pools.yaml:3 pools[0].nodes[0].wieght',
+      '00-pools.yaml:5 monitors[0].delay_ms',
+      '10-vs.yaml:6 virtual_servers[1].routes[0].pool',
+    ],
+  );
+  assert.match(problems[2]!.message, /pool "nope" does not exist/);
+});
+
+test('an object whose final definition has problems is left out of the cross-checks', async () => {
+  const root = await tree({
+    '00-base.yaml': [
+      'version: 1',
+      'pools:',
+      '  - {name: web, nodes: [{address: "10.0.0.1:80"}]}',
+      'virtual_servers:',
+      '  - {name: a, listen: "0.0.0.0:8080", pool: web}',
+    ].join('\n'),
+    // Overrides "a" with a new address, but with a typo: the earlier "a" on 8080 is not what
+    // will run, so "b" on 8080 must not be reported as clashing with it.
+    '10-site.yaml': [
+      'version: 1',
+      'virtual_servers:',
+      '  - {name: a, listen: "0.0.0.0:9090", pool: web, protcol: http}',
+      '  - {name: b, listen: "0.0.0.0:8080", pool: web}',
+    ].join('\n'),
+  });
+  const problems = await problemsOf(root, 'POSTERN_ERR_CONFIG_INVALID');
+  assert.deepEqual(
+    problems.map((p) => `${p.file}:${p.line} ${p.path}: ${p.message}`),
+    [
+      '10-site.yaml:3 virtual_servers[0].protcol: unknown field "protcol"; did you mean "protocol"?',
+    ],
+  );
+});
+
+test('references are not checked while a document has a syntax error: it may declare any name', async () => {
+  const root = await tree({
+    '00-pools.yaml': 'version: 1\npools:\n  - name: [\n',
+    '10-vs.yaml': [
+      'version: 1',
+      'virtual_servers:',
+      '  - {name: site, listen: "0.0.0.0:8080", pool: web}',
+    ].join('\n'),
+  });
+  const problems = await problemsOf(root, 'POSTERN_ERR_CONFIG_INVALID');
+  assert.deepEqual(
+    problems.map((p) => p.file),
+    ['00-pools.yaml'],
+  );
+});
+
 test('a key that does not belong to its certificate is refused; a matching pair with its chain is not', async () => {
   const root = await tree({
     'tls/app.crt': app.certPem + app.caPem,

@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
 import {
   ConfigErrors,
-  ConfigProblemsError,
+  inspectDocument,
+  mergeDocumentParts,
   mergeDocuments,
-  parseDocument,
   referenceProblems,
 } from '../../config/index.js';
-import type { ConfigDocument, ConfigProblem, Configuration } from '../../config/index.js';
+import type {
+  ConfigProblem,
+  Configuration,
+  DocumentParse,
+  DocumentParts,
+} from '../../config/index.js';
 import type { PosternError } from '../../core/index.js';
 import { certificateProblems } from './certificate-check.js';
 import type { ConfigTree, TreeLimits } from './config-tree.js';
@@ -80,9 +85,11 @@ export type Evaluation =
     };
 
 /**
- * Parses every document of a read tree, merges them and validates the whole: syntax and schema
- * first (every problem of every file), then references, listen clashes and certificate/key
- * pairs. A file that a document reads through `valueFrom` is data, not a document, even when
+ * Parses every document of a read tree, merges them and validates the whole: syntax, schema,
+ * references, listen clashes and certificate/key pairs, every problem of every file in one
+ * report. When some documents or objects have schema problems, the objects that passed are
+ * still checked against each other, and a name declared by an object with problems counts as
+ * existing (so no reference to it is reported missing). A file that a document reads through `valueFrom` is data, not a document, even when
  * its name ends in .json or .yaml.
  */
 export function evaluateTree(read: TreeRead): Evaluation {
@@ -91,7 +98,9 @@ export function evaluateTree(read: TreeRead): Evaluation {
     referenced.add(name);
     return read.reader.read(name);
   };
-  const parsed = read.tree.documents.map((doc) => parseOne(doc.name, doc.text, readFileRef));
+  const parsed = read.tree.documents.map((doc) =>
+    inspectDocument(doc.text, { fileName: doc.name, readFileRef }),
+  );
   const dataFiles = new Set(
     read.reader
       .entries()
@@ -105,7 +114,9 @@ export function evaluateTree(read: TreeRead): Evaluation {
   const referencedFiles = [...referenced].sort();
   const fail = (error: PosternError): Evaluation => ({ ok: false, error, files, referencedFiles });
   const syntax = [...read.tree.problems, ...used.flatMap((p) => p.problems)];
-  if (syntax.length > 0) return fail(ConfigErrors.invalid(syntax));
+  if (syntax.length > 0) {
+    return fail(ConfigErrors.invalid([...syntax, ...partialProblems(read, used)]));
+  }
   const config = mergeDocuments(used.flatMap((p) => (p.doc === undefined ? [] : [p.doc])));
   const references = referenceProblems(config);
   const certificates = certificateProblems(config);
@@ -114,17 +125,28 @@ export function evaluateTree(read: TreeRead): Evaluation {
   return { ok: true, config, files, referencedFiles };
 }
 
-function parseOne(
-  fileName: string,
-  text: string,
-  readFileRef: (name: string) => string,
-): { doc?: ConfigDocument; problems: readonly ConfigProblem[] } {
-  try {
-    return { doc: parseDocument(text, { fileName, readFileRef }), problems: [] };
-  } catch (err) {
-    if (err instanceof ConfigProblemsError) return { problems: err.problems };
-    throw err;
+/**
+ * Reference, listen-clash and certificate problems among the objects that passed the schema,
+ * each tagged with its own code, as the schema problems beside them decide the error's code.
+ * None when some document's objects cannot be known (a syntax error, an unreadable file): any
+ * name might be declared there, so a reference could not be called missing.
+ */
+function partialProblems(read: TreeRead, used: readonly DocumentParse[]): ConfigProblem[] {
+  if (read.tree.problems.length > 0) return [];
+  const parts: DocumentParts[] = [];
+  for (const p of used) {
+    if (p.parts === undefined) return [];
+    parts.push(p.parts);
   }
+  const { config, declared } = mergeDocumentParts(parts);
+  return [
+    ...tagged(referenceProblems(config, { declared }), 'POSTERN_ERR_CONFIG_REFERENCE'),
+    ...tagged(certificateProblems(config), 'POSTERN_ERR_CONFIG_CERTIFICATE'),
+  ];
+}
+
+function tagged(problems: readonly ConfigProblem[], code: string): ConfigProblem[] {
+  return problems.map((p) => ({ ...p, code: p.code ?? code }));
 }
 
 /**
