@@ -62,6 +62,10 @@ export interface PoolNode {
   activeConnections: number;
   failures: number;
   lastError?: string;
+  /** ISO 8601 (UTC), like every time the admin API serves. */
+  lastErrorAt?: string;
+  /** ISO 8601 (UTC): until when passive health keeps the node out. */
+  ejectedUntil?: string;
   avgResponseMs?: number;
 }
 

@@ -7,6 +7,7 @@ import { notFound, parse, type Named } from './api-request.js';
 import { controlErrors } from './errors.js';
 import { sendTagged, withEtag } from './etag.js';
 import { paginate, type PageQuery } from './pagination.js';
+import { poolStatusView } from './pool-status-view.js';
 import { certificateProblems } from './importer/index.js';
 
 /** CRUD routes for one kind of configuration object, honouring document ownership. */
@@ -114,7 +115,10 @@ function objectView(
   runtime: RuntimeView,
 ): object {
   if (kind === 'certificate') return { ...spec, key: '[redacted]', owner };
-  if (kind === 'pool') return { ...spec, owner, status: runtime.poolStatus(spec.name) };
+  if (kind === 'pool') {
+    const status = runtime.poolStatus(spec.name);
+    return { ...spec, owner, status: status && poolStatusView(status) };
+  }
   if (kind === 'application' && runtime.applicationHealth) {
     const health = runtime.applicationHealth(spec.name);
     return health === undefined ? { ...spec, owner } : { ...spec, owner, health };

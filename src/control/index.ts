@@ -37,3 +37,5 @@ export type {
 export * from './activity/index.js';
 export { applicationHealthViewSchema, promoteDiscoveredSchema } from './application-health-view.js';
 export type { ApplicationHealthView } from './application-health-view.js';
+export { poolStatusView, poolStatusViewSchema } from './pool-status-view.js';
+export type { PoolStatusView } from './pool-status-view.js';

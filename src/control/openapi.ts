@@ -16,6 +16,7 @@ import { adminTokenCreateSchema } from './admin-token-routes.js';
 import { applicationHealthViewSchema, promoteDiscoveredSchema } from './application-health-view.js';
 import { provisioningKeyPatchSchema } from './api-routes.js';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination.js';
+import { poolStatusViewSchema } from './pool-status-view.js';
 
 /** A route as the admin API registered it. */
 export interface RegisteredRoute {
@@ -55,6 +56,8 @@ const ROUTE_BODIES: Readonly<Record<string, { name: string; schema: z.ZodType }>
 const EXTRA_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   /** The read-only `health` of applications in GET /api/v1/applications[/{name}]. */
   ApplicationHealth: applicationHealthViewSchema,
+  /** The read-only `status` of pools in GET /api/v1/pools[/{name}]; times are ISO 8601. */
+  PoolStatus: poolStatusViewSchema,
 };
 
 const PAGE_SCHEMA = {

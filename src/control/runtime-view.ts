@@ -1,3 +1,4 @@
+import type { PoolStatus } from '../traffic/index.js';
 import type { ImportStatus } from './importer/index.js';
 import type { DiscoveredApplications } from './discovered-applications-route.js';
 import type { ApplicationHealthView } from './application-health-view.js';
@@ -39,8 +40,8 @@ export interface RuntimeView {
   ownerOf(kind: string, name: string): string | undefined;
   /** Objects of a kind that come from configuration documents. */
   documentObjects(kind: string): { spec: object; owner: string }[];
-  /** Live status of a pool (node health, panic). */
-  poolStatus(name: string): object | undefined;
+  /** Live status of a pool (node health, panic); the API shows its times as ISO 8601. */
+  poolStatus(name: string): PoolStatus | undefined;
   /** The configuration importer's status; undefined without --config-dir. */
   importStatus(): ImportStatus | undefined;
   /** Applications connectors discovered (Kubernetes Services); absent: none. */

@@ -42,6 +42,13 @@ export const trafficErrors = {
     new PosternError('POSTERN_ERR_DIAL_FAILED', `Connecting to ${address} failed${detail}.`, {
       cause,
     }),
+  /** Every node tried failed: keeps the last failure's code; `tried` lists each node and why. */
+  nodesFailed: (code: string, pool: string, count: number, tried: string, cause: unknown) =>
+    new PosternError(
+      code,
+      `All ${count} nodes tried for pool "${pool}" failed: ${tried}. Check that the application on each node is running and listening on its port, and the pool's monitor and node status (GET /api/v1/pools/${pool}).`,
+      { cause },
+    ),
   noConnector: (group: string) =>
     new PosternError(
       'POSTERN_ERR_NO_CONNECTOR',

@@ -3,6 +3,8 @@ export type { ViewReader } from './io-shortcuts.js';
 export { Pool } from './pool.js';
 export { TcpVirtualServer } from './tcp-virtual-server.js';
 export type { TcpVirtualServerOptions, TcpSessionRecord } from './tcp-virtual-server.js';
+export type { FailedNodes, NodeFailure } from './node-failures.js';
+export { MAX_LISTED_NODE_FAILURES } from './node-failures.js';
 export { trafficErrors } from './errors.js';
 export { DirectDialer, connectTcp, dialCodeOf, dialError, splitHostPort } from './direct-dial.js';
 export type { ConnectOutcome } from './direct-dial.js';

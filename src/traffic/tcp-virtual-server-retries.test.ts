@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { after, before, test, type TestContext } from 'node:test';
+import type { DialRequest } from './dialer.js';
+import { trafficErrors } from './errors.js';
 import { Pool } from './pool.js';
 import { TcpVirtualServer, type TcpSessionRecord } from './tcp-virtual-server.js';
 import { deadAddress } from './http/test-kit.js';
@@ -72,6 +74,10 @@ test('with retries 0 a refused dial is not retried: the client is closed and the
   assert.deepEqual(dialer.dials, [deadA]);
   assert.equal(ended[0]!.closeReason, 'POSTERN_ERR_DIAL_REFUSED');
   assert.equal(ended[0]!.node, undefined);
+  assert.deepEqual(ended[0]!.failedNodes, {
+    nodes: [{ node: deadA, error: 'POSTERN_ERR_DIAL_REFUSED' }],
+    more: 0,
+  });
 });
 
 test('with retries 2 a session passes two refusing nodes and reaches the live one, each tried once', async (t) => {
@@ -82,6 +88,7 @@ test('with retries 2 a session passes two refusing nodes and reaches the live on
   assert.equal(new Set(dialer.dials).size, dialer.dials.length);
   assert.equal(ended[0]!.node, liveAddress);
   assert.equal(ended[0]!.closeReason, 'closed');
+  assert.equal(ended[0]!.failedNodes, undefined, 'a session that reached a node lists no failures');
 });
 
 test('with retries 1 a session gives up after two refusing nodes without reaching the third', async (t) => {
@@ -90,6 +97,13 @@ test('with retries 1 a session gives up after two refusing nodes without reachin
   await until(() => ended.length === 1, 'the session to end');
   assert.deepEqual(dialer.dials, [deadA, deadB]);
   assert.equal(ended[0]!.closeReason, 'POSTERN_ERR_DIAL_REFUSED');
+  assert.deepEqual(ended[0]!.failedNodes, {
+    nodes: [
+      { node: deadA, error: 'POSTERN_ERR_DIAL_REFUSED' },
+      { node: deadB, error: 'POSTERN_ERR_DIAL_REFUSED' },
+    ],
+    more: 0,
+  });
 });
 
 test('retries never dial a node twice, even when they outnumber the nodes', async (t) => {
@@ -98,4 +112,46 @@ test('retries never dial a node twice, even when they outnumber the nodes', asyn
   await until(() => ended.length === 1, 'the session to end');
   assert.deepEqual(dialer.dials, [deadA, deadB]);
   assert.equal(ended[0]!.closeReason, 'POSTERN_ERR_DIAL_REFUSED');
+});
+
+test('when every node fails in different ways, the record names each node with its own reason', async (t) => {
+  // deadA refuses for real; the second node's dial times out (a scripted dialer: a real
+  // connect timeout needs an unroutable address, which loopback tests must not use).
+  const dialer = new RecordingDialer();
+  const dials: string[] = [];
+  const slowSecond = {
+    dial: (request: DialRequest) => {
+      dials.push(request.address);
+      if (request.address !== deadB) return dialer.dial(request);
+      return Promise.reject(trafficErrors.dialTimeout(request.address, ''));
+    },
+  };
+  const pool = new Pool({
+    name: 'svc',
+    algorithm: 'round_robin',
+    nodes: [deadA, deadB].map((address) => ({ address, weight: 1, state: 'active' as const })),
+    passiveHealth: false,
+  });
+  const ended: TcpSessionRecord[] = [];
+  const server = new TcpVirtualServer({
+    name: 'vs',
+    listen: { host: '127.0.0.1', port: 0 },
+    pool,
+    dialer: slowSecond,
+    retries: 3,
+    onSessionEnd: (r) => ended.push(r),
+  });
+  await server.start();
+  t.after(() => server.close({ drainTimeoutMs: 0 }));
+  assert.equal(await exchange(server.address(), 'ping'), '');
+  await until(() => ended.length === 1, 'the session to end');
+  assert.deepEqual(dials, [deadA, deadB]);
+  assert.equal(ended[0]!.closeReason, 'POSTERN_ERR_DIAL_TIMEOUT');
+  assert.deepEqual(ended[0]!.failedNodes, {
+    nodes: [
+      { node: deadA, error: 'POSTERN_ERR_DIAL_REFUSED' },
+      { node: deadB, error: 'POSTERN_ERR_DIAL_TIMEOUT' },
+    ],
+    more: 0,
+  });
 });

@@ -7,6 +7,7 @@ import type { Pool } from './pool.js';
 import { joinStreams } from './join-streams.js';
 import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
 import { boundAddress, listenOn } from './listening.js';
+import { NodeFailures, type FailedNodes } from './node-failures.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -23,6 +24,8 @@ export interface TcpSessionRecord {
   readonly durationMs: number;
   /** `closed` for a normal end, otherwise the error code that ended it. */
   readonly closeReason: string;
+  /** When no node could be reached: every node tried (up to a bound), with what went wrong. */
+  readonly failedNodes?: FailedNodes;
 }
 
 /** Options of a TCP virtual server; timeouts default to vTM's (connect 10 s, idle 300 s). */
@@ -103,6 +106,8 @@ export class TcpVirtualServer {
     const clientAddress = `${client.remoteAddress}:${client.remotePort}`;
     this.#sockets.add(client);
     client.on('error', () => undefined);
+    // Nodes that failed this session; reported only when the session reached none.
+    let failed: NodeFailures | undefined;
     // Built field by field: object spreads here showed in profiles of short sessions.
     const finish = (closeReason: string, node?: string, connectorId?: string): void => {
       this.#sockets.delete(client);
@@ -120,6 +125,7 @@ export class TcpVirtualServer {
       };
       if (node !== undefined) record.node = node;
       if (connectorId !== undefined) record.connectorId = connectorId;
+      if (failed !== undefined && node === undefined) record.failedNodes = failed.toRecord();
       onEnd(record);
     };
     const tried = new Set<string>();
@@ -158,6 +164,7 @@ export class TcpVirtualServer {
         return;
       } catch (err) {
         lastError = err;
+        (failed ??= new NodeFailures()).add(node.address, err);
         pick.done(dialOutcome(err));
         if (!isRetryableDialError(err) || client.destroyed) break;
       }

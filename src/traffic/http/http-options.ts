@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/index.js';
 import type { Dialer } from '../dialer.js';
+import type { FailedNodes } from '../node-failures.js';
 import type { CertificatePair } from '../tls/certificate-store.js';
 import type { AccessGate } from './access-gate.js';
 import type { Route } from './router.js';
@@ -106,6 +107,11 @@ export interface HttpRequestRecord {
   readonly durationMs: number;
   /** Nodes tried. */
   readonly attempts: number;
+  /**
+   * When Postern answered 502/503/504 after nodes failed: every node tried (up to a bound), with
+   * the code of what went wrong with each.
+   */
+  readonly failedNodes?: FailedNodes;
   readonly upgrade: boolean;
   /** `closed` for a normal end, `client_aborted`, or the code of the error that ended it. */
   readonly closeReason: string;

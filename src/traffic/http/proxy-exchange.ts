@@ -11,6 +11,7 @@ import {
   type RequestFacts,
 } from './client-request.js';
 import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
+import { NodeFailures, type FailedNodes } from '../node-failures.js';
 import { applyGateHeaders, type AccessGateAllow } from './access-gate.js';
 import { errorBody, errorCodeOf, errorHeaders } from './error-response.js';
 import { httpErrors } from './errors.js';
@@ -73,6 +74,8 @@ export class ProxyExchange implements Exchange {
   #recorded = false;
   #rule: string | undefined;
   #lastError: unknown;
+  #failures: NodeFailures | undefined;
+  #failedNodes: FailedNodes | undefined;
   #closeReason = 'closed';
 
   readonly #allow: AccessGateAllow | undefined;
@@ -192,7 +195,7 @@ export class ProxyExchange implements Exchange {
 
   #onDialFailed(err: unknown): void {
     this.#settle(dialOutcome(err));
-    this.#lastError = err;
+    this.#failed(err);
     if (this.#clientGone) return;
     if (isRetryableDialError(err) && this.#mayRetry()) {
       this.#retryElsewhere();
@@ -255,7 +258,9 @@ export class ProxyExchange implements Exchange {
       conn.abandon();
       this.#settle({ ok: false, kind: 'reset' });
       this.#status = 0;
-      this.#sendError(502, httpErrors.upstreamProtocol(conn.address, (err as Error).message));
+      const error = httpErrors.upstreamProtocol(conn.address, (err as Error).message);
+      this.#failed(error);
+      this.#sendError(502, error);
     }
   }
 
@@ -315,7 +320,7 @@ export class ProxyExchange implements Exchange {
       return;
     }
     this.#settle({ ok: false, kind: 'reset' });
-    this.#lastError = err;
+    this.#failed(err);
     if (isPosternError(err, 'POSTERN_ERR_UPSTREAM_RESET') && this.#mayRetry()) {
       this.#retryElsewhere();
       return;
@@ -329,8 +334,10 @@ export class ProxyExchange implements Exchange {
     conn.abandon();
     this.#settle({ ok: false, kind: 'timeout' });
     const err = httpErrors.upstreamTimeout(conn.address, this.#rt.idleTimeoutMs);
-    if (this.#status === 0) this.#sendError(504, err);
-    else {
+    if (this.#status === 0) {
+      this.#failed(err);
+      this.#sendError(504, err);
+    } else {
       this.#closeReason = err.code;
       this.#res.destroy();
     }
@@ -360,7 +367,20 @@ export class ProxyExchange implements Exchange {
     this.#body?.discard();
   }
 
-  #sendError(status: number, err: unknown): void {
+  /** Remembers that the current node failed before any response reached the client. */
+  #failed(err: unknown): void {
+    this.#lastError = err;
+    (this.#failures ??= new NodeFailures()).add((this.#pick as UpstreamPick).node.address, err);
+  }
+
+  #sendError(status: number, upstreamOrOwn: unknown): void {
+    let err = upstreamOrOwn;
+    const failures = this.#failures;
+    if (failures !== undefined && this.#route !== undefined) {
+      // Every node tried failed: the answer and the record name each one, not only the last.
+      err = failures.report(this.#route.pool.name, err);
+      this.#failedNodes = failures.toRecord();
+    }
     this.#closeReason = errorCodeOf(err);
     if (this.#clientGone) return;
     if (this.#res.headersSent) {
@@ -411,6 +431,7 @@ export class ProxyExchange implements Exchange {
       bytesIn: this.#body?.bytes ?? 0,
       bytesOut: this.#bytesOut,
       attempts: this.#attempts,
+      failedNodes: this.#failedNodes,
       upgrade: false,
       closeReason: this.#closeReason,
       started: this.#started,

@@ -5,6 +5,7 @@ import type { DialResult } from '../dialer.js';
 import { joinStreams } from '../join-streams.js';
 import { isIdempotent, requestFacts, type RequestFacts } from './client-request.js';
 import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
+import { NodeFailures, type FailedNodes } from '../node-failures.js';
 import { applyGateHeaders, type AccessGateAllow } from './access-gate.js';
 import { errorBody, errorCodeOf, errorHeaders, writeRawResponse } from './error-response.js';
 import { httpErrors } from './errors.js';
@@ -41,6 +42,8 @@ export class UpgradeExchange {
   #bytesIn = 0;
   #bytesOut = 0;
   #lastError: unknown;
+  #failures: NodeFailures | undefined;
+  #failedNodes: FailedNodes | undefined;
   #done = false;
 
   readonly #allow: AccessGateAllow | undefined;
@@ -137,6 +140,7 @@ export class UpgradeExchange {
         (err: unknown) => {
           pick.done(dialOutcome(err));
           this.#lastError = err;
+          (this.#failures ??= new NodeFailures()).add(pick.node.address, err);
           const retry = isRetryableDialError(err) && isIdempotent(this.#facts.method);
           if (retry && this.#attempts <= rt.retries && !this.#socket.destroyed) {
             (this.#exclude ??= new Set()).add(pick.node.address);
@@ -191,7 +195,14 @@ export class UpgradeExchange {
     });
   }
 
-  #fail(status: number, err: unknown): void {
+  #fail(status: number, upstreamOrOwn: unknown): void {
+    let err = upstreamOrOwn;
+    const failures = this.#failures;
+    if (failures !== undefined && this.#route !== undefined) {
+      // Every node tried failed: the answer and the record name each one, not only the last.
+      err = failures.report(this.#route.pool.name, err);
+      this.#failedNodes = failures.toRecord();
+    }
     this.#status = status;
     this.#closeReason = errorCodeOf(err);
     const body = errorBody(err);
@@ -211,6 +222,7 @@ export class UpgradeExchange {
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
       attempts: this.#attempts,
+      failedNodes: this.#failedNodes,
       upgrade: true,
       closeReason: this.#closeReason,
       started: this.#started,

@@ -1,3 +1,4 @@
+import type { FailedNodes } from '../node-failures.js';
 import type { RequestFacts } from './client-request.js';
 import type { HttpRequestRecord } from './http-options.js';
 import type { HttpRuntime } from './http-runtime.js';
@@ -15,6 +16,8 @@ export interface ExchangeOutcome {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly attempts: number;
+  /** Set when Postern answered an error after nodes failed: each node tried, and why. */
+  readonly failedNodes: FailedNodes | undefined;
   readonly upgrade: boolean;
   readonly closeReason: string;
   /** Monotonic start time. */
@@ -56,5 +59,6 @@ function recordOf(rt: HttpRuntime, facts: RequestFacts, o: ExchangeOutcome): Htt
   if (o.node !== undefined) record.node = o.node;
   if (o.connectorId !== undefined) record.connectorId = o.connectorId;
   if (o.rule !== undefined) record.rule = o.rule;
+  if (o.failedNodes !== undefined) record.failedNodes = o.failedNodes;
   return record;
 }

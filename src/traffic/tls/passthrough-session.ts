@@ -6,6 +6,7 @@ import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
 import type { Router } from '../http/router.js';
 import type { UpstreamPick, UpstreamPool } from '../http/upstream-pool.js';
 import { joinStreams } from '../join-streams.js';
+import { NodeFailures, type FailedNodes } from '../node-failures.js';
 import { parseClientHello } from './client-hello.js';
 import { tlsErrors } from './errors.js';
 import type { TlsPassthroughOptions } from './tls-passthrough-options.js';
@@ -32,6 +33,9 @@ export class PassthroughSession {
   #node: string | undefined;
   #connectorId: string | undefined;
   #exclude = new Set<string>();
+  #failures: NodeFailures | undefined;
+  #lastError: unknown;
+  #failedNodes: FailedNodes | undefined;
   #done = false;
 
   constructor(settings: Settings, client: net.Socket, onGone: () => void) {
@@ -88,7 +92,8 @@ export class PassthroughSession {
         clientIp: this.#client.remoteAddress ?? '',
       });
     } catch (err) {
-      this.#reject(err);
+      // After failed attempts, the log says why they failed rather than that none is left.
+      this.#reject(this.#lastError ?? err);
       return;
     }
     this.#node = pick.node.address;
@@ -118,6 +123,8 @@ export class PassthroughSession {
         (err: unknown) => {
           pick.done(dialOutcome(err));
           this.#exclude.add(pick.node.address);
+          this.#lastError = err;
+          (this.#failures ??= new NodeFailures()).add(pick.node.address, err);
           const retry = isRetryableDialError(err) && attempt < (o.retries ?? 1);
           if (retry && !this.#client.destroyed) this.#dial(attempt + 1);
           else this.#reject(err);
@@ -141,8 +148,11 @@ export class PassthroughSession {
     client.resume();
   }
 
-  #reject(err: unknown): void {
+  #reject(failure: unknown): void {
     this.#clearTimer();
+    // Every node tried failed: the log and the record name each one, not only the last.
+    const err = this.#failures?.report(this.#pool.name, failure) ?? failure;
+    this.#failedNodes = this.#failures?.toRecord();
     const code = isPosternError(err) ? err.code : 'POSTERN_ERR_DIAL_FAILED';
     this.#s.options.logger?.warn(
       { server: this.#s.options.name, client: this.#client.remoteAddress, code },
@@ -172,6 +182,7 @@ export class PassthroughSession {
       client: `${client.remoteAddress}:${client.remotePort}`,
       ...(this.#node === undefined ? {} : { node: this.#node }),
       ...(this.#connectorId === undefined ? {} : { connectorId: this.#connectorId }),
+      ...(this.#failedNodes === undefined ? {} : { failedNodes: this.#failedNodes }),
       bytesFromClient: client.bytesRead,
       bytesToClient: client.bytesWritten,
       durationMs: Math.round(this.#s.clock.monotonic() - this.#started),

@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/index.js';
 import type { Dialer } from '../dialer.js';
+import type { FailedNodes } from '../node-failures.js';
 import type { TrafficLogger } from '../http/http-options.js';
 import type { UpstreamPool } from '../http/upstream-pool.js';
 
@@ -27,6 +28,8 @@ export interface TlsSessionRecord {
   readonly durationMs: number;
   /** `closed` for a normal end, `idle_timeout`, or the code of the error that ended it. */
   readonly closeReason: string;
+  /** When no node could be reached: every node tried (up to a bound), with what went wrong. */
+  readonly failedNodes?: FailedNodes;
 }
 
 /** Options of a tls (passthrough) virtual server; timeouts default to vTM's. */

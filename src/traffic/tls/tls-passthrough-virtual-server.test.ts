@@ -185,4 +185,34 @@ describe('tls passthrough virtual server', () => {
     }
     assert.equal((await talk(port, 'a.test')).cn, 'a.test');
   });
+
+  test('when every node tried fails, the record and the warning name each node', async () => {
+    const deadA = await deadAddress();
+    const deadB = await deadAddress();
+    vs.reconfigure(
+      options({ routes: [{ host: 'a.test', pool: new ScriptedPool('a3', [deadA, deadB]) }] }),
+    );
+    try {
+      await assert.rejects(talk(port, 'a.test'));
+      await waitFor(() => records.some((r) => r.pool === 'a3'));
+      const record = records.find((r) => r.pool === 'a3');
+      assert.equal(record?.closeReason, 'POSTERN_ERR_DIAL_REFUSED');
+      assert.deepEqual(record?.failedNodes, {
+        nodes: [
+          { node: deadA, error: 'POSTERN_ERR_DIAL_REFUSED' },
+          { node: deadB, error: 'POSTERN_ERR_DIAL_REFUSED' },
+        ],
+        more: 0,
+      });
+      const warning = warnings.find((w) => String(w[1]).includes('pool "a3"'));
+      assert.match(
+        String(warning?.[1]),
+        new RegExp(
+          `^All 2 nodes tried for pool "a3" failed: ${deadA} refused the connection .*, ${deadB} refused the connection`,
+        ),
+      );
+    } finally {
+      vs.reconfigure(options());
+    }
+  });
 });

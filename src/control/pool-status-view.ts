@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import type { PoolStatus } from '../traffic/index.js';
+
+const time = (what: string) =>
+  z.iso
+    .datetime()
+    .optional()
+    .meta({ description: `ISO 8601 (UTC): ${what}; absent when none.` });
+const health = z.enum(['up', 'down', 'unknown']);
+
+const monitorStatus = z.object({
+  name: z.string(),
+  health,
+  lastError: z.string().optional(),
+  lastCheckAt: time('the last check'),
+  checks: z.number().int(),
+});
+
+const nodeStatus = z.object({
+  address: z.string(),
+  state: z.enum(['active', 'draining', 'disabled']),
+  source: z.enum(['config', 'discovery']),
+  removed: z.boolean(),
+  health,
+  monitors: z.array(monitorStatus),
+  ejectedUntil: time('until when passive health keeps the node out'),
+  activeConnections: z.number().int(),
+  picks: z.number().int(),
+  failures: z.number().int(),
+  consecutiveFailures: z.number().int(),
+  lastError: z.string().optional(),
+  lastErrorAt: time('the last failure'),
+  avgResponseMs: z.number().optional(),
+});
+
+const discoveryStatus = z.object({
+  name: z.string(),
+  type: z.enum(['A', 'AAAA', 'SRV']),
+  nodes: z.number().int().optional(),
+  lastSuccessAt: time('the last successful resolution'),
+  lastError: z.string().optional(),
+  lastErrorAt: time('the last failed resolution'),
+  nextRefreshAt: time('the next query'),
+  runsOn: z.literal('connector').optional(),
+  reportedBy: z.string().optional(),
+});
+
+/** The read-only `status` of a pool in `GET /api/v1/pools[/:name]` (times as ISO 8601 strings). */
+export const poolStatusViewSchema = z
+  .object({
+    name: z.string(),
+    via: z.string().optional(),
+    algorithm: z.string(),
+    panicMode: z.enum(['all', 'none']),
+    panic: z.boolean(),
+    down: z.boolean(),
+    available: z.number().int(),
+    nodes: z.array(nodeStatus),
+    discovery: discoveryStatus.optional(),
+    persistence: z.enum(['cookie', 'source_ip']).optional(),
+    persistenceEntries: z.number().int().optional(),
+  })
+  .meta({ description: "A pool's live status on this edge (read-only)." });
+
+/** A pool's status as the admin API shows it: like PoolStatus, with times as ISO 8601 strings. */
+export type PoolStatusView = z.output<typeof poolStatusViewSchema>;
+
+/** Epoch milliseconds as ISO 8601 (UTC); undefined stays undefined (absent in JSON). */
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+/**
+ * Converts a pool's status for the admin API. The traffic layer keeps epoch milliseconds (cheap
+ * to compare); the API shows ISO 8601 like every other time it serves. Fields beyond PoolStatus
+ * (a `via` pool's `runsOn`, `reportedBy`) are kept.
+ */
+export function poolStatusView(status: PoolStatus): PoolStatusView {
+  const discovery = status.discovery;
+  return {
+    ...status,
+    nodes: status.nodes.map((n) => ({
+      ...n,
+      monitors: n.monitors.map((m) => ({ ...m, lastCheckAt: iso(m.lastCheckAt) })),
+      ejectedUntil: iso(n.ejectedUntil),
+      lastErrorAt: iso(n.lastErrorAt),
+    })),
+    discovery:
+      discovery === undefined
+        ? undefined
+        : {
+            ...discovery,
+            lastSuccessAt: iso(discovery.lastSuccessAt),
+            lastErrorAt: iso(discovery.lastErrorAt),
+            nextRefreshAt: iso(discovery.nextRefreshAt),
+          },
+  };
+}
