@@ -5,6 +5,7 @@ import type { Rule } from '../../config/index.js';
 import type { HttpRule } from './rule-types.js';
 import { RulesEngine, rewritePrefix } from './rules-engine.js';
 import {
+  deadAddress,
   makePool,
   send,
   startBackend,
@@ -260,5 +261,44 @@ describe('rules on a running http virtual server', () => {
     const res = await send(proxy.port, { path: '/x', headers: { host: 'old.example.com' } });
     assert.equal(res.status, 308);
     assert.equal(res.headers.location, 'https://new.example.com/');
+  });
+});
+
+describe("response rules on the edge's own answers", () => {
+  let proxy: Proxy;
+
+  before(async () => {
+    proxy = await startProxy({
+      pool: makePool('gone', [await deadAddress()]),
+      retries: 0,
+      rules: [
+        {
+          name: 'hsts',
+          response: [{ set_header: { name: 'Strict-Transport-Security', value: 'max-age=600' } }],
+        },
+        {
+          name: 'deny-admin',
+          when: { path_prefix: '/admin' },
+          request: [{ deny: { status: 403, body: 'no' } }],
+        },
+      ],
+    });
+  });
+
+  after(async () => {
+    await proxy.close();
+  });
+
+  test('an error answer of the edge carries the response headers of the rules that matched', async () => {
+    const res = await send(proxy.port, { path: '/' });
+    assert.equal(res.status, 502);
+    assert.equal(res.headers['x-postern-error'], 'POSTERN_ERR_DIAL_REFUSED');
+    assert.equal(res.headers['strict-transport-security'], 'max-age=600');
+  });
+
+  test('a deny answer carries them too, from every rule that matched before it', async () => {
+    const res = await send(proxy.port, { path: '/admin' });
+    assert.equal(res.status, 403);
+    assert.equal(res.headers['strict-transport-security'], 'max-age=600');
   });
 });
