@@ -5,6 +5,7 @@ export type { HostPort } from './host-port.js';
 export { parseHostPort, formatHostPort } from './host-port.js';
 export type { DeepReadonly } from './deep-freeze.js';
 export { deepFreeze } from './deep-freeze.js';
+export { issueMessage } from './issue-messages.js';
 export {
   objectNameSchema,
   objectIdSchema,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { shapeKeys, unknownKeyMessage } from './key-suggestions.js';
 
 type RawIssue = z.core.$ZodRawIssue;
 
@@ -15,6 +16,8 @@ export function issueMessage(issue: RawIssue): string | undefined {
       return boundMessage('at least', issue.origin, issue.minimum, issue.inclusive);
     case 'too_big':
       return boundMessage('at most', issue.origin, issue.maximum, issue.inclusive);
+    case 'unrecognized_keys':
+      return unknownKeysMessage(issue.keys, issue.inst, issue.input);
     case 'invalid_value':
       return issue.values.length === 1
         ? `must be ${JSON.stringify(issue.values[0])}`
@@ -22,6 +25,13 @@ export function issueMessage(issue: RawIssue): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** Each unknown key of one mapping, with the allowed key it most likely misspells. */
+function unknownKeysMessage(keys: readonly string[], schema: unknown, input: unknown): string {
+  const present = typeof input === 'object' && input !== null ? input : {};
+  const allowed = shapeKeys(schema).filter((key) => !(key in present));
+  return keys.map((key) => unknownKeyMessage(key, allowed)).join('; ');
 }
 
 // Names the YAML author sees: "mapping" and "list" rather than JavaScript's object and array.

@@ -53,3 +53,14 @@ export function unknownKeyMessage(key: string, allowed: readonly string[]): stri
     ? `unknown field "${key}"; remove it or correct its spelling`
     : `unknown field "${key}"; did you mean "${nearest}"?`;
 }
+
+/** The keys of a zod object schema (as an issue's `inst` gives it), or none for anything else. */
+export function shapeKeys(schema: unknown): string[] {
+  const def: unknown = isRecord(schema) && isRecord(schema['_zod']) ? schema['_zod']['def'] : {};
+  const shape = isRecord(def) ? def['shape'] : undefined;
+  return isRecord(shape) ? Object.keys(shape) : [];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}

@@ -9,7 +9,7 @@ import { ConfigErrors } from './errors.js';
 import type { DocumentParts } from './document-parts.js';
 import { partsOf, salvageParts } from './document-parts.js';
 import { issueMessage } from './issue-messages.js';
-import { unknownKeyMessage } from './key-suggestions.js';
+import { shapeKeys, unknownKeyMessage } from './key-suggestions.js';
 import { recordSource } from './object-source.js';
 import type { SourcePosition } from './object-source.js';
 import type { ConfigProblem, PathSegment } from './problems.js';
@@ -206,13 +206,6 @@ class AllowedKeys {
   at(path: readonly PathSegment[]): readonly string[] {
     return this.#byPath.get(pathKey(path)) ?? [];
   }
-}
-
-/** The keys of a zod object schema, or none for anything else. */
-function shapeKeys(schema: unknown): string[] {
-  const def: unknown = isRecord(schema) && isRecord(schema['_zod']) ? schema['_zod']['def'] : {};
-  const shape = isRecord(def) ? def['shape'] : undefined;
-  return isRecord(shape) ? Object.keys(shape) : [];
 }
 
 function pathKey(path: readonly PropertyKey[]): string {

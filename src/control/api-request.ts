@@ -1,11 +1,15 @@
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { issueMessage } from '../config/index.js';
 import { StoreErrors } from '../store/index.js';
 import { controlErrors } from './errors.js';
 
-/** Validates a request body against an object schema; every problem is reported at once. */
+/**
+ * Validates a request body against an object schema; every problem is reported at once, worded
+ * as for configuration documents (an unknown field names the one it most likely misspells).
+ */
 export function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const result = schema.safeParse(body ?? {});
+  const result = schema.safeParse(body ?? {}, { error: issueMessage });
   if (!result.success) {
     throw controlErrors.badRequest(
       result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),

@@ -374,6 +374,19 @@ describe('admin API (session 2)', () => {
     assert.equal(invalid.status, 400);
     assert.equal(codeOf(invalid), 'POSTERN_ERR_BAD_REQUEST');
   });
+
+  test('a bad body is worded like a document problem: a misspelt field names the one it means, every problem at once', async () => {
+    const res = await call(edge, 'POST', '/pools', {
+      body: { name: 'typo', nodes: [{ adress: '127.0.0.1:1' }], algoritm: 'round_robin' },
+    });
+    assert.equal(res.status, 400);
+    assert.equal(codeOf(res), 'POSTERN_ERR_BAD_REQUEST');
+    const message = (res.body as { error: { message: string } }).error.message;
+    assert.match(message, /nodes\.0: unknown field "adress"; did you mean "address"\?/);
+    assert.match(message, /\(body\): unknown field "algoritm"; did you mean "algorithm"\?/);
+    assert.match(message, /nodes\.0\.address: is required/);
+    assert.equal((await call(edge, 'GET', '/pools/typo')).status, 404, 'nothing was created');
+  });
 });
 
 test('an edge that requires If-Match refuses changes without it (428)', async () => {
