@@ -22,7 +22,7 @@ export { paginate, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination.js';
 export type { Page } from './pagination.js';
 export { etagOf } from './etag.js';
 export { syncDocumentGroups, documentOwner } from './document-import.js';
-export { ConfigImporter, certificateProblems } from './importer/index.js';
+export { ConfigImporter, certificateProblems, listenProblem } from './importer/index.js';
 export type { ImportStatus, ImportInfo } from './importer/index.js';
 export * from './policy/index.js';
 export * from './log-streaming/index.js';

@@ -4,10 +4,11 @@ import {
   AuditLog,
   ConnectorAutoDelete,
   ConfigImporter,
+  listenProblem,
   type LogStreamingService,
   syncDocumentGroups,
 } from '../control/index.js';
-import type { Configuration } from '../config/index.js';
+import { formatProblems, type Configuration } from '../config/index.js';
 import type { AuditRecord } from '../store/index.js';
 import { systemClock, type Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
@@ -37,6 +38,7 @@ import {
 } from './edge-files.js';
 import { parseListen } from './edge-addresses.js';
 import { Closer } from './edge-closer.js';
+import { edgeErrors } from './errors.js';
 import {
   startActivityHistory,
   startEdgeObservability,
@@ -209,7 +211,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     const documents = importer?.configuration;
     if (documents) await syncDocumentGroups(store, documents);
     const base = { store, ca, adminToken, log, clock, registry, metrics, importer, closer };
-    const running = await startParts(options, { ...base, documents });
+    const running = await startParts(options, { ...base, documents }).catch((err: unknown) => {
+      throw locatedStartError(err, documents);
+    });
     const { runtime, listener } = running.tunnels;
     applyDocuments = async (config) => {
       await syncDocumentGroups(store, config);
@@ -221,6 +225,18 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       drainMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     });
   });
+}
+
+/**
+ * A start that failed because a virtual server of the documents could not bind names the file,
+ * line and path of its `listen`, as a failed reload does; any other error is left as it is.
+ */
+function locatedStartError(err: unknown, documents: Configuration | undefined): unknown {
+  const problem =
+    documents && listenProblem(err, { config: documents, generation: 1, starting: true });
+  return problem === undefined
+    ? err
+    : edgeErrors.documentListenFailed(formatProblems([problem]).trim(), err);
 }
 
 /** What every part is started from. */

@@ -18,6 +18,9 @@ export const edgeErrors = {
       `The edge cannot listen for its ${what} on ${address}: ${(cause as Error).message}. Choose a free address (flags --tunnel-listen / --admin-listen) or stop what holds it.`,
       { cause },
     ),
+  /** A virtual server of the documents could not bind at start; `where` locates its `listen`. */
+  documentListenFailed: (where: string, cause: unknown) =>
+    new PosternError('POSTERN_ERR_LISTEN_FAILED', where, { cause }),
   internal: (what: string, cause?: unknown) =>
     new PosternError(
       'POSTERN_ERR_INTERNAL',

@@ -148,3 +148,36 @@ test('an apply that cannot bind a moved server changes nothing: old listeners, o
     for (const s of [sick.server, good.server, api.server, blocker]) s.close();
   }
 });
+
+test('an edge whose documents name a listen address that is taken does not start, and says which file and line', async () => {
+  const holder = net.createServer();
+  holder.listen(0, '127.0.0.1');
+  await once(holder, 'listening');
+  const taken = (holder.address() as AddressInfo).port;
+  const dir = await tempDir('taken-at-start');
+  await writeFile(
+    join(dir, 'site.yaml'),
+    [
+      'version: 1',
+      'pools:',
+      '  - {name: p, nodes: [{address: "127.0.0.1:9"}]}',
+      'virtual_servers:',
+      '  - name: web',
+      '    protocol: http',
+      `    listen: 127.0.0.1:${taken}`,
+      '    pool: p',
+      '',
+    ].join('\n'),
+  );
+  try {
+    await assert.rejects(startTestEdge({ configDir: dir }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'POSTERN_ERR_LISTEN_FAILED');
+      assert.match(err.message, /^site\.yaml:7:13 virtual_servers\[0\]\.listen: /);
+      assert.match(err.message, /already in use \(EADDRINUSE\)/);
+      assert.match(err.message, /The edge did not start$/);
+      return true;
+    });
+  } finally {
+    holder.close();
+  }
+});

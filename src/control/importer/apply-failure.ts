@@ -25,7 +25,12 @@ interface ListenErrno {
  */
 export function listenProblem(
   error: unknown,
-  options: { readonly config: Configuration; readonly generation: number },
+  options: {
+    readonly config: Configuration;
+    readonly generation: number;
+    /** The edge was starting: nothing runs yet, so the message says it did not start. */
+    readonly starting?: boolean;
+  },
 ): ConfigProblem | undefined {
   const causes = chain(error);
   const failed = causes.find((e): e is PosternError => isPosternError(e, LISTEN_FAILED));
@@ -41,8 +46,10 @@ export function listenProblem(
     field: ['listen'],
     message:
       `virtual server "${vs.name}" cannot listen on ${vs.listen}: ${reason(errno)}; ` +
-      `choose a free address or stop what holds it. Generation ${options.generation} was not ` +
-      `applied; the previous generation keeps running`,
+      `choose a free address or stop what holds it. ` +
+      (options.starting === true
+        ? 'The edge did not start'
+        : `Generation ${options.generation} was not applied; the previous generation keeps running`),
   });
   return { ...problem, code: failed.code };
 }

@@ -7,3 +7,4 @@ export type { TreeLimits } from './config-tree.js';
 export { certificateProblems } from './certificate-check.js';
 export { ImporterMetrics } from './importer-metrics.js';
 export { importerErrors } from './errors.js';
+export { listenProblem } from './apply-failure.js';
