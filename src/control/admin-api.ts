@@ -79,6 +79,12 @@ export function buildAdminApi(options: AdminApiOptions) {
     loggerInstance: options.logger.child({ component: 'admin-api' }),
     bodyLimit: 1024 * 1024,
   });
+  // PATCH bodies are JSON merge patches (RFC 7396); clients that say so are read as JSON.
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
@@ -88,10 +94,14 @@ export function buildAdminApi(options: AdminApiOptions) {
   const jwks = options.jwks;
   if (jwks) app.get('/api/v1/jwks.json', () => jwks());
   app.get('/api/v1/openapi.json', () => buildOpenApiDocument(routes, options.version ?? '0.0.0'));
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     // Fastify's own refusals (bad JSON, wrong content type, too large) get a POSTERN code too.
     const status = (err as { statusCode?: number }).statusCode;
     if (status === 413) return sendError(reply, controlErrors.bodyTooLarge());
+    if (status === 415) {
+      const type = String(req.headers['content-type'] ?? '').split(';')[0] ?? '';
+      return sendError(reply, controlErrors.unsupportedMediaType(type.trim()));
+    }
     if (status !== undefined && status >= 400 && status < 500 && !isPosternCoded(err)) {
       return sendError(reply, controlErrors.badRequest((err as Error).message));
     }

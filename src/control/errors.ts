@@ -51,6 +51,11 @@ export const controlErrors = {
       'POSTERN_ERR_NOT_FOUND',
       `There is no admin API route ${method} ${url}. See GET /api/v1/openapi.json for the routes.`,
     ),
+  unsupportedMediaType: (type: string) =>
+    new PosternError(
+      'POSTERN_ERR_UNSUPPORTED_MEDIA_TYPE',
+      `The admin API does not read request bodies of type "${type}". Send JSON with Content-Type: application/json (or application/merge-patch+json for PATCH).`,
+    ),
   bodyTooLarge: () =>
     new PosternError(
       'POSTERN_ERR_BODY_TOO_LARGE',

@@ -240,5 +240,7 @@ function requestBody(method: string, path: string, collection: string): object {
           description: `A JSON merge patch (RFC 7396) of ${body.name}: fields given replace, null removes.`,
         }
       : { $ref: `#/components/schemas/${body.name}` };
-  return { requestBody: { required: true, content: { 'application/json': { schema } } } };
+  const content: Record<string, { schema: object }> = { 'application/json': { schema } };
+  if (method === 'patch') content['application/merge-patch+json'] = { schema };
+  return { requestBody: { required: true, content } };
 }

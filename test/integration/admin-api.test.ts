@@ -375,6 +375,37 @@ describe('admin API (session 2)', () => {
     assert.equal(codeOf(invalid), 'POSTERN_ERR_BAD_REQUEST');
   });
 
+  test('PATCH takes the JSON merge patch media type; a body of a type the API does not read is a 415 naming what to send', async () => {
+    const created = await call(edge, 'POST', '/pools', {
+      body: { name: 'merge', nodes: [{ address: '127.0.0.1:1' }] },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const patched = await fetch(`${edge.adminUrl}/api/v1/pools/merge`, {
+      method: 'PATCH',
+      headers: {
+        authorization: `Bearer ${edge.adminToken}`,
+        'content-type': 'application/merge-patch+json',
+      },
+      body: JSON.stringify({ nodes: [{ address: '127.0.0.1:2' }] }),
+    });
+    assert.equal(patched.status, 200, await patched.clone().text());
+    const shown = await call(edge, 'GET', '/pools/merge');
+    assert.equal((shown.body.nodes as { address: string }[])[0]?.address, '127.0.0.1:2');
+    const form = await fetch(`${edge.adminUrl}/api/v1/connector-groups`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${edge.adminToken}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'name=x',
+    });
+    assert.equal(form.status, 415);
+    const error = ((await form.json()) as { error: { code: string; message: string } }).error;
+    assert.equal(error.code, 'POSTERN_ERR_UNSUPPORTED_MEDIA_TYPE');
+    assert.match(error.message, /"application\/x-www-form-urlencoded"/);
+    assert.match(error.message, /application\/json/);
+  });
+
   test('a bad body is worded like a document problem: a misspelt field names the one it means, every problem at once', async () => {
     const res = await call(edge, 'POST', '/pools', {
       body: { name: 'typo', nodes: [{ adress: '127.0.0.1:1' }], algoritm: 'round_robin' },
