@@ -19,6 +19,9 @@ import { edgeErrors } from './errors.js';
 import { serveEnrollment } from './enrollment-handler.js';
 import { controlErrors, type EnrollmentAuthority } from '../control/index.js';
 
+/** How long close() waits, after cutting the tunnels, for their ends to be written to the store. */
+const END_RECORDS_WAIT_MS = 2000;
+
 /** How the tunnel listener is set up. */
 export interface TunnelListenerOptions {
   readonly serverId: string;
@@ -56,6 +59,8 @@ export class TunnelListener {
   readonly #options: TunnelListenerOptions;
   readonly #log: Logger;
   readonly #sockets = new Set<tls.TLSSocket>();
+  /** One per session not yet closed and recorded as ended; close() waits for them. */
+  readonly #sessionEnds = new Set<Promise<void>>();
   readonly #handshakeMs: number;
   #closed: Promise<void> | undefined;
 
@@ -101,8 +106,19 @@ export class TunnelListener {
     ) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    for (const socket of this.#sockets) socket.destroy();
+    // The go-away frames go out on the next turn: let them, then end (not destroy) the
+    // connections, so connectors see an edge going away (restart, upgrade), not a failure.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const socket of this.#sockets) endSocket(socket);
     await closed;
+    // Each tunnel's end is written to the store as its session closes, and the store closes
+    // after this listener: wait for those writes (bounded) rather than lose them.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.#sessionEnds),
+      new Promise((resolve) => (timer = setTimeout(resolve, END_RECORDS_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   /**
@@ -236,24 +252,30 @@ export class TunnelListener {
       control.end();
       void session.close();
     });
-    session.once('close', () => {
-      clearTimeout(helloTimer);
-      control.destroy();
-      if (!tunnel) return;
-      registry.remove(tunnel);
-      log.info({ draining: tunnel.draining }, 'connector tunnel down');
-      const done = tunnel;
-      void this.#options.authority
-        .recordSeen(done.connectorId, { connected: false })
-        .then(() =>
-          retire && done.hello.ephemeral
-            ? this.#options.authority.retireEphemeral(done.connectorId)
-            : undefined,
-        )
-        .catch((err: unknown) =>
-          log.warn({ err: (err as Error).message }, 'could not record tunnel end'),
-        );
+    // Settles once the session closed and its end is in the store; close() waits for it.
+    const ended = new Promise<void>((resolve) => {
+      session.once('close', () => {
+        clearTimeout(helloTimer);
+        control.destroy();
+        if (!tunnel) return resolve();
+        registry.remove(tunnel);
+        log.info({ draining: tunnel.draining }, 'connector tunnel down');
+        const done = tunnel;
+        this.#options.authority
+          .recordSeen(done.connectorId, { connected: false })
+          .then(() =>
+            retire && done.hello.ephemeral
+              ? this.#options.authority.retireEphemeral(done.connectorId)
+              : undefined,
+          )
+          .catch((err: unknown) =>
+            log.warn({ err: (err as Error).message }, 'could not record tunnel end'),
+          )
+          .finally(resolve);
+      });
     });
+    this.#sessionEnds.add(ended);
+    void ended.then(() => this.#sessionEnds.delete(ended));
   }
 
   #register(
@@ -387,4 +409,10 @@ export class TunnelListener {
       );
     }
   }
+}
+
+/** Ends a connection after what was written to it; cuts it if the peer does not close soon. */
+function endSocket(socket: tls.TLSSocket): void {
+  socket.end();
+  setTimeout(() => socket.destroy(), 500).unref();
 }

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type net from 'node:net';
 import { test } from 'node:test';
-import { freePort, startTestEdge, eventually } from '../harness/harness.js';
+import { pino } from 'pino';
+import { openEmbeddedStore } from '../../src/store/index.js';
+import { freePort, startTestConnector, startTestEdge, eventually } from '../harness/harness.js';
 
 /** A backend whose /slow answers after `slowMs` and /hang never; counts what it received. */
 async function startBackend(slowMs: number) {
@@ -104,5 +106,39 @@ test('requests still in flight when the drain timeout ends are cut, and close re
     await edge.stop().catch(() => undefined);
     backend.server.closeAllConnections();
     backend.server.close();
+  }
+});
+
+test('a clean stop writes every tunnel end before the store closes: no lost write, no warning', async () => {
+  const lines: { level: number; msg: string }[] = [];
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }),
+    },
+  );
+  const edge = await startTestEdge({ logger });
+  const dataDir = edge.dir;
+  const key = await edge.createKey('shut');
+  const connector = await startTestConnector({ provisionKey: key.value });
+  const id = connector.identity?.connectorId ?? '';
+  try {
+    const closing = Date.now();
+    await edge.close();
+    assert.deepEqual(
+      lines.filter((l) => l.level >= 40 && /tunnel end/.test(l.msg)).map((l) => l.msg),
+      [],
+      'no tunnel end was lost',
+    );
+    const store = await openEmbeddedStore({ dataDir });
+    try {
+      const seen = (await store.connectors.get(id))?.lastSeenAt ?? 0;
+      assert.ok(seen >= closing, `the tunnel end at close was recorded (${seen} >= ${closing})`);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await connector.stop().catch(() => undefined);
+    await edge.stop().catch(() => undefined);
   }
 });
