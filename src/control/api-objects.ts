@@ -107,7 +107,10 @@ export function registerObjects(
   });
 }
 
-/** An object as the API shows it: private keys never leave the edge; pools carry live status. */
+/**
+ * An object as the API shows it: private keys never leave the edge; pools and virtual servers
+ * carry live status.
+ */
 function objectView(
   kind: string,
   spec: { name: string },
@@ -118,6 +121,19 @@ function objectView(
   if (kind === 'pool') {
     const status = runtime.poolStatus(spec.name);
     return { ...spec, owner, status: status && poolStatusView(status) };
+  }
+  if (kind === 'virtual_server') {
+    // Shown only for a server in force: a stored one that failed validation is not running.
+    if (runtime.ownerOf(kind, spec.name) === undefined) return { ...spec, owner };
+    const down = runtime.notListening?.(spec.name);
+    const status = down
+      ? {
+          listening: false,
+          error: { code: down.code, message: down.message },
+          since: new Date(down.since).toISOString(),
+        }
+      : { listening: true };
+    return { ...spec, owner, status };
   }
   if (kind === 'application' && runtime.applicationHealth) {
     const health = runtime.applicationHealth(spec.name);

@@ -42,6 +42,11 @@ export interface RuntimeView {
   documentObjects(kind: string): { spec: object; owner: string }[];
   /** Live status of a pool (node health, panic); the API shows its times as ISO 8601. */
   poolStatus(name: string): PoolStatus | undefined;
+  /**
+   * Why a virtual server in force is not listening (an API server that could not bind its
+   * address; the edge runs without it), or undefined when it listens.
+   */
+  notListening?(name: string): { code: string; message: string; since: number } | undefined;
   /** The configuration importer's status; undefined without --config-dir. */
   importStatus(): ImportStatus | undefined;
   /** Applications connectors discovered (Kubernetes Services); absent: none. */

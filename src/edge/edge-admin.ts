@@ -117,6 +117,7 @@ function runtimeView(parts: AdminParts, ready: () => boolean): RuntimeView {
     ownerOf: (kind, name) => runtime.ownerOf(kind, name),
     documentObjects: (kind) => runtime.documentObjects(kind),
     poolStatus: (name) => runtime.poolStatus(name),
+    notListening: (name) => runtime.notListening(name),
     importStatus: () => parts.importer?.status(),
     discoveredApplications: () => discovered.listAll(),
     applicationHealth: (name) => {

@@ -10,7 +10,14 @@ import { Pool, type Dialer, type PoolEvent, type PoolStatus } from '../traffic/i
 import { API_COLLECTIONS, mergeSources, type ApiCollection } from './configuration-sources.js';
 import { connectorConfigFor, type ConnectorConfig } from './group-config.js';
 import { RemoteReports, type RemoteReport, type Reporter } from './remote-reports.js';
-import { VirtualServerSet, type BuildContext, type SessionHooks } from './virtual-server-set.js';
+import { ParkedServers, type NotListening, type ParkingRound } from './parked-servers.js';
+import {
+  VirtualServerSet,
+  failedVirtualServer,
+  type Built,
+  type BuildContext,
+  type SessionHooks,
+} from './virtual-server-set.js';
 
 /** One immutable generation of the running configuration. */
 interface Generation {
@@ -65,6 +72,7 @@ export class EdgeRuntime {
   readonly #o: EdgeRuntimeOptions;
   readonly #servers: VirtualServerSet;
   readonly #reports: RemoteReports;
+  readonly #parked = new ParkedServers();
   #documents: Configuration | undefined;
   #generation: Generation = EMPTY;
   #queue: Promise<void> = Promise.resolve();
@@ -130,6 +138,14 @@ export class EdgeRuntime {
     return status && remote ? { ...status, discovery: remote } : status;
   }
 
+  /**
+   * Why a virtual server of the configuration in force is not listening: an API server that
+   * could not bind its address (the edge runs without it and tries again on every reload).
+   */
+  notListening(name: string): NotListening | undefined {
+    return this.#parked.get(name);
+  }
+
   /** The connector group a pool is reached through, if it exists and has one. */
   groupOf(pool: string): string | undefined {
     return this.#generation.pools.get(pool)?.via;
@@ -176,6 +192,12 @@ export class EdgeRuntime {
     const previous = this.#generation;
     const pools = this.#buildPools(config, previous);
     const fresh = [...pools.values()];
+    const parking = this.#parked.round({
+      config,
+      owners: merged.owners,
+      starting: previous.number === 0,
+      now: (this.#o.clock ?? systemClock).now(),
+    });
     try {
       const built = this.#servers.build({
         config,
@@ -185,12 +207,19 @@ export class EdgeRuntime {
         hooks: this.#o.hooks,
         gateFor: this.#o.gateFor,
       });
-      await this.#servers.apply(built);
+      await this.#applyParking(new Map(built), parking);
     } catch (err) {
       // A failed apply leaves every server on the previous generation's pools, so the fresh
       // ones (never started) serve nothing; the previous pools keep running untouched.
       for (const pool of fresh) pool.close();
       throw err;
+    }
+    parking.commit();
+    for (const name of parking.newlyParked()) {
+      logger.error(
+        { virtualServer: name, err: this.#parked.get(name)?.message },
+        'virtual server cannot listen; the edge runs without it and tries again on every configuration change (change its listen with PATCH /api/v1/virtual-servers/<name>, or free the address)',
+      );
     }
     for (const pool of fresh) pool.start();
     for (const pool of previous.pools.values()) pool.close();
@@ -206,6 +235,23 @@ export class EdgeRuntime {
       },
       'configuration applied',
     );
+  }
+
+  /**
+   * Applies `built`; a server the round may park (see {@link ParkedServers}) is left out when it
+   * cannot bind and the rest applied again. Any other failure refuses the reload.
+   */
+  async #applyParking(built: Map<string, Built>, parking: ParkingRound): Promise<void> {
+    for (;;) {
+      try {
+        await this.#servers.apply(built);
+        return;
+      } catch (err) {
+        const name = failedVirtualServer(err);
+        if (name === undefined || !built.has(name) || !parking.park(name, err)) throw err;
+        built.delete(name);
+      }
+    }
   }
 
   #buildPools(config: Configuration, previous: Generation): Map<string, Pool> {

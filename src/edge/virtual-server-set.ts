@@ -40,7 +40,7 @@ export interface BuildContext {
     ((vs: VirtualServerConfig, config: Configuration) => AccessGate | undefined) | undefined;
 }
 
-type Built =
+export type Built =
   | { readonly kind: 'tcp'; readonly options: TcpVirtualServerOptions }
   | { readonly kind: 'tls'; readonly options: TlsPassthroughOptions }
   | { readonly kind: 'http'; readonly options: HttpVirtualServerOptions };
@@ -161,14 +161,14 @@ export class VirtualServerSet {
     const later: Running[] = [];
     for (const r of plan.incoming) {
       if (holders(r).length > 0) later.push(r);
-      else await r.server.start();
+      else await start(r);
     }
     for (const r of later) {
       for (const o of holders(r).filter((h) => !stopped.includes(h))) {
         stopped.push(o);
         void o.server.close({ drainTimeoutMs: this.#drainMs }).catch(() => undefined);
       }
-      await r.server.start();
+      await start(r);
     }
   }
 
@@ -197,6 +197,23 @@ export class VirtualServerSet {
       this.#running.set(nameOf(running), { ...running, built: next });
     }
     for (const r of plan.incoming) this.#running.set(nameOf(r), r);
+  }
+}
+
+/** The virtual server each failed apply's error came from, by the error. */
+const failedServers = new WeakMap<object, string>();
+
+/** Which virtual server could not bind, when `err` is the error of a failed apply. */
+export function failedVirtualServer(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null ? failedServers.get(err) : undefined;
+}
+
+async function start(r: Running): Promise<void> {
+  try {
+    await r.server.start();
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) failedServers.set(err, nameOf(r));
+    throw err;
   }
 }
 
