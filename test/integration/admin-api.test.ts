@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
 import type { AuditRecord } from '../../src/store/index.js';
 import {
   eventually,
@@ -432,6 +433,31 @@ test('an edge that requires If-Match refuses changes without it (428)', async ()
       headers: { 'if-match': etag },
     });
     assert.equal(ok.status, 204);
+  } finally {
+    await edge.stop();
+  }
+});
+
+test('each admin request is logged once, with method, path (no query), status and time', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  const edge = await startTestEdge({ logger });
+  try {
+    const before = lines.length;
+    const res = await fetch(`${edge.adminUrl}/api/v1/pools/none?limit=5`, {
+      headers: { authorization: `Bearer ${edge.adminToken}` },
+    });
+    assert.equal(res.status, 404);
+    const logged = lines.slice(before).filter((l) => l['component'] === 'admin-api');
+    assert.equal(logged.length, 1, JSON.stringify(logged));
+    assert.equal(logged[0]?.['msg'], 'admin request');
+    assert.equal(logged[0]?.['method'], 'GET');
+    assert.equal(logged[0]?.['url'], '/api/v1/pools/none');
+    assert.equal(logged[0]?.['status'], 404);
+    assert.equal(typeof logged[0]?.['ms'], 'number');
   } finally {
     await edge.stop();
   }
