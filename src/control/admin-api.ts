@@ -187,4 +187,4 @@ function isPosternCoded(err: unknown): boolean {
   );
 }
 
-export type { RuntimeView } from './runtime-view.js';
+export type { RuntimeView, VirtualServerStatus } from './runtime-view.js';

@@ -123,17 +123,10 @@ function objectView(
     return { ...spec, owner, status: status && poolStatusView(status) };
   }
   if (kind === 'virtual_server') {
-    // Shown only for a server in force: a stored one that failed validation is not running.
-    if (runtime.ownerOf(kind, spec.name) === undefined) return { ...spec, owner };
-    const down = runtime.notListening?.(spec.name);
-    const status = down
-      ? {
-          listening: false,
-          error: { code: down.code, message: down.message },
-          since: new Date(down.since).toISOString(),
-        }
-      : { listening: true };
-    return { ...spec, owner, status };
+    const status = runtime.virtualServerStatus?.(spec.name);
+    if (status === undefined) return { ...spec, owner };
+    const since = status.since === undefined ? {} : { since: new Date(status.since).toISOString() };
+    return { ...spec, owner, status: { ...status, ...since } };
   }
   if (kind === 'application' && runtime.applicationHealth) {
     const health = runtime.applicationHealth(spec.name);

@@ -8,7 +8,7 @@ export { EnrollmentService } from './enrollment-service.js';
 export type { EnrollmentServiceOptions } from './enrollment-service.js';
 export { controlErrors } from './errors.js';
 export { buildAdminApi } from './admin-api.js';
-export type { AdminApiOptions, RuntimeView } from './admin-api.js';
+export type { AdminApiOptions, RuntimeView, VirtualServerStatus } from './admin-api.js';
 export { createProvisioningKey } from './provisioning-keys.js';
 export { ConnectorAutoDelete } from './connector-auto-delete.js';
 export type { AutoDeleteOptions } from './connector-auto-delete.js';

@@ -43,14 +43,22 @@ export interface RuntimeView {
   /** Live status of a pool (node health, panic); the API shows its times as ISO 8601. */
   poolStatus(name: string): PoolStatus | undefined;
   /**
-   * Why a virtual server in force is not listening (an API server that could not bind its
-   * address; the edge runs without it), or undefined when it listens.
+   * Whether a virtual server in force listens: not when disabled, nor when it is an API server
+   * that could not bind its address (the edge runs without it); undefined when not in force.
    */
-  notListening?(name: string): { code: string; message: string; since: number } | undefined;
+  virtualServerStatus?(name: string): VirtualServerStatus | undefined;
   /** The configuration importer's status; undefined without --config-dir. */
   importStatus(): ImportStatus | undefined;
   /** Applications connectors discovered (Kubernetes Services); absent: none. */
   discoveredApplications?(): DiscoveredApplications;
   /** Health of an application from its connectors' reports; undefined when it is not in force. */
   applicationHealth?(name: string): ApplicationHealthView | undefined;
+}
+
+/** A virtual server's live status; `error` and `since` say why and since when it cannot bind. */
+export interface VirtualServerStatus {
+  readonly listening: boolean;
+  readonly disabled?: true;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly since?: number;
 }

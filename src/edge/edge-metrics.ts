@@ -71,6 +71,23 @@ export class EdgeMetrics {
       collectDefaultMetrics({ register: registry, prefix: 'postern_edge_' });
   }
 
+  /**
+   * Registers whether each virtual server in force listens (1) or not (0: an API server whose
+   * address was taken when the edge started), read at scrape time.
+   */
+  registerVirtualServers(servers: () => Iterable<{ name: string; listening: boolean }>): void {
+    new Gauge({
+      name: 'postern_edge_virtual_server_listening',
+      help: 'Whether each virtual server in force listens on its address (1) or could not bind it (0).',
+      labelNames: ['virtual_server'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const vs of servers()) this.set({ virtual_server: vs.name }, vs.listening ? 1 : 0);
+      },
+    });
+  }
+
   /** Registers pool node health, read at scrape time from the running pools' status. */
   registerPoolHealth(pools: () => Iterable<PoolStatus>): void {
     new Gauge({

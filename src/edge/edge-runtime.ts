@@ -6,11 +6,12 @@ import {
 } from '../config/index.js';
 import { systemClock, type Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
+import type { VirtualServerStatus } from '../control/index.js';
 import { Pool, type Dialer, type PoolEvent, type PoolStatus } from '../traffic/index.js';
 import { API_COLLECTIONS, mergeSources, type ApiCollection } from './configuration-sources.js';
 import { connectorConfigFor, type ConnectorConfig } from './group-config.js';
 import { RemoteReports, type RemoteReport, type Reporter } from './remote-reports.js';
-import { ParkedServers, type NotListening, type ParkingRound } from './parked-servers.js';
+import { ParkedServers, type ParkingRound } from './parked-servers.js';
 import {
   VirtualServerSet,
   failedVirtualServer,
@@ -139,11 +140,21 @@ export class EdgeRuntime {
   }
 
   /**
-   * Why a virtual server of the configuration in force is not listening: an API server that
-   * could not bind its address (the edge runs without it and tries again on every reload).
+   * Whether a virtual server in force listens: not when disabled, nor when it is an API server
+   * that could not bind its address (the edge runs without it and tries again on every
+   * reload); undefined when no such server is in force.
    */
-  notListening(name: string): NotListening | undefined {
-    return this.#parked.get(name);
+  virtualServerStatus(name: string): VirtualServerStatus | undefined {
+    const vs = this.#generation.config.virtual_servers.find((v) => v.name === name);
+    if (vs === undefined) return undefined;
+    if (!vs.enabled) return { listening: false, disabled: true };
+    const parked = this.#parked.get(name);
+    if (parked === undefined) return { listening: true };
+    return {
+      listening: false,
+      error: { code: parked.code, message: parked.message },
+      since: parked.since,
+    };
   }
 
   /** The connector group a pool is reached through, if it exists and has one. */

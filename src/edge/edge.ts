@@ -332,12 +332,23 @@ function createDrains(base: BaseParts, serverId: string): ConnectorDrains {
   return drains;
 }
 
-/** Gauges read at scrape time from the running configuration: application and pool health. */
+/**
+ * Gauges read at scrape time from the running configuration: application and pool health, and
+ * which virtual servers listen.
+ */
 function registerHealthMetrics(metrics: EdgeMetrics, tunnels: EdgeTunnels): void {
   const { runtime, appHealth } = tunnels;
   appHealth.registerMetric(metrics.registry, () => runtime.config);
   metrics.registerPoolHealth(() =>
     runtime.config.pools.flatMap((p) => runtime.poolStatus(p.name) ?? []),
+  );
+  metrics.registerVirtualServers(() =>
+    runtime.config.virtual_servers
+      .filter((vs) => vs.enabled)
+      .map((vs) => ({
+        name: vs.name,
+        listening: runtime.virtualServerStatus(vs.name)?.listening === true,
+      })),
   );
 }
 

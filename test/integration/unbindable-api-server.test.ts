@@ -55,6 +55,9 @@ test('an API virtual server whose address is taken at start is parked: the edge 
     assert.equal(parked.body.status?.error?.code, 'POSTERN_ERR_LISTEN_FAILED');
     assert.match(parked.body.status?.error?.message ?? '', new RegExp(`127\\.0\\.0\\.1:${port}`));
     assert.ok(!Number.isNaN(Date.parse(parked.body.status?.since ?? '')), 'since is a time');
+    const metric = /^postern_edge_virtual_server_listening\{virtual_server="web"\} (\d)$/m;
+    const metrics = async () => (await fetch(`${edge.adminUrl}/metrics`)).text();
+    assert.equal(metric.exec(await metrics())?.[1], '0');
 
     // Other changes go on while it is parked, and each one tries it again.
     const pool = await edge.api('POST', '/pools', {
@@ -92,6 +95,16 @@ test('an API virtual server whose address is taken at start is parked: the edge 
     const bound = await edge.api<ServerView>('GET', '/virtual-servers/web');
     assert.deepEqual(bound.body.status, { listening: true });
     assert.equal(await accepts(port), true, 'the virtual server listens on its address');
+    assert.equal(metric.exec(await metrics())?.[1], '1');
+
+    // A disabled server is in force but listens nowhere, and says so.
+    const off = await edge.api('PATCH', '/virtual-servers/web', { enabled: false });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    assert.deepEqual((await edge.api<ServerView>('GET', '/virtual-servers/web')).body.status, {
+      listening: false,
+      disabled: true,
+    });
+    assert.equal(await accepts(port), false);
   } finally {
     holder?.close();
     await edge.stop();
