@@ -11,6 +11,7 @@ import {
   enrollmentProof,
   generateKeyPairAndCsr,
   hashProvisioningSecret,
+  renewalProof,
   sameSecretValue,
 } from '../pki/index.js';
 import { readMessage, writeMessage } from '../tunnel/index.js';
@@ -60,6 +61,38 @@ export async function enroll(
       certPem: result.certPem,
       caPem: result.caPem,
     };
+  } finally {
+    socket.destroy();
+  }
+}
+
+/**
+ * Renews a certificate that expired while the connector was offline (a tunnel needs a valid one):
+ * on an enrollment connection to an edge whose certificate is checked against the CA the
+ * connector already has, it sends its last certificate and a CSR for a new key, signed with the
+ * old key over this TLS session's exporter value. Same identity, new key and certificate.
+ */
+export async function renewExpiredCertificate(
+  identity: ConnectorIdentityFiles,
+): Promise<ConnectorIdentityFiles> {
+  const address = identity.edgeAddress;
+  const socket = await connectToEdge(address, { alpn: ENROLL_ALPN });
+  try {
+    assertServedUnderCa(socket.getPeerX509Certificate(), identity.caPem, address);
+    const exporter = socket.exportKeyingMaterial(32, ENROLL_EXPORTER_LABEL, Buffer.alloc(0));
+    const { keyPem, csrPem } = await generateKeyPairAndCsr({ commonName: 'postern-connector' });
+    writeMessage(
+      socket,
+      makeMessage({
+        type: 'renew_request',
+        connectorId: identity.connectorId,
+        certPem: identity.certPem,
+        csrPem,
+        proof: renewalProof(identity.keyPem, exporter, csrPem),
+      }),
+    );
+    const result = expectMessage(await next(socket, address), 'renew_result');
+    return { ...identity, keyPem, certPem: result.certPem, caPem: result.caPem };
   } finally {
     socket.destroy();
   }

@@ -8,10 +8,27 @@ export interface EnrollmentAuthority {
   admit(connector: { connectorId: string; group: string; serialNumber: string }): Promise<void>;
   /** Issues a fresh certificate for a connected connector's new key. */
   renew(connectorId: string, csrPem: string): Promise<string>;
+  /**
+   * Issues a fresh certificate to a connector whose certificate expired while it was offline
+   * (no tunnel possible), on proof that it holds that certificate's key; see RenewExpiredRequest.
+   */
+  renewExpired(request: RenewExpiredRequest): Promise<{ certPem: string; caPem: string }>;
   /** Records a tunnel's status (last seen, version, addresses). */
   recordSeen(connectorId: string, status: ConnectorStatusUpdate): Promise<void>;
   /** Removes an ephemeral connector that left gracefully and returns its key usage. */
   retireEphemeral(connectorId: string): Promise<void>;
+}
+
+/**
+ * A renewal without a tunnel: the connector's last certificate (expired, or about to), a CSR for
+ * its new key, and a signature with the old key over the TLS session's exporter value and CSR.
+ */
+export interface RenewExpiredRequest {
+  readonly connectorId: string;
+  readonly certPem: string;
+  readonly csrPem: string;
+  readonly proof: string;
+  readonly exporter: Buffer;
 }
 
 /** An enrollment as the connector asked for it. */

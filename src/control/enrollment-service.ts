@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { definedProps, type Clock } from '../core/index.js';
 import {
   hashProvisioningSecret,
   enrollmentProof,
   sameSecretValue,
+  verifyRenewalProof,
   type CertificateAuthority,
 } from '../pki/index.js';
 import { StoreErrors, type Store } from '../store/index.js';
@@ -13,6 +14,7 @@ import type {
   EnrollmentAuthority,
   EnrollRequest,
   EnrollResult,
+  RenewExpiredRequest,
 } from './enrollment-authority.js';
 import { controlErrors } from './errors.js';
 
@@ -24,7 +26,15 @@ export interface EnrollmentServiceOptions {
   readonly logger: Logger;
   /** Lifetime of connector certificates; default 24 h. */
   readonly certificateValidityMs?: number | undefined;
+  /**
+   * How long after its certificate expired a connector that was offline may still renew it
+   * with proof of its key, rather than enroll again with a provisioning key. Default 30 days.
+   */
+  readonly expiredRenewalGraceMs?: number | undefined;
 }
+
+/** Default of {@link EnrollmentServiceOptions.expiredRenewalGraceMs}: 30 days. */
+export const DEFAULT_EXPIRED_RENEWAL_GRACE_MS = 30 * 24 * 60 * 60_000;
 
 /**
  * Enrollment and admission backed by the store and the edge CA: keys are checked and counted
@@ -105,6 +115,40 @@ export class EnrollmentService implements EnrollmentAuthority {
     return issued.certPem;
   }
 
+  async renewExpired(request: RenewExpiredRequest): Promise<{ certPem: string; caPem: string }> {
+    const { connectorId } = request;
+    const record = await this.#o.store.connectors.get(connectorId);
+    if (!record) throw controlErrors.connectorUnknown(connectorId);
+    if (record.revoked) throw controlErrors.connectorDeleted(connectorId);
+    const refuse = (why: string) => controlErrors.renewalRefused(connectorId, why);
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(request.certPem);
+    } catch {
+      throw refuse('the certificate it sent cannot be read');
+    }
+    const ca = new X509Certificate(this.#o.ca.certPem);
+    if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey))
+      throw refuse('its certificate was not issued by this edge set');
+    // Only the last certificate issued to this connector: an older one (its key may have leaked
+    // since it was replaced) renews nothing.
+    if (normalizeSerial(cert.serialNumber) !== normalizeSerial(record.certSerial ?? ''))
+      throw refuse('its certificate is not the last one issued to it');
+    const grace = this.#o.expiredRenewalGraceMs ?? DEFAULT_EXPIRED_RENEWAL_GRACE_MS;
+    const expiredAt = Date.parse(cert.validTo);
+    if (this.#o.clock.now() > expiredAt + grace) {
+      throw refuse(`its certificate expired on ${cert.validTo}, more than ${spanOf(grace)} ago`);
+    }
+    if (!verifyRenewalProof(request.certPem, request.exporter, request.csrPem, request.proof))
+      throw refuse("the proof of its key does not match the certificate's public key");
+    const certPem = await this.renew(connectorId, request.csrPem);
+    this.#o.logger.info(
+      { connector: connectorId, expired: cert.validTo },
+      'renewed a certificate that expired while the connector was offline',
+    );
+    return { certPem, caPem: this.#o.ca.certPem };
+  }
+
   async recordSeen(connectorId: string, status: ConnectorStatusUpdate): Promise<void> {
     const { connected: _connected, hostname: _hostname, ...fields } = status;
     const update = Object.fromEntries(
@@ -137,4 +181,23 @@ export class EnrollmentService implements EnrollmentAuthority {
 
 function normalizeIp(ip: string): string {
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+/** A certificate serial in one spelling: upper-case hex without leading zeros. */
+function normalizeSerial(serial: string): string {
+  return serial.replace(/^0+/, '').toUpperCase();
+}
+
+/** A grace period in the largest whole unit that fits: `30 days`, `12 hours`, `300 ms`. */
+function spanOf(ms: number): string {
+  for (const [unit, size] of [
+    ['day', 86_400_000],
+    ['hour', 3_600_000],
+    ['minute', 60_000],
+    ['second', 1000],
+  ] as const) {
+    const n = Math.floor(ms / size);
+    if (n >= 1) return `${n} ${unit}${n === 1 ? '' : 's'}`;
+  }
+  return `${ms} ms`;
 }

@@ -7,6 +7,11 @@ export const controlErrors = {
       'POSTERN_ERR_CONNECTOR_UNKNOWN',
       `Connector "${id}" is not enrolled here (deleted, or enrolled with another edge set). Remove its state directory and enroll it again with a provisioning key.`,
     ),
+  renewalRefused: (id: string, why: string) =>
+    new PosternError(
+      'POSTERN_ERR_RENEWAL_REFUSED',
+      `The edge refused to renew the expired certificate of connector ${id}: ${why}. Start the connector with --provision-key to enroll it again (as a new connector; delete the old one with \`postern connectors delete ${id}\`).`,
+    ),
   connectorDeleted: (id: string) =>
     new PosternError(
       'POSTERN_ERR_CONNECTOR_REVOKED',

@@ -63,6 +63,7 @@ export function withEnrollmentLogs(
     edgeProof: (keyId, exporter) => authority.edgeProof(keyId, exporter),
     admit: (connector) => authority.admit(connector),
     renew: (id, csr) => authority.renew(id, csr),
+    renewExpired: (request) => authority.renewExpired(request),
     recordSeen: (id, status) => authority.recordSeen(id, status),
     retireEphemeral: (id) => authority.retireEphemeral(id),
     async enroll(request) {

@@ -31,6 +31,7 @@ export interface TunnelOptions {
   readonly advertiseAddress?: string | undefined;
   readonly serverId?: string;
   readonly certificateValidityMs?: number;
+  readonly expiredRenewalGraceMs?: number;
   readonly keepAliveIntervalMs?: number;
   readonly keepAliveTimeoutMs?: number;
   readonly tunnelHandshakeTimeoutMs?: number;
@@ -180,6 +181,7 @@ function reportHandlers(
     clock,
     logger: log,
     certificateValidityMs: options.certificateValidityMs,
+    expiredRenewalGraceMs: options.expiredRenewalGraceMs,
   });
   return {
     authority: withEnrollmentLogs(enrollment, parts.observability.logs),

@@ -97,6 +97,11 @@ export interface EdgeOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly certificateValidityMs?: number;
+  /**
+   * How long after its certificate expired an offline connector may renew it with proof of its
+   * key instead of enrolling again; default 30 days.
+   */
+  readonly expiredRenewalGraceMs?: number;
   readonly keepAliveIntervalMs?: number;
   readonly keepAliveTimeoutMs?: number;
   /** Bound on a tunnel's TLS handshake, control stream and hello; default 10 s. */

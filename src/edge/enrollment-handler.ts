@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { EnrollmentAuthority } from '../control/index.js';
 import { isPosternError } from '../core/index.js';
 import { ENROLL_EXPORTER_LABEL, expectMessage, makeMessage } from '../protocol/index.js';
+import type { Message } from '../protocol/index.js';
 import { readMessage, writeMessage } from '../tunnel/index.js';
 import type { EdgeMetrics } from './edge-metrics.js';
 
@@ -29,10 +30,12 @@ export async function serveEnrollment(
   const log = o.logger;
   const exporter = socket.exportKeyingMaterial(32, ENROLL_EXPORTER_LABEL, Buffer.alloc(0));
   try {
-    const hello = expectMessage(
-      await readMessage(socket, { timeoutMs: o.timeoutMs, maxBytes: 64 * 1024 }),
-      'enroll_hello',
-    );
+    const first = await readMessage(socket, { timeoutMs: o.timeoutMs, maxBytes: 64 * 1024 });
+    if (first?.type === 'renew_request') {
+      await renewExpired(socket, first, exporter, o);
+      return;
+    }
+    const hello = expectMessage(first, 'enroll_hello');
     const edgeProof = await authority.edgeProof(hello.keyId, exporter);
     writeMessage(socket, makeMessage({ type: 'enroll_challenge', edgeProof, caPem: o.caPem }));
     const request = expectMessage(
@@ -69,4 +72,26 @@ export async function serveEnrollment(
     writeMessage(socket, makeMessage({ type: 'error', code, message }));
     socket.end();
   }
+}
+
+/**
+ * Renews the certificate of a connector that was offline past its expiry: the authority checks
+ * the old certificate and the proof of its key; errors go back like an enrollment's.
+ */
+async function renewExpired(
+  socket: tls.TLSSocket,
+  request: Message<'renew_request'>,
+  exporter: Buffer,
+  o: EnrollmentHandlerOptions,
+): Promise<void> {
+  const result = await o.authority.renewExpired({
+    connectorId: request.connectorId,
+    certPem: request.certPem,
+    csrPem: request.csrPem,
+    proof: request.proof,
+    exporter,
+  });
+  writeMessage(socket, makeMessage({ type: 'renew_result', ...result }));
+  o.metrics.enrollments.inc({ result: 'renewed_expired' });
+  socket.end();
 }

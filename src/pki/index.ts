@@ -22,3 +22,4 @@ export { certificateFingerprint } from './fingerprint.js';
 export { assertCertificateMatchesKey } from './key-pair-check.js';
 export { CLOCK_SKEW_MS } from './x509.js';
 export { enrollmentProof, hashProvisioningSecret, sameSecretValue } from './enrollment-proof.js';
+export { renewalProof, verifyRenewalProof } from './renewal-proof.js';

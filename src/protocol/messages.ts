@@ -186,6 +186,24 @@ const schemas = {
     certPem: pem,
     caPem: pem,
   }),
+  /**
+   * Connector → edge on an enrollment connection, instead of enroll_hello: renew a certificate
+   * that expired while offline, proving the old key (signature over the exporter value and CSR).
+   */
+  renew_request: z.looseObject({
+    ...base,
+    type: z.literal('renew_request'),
+    connectorId: name,
+    certPem: pem,
+    csrPem: pem,
+    proof: z.string().min(1).max(512),
+  }),
+  renew_result: z.looseObject({
+    ...base,
+    type: z.literal('renew_result'),
+    certPem: pem,
+    caPem: pem,
+  }),
   hello: z.looseObject({
     ...base,
     type: z.literal('hello'),
