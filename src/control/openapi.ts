@@ -52,12 +52,27 @@ const ROUTE_BODIES: Readonly<Record<string, { name: string; schema: z.ZodType }>
   },
 };
 
+/** How GET shows a virtual server's `status` (see RuntimeView.virtualServerStatus). */
+const virtualServerStatusViewSchema = z
+  .object({
+    listening: z.boolean(),
+    disabled: z.literal(true).optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    since: z.iso.datetime().optional(),
+  })
+  .describe(
+    'Whether the server listens; not when disabled, nor when it could not bind its address ' +
+      '(an API server whose address was taken when the edge started: error and since say why).',
+  );
+
 /** Schemas published for clients although no route takes them yet. */
 const EXTRA_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   /** The read-only `health` of applications in GET /api/v1/applications[/{name}]. */
   ApplicationHealth: applicationHealthViewSchema,
   /** The read-only `status` of pools in GET /api/v1/pools[/{name}]; times are ISO 8601. */
   PoolStatus: poolStatusViewSchema,
+  /** The read-only `status` of virtual servers in GET /api/v1/virtual-servers[/{name}]. */
+  VirtualServerStatus: virtualServerStatusViewSchema,
 };
 
 const PAGE_SCHEMA = {
