@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../support/repo-root.js';
+import { buildContext } from './build-context.js';
 import { execForm, imageReference, parseDockerfile } from './dockerfile-parser.js';
 import { IMAGE_NODE, finalStage, loadDockerfile, stageImageLayout } from './image-layout.js';
 
@@ -72,7 +73,11 @@ test('the build stage builds, prunes dev dependencies, and shares libc and Node 
   assert.equal(runtimeRef[2], debian, 'same Debian release (glibc) in both stages');
   const runs = build.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
   assert.ok(
-    runs.some((r) => /npm ci && npm run build && npm prune --omit=dev/.test(r)),
+    runs.some((r) =>
+      /npm ci && npx tsc -p deploy\/tsconfig\.image\.json && npm run build:console && npm prune --omit=dev/.test(
+        r,
+      ),
+    ),
     'npm ci, build and prune in one layer',
   );
   const copies = runtime.instructions.filter((i) => i.keyword === 'COPY');
@@ -152,5 +157,28 @@ test('the build context keeps sources and drops tests and local state', () => {
     .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
   for (const source of copied) {
     assert.ok(ignore.includes(`!${source}`) || ignore.includes(`!${source}/`), source);
+  }
+});
+
+test('the build stage compiles from its build context alone: no test, test kit, test/ or bench/ needed', async () => {
+  const context = buildContext(['package.json', 'tsconfig.json', 'deploy', 'src', 'test', 'bench']);
+  try {
+    assert.ok(existsSync(join(context, 'src', 'cli', 'main.ts')), 'the program is in the context');
+    assert.ok(!existsSync(join(context, 'test')), 'test/ is left out');
+    assert.ok(!existsSync(join(context, 'src', 'tunnel', 'test-kit.ts')), 'test kits are left out');
+    assert.ok(!existsSync(join(context, 'src', 'tunnel', 'session.test.ts')), 'tests are left out');
+    const tsc = join(context, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        [tsc, '-p', join(context, 'deploy', 'tsconfig.image.json'), '--noEmit'],
+        { timeout: 180_000 },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    assert.equal(result.code, 0, `tsc in the build context:\n${result.stdout}${result.stderr}`);
+  } finally {
+    rmSync(context, { recursive: true, force: true });
   }
 });
