@@ -541,3 +541,41 @@ withHelm(
     );
   },
 );
+
+withHelm(
+  'a Prometheus in another namespace may scrape: networkPolicy.metricsFrom joins the metrics ports only',
+  async () => {
+    const monitoring = {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+    };
+    const list = await renderChart({
+      edge: { networkPolicy: { enabled: true, metricsFrom: [monitoring] } },
+      connector: {
+        enabled: true,
+        existingSecret: 'k',
+        networkPolicy: { enabled: true, metricsFrom: [monitoring] },
+        serviceMonitor: { enabled: true },
+      },
+    });
+    await checkAll(list);
+    type Policy = { spec: { ingress: { from?: unknown[]; ports: { port: number }[] }[] } };
+    const edge = find(list, 'NetworkPolicy', 'rel-postern-edge') as Policy;
+    const admin = edge.spec.ingress.find((i) => i.ports.some((p) => p.port === 9090));
+    assert.deepEqual(
+      admin?.from,
+      [{ podSelector: {} }, monitoring],
+      'admin port: namespace + monitoring',
+    );
+    const open = edge.spec.ingress.find((i) => i.ports.some((p) => p.port === 8443));
+    assert.equal(open?.from, undefined, 'the tunnel port stays open to all, unchanged');
+    const connector = find(list, 'NetworkPolicy', 'rel-postern-connector') as Policy;
+    assert.deepEqual(connector.spec.ingress[0]?.from, [{ podSelector: {} }, monitoring]);
+    const plain = await renderChart({});
+    const before = find(plain, 'NetworkPolicy', 'rel-postern-edge') as Policy;
+    assert.deepEqual(
+      before.spec.ingress.find((i) => i.ports.some((p) => p.port === 9090))?.from,
+      [{ podSelector: {} }],
+      'by default only this namespace',
+    );
+  },
+);
