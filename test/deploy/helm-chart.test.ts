@@ -579,3 +579,47 @@ withHelm(
     );
   },
 );
+
+withHelm(
+  'edges and each connector group spread softly over nodes and zones by default',
+  async () => {
+    const list = await renderChart({ connector: { enabled: true, existingSecret: 'k' } });
+    await checkAll(list);
+    type Spread = {
+      topologyKey: string;
+      whenUnsatisfiable: string;
+      labelSelector: { matchLabels: Values };
+    };
+    for (const name of ['rel-postern-edge', 'rel-postern-connector']) {
+      const deployment = find(list, 'Deployment', name) as {
+        spec: {
+          template: { metadata: { labels: Values }; spec: { topologySpreadConstraints: Spread[] } };
+        };
+      };
+      const spread = deployment.spec.template.spec.topologySpreadConstraints;
+      assert.deepEqual(
+        spread.map((c) => [c.topologyKey, c.whenUnsatisfiable]),
+        [
+          ['kubernetes.io/hostname', 'ScheduleAnyway'],
+          ['topology.kubernetes.io/zone', 'ScheduleAnyway'],
+        ],
+        name,
+      );
+      for (const c of spread)
+        for (const [k, v] of Object.entries(c.labelSelector.matchLabels))
+          assert.equal(
+            deployment.spec.template.metadata.labels[k],
+            v,
+            `${name} selects its pods: ${k}`,
+          );
+    }
+    const custom = [
+      { maxSkew: 2, topologyKey: 'rack', whenUnsatisfiable: 'DoNotSchedule', labelSelector: {} },
+    ];
+    const own = await renderChart({ edge: { topologySpreadConstraints: custom } });
+    const edge = find(own, 'Deployment', 'rel-postern-edge') as {
+      spec: { template: { spec: { topologySpreadConstraints: unknown[] } } };
+    };
+    assert.deepEqual(edge.spec.template.spec.topologySpreadConstraints, custom);
+  },
+);

@@ -271,3 +271,37 @@ test('every POSTERN_ variable the manifests set is documented in docs/configurat
   assert.ok(names.length > 0);
   for (const name of names) assert.ok(docs.includes(`\`${name}`), `${name} is documented`);
 });
+
+test('edges and connectors spread softly over nodes and zones, selecting their own pods', () => {
+  for (const [overlay, name] of [
+    ['edge', 'postern-edge'],
+    ['connector', 'postern-connector'],
+  ] as const) {
+    const deployment = find<{
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: {
+            topologySpreadConstraints?: {
+              topologyKey: string;
+              whenUnsatisfiable: string;
+              labelSelector: { matchLabels: Record<string, string> };
+            }[];
+          };
+        };
+      };
+    }>(overlay, 'Deployment', name);
+    const spread = deployment.spec.template.spec.topologySpreadConstraints ?? [];
+    assert.deepEqual(
+      spread.map((c) => c.topologyKey),
+      ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'],
+      name,
+    );
+    for (const c of spread) {
+      assert.equal(c.whenUnsatisfiable, 'ScheduleAnyway', 'never blocks scheduling');
+      for (const [k, v] of Object.entries(c.labelSelector.matchLabels))
+        assert.equal(deployment.spec.template.metadata.labels[k], v, `selects its own pods: ${k}`);
+    }
+  }
+});
