@@ -56,6 +56,8 @@ const STATUS_TONE: Readonly<Record<string, string>> = {
   down: 'bad',
   revoked: 'muted',
   disabled: 'muted',
+  expired: 'muted',
+  exhausted: 'warn',
   deny: 'bad',
   failed: 'bad',
   panic: 'warn',

@@ -69,7 +69,7 @@ export class AdminClient {
     } catch (err) {
       throw new PosternError(
         'POSTERN_ERR_EDGE_UNREACHABLE',
-        `Cannot reach the admin API at ${this.baseUrl}: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}. Is the edge running? Pass --admin URL.`,
+        `Cannot reach the admin API at ${this.baseUrl}: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}. Is the edge running? Pass its admin URL with --admin (env POSTERN_ADMIN_URL), or --data-dir DIR of a local edge: its admin-url file says where the admin API listens.`,
       );
     }
     if (response.status === 204) return undefined as T;

@@ -3,15 +3,16 @@
  * The composition root: the only place that reads argv and the environment, or exits.
  */
 import { Command, CommanderError } from 'commander';
-import { isPosternError } from '../core/index.js';
 import { adminCommand } from './commands/admin-backup-command.js';
 import { connectorsCommand, groupsCommand, keysCommand } from './commands/admin-commands.js';
 import { connectorCommand } from './commands/connector-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { edgeCommand } from './commands/edge-command.js';
+import { EdgeWorkerStartError, reportStartFailure } from './commands/edge-workers.js';
 import { loginCommand } from './commands/login-command.js';
 import { tcpCommand } from './commands/tcp-command.js';
 import { tokensCommand } from './commands/token-commands.js';
+import { describeFailure } from './error-report.js';
 import { packageVersion } from './version.js';
 
 /** Builds the `postern` command tree. */
@@ -23,6 +24,8 @@ export function buildProgram(): Command {
     )
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)')
+    // Usage errors read like every other error: `postern: <what>`.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'postern: ')) })
     .exitOverride();
   edgeCommand(program);
   connectorCommand(program);
@@ -46,12 +49,16 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    if (isPosternError(err)) {
-      process.stderr.write(`postern: ${err.message} (${err.code})\n`);
-      process.exitCode = 1;
+    process.exitCode = 1;
+    if (err instanceof EdgeWorkerStartError) {
+      process.stderr.write(err.report);
       return;
     }
-    throw err;
+    const { text } = describeFailure(err, { debug: process.env.POSTERN_DEBUG === '1' });
+    // A worker of a multi-core edge leaves the report to its primary, which prints it once and
+    // stops the edge; the channel to the primary would otherwise keep this process alive.
+    if (await reportStartFailure(text)) process.exit(1);
+    process.stderr.write(text);
   }
 }
 

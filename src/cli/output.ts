@@ -1,3 +1,5 @@
+import { CoreErrors } from '../core/index.js';
+
 /** Prints rows as an aligned text table (or JSON with --json). */
 export function printTable(rows: Record<string, unknown>[], columns: string[], json = false): void {
   if (json) {
@@ -15,11 +17,15 @@ export function printTable(rows: Record<string, unknown>[], columns: string[], j
   for (const row of cells) process.stdout.write(`${line(row)}\n`);
 }
 
-/** Parses durations like 30s, 15m, 24h, 7d into milliseconds. */
+/** Parses durations like 30s, 15m, 24h, 7d into milliseconds; a coded error otherwise. */
 export function parseDuration(text: string): number {
   const match = /^(\d+)(s|m|h|d)$/.exec(text.trim());
-  if (!match)
-    throw new Error(`"${text}" is not a duration: use a number with s, m, h or d (e.g. 24h)`);
+  if (!match) {
+    throw CoreErrors.invalidArgument(
+      `duration "${text}"`,
+      'use a whole number followed by s, m, h or d, e.g. 30m, 24h or 90d.',
+    );
+  }
   const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
     match[2] as 's' | 'm' | 'h' | 'd'
   ];

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../core/index.js';
 import { edgeKey, storeLogin, type EdgeCredential } from './credentials.js';
 import { pollDeviceToken, type PollAnswer } from './device-poll.js';
 import { clientErrors } from './errors.js';
+import { checkCliLogin } from './login-check.js';
 
 /** What the user must do, as the edge told the CLI. */
 export interface DevicePrompt {
@@ -45,6 +46,9 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<EdgeCred
   const origin = edgeKey(options.edgeUrl);
   const post = (path: string, headers: Record<string, string>): Promise<PollAnswer> =>
     postJson(new URL(path, origin), headers, options.caPem);
+  // The approval page runs the same CLI login: when the edge cannot start one, say so now
+  // instead of after the code expired. The callback is never called (the port is discard).
+  await checkCliLogin(origin, 'http://127.0.0.1:9/callback', { caPem: options.caPem });
   let started: PollAnswer;
   try {
     started = await post(PATHS.start, {});

@@ -44,6 +44,11 @@ export const clientErrors = {
         ? `The browser did not come back from the login within ${Math.round(timeoutMs / 1000)} s. Run \`postern login --edge <url>\` again and finish the login in the browser.`
         : 'The login was cancelled. Run `postern login --edge <url>` again to log in.',
     ),
+  loginUnavailable: (edgeUrl: string, status: number, page: string) =>
+    new PosternError(
+      'POSTERN_ERR_LOGIN_UNAVAILABLE',
+      `The edge at ${edgeUrl} cannot start a CLI login (HTTP ${status}): ${page.replace(/\.$/, '') || 'no reason given'}. A browser cannot help: ask the edge's administrator to fix it (an edge with several identity providers needs --cli-identity-provider NAME), then log in again.`,
+    ),
   deviceLoginDenied: (edgeUrl: string) =>
     new PosternError(
       'POSTERN_ERR_DEVICE_LOGIN_DENIED',

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clientErrors } from './errors.js';
 import { edgeKey, storeLogin, type EdgeCredential } from './credentials.js';
+import { checkCliLogin } from './login-check.js';
 
 /** How `postern login` runs. */
 export interface LoginOptions {
@@ -43,6 +44,8 @@ export async function login(options: LoginOptions): Promise<EdgeCredential> {
     const start = new URL('/.postern/cli/login', origin);
     start.searchParams.set('callback', `http://127.0.0.1:${port}/callback`);
     start.searchParams.set('state', state);
+    // The edge may be unable to start any login: say why now rather than after the timeout.
+    await checkCliLogin(origin, `http://127.0.0.1:${port}/callback`, { caPem: options.caPem });
     options.onUrl(start.href);
     options.openBrowser?.(start.href);
     const answer = await waitForCallback(server, state, options);

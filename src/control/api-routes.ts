@@ -105,9 +105,18 @@ export function registerKeys(api: FastifyInstance, store: Store, runtime: Runtim
   api.get('/provisioning-keys/:id', async (req: ById, reply) =>
     sendTagged(reply, keyView(await existing(req.params.id))),
   );
+  // Enabling a revoked key would answer "enabled" while the key stays unusable: refuse it.
+  const enable = async (id: string) => {
+    const key = await existing(id);
+    if (key.revoked) throw controlErrors.keyRevokedForGood(key.id, key.group);
+    return store.provisioningKeys.setEnabled(key.id, true);
+  };
   api.patch('/provisioning-keys/:id', async (req: ById) => {
     const input = parse(provisioningKeyPatchSchema, req.body);
     let key = await existing(req.params.id);
+    if (input.enabled === true && key.revoked) {
+      throw controlErrors.keyRevokedForGood(key.id, key.group);
+    }
     if (input.max_usage !== undefined) {
       key = await store.provisioningKeys.setMaxUsage(key.id, input.max_usage);
     }
@@ -120,7 +129,7 @@ export function registerKeys(api: FastifyInstance, store: Store, runtime: Runtim
     withEtag(keyView(await store.provisioningKeys.revoke(req.params.id))),
   );
   api.post('/provisioning-keys/:id/enable', async (req: ById) =>
-    withEtag(keyView(await store.provisioningKeys.setEnabled(req.params.id, true))),
+    withEtag(keyView(await enable(req.params.id))),
   );
   api.post('/provisioning-keys/:id/disable', async (req: ById) =>
     withEtag(keyView(await store.provisioningKeys.setEnabled(req.params.id, false))),

@@ -17,6 +17,11 @@ export const controlErrors = {
       'POSTERN_ERR_CONNECTOR_REVOKED',
       `Connector ${id} was deleted by an administrator; the edge no longer accepts its certificate. To bring this host back, remove its state directory and enroll again with a provisioning key.`,
     ),
+  keyRevokedForGood: (id: string, group: string) =>
+    new PosternError(
+      'POSTERN_ERR_KEY_REVOKED',
+      `Provisioning key ${id} is revoked for good and cannot be enabled again. Create a new key with \`postern keys create --group ${group}\`.`,
+    ),
   unauthorized: () =>
     new PosternError(
       'POSTERN_ERR_UNAUTHORIZED',
@@ -27,12 +32,12 @@ export const controlErrors = {
   tokenRejected: (why: string) =>
     new PosternError(
       'POSTERN_ERR_UNAUTHORIZED',
-      `The admin token ${why}. Ask an administrator for a new one (\`postern tokens create\`).`,
+      `The admin token ${why}. Ask an administrator for a new one (\`postern tokens create <name> --role <role>\`).`,
     ),
   forbidden: (role: string, needed: string, what: string) =>
     new PosternError(
       'POSTERN_ERR_FORBIDDEN',
-      `A token with role "${role}" may not ${what}; it needs role "${needed}". Use a token with that role (\`postern tokens create --role ${needed}\`).`,
+      `A token with role "${role}" may not ${what}; it needs role "${needed}". Use a token with that role (\`postern tokens create ${needed}-token --role ${needed}\`, run by an admin).`,
     ),
   invalidPageToken: (list: string) =>
     new PosternError(

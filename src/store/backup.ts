@@ -4,8 +4,10 @@
  * What a backup holds: connector groups, provisioning keys (their secret hashes, never the
  * secrets), connectors, settings, configuration objects, admin tokens (hashes only) and the
  * audit log (secrets already redacted), with counters, revocations and times as stored. What
- * it never holds: the enrollment CA's private key and the bootstrap admin token, which live as files in the edge's data directory (never in the store, so never in PostgreSQL
- * in plain text); back those files up separately and keep them secret. Configuration objects are
+ * it never holds: the enrollment CA's key pair, the user-token signing key and the bootstrap
+ * admin token, which live as files in the edge's data directory (`ca.crt`, `ca.key`,
+ * `token-signing-key.pem`, `admin-token`; never in the store, so never in PostgreSQL in plain
+ * text); back those files up separately and keep them secret. Configuration objects are
  * copied as stored, so a `certificate` object created through the admin API carries its TLS key;
  * certificates from configuration documents should use `valueFrom` file references instead.
  * Browser sessions and pending logins are left out on purpose: they are ephemeral, and a

@@ -83,6 +83,27 @@ describe('embedded store files', () => {
     await rejectsWithCode(openEmbeddedStore({ dataDir }), 'POSTERN_ERR_STORE_OPEN');
   });
 
+  test('create: false refuses a missing store with POSTERN_ERR_STORE_MISSING and creates nothing', async () => {
+    const dataDir = join(root, 'typo');
+    await assert.rejects(openEmbeddedStore({ dataDir, create: false }), (err: Error) => {
+      assert.equal((err as { code?: string }).code, 'POSTERN_ERR_STORE_MISSING');
+      assert.ok(err.message.includes(join(dataDir, EMBEDDED_DB_FILE)), err.message);
+      return true;
+    });
+    await assert.rejects(stat(dataDir), /ENOENT/, 'no directory was created');
+    const existing = join(root, 'existing');
+    await openEmbeddedStore({ dataDir: existing }).then(async (s) => {
+      await s.groups.create({ name: 'kept' });
+      await s.close();
+    });
+    const reopened = await openEmbeddedStore({ dataDir: existing, create: false });
+    try {
+      assert.equal((await reopened.groups.get('kept'))?.name, 'kept');
+    } finally {
+      await reopened.close();
+    }
+  });
+
   test('a data directory that cannot be created is reported with POSTERN_ERR_STORE_OPEN', async () => {
     const blocker = join(root, 'blocker');
     await writeFile(blocker, 'a file where a directory should be');

@@ -1,5 +1,5 @@
-import { chmod, mkdir, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, open, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { systemClock } from '../core/index.js';
@@ -20,6 +20,12 @@ export interface EmbeddedStoreOptions {
   readonly dataDir: string;
   /** Source of timestamps; defaults to the system clock. */
   readonly clock?: Clock;
+  /**
+   * False: open only a store that exists (POSTERN_ERR_STORE_MISSING otherwise), creating
+   * nothing; for tools such as backup, where a mistyped path must not look like an empty store.
+   * Default true.
+   */
+  readonly create?: boolean;
 }
 
 /**
@@ -28,6 +34,7 @@ export interface EmbeddedStoreOptions {
  */
 export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<Store> {
   const file = join(options.dataDir, EMBEDDED_DB_FILE);
+  if (options.create === false) await requireStoreFile(file);
   try {
     await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
     // Create the file ourselves so it is never readable by others, not even for a moment;
@@ -38,6 +45,20 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     throw StoreErrors.openFailed(file, err);
   }
   return openSqlite(file, options.clock ?? systemClock);
+}
+
+/** POSTERN_ERR_STORE_MISSING unless `file` is a non-empty file (an edge's database). */
+async function requireStoreFile(file: string): Promise<void> {
+  const found = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+    throw StoreErrors.openFailed(file, err);
+  });
+  if (found?.isFile() === true && found.size > 0) return;
+  throw StoreErrors.storeMissing(
+    resolve(file),
+    `Check --data-dir (env POSTERN_DATA_DIR): it must be the data directory of an edge, the ` +
+      `one that holds ${EMBEDDED_DB_FILE}; or pass --store for a PostgreSQL store.`,
+  );
 }
 
 /** Opens a private in-memory SQLite store, for tests and throwaway runs. */

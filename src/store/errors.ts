@@ -4,6 +4,19 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** A file system error in words, for backup and restore messages. */
+function fileProblem(cause: unknown, verb: 'read' | 'write'): string {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (code === 'ENOENT') {
+    return verb === 'read' ? 'the file does not exist' : 'its directory does not exist';
+  }
+  if (code === 'EACCES' || code === 'EPERM') return `this user may not ${verb} it`;
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'ENOTDIR') return 'a part of its path is not a directory';
+  if (code === 'ENOSPC') return 'the disk is full';
+  return String((cause as Error | undefined)?.message ?? cause);
+}
+
 const createKeyHint = (group: string) => `\`postern keys create --group ${group}\``;
 
 /** Errors raised by src/store. */
@@ -36,7 +49,8 @@ export const StoreErrors = {
     new PosternError(
       'POSTERN_ERR_KEY_EXHAUSTED',
       `Provisioning key ${id} has been used ${maxUsage} of ${maxUsage} times. ` +
-        `Create a new key with ${createKeyHint(group)} or raise max_usage.`,
+        `Create a new key with ${createKeyHint(group)} or raise its limit with ` +
+        `\`postern keys update ${id} --max-usage <n>\`.`,
     ),
   keySourceDenied: (id: string, sourceIp: string | undefined, cidrs: readonly string[]) =>
     new PosternError(
@@ -50,6 +64,19 @@ export const StoreErrors = {
       'POSTERN_ERR_NOT_FOUND',
       `${what} "${name}" does not exist. See the existing ones with \`${listCommand}\`.`,
     ),
+  groupHasConnectors: (group: string, liveIds: readonly string[], cause?: unknown) => {
+    const shown = liveIds.slice(0, 5).join(', ') + (liveIds.length > 5 ? ', …' : '');
+    const which =
+      liveIds.length === 0 ? 'live connectors' : `${liveIds.length} live connector(s) (${shown})`;
+    return new PosternError(
+      'POSTERN_ERR_CONFLICT',
+      `Connector group "${group}" still has ${which}. Delete (revoke) each with ` +
+        `\`postern connectors delete <id>\` (see \`postern connectors list --group ${group}\`), ` +
+        `then delete the group again with \`postern groups delete ${group}\`; revoked ` +
+        `connectors are removed with the group.`,
+      cause === undefined ? {} : { cause },
+    );
+  },
   conflict: (message: string, cause?: unknown) =>
     new PosternError('POSTERN_ERR_CONFLICT', message, cause === undefined ? {} : { cause }),
   connectorRevoked: (id: string) =>
@@ -65,6 +92,11 @@ export const StoreErrors = {
         `Check that the data directory exists, is writable by this user and is not on a ` +
         `network file system.`,
       { cause },
+    ),
+  storeMissing: (location: string, check: string) =>
+    new PosternError(
+      'POSTERN_ERR_STORE_MISSING',
+      `There is no Postern store at ${location}. ${check}`,
     ),
   migrationFailed: (cause: unknown) =>
     new PosternError(
@@ -95,6 +127,27 @@ export const StoreErrors = {
       'POSTERN_ERR_BACKUP_INVALID',
       `The backup file cannot be restored: ${problem}. Use a file written by ` +
         `\`postern admin backup\` of this or an older Postern version.`,
+    ),
+  backupWriteFailed: (file: string, cause: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_BACKUP_WRITE',
+      `Cannot write the backup file ${file}: ${fileProblem(cause, 'write')}. Nothing was ` +
+        `written; choose a path in an existing directory this user may write to.`,
+      { cause },
+    ),
+  backupReadFailed: (file: string, cause: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_BACKUP_READ',
+      `Cannot read the backup file ${file}: ${fileProblem(cause, 'read')}. Nothing was ` +
+        `restored; check the path and that this user may read the file.`,
+      { cause },
+    ),
+  restoreTargetRequired: () =>
+    new PosternError(
+      'POSTERN_ERR_RESTORE_TARGET_REQUIRED',
+      `Tell \`postern admin restore\` where to restore: pass --data-dir <dir> (the edge's data ` +
+        `directory, env POSTERN_DATA_DIR) or --store postgres://… (env POSTERN_STORE). ` +
+        `Restore has no default, so that it never fills a store you did not mean.`,
     ),
   restoreNotEmpty: (counts: string) =>
     new PosternError(

@@ -3,7 +3,7 @@ import type { Clock } from '../core/index.js';
 import type { Database } from './database.js';
 import { StoreErrors } from './errors.js';
 import { compact, num } from './row-mapping.js';
-import { isUniqueViolation } from './sql-errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from './sql-errors.js';
 import type {
   ConnectorGroupChanges,
   ConnectorGroupRecord,
@@ -94,18 +94,34 @@ export class SqlGroupRepository implements GroupRepository {
   }
 
   async delete(name: string): Promise<void> {
+    try {
+      await this.deleteWith(name);
+    } catch (err) {
+      // PostgreSQL: a connector enrolled into the group while it was being deleted.
+      if (!isForeignKeyViolation(err)) throw err;
+      throw StoreErrors.groupHasConnectors(name, [], err);
+    }
+  }
+
+  private async deleteWith(name: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      const { count } = await trx
+      const live = await trx
         .selectFrom('connectors')
-        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .select('id')
         .where('group_name', '=', name)
-        .executeTakeFirstOrThrow();
-      if (num(count) > 0) {
-        throw StoreErrors.conflict(
-          `Connector group "${name}" still has ${num(count)} connector(s). Delete them first ` +
-            `(\`postern connectors list --group ${name}\`, then \`postern connectors delete <id>\`).`,
-        );
-      }
+        .where('revoked', '=', 0)
+        .orderBy('id')
+        .execute();
+      const liveIds = live.map((c) => c.id);
+      if (liveIds.length > 0) throw StoreErrors.groupHasConnectors(name, liveIds);
+      // A revoked connector is kept only so that its certificate is refused; once its group is
+      // gone an unknown connector is refused just the same, so its row goes with the group.
+      // Only revoked ones: one enrolling meanwhile stays and fails the group's delete (FK).
+      await trx
+        .deleteFrom('connectors')
+        .where('group_name', '=', name)
+        .where('revoked', '=', 1)
+        .execute();
       // Keys cannot outlive their group; deleting them here keeps this portable even where
       // ON DELETE CASCADE is not enforced (SQLite without PRAGMA foreign_keys).
       await trx.deleteFrom('provisioning_keys').where('group_name', '=', name).execute();

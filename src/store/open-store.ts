@@ -11,6 +11,8 @@ export interface OpenStoreOptions {
   readonly store?: string | undefined;
   /** Source of timestamps; defaults to the system clock. */
   readonly clock?: Clock;
+  /** False: refuse (POSTERN_ERR_STORE_MISSING) rather than create a store; default true. */
+  readonly create?: boolean;
 }
 
 /**
@@ -18,10 +20,13 @@ export interface OpenStoreOptions {
  * store in the data directory. Anything else in `store` is POSTERN_ERR_STORE_URL.
  */
 export function openStore(options: OpenStoreOptions): Promise<Store> {
-  const clock = options.clock === undefined ? {} : { clock: options.clock };
+  const common = {
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.create === undefined ? {} : { create: options.create }),
+  };
   if (options.store !== undefined && options.store !== '') {
     // openPostgresStore rejects a URL that is not postgres:// with POSTERN_ERR_STORE_URL.
-    return openPostgresStore({ connectionString: options.store, ...clock });
+    return openPostgresStore({ connectionString: options.store, ...common });
   }
-  return openEmbeddedStore({ dataDir: options.dataDir, ...clock });
+  return openEmbeddedStore({ dataDir: options.dataDir, ...common });
 }

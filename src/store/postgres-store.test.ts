@@ -25,6 +25,21 @@ storeConformance('postgresql', async ({ clock }) =>
 );
 
 describe('postgresql store', () => {
+  test('create: false refuses a database without Postern tables and opens one that has them', async () => {
+    const url = await running().createDatabase();
+    await rejectsWithCode(
+      openPostgresStore({ connectionString: url, create: false }),
+      'POSTERN_ERR_STORE_MISSING',
+    );
+    const made = await openPostgresStore({ connectionString: url, create: false }).catch(
+      () => undefined,
+    );
+    assert.equal(made, undefined, 'the refused open created no tables');
+    await (await openPostgresStore({ connectionString: url })).close();
+    const reopened = await openPostgresStore({ connectionString: url, create: false });
+    await reopened.close();
+  });
+
   test('data survives closing and reopening, and a second open does not re-run migrations', async () => {
     const url = await running().createDatabase();
     const first = await openPostgresStore({ connectionString: url });

@@ -19,6 +19,11 @@ export interface PostgresStoreOptions {
   readonly maxConnections?: number;
   /** How long to wait for a connection before failing, in ms; defaults to 10 000. */
   readonly connectTimeoutMs?: number;
+  /**
+   * False: open only a database that already holds a Postern store (POSTERN_ERR_STORE_MISSING
+   * otherwise), creating no tables. Default true.
+   */
+  readonly create?: boolean;
 }
 
 /** True when `location` names a PostgreSQL server rather than a directory. */
@@ -52,12 +57,29 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   });
   // An idle pooled connection that the server drops must not crash the process.
   pool.on('error', () => undefined);
+  let present: boolean;
   try {
     const client = await pool.connect();
-    client.release();
+    try {
+      // Kysely's migration table exists from the first migration on.
+      const found = await client.query<{ present: boolean }>(
+        `select to_regclass('kysely_migration') is not null as present`,
+      );
+      present = found.rows[0]?.present === true;
+    } finally {
+      client.release();
+    }
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw StoreErrors.connectFailed(where, err);
+  }
+  if (!present && options.create === false) {
+    await pool.end().catch(() => undefined);
+    throw StoreErrors.storeMissing(
+      `${where} (the database has no Postern tables)`,
+      `Check the database name in --store (env POSTERN_STORE): it must be the database your ` +
+        `edges use.`,
+    );
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {

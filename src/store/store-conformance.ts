@@ -119,6 +119,33 @@ function groupTests(ctx: Context): void {
     assert.equal(await ctx.store.groups.get('dc-east'), undefined);
     assert.equal(await ctx.store.provisioningKeys.get('k1'), undefined);
   });
+
+  test('groups: revoked connectors do not block deletion and go with the group; live ones are named', async () => {
+    await seedGroupAndKey(ctx.store);
+    await ctx.store.connectors.create(connector('c1'));
+    await ctx.store.connectors.create(connector('c2'));
+    await ctx.store.groups.create({ name: 'other' });
+    await ctx.store.provisioningKeys.create({ id: 'k2', group: 'other', secretHash: 'h2' });
+    await ctx.store.connectors.create({ ...connector('c3'), group: 'other', keyId: 'k2' });
+    await ctx.store.connectors.markRevoked('c3');
+    await ctx.store.connectors.markRevoked('c1');
+    await assert.rejects(ctx.store.groups.delete('dc-east'), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'POSTERN_ERR_CONFLICT');
+      assert.match(err.message, /1 live connector\(s\) \(c2\)/);
+      assert.match(err.message, /postern connectors delete <id>/);
+      return true;
+    });
+    assert.equal((await ctx.store.connectors.get('c1'))?.revoked, true, 'nothing changed');
+    await ctx.store.connectors.markRevoked('c2');
+    await ctx.store.groups.delete('dc-east');
+    assert.equal(await ctx.store.groups.get('dc-east'), undefined);
+    assert.deepEqual(
+      (await ctx.store.connectors.list()).map((c) => c.id),
+      ['c3'],
+      "only the deleted group's connectors are gone",
+    );
+    assert.ok(await ctx.store.provisioningKeys.get('k2'));
+  });
 }
 
 function keyTests(ctx: Context): void {

@@ -41,7 +41,10 @@ export interface GroupRepository {
    * stays. POSTERN_ERR_NOT_FOUND for a missing group.
    */
   update(name: string, changes: ConnectorGroupChanges): Promise<ConnectorGroupRecord>;
-  /** Deletes a group and its provisioning keys; POSTERN_ERR_CONFLICT while connectors remain. */
+  /**
+   * Deletes a group with its provisioning keys and its revoked connectors, in one transaction;
+   * POSTERN_ERR_CONFLICT while live (not revoked) connectors remain.
+   */
   delete(name: string): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { ApiError } from '../api';
 import { EmptyState, ErrorMessage, formatTime, PageHeader, Status } from '../components';
+import { keyState } from '../key-state';
 import type { Group, ProvisioningKey } from '../types';
 import { asApiError, useAction, useApi, useResource } from '../use-resource';
 import { NewKeyValue } from './new-key-value';
@@ -17,7 +18,10 @@ export function GroupsPage() {
   });
   const act = action.run;
   const deleteGroup = (g: Group): void => {
-    if (!window.confirm(`Delete connector group "${g.name}"?`)) return;
+    const question =
+      `Delete connector group "${g.name}"? Its provisioning keys and revoked connectors are ` +
+      'deleted with it; a group with live connectors is refused.';
+    if (!window.confirm(question)) return;
     const path = `/connector-groups/${encodeURIComponent(g.name)}`;
     void act(() => api.request('DELETE', path, undefined, { ifMatch: g.etag }));
   };
@@ -103,7 +107,7 @@ export function GroupsPage() {
                   </td>
                   <td>{k.expires_at ? formatTime(k.expires_at) : 'never'}</td>
                   <td>
-                    <Status value={k.revoked ? 'revoked' : k.enabled ? 'enabled' : 'disabled'} />
+                    <Status value={keyState(k, Date.now())} />
                   </td>
                   <td className="row-actions">
                     {!k.revoked && (

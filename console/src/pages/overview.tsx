@@ -9,6 +9,8 @@ interface GroupCounts {
   up: number;
   draining: number;
   down: number;
+  /** Deleted connectors whose records remain until their group is deleted; never offline. */
+  revoked: number;
   sessions: number;
 }
 
@@ -17,13 +19,16 @@ function countByGroup(groups: readonly Group[], connectors: readonly Connector[]
   const rows = new Map<string, GroupCounts>();
   const row = (name: string): GroupCounts => {
     let r = rows.get(name);
-    if (!r) rows.set(name, (r = { name, up: 0, draining: 0, down: 0, sessions: 0 }));
+    if (!r) rows.set(name, (r = { name, up: 0, draining: 0, down: 0, revoked: 0, sessions: 0 }));
     return r;
   };
   for (const g of groups) row(g.name);
   for (const c of connectors) {
-    if (c.status === 'revoked') continue;
     const r = row(c.group);
+    if (c.status === 'revoked') {
+      r.revoked++;
+      continue;
+    }
     if (c.status === 'connected') r.up++;
     else if (c.status === 'draining') r.draining++;
     else r.down++;
@@ -72,8 +77,13 @@ export function OverviewPage() {
   const throughput = useThroughput();
   const rows = data.data ? countByGroup(data.data.groups, data.data.connectors) : [];
   const total = rows.reduce(
-    (t, r) => ({ up: t.up + r.up, down: t.down + r.down, sessions: t.sessions + r.sessions }),
-    { up: 0, down: 0, sessions: 0 },
+    (t, r) => ({
+      up: t.up + r.up,
+      down: t.down + r.down,
+      revoked: t.revoked + r.revoked,
+      sessions: t.sessions + r.sessions,
+    }),
+    { up: 0, down: 0, revoked: 0, sessions: 0 },
   );
   return (
     <>
@@ -81,7 +91,11 @@ export function OverviewPage() {
       <ErrorMessage error={data.error} />
       <section aria-label="Summary" className="cards">
         <Figure label="Connectors online" value={data.data ? String(total.up) : '—'} />
-        <Figure label="Connectors offline" value={data.data ? String(total.down) : '—'} />
+        <Figure
+          label="Connectors offline"
+          value={data.data ? String(total.down) : '—'}
+          note={total.revoked > 0 ? `not counted: ${total.revoked} revoked` : undefined}
+        />
         <Figure label="Live sessions" value={data.data ? String(total.sessions) : '—'} />
         <Figure
           label="Throughput"
@@ -107,6 +121,7 @@ export function OverviewPage() {
                 <th scope="col">Online</th>
                 <th scope="col">Draining</th>
                 <th scope="col">Offline</th>
+                <th scope="col">Revoked</th>
                 <th scope="col">Live sessions</th>
               </tr>
             </thead>
@@ -117,6 +132,7 @@ export function OverviewPage() {
                   <td>{r.up}</td>
                   <td>{r.draining}</td>
                   <td className={r.down > 0 ? 'bad' : undefined}>{r.down}</td>
+                  <td>{r.revoked}</td>
                   <td>{r.sessions}</td>
                 </tr>
               ))}

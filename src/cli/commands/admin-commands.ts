@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { AdminClient, type AdminFlags } from '../admin-client.js';
 import { parseDuration, printTable } from '../output.js';
+import { parseMaxUsage } from './key-flags.js';
+import { keyState } from './key-state.js';
 
 type Item = Record<string, unknown>;
 
@@ -19,7 +21,16 @@ export function adminOptions(cmd: Command): Command {
     .option('--json', 'print JSON');
 }
 
-/** `postern keys create|list|revoke`. */
+/** `postern keys list` rows: the API's items with their state and CIDRs as one cell. */
+function keyRows(items: readonly Item[], now: number): Item[] {
+  return items.map((k) => ({
+    ...k,
+    state: keyState(k, now),
+    ...(Array.isArray(k.source_cidrs) ? { source_cidrs: k.source_cidrs.join(',') } : {}),
+  }));
+}
+
+/** `postern keys create|list|update|enable|disable|revoke`. */
 export function keysCommand(program: Command): void {
   const keys = program.command('keys').description('manage provisioning keys');
   adminOptions(keys.command('create'))
@@ -38,9 +49,9 @@ export function keysCommand(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const client = await AdminClient.fromFlags(o);
         const body: Item = { group: o.group };
-        if (o.maxUsage !== undefined) body.max_usage = Number(o.maxUsage);
+        if (o.maxUsage !== undefined) body.max_usage = parseMaxUsage(o.maxUsage);
+        const client = await AdminClient.fromFlags(o);
         if (o.expires !== undefined)
           body.expires_at = new Date(Date.now() + parseDuration(o.expires)).toISOString();
         if (o.sourceCidr) body.source_cidrs = o.sourceCidr;
@@ -60,10 +71,36 @@ export function keysCommand(program: Command): void {
       const items = await client.list<Item>(
         `/provisioning-keys${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`,
       );
-      printTable(
-        items,
-        ['id', 'group', 'usage_count', 'max_usage', 'expires_at', 'enabled', 'revoked'],
-        o.json,
+      if (o.json) {
+        printTable(items, [], true);
+        return;
+      }
+      printTable(keyRows(items, Date.now()), [
+        'id',
+        'group',
+        'state',
+        'usage_count',
+        'max_usage',
+        'expires_at',
+        'source_cidrs',
+      ]);
+    });
+  adminOptions(keys.command('update'))
+    .description('change a provisioning key, e.g. raise the limit of an exhausted key')
+    .argument('<id>', 'key id')
+    .requiredOption('--max-usage <n>', 'how many connectors may enroll with it in total')
+    .action(async (id: string, o: AdminFlags & { maxUsage: string; json?: boolean }) => {
+      const maxUsage = parseMaxUsage(o.maxUsage);
+      const client = await AdminClient.fromFlags(o);
+      const key = await client.request<Item>(
+        'PATCH',
+        `/provisioning-keys/${encodeURIComponent(id)}`,
+        { max_usage: maxUsage },
+      );
+      process.stdout.write(
+        o.json
+          ? `${JSON.stringify(key, null, 2)}\n`
+          : `updated ${id}: max_usage ${String(key.max_usage)} (used ${String(key.usage_count)})\n`,
       );
     });
   for (const verb of ['enable', 'disable'] as const) {
@@ -86,7 +123,7 @@ export function keysCommand(program: Command): void {
     });
 }
 
-/** `postern groups create|list`. */
+/** `postern groups create|list|delete`. */
 export function groupsCommand(program: Command): void {
   const groups = program.command('groups').description('manage connector groups');
   adminOptions(groups.command('create'))
@@ -110,6 +147,17 @@ export function groupsCommand(program: Command): void {
         ['name', 'description', 'owner'],
         o.json,
       );
+    });
+  adminOptions(groups.command('delete'))
+    .description(
+      'delete a connector group with its provisioning keys and revoked connectors; refused ' +
+        'while it has live connectors (`postern connectors delete <id>` revokes one)',
+    )
+    .argument('<name>', 'group name')
+    .action(async (name: string, o: AdminFlags) => {
+      const client = await AdminClient.fromFlags(o);
+      await client.request('DELETE', `/connector-groups/${encodeURIComponent(name)}`);
+      process.stdout.write(`deleted group ${name}\n`);
     });
 }
 

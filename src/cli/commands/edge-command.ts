@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { prepareDataDir, randomServerId, startEdge } from '../../edge/index.js';
 import { openStore } from '../../store/index.js';
@@ -9,6 +8,7 @@ import { accessOptions, addAccessFlags } from './access-flags.js';
 import { activityOptions, addActivityFlags, type ActivityFlags } from './activity-flags.js';
 import { addEdgeHaFlags, edgeHaOptions } from './ha-flags.js';
 import { adminSignInOptions } from './admin-sign-in-flags.js';
+import { GOOD_ADMIN_TOKEN_LENGTH, bootstrapAdminToken, readyLine } from './edge-admin-token.js';
 import {
   finishWorker,
   reportReady,
@@ -50,7 +50,8 @@ export function edgeCommand(program: Command): void {
     .option(
       '--advertise-address <host:port>',
       'address provisioning keys carry (env POSTERN_ADVERTISE_ADDRESS; default the tunnel address or host name)',
-      env.POSTERN_ADVERTISE_ADDRESS,
+      // Empty is unset: keys carrying an empty address could never enroll.
+      env.POSTERN_ADVERTISE_ADDRESS || undefined,
     )
     .option(
       '--admin-listen <host:port>',
@@ -118,10 +119,20 @@ export function edgeCommand(program: Command): void {
         const logger = createLogger();
         const plan = workerPlan(o.workers, o.store);
         const shutdown = shutdownOptions(o);
+        const adminToken = bootstrapAdminToken(env.POSTERN_ADMIN_TOKEN);
+        if (
+          adminToken !== undefined &&
+          adminToken.length < GOOD_ADMIN_TOKEN_LENGTH &&
+          plan.role !== 'worker'
+        ) {
+          logger.warn(
+            `POSTERN_ADMIN_TOKEN is shorter than ${GOOD_ADMIN_TOKEN_LENGTH} characters; make a stronger one with \`openssl rand -hex 32\``,
+          );
+        }
         if (plan.role === 'primary') {
           // Created once here, so the workers starting together only load them.
           await prepareDataDir(o.dataDir, {
-            adminToken: env.POSTERN_ADMIN_TOKEN,
+            adminToken,
             tokenSigningKey: o.tokenSigningKey,
           });
           await runPrimary(plan.count, {
@@ -139,7 +150,7 @@ export function edgeCommand(program: Command): void {
           adminListen: o.adminListen,
           configDir: o.configDir,
           version: packageVersion(),
-          adminToken: env.POSTERN_ADMIN_TOKEN,
+          adminToken,
           adminRequireIfMatch: o.adminRequireIfMatch === true,
           ...workerServerId(plan, o.serverId),
           ...edgeHaOptions(o),
@@ -153,7 +164,13 @@ export function edgeCommand(program: Command): void {
           logger,
         });
         process.stderr.write(
-          `postern edge ready: tunnel ${edge.advertiseAddress}, admin ${edge.adminUrl} (token in ${join(o.dataDir, 'admin-token')} unless POSTERN_ADMIN_TOKEN is set)\n`,
+          readyLine({
+            tunnel: edge.tunnelAddress,
+            advertiseAddress: edge.advertiseAddress,
+            adminUrl: edge.adminUrl,
+            dataDir: o.dataDir,
+            tokenFromEnvironment: adminToken !== undefined,
+          }),
         );
         if (edge.accessUrl) process.stderr.write(`postern edge access proxy: ${edge.accessUrl}\n`);
         reportReady();

@@ -13,8 +13,23 @@ export type WorkerPlan =
 
 const READY = 'postern-edge-ready';
 const STOP = 'postern-edge-stop';
+const FAILED = 'postern-edge-failed';
 /** Bound on a worker's graceful shutdown before it is killed. */
 const STOP_TIMEOUT_MS = 60_000;
+/** Bound on a worker that is still starting (it does not listen for STOP yet) after SIGTERM. */
+const START_STOP_TIMEOUT_MS = 5_000;
+
+/** Why an edge worker failed to start, as the primary reports it (printed once, not per worker). */
+export class EdgeWorkerStartError extends Error {
+  /** The worker's own one-line report, printed as it is. */
+  readonly report: string;
+
+  constructor(report: string) {
+    super(report);
+    this.name = 'EdgeWorkerStartError';
+    this.report = report;
+  }
+}
 
 /**
  * Decides the role from `--workers` (default: every core with a PostgreSQL store, else 1).
@@ -52,6 +67,21 @@ export function workerServerId(plan: WorkerPlan, given: string | undefined): { s
 /** In a worker: tells the primary it serves. */
 export function reportReady(): void {
   if (cluster.isWorker) process.send?.({ type: READY });
+}
+
+/**
+ * In a worker whose command failed: sends `report` (the line the CLI would print) to the primary,
+ * which prints it once for all workers and stops the edge, then drops the channel. Resolves true
+ * when the primary has it (the caller then exits without printing), false outside a worker.
+ */
+export function reportStartFailure(report: string): Promise<boolean> {
+  if (!cluster.isWorker || !process.connected || !process.send) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    process.send?.({ type: FAILED, report }, undefined, {}, (err: Error | null) => {
+      if (process.connected) process.disconnect();
+      resolve(err === null);
+    });
+  });
 }
 
 /** In a worker, after the edge closed: drops the channel to the primary so the process can exit. */
@@ -94,6 +124,7 @@ export async function runPrimary(
   const { logger, baseServerId } = options;
   const stopTimeoutMs = options.stopTimeoutMs ?? STOP_TIMEOUT_MS;
   const workers = new Map<number, Worker>();
+  const ready = new Set<Worker>();
   let stopping = false;
   let failed: Error | undefined;
   let wakeUp: () => void = () => undefined;
@@ -103,16 +134,25 @@ export async function runPrimary(
       POSTERN_WORKER_INDEX: String(index),
       POSTERN_BASE_SERVER_ID: baseServerId,
     });
-    let ready = false;
     workers.set(index, worker);
-    worker.on('message', (m: { type?: unknown } | null) => {
-      if (m?.type === READY) ready = true;
+    worker.on('message', (m: { type?: unknown; report?: unknown } | null) => {
+      if (m?.type === READY) ready.add(worker);
+      if (m?.type !== FAILED || typeof m.report !== 'string') return;
+      // After it served, a worker's failure is logged and the worker restarted (on 'exit').
+      if (ready.has(worker)) {
+        logger.error({ worker: index, err: m.report.trim() }, 'edge worker failed');
+        return;
+      }
+      // The first failure is the one reported: the others are usually the same.
+      failed ??= new EdgeWorkerStartError(m.report);
+      wakeUp();
     });
     worker.once('exit', (code, signal) => {
       workers.delete(index);
+      const served = ready.delete(worker);
       if (stopping) return;
-      if (!ready) {
-        failed = new Error(`edge worker ${index} exited during start (code ${code}, ${signal})`);
+      if (!served) {
+        failed ??= new Error(`edge worker ${index} exited during start (code ${code}, ${signal})`);
         wakeUp();
         return;
       }
@@ -125,22 +165,33 @@ export async function runPrimary(
   const signal = await Promise.race([untilSignal(), stopRequested.then(() => 'failure')]);
   stopping = true;
   logger.info({ signal }, 'stopping edge workers');
-  await stopAll([...workers.values()], stopTimeoutMs);
+  await stopAll([...workers.values()], { ready, stopTimeoutMs });
   if (failed) throw failed;
 }
 
-async function stopAll(workers: Worker[], stopTimeoutMs: number): Promise<void> {
+/**
+ * Asks every worker to stop: a ready one gracefully (STOP), one still starting with SIGTERM
+ * (it listens for STOP only once it serves), each killed when it does not exit in time.
+ */
+async function stopAll(
+  workers: Worker[],
+  o: { readonly ready: ReadonlySet<Worker>; readonly stopTimeoutMs: number },
+): Promise<void> {
   await Promise.all(
     workers.map(
       (worker) =>
         new Promise<void>((resolve) => {
           if (worker.isDead()) return resolve();
-          const timer = setTimeout(() => worker.process.kill('SIGKILL'), stopTimeoutMs);
+          const graceful = o.ready.has(worker) && worker.isConnected();
+          const bound = graceful
+            ? o.stopTimeoutMs
+            : Math.min(o.stopTimeoutMs, START_STOP_TIMEOUT_MS);
+          const timer = setTimeout(() => worker.process.kill('SIGKILL'), bound);
           worker.once('exit', () => {
             clearTimeout(timer);
             resolve();
           });
-          if (worker.isConnected()) worker.send({ type: STOP });
+          if (graceful) worker.send({ type: STOP });
           else worker.process.kill('SIGTERM');
         }),
     ),

@@ -24,7 +24,8 @@ const PORTS = { tunnel: 8443, admin: 9090 } as const;
 const START_TIMEOUT_MS = 20_000;
 const IP_TIMEOUT_MS = 5_000;
 /** The admin token every edge shares (they share one store and one data directory). */
-export const ADMIN_TOKEN = `pat_ha_lab_${process.pid}`;
+// At least 16 characters whatever the pid: the edge refuses shorter bootstrap tokens.
+export const ADMIN_TOKEN = `pat_ha_lab_${String(process.pid).padStart(8, '0')}_e2e`;
 
 /** Fast HA timing, so faults show within seconds. */
 const HA_FLAGS = [

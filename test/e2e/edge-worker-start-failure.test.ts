@@ -1,0 +1,150 @@
+// A multi-core edge (--workers 2) whose workers cannot start must exit 1 with the reason printed
+// once, and leave no process behind: a supervisor has to see the failure, not a silent edge.
+import assert from 'node:assert/strict';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { after, test } from 'node:test';
+import { freePort, tempDir as makeTempDir } from '../harness/harness.js';
+import { startPostgres } from '../support/postgres-server.js';
+import { SpawnedProcess } from './support/spawned-process.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+const dirs: string[] = [];
+after(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory removed after the tests. */
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await makeTempDir(prefix);
+  dirs.push(dir);
+  return dir;
+}
+
+/** Pids of live processes whose command line contains `marker`. */
+async function processesWith(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(marker)) pids.push(Number(name));
+  }
+  return pids;
+}
+
+test(
+  'an edge with --workers 2 and an unreachable store exits 1 at once, reason printed once',
+  { timeout: 60_000 },
+  async () => {
+    const dataDir = await tempDir('clifix-workers-');
+    const closed = await freePort();
+    const edge = new SpawnedProcess(
+      'edge',
+      process.execPath,
+      [
+        ...[CLI, 'edge', '--workers', '2', '--data-dir', dataDir],
+        ...['--store', `postgres://nouser:x@127.0.0.1:${closed}/postern`],
+        ...['--tunnel-listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'],
+      ],
+      { POSTERN_LOG_LEVEL: 'warn', POSTERN_ADMIN_TOKEN: '' },
+    );
+    const started = Date.now();
+    const exit = await Promise.race([
+      edge.exited,
+      new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000).unref()),
+    ]);
+    try {
+      assert.notEqual(exit, 'hung', `the edge did not exit within 20 s\n${edge.tail()}`);
+      assert.deepEqual(exit, { code: 1, signal: null }, edge.tail());
+      assert.ok(Date.now() - started < 15_000, 'quickly');
+      const reasons = edge.lines.filter((l) => l.text.includes('POSTERN_ERR_STORE_CONNECT'));
+      assert.equal(reasons.length, 1, `printed once, not once per worker\n${edge.tail()}`);
+      assert.match(reasons[0]?.text ?? '', /^postern: /);
+      assert.ok(!edge.lines.some((l) => /^\s+at /.test(l.text)), 'no stack trace');
+      assert.deepEqual(await processesWith(dataDir), [], 'no worker is left running');
+    } finally {
+      if (!edge.hasExited) await edge.stop('SIGKILL', 5_000);
+      for (const pid of await processesWith(dataDir)) process.kill(pid, 'SIGKILL');
+    }
+  },
+);
+
+test(
+  'SIGTERM to a multi-core edge whose workers are still starting ends every process',
+  { timeout: 60_000 },
+  async () => {
+    const dataDir = await tempDir('clifix-workers-');
+    // A "database" that accepts and never answers: the workers stay in start-up (connecting).
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const edge = new SpawnedProcess(
+      'edge',
+      process.execPath,
+      [
+        ...[CLI, 'edge', '--workers', '2', '--data-dir', dataDir],
+        ...['--store', `postgres://nouser:x@127.0.0.1:${port}/postern`],
+        ...['--tunnel-listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'],
+      ],
+      { POSTERN_LOG_LEVEL: 'info', POSTERN_ADMIN_TOKEN: '' },
+    );
+    try {
+      await edge.waitForLog('edge workers started', { timeoutMs: 20_000 });
+      // Both workers are connecting to the silent store.
+      const deadline = Date.now() + 15_000;
+      while (sockets.size < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(sockets.size >= 2, `both workers connect to the store\n${edge.tail()}`);
+      assert.ok(!edge.hasExited, `still starting\n${edge.tail()}`);
+      assert.ok(await edge.stop('SIGTERM', 10_000), `stops within 10 s\n${edge.tail()}`);
+      assert.deepEqual(await processesWith(dataDir), [], 'no worker is left running');
+    } finally {
+      if (!edge.hasExited) await edge.stop('SIGKILL', 5_000);
+      for (const pid of await processesWith(dataDir)) process.kill(pid, 'SIGKILL');
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  },
+);
+
+test(
+  'an edge with --workers 2 whose admin port is taken exits 1, reason printed once',
+  { timeout: 120_000 },
+  async () => {
+    const pg = await startPostgres();
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const taken = (holder.address() as net.AddressInfo).port;
+    const dataDir = await tempDir('clifix-workers-');
+    const edge = new SpawnedProcess(
+      'edge',
+      process.execPath,
+      [
+        ...[CLI, 'edge', '--workers', '2', '--data-dir', dataDir, '--store', pg.connectionString],
+        ...['--tunnel-listen', '127.0.0.1:0', '--admin-listen', `127.0.0.1:${taken}`],
+      ],
+      { POSTERN_LOG_LEVEL: 'warn', POSTERN_ADMIN_TOKEN: '' },
+    );
+    try {
+      const exit = await Promise.race([
+        edge.exited,
+        new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 30_000).unref()),
+      ]);
+      assert.notEqual(exit, 'hung', `the edge did not exit within 30 s\n${edge.tail()}`);
+      assert.deepEqual(exit, { code: 1, signal: null }, edge.tail());
+      const reasons = edge.lines.filter((l) => l.text.includes('POSTERN_ERR_LISTEN_FAILED'));
+      assert.equal(reasons.length, 1, `printed once, not once per worker\n${edge.tail()}`);
+      assert.match(reasons[0]?.text ?? '', new RegExp(`^postern: .*127\\.0\\.0\\.1:${taken}`));
+      assert.deepEqual(await processesWith(dataDir), [], 'no worker is left running');
+    } finally {
+      if (!edge.hasExited) await edge.stop('SIGKILL', 5_000);
+      for (const pid of await processesWith(dataDir)) process.kill(pid, 'SIGKILL');
+      holder.close();
+      await pg.stop();
+    }
+  },
+);
