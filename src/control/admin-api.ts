@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import {
   accessPolicySchema,
@@ -79,7 +79,7 @@ export function buildAdminApi(options: AdminApiOptions) {
     loggerInstance: options.logger.child({ component: 'admin-api' }),
     bodyLimit: 1024 * 1024,
     // One line per request (below) instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.addHook('onResponse', (req, reply, done) => {
     req.log.info(

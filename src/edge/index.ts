@@ -16,3 +16,4 @@ export {
   loadTokenAuthority,
 } from './edge-files.js';
 export { prepareDataDir } from './data-dir.js';
+export { clearStaleSocket } from './konnectivity/index.js';

@@ -148,3 +148,56 @@ test(
     }
   },
 );
+
+test(
+  "an edge with --workers 2 replaces a crashed edge's left-over Konnectivity socket and serves on it",
+  { timeout: 120_000 },
+  async () => {
+    const pg = await startPostgres();
+    const dataDir = await tempDir('workers-stale-socket-');
+    const socketPath = `${dataDir}/konnectivity.sock`;
+    // A process that dies without cleaning up leaves its socket file behind.
+    const crashed = new SpawnedProcess('holder', process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('listening'))`,
+    ]);
+    await crashed.waitFor((l) => l.text.includes('listening'), {
+      timeoutMs: 10_000,
+      what: 'the holder listening',
+    });
+    await crashed.stop('SIGKILL', 5_000);
+    const edge = new SpawnedProcess(
+      'edge',
+      process.execPath,
+      [
+        ...[CLI, 'edge', '--workers', '2', '--data-dir', dataDir, '--store', pg.connectionString],
+        ...['--tunnel-listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'],
+        ...['--konnectivity-uds', socketPath],
+      ],
+      { POSTERN_LOG_LEVEL: 'warn', POSTERN_ADMIN_TOKEN: '' },
+    );
+    try {
+      await edge.waitFor((l) => l.text.startsWith('postern edge ready'), {
+        timeoutMs: 30_000,
+        what: 'the ready line',
+      });
+      assert.ok(
+        !edge.lines.some((l) => /Deprecation|deprecated/.test(l.text)),
+        `no deprecation warning\n${edge.tail()}`,
+      );
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect({ path: socketPath });
+        let text = '';
+        socket.on('connect', () => socket.write('CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n'));
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.match(answer, /^HTTP\/1\.1 \d{3} /, `the frontend answers on the socket: ${answer}`);
+    } finally {
+      await edge.stop('SIGTERM', 20_000);
+      for (const pid of await processesWith(dataDir)) process.kill(pid, 'SIGKILL');
+      await pg.stop();
+    }
+  },
+);

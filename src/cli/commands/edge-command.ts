@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { prepareDataDir, randomServerId, startEdge } from '../../edge/index.js';
+import { clearStaleSocket, prepareDataDir, randomServerId, startEdge } from '../../edge/index.js';
 import { openStore } from '../../store/index.js';
 import { createLogger } from '../logger.js';
 import { packageVersion } from '../version.js';
 import { addKonnectivityFlags, konnectivityOptions } from './konnectivity-flags.js';
 import { accessOptions, addAccessFlags } from './access-flags.js';
 import { activityOptions, addActivityFlags, type ActivityFlags } from './activity-flags.js';
+import { addEnrollmentFlags, enrollmentOptions, type EnrollmentFlags } from './enrollment-flags.js';
 import { addEdgeHaFlags, edgeHaOptions } from './ha-flags.js';
 import { adminSignInOptions } from './admin-sign-in-flags.js';
 import { GOOD_ADMIN_TOKEN_LENGTH, bootstrapAdminToken, readyLine } from './edge-admin-token.js';
@@ -29,7 +30,11 @@ const env = process.env;
 /** `postern edge`: runs the broker. */
 export function edgeCommand(program: Command): void {
   addShutdownFlags(
-    addActivityFlags(addEdgeHaFlags(addAccessFlags(addKonnectivityFlags(program.command('edge'))))),
+    addEnrollmentFlags(
+      addActivityFlags(
+        addEdgeHaFlags(addAccessFlags(addKonnectivityFlags(program.command('edge')))),
+      ),
+    ),
   )
     .description('run an edge: tunnel port for connectors, virtual servers, admin API')
     .option(
@@ -114,6 +119,7 @@ export function edgeCommand(program: Command): void {
           keepaliveTimeout?: string;
           workers?: string;
         } & ActivityFlags &
+          EnrollmentFlags &
           ShutdownFlags,
       ) => {
         const logger = createLogger();
@@ -135,6 +141,10 @@ export function edgeCommand(program: Command): void {
             adminToken,
             tokenSigningKey: o.tokenSigningKey,
           });
+          // The workers share the frontend socket through this process and never remove a
+          // file there (a sibling may serve it): a crashed edge's left-over socket goes here.
+          const uds = konnectivityOptions(o)?.udsPath;
+          if (uds !== undefined) await clearStaleSocket(uds);
           await runPrimary(plan.count, {
             baseServerId: o.serverId ?? randomServerId(),
             logger,
@@ -155,6 +165,7 @@ export function edgeCommand(program: Command): void {
           ...workerServerId(plan, o.serverId),
           ...edgeHaOptions(o),
           ...activityOptions(o),
+          ...enrollmentOptions(o),
           ...shutdown,
           konnectivity: konnectivityOptions(o),
           access: accessOptions(o),

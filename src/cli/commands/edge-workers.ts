@@ -1,9 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
-import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { CoreErrors } from '../../core/index.js';
 import { isPostgresUrl } from '../../store/index.js';
 import { untilSignal } from '../logger.js';
+import { containerCpus } from '../container-cpus.js';
 
 /** What this process is in a multi-core edge. */
 export type WorkerPlan =
@@ -32,7 +32,8 @@ export class EdgeWorkerStartError extends Error {
 }
 
 /**
- * Decides the role from `--workers` (default: every core with a PostgreSQL store, else 1).
+ * Decides the role from `--workers` (default: with a PostgreSQL store one per CPU this process
+ * may use, within its container's CPU limit; else 1).
  * Several workers need PostgreSQL: the embedded store is one file and its change feed is
  * in-process.
  */
@@ -45,7 +46,7 @@ export function workerPlan(workers: string | undefined, store: string | undefine
     };
   }
   const postgres = store !== undefined && isPostgresUrl(store);
-  const count = workers === undefined ? (postgres ? availableParallelism() : 1) : Number(workers);
+  const count = workers === undefined ? (postgres ? containerCpus() : 1) : Number(workers);
   if (!Number.isInteger(count) || count < 1) {
     throw CoreErrors.invalidArgument('--workers', `"${workers}" is not a whole number ≥ 1`);
   }

@@ -379,7 +379,9 @@ export class AuthPages {
     const idp = this.#o.cliIdentityProvider ?? (names.length === 1 ? names[0] : undefined);
     if (idp !== undefined) return idp;
     return htmlPage(503, 'No identity provider for the CLI', [
-      `This edge has ${names.length} identity providers; start it with <code>--cli-identity-provider NAME</code> to choose one.`,
+      names.length === 0
+        ? 'This edge has no identity provider. Add one (<code>identity_providers</code> in a configuration document, or <code>POST /api/v1/identity-providers</code>); with several, start the edge with <code>--cli-identity-provider NAME</code>.'
+        : `This edge has ${names.length} identity providers; start it with <code>--cli-identity-provider NAME</code> to choose one.`,
     ]);
   }
 

@@ -13,3 +13,4 @@ export { parseConnectHead } from './connect-head.js';
 export type { ConnectHead, HeadParse } from './connect-head.js';
 export { CONNECTION_ESTABLISHED } from './connect-response.js';
 export { konnectivityErrors } from './errors.js';
+export { clearStaleSocket } from './unix-listener.js';

@@ -17,7 +17,7 @@ export async function listenUnixSocket(
 ): Promise<net.Server> {
   // Workers of a multi-process edge share one socket through the cluster primary: a sibling
   // serving it is expected, and two workers clearing "stale" files at once could delete the
-  // live one. Only a single-process edge replaces a left-over socket.
+  // live one. The primary clears a left-over socket before it forks them (clearStaleSocket).
   if (!cluster.isWorker) await clearStaleSocket(path);
   const server = net.createServer({ allowHalfOpen: true }, onSocket);
   await new Promise<void>((resolve, reject) => {
@@ -34,7 +34,11 @@ export async function listenUnixSocket(
   return server;
 }
 
-async function clearStaleSocket(path: string): Promise<void> {
+/**
+ * Removes a left-over socket file at `path` that nobody serves (a crashed edge's); a live one,
+ * or a path that is not a socket, is an error and is never deleted. Nothing there: nothing to do.
+ */
+export async function clearStaleSocket(path: string): Promise<void> {
   let stat;
   try {
     stat = await lstat(path);
