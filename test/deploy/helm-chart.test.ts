@@ -386,11 +386,11 @@ withHelm(
     );
     for (const role of roles) {
       assert.deepEqual(role.rules, [
-        { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
         {
           apiGroups: ['discovery.k8s.io'],
           resources: ['endpointslices'],
-          verbs: ['get', 'list', 'watch'],
+          verbs: ['list', 'watch'],
         },
       ]);
     }

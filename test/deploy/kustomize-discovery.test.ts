@@ -25,11 +25,11 @@ test('the discovery component adds a read-only Role for Services and EndpointSli
   };
   assert.equal(role.metadata.namespace, 'postern');
   assert.deepEqual(role.rules, [
-    { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
     {
       apiGroups: ['discovery.k8s.io'],
       resources: ['endpointslices'],
-      verbs: ['get', 'list', 'watch'],
+      verbs: ['list', 'watch'],
     },
   ]);
   const binding = list.find((o) => o.kind === 'RoleBinding') as unknown as {

@@ -65,7 +65,7 @@ export function edgeCommand(program: Command): void {
     )
     .option(
       '--config-dir <dir>',
-      'configuration documents read at start (env POSTERN_CONFIG_DIR)',
+      'configuration documents (YAML/JSON, read in lexical order), watched: a change, a ConfigMap update included, applies within a second (env POSTERN_CONFIG_DIR)',
       env.POSTERN_CONFIG_DIR,
     )
     .option(

@@ -11,7 +11,7 @@ export const kubernetesErrors = {
   api: (status: number, path: string, detail: string) =>
     new PosternError(
       'POSTERN_ERR_KUBERNETES_API',
-      `The Kubernetes API answered ${status} to ${path}: ${detail}.${status === 401 || status === 403 ? ' Grant the connector get, list and watch on services and endpointslices in this namespace (the chart and the kustomize component render that Role), and check its token.' : ''}`,
+      `The Kubernetes API answered ${status} to ${path}: ${detail}.${status === 401 || status === 403 ? ' grant the connector list and watch on services and endpointslices in this namespace (the chart and the kustomize component render that Role), and check its token.' : ''}`,
     ),
   gone: (path: string) =>
     new PosternError(
