@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { readDirectly, takeViews, writeImmediately, type ViewReader } from './io-shortcuts.js';
 
@@ -24,8 +25,9 @@ export interface JoinOptions {
 
 /**
  * Joins two byte streams both ways with backpressure and half-close: an end on one side
- * ends the other's writable side; an error on either side cuts both. `onClose` runs once
- * when both have closed, with `closed` or the code of the error that cut them.
+ * ends the other's writable side; an error on either side cuts both, a TCP side with a reset
+ * (RST) rather than a FIN, so its peer learns the stream was cut and not finished. `onClose`
+ * runs once when both have closed, with `closed` or the code of the error that cut them.
  */
 export function joinStreams(
   a: Duplex,
@@ -37,8 +39,8 @@ export function joinStreams(
   let open = 2;
   const cut = (err?: Error): void => {
     if (err && reason === 'closed') reason = (err as { code?: string }).code ?? 'error';
-    a.destroy();
-    b.destroy();
+    abort(a);
+    abort(b);
   };
   const closedOne = (other: Duplex) => (): void => {
     open -= 1;
@@ -52,6 +54,25 @@ export function joinStreams(
   b.on('error', cut);
   pump(a, b);
   pump(b, a, options.bViews);
+}
+
+/**
+ * Destroys a side that was cut: a TCP socket with a reset, so that a truncated plaintext stream
+ * does not look complete to its peer; anything else (a tunnel stream resets by itself, a Unix
+ * socket cannot) just destroyed.
+ */
+function abort(side: Duplex): void {
+  if (side.destroyed) return;
+  const socket = side as Partial<Socket>;
+  if (typeof socket.resetAndDestroy === 'function' && socket.readyState !== 'opening') {
+    try {
+      socket.resetAndDestroy();
+      return;
+    } catch {
+      // Not a TCP handle (a Unix socket): a plain destroy below.
+    }
+  }
+  side.destroy();
 }
 
 /**
