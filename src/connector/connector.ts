@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Backoff, isPosternError, systemClock, type Clock } from '../core/index.js';
 import { parseProvisioningKey, type Identifiers } from '../protocol/index.js';
 import { generateKeyPairAndCsr, renewalTime } from '../pki/index.js';
+import { splitHostPort } from '../traffic/index.js';
 import { enroll } from './enrollment-client.js';
 import { EdgeTunnel } from './edge-tunnel.js';
 import { EdgeSupervisor } from './edge-supervisor.js';
@@ -13,13 +14,23 @@ import { ConnectorMetrics } from './connector-metrics.js';
 import type { SessionCounters } from './data-stream-handler.js';
 import { KubernetesDiscovery, type KubernetesDiscoveryOptions } from './kubernetes/index.js';
 import { X509Certificate } from 'node:crypto';
+import { isRevocation } from './connector-refusals.js';
+import { IdentityRecovery } from './identity-recovery.js';
+import { AdminDrainWatch } from './admin-drain.js';
 
 /** How a connector runs. */
 export interface ConnectorOptions {
   /** Where the identity is kept. */
   readonly stateDir: string;
-  /** Needed only until the first enrollment (and to re-enroll after the certificate expired offline). */
+  /**
+   * Needed only until the first enrollment, and to enroll again after the certificate expired
+   * offline or after an ephemeral connector was removed.
+   */
   readonly provisionKey?: string | undefined;
+  /**
+   * Enroll as ephemeral: on a graceful stop the edge removes the connector and this one
+   * deletes its stored identity, so the next start enrolls again with the key. Default false.
+   */
   readonly ephemeral?: boolean;
   readonly version: string;
   readonly logger: Logger;
@@ -58,13 +69,14 @@ interface ConnectorEvents {
   tunnelError: [Error];
   /** The edge no longer accepts this connector (deleted by an administrator); it has stopped. */
   revoked: [Error];
+  /**
+   * The connector stopped for good: revoked, unknown, its certificate expired offline with no
+   * usable provisioning key, or the key was refused for good. The error says how to fix it.
+   */
+  halted: [Error];
+  /** An administrator drained (true) or undrained (false) this connector at its edges. */
+  drained: [boolean];
 }
-
-/** Refusals that no retry can cure: the identity itself is gone. */
-const REVOCATION_CODES = new Set([
-  'POSTERN_ERR_CONNECTOR_REVOKED',
-  'POSTERN_ERR_CONNECTOR_UNKNOWN',
-]);
 
 /**
  * A running connector: enrolls once, keeps a tunnel to the edge (jittered backoff on
@@ -84,6 +96,8 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   #renewTimer: NodeJS.Timeout | undefined;
   #supervisor: EdgeSupervisor | undefined;
   #discovery: KubernetesDiscovery | undefined;
+  readonly #recovery: IdentityRecovery;
+  readonly #adminDrain: AdminDrainWatch;
 
   constructor(options: ConnectorOptions) {
     super();
@@ -92,6 +106,17 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     this.#log = options.logger;
     this.#backoff = options.backoff ?? new Backoff({ initialMs: 1000, factor: 1.5, maxMs: 10_000 });
     this.metrics = options.metrics ?? new ConnectorMetrics();
+    this.#recovery = new IdentityRecovery({
+      store: this.#store,
+      logger: this.#log,
+      enroll: options.provisionKey ? () => this.#enroll() : undefined,
+    });
+    this.#adminDrain = new AdminDrainWatch({
+      logger: this.#log,
+      tunnels: () => this.tunnels.values(),
+      connectorId: () => this.#identity?.connectorId ?? '',
+      onChange: (drained) => this.emit('drained', drained),
+    });
     const clock = options.clock ?? systemClock;
     this.metrics.attach({
       heldEdges: () => this.tunnels.keys(),
@@ -122,8 +147,17 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     return this.#supervisor?.known.serverCount ?? 0;
   }
 
+  /**
+   * True while an administrator has this connector drained at its edges (the edges send it no
+   * new sessions; `postern connectors undrain` lifts it).
+   */
+  get drained(): boolean {
+    return this.#adminDrain.drained;
+  }
+
   /** Loads or creates the identity, then keeps the tunnel up until stop(). */
   async start(): Promise<void> {
+    this.#checkEdgeAddresses();
     this.#identity = (await this.#store.load()) ?? (await this.#enrollPatiently());
     this.#backoff.reset();
     this.#log.info(
@@ -177,26 +211,63 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     await this.#discovery?.stop();
     const stopped = this.#supervisor?.stop();
     const tunnels = this.#supervisor?.openTunnels ?? [];
-    for (const tunnel of tunnels) tunnel.drain();
+    // An ephemeral connector's drain tells the edge to remove it once the tunnel closes.
+    const told = tunnels.filter((tunnel) => tunnel.drain()).length > 0;
     if (tunnels.length > 0) {
       const deadline = Date.now() + (options.drainTimeoutMs ?? 30_000);
       while (this.counters.active > 0 && Date.now() < deadline) await delay(50);
       await Promise.all(tunnels.map((t) => t.close().catch(() => undefined)));
     }
     await stopped;
+    if (told && this.#identity?.ephemeral) await this.#forgetIdentity(this.#identity);
   }
 
-  /** Stops for good after a revocation: retrying with a revoked identity cannot succeed. */
+  /**
+   * The edge removes an ephemeral connector that left: its stored identity would be refused
+   * (POSTERN_ERR_CONNECTOR_UNKNOWN), so delete it and let the next start enroll again — an
+   * emptyDir survives a container restart in the same pod.
+   */
+  async #forgetIdentity(identity: ConnectorIdentityFiles): Promise<void> {
+    try {
+      await this.#store.clear();
+      this.#log.info(
+        { connector: identity.connectorId, stateDir: this.#options.stateDir },
+        'ephemeral connector removed at the edge; its stored identity is deleted (the next start enrolls again with the provisioning key)',
+      );
+    } catch (err) {
+      this.#log.warn(
+        { err: (err as Error).message, stateDir: this.#options.stateDir },
+        'could not delete the ephemeral identity; the next start enrolls again when the edge no longer knows it',
+      );
+    }
+  }
+
+  /** Stops for good: retrying with a revoked, unknown or expired identity cannot succeed. */
   #halt(err: Error): void {
     if (this.#stop.signal.aborted) return;
+    const revoked = isRevocation(err);
     this.#log.error(
       { code: (err as { code?: string }).code, err: err.message },
-      'connector revoked; stopping (enroll again with a provisioning key to come back)',
+      revoked
+        ? 'connector revoked; stopping (enroll again with a provisioning key to come back)'
+        : 'the connector cannot continue; stopping',
     );
     this.#stop.abort();
     if (this.#renewTimer) clearTimeout(this.#renewTimer);
     void this.#supervisor?.stop();
-    this.emit('revoked', err);
+    if (revoked) this.emit('revoked', err);
+    this.emit('halted', err);
+  }
+
+  /** `--edge` must be host:port: a malformed address is a mistake no retry cures. */
+  #checkEdgeAddresses(): void {
+    const o = this.#options;
+    const given = [
+      ...(o.edgeAddresses ?? []),
+      ...(o.edgeAddress === undefined ? [] : [o.edgeAddress]),
+    ];
+    for (const address of given)
+      if (!splitHostPort(address)) throw connectorErrors.badEdgeAddress(address);
   }
 
   /**
@@ -219,6 +290,19 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         if (this.#stop.signal.aborted) throw err;
       }
     }
+  }
+
+  /** Takes a renewed or new identity (already stored) that recovered a refused tunnel. */
+  #adopt(identity: ConnectorIdentityFiles): void {
+    if (this.#identity === identity) return;
+    this.#identity = identity;
+    // The new certificate renews on its own schedule, set when its first tunnel is up.
+    if (this.#renewTimer) clearTimeout(this.#renewTimer);
+    this.#renewTimer = undefined;
+    this.#log.info(
+      { connector: identity.connectorId, group: identity.group },
+      'connector identity ready',
+    );
   }
 
   async #enroll(): Promise<ConnectorIdentityFiles> {
@@ -257,27 +341,38 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       );
       this.#tunnel ??= tunnel;
       this.metrics.tunnelEvents.inc({ event: 'connected' });
+      tunnel.on('drained', () => this.#adminDrain.update());
+      this.#adminDrain.update();
       this.emit('connected', tunnel);
       if (this.#renewTimer === undefined) this.#scheduleRenewal();
     });
     supervisor.on('disconnected', (tunnel, err) => {
       if (this.#tunnel === tunnel) this.#tunnel = supervisor.tunnels.values().next().value;
       this.metrics.tunnelEvents.inc({ event: 'disconnected' });
+      this.#adminDrain.update();
       this.emit('disconnected', err);
     });
     supervisor.on('tunnelError', (err) => {
       this.metrics.tunnelEvents.inc({ event: 'failed' });
-      this.#log.warn(
-        { err: err.message, code: (err as { code?: string }).code },
-        'edge tunnel attempt failed; retrying',
-      );
+      const code = (err as { code?: string }).code;
+      // A refused certificate needs an operator; an unreachable edge is usually transient.
+      const level = code === 'POSTERN_ERR_TUNNEL_CERT_REJECTED' ? 'error' : 'warn';
+      this.#log[level]({ err: err.message, code }, 'edge tunnel attempt failed; retrying');
     });
     this.#supervisor = supervisor;
     supervisor.start();
   }
 
-  /** Opens one tunnel; re-enrolls when the certificate expired offline, halts on revocation. */
-  async #openTunnel(address: string, heldEdges: readonly string[]): Promise<EdgeTunnel> {
+  /**
+   * Opens one tunnel. Enrolls again with the provisioning key when the certificate expired
+   * offline or the edge removed this ephemeral connector (then tries once more); halts on a
+   * refusal no retry can cure.
+   */
+  async #openTunnel(
+    address: string,
+    heldEdges: readonly string[],
+    retried = false,
+  ): Promise<EdgeTunnel> {
     const identity = this.#identity!;
     let tunnel: EdgeTunnel;
     try {
@@ -287,18 +382,20 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         heldEdges,
       });
     } catch (err) {
-      if (
-        isPosternError(err, 'POSTERN_ERR_TUNNEL_CERT_REJECTED') &&
-        this.#certificateExpired() &&
-        this.#options.provisionKey
-      ) {
-        this.#log.warn(
-          'certificate expired while offline; enrolling again with the provisioning key',
-        );
-        this.#identity = await this.#enroll().catch(() => identity);
+      // Another attempt recovered meanwhile: try what it stored, and never recover twice.
+      const stale = this.#identity !== identity;
+      if (stale && !retried && !this.#stop.signal.aborted)
+        return this.#openTunnel(address, heldEdges, true);
+      const next =
+        this.#stop.signal.aborted || stale
+          ? ({ action: 'report' } as const)
+          : await this.#recovery.recover(identity, err as Error, address);
+      if (next.action === 'retry' && !this.#stop.signal.aborted) {
+        this.#adopt(next.identity);
+        if (!retried) return this.#openTunnel(address, heldEdges, true);
       }
       this.emit('tunnelError', err as Error);
-      if (isRevocation(err)) this.#halt(err as Error);
+      if (next.action === 'halt') this.#halt(next.error);
       throw err;
     }
     tunnel.on('refused', (err) => {
@@ -333,11 +430,6 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     };
   }
 
-  #certificateExpired(): boolean {
-    const cert = new X509Certificate(this.#identity!.certPem);
-    return new Date(cert.validTo).getTime() <= Date.now();
-  }
-
   #scheduleRenewal(): void {
     if (this.#renewTimer) clearTimeout(this.#renewTimer);
     const cert = new X509Certificate(this.#identity!.certPem);
@@ -368,10 +460,6 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     this.#log.info({ notAfter: new X509Certificate(certPem).validTo }, 'certificate renewed');
     this.#scheduleRenewal();
   }
-}
-
-function isRevocation(err: unknown): boolean {
-  return REVOCATION_CODES.has((err as { code?: string } | undefined)?.code ?? '');
 }
 
 function delay(ms: number, signal?: AbortSignal): Promise<void> {

@@ -168,7 +168,9 @@ export class EdgeSupervisor extends EventEmitter<SupervisorEvents> {
     this.#since.set(tunnel, Date.now());
     this.#learn(tunnel.welcome.serverCount, tunnel.welcome.peers, id);
     tunnel.on('edges', (m) => this.#learn(m.serverCount, m.peers, id));
-    tunnel.session.once('goaway', () => this.#drop(tunnel, new Error(`edge ${id} is going away`)));
+    tunnel.session.once('goaway', () =>
+      this.#drop(tunnel, new Error(`edge ${id} is going away`), { goingAway: true }),
+    );
     tunnel.once('close', (err) => {
       this.#open.delete(tunnel);
       this.#since.delete(tunnel);
@@ -178,14 +180,30 @@ export class EdgeSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Removes a tunnel from the set (it may still finish its streams) and looks for a replacement. */
-  #drop(tunnel: EdgeTunnel, err: Error | undefined): void {
+  #drop(tunnel: EdgeTunnel, err: Error | undefined, how: { goingAway?: boolean } = {}): void {
     const id = tunnel.welcome.serverId;
     if (this.#tunnels.get(id) !== tunnel) return;
     this.#tunnels.delete(id);
-    this.#o.logger.info({ edge: id, err: err?.message }, 'edge tunnel left the set');
+    this.#logDrop(id, err, how.goingAway === true);
     this.#lost = true;
     this.emit('disconnected', tunnel, err);
     this.#wake?.();
+  }
+
+  /** Says why a tunnel left: the connector stopping, the edge going away, or a failure. */
+  #logDrop(id: string, err: Error | undefined, goingAway: boolean): void {
+    const log = this.#o.logger;
+    if (this.#stop.signal.aborted) {
+      // The edge answers the connector's own leaving with go-away: nothing is wrong with it.
+      log.info({ edge: id }, 'tunnel to the edge closed: this connector is leaving');
+    } else if (goingAway) {
+      log.info(
+        { edge: id },
+        'the edge is going away (restart or upgrade); sessions in flight finish, reconnecting',
+      );
+    } else {
+      log.info({ edge: id, err: err?.message }, 'edge tunnel left the set');
+    }
   }
 
   /** Takes in an edge's description of the set; drops tunnels to edges that left it. */

@@ -41,6 +41,8 @@ interface EdgeTunnelEvents {
   edges: [Message<'edges'>];
   /** The edge reported an error about the tunnel itself (for example: this connector was revoked). */
   refused: [PosternError];
+  /** An administrator drained (true) or undrained (false) this connector on that edge. */
+  drained: [boolean];
 }
 
 /**
@@ -59,6 +61,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
   readonly #work: GroupWork;
   readonly #metrics: ConnectorMetrics | undefined;
   #nextRequestId = 1;
+  #drainedByEdge = false;
 
   private constructor(
     session: MuxSession,
@@ -155,9 +158,14 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     return this.#send(message);
   }
 
-  /** Tells the edge to send no new sessions here. */
-  drain(): void {
-    this.#send(makeMessage({ type: 'drain' }));
+  /** Whether the edge said an administrator drained this connector (no new sessions come). */
+  get drainedByEdge(): boolean {
+    return this.#drainedByEdge;
+  }
+
+  /** Tells the edge to send no new sessions here; false when the tunnel had closed already. */
+  drain(): boolean {
+    return this.#send(makeMessage({ type: 'drain' }));
   }
 
   /** Ends the control stream, then closes the session once data streams have finished. */
@@ -223,6 +231,11 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
         return;
       case 'edges':
         this.emit('edges', message);
+        return;
+      case 'drain':
+      case 'undrain':
+        this.#drainedByEdge = message.type === 'drain';
+        this.emit('drained', this.#drainedByEdge);
         return;
       case 'renewed':
         this.#renewals.get(message.requestId)?.resolve(message.certPem);

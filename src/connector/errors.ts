@@ -29,6 +29,19 @@ export const connectorErrors = {
       'POSTERN_ERR_ENROLLMENT_PROTOCOL',
       `Enrollment with ${address} failed: ${why}. Check that the address is a Postern edge's tunnel port and both run the same release.`,
     ),
+  badEdgeAddress: (address: string) =>
+    new PosternError(
+      'POSTERN_ERR_INVALID_ARGUMENT',
+      `The edge address "${address}" (--edge, POSTERN_EDGE) is not host:port. Give the edge's tunnel address, e.g. edge.example.com:8443 or [2001:db8::1]:8443, or a comma list of them.`,
+    ),
+  certificateExpired: (connectorId: string, notAfter: Date, because?: string, cause?: Error) =>
+    new PosternError(
+      'POSTERN_ERR_CONNECTOR_CERT_EXPIRED',
+      `The certificate of connector ${connectorId} expired at ${notAfter.toISOString()} while it was offline, so the edge refuses it${
+        because === undefined ? '' : `, and ${because.replace(/\.$/, '')}`
+      }. Start the connector with a valid provisioning key (--provision-key, POSTERN_PROVISION_KEY or --provision-key-file) to enroll it again; the old connector ${connectorId} stays listed as disconnected and can be deleted with \`postern connectors delete ${connectorId}\`.`,
+      cause === undefined ? {} : { cause },
+    ),
   badIdentifiers: (text: string, why: string) =>
     new PosternError(
       'POSTERN_ERR_AGENT_IDENTIFIERS',

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectorErrors } from './errors.js';
 
@@ -60,6 +60,16 @@ export class IdentityStore {
   async saveRenewed(keyPem: string, certPem: string): Promise<void> {
     await this.#write(FILES.key, keyPem, 0o600);
     await this.#write(FILES.cert, certPem, 0o644);
+  }
+
+  /**
+   * Deletes the stored identity (an ephemeral connector that removed itself at the edge), so
+   * the next start enrolls again. The metadata goes first: a half-cleared directory reads as
+   * not enrolled.
+   */
+  async clear(): Promise<void> {
+    for (const name of [FILES.meta, FILES.key, FILES.cert, FILES.ca])
+      await rm(join(this.#dir, name), { force: true });
   }
 
   async #write(name: string, content: string, mode: number): Promise<void> {

@@ -135,6 +135,8 @@ export class ConnectorDrains {
     } else if (!wanted && tunnel.draining && this.#ours.has(tunnel)) {
       tunnel.draining = false;
       this.#ours.delete(tunnel);
+      // The connector reports ready again (its /readyz) and logs that sessions come back.
+      tunnel.control.send(makeMessage({ type: 'undrain' }));
       this.#o.logger.info({ connector: tunnel.connectorId }, 'connector undrained by an admin');
     }
   }

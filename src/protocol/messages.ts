@@ -299,6 +299,8 @@ const schemas = {
     certPem: pem,
   }),
   drain: z.looseObject({ ...base, type: z.literal('drain') }),
+  /** Edge → connector: an administrator lifted the drain (older connectors ignore it). */
+  undrain: z.looseObject({ ...base, type: z.literal('undrain') }),
   error: z.looseObject({
     ...base,
     type: z.literal('error'),

@@ -15,13 +15,18 @@ import { addConnectorHaFlags, connectorHaOptions, edgeAddressOptions } from './h
 
 const env = process.env;
 
+/** Why /readyz answers 503 while an administrator has the connector drained. */
+function drainedReason(connectorId: string): string {
+  return `drained by the edge's operator: no new sessions (\`postern connectors undrain ${connectorId}\` lifts it)`;
+}
+
 /** `postern connector`: enrolls once, then keeps a tunnel to the edge. */
 export function connectorCommand(program: Command): void {
   addConnectorHaFlags(program.command('connector'))
     .description('run a connector next to private applications (dials out to the edge)')
     .option(
       '--provision-key <key>',
-      'provisioning key, needed for the first start only (env POSTERN_PROVISION_KEY)',
+      'provisioning key: needed for the first start, after the certificate expired while offline, and by --ephemeral connectors on every start (env POSTERN_PROVISION_KEY)',
       env.POSTERN_PROVISION_KEY,
     )
     .option(
@@ -36,7 +41,7 @@ export function connectorCommand(program: Command): void {
     )
     .option(
       '--ephemeral',
-      'remove this connector when it stops gracefully, returning its key use (env POSTERN_EPHEMERAL=1)',
+      'remove this connector when it stops gracefully, returning its key use, and delete its stored identity; the next start enrolls again with the provisioning key (env POSTERN_EPHEMERAL=1)',
       env.POSTERN_EPHEMERAL === '1',
     )
     .option(
@@ -52,7 +57,7 @@ export function connectorCommand(program: Command): void {
     )
     .option(
       '--probe-listen <host:port>',
-      'serve /healthz and /readyz (ready while a tunnel is up) for the kubelet, and /metrics for Prometheus (env POSTERN_PROBE_LISTEN)',
+      'serve /healthz and /readyz (ready while a tunnel is up and no administrator drained it) for the kubelet, and /metrics for Prometheus (env POSTERN_PROBE_LISTEN)',
       env.POSTERN_PROBE_LISTEN,
     )
     .option(
@@ -103,18 +108,28 @@ export function connectorCommand(program: Command): void {
           logger,
           metrics: new ConnectorMetrics({ defaultMetrics: true }),
         });
-        const revoked = new Promise<Error>((resolve) => connector.once('revoked', resolve));
+        // Revoked, unknown, expired offline without a key, key refused for good: exit 1.
+        const halt = new Promise<Error>((resolve) => connector.once('halted', resolve));
         let halted = false;
-        void revoked.then(() => (halted = true));
+        void halt.then(() => (halted = true));
         const probes = o.probeListen
           ? await startProbeServer(o.probeListen, {
               alive: () => !halted,
               ready: () => connector.tunnel !== undefined,
+              draining: () =>
+                connector.drained
+                  ? drainedReason(connector.identity?.connectorId ?? '')
+                  : undefined,
               metrics: connector.metrics.registry,
             })
           : undefined;
-        await connector.start();
-        const outcome = await Promise.race([untilSignal(), revoked]);
+        try {
+          await connector.start();
+        } catch (err) {
+          await probes?.close();
+          throw err;
+        }
+        const outcome = await Promise.race([untilSignal(), halt]);
         await probes?.close();
         if (outcome instanceof Error) {
           await connector.stop({ drainTimeoutMs: 0 });

@@ -20,6 +20,30 @@ test('healthz and readyz answer 200 or 503 from the state, other paths 404', asy
   }
 });
 
+test('readyz answers 503 draining with the reason while drained, ready again after', async () => {
+  let reason: string | undefined = 'drained by the operator';
+  const server = await startProbeServer('127.0.0.1:0', {
+    alive: () => true,
+    ready: () => true,
+    draining: () => reason,
+  });
+  const get = async (path: string) => {
+    const res = await fetch(`http://127.0.0.1:${server.address.port}${path}`);
+    return [res.status, await res.json()];
+  };
+  try {
+    assert.deepEqual(await get('/readyz'), [
+      503,
+      { status: 'draining', reason: 'drained by the operator' },
+    ]);
+    assert.deepEqual(await get('/healthz'), [200, { status: 'ok' }]);
+    reason = undefined;
+    assert.deepEqual(await get('/readyz'), [200, { status: 'ready' }]);
+  } finally {
+    await server.close();
+  }
+});
+
 test('a listen address that is not host:port is refused with a coded error', async () => {
   await assert.rejects(startProbeServer('nonsense', { alive: () => true, ready: () => true }), {
     code: 'POSTERN_ERR_INVALID_ARGUMENT',

@@ -9,6 +9,11 @@ export interface ProbeState {
   alive(): boolean;
   /** Readiness: true while a tunnel to the edge is up. */
   ready(): boolean;
+  /**
+   * Why the connector takes no new sessions although connected (an administrator drained it),
+   * or undefined; while set, `/readyz` answers 503 `{"status":"draining","reason":…}`. Default none.
+   */
+  readonly draining?: (() => string | undefined) | undefined;
   /** Prometheus metrics served at `GET /metrics` (a prom-client Registry fits); default none. */
   readonly metrics?: { readonly contentType: string; metrics(): Promise<string> } | undefined;
 }
@@ -39,10 +44,11 @@ export async function startProbeServer(listen: string, state: ProbeState): Promi
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"status":"not found"}');
       return;
     }
-    const ok = path === '/healthz' ? state.alive() : state.ready();
-    const body = path === '/healthz' ? (ok ? 'ok' : 'failed') : ok ? 'ready' : 'not connected';
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: body }));
+    const body = path === '/healthz' ? liveness(state) : readiness(state);
+    res.writeHead(body.status === 'ok' || body.status === 'ready' ? 200 : 503, {
+      'content-type': 'application/json',
+    });
+    res.end(JSON.stringify(body));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -59,6 +65,16 @@ export async function startProbeServer(listen: string, state: ProbeState): Promi
         server.close(() => resolve());
       }),
   };
+}
+
+function liveness(state: ProbeState): { status: string } {
+  return { status: state.alive() ? 'ok' : 'failed' };
+}
+
+function readiness(state: ProbeState): { status: string; reason?: string } {
+  if (!state.ready()) return { status: 'not connected' };
+  const reason = state.draining?.();
+  return reason === undefined ? { status: 'ready' } : { status: 'draining', reason };
 }
 
 /** Writes the registry's exposition text, or 500 when collecting failed. */
