@@ -18,6 +18,9 @@ import { isRevocation } from './connector-refusals.js';
 import { IdentityRecovery } from './identity-recovery.js';
 import { AdminDrainWatch } from './admin-drain.js';
 
+/** After the drain, how long a tunnel may take to close before the sessions left are cut. */
+const CLOSE_AFTER_DRAIN_MS = 1000;
+
 /** How a connector runs. */
 export interface ConnectorOptions {
   /** Where the identity is kept. */
@@ -216,7 +219,10 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     if (tunnels.length > 0) {
       const deadline = Date.now() + (options.drainTimeoutMs ?? 30_000);
       while (this.counters.active > 0 && Date.now() < deadline) await delay(50);
-      await Promise.all(tunnels.map((t) => t.close().catch(() => undefined)));
+      // The drain timeout bounds the whole stop: sessions still open now are cut, after a
+      // moment for the closing handshake of those that just finished.
+      const timeoutMs = Math.max(CLOSE_AFTER_DRAIN_MS, deadline - Date.now());
+      await Promise.all(tunnels.map((t) => t.close({ timeoutMs }).catch(() => undefined)));
     }
     await stopped;
     if (told && this.#identity?.ephemeral) await this.#forgetIdentity(this.#identity);

@@ -168,10 +168,23 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     return this.#send(makeMessage({ type: 'drain' }));
   }
 
-  /** Ends the control stream, then closes the session once data streams have finished. */
-  async close(): Promise<void> {
+  /**
+   * Ends the control stream, then closes the session once data streams have finished; with
+   * `timeoutMs`, streams still open after that long are cut (the session is destroyed).
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#control.end();
-    await this.session.close();
+    const closing = this.session.close();
+    if (options.timeoutMs === undefined) return closing;
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.session.destroy();
+        resolve();
+      }, options.timeoutMs);
+    });
+    await Promise.race([closing, cut]);
+    clearTimeout(timer);
   }
 
   /** Asks the edge for a certificate for a new key (renewal over the tunnel). */
