@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CoreErrors } from '../../core/index.js';
 import type { EdgeOptions } from '../../edge/index.js';
 
 const env = process.env;
@@ -12,6 +13,7 @@ export interface KonnectivityFlags {
   konnectivityKey?: string;
   konnectivityServerNames?: string;
   konnectivityGroup?: string;
+  konnectivityMaxPendingDials?: string;
   proxyStrategies: string;
 }
 
@@ -54,6 +56,11 @@ export function addKonnectivityFlags(command: Command): Command {
       env.POSTERN_KONNECTIVITY_GROUP,
     )
     .option(
+      '--konnectivity-max-pending-dials <n>',
+      'CONNECTs waiting for their dial at once; more are answered 503 (env POSTERN_KONNECTIVITY_MAX_PENDING_DIALS; default 1000)',
+      env.POSTERN_KONNECTIVITY_MAX_PENDING_DIALS,
+    )
+    .option(
       '--proxy-strategies <list>',
       'how the frontend picks a connector: ordered destHost,cidr,defaultRoute,default (env POSTERN_PROXY_STRATEGIES)',
       env.POSTERN_PROXY_STRATEGIES ?? 'default',
@@ -79,5 +86,18 @@ export function konnectivityOptions(parsed: object): EdgeOptions['konnectivity']
       .filter((n) => n !== ''),
     group: o.konnectivityGroup,
     strategies: o.proxyStrategies,
+    maxPendingDials: maxPendingDials(o.konnectivityMaxPendingDials),
   };
+}
+
+function maxPendingDials(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) {
+    throw CoreErrors.invalidArgument(
+      '--konnectivity-max-pending-dials',
+      `"${value}" is not a whole number from 1 to 1000000`,
+    );
+  }
+  return n;
 }
