@@ -60,6 +60,10 @@ const scheduling = {
   nodeSelector: freeMap('Node labels the pods must run on.'),
   affinity: anyObject('Pod affinity and anti-affinity, as in a pod spec.'),
   tolerations: arrayOf(anyObject('A toleration.'), 'Tolerations, as in a pod spec.'),
+  topologySpreadConstraints: arrayOf(
+    anyObject('A topology spread constraint.'),
+    'As in a pod spec; empty: spread softly over hosts and zones.',
+  ),
   extraArgs: arrayOf({ type: 'string' }, 'More command-line flags.'),
   extraEnv: arrayOf(anyObject('An env entry.'), 'More environment variables.'),
 };
@@ -158,7 +162,13 @@ function edgeSchema(): Schema {
     }),
     resources,
     podDisruptionBudget: disruptionBudget,
-    networkPolicy: obj({ enabled: bool() }),
+    networkPolicy: obj({
+      enabled: bool(),
+      metricsFrom: arrayOf(
+        anyObject('A NetworkPolicy peer (podSelector, namespaceSelector or ipBlock).'),
+        "Peers that may scrape /metrics besides this namespace's pods.",
+      ),
+    }),
     serviceMonitor: obj({
       enabled: bool(),
       interval: str(),
@@ -206,7 +216,13 @@ function connectorSchema(): Schema {
     probePort: port('Port of /healthz, /readyz and /metrics.'),
     resources,
     podDisruptionBudget: disruptionBudget,
-    networkPolicy: obj({ enabled: bool() }),
+    networkPolicy: obj({
+      enabled: bool(),
+      metricsFrom: arrayOf(
+        anyObject('A NetworkPolicy peer (podSelector, namespaceSelector or ipBlock).'),
+        "Peers that may scrape /metrics besides this namespace's pods.",
+      ),
+    }),
     serviceMonitor: obj({
       enabled: bool('Render a ServiceMonitor (and a headless Service) for /metrics.'),
       interval: str(),

@@ -67,6 +67,7 @@ export interface PodSpec {
   hostPID?: boolean;
   hostIPC?: boolean;
   automountServiceAccountToken?: boolean;
+  enableServiceLinks?: boolean;
   terminationGracePeriodSeconds?: number;
   containers: Container[];
   initContainers?: Container[];

@@ -5,7 +5,7 @@ import { podSpecOf, type Container } from './kustomize-render.js';
 /**
  * The security posture every Postern workload must keep: non-root, read-only root file system,
  * no privilege escalation, every capability dropped, RuntimeDefault seccomp, no host namespaces
- * or host paths, unprivileged ports, and images pinned to `version` (never `latest`).
+ * or host paths, no Service link variables, unprivileged ports, and images pinned to `version` (never `latest`).
  * Returns the problems; other kinds have none.
  */
 export function postureProblems(obj: KubeObject, version: string): string[] {
@@ -20,6 +20,8 @@ export function postureProblems(obj: KubeObject, version: string): string[] {
     fail('pod seccompProfile is not RuntimeDefault');
   }
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) fail('pod shares a host namespace');
+  // Service link variables would land in an environment Postern reads POSTERN_* settings from.
+  if (pod.enableServiceLinks !== false) fail('pod enableServiceLinks is not false');
   for (const v of pod.volumes ?? []) if (v.hostPath) fail(`volume ${v.name} is a hostPath`);
   for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
     for (const p of containerProblems(c, version)) fail(`container ${c.name}: ${p}`);
