@@ -21,6 +21,11 @@ export const edgeErrors = {
   /** A virtual server of the documents could not bind at start; `where` locates its `listen`. */
   documentListenFailed: (where: string, cause: unknown) =>
     new PosternError('POSTERN_ERR_LISTEN_FAILED', where, { cause }),
+  connectorSilent: (connectorId: string, address: string, ms: number) =>
+    new PosternError(
+      'POSTERN_ERR_DIAL_TIMEOUT',
+      `Connector ${connectorId} did not answer the dial to ${address} within ${ms} ms (its own dial timeout plus a margin): it is hung or overloaded, and its tunnel is dropped once keepalive fails. Check the connector's host and its log.`,
+    ),
   internal: (what: string, cause?: unknown) =>
     new PosternError(
       'POSTERN_ERR_INTERNAL',

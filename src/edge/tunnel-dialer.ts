@@ -12,6 +12,7 @@ import {
 } from '../traffic/index.js';
 import type { ConnectorRegistry, ConnectorTunnel } from './connector-registry.js';
 import type { EdgeMetrics } from './edge-metrics.js';
+import { edgeErrors } from './errors.js';
 
 /**
  * The edge's Dialer: pools with `via` go through a connector of that group (a new stream
@@ -91,6 +92,14 @@ export class TunnelDialer implements Dialer {
       });
     } catch (err) {
       stream.destroy();
+      // No answer at all, not even the connector's own timeout: the connector is hung or
+      // overloaded (its tunnel goes once keepalive fails), which a bare read timeout hides.
+      if (isPosternError(err, 'POSTERN_ERR_TUNNEL_TIMEOUT'))
+        throw edgeErrors.connectorSilent(
+          tunnel.connectorId,
+          request.address,
+          request.timeoutMs + 2000,
+        );
       throw err;
     }
     if (result?.type !== 'dial_result') {
