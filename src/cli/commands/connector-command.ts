@@ -49,7 +49,11 @@ export function connectorCommand(program: Command): void {
       'edge address instead of the one in the key, or a comma list of edges (env POSTERN_EDGE)',
       env.POSTERN_EDGE,
     )
-    .option('--drain-timeout <seconds>', 'on SIGTERM, how long sessions may take to finish; then those left are cut', '30')
+    .option(
+      '--drain-timeout <seconds>',
+      'on SIGTERM, how long sessions may take to finish; then those left are cut',
+      '30',
+    )
     .option(
       '--agent-identifiers <query>',
       'Konnectivity agent identifiers, e.g. host=node1&ipv4=10.0.0.5&cidr=10.0.0.0/16&default-route=true; the edge may dial what they cover (env POSTERN_AGENT_IDENTIFIERS)',
