@@ -20,6 +20,11 @@ export interface ConnectorTunnel {
   /** Payload bytes of ended sessions, edge → connector and back. */
   bytesToConnector: number;
   bytesFromConnector: number;
+  /**
+   * Until when (ms since the epoch) the connector takes no new sessions because it left a dial
+   * unanswered (hung or overloaded); cleared by its next answer. Keepalive drops a truly hung one.
+   */
+  unansweredUntil?: number | undefined;
 }
 
 interface RegistryEvents {
@@ -31,7 +36,8 @@ interface RegistryEvents {
 
 /**
  * The connectors holding a tunnel to this edge, by group, and the choice of one for a new
- * session: the group's usable tunnels in turn (round robin), skipping draining ones.
+ * session: the group's usable tunnels in turn (round robin), skipping draining ones and those
+ * that just left a dial unanswered.
  */
 export class ConnectorRegistry extends EventEmitter<RegistryEvents> {
   readonly #byId = new Map<string, ConnectorTunnel>();
@@ -64,10 +70,16 @@ export class ConnectorRegistry extends EventEmitter<RegistryEvents> {
     return group === undefined ? all : all.filter((t) => t.group === group);
   }
 
-  /** Tunnels that may take a new session. */
+  /** Tunnels that may take a new session: not draining, closing, or left a dial unanswered. */
   usable(group: string): ConnectorTunnel[] {
+    const now = Date.now();
     return this.list(group).filter(
-      (t) => !t.draining && !t.session.closed && !t.session.goingAway && !t.session.remoteGoingAway,
+      (t) =>
+        !t.draining &&
+        !t.session.closed &&
+        !t.session.goingAway &&
+        !t.session.remoteGoingAway &&
+        (t.unansweredUntil === undefined || t.unansweredUntil <= now),
     );
   }
 

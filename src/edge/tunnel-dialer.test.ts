@@ -21,7 +21,13 @@ test(
     const registry = new ConnectorRegistry();
     const metrics = new EdgeMetrics(registry);
     const dialer = new TunnelDialer(registry, { logger: pino({ level: 'silent' }), metrics });
-    const tunnel = { connectorId: 'c-hung', session: pair.server } as unknown as ConnectorTunnel;
+    const tunnel = {
+      connectorId: 'c-hung',
+      group: 'g',
+      draining: false,
+      session: pair.server,
+    } as unknown as ConnectorTunnel;
+    registry.add(tunnel);
     const started = Date.now();
     try {
       await assert.rejects(
@@ -41,6 +47,19 @@ test(
         },
       );
       assert.ok(Date.now() - started >= 2000, 'it waited the dial timeout plus the margin');
+      // Meanwhile it takes no new sessions: the next one does not wait on it too.
+      assert.deepEqual(registry.usable('g'), []);
+      const next = Date.now();
+      await assert.rejects(
+        dialer.dial({
+          via: 'g',
+          address: 'app.internal:80',
+          timeoutMs: 100,
+          sessionId: 's2',
+        }),
+        { code: 'POSTERN_ERR_NO_CONNECTOR' },
+      );
+      assert.ok(Date.now() - next < 1000, 'refused at once');
     } finally {
       pair.dispose();
     }

@@ -15,6 +15,12 @@ import type { EdgeMetrics } from './edge-metrics.js';
 import { edgeErrors } from './errors.js';
 
 /**
+ * How long a connector that left a dial unanswered takes no new sessions: the keepalive timeout,
+ * after which a truly hung one has lost its tunnel anyway.
+ */
+const UNANSWERED_PAUSE_MS = 30_000;
+
+/**
  * The edge's Dialer: pools with `via` go through a connector of that group (a new stream
  * with a dial header, answered by a dial result); others are dialed directly. A failed
  * dial is retried once on another connector of the group when there is one.
@@ -94,14 +100,19 @@ export class TunnelDialer implements Dialer {
       stream.destroy();
       // No answer at all, not even the connector's own timeout: the connector is hung or
       // overloaded (its tunnel goes once keepalive fails), which a bare read timeout hides.
-      if (isPosternError(err, 'POSTERN_ERR_TUNNEL_TIMEOUT'))
+      if (isPosternError(err, 'POSTERN_ERR_TUNNEL_TIMEOUT')) {
+        // New sessions go to the group's other connectors meanwhile, instead of each waiting
+        // here too; an answer to a dial already under way clears it.
+        tunnel.unansweredUntil = Date.now() + UNANSWERED_PAUSE_MS;
         throw edgeErrors.connectorSilent(
           tunnel.connectorId,
           request.address,
           request.timeoutMs + 2000,
         );
+      }
       throw err;
     }
+    if (tunnel.unansweredUntil !== undefined) tunnel.unansweredUntil = undefined;
     if (result?.type !== 'dial_result') {
       stream.destroy();
       throw trafficErrors.dialFailed(
