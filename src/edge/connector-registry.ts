@@ -72,14 +72,14 @@ export class ConnectorRegistry extends EventEmitter<RegistryEvents> {
 
   /** Tunnels that may take a new session: not draining, closing, or left a dial unanswered. */
   usable(group: string): ConnectorTunnel[] {
-    const now = Date.now();
     return this.list(group).filter(
       (t) =>
         !t.draining &&
         !t.session.closed &&
         !t.session.goingAway &&
         !t.session.remoteGoingAway &&
-        (t.unansweredUntil === undefined || t.unansweredUntil <= now),
+        // The clock is read only for a connector that left a dial unanswered: this runs per dial.
+        (t.unansweredUntil === undefined || t.unansweredUntil <= Date.now()),
     );
   }
 

@@ -1,38 +1,28 @@
 // Operator mistakes with the built CLI: each ends with one `postern: …` line and exit 1, never
 // a stack trace or a hang, and the hint in the line can be followed as written.
 import assert from 'node:assert/strict';
-import { access, rm, writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import {
-  freePort,
-  startTestEdge,
-  tempDir as makeTempDir,
-  type TestEdge,
-} from '../harness/harness.js';
+import { freePort, startTestEdge, type TestEdge } from '../harness/harness.js';
 import { runCommand, type CommandResult } from './support/run-command.js';
 import { SpawnedProcess } from './support/spawned-process.js';
+import { tempDirsRemovedAfter } from './support/temp-dirs.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const STACK_LINE = /^\s+at /m;
 
 let edge: TestEdge;
-const dirs: string[] = [];
 before(async () => {
   edge = await startTestEdge({ access: { listen: '127.0.0.1:0' } });
 });
 after(async () => {
   await edge.stop();
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-/** A temporary directory removed after the tests. */
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await makeTempDir(prefix);
-  dirs.push(dir);
-  return dir;
-}
+/** Temporary directories, removed after the tests. */
+const tempDir = tempDirsRemovedAfter();
 
 /** Runs the CLI with no admin URL or token from the test's environment. */
 function postern(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {

@@ -3,26 +3,18 @@
 // during start-up, or the demo is stopped normally.
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { after, test } from 'node:test';
-import { freePort, tempDir as makeTempDir } from '../harness/harness.js';
+import { test } from 'node:test';
+import { freePort } from '../harness/harness.js';
 import { runCommand } from './support/run-command.js';
 import { SpawnedProcess } from './support/spawned-process.js';
+import { tempDirsRemovedAfter } from './support/temp-dirs.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-const dirs: string[] = [];
-after(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-
-/** A temporary directory removed after the tests. */
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await makeTempDir(prefix);
-  dirs.push(dir);
-  return dir;
-}
+/** Temporary directories, removed after the tests. */
+const tempDir = tempDirsRemovedAfter();
 
 async function demoArgs(): Promise<string[]> {
   return [

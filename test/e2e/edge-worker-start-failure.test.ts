@@ -1,27 +1,19 @@
 // A multi-core edge (--workers 2) whose workers cannot start must exit 1 with the reason printed
 // once, and leave no process behind: a supervisor has to see the failure, not a silent edge.
 import assert from 'node:assert/strict';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { after, test } from 'node:test';
-import { freePort, tempDir as makeTempDir } from '../harness/harness.js';
+import { test } from 'node:test';
+import { freePort } from '../harness/harness.js';
 import { startPostgres } from '../support/postgres-server.js';
 import { SpawnedProcess } from './support/spawned-process.js';
+import { tempDirsRemovedAfter } from './support/temp-dirs.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-const dirs: string[] = [];
-after(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-
-/** A temporary directory removed after the tests. */
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await makeTempDir(prefix);
-  dirs.push(dir);
-  return dir;
-}
+/** Temporary directories, removed after the tests. */
+const tempDir = tempDirsRemovedAfter();
 
 /** Pids of live processes whose command line contains `marker`. */
 async function processesWith(marker: string): Promise<number[]> {

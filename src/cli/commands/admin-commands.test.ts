@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { startTestEdge, type TestEdge } from '../../../test/harness/harness.js';
-
-const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
+import { runAdminCli } from './test-admin-cli.js';
 
 let edge: TestEdge;
 before(async () => {
@@ -14,20 +11,7 @@ after(async () => {
   await edge.stop();
 });
 
-function run(args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const env = { ...process.env };
-    delete env.POSTERN_ADMIN_TOKEN;
-    delete env.POSTERN_ADMIN_URL;
-    execFile(
-      process.execPath,
-      [CLI, ...args, '--admin', edge.adminUrl, '--token', edge.adminToken],
-      { env, timeout: 30_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const run = (args: string[]) => runAdminCli(edge, args);
 
 async function seedConnector(group: string, id: string): Promise<void> {
   await edge.store.groups.create({ name: group });
