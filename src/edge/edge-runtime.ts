@@ -218,7 +218,7 @@ export class EdgeRuntime {
         hooks: this.#o.hooks,
         gateFor: this.#o.gateFor,
       });
-      await this.#applyParking(new Map(built), parking);
+      await this.#applyParking(built, parking);
     } catch (err) {
       // A failed apply leaves every server on the previous generation's pools, so the fresh
       // ones (never started) serve nothing; the previous pools keep running untouched.
@@ -249,8 +249,9 @@ export class EdgeRuntime {
   }
 
   /**
-   * Applies `built`; a server the round may park (see {@link ParkedServers}) is left out when it
-   * cannot bind and the rest applied again. Any other failure refuses the reload.
+   * Applies `built` (this reload's own map, from build); a server the round may park (see
+   * {@link ParkedServers}) is taken out of it when it cannot bind, and the rest applied again.
+   * Any other failure refuses the reload.
    */
   async #applyParking(built: Map<string, Built>, parking: ParkingRound): Promise<void> {
     for (;;) {
