@@ -8,6 +8,7 @@ import { createSelfSignedCert } from '../support/tls-cert.js';
 import { helmUnavailable, renderChart } from './helm-render.js';
 import { validateKubeObject, type KubeObject } from './kube-schema.js';
 import { podSpecOf, type Container, type PodSpec } from './kustomize-render.js';
+import { assertSecretFile, secretEnvVars } from './mounted-files.js';
 import { postureProblems } from './security-posture.js';
 
 // Rendering tests: `helm template` with the chart's values, every object checked against the
@@ -114,7 +115,7 @@ withHelm(
 );
 
 withHelm(
-  'the connector renders alone from an existing Secret: ephemeral, probes, HPA 2+ at 80%, PDB',
+  'the connector renders alone from an existing Secret: key file, ephemeral, probes, HPA 2+ at 80% CPU only, PDB',
   async () => {
     const list = await renderChart({
       edge: { enabled: false },
@@ -126,10 +127,12 @@ withHelm(
     const deployment = find(list, 'Deployment', 'rel-postern-connector');
     const { pod, container } = containerOf(deployment);
     assert.equal((deployment['spec'] as { replicas?: number }).replicas, undefined, 'HPA owns it');
-    assert.deepEqual(env(container, 'POSTERN_PROVISION_KEY')?.valueFrom?.secretKeyRef, {
+    assert.equal(env(container, 'POSTERN_PROVISION_KEY'), undefined, 'not in the environment');
+    assertSecretFile(pod, container, 'POSTERN_PROVISION_KEY_FILE', {
       name: 'site-key',
       key: 'key',
     });
+    assert.deepEqual(secretEnvVars(list), []);
     assert.equal(env(container, 'POSTERN_EPHEMERAL')?.value, '1');
     assert.equal(container.readinessProbe?.httpGet?.path, '/readyz');
     assert.equal(container.livenessProbe?.httpGet?.path, '/healthz');
@@ -143,12 +146,10 @@ withHelm(
       };
     };
     assert.equal(hpa.spec.minReplicas, 2);
+    // No memory metric by default: a Node.js heap rarely shrinks, so it would hold replicas.
     assert.deepEqual(
       hpa.spec.metrics.map((m) => [m.resource.name, m.resource.target.averageUtilization]),
-      [
-        ['cpu', 80],
-        ['memory', 80],
-      ],
+      [['cpu', 80]],
     );
     find(list, 'PodDisruptionBudget', 'rel-postern-connector');
     const drain = Number(container.args?.[container.args.indexOf('--drain-timeout') + 1]);
@@ -189,11 +190,13 @@ withHelm(
       'PodDisruptionBudget/rel-postern-connector-site-b',
       'Secret/rel-postern-connector-site-b',
     ]);
-    const keyOf = (name: string) =>
-      env(containerOf(find(list, 'Deployment', name)).container, 'POSTERN_PROVISION_KEY')?.valueFrom
-        ?.secretKeyRef?.name;
-    assert.equal(keyOf('rel-postern-connector-site-a'), 'key-a');
-    assert.equal(keyOf('rel-postern-connector-site-b'), 'rel-postern-connector-site-b');
+    const keyOf = (name: string, secret: string) => {
+      const { pod, container } = containerOf(find(list, 'Deployment', name));
+      assertSecretFile(pod, container, 'POSTERN_PROVISION_KEY_FILE', { name: secret, key: 'key' });
+    };
+    keyOf('rel-postern-connector-site-a', 'key-a');
+    keyOf('rel-postern-connector-site-b', 'rel-postern-connector-site-b');
+    assert.deepEqual(secretEnvVars(list), []);
     const secret = find(list, 'Secret', 'rel-postern-connector-site-b') as {
       stringData: { key: string };
     };
@@ -271,9 +274,14 @@ withHelm(
     assert.equal(spec.strategy.type, 'RollingUpdate');
     assert.equal(spec.strategy.rollingUpdate.maxUnavailable, 0);
     const { pod, container } = containerOf(deployment);
-    assert.deepEqual(env(container, 'POSTERN_STORE')?.valueFrom?.secretKeyRef, {
-      name: 'pg',
-      key: 'url',
+    // Credentials are read-only files, never variables (readable in /proc, inherited by workers).
+    assert.deepEqual(secretEnvVars(list), []);
+    assert.equal(env(container, 'POSTERN_STORE'), undefined);
+    assert.equal(env(container, 'POSTERN_ADMIN_TOKEN'), undefined);
+    assertSecretFile(pod, container, 'POSTERN_STORE_FILE', { name: 'pg', key: 'url' });
+    assertSecretFile(pod, container, 'POSTERN_ADMIN_TOKEN_FILE', {
+      name: 'postern-admin',
+      key: 'token',
     });
     assert.equal(env(container, 'POSTERN_ADVERTISE_ADDRESS')?.value, 'postern.example.com:8443');
     // Every edge signs user tokens with the one key from the Secret.
@@ -623,3 +631,36 @@ withHelm(
     assert.deepEqual(edge.spec.template.spec.topologySpreadConstraints, custom);
   },
 );
+
+withHelm('a memory target is opt-in, connector-wide or per group', async () => {
+  const list = await renderChart({
+    edge: { enabled: false },
+    connector: {
+      enabled: true,
+      autoscaling: { targetMemoryUtilizationPercentage: 75 },
+      multiConnector: {
+        enabled: true,
+        groups: [
+          { name: 'a', existingSecret: 'key-a' },
+          {
+            name: 'b',
+            existingSecret: 'key-b',
+            autoscaling: { targetMemoryUtilizationPercentage: 0 },
+          },
+        ],
+      },
+    },
+  });
+  await checkAll(list);
+  const metrics = (name: string) =>
+    (
+      find(list, 'HorizontalPodAutoscaler', name) as {
+        spec: { metrics: { resource: { name: string; target: { averageUtilization: number } } }[] };
+      }
+    ).spec.metrics.map((m) => [m.resource.name, m.resource.target.averageUtilization]);
+  assert.deepEqual(metrics('rel-postern-connector-a'), [
+    ['cpu', 80],
+    ['memory', 75],
+  ]);
+  assert.deepEqual(metrics('rel-postern-connector-b'), [['cpu', 80]]);
+});

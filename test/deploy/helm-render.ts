@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -60,4 +62,23 @@ export async function renderChart(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+let missing: Promise<string | undefined> | undefined;
+
+/**
+ * A test that renders the chart: run with helm, or reported skipped with the reason (never
+ * passed); on CI (CI=true) a missing helm fails instead, as scripts/setup-test-host.sh installs it.
+ */
+export function helmTest(name: string, body: () => Promise<void>): void {
+  test(name, async (t: TestContext) => {
+    missing ??= helmUnavailable();
+    const why = await missing;
+    if (why !== undefined) {
+      if (process.env['CI'] === 'true') assert.fail(`${why} (CI: run scripts/setup-test-host.sh)`);
+      t.skip(why);
+      return;
+    }
+    await body();
+  });
 }

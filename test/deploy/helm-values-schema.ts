@@ -78,7 +78,11 @@ const autoscaling = (required: boolean): Schema =>
       minReplicas: int(1),
       maxReplicas: int(1),
       targetCPUUtilizationPercentage: int(1, 100),
-      targetMemoryUtilizationPercentage: int(1, 100),
+      targetMemoryUtilizationPercentage: int(
+        0,
+        100,
+        'Average memory of the requests to keep; 0: no memory metric (a Node.js heap rarely shrinks).',
+      ),
     },
     required
       ? {
@@ -102,6 +106,50 @@ const keyItems = arrayOf(
     { required: ['key', 'path'] },
   ),
 );
+
+const networkPeers = (description: string): Schema =>
+  arrayOf(
+    anyObject('A NetworkPolicy peer (podSelector, namespaceSelector or ipBlock).'),
+    description,
+  );
+
+function konnectivitySchema(): Schema {
+  return obj({
+    enabled: bool(
+      'Serve the Konnectivity-compatible HTTP CONNECT frontend (docs/konnectivity.md).',
+    ),
+    proxyStrategies: str(
+      '--proxy-strategies: comma list of destHost, cidr, defaultRoute, default.',
+      {
+        pattern: '^(destHost|cidr|defaultRoute|default)(,(destHost|cidr|defaultRoute|default))*$',
+      },
+    ),
+    group: str('--konnectivity-group: only this connector group serves the frontend.'),
+    tcp: obj({
+      enabled: bool('Listen on TCP with mutual TLS (--konnectivity-listen).'),
+      port: port('Container and Service port.'),
+      clientCA: obj({
+        secretName: optionalName("Secret holding the CA of kube-apiserver's client certificate."),
+        configMapName: optionalName('ConfigMap holding it instead.'),
+        key: str('Key of the CA bundle.', { minLength: 1 }),
+      }),
+      serverCert: obj({
+        existingSecret: optionalName('kubernetes.io/tls Secret for the listener; empty: issued.'),
+      }),
+      serverNames: arrayOf(str(), 'Extra names / IPs of the issued certificate.'),
+      service: obj({
+        type: { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] },
+        annotations: freeMap('Annotations of the Service.'),
+      }),
+      from: networkPeers("Peers that may reach the port (kube-apiserver's); required."),
+    }),
+    uds: obj({
+      enabled: bool('Serve on a Unix socket in a host directory (--konnectivity-uds).'),
+      hostPath: str('Host directory kube-apiserver mounts too.', { pattern: '^/' }),
+      socketName: str('Socket file name in it.', { pattern: '^[^/]+$' }),
+    }),
+  });
+}
 
 function edgeSchema(): Schema {
   return obj({
@@ -162,6 +210,7 @@ function edgeSchema(): Schema {
     }),
     resources,
     podDisruptionBudget: disruptionBudget,
+    konnectivity: konnectivitySchema(),
     networkPolicy: obj({
       enabled: bool(),
       metricsFrom: arrayOf(

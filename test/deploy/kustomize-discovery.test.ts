@@ -50,7 +50,7 @@ test('the discovery component adds a read-only Role for Services and EndpointSli
   const env = pod?.containers[0]?.env ?? [];
   assert.equal(env.find((e) => e.name === 'POSTERN_KUBERNETES_DISCOVERY')?.value, '1');
   assert.ok(
-    env.some((e) => e.name === 'POSTERN_PROVISION_KEY'),
+    env.some((e) => e.name === 'POSTERN_PROVISION_KEY_FILE'),
     'the base env is kept',
   );
 });

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from '../support/repo-root.js';
 import type { KubeObject } from './kube-schema.js';
@@ -32,10 +34,37 @@ export function renderKustomization(dir: string): Promise<KubeObject[]> {
   });
 }
 
+/**
+ * Renders an overlay written for the test: in `namespace`, of the given `deploy/kustomize`
+ * directories as resources and components (kustomize accepts only relative paths to them).
+ */
+export async function renderOverlay(o: {
+  namespace: string;
+  resources: string[];
+  components?: string[];
+}): Promise<KubeObject[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'postern-kustomize-'));
+  try {
+    const rel = (d: string) => relative(dir, join(repoRoot(), 'deploy', 'kustomize', d));
+    const overlay = {
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      namespace: o.namespace,
+      resources: o.resources.map(rel),
+      components: (o.components ?? []).map(rel),
+    };
+    await writeFile(join(dir, 'kustomization.yaml'), JSON.stringify(overlay));
+    return await renderKustomization(relative(join(repoRoot(), 'deploy', 'kustomize'), dir));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Every object of a multi-document YAML stream of rendered manifests; empty documents skipped. */
 export function parseObjects(text: string): KubeObject[] {
   const objects: KubeObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
+  // YAML 1.1, as Kubernetes reads manifests: `defaultMode: 0440` is octal there, not 440.
+  for (const doc of parseAllDocuments(text, { version: '1.1' })) {
     if (doc.errors.length > 0) throw new Error(doc.errors.map((e) => e.message).join('\n'));
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
@@ -61,6 +90,8 @@ export interface PodSpec {
   securityContext?: {
     runAsNonRoot?: boolean;
     runAsUser?: number;
+    runAsGroup?: number;
+    fsGroup?: number;
     seccompProfile?: { type?: string };
   };
   hostNetwork?: boolean;

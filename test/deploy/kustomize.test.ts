@@ -11,6 +11,7 @@ import {
   type Container,
   type PodSpec,
 } from './kustomize-render.js';
+import { assertSecretFile, secretEnvVars } from './mounted-files.js';
 import { postureProblems } from './security-posture.js';
 
 const VERSION = (
@@ -142,7 +143,12 @@ test('the edge runs one replica on its data volume, with probes on the admin por
   const claim = volume?.persistentVolumeClaim?.claimName;
   assert.ok(claim, 'the data directory is a PersistentVolumeClaim');
   find('edge', 'PersistentVolumeClaim', claim);
-  assert.equal(envOf(container, 'POSTERN_ADMIN_TOKEN')?.valueFrom?.secretKeyRef?.optional, true);
+  // The admin token Secret (docs step 1) is a read-only file, not a variable.
+  assert.equal(envOf(container, 'POSTERN_ADMIN_TOKEN'), undefined);
+  assertSecretFile(pod, container, 'POSTERN_ADMIN_TOKEN_FILE', {
+    name: 'postern-admin',
+    key: 'token',
+  });
   // On SIGTERM: still serving for the grace, then the drain, all before the kubelet kills it.
   const grace = Number(envOf(container, 'POSTERN_SHUTDOWN_GRACE')?.value);
   const drain = Number(envOf(container, 'POSTERN_DRAIN_TIMEOUT')?.value);
@@ -191,13 +197,18 @@ test('the edge tunnel is a pass-through network load balancer and the admin port
   assert.deepEqual(allowed, [8443, 9090]);
 });
 
-test('connectors enroll from a Secret with ephemeral identities on emptyDir', () => {
+test('connectors enroll from a Secret mounted as a file with ephemeral identities on emptyDir', () => {
   const { pod, container } = workload('connector', 'postern-connector');
   assert.equal(container.args?.[0], 'connector');
-  const key = envOf(container, 'POSTERN_PROVISION_KEY');
-  assert.equal(key?.value, undefined, 'the key is never inline');
-  assert.ok(key?.valueFrom?.secretKeyRef?.name);
-  assert.notEqual(key.valueFrom.secretKeyRef.optional, true, 'a missing key is an error');
+  assert.equal(envOf(container, 'POSTERN_PROVISION_KEY'), undefined, 'never in the environment');
+  assertSecretFile(pod, container, 'POSTERN_PROVISION_KEY_FILE', {
+    name: 'postern-provision-key',
+    key: 'key',
+  });
+  const keyVolume = (
+    pod.volumes as unknown as { secret?: { secretName: string; optional?: boolean } }[]
+  ).find((v) => v.secret?.secretName === 'postern-provision-key');
+  assert.notEqual(keyVolume?.secret?.optional, true, 'a missing key is an error');
   assert.equal(envOf(container, 'POSTERN_EPHEMERAL')?.value, '1');
   const stateDir = envOf(container, 'POSTERN_STATE_DIR')?.value;
   const mount = container.volumeMounts?.find((m) => m.mountPath === stateDir);
@@ -213,7 +224,7 @@ test('connectors enroll from a Secret with ephemeral identities on emptyDir', ()
   assert.equal(container.livenessProbe?.httpGet?.port, 'probes');
 });
 
-test('connectors autoscale from 2 at 80% CPU and memory, with a disruption budget and egress only', () => {
+test('connectors autoscale from 2 at 80% CPU (no memory metric), with a disruption budget and egress only', () => {
   const deployment = find<{ spec: { replicas?: number } }>(
     'connector',
     'Deployment',
@@ -236,11 +247,8 @@ test('connectors autoscale from 2 at 80% CPU and memory, with a disruption budge
   assert.equal(hpa.spec.minReplicas, 2);
   assert.ok(hpa.spec.maxReplicas >= hpa.spec.minReplicas);
   assert.deepEqual(
-    hpa.spec.metrics.map((m) => [m.resource.name, m.resource.target.averageUtilization]).sort(),
-    [
-      ['cpu', 80],
-      ['memory', 80],
-    ],
+    hpa.spec.metrics.map((m) => [m.resource.name, m.resource.target.averageUtilization]),
+    [['cpu', 80]],
   );
   const { container } = workload('connector', 'postern-connector');
   assert.ok(container.securityContext && (container as { resources?: unknown }).resources);
@@ -261,6 +269,22 @@ test('connectors autoscale from 2 at 80% CPU and memory, with a disruption budge
   assert.deepEqual([...policy.spec.policyTypes].sort(), ['Egress', 'Ingress']);
   assert.deepEqual(policy.spec.ingress ?? [], [], 'no ingress at all');
   assert.ok(policy.spec.egress.length > 0);
+});
+
+test('the single-replica edge base has no PodDisruptionBudget, so it never blocks a node drain', () => {
+  // docs/kubernetes.md "Upgrade without downtime": add one in an overlay that runs several.
+  assert.equal(
+    find<{ spec: { replicas: number } }>('edge', 'Deployment', 'postern-edge').spec.replicas,
+    1,
+  );
+  assert.deepEqual(
+    objects('edge').filter((o) => o.kind === 'PodDisruptionBudget'),
+    [],
+  );
+});
+
+test('no container of the overlays reads a variable from a Secret: credentials are files', () => {
+  for (const overlay of OVERLAYS) assert.deepEqual(secretEnvVars(objects(overlay)), [], overlay);
 });
 
 test('every POSTERN_ variable the manifests set is documented in docs/configuration.md', () => {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
   Connector,
@@ -12,6 +11,7 @@ import {
 import { createLogger, untilSignal } from '../logger.js';
 import { packageVersion } from '../version.js';
 import { addConnectorHaFlags, connectorHaOptions, edgeAddressOptions } from './ha-flags.js';
+import { secretFromValueOrFile } from './secret-file.js';
 
 const env = process.env;
 
@@ -31,7 +31,7 @@ export function connectorCommand(program: Command): void {
     )
     .option(
       '--provision-key-file <file>',
-      'read the provisioning key from a file (env POSTERN_PROVISION_KEY_FILE)',
+      'read the provisioning key from a file, e.g. a mounted Secret; not with --provision-key (env POSTERN_PROVISION_KEY_FILE)',
       env.POSTERN_PROVISION_KEY_FILE,
     )
     .option(
@@ -97,9 +97,12 @@ export function connectorCommand(program: Command): void {
         syncInterval?: string;
       }) => {
         const logger = createLogger();
-        const provisionKey =
-          o.provisionKey ??
-          (o.provisionKeyFile ? (await readFile(o.provisionKeyFile, 'utf8')).trim() : undefined);
+        const provisionKey = await secretFromValueOrFile({
+          value: o.provisionKey,
+          file: o.provisionKeyFile,
+          valueName: '--provision-key or POSTERN_PROVISION_KEY',
+          fileName: '--provision-key-file',
+        });
         const connector = new Connector({
           stateDir: o.stateDir,
           provisionKey,

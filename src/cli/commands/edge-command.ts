@@ -10,6 +10,7 @@ import { addEnrollmentFlags, enrollmentOptions, type EnrollmentFlags } from './e
 import { addEdgeHaFlags, edgeHaOptions } from './ha-flags.js';
 import { adminSignInOptions } from './admin-sign-in-flags.js';
 import { GOOD_ADMIN_TOKEN_LENGTH, bootstrapAdminToken, readyLine } from './edge-admin-token.js';
+import { secretFromValueOrFile } from './secret-file.js';
 import {
   finishWorker,
   reportReady,
@@ -46,6 +47,16 @@ export function edgeCommand(program: Command): void {
       '--store <url>',
       'PostgreSQL store, postgres://user:password@host:5432/db (env POSTERN_STORE; default the embedded store in --data-dir)',
       env.POSTERN_STORE,
+    )
+    .option(
+      '--store-file <file>',
+      'read the --store URL from a file, e.g. a mounted Secret, so the password is not in the environment; not with --store (env POSTERN_STORE_FILE)',
+      env.POSTERN_STORE_FILE,
+    )
+    .option(
+      '--admin-token-file <file>',
+      'read the bootstrap admin token from a file, e.g. a mounted Secret; not with POSTERN_ADMIN_TOKEN (env POSTERN_ADMIN_TOKEN_FILE)',
+      env.POSTERN_ADMIN_TOKEN_FILE,
     )
     .option(
       '--tunnel-listen <host:port>',
@@ -103,6 +114,8 @@ export function edgeCommand(program: Command): void {
         o: {
           dataDir: string;
           store?: string;
+          storeFile?: string;
+          adminTokenFile?: string;
           tunnelListen: string;
           advertiseAddress?: string;
           adminListen: string;
@@ -123,16 +136,33 @@ export function edgeCommand(program: Command): void {
           ShutdownFlags,
       ) => {
         const logger = createLogger();
-        const plan = workerPlan(o.workers, o.store);
+        const store = await secretFromValueOrFile({
+          value: o.store,
+          file: o.storeFile,
+          valueName: '--store or POSTERN_STORE',
+          fileName: '--store-file',
+        });
+        const plan = workerPlan(o.workers, store);
         const shutdown = shutdownOptions(o);
-        const adminToken = bootstrapAdminToken(env.POSTERN_ADMIN_TOKEN);
+        const tokenSource = o.adminTokenFile
+          ? `--admin-token-file ${o.adminTokenFile}`
+          : 'POSTERN_ADMIN_TOKEN';
+        const adminToken = bootstrapAdminToken(
+          await secretFromValueOrFile({
+            value: env.POSTERN_ADMIN_TOKEN,
+            file: o.adminTokenFile,
+            valueName: 'POSTERN_ADMIN_TOKEN',
+            fileName: '--admin-token-file',
+          }),
+          tokenSource,
+        );
         if (
           adminToken !== undefined &&
           adminToken.length < GOOD_ADMIN_TOKEN_LENGTH &&
           plan.role !== 'worker'
         ) {
           logger.warn(
-            `POSTERN_ADMIN_TOKEN is shorter than ${GOOD_ADMIN_TOKEN_LENGTH} characters; make a stronger one with \`openssl rand -hex 32\``,
+            `the bootstrap admin token (POSTERN_ADMIN_TOKEN or --admin-token-file) is shorter than ${GOOD_ADMIN_TOKEN_LENGTH} characters; make a stronger one with \`openssl rand -hex 32\``,
           );
         }
         if (plan.role === 'primary') {
@@ -154,7 +184,7 @@ export function edgeCommand(program: Command): void {
         }
         const edge = await startEdge({
           dataDir: o.dataDir,
-          openStore: () => openStore({ dataDir: o.dataDir, store: o.store }),
+          openStore: () => openStore({ dataDir: o.dataDir, store }),
           tunnelListen: o.tunnelListen,
           advertiseAddress: o.advertiseAddress,
           adminListen: o.adminListen,
@@ -180,7 +210,7 @@ export function edgeCommand(program: Command): void {
             advertiseAddress: edge.advertiseAddress,
             adminUrl: edge.adminUrl,
             dataDir: o.dataDir,
-            tokenFromEnvironment: adminToken !== undefined,
+            tokenSource: adminToken === undefined ? undefined : tokenSource,
           }),
         );
         if (edge.accessUrl) process.stderr.write(`postern edge access proxy: ${edge.accessUrl}\n`);
