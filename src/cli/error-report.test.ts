@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PosternError } from '../core/index.js';
-import { describeFailure } from './error-report.js';
+import { describeFailure, describeUsageError } from './error-report.js';
 
 test('a coded error is one line with its code', () => {
   const report = describeFailure(new PosternError('POSTERN_ERR_X', 'It broke.\nFix it.'));
@@ -55,4 +55,22 @@ test('something thrown that is not an Error is a bug, still one line', () => {
   assert.equal(report.bug, true);
   assert.equal(report.text.split('\n').length, 2);
   assert.match(report.text, /just a string/);
+});
+
+test('a usage error is one postern: line naming the --help of the mistyped command', () => {
+  const text = describeUsageError("error: unknown option '--bogus'\n", 'postern edge');
+  assert.equal(text, "postern: unknown option '--bogus'; run `postern edge --help` for usage\n");
+});
+
+test('a usage error with a suggestion stays one line', () => {
+  const text = describeUsageError(
+    "error: unknown option '--tunel-listen'\n(Did you mean --tunnel-listen?)\n",
+    'postern edge',
+  );
+  assert.equal(text.split('\n').length, 2, 'one line');
+  assert.match(
+    text,
+    /^postern: unknown option '--tunel-listen' \(Did you mean --tunnel-listen\?\);/,
+  );
+  assert.equal(text.match(/--help/g)?.length, 1, '--help named once');
 });

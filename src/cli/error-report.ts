@@ -44,6 +44,19 @@ export function describeFailure(
   return { text: `${line}\n${stack}`, bug };
 }
 
+/** The exit code of a mistake on the command line (unknown option, missing argument, …). */
+export const USAGE_EXIT_CODE = 2;
+
+/**
+ * The line the CLI prints for a usage error: commander's `message` (`error: unknown option
+ * '--x'`, possibly with a "Did you mean" line) as one `postern: …` line that names the `--help`
+ * of `commandPath` (e.g. `postern keys create`).
+ */
+export function describeUsageError(message: string, commandPath: string): string {
+  const what = oneLine(message.replace(/^error: /, ''));
+  return `postern: ${what}; run \`${commandPath} --help\` for usage\n`;
+}
+
 function isBug(err: unknown): boolean {
   if (!(err instanceof Error)) return true;
   // Node's system errors (ENOENT, ECONNREFUSED, …) and a malformed URL given by the user are

@@ -12,7 +12,7 @@ import { EdgeWorkerStartError, reportStartFailure } from './commands/edge-worker
 import { loginCommand } from './commands/login-command.js';
 import { tcpCommand } from './commands/tcp-command.js';
 import { tokensCommand } from './commands/token-commands.js';
-import { describeFailure } from './error-report.js';
+import { USAGE_EXIT_CODE, describeFailure, describeUsageError } from './error-report.js';
 import { packageVersion } from './version.js';
 
 /** Builds the `postern` command tree. */
@@ -23,9 +23,6 @@ export function buildProgram(): Command {
         'Run `postern <command> --help` for the flags of each command.',
     )
     .version(packageVersion(), '-V, --version', 'print the version and exit')
-    .showHelpAfterError('(run with --help for usage)')
-    // Usage errors read like every other error: `postern: <what>`.
-    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'postern: ')) })
     .exitOverride();
   edgeCommand(program);
   connectorCommand(program);
@@ -37,7 +34,19 @@ export function buildProgram(): Command {
   demoCommand(program);
   tcpCommand(program);
   loginCommand(program);
+  reportUsageErrors(program, 'postern');
   return program;
+}
+
+/**
+ * Usage errors read like every other error, one `postern: <what>` line, and name the `--help`
+ * of the command that was mistyped: commander says only what was wrong.
+ */
+function reportUsageErrors(command: Command, commandPath: string): void {
+  command.configureOutput({
+    outputError: (text, write) => write(describeUsageError(text, commandPath)),
+  });
+  for (const sub of command.commands) reportUsageErrors(sub, `${commandPath} ${sub.name()}`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -46,7 +55,9 @@ async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode;
+      // --help and --version end with 0; every mistake on the command line with 2 (its line or
+      // the help is printed already), so scripts can tell it from a command that failed (1).
+      process.exitCode = err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
       return;
     }
     process.exitCode = 1;

@@ -9,11 +9,12 @@ const MAX_BODY = 64 * 1024;
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 
 /**
- * Asks the edge for its CLI login page (with a throwaway state, so the probe reveals nothing)
- * before the user is sent there: when the edge cannot start a login (no identity provider for
- * the CLI, a provider that does not answer), fails at once with the edge's own explanation
- * instead of waiting for a browser that will never come back. A redirect (a login could start)
- * passes. When this process does not trust the edge's certificate (the browser may: --ca was
+ * Asks the edge whether its CLI login page could start a login (`check=1`: the edge stores
+ * nothing, not even a pending login; a throwaway state, so the probe reveals nothing) before
+ * the user is sent there: when the edge cannot start a login (no identity provider for the
+ * CLI, a provider that does not answer), fails at once with the edge's own explanation instead
+ * of waiting for a browser that will never come back. A 204 or a redirect (an older edge that
+ * starts a login) passes. When this process does not trust the edge's certificate (the browser may: --ca was
  * not given), the page is read without verification, only ever to fail on its refusal; other
  * transport errors than "nothing listens there" pass.
  */
@@ -25,6 +26,7 @@ export async function checkCliLogin(
   const url = new URL('/.postern/cli/login', edgeUrl);
   url.searchParams.set('callback', callback);
   url.searchParams.set('state', randomBytes(24).toString('base64url'));
+  url.searchParams.set('check', '1');
   const timeoutMs = options.timeoutMs ?? 20_000;
   let answer: { status: number; body: string } | undefined;
   try {

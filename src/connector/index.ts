@@ -1,5 +1,5 @@
 export { Connector } from './connector.js';
-export type { ConnectorOptions } from './connector.js';
+export type { ConnectorOptions } from './connector-options.js';
 export { connectorErrors } from './errors.js';
 export { ConnectorMetrics } from './connector-metrics.js';
 export type { ConnectorMetricsSource } from './connector-metrics.js';

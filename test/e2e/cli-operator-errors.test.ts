@@ -67,10 +67,11 @@ test('restoring from a file that does not exist is one line naming the file', as
   assert.match(line, /\/nonexistent\/clifix\.json/);
 });
 
-test('a usage error reads like any other error: postern: <what>, exit 1', async () => {
+test('a usage error reads like any other error: postern: <what>, exit 2', async () => {
   const result = await postern(['keys', 'create', '--token', 'x']);
-  const line = assertOneLineFailure(result, 'keys create without --group');
-  assert.match(line, /--group/);
+  assert.equal(result.code, 2, `usage errors exit 2\n${result.stderr}`);
+  assert.equal(result.stderr.split('\n').filter(Boolean).length, 1, result.stderr);
+  assert.match(result.stderr, /^postern: .*--group/);
   assert.doesNotMatch(result.stderr, /^error: /m);
 });
 

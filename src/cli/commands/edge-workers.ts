@@ -123,51 +123,83 @@ export async function runPrimary(
   },
 ): Promise<void> {
   const { logger, baseServerId } = options;
-  const stopTimeoutMs = options.stopTimeoutMs ?? STOP_TIMEOUT_MS;
-  const workers = new Map<number, Worker>();
-  const ready = new Set<Worker>();
-  let stopping = false;
-  let failed: Error | undefined;
-  let wakeUp: () => void = () => undefined;
-  const stopRequested = new Promise<void>((resolve) => (wakeUp = resolve));
-  const fork = (index: number): void => {
+  const set = new WorkerSet(baseServerId, logger);
+  for (let index = 1; index <= count; index++) set.fork(index);
+  logger.info({ workers: count, serverId: baseServerId }, 'edge workers started');
+  const signal = await Promise.race([untilSignal(), set.failure.then(() => 'failure')]);
+  set.stopping = true;
+  logger.info({ signal }, 'stopping edge workers');
+  await stopAll([...set.workers.values()], {
+    ready: set.ready,
+    stopTimeoutMs: options.stopTimeoutMs ?? STOP_TIMEOUT_MS,
+  });
+  if (set.failed) throw set.failed;
+}
+
+/** The primary's workers: forks them, follows their reports and exits, restarts one that served. */
+class WorkerSet {
+  /** Workers by index (1…count), while their process lives. */
+  readonly workers = new Map<number, Worker>();
+  /** Workers that reported they serve. */
+  readonly ready = new Set<Worker>();
+  /** Set once the primary stops the workers: exits are then expected. */
+  stopping = false;
+  /** The first start failure, reported by the primary. */
+  failed: Error | undefined;
+  /** Resolves at the first start failure. */
+  readonly failure: Promise<void>;
+  #wakeUp: () => void = () => undefined;
+  readonly #baseServerId: string;
+  readonly #logger: Logger;
+
+  constructor(baseServerId: string, logger: Logger) {
+    this.#baseServerId = baseServerId;
+    this.#logger = logger;
+    this.failure = new Promise<void>((resolve) => (this.#wakeUp = resolve));
+  }
+
+  /** Starts worker `index` (again). */
+  fork(index: number): void {
     const worker = cluster.fork({
       POSTERN_WORKER_INDEX: String(index),
-      POSTERN_BASE_SERVER_ID: baseServerId,
+      POSTERN_BASE_SERVER_ID: this.#baseServerId,
     });
-    workers.set(index, worker);
-    worker.on('message', (m: { type?: unknown; report?: unknown } | null) => {
-      if (m?.type === READY) ready.add(worker);
-      if (m?.type !== FAILED || typeof m.report !== 'string') return;
-      // After it served, a worker's failure is logged and the worker restarted (on 'exit').
-      if (ready.has(worker)) {
-        logger.error({ worker: index, err: m.report.trim() }, 'edge worker failed');
-        return;
-      }
-      // The first failure is the one reported: the others are usually the same.
-      failed ??= new EdgeWorkerStartError(m.report);
-      wakeUp();
-    });
-    worker.once('exit', (code, signal) => {
-      workers.delete(index);
-      const served = ready.delete(worker);
-      if (stopping) return;
-      if (!served) {
-        failed ??= new Error(`edge worker ${index} exited during start (code ${code}, ${signal})`);
-        wakeUp();
-        return;
-      }
-      logger.error({ worker: index, code, signal }, 'edge worker died; starting it again');
-      setTimeout(() => stopping || fork(index), 1000).unref();
-    });
-  };
-  for (let index = 1; index <= count; index++) fork(index);
-  logger.info({ workers: count, serverId: baseServerId }, 'edge workers started');
-  const signal = await Promise.race([untilSignal(), stopRequested.then(() => 'failure')]);
-  stopping = true;
-  logger.info({ signal }, 'stopping edge workers');
-  await stopAll([...workers.values()], { ready, stopTimeoutMs });
-  if (failed) throw failed;
+    this.workers.set(index, worker);
+    worker.on('message', (m: { type?: unknown; report?: unknown } | null) =>
+      this.#onMessage(worker, index, m),
+    );
+    worker.once('exit', (code, signal) => this.#onExit(worker, index, { code, signal }));
+  }
+
+  #onMessage(worker: Worker, index: number, m: { type?: unknown; report?: unknown } | null): void {
+    if (m?.type === READY) this.ready.add(worker);
+    if (m?.type !== FAILED || typeof m.report !== 'string') return;
+    // After it served, a worker's failure is logged and the worker restarted (on 'exit').
+    if (this.ready.has(worker)) {
+      this.#logger.error({ worker: index, err: m.report.trim() }, 'edge worker failed');
+      return;
+    }
+    // The first failure is the one reported: the others are usually the same.
+    this.#fail(new EdgeWorkerStartError(m.report));
+  }
+
+  #onExit(worker: Worker, index: number, how: { code: number; signal: string }): void {
+    const { code, signal } = how;
+    this.workers.delete(index);
+    const served = this.ready.delete(worker);
+    if (this.stopping) return;
+    if (!served) {
+      this.#fail(new Error(`edge worker ${index} exited during start (code ${code}, ${signal})`));
+      return;
+    }
+    this.#logger.error({ worker: index, code, signal }, 'edge worker died; starting it again');
+    setTimeout(() => this.stopping || this.fork(index), 1000).unref();
+  }
+
+  #fail(err: Error): void {
+    this.failed ??= err;
+    this.#wakeUp();
+  }
 }
 
 /**

@@ -355,12 +355,25 @@ export class AuthPages {
     }
     const idp = this.#cliProvider();
     if (typeof idp !== 'string') return idp;
+    if (query.get('check') === '1') return this.#checkCliLogin(req, idp);
     return this.#start(req, {
       kind: 'cli',
       identityProvider: idp,
       returnTo: callback,
       clientState,
     });
+  }
+
+  /**
+   * `?check=1`, the CLI's check before it sends the user here: answers 204 when a login could
+   * start (the provider answers), the same error page as a real start when not, and stores
+   * nothing (no pending login, no cookie).
+   */
+  async #checkCliLogin(req: Pick<AuthRequest, 'host'>, idp: string): Promise<AuthResponse> {
+    if (!HOST.test(req.host ?? ''))
+      return htmlPage(400, 'Bad request', ['The Host header is not valid.']);
+    await this.#o.providers.client(idp);
+    return { status: 204, headers: { 'cache-control': 'no-store' }, body: '' };
   }
 
   /** Sends the browser approving a device login to the CLI's provider, then to `returnTo`. */
