@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { SpawnedProcess } from '../e2e/support/spawned-process.js';
@@ -74,11 +75,15 @@ test('the edge, started like its container, answers the probe paths and writes o
   const dataDir = join(scratch, 'data');
   const configDir = join(scratch, 'config');
   mkdirSync(configDir);
+  // The manifest mounts the admin token Secret as a file; here a scratch file stands in for it.
+  const adminToken = randomBytes(24).toString('hex');
+  const adminTokenFile = join(scratch, 'admin-token');
+  writeFileSync(adminTokenFile, `${adminToken}\n`);
   const manifestEnv = Object.fromEntries(
     (c.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : [])),
   );
   // Same variables as the manifest, but loopback ports and scratch directories on this machine.
-  const env = {
+  const env: Record<string, string | undefined> = {
     ...layout.env,
     ...manifestEnv,
     POSTERN_DATA_DIR: dataDir,
@@ -87,6 +92,8 @@ test('the edge, started like its container, answers the probe paths and writes o
     POSTERN_ADMIN_LISTEN: '127.0.0.1:0',
     POSTERN_ADVERTISE_ADDRESS: '127.0.0.1:8443',
   };
+  assert.ok(env.POSTERN_ADMIN_TOKEN_FILE, 'the manifest reads the admin token from a file');
+  env.POSTERN_ADMIN_TOKEN_FILE = adminTokenFile;
   const before = snapshot(layout.root);
   const [cmd, ...rest] = layout.entrypoint;
   const edge = new SpawnedProcess('edge', cmd!, [...rest, ...(c.args ?? [])], env);
@@ -102,6 +109,12 @@ test('the edge, started like its container, answers the probe paths and writes o
       assert.equal(res.status, 200, `${path} answers 200`);
       await res.body?.cancel();
     }
+    const api = await fetch(new URL('/api/v1/connectors', adminUrl), {
+      headers: { authorization: `Bearer ${adminToken}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    assert.equal(api.status, 200, 'the token from the mounted file opens the admin API');
+    await api.body?.cancel();
   } finally {
     assert.ok(await edge.stop('SIGTERM', 10_000), 'the edge stops on SIGTERM');
   }
