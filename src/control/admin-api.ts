@@ -26,7 +26,7 @@ import { AuditLog, type AuditHook } from './audit.js';
 import { registerAuditHooks } from './audit-hooks.js';
 import { registerAuditLog } from './audit-log-route.js';
 import { registerActivityRoutes, type ActivityLog } from './activity/index.js';
-import { sendError } from './api-errors.js';
+import { fastifyErrorOptions, jsonBodyParser, sendError } from './api-errors.js';
 import { registerObjects } from './api-objects.js';
 import { registerConnectors, registerGroups, registerKeys } from './api-routes.js';
 import { consoleRoutes, defaultConsoleDir } from './console-static.js';
@@ -80,6 +80,8 @@ export function buildAdminApi(options: AdminApiOptions) {
     bodyLimit: 1024 * 1024,
     // One line per request (below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // Fastify's own refusals (bad or too long a URL, too large a head) in the API's error body.
+    ...fastifyErrorOptions,
   });
   app.addHook('onResponse', (req, reply, done) => {
     req.log.info(
@@ -94,11 +96,9 @@ export function buildAdminApi(options: AdminApiOptions) {
     done();
   });
   // PATCH bodies are JSON merge patches (RFC 7396); clients that say so are read as JSON.
-  app.addContentTypeParser(
-    'application/merge-patch+json',
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
+  const jsonParser = jsonBodyParser(app.getDefaultJsonParser('error', 'error'));
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, jsonParser);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonParser);
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });

@@ -1,4 +1,4 @@
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { createHmac, randomBytes, X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { definedProps, type Clock } from '../core/index.js';
 import {
@@ -42,21 +42,30 @@ export const DEFAULT_EXPIRED_RENEWAL_GRACE_MS = 30 * 24 * 60 * 60_000;
  */
 export class EnrollmentService implements EnrollmentAuthority {
   readonly #o: EnrollmentServiceOptions;
+  /** Makes a stand-in secret hash for key ids that do not exist (see #secretHashOf). */
+  readonly #decoyKey = randomBytes(32);
 
   constructor(options: EnrollmentServiceOptions) {
     this.#o = options;
   }
 
+  /**
+   * The proof for a key id; an unknown id gets one made from a stand-in secret, so it is
+   * answered like a known id with a wrong secret (the connector keeps its secret, the edge
+   * refuses a secret sent anyway) and key ids cannot be told apart by the answer.
+   */
   async edgeProof(keyId: string, exporter: Buffer): Promise<string> {
-    const key = await this.#o.store.provisioningKeys.get(keyId);
-    if (!key) throw StoreErrors.keyUnknown(keyId);
-    return enrollmentProof(key.secretHash, exporter);
+    return enrollmentProof(await this.#secretHashOf(keyId), exporter);
   }
 
   async enroll(request: EnrollRequest): Promise<EnrollResult> {
     const { store, ca, clock } = this.#o;
     const key = await store.provisioningKeys.get(request.keyId);
-    if (!key) throw StoreErrors.keyUnknown(request.keyId);
+    // The secret first, the same way for unknown ids: a wrong one costs no CSR parsing, and
+    // both are refused at the same step with the same error.
+    const known = key?.secretHash ?? this.#decoyHash(request.keyId);
+    if (!sameSecretValue(hashProvisioningSecret(request.secret), known) || !key)
+      throw StoreErrors.keyUnknown(request.keyId);
     const connectorId = `c-${randomBytes(8).toString('hex')}`;
     // Issue first: a bad CSR must fail before the key's use is counted.
     const issued = await ca.issueClientCertificate(request.csrPem, {
@@ -169,6 +178,16 @@ export class EnrollmentService implements EnrollmentAuthority {
       { connector: connectorId, key: record.keyId },
       'ephemeral connector left; key use returned',
     );
+  }
+
+  async #secretHashOf(keyId: string): Promise<string> {
+    const key = await this.#o.store.provisioningKeys.get(keyId);
+    return key?.secretHash ?? this.#decoyHash(keyId);
+  }
+
+  /** A stand-in secret hash for an unknown key id: stable for the id, unguessable without #decoyKey. */
+  #decoyHash(keyId: string): string {
+    return createHmac('sha256', this.#decoyKey).update(keyId).digest('hex');
   }
 
   #validity(): { validityMs?: number; clock: Clock } {

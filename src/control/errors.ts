@@ -76,4 +76,19 @@ export const controlErrors = {
       'POSTERN_ERR_READ_ONLY',
       `${kind} "${name}" comes from the configuration document ${owner.replace(/^document:/, '')} and is read-only through the API. Change the document instead.`,
     ),
+  apiUrlTooLong: () =>
+    new PosternError(
+      'POSTERN_ERR_API_URL_TOO_LONG',
+      'A segment of the request path is longer than the admin API accepts (100 characters); no object name is that long. Check the URL.',
+    ),
+  apiHeadersTooLarge: () =>
+    new PosternError(
+      'POSTERN_ERR_API_HEADERS_TOO_LARGE',
+      'The request line and headers are larger than the admin API accepts (16 KiB). Shorten the URL (put long values in a JSON body) or drop large headers.',
+    ),
+  apiRequestTimeout: () =>
+    new PosternError(
+      'POSTERN_ERR_API_REQUEST_TIMEOUT',
+      'The request was not received in full in time, so the admin API closed the connection. Check the client and the network, then send it again.',
+    ),
 } as const;

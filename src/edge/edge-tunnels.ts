@@ -18,6 +18,7 @@ import { DiscoveredApplicationRegistry } from './discovered-application-registry
 import { ApplicationHealthRegistry } from './application-health-registry.js';
 import { logPoolEvent, sessionObserver } from './session-observer.js';
 import { withEnrollmentLogs } from './connector-logs.js';
+import { EnrollmentGuard } from './enrollment-guard.js';
 import {
   advertiseHostFor,
   formatAddress,
@@ -202,5 +203,6 @@ function reportHandlers(
     keepAliveIntervalMs: options.keepAliveIntervalMs,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     handshakeTimeoutMs: options.tunnelHandshakeTimeoutMs,
+    enrollmentGuard: new EnrollmentGuard({ clock, logger: log }),
   };
 }

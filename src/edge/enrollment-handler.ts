@@ -6,6 +6,7 @@ import { ENROLL_EXPORTER_LABEL, expectMessage, makeMessage } from '../protocol/i
 import type { Message } from '../protocol/index.js';
 import { readMessage, writeMessage } from '../tunnel/index.js';
 import type { EdgeMetrics } from './edge-metrics.js';
+import type { EnrollmentGuard } from './enrollment-guard.js';
 
 /** What an enrollment exchange needs. */
 export interface EnrollmentHandlerOptions {
@@ -13,6 +14,8 @@ export interface EnrollmentHandlerOptions {
   readonly caPem: string;
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;
+  /** Counts failures per source and key id, refuses those over the limit, sums the log lines. */
+  readonly guard: EnrollmentGuard;
   /** Bound on each step of the exchange. */
   readonly timeoutMs: number;
 }
@@ -26,16 +29,21 @@ export async function serveEnrollment(
   socket: tls.TLSSocket,
   o: EnrollmentHandlerOptions,
 ): Promise<void> {
-  const { authority, metrics } = o;
+  const { authority, metrics, guard } = o;
   const log = o.logger;
+  const source = normalizeIp(socket.remoteAddress ?? '');
+  let keyId: string | undefined;
   const exporter = socket.exportKeyingMaterial(32, ENROLL_EXPORTER_LABEL, Buffer.alloc(0));
   try {
     const first = await readMessage(socket, { timeoutMs: o.timeoutMs, maxBytes: 64 * 1024 });
     if (first?.type === 'renew_request') {
+      refuseIfLimited(guard, source);
       await renewExpired(socket, first, exporter, o);
       return;
     }
     const hello = expectMessage(first, 'enroll_hello');
+    keyId = hello.keyId;
+    refuseIfLimited(guard, source, keyId);
     const edgeProof = await authority.edgeProof(hello.keyId, exporter);
     writeMessage(socket, makeMessage({ type: 'enroll_challenge', edgeProof, caPem: o.caPem }));
     const request = expectMessage(
@@ -61,17 +69,24 @@ export async function serveEnrollment(
   } catch (err) {
     const code = isPosternError(err) ? err.code : 'POSTERN_ERR_INTERNAL';
     metrics.enrollments.inc({ result: code });
-    log.warn(
-      { remote: socket.remoteAddress, reason: code, err: (err as Error).message },
-      'enrollment refused',
-    );
     const message = isPosternError(err)
       ? err.message
       : 'The edge failed to enroll the connector; see the edge log.';
     if (!isPosternError(err)) log.error({ err }, 'enrollment failed unexpectedly');
+    guard.failed(source, keyId, { code, message: (err as Error).message });
     writeMessage(socket, makeMessage({ type: 'error', code, message }));
     socket.end();
   }
+}
+
+/** Throws the rate-limit refusal when the source or the key id had too many failures. */
+function refuseIfLimited(guard: EnrollmentGuard, source: string, keyId?: string): void {
+  const refusal = guard.check(source, keyId);
+  if (refusal) throw refusal;
+}
+
+function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }
 
 /**

@@ -52,4 +52,9 @@ export const edgeErrors = {
       'POSTERN_ERR_ACCESS_METHOD',
       `The access proxy only tunnels TCP with CONNECT; ${method} is not served here. Use \`postern tcp HOST:PORT --listen 127.0.0.1:PORT\` or an HTTPS-proxy-aware client.`,
     ),
+  enrollmentRateLimited: (retryAfterSeconds: number) =>
+    new PosternError(
+      'POSTERN_ERR_ENROLLMENT_RATE_LIMITED',
+      `Too many failed enrollments from this address or with this provisioning key; the edge accepts no more for ${retryAfterSeconds} s. Check the key value (\`postern keys list\`) and retry after that; the connector retries by itself.`,
+    ),
 } as const;

@@ -1,6 +1,6 @@
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import { definedProps, isPosternError, type PosternError } from '../core/index.js';
+import { definedProps, isPosternError, systemClock, type PosternError } from '../core/index.js';
 import {
   ENROLL_ALPN,
   TUNNEL_ALPN,
@@ -9,7 +9,7 @@ import {
   type Message,
 } from '../protocol/index.js';
 import { parseConnectorIdentity, type ConnectorIdentity } from '../pki/index.js';
-import { MessageChannel, MuxSession, writeMessage, type MuxStream } from '../tunnel/index.js';
+import { MessageChannel, MuxSession, type MuxStream } from '../tunnel/index.js';
 import type { ConnectorRegistry, ConnectorTunnel } from './connector-registry.js';
 import type { ConnectorConfig } from './group-config.js';
 import type { RemoteReport, Reporter } from './remote-reports.js';
@@ -17,6 +17,8 @@ import type { EdgeMetrics } from './edge-metrics.js';
 import type { EdgeView } from './edge-membership.js';
 import { edgeErrors } from './errors.js';
 import { serveEnrollment } from './enrollment-handler.js';
+import { EnrollmentGuard } from './enrollment-guard.js';
+import { refuseTunnel } from './tunnel-refusal.js';
 import { controlErrors, type EnrollmentAuthority } from '../control/index.js';
 
 /** How long close() waits, after cutting the tunnels, for their ends to be written to the store. */
@@ -48,6 +50,8 @@ export interface TunnelListenerOptions {
   readonly keepAliveTimeoutMs?: number | undefined;
   /** Bound on the TLS handshake, the control stream and the hello. Default 10 s. */
   readonly handshakeTimeoutMs?: number | undefined;
+  /** Limits failed enrollments and sums their log lines; default one on the system clock. */
+  readonly enrollmentGuard?: EnrollmentGuard | undefined;
 }
 
 /**
@@ -62,12 +66,15 @@ export class TunnelListener {
   /** One per session not yet closed and recorded as ended; close() waits for them. */
   readonly #sessionEnds = new Set<Promise<void>>();
   readonly #handshakeMs: number;
+  readonly #guard: EnrollmentGuard;
   #closed: Promise<void> | undefined;
 
   constructor(options: TunnelListenerOptions) {
     this.#options = options;
     this.#log = options.logger;
     this.#handshakeMs = options.handshakeTimeoutMs ?? 10_000;
+    this.#guard =
+      options.enrollmentGuard ?? new EnrollmentGuard({ clock: systemClock, logger: this.#log });
     this.server = tls.createServer({
       cert: options.certPem,
       key: options.keyPem,
@@ -99,6 +106,7 @@ export class TunnelListener {
    */
   async close(graceMs = 5000): Promise<void> {
     const closed = this.goAway();
+    this.#guard.close();
     const deadline = Date.now() + graceMs;
     while (
       Date.now() < deadline &&
@@ -151,6 +159,7 @@ export class TunnelListener {
         caPem: this.#options.caPem,
         metrics: this.#options.metrics,
         logger: this.#log,
+        guard: this.#guard,
         timeoutMs: this.#handshakeMs,
       });
     } else {
@@ -176,10 +185,14 @@ export class TunnelListener {
           : edgeErrors.certificateRejected((err as Error).message);
       }
     }
+    if (refusal || !identity) {
+      await this.#refuse(socket, refusal ?? edgeErrors.certificateRejected('no identity'));
+      return;
+    }
     const session = new MuxSession(socket, {
       role: 'server',
       logger: this.#log.child({ remote: `${socket.remoteAddress}:${socket.remotePort}` }),
-      maxStreams: refusal ? 1 : 100_000,
+      maxStreams: 100_000,
       ...definedProps({
         keepAliveIntervalMs: this.#options.keepAliveIntervalMs,
         keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs,
@@ -194,24 +207,24 @@ export class TunnelListener {
       session.destroy();
       return;
     }
-    if (refusal || !identity) {
-      const err = refusal ?? edgeErrors.certificateRejected('no identity');
-      metrics.tunnelRejections.inc({ reason: err.code });
-      this.#log.warn(
-        { remote: socket.remoteAddress, reason: err.code, err: err.message },
-        'tunnel refused',
-      );
-      // The refused connector hangs up at once; the stream's error must not crash the edge.
-      controlStream.on('error', () => undefined);
-      writeMessage(
-        controlStream,
-        makeMessage({ type: 'error', code: err.code, message: err.message }),
-      );
-      controlStream.end();
-      setTimeout(() => session.destroy(), 1000).unref();
+    this.#serve(socket, session, controlStream, identity);
+  }
+
+  /**
+   * Tells a refused peer why on its control stream and closes, without a yamux session: an
+   * unauthenticated peer gets no streams acknowledged and no frames parsed (see tunnel-refusal.ts).
+   */
+  async #refuse(socket: tls.TLSSocket, err: PosternError): Promise<void> {
+    const outcome = await refuseTunnel(socket, err, { timeoutMs: this.#handshakeMs });
+    if (outcome === 'no_control_stream') {
+      this.#options.metrics.tunnelRejections.inc({ reason: 'no_control_stream' });
       return;
     }
-    this.#serve(socket, session, controlStream, identity);
+    this.#options.metrics.tunnelRejections.inc({ reason: err.code });
+    this.#log.warn(
+      { remote: socket.remoteAddress, reason: err.code, err: err.message },
+      'tunnel refused',
+    );
   }
 
   #serve(

@@ -41,6 +41,19 @@ export class AttemptLimiter {
     return keys.some((key) => (this.#current(key)?.failures ?? 0) >= this.#max);
   }
 
+  /** How long until every locked key among `keys` is free again; 0 when none is locked. */
+  retryAfterMs(keys: readonly string[]): number {
+    const now = this.#clock.monotonic();
+    let wait = 0;
+    for (const key of keys) {
+      const entry = this.#current(key);
+      if (entry && entry.failures >= this.#max) {
+        wait = Math.max(wait, entry.since + this.#windowMs - now);
+      }
+    }
+    return wait;
+  }
+
   /** Counts one attempt (a failure, or any attempt of a rate-limited kind) against every key. */
   fail(keys: readonly string[]): void {
     const now = this.#clock.monotonic();

@@ -23,3 +23,5 @@ export {
   describeAdminRoleMapping,
 } from './admin-role-mapping.js';
 export type { AdminRoleMapping } from './admin-role-mapping.js';
+export { AttemptLimiter } from './attempt-limiter.js';
+export type { AttemptLimiterOptions } from './attempt-limiter.js';
