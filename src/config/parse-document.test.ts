@@ -77,6 +77,7 @@ test('a valid YAML document parses with every default applied', () => {
         keepalive_timeout_ms: 10000,
         request_timeout_ms: 60000,
         forwarded_headers: true,
+        x_forwarded_for: 'replace',
         retries: 1,
       },
     ],

@@ -38,6 +38,14 @@ const fields = z.strictObject({
     .boolean()
     .default(true)
     .meta({ description: 'http/https: add X-Forwarded-For, -Proto and -Host.' }),
+  x_forwarded_for: z
+    .enum(['replace', 'append'])
+    .default('replace')
+    .meta({
+      description:
+        "http/https: replace = X-Forwarded-For is the client's address and the client's Forwarded " +
+        'and X-Real-IP are removed; append = the edge is behind a trusted proxy: extend its value.',
+    }),
   retries: z
     .number()
     .int()

@@ -332,6 +332,7 @@ function httpOptions(
     keepaliveTimeoutMs: vs.keepalive_timeout_ms,
     requestTimeoutMs: vs.request_timeout_ms,
     forwardedHeaders: vs.forwarded_headers,
+    xForwardedFor: vs.x_forwarded_for,
     retries: vs.retries,
     logger: context.logger,
     onRequestEnd: context.hooks.onHttpRequest,

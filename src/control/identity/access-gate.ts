@@ -9,7 +9,7 @@ import type {
 import type { AccessDecision, PolicyEngine } from '../policy/index.js';
 import { deniedPage, htmlPage, type AuthResponse } from './auth-html.js';
 import { AUTH_PATHS, type AuthPages, type AuthRequest } from './auth-pages.js';
-import { SESSION_COOKIE, readCookie, withoutPosternCookies } from './browser-session.js';
+import { SESSION_COOKIE, readCookie } from './browser-session.js';
 import type { BrowserSession } from './session-store.js';
 import type { UserTokenAuthority } from './user-token.js';
 
@@ -27,7 +27,11 @@ export interface AccessDecisionEntry {
   readonly reason: string;
 }
 
-/** Identity headers the gate owns; incoming copies are always removed. */
+/**
+ * Identity headers the gate sets. The traffic layer removes every client X-Postern-* field and
+ * Postern's cookies from every request on every http/https virtual server, gated or not; the gate
+ * removes its own names again so that its values are the only ones whatever runs before it.
+ */
 export const IDENTITY_HEADERS = {
   user: 'X-Postern-User',
   email: 'X-Postern-Email',
@@ -35,7 +39,7 @@ export const IDENTITY_HEADERS = {
   assertion: 'X-Postern-Assertion',
 } as const;
 
-const REMOVE = [...Object.values(IDENTITY_HEADERS).map((h) => h.toLowerCase()), 'cookie'];
+const REMOVE = Object.values(IDENTITY_HEADERS).map((h) => h.toLowerCase());
 const ASSERTION_TTL_MS = 300_000;
 const ASSERTION_RENEW_MS = 60_000;
 const MAX_CACHED = 10_000;
@@ -98,7 +102,7 @@ export class BrowserAccessGate implements AccessGate {
         }),
       );
     }
-    return this.#allow(found.session, cached, request, access);
+    return this.#allow(found.session, cached, access);
   }
 
   async #login(request: AuthRequest, access: BrowserAccessSettings): Promise<AccessGateResult> {
@@ -147,12 +151,9 @@ export class BrowserAccessGate implements AccessGate {
   async #allow(
     session: BrowserSession,
     cached: Cached,
-    request: AccessGateRequest,
     access: BrowserAccessSettings,
   ): Promise<AccessGateAllow> {
     const headers: Record<string, string> = {};
-    const cookies = withoutPosternCookies(request.headers.cookie);
-    if (cookies !== undefined) headers['Cookie'] = cookies;
     const id = session.identity;
     if (access.identity_headers) {
       headers[IDENTITY_HEADERS.user] = id.email ?? id.subject;

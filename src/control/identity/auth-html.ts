@@ -61,6 +61,17 @@ export function jsonResponse(status: number, value: unknown, cacheSeconds = 0): 
   };
 }
 
+/**
+ * The page of a login that failed on the edge's side (the provider unreachable, a refused code):
+ * the error code and a reference the edge's log line carries too, no addresses or operator advice.
+ */
+export function loginFailedPage(code: string, reference: string): AuthResponse {
+  return htmlPage(code === 'POSTERN_ERR_LOGIN_FAILED' ? 401 : 502, 'Login failed', [
+    `The login could not be completed (<code>${escapeHtml(code)}</code>). Try again later.`,
+    `If it keeps failing, give your administrator this reference: <code>${escapeHtml(reference)}</code>.`,
+  ]);
+}
+
 /** What the 403 page tells a denied user. */
 export interface DeniedFacts {
   readonly user: string;

@@ -1,9 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { isPosternError, systemClock, type Clock } from '../../core/index.js';
 import type { DeviceAttemptRepository, DeviceAuthorizationRepository } from '../../store/index.js';
-import { htmlPage, escapeHtml, jsonResponse, redirect, type AuthResponse } from './auth-html.js';
+import {
+  htmlPage,
+  escapeHtml,
+  jsonResponse,
+  loginFailedPage,
+  redirect,
+  type AuthResponse,
+} from './auth-html.js';
 import {
   BrowserSessions,
   LOGIN_COOKIE,
@@ -403,11 +411,11 @@ export class AuthPages {
       return await run();
     } catch (err) {
       if (!isPosternError(err)) throw err;
-      this.#o.logger?.warn({ err }, 'login failed');
-      const status = err.code === 'POSTERN_ERR_LOGIN_FAILED' ? 401 : 502;
-      return htmlPage(status, 'Login failed', [
-        `<code>${escapeHtml(err.code)}</code>: ${escapeHtml(err.message)}`,
-      ]);
+      // The message names the provider's address and tells the operator what to check: it goes
+      // to the log; the visitor gets the code and a reference to quote to the administrator.
+      const reference = randomUUID();
+      this.#o.logger?.warn({ err, reference }, 'login failed');
+      return loginFailedPage(err.code, reference);
     }
   }
 }

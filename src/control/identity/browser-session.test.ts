@@ -2,13 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../core/index.js';
 import { safeReturnPath } from './auth-pages.js';
-import {
-  BrowserSessions,
-  cookie,
-  readCookie,
-  secretKey,
-  withoutPosternCookies,
-} from './browser-session.js';
+import { BrowserSessions, cookie, readCookie, secretKey } from './browser-session.js';
 import { MemorySessionStore } from './session-store.js';
 
 const alice = { subject: 'u-1', email: 'alice@example.com', groups: ['eng'], idp: 'corp' };
@@ -90,7 +84,7 @@ test('pending logins can be taken once', async () => {
   assert.equal(await store.takePendingLogin('k'), undefined);
 });
 
-test('cookies are host-only, Secure, HttpOnly and SameSite=Lax; Postern cookies never go upstream', () => {
+test('cookies are host-only, Secure, HttpOnly and SameSite=Lax, and are read by name', () => {
   assert.equal(
     cookie('__Host-postern-session', 'abc'),
     '__Host-postern-session=abc; Path=/; Secure; HttpOnly; SameSite=Lax',
@@ -99,8 +93,6 @@ test('cookies are host-only, Secure, HttpOnly and SameSite=Lax; Postern cookies 
   const header = 'a=1; __Host-postern-session=s3cret; b=2; __Host-postern-login=st';
   assert.equal(readCookie(header, '__Host-postern-session'), 's3cret');
   assert.equal(readCookie(header, 'c'), undefined);
-  assert.equal(withoutPosternCookies(header), 'a=1; b=2');
-  assert.equal(withoutPosternCookies('__Host-postern-session=s'), undefined);
 });
 
 test('only same-site paths are places to return to after login', () => {

@@ -43,16 +43,6 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
-/** The Cookie header without Postern's own cookies (the app must never see a session cookie). */
-export function withoutPosternCookies(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const kept = header
-    .split(';')
-    .map((p) => p.trim())
-    .filter((p) => p !== '' && !p.startsWith('__Host-postern-'));
-  return kept.length > 0 ? kept.join('; ') : undefined;
-}
-
 /** Creates, checks and ends browser sessions in a {@link SessionStore}. */
 export class BrowserSessions {
   readonly #store: SessionStore;

@@ -22,6 +22,11 @@ export const httpErrors = {
       'POSTERN_ERR_HEADERS_TOO_LARGE',
       `The request headers are larger than ${limit} bytes. Send smaller headers (cookies?) or raise limits.max_header_bytes.`,
     ),
+  uriTooLong: (limit: number) =>
+    new PosternError(
+      'POSTERN_ERR_URI_TOO_LONG',
+      `The request line is longer than ${limit} bytes. Send a shorter URI (move data into the body) or raise limits.max_header_bytes.`,
+    ),
   tooManyHeaders: (limit: number) =>
     new PosternError(
       'POSTERN_ERR_TOO_MANY_HEADERS',

@@ -63,8 +63,14 @@ export interface HttpVirtualServerOptions {
   readonly keepaliveTimeoutMs?: number;
   /** Answer 408 when a request has not arrived completely within this long (HTTP/1). Default 60000. */
   readonly requestTimeoutMs?: number;
-  /** Add X-Forwarded-For (appended), X-Forwarded-Proto and X-Forwarded-Host. Default true. */
+  /** Add X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host. Default true. */
   readonly forwardedHeaders?: boolean;
+  /**
+   * `replace`: X-Forwarded-For is the client's address alone and the client's Forwarded and
+   * X-Real-IP are removed; `append` (the edge sits behind a trusted proxy): the client's
+   * X-Forwarded-For is extended and Forwarded and X-Real-IP pass. Default `replace`.
+   */
+  readonly xForwardedFor?: 'replace' | 'append';
   /** Extra nodes tried for idempotent requests whose upstream failed before any body byte went out. Default 1. */
   readonly retries?: number;
   readonly upstream?: UpstreamReuseOptions;
@@ -95,6 +101,7 @@ export interface HttpRequestRecord {
   readonly client: string;
   readonly method: string;
   readonly host: string;
+  /** Path and query as sent, with the values of secret query parameters `REDACTED`. */
   readonly path: string;
   /** Client-side protocol: `http/1.0`, `http/1.1` or `h2`. */
   readonly protocol: string;

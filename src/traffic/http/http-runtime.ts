@@ -13,6 +13,8 @@ export interface HttpRuntime {
   readonly router: Router<UpstreamPool>;
   readonly rules: RulesEngine;
   readonly forwarded: boolean;
+  /** X-Forwarded-For is extended rather than replaced (see HttpVirtualServerOptions.xForwardedFor). */
+  readonly appendForwardedFor: boolean;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   /** Watches exchanges waiting on their upstream for idleTimeoutMs, with one timer. */
@@ -63,6 +65,7 @@ export function buildRuntime(
     router: new Router(options.pool, options.routes ?? []),
     rules: new RulesEngine(options.rules ?? []),
     forwarded: options.forwardedHeaders ?? true,
+    appendForwardedFor: options.xForwardedFor === 'append',
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMs,
     idleSweeper: new IdleSweeper(clock, idleTimeoutMs),

@@ -65,7 +65,10 @@ export function createListener(
   const h2 = alpn.includes('h2')
     ? http2.createSecureServer({
         allowHTTP1: false,
-        maxHeaderListPairs: s.maxHeaders + 16,
+        // Above limits.max_headers on purpose: node:http2 resets a stream over its own limit
+        // with no answer, while the exchange answers 431 with text, like HTTP/1 (P4). Fixed at
+        // creation (node reads it once), so it leaves room for a raised max_headers too.
+        maxHeaderListPairs: h2HeaderPairs(s.maxHeaders),
         settings: { maxHeaderListSize: s.maxHeaderBytes },
       })
     : undefined;
@@ -75,6 +78,11 @@ export function createListener(
     else http1.accept(socket);
   });
   return { server, http1, h2 };
+}
+
+/** node:http2's own field-count limit: 4 × max_headers, at least 1024 (pseudo-headers included). */
+export function h2HeaderPairs(maxHeaders: number): number {
+  return Math.max(1024, maxHeaders * 4);
 }
 
 /** Applies new limits and timeouts to both servers (for new connections and requests). */

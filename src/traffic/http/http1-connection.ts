@@ -6,6 +6,8 @@ import { httpErrors } from './errors.js';
 import { Http1Request, type RequestBodySource } from './http1-request.js';
 import { Http1Response, type ResponseSink } from './http1-response.js';
 import { RequestHeadError, parseRequestHead } from './request-head-parser.js';
+import { hasBareLf } from './response-parser.js';
+import { tunnelProtocols } from './upgrade-answer.js';
 
 /** Limits and client-side timeouts (ms; 0 turns a timeout off). */
 export interface Http1Settings {
@@ -39,6 +41,7 @@ const HEAD = 0;
 const REQUEST = 1;
 const DONE = 2;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+const CRLF = Buffer.from('\r\n');
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 /** Bytes of the next request read ahead while one is in progress before reading pauses. */
 const READ_AHEAD_BYTES = 65536;
@@ -102,13 +105,21 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
       prev === undefined ? start : Math.max(start, prev.length - 3),
     );
     const max = this.#owner.settings.maxHeaderBytes;
+    // Only the head's bytes: what follows CRLFCRLF is a body, where LF means nothing.
+    const scanned = end < 0 ? buf.length : end + 4;
+    if (hasBareLf(buf, prev === undefined ? start : Math.max(start, prev.length), scanned)) {
+      // RFC 9112 §2.2 allows a lone LF, but the edge and the node must split lines the same way,
+      // and one that looks for CRLF would wait for the rest of the head forever: refuse at once.
+      this.#refuse(400, httpErrors.badRequest('bare LF line ending in the request head'));
+      return;
+    }
     if (end < 0) {
-      if (buf.length - start > max) this.#refuse(431, httpErrors.headersTooLarge(max));
+      if (buf.length - start > max) this.#refuseTooLarge(buf, start, max);
       else this.#pending = start === buf.length ? undefined : buf.subarray(start);
       return;
     }
     if (end - start > max) {
-      this.#refuse(431, httpErrors.headersTooLarge(max));
+      this.#refuseTooLarge(buf, start, max);
       return;
     }
     this.#pending = undefined;
@@ -127,7 +138,7 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     const rest = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
     const req = new Http1Request(head, this.socket, this);
     this.#requests++;
-    if (head.upgrade !== undefined) {
+    if (head.upgrade !== undefined && tunnelProtocols(head.upgrade) !== undefined) {
       this.#handOver(req, rest);
       return;
     }
@@ -343,16 +354,25 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     const res = this.#res;
     this.#state = DONE;
     this.#pending = undefined;
-    if (res && !res.writableEnded) {
-      // A response is on its way or being written for this request: it cannot be replaced.
-      if (res.headersSent) {
-        this.socket.destroy();
-        return;
-      }
+    if (res && (res.headersSent || res.writableEnded)) {
+      // A response to this request has started or even ended (the node answered before the
+      // body was read): a second response on the connection would answer a request that was
+      // never sent, so the only honest end is to cut it.
+      this.socket.destroy();
+      return;
+    }
+    if (res) {
       res.writableEnded = true;
       res.notifyClosed();
     }
     this.#owner.handlers.clientError(this.socket, status, error);
+  }
+
+  /** 414 when the request line alone is over the limit (RFC 9110 §15.5.15), else 431. */
+  #refuseTooLarge(buf: Buffer, start: number, max: number): void {
+    const eol = buf.indexOf(CRLF, start);
+    if (eol < 0 || eol - start > max) this.#refuse(414, httpErrors.uriTooLong(max));
+    else this.#refuse(431, httpErrors.headersTooLarge(max));
   }
 
   #close(): void {

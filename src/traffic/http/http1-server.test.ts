@@ -218,6 +218,46 @@ describe("Postern's HTTP/1.1 server: bodies and responses", () => {
     }
   });
 
+  test('a broken chunked body after the response ended closes the connection without a second response', async () => {
+    const s = await serve((_req, res) => {
+      res.writeHead(200, undefined, ['Content-Length', '5']);
+      res.end('early');
+    });
+    try {
+      const c = await connect(s.port);
+      c.send('POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+      await c.until((t) => t.endsWith('early'), 'the early response');
+      c.send('-3\r\nabc\r\n');
+      const text = await c.closed();
+      assert.equal(text.match(/HTTP\/1\.1 /g)?.length, 1, text);
+      assert.match(text, /^HTTP\/1\.1 200 /);
+      assert.deepEqual(s.refused, []);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a broken chunked body while the response is under way cuts the connection', async () => {
+    let res: Http1Response | undefined;
+    const s = await serve((_req, r) => {
+      res = r;
+      r.writeHead(200, undefined, []);
+      r.write('partial');
+    });
+    try {
+      const c = await connect(s.port);
+      c.send('POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+      await c.until((t) => t.includes('partial'), 'the start of the response');
+      c.send('zz\r\n');
+      const text = await c.closed();
+      assert.equal(text.match(/HTTP\/1\.1 /g)?.length, 1, text);
+      assert.deepEqual(s.refused, []);
+      assert.equal(res?.writableEnded, false);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('frames bodies: chunked without Content-Length, none for HEAD, 204 and 304', async () => {
     const s = await serve((req, res) => {
       if (req.url === '/chunked') {

@@ -15,13 +15,14 @@ import { NodeFailures, type FailedNodes } from '../node-failures.js';
 import { applyGateHeaders, type AccessGateAllow } from './access-gate.js';
 import { errorBody, errorCodeOf, errorHeaders } from './error-response.js';
 import { httpErrors } from './errors.js';
-import { requestHead, upstreamRequestHeaders } from './forward-headers.js';
+import { hostConflicts, requestHead, upstreamRequestHeaders } from './forward-headers.js';
 import { forwardableResponseHeaders } from './header-list.js';
 import type { HttpRuntime } from './http-runtime.js';
 import { Http1Request } from './http1-request.js';
 import { Http1Response } from './http1-response.js';
 import { IdleWatch } from './idle-watch.js';
 import { RequestBodyPump } from './request-body.js';
+import { requestRefusal } from './request-refusal.js';
 import { reportRequestEnd } from './request-record.js';
 import type { ResponseHead } from './response-parser.js';
 import type { RouteMatch } from './router.js';
@@ -112,11 +113,28 @@ export class ProxyExchange implements Exchange {
       this.#sendError(431, httpErrors.headersTooLarge(rt.maxHeaderBytes));
       return;
     }
+    // HTTP/1 requests were checked by their parser; HTTP/2 ones (Host, target, TRACE) here.
+    const refusal = facts.h2
+      ? requestRefusal(facts.method, facts.target, facts.rawHost)
+      : undefined;
+    if (refusal) {
+      this.#sendError(refusal.status, httpErrors.badRequest(refusal.message));
+      return;
+    }
+    if (facts.h2 && hostConflicts(this.#req.rawHeaders, facts.rawHost ?? '', rt.scheme)) {
+      this.#sendError(400, httpErrors.badRequest('its host field differs from its :authority'));
+      return;
+    }
     this.#route = rt.router.match(facts.host, facts.target);
     this.#headers = upstreamRequestHeaders(
       this.#req.rawHeaders,
       rt.forwarded
-        ? { clientIp: facts.clientIp, proto: rt.scheme, host: facts.rawHost }
+        ? {
+            clientIp: facts.clientIp,
+            proto: rt.scheme,
+            host: facts.rawHost,
+            append: rt.appendForwardedFor,
+          }
         : undefined,
       facts.h2 ? facts.rawHost : undefined,
     );

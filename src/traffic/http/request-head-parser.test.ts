@@ -383,3 +383,40 @@ describe('parseRequestHead body framing', () => {
     );
   });
 });
+
+describe('parseRequestHead Host, target normalization and TRACE', () => {
+  test('refuses an invalid Host field or absolute-form authority with 400 (RFC 9112 §3.2)', () => {
+    const invalid = [
+      'b.test x',
+      'b.test/admin',
+      'a@b.test',
+      '',
+      'b.test:80:90',
+      '[a.test]',
+      'a.test;',
+    ];
+    for (const host of invalid)
+      refuses(head('GET / HTTP/1.1', `Host: ${host}`), 400, /invalid Host/);
+    refuses(head('GET http://b.test:80:90/ HTTP/1.1', 'Host: b.test'), 400, /invalid Host/);
+    assert.equal(parse('GET / HTTP/1.1', 'Host: [::1]:8080').host, '[::1]:8080');
+    assert.equal(parse('GET / HTTP/1.1', 'Host: B.test.:443').host, 'B.test.:443');
+  });
+
+  test('refuses "#", "\\", bad %-escapes, decoded controls and ".." above the root with 400', () => {
+    const targets = ['/admin#x', '/admin\\x', '/%zz', '/a%00', '/../admin', '/x/%2e%2e/%2e%2e/a'];
+    for (const target of targets)
+      refuses(head(`GET ${target} HTTP/1.1`, 'Host: a'), 400, /bad request target: /);
+    refuses(head('GET http://a.test/x#y HTTP/1.1', 'Host: a'), 400, /"#"/);
+  });
+
+  test('keeps the target as sent when it only needs normalizing', () => {
+    assert.equal(
+      parse('GET //x/../%61dmin?q=/.. HTTP/1.1', 'Host: a').target,
+      '//x/../%61dmin?q=/..',
+    );
+  });
+
+  test('answers TRACE with 405', () => {
+    refuses(head('TRACE / HTTP/1.1', 'Host: a', 'Cookie: s=1'), 405, /TRACE is not served/);
+  });
+});

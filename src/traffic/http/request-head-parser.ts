@@ -1,6 +1,8 @@
 // Parses an HTTP/1.x request head (RFC 9112 §3, §5, §6) as Postern's own HTTP/1.1 server reads it:
 // checked by character where it runs per request, strict where laxness enables request smuggling.
 
+import { requestRefusal } from './request-refusal.js';
+
 /** A parsed request line and header section, with what the server needs for framing. */
 export interface RequestHead {
   readonly method: string;
@@ -55,8 +57,9 @@ interface Fields {
 
 /**
  * Parses `text`, the request head without its final CRLFCRLF (latin1). Throws a
- * {@link RequestHeadError} (400, or 501 for an unknown transfer coding, 505 for an unsupported
- * version) that says what is wrong.
+ * {@link RequestHeadError} (400, or 405 for TRACE, 501 for an unknown transfer coding, 505 for
+ * an unsupported version) that says what is wrong; see request-refusal.ts for the Host, target
+ * and method checks.
  */
 export function parseRequestHead(text: string): RequestHead {
   let eol = text.indexOf('\r\n');
@@ -76,6 +79,8 @@ export function parseRequestHead(text: string): RequestHead {
   if (method !== 'CONNECT' && target.charCodeAt(0) !== 47 && target !== '*') {
     target = toOriginForm(target, f);
   }
+  const refusal = requestRefusal(method, target, f.host);
+  if (refusal) throw new RequestHeadError(refusal.status, refusal.message);
   let chunked = false;
   if (f.te !== undefined) {
     if (f.contentLength >= 0) throw bad('both Content-Length and Transfer-Encoding');

@@ -4,6 +4,7 @@ import type { HttpRequestRecord } from './http-options.js';
 import type { HttpRuntime } from './http-runtime.js';
 import type { RouteMatch } from './router.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import { redactTarget } from './query-redaction.js';
 import { nextRequestId } from './request-ids.js';
 
 /** What an exchange knows about itself when it ends. */
@@ -44,7 +45,8 @@ function recordOf(rt: HttpRuntime, facts: RequestFacts, o: ExchangeOutcome): Htt
     client: facts.clientIp,
     method: facts.method,
     host: facts.host,
-    path: facts.target,
+    // Logs and log streams keep records; secrets in the query (OAuth codes...) stay out of them.
+    path: redactTarget(facts.target),
     protocol: facts.protocol,
     status: o.status,
     bytesIn: o.bytesIn,

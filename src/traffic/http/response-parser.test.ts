@@ -63,7 +63,7 @@ describe('response parser', () => {
 
   test('any split of a response into pieces gives the same result', () => {
     const chunked =
-      'HTTP/1.1 201 Created\r\nTransfer-Encoding: gzip, chunked\r\nSet-Cookie: a=1\r\n\r\n1a\r\nabcdefghijklmnopqrstuvwxyz\r\n3;e\r\nxyz\r\n0\r\n\r\n';
+      'HTTP/1.1 201 Created\r\nTransfer-Encoding: Chunked\r\nSet-Cookie: a=1\r\n\r\n1a\r\nabcdefghijklmnopqrstuvwxyz\r\n3;e\r\nxyz\r\n0\r\n\r\n';
     const counted =
       'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n0123456789';
     fc.assert(
@@ -141,6 +141,31 @@ describe('response parser', () => {
     for (const [text, reason] of bad) assert.throws(() => parse([text]), reason, text);
   });
 
+  test('a transfer coding besides chunked is refused, since the body is re-framed', () => {
+    for (const te of ['gzip, chunked', 'gzip', 'chunked, chunked', 'identity']) {
+      const text = `HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n5\r\nhello\r\n0\r\n\r\n`;
+      assert.throws(() => parse([text]), /unsupported Transfer-Encoding/, te);
+    }
+    const two = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n';
+    assert.throws(() => parse([two]), /unsupported Transfer-Encoding "gzip, chunked"/);
+  });
+
+  test('a head with a bare LF line end throws at once, however it is split', () => {
+    const heads = [
+      'HTTP/1.1 200 OK\nContent-Length: 2\n\nok',
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\nX-A: 1\r\n\r\nok',
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\nok',
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.nat(60), { maxLength: 6 }), (points) => {
+        for (const text of heads)
+          assert.throws(() => parse(cut(text, points)), /bare LF line ending/, text);
+      }),
+    );
+    // LF in the body is body: not a line end.
+    assert.equal(parse(['HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n\n\n\n']).body, '\n\n\n');
+  });
+
   test('a header section over the limit throws even before it is complete', () => {
     const parser = new ResponseParser(
       { onHead: () => undefined, onBody: () => undefined, onEnd: () => undefined },
@@ -206,7 +231,6 @@ describe('response parser', () => {
       'Upgrade: h2c\r\nContent-Length: 0',
       'Trailer: X-T\r\nContent-Length: 0',
       'X-Bad: a\x01b\r\nContent-Length: 0',
-      'X-Bad: a\nInjected: yes\r\nContent-Length: 0',
       'X-Bad: a\rInjected: yes\r\nContent-Length: 0',
       'X-Bad: a\x7f\r\nContent-Length: 0',
       // Every hop-by-hop name, in any case (isHopByHop in header-list.ts).
@@ -219,5 +243,8 @@ describe('response parser', () => {
       assert.equal(r.heads.length, 1, fields);
       assert.equal(r.heads[0]?.forwardable, undefined, fields);
     }
+    // An LF inside a value is a bare LF line end: the whole response is refused.
+    const lf = 'HTTP/1.1 200 OK\r\nX-Bad: a\nInjected: yes\r\nContent-Length: 0\r\n\r\n';
+    assert.throws(() => parse([lf]), /bare LF line ending/);
   });
 });

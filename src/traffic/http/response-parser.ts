@@ -137,6 +137,9 @@ export class ResponseParser {
     const rest = off === 0 ? data : data.subarray(off);
     const buf = prev ? Buffer.concat([prev, rest]) : rest;
     const end = buf.indexOf(CRLFCRLF, prev ? Math.max(0, prev.length - 3) : 0);
+    // A head with LF-only line ends would never show CRLFCRLF: say so now rather than wait.
+    if (hasBareLf(buf, prev ? prev.length : 0, end < 0 ? buf.length : end + 4))
+      throw new Error('bare LF line ending in the response head (lines must end in CRLF)');
     if (end < 0) {
       if (buf.length > this.#maxHeadBytes)
         throw new Error(`header section over ${this.#maxHeadBytes} bytes`);
@@ -203,11 +206,14 @@ export class ResponseParser {
     }
     const te = f.te;
     if (te !== undefined) {
+      // Only chunked alone: it is decoded here and the body re-framed for the client, so any
+      // other coding (gzip, chunked) would be lost on the way and the client get garbled bytes.
+      if (!/^[ \t]*chunked[ \t]*$/i.test(te))
+        throw new Error(`unsupported Transfer-Encoding ${JSON.stringify(te.slice(0, 80))}`);
       contentLength = -1;
-      const chunked = /(?:^|,)\s*chunked\s*$/i.test(te);
-      this.#keepAlive = chunked && !close && f.contentLength < 0;
-      this.#state = chunked ? CHUNKED : UNTIL_CLOSE;
-      if (chunked) this.#chunked = this.#chunkedDecoder();
+      this.#keepAlive = !close && f.contentLength < 0;
+      this.#state = CHUNKED;
+      this.#chunked = this.#chunkedDecoder();
     } else if (contentLength >= 0) {
       this.#keepAlive = !close;
       this.#state = LENGTH;
@@ -362,6 +368,14 @@ function forwardableLines(f: HeadFields): string {
   if (f.dropFrom < 0) return `${text.slice(from)}\r\n`;
   const before = text.slice(from, f.dropFrom);
   return f.dropTo >= text.length ? before : `${before}${text.slice(f.dropTo)}\r\n`;
+}
+
+/** True when `buf[from, to)` holds an LF that does not follow a CR (a bare LF line end). */
+export function hasBareLf(buf: Buffer, from: number, to: number): boolean {
+  // Bounded: each pass moves past one LF of the head.
+  for (let i = buf.indexOf(10, from); i >= 0 && i < to; i = buf.indexOf(10, i + 1))
+    if (i === 0 || buf[i - 1] !== 13) return true;
+  return false;
 }
 
 /**

@@ -1,10 +1,14 @@
 import { compileHostPattern, pathHasPrefix, type HostMatcher } from './host-pattern.js';
+import { pathForRules, prefixForRules } from './normalized-path.js';
 
 /** One route: requests whose host and path match go to `pool`; absent fields match anything. */
 export interface Route<P> {
   /** Exact host, `*.suffix` or `*`. */
   readonly host?: string;
-  /** Path prefix, matched on segment boundaries (http and https only). */
+  /**
+   * Path prefix, matched on segment boundaries against the normalized path (decoded, dot
+   * segments resolved, slashes merged; see normalized-path.ts), http and https only.
+   */
   readonly pathPrefix?: string;
   readonly pool: P;
   /** Label for logs and metrics; default `route-<index>`. */
@@ -33,16 +37,21 @@ export class Router<P> {
     this.#fallback = { pool: defaultPool, route: 'default' };
     this.#routes = routes.map((r, i) => ({
       host: r.host === undefined ? undefined : compileHostPattern(r.host),
-      pathPrefix: r.pathPrefix,
+      pathPrefix: r.pathPrefix === undefined ? undefined : prefixForRules(r.pathPrefix),
       match: { pool: r.pool, route: r.name ?? `route-${i}` },
     }));
   }
 
-  /** Picks the route for a normalized host and a request target. */
-  match(host: string, path: string): RouteMatch<P> {
+  /** Picks the route for a normalized host and a request target (normalized here). */
+  match(host: string, target: string): RouteMatch<P> {
+    let path: string | undefined;
     for (const r of this.#routes) {
       if (r.host !== undefined && !r.host(host)) continue;
-      if (r.pathPrefix !== undefined && !pathHasPrefix(path, r.pathPrefix)) continue;
+      if (
+        r.pathPrefix !== undefined &&
+        !pathHasPrefix((path ??= pathForRules(target)), r.pathPrefix)
+      )
+        continue;
       return r.match;
     }
     return this.#fallback;

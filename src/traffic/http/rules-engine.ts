@@ -1,6 +1,14 @@
 import { httpErrors } from './errors.js';
 import { removeHeader, setHeader } from './header-list.js';
 import { compileHostPattern, pathHasPrefix } from './host-pattern.js';
+import {
+  encodePath,
+  normalizePrefix,
+  pathForMatching,
+  pathForRules,
+  prefixForRules,
+  queryOf,
+} from './normalized-path.js';
 import type { HeaderAction, HttpRule, RequestAction, RuleCondition } from './rule-types.js';
 
 /** The request as rules see it; `headers` is a flat list the actions edit in place. */
@@ -8,7 +16,10 @@ export interface RuleRequest {
   readonly method: string;
   /** Normalized host (lower case, no port). */
   readonly host: string;
-  /** Request target as received (path and query). */
+  /**
+   * Request target as received (path and query); `path_prefix` conditions and `rewrite_path`
+   * see its normalized path (see normalized-path.ts).
+   */
   readonly path: string;
   readonly headers: string[];
 }
@@ -23,6 +34,10 @@ export interface RuleReply {
 
 /** What the request rules decided: the (maybe rewritten) path, or a reply that ends processing. */
 export interface RuleVerdict {
+  /**
+   * The target to send: as received, or after a `rewrite_path` the rewritten normalized path
+   * (%-encoded where needed) with the original query.
+   */
   readonly path: string;
   readonly reply: RuleReply | undefined;
   /** Rules whose condition matched, whose response actions apply to the response. */
@@ -30,7 +45,12 @@ export interface RuleVerdict {
 }
 
 type Condition = (req: RuleRequest) => boolean;
-type RequestStep = (req: RuleRequest, state: { path: string }) => RuleReply | undefined;
+/** `path` is the target to send; `normalized` its normalized path once a rewrite changed it. */
+interface PathState {
+  path: string;
+  normalized: string | undefined;
+}
+type RequestStep = (req: RuleRequest, state: PathState) => RuleReply | undefined;
 type HeaderStep = (headers: string[]) => void;
 
 /** A rule compiled once per configuration. */
@@ -70,7 +90,7 @@ export class RulesEngine {
 
   /** Runs the request actions of every matching rule, in order, until a redirect or deny. */
   applyRequest(req: RuleRequest): RuleVerdict {
-    const state = { path: req.path };
+    const state: PathState = { path: req.path, normalized: undefined };
     let matched: CompiledRule[] | undefined;
     for (const rule of this.#rules) {
       if (!rule.when(req)) continue;
@@ -100,11 +120,11 @@ function compileRule(rule: HttpRule): CompiledRule {
 
 function compileCondition(when: RuleCondition | undefined): Condition {
   const host = when?.host === undefined ? undefined : compileHostPattern(when.host);
-  const prefix = when?.path_prefix;
+  const prefix = when?.path_prefix === undefined ? undefined : prefixForRules(when.path_prefix);
   const methods = when?.methods === undefined ? undefined : new Set(when.methods);
   return (req) =>
     (host === undefined || host(req.host)) &&
-    (prefix === undefined || pathHasPrefix(req.path, prefix)) &&
+    (prefix === undefined || pathHasPrefix(pathForRules(req.path), prefix)) &&
     (methods === undefined || methods.has(req.method));
 }
 
@@ -129,7 +149,17 @@ function compileRequestAction(rule: string, action: RequestAction): RequestStep 
         rule,
         'rewrite_path from and to must be paths starting with "/"',
       );
-    return (_req, state) => void (state.path = rewritePrefix(state.path, from, to));
+    const fromPath = normalizePrefix(from);
+    const toPath = normalizePrefix(to);
+    // Rewrites work on the normalized path, so `/%61pp/x` is rewritten like `/app/x`; the
+    // result goes to the node %-encoded (like nginx's proxy_pass with a URI part).
+    return (req, state) => {
+      const current = state.normalized ?? pathForMatching(req.path);
+      if (!pathHasPrefix(current, fromPath)) return undefined;
+      state.normalized = rewritePrefix(current, fromPath, toPath);
+      state.path = encodePath(state.normalized) + queryOf(req.path);
+      return undefined;
+    };
   }
   if ('redirect' in action) {
     const { status, location } = action.redirect;

@@ -123,6 +123,18 @@ describe('rules engine', () => {
     assert.equal(engine.applyRequest(request('/app/x')).path, '/x');
   });
 
+  test('path_prefix and rewrite_path see the normalized path; without a rewrite the target stays as sent', () => {
+    const engine = new RulesEngine([
+      { name: 'deny', when: { path_prefix: '/admin' }, request: [{ deny: { status: 403 } }] },
+      { name: 'rw', request: [{ rewrite_path: { from: '/%61pp', to: '/v2/' } }] },
+    ]);
+    for (const path of ['/%61dmin', '//admin/x', '/x/../admin', '/%2Fadmin?q', '/adm%69n'])
+      assert.equal(engine.applyRequest(request(path)).reply?.status, 403, path);
+    assert.equal(engine.applyRequest(request('//app/./a%20b?q=/%2e')).path, '/v2/a%20b?q=/%2e');
+    assert.equal(engine.applyRequest(request('//other/./x?q')).path, '//other/./x?q');
+    assert.equal(engine.applyRequest(request('/administrator')).reply, undefined);
+  });
+
   test('response actions of the rules that matched the request apply to the response', () => {
     const engine = new RulesEngine([
       {
