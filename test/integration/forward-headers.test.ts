@@ -1,58 +1,13 @@
 // The edge's forwarding fields end to end: a configuration document, a real edge, and a raw
 // node that records every request head it receives byte for byte.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { Writable } from 'node:stream';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { freePort, startTestEdge, tempDir } from '../harness/harness.js';
-
-/** A node that records each request head and answers 200. */
-async function rawNode(): Promise<{ address: string; heads: string[]; close(): Promise<void> }> {
-  const heads: string[] = [];
-  const server = net.createServer((socket) => {
-    let buffered = '';
-    socket.setEncoding('latin1');
-    socket.on('error', () => undefined);
-    socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      heads.push(buffered.slice(0, end + 2));
-      buffered = buffered.slice(end + 4);
-      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    heads,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** Sends one raw request; resolves with the whole answer when the edge closes. */
-function exchange(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
-    let answer = '';
-    socket.setEncoding('latin1');
-    socket.setTimeout(5000, () => socket.destroy());
-    socket.on('data', (c: string) => (answer += c));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
-
-function values(head: string, name: string): string[] {
-  return head
-    .split('\r\n')
-    .slice(1)
-    .filter((l) => l.toLowerCase().startsWith(`${name}:`))
-    .map((l) => l.slice(name.length + 1).trim());
-}
+import { exchange, rawNode, values } from '../harness/raw-http.js';
 
 const LYING =
   'X-Forwarded-For: 1.2.3.4\r\nForwarded: for=9.9.9.9;proto=https\r\nX-Real-IP: 6.6.6.6\r\n' +

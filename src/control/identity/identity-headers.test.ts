@@ -1,7 +1,6 @@
 // Browser access end to end on real sockets: what the application behind a virtual server
 // receives, and what a visitor is told when a login cannot start.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
@@ -19,6 +18,7 @@ import { BrowserAccess } from './browser-access.js';
 import { identityErrors } from './errors.js';
 import type { AuthorizationChecks, OidcClient } from './oidc-client.js';
 import { UserTokenAuthority } from './user-token.js';
+import { exchange, rawNode, values } from '../../../test/harness/raw-http.js';
 
 /** Stands in for the provider: the code names the user. */
 const provider = {
@@ -77,52 +77,6 @@ async function logIn(gate: AccessGate): Promise<string> {
   );
   const session = setCookies(back).find((c) => c.startsWith('__Host-postern-session='));
   return session?.split(';')[0] ?? '';
-}
-
-/** A node that records each request head and answers 200. */
-async function rawNode(): Promise<{ address: string; heads: string[]; close(): Promise<void> }> {
-  const heads: string[] = [];
-  const srv = net.createServer((socket) => {
-    let buffered = '';
-    socket.setEncoding('latin1');
-    socket.on('error', () => undefined);
-    socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      heads.push(buffered.slice(0, end + 2));
-      buffered = buffered.slice(end + 4);
-      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-    });
-  });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  return {
-    address: `127.0.0.1:${(srv.address() as net.AddressInfo).port}`,
-    heads,
-    close: () => new Promise<void>((resolve) => srv.close(() => resolve())),
-  };
-}
-
-/** Sends one raw HTTP/1.1 request and returns the whole answer. */
-function exchange(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
-    let answer = '';
-    socket.setEncoding('latin1');
-    socket.setTimeout(5000, () => socket.destroy());
-    socket.on('data', (c: string) => (answer += c));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
-
-/** The header fields named `name` (any case) in a request head. */
-function values(head: string, name: string): string[] {
-  return head
-    .split('\r\n')
-    .slice(1)
-    .filter((l) => l.toLowerCase().startsWith(`${name}:`))
-    .map((l) => l.slice(name.length + 1).trim());
 }
 
 const FORGED =
