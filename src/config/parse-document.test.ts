@@ -78,6 +78,7 @@ test('a valid YAML document parses with every default applied', () => {
         request_timeout_ms: 60000,
         forwarded_headers: true,
         x_forwarded_for: 'replace',
+        max_connections: 0,
         retries: 1,
       },
     ],

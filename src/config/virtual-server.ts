@@ -46,6 +46,17 @@ const fields = z.strictObject({
         "http/https: replace = X-Forwarded-For is the client's address and the client's Forwarded " +
         'and X-Real-IP are removed; append = the edge is behind a trusted proxy: extend its value.',
     }),
+  max_connections: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(0)
+    .meta({
+      description:
+        'Most client connections open at once (an HTTP/2 session is one); a connection beyond ' +
+        'it is closed on accept, unserved. 0 = unlimited. Per edge process.',
+    }),
   retries: z
     .number()
     .int()

@@ -28,6 +28,12 @@ export class EdgeMetrics {
     labelNames: ['virtual_server', 'status'] as const,
     registers: [this.registry],
   });
+  readonly connectionsRefused = new Counter({
+    name: 'postern_edge_virtual_server_connections_refused_total',
+    help: 'Client connections closed unserved because the virtual server was at max_connections.',
+    labelNames: ['virtual_server'] as const,
+    registers: [this.registry],
+  });
   readonly dialFailures = new Counter({
     name: 'postern_edge_dial_failures_total',
     help: 'Failed dials to upstreams, by reason (POSTERN_ERR_* code).',

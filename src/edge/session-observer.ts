@@ -6,6 +6,7 @@ import type {
   TlsSessionRecord,
 } from '../traffic/index.js';
 import { CounterTally } from './counter-tally.js';
+import { connectionRefusals } from './connection-refusals.js';
 import type { EdgeMetrics } from './edge-metrics.js';
 import type { SessionHooks } from './virtual-server-set.js';
 
@@ -39,6 +40,7 @@ export function sessionObserver(log: Logger, metrics: EdgeMetrics): SessionHooks
       requests.add(r.virtualServer, r.status, requestLabels);
       log.info({ request: r }, 'request ended');
     },
+    onConnectionRefused: connectionRefusals(log, metrics),
   };
 }
 

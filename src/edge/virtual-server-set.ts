@@ -14,6 +14,7 @@ import {
   type Dialer,
   type HttpRequestRecord,
   type HttpVirtualServerOptions,
+  type ConnectionRefusal,
   type Pool,
   type TcpSessionRecord,
   type TcpVirtualServerOptions,
@@ -26,6 +27,8 @@ export interface SessionHooks {
   readonly onTcpSession: (record: TcpSessionRecord) => void;
   readonly onTlsSession: (record: TlsSessionRecord) => void;
   readonly onHttpRequest: (record: HttpRequestRecord) => void;
+  /** A client connection closed unserved because its virtual server was at max_connections. */
+  readonly onConnectionRefused?: (refusal: ConnectionRefusal) => void;
 }
 
 /** What building one generation's virtual servers needs. */
@@ -261,6 +264,10 @@ function buildOne(vs: VirtualServerConfig, context: BuildContext): Built {
     dialer: context.dialer,
     connectTimeoutMs: vs.connect_timeout_ms,
     idleTimeoutMs: vs.idle_timeout_ms,
+    maxConnections: vs.max_connections,
+    ...(context.hooks.onConnectionRefused === undefined
+      ? {}
+      : { onConnectionRefused: context.hooks.onConnectionRefused }),
   };
   const routePools = vs.routes.map((r, i) => ({
     ...r,

@@ -3,6 +3,7 @@ export type { ViewReader } from './io-shortcuts.js';
 export { Pool } from './pool.js';
 export { TcpVirtualServer } from './tcp-virtual-server.js';
 export type { TcpVirtualServerOptions, TcpSessionRecord } from './tcp-virtual-server.js';
+export type { ConnectionCapOptions, ConnectionRefusal } from './connection-cap.js';
 export type { FailedNodes, NodeFailure } from './node-failures.js';
 export { MAX_LISTED_NODE_FAILURES } from './node-failures.js';
 export { trafficErrors } from './errors.js';

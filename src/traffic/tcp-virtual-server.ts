@@ -8,6 +8,7 @@ import { joinStreams } from './join-streams.js';
 import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
 import { boundAddress, listenOn } from './listening.js';
 import { NodeFailures, type FailedNodes } from './node-failures.js';
+import { applyConnectionCap, reportRefusals, type ConnectionCapOptions } from './connection-cap.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -29,7 +30,7 @@ export interface TcpSessionRecord {
 }
 
 /** Options of a TCP virtual server; timeouts default to vTM's (connect 10 s, idle 300 s). */
-export interface TcpVirtualServerOptions {
+export interface TcpVirtualServerOptions extends ConnectionCapOptions {
   readonly name: string;
   /** `host:port` to listen on. */
   readonly listen: { host: string; port: number };
@@ -62,14 +63,18 @@ export class TcpVirtualServer {
         void this.#handle(socket);
       },
     );
+    applyConnectionCap(this.#server, options.maxConnections);
+    reportRefusals(this.#server, this.name, () => this.#options);
   }
 
   /**
-   * Swaps pool, dialer and timeouts for new connections without re-binding the listener;
-   * connections in progress keep what they started with. The listen address cannot change.
+   * Swaps pool, dialer, timeouts and the connection cap for new connections without re-binding
+   * the listener; connections in progress keep what they started with. The listen address
+   * cannot change.
    */
   reconfigure(options: TcpVirtualServerOptions): void {
     this.#options = { ...options, listen: this.#options.listen };
+    applyConnectionCap(this.#server, options.maxConnections);
   }
 
   /** Number of client connections in progress. */

@@ -6,6 +6,7 @@ import type { AccessGate } from './access-gate.js';
 import type { Route } from './router.js';
 import type { HttpRule } from './rule-types.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import type { ConnectionCapOptions } from '../connection-cap.js';
 
 /** A pino-compatible logger; only `debug` and `warn` are used. */
 export interface TrafficLogger {
@@ -40,7 +41,7 @@ export interface UpstreamReuseOptions {
 }
 
 /** Options of an http or https virtual server; timeouts default to vTM's. */
-export interface HttpVirtualServerOptions {
+export interface HttpVirtualServerOptions extends ConnectionCapOptions {
   readonly name: string;
   readonly protocol: 'http' | 'https';
   /** Address to listen on; port 0 picks a free port. Fixed for the server's life. */

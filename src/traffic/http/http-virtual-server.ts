@@ -28,6 +28,7 @@ import type { ClientResponse } from './proxy-exchange.js';
 import { ProxyExchange } from './proxy-exchange.js';
 import { UpgradeExchange } from './proxy-upgrade.js';
 import { boundAddress, listenOn } from '../listening.js';
+import { applyConnectionCap, reportRefusals } from '../connection-cap.js';
 
 /**
  * An http or https virtual server: routes each request by host and path to a pool, applies
@@ -62,6 +63,9 @@ export class HttpVirtualServer {
         answerClientError(this.#runtime, socket, status, error),
     });
     this.#listen();
+    // Counts TCP connections, so an HTTP/2 session (however many streams) is one.
+    applyConnectionCap(this.#listener.server, options.maxConnections);
+    reportRefusals(this.#listener.server, this.name, () => this.#options);
   }
 
   /**
@@ -84,6 +88,7 @@ export class HttpVirtualServer {
     this.#runtime = runtime;
     if (runtime.connections !== previous.connections) previous.connections.close();
     applySettings(this.#listener, serverSettings(next));
+    applyConnectionCap(this.#listener.server, next.maxConnections);
     const pair = next.tls?.certificates[0];
     if (store && pair)
       (this.#listener.server as tls.Server).setSecureContext({

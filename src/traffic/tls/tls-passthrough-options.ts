@@ -3,6 +3,7 @@ import type { Dialer } from '../dialer.js';
 import type { FailedNodes } from '../node-failures.js';
 import type { TrafficLogger } from '../http/http-options.js';
 import type { UpstreamPool } from '../http/upstream-pool.js';
+import type { ConnectionCapOptions } from '../connection-cap.js';
 
 /** A route of a tls virtual server: connections whose SNI matches `host` go to `pool`. */
 export interface SniRoute {
@@ -33,7 +34,7 @@ export interface TlsSessionRecord {
 }
 
 /** Options of a tls (passthrough) virtual server; timeouts default to vTM's. */
-export interface TlsPassthroughOptions {
+export interface TlsPassthroughOptions extends ConnectionCapOptions {
   readonly name: string;
   readonly listen: { readonly host: string; readonly port: number };
   /** Pool for connections without SNI or whose SNI no route matches. */

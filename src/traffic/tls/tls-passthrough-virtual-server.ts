@@ -4,6 +4,7 @@ import { Router } from '../http/router.js';
 import { PassthroughSession, type Settings } from './passthrough-session.js';
 import type { TlsPassthroughOptions } from './tls-passthrough-options.js';
 import { boundAddress, listenOn } from '../listening.js';
+import { applyConnectionCap, reportRefusals } from '../connection-cap.js';
 
 export type {
   SniRoute,
@@ -27,15 +28,18 @@ export class TlsPassthroughVirtualServer {
     this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) =>
       this.#accept(socket),
     );
+    applyConnectionCap(this.#server, options.maxConnections);
+    reportRefusals(this.#server, this.name, () => this.#settings.options);
   }
 
-  /** Swaps pools, routes and timeouts for new connections; connections in progress keep theirs. */
+  /** Swaps pools, routes, timeouts and the cap for new connections; those in progress keep theirs. */
   reconfigure(options: TlsPassthroughOptions): void {
     this.#settings = settingsOf({
       ...options,
       name: this.name,
       listen: this.#settings.options.listen,
     });
+    applyConnectionCap(this.#server, options.maxConnections);
   }
 
   /** Client connections in progress. */
