@@ -59,6 +59,8 @@ test('every refusal is counted; the warning comes at most once a minute per serv
   refused({ virtualServer: 'a', limit: 2 });
   assert.equal(seen.length, 3);
   assert.equal((seen[2]![0] as { refused: number }).refused, 4, 'three held back, plus this one');
+  assert.match(seen[0]![1], /\(this is the first\)/);
+  assert.match(seen[2]![1], /\(4 since the last warning\)/);
   assert.equal(await refusedCount(metrics, 'a'), 5);
 });
 

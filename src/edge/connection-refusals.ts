@@ -30,12 +30,13 @@ export function connectionRefusals(
       return;
     }
     const refused = (s?.unreported ?? 0) + 1;
+    const count = s === undefined ? 'this is the first' : `${refused} since the last warning`;
     s = { warnedAt: now, unreported: 0 };
     state.set(name, s);
     log.warn(
       { virtual_server: name, max_connections: refusal.limit, refused, client: refusal.client },
       `virtual server ${name} reached max_connections (${refusal.limit}): new client connections ` +
-        `are closed unserved (${refused} since the last warning). If this is legitimate load, ` +
+        `are closed unserved (${count}). If this is legitimate load, ` +
         `raise virtual_servers[].max_connections (0 = unlimited) and reload.`,
     );
   };
