@@ -46,7 +46,7 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
 }
 
 /** The admin API's error for one of Fastify's routing refusals; never echoes the URL. */
-export function frameworkError(err: { code?: string }): Error {
+function frameworkError(err: { code?: string }): Error {
   if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return controlErrors.apiUrlTooLong();
   if (err.code === 'FST_ERR_BAD_URL') {
     return controlErrors.badRequest(

@@ -24,10 +24,10 @@ export interface TunnelRefusalOptions {
 export type TunnelRefusalOutcome = 'answered' | 'no_control_stream';
 
 /**
- * Refuses a tunnel without running a yamux session for the peer: only the first frame header
- * headers are read (a ping or two, then the connector's control-stream SYN), that stream is answered with one data frame
- * (ACK + FIN) holding the `error` message the connector logs, and the connection is ended and
- * cut soon after. No other stream is acknowledged and no other frame is parsed: everything
+ * Refuses a tunnel without running a yamux session for the peer: only the first frame headers
+ * are read (a ping or two, then the connector's control-stream SYN), that stream is answered
+ * with one data frame (ACK + FIN) holding the `error` message the connector logs, and the
+ * connection is ended and cut soon after. No other stream is acknowledged and no other frame is parsed: everything
  * else the peer sends is dropped unread, so an unauthenticated peer gets no session to use.
  */
 export function refuseTunnel(

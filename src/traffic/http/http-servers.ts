@@ -81,7 +81,7 @@ export function createListener(
 }
 
 /** node:http2's own field-count limit: 4 × max_headers, at least 1024 (pseudo-headers included). */
-export function h2HeaderPairs(maxHeaders: number): number {
+function h2HeaderPairs(maxHeaders: number): number {
   return Math.max(1024, maxHeaders * 4);
 }
 

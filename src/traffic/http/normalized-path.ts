@@ -109,13 +109,15 @@ const PATH_PARAMETERS = /;[^/]*/g;
  * request, so `/admin;x/secret` reaches their `/admin/secret`. Rewrites keep the parameters.
  */
 export function pathForRules(target: string): string {
-  const path = pathForMatching(target);
-  return path.includes(';') ? path.replace(PATH_PARAMETERS, '') : path;
+  return withoutPathParameters(pathForMatching(target));
 }
 
 /** A configured path prefix as {@link pathForRules} compares it (normalized, no parameters). */
 export function prefixForRules(prefix: string): string {
-  const path = normalizePrefix(prefix);
+  return withoutPathParameters(normalizePrefix(prefix));
+}
+
+function withoutPathParameters(path: string): string {
   return path.includes(';') ? path.replace(PATH_PARAMETERS, '') : path;
 }
 

@@ -113,17 +113,18 @@ export class ProxyExchange implements Exchange {
       this.#sendError(431, httpErrors.headersTooLarge(rt.maxHeaderBytes));
       return;
     }
-    // HTTP/1 requests were checked by their parser; HTTP/2 ones (Host, target, TRACE) here.
-    const refusal = facts.h2
-      ? requestRefusal(facts.method, facts.target, facts.rawHost)
-      : undefined;
-    if (refusal) {
-      this.#sendError(refusal.status, httpErrors.badRequest(refusal.message));
-      return;
-    }
-    if (facts.h2 && hostConflicts(this.#req.rawHeaders, facts.rawHost ?? '', rt.scheme)) {
-      this.#sendError(400, httpErrors.badRequest('its host field differs from its :authority'));
-      return;
+    // HTTP/1 requests were checked by their parser; HTTP/2 ones (Host, target, TRACE, a host
+    // field that contradicts :authority) here.
+    if (facts.h2) {
+      const refusal =
+        requestRefusal(facts.method, facts.target, facts.rawHost) ??
+        (hostConflicts(this.#req.rawHeaders, facts.rawHost ?? '', rt.scheme)
+          ? { status: 400, message: 'its host field differs from its :authority' }
+          : undefined);
+      if (refusal) {
+        this.#sendError(refusal.status, httpErrors.badRequest(refusal.message));
+        return;
+      }
     }
     this.#route = rt.router.match(facts.host, facts.target);
     this.#headers = upstreamRequestHeaders(

@@ -2,7 +2,7 @@
  * Query parameters whose values are secrets (OAuth codes and tokens, passwords, signed-URL
  * signatures); request records show them as `REDACTED`. Compared in lower case.
  */
-export const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
+const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
   'code',
   'state',
   'token',
