@@ -22,6 +22,7 @@ import {
   serverSettings,
   type VirtualServerListener,
 } from './http-servers.js';
+import type { Http1HandBack } from './http1-connection.js';
 import type { Http1Request } from './http1-request.js';
 import type { ClientRequest } from './client-request.js';
 import type { ClientResponse } from './proxy-exchange.js';
@@ -58,7 +59,7 @@ export class HttpVirtualServer {
     this.#runtime = buildRuntime(options, () => this.#onExchangeEnd());
     this.#listener = createListener(options, this.#store, (name, cb) => this.#sni(name, cb), {
       request: (req, res) => this.#onRequest(req, res),
-      upgrade: (req, socket, head) => this.#onUpgrade(req, socket, head),
+      upgrade: (req, socket, head, back) => this.#onUpgrade(req, socket, head, back),
       clientError: (socket, status, error) =>
         answerClientError(this.#runtime, socket, status, error),
     });
@@ -200,18 +201,18 @@ export class HttpVirtualServer {
     });
   }
 
-  #onUpgrade(req: Http1Request, socket: Duplex, head: Buffer): void {
+  #onUpgrade(req: Http1Request, socket: Duplex, head: Buffer, back: Http1HandBack): void {
     this.#active++;
     const gate = gateFor(this.#options.gate, req.url);
     if (!gate) {
-      new UpgradeExchange(this.#runtime, req, socket, head).start();
+      new UpgradeExchange(this.#runtime, req, { socket, head }, { back }).start();
       return;
     }
     const runtime = this.#runtime;
     this.#gated(
       gate,
       req,
-      (allow) => new UpgradeExchange(runtime, req, socket, head, allow).start(),
+      (allow) => new UpgradeExchange(runtime, req, { socket, head }, { allow, back }).start(),
       {
         gone: socket,
         respond: (verdict) => sendGateUpgradeResponse(socket, verdict),

@@ -20,11 +20,22 @@ export interface Http1Settings {
   readonly idleTimeoutMs: number;
 }
 
+/** Gives a handed-over socket back to the HTTP/1.1 server (after an Upgrade the node refused). */
+export interface Http1HandBack {
+  /** The server is draining: the connection should close rather than carry another request. */
+  readonly draining: boolean;
+  /** The socket (paused) is served again, starting with `pending`, bytes read of the next request. */
+  resume(pending: Buffer | undefined): void;
+}
+
 /** What a connection hands to the virtual server. */
 export interface Http1Handlers {
   request(req: Http1Request, res: Http1Response): void;
-  /** An Upgrade request: the socket (paused) and the bytes read after its head now belong to the handler. */
-  upgrade(req: Http1Request, socket: net.Socket, head: Buffer): void;
+  /**
+   * An Upgrade request: the socket (paused) and the bytes read after its head now belong to the
+   * handler, which may give the socket back with `back`.
+   */
+  upgrade(req: Http1Request, socket: net.Socket, head: Buffer, back: Http1HandBack): void;
   /** A request was refused before it reached the proxy; `error` says why (a coded PosternError). */
   clientError(socket: net.Socket, status: number, error: Error): void;
 }
@@ -34,6 +45,11 @@ export interface Http1ConnectionOwner {
   readonly settings: Http1Settings;
   readonly handlers: Http1Handlers;
   readonly draining: boolean;
+  /**
+   * Serves HTTP/1.1 on a socket: a new connection, or one given back after an upgrade (`keptAlive`:
+   * it carried a request already, so waiting for the next one is keep-alive time).
+   */
+  accept(socket: net.Socket, keptAlive?: boolean): void;
   forget(connection: Http1Connection): void;
 }
 
@@ -70,9 +86,11 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
   lastActivity: number;
   #phaseStart: number;
 
-  constructor(socket: net.Socket, owner: Http1ConnectionOwner) {
+  /** `keptAlive`: the socket carried a request before (given back after a refused upgrade). */
+  constructor(socket: net.Socket, owner: Http1ConnectionOwner, keptAlive = false) {
     this.socket = socket;
     this.#owner = owner;
+    if (keptAlive) this.#requests = 1;
     this.lastActivity = this.#phaseStart = performance.now();
     socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
@@ -310,8 +328,14 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     socket.removeListener('drain', this.#onDrain);
     socket.removeListener('close', this.#onClose);
     socket.pause();
-    this.#owner.forget(this);
-    this.#owner.handlers.upgrade(req, socket, rest ?? Buffer.alloc(0));
+    const owner = this.#owner;
+    owner.forget(this);
+    owner.handlers.upgrade(req, socket, rest ?? Buffer.alloc(0), {
+      get draining() {
+        return owner.draining;
+      },
+      resume: (pending) => handBack(owner, socket, pending),
+    });
   }
 
   // ---- timeouts (called by the server's periodic sweep) -------------------------------------
@@ -386,6 +410,18 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     this.#owner.forget(this);
     this.#res?.notifyClosed();
   };
+}
+
+/** Serves a socket given back after a refused upgrade; `pending` is read first. */
+function handBack(owner: Http1ConnectionOwner, socket: net.Socket, pending?: Buffer): void {
+  if (socket.destroyed || socket.readableEnded) {
+    socket.destroy();
+    return;
+  }
+  if (pending !== undefined && pending.length > 0) socket.unshift(pending);
+  socket.removeListener('error', noop); // the new connection adds its own
+  owner.accept(socket, true);
+  socket.resume();
 }
 
 function noop(): void {

@@ -24,10 +24,13 @@ export class Http1Server implements Http1ConnectionOwner {
     this.handlers = handlers;
   }
 
-  /** Serves HTTP/1.1 on a connected (and, for https, handshaken) socket. */
-  accept(socket: net.Socket): void {
+  /**
+   * Serves HTTP/1.1 on a connected (and, for https, handshaken) socket; `keptAlive` for one given
+   * back after a refused upgrade, whose wait for the next request is keep-alive time.
+   */
+  accept(socket: net.Socket, keptAlive = false): void {
     socket.setNoDelay(true);
-    this.#connections.add(new Http1Connection(socket, this));
+    this.#connections.add(new Http1Connection(socket, this, keptAlive));
     this.#startSweep();
   }
 

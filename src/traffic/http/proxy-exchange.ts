@@ -1,7 +1,5 @@
 // Longer than most files on purpose: one request's path (pick, send, retry, respond, report) is one
 // state machine on the hot path, easier to check for ordering and allocations in one place.
-import type { OutgoingHttpHeaders } from 'node:http';
-import type { Http2ServerResponse } from 'node:http2';
 import { isPosternError } from '../../core/index.js';
 import {
   BodyMode,
@@ -11,18 +9,19 @@ import {
   type RequestFacts,
 } from './client-request.js';
 import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
-import { NodeFailures, type FailedNodes } from '../node-failures.js';
-import { applyGateHeaders, type AccessGateAllow } from './access-gate.js';
+import type { AccessGateAllow } from './access-gate.js';
+import { writeClientHead, writeHeadAsReceived, type ClientResponse } from './client-response.js';
 import { errorBody, errorCodeOf, errorHeaders } from './error-response.js';
 import { httpErrors } from './errors.js';
-import { hostConflicts, requestHead, upstreamRequestHeaders } from './forward-headers.js';
+import { requestHead } from './forward-headers.js';
 import { forwardableResponseHeaders } from './header-list.js';
 import type { HttpRuntime } from './http-runtime.js';
+import { http2RequestFailure } from './http2-request-checks.js';
 import { Http1Request } from './http1-request.js';
-import { Http1Response } from './http1-response.js';
 import { IdleWatch } from './idle-watch.js';
+import { NodeAttempts, upstreamErrorStatus } from './node-attempts.js';
+import { nodeRequest } from './node-request.js';
 import { RequestBodyPump } from './request-body.js';
-import { requestRefusal } from './request-refusal.js';
 import { reportRequestEnd } from './request-record.js';
 import type { ResponseHead } from './response-parser.js';
 import type { RouteMatch } from './router.js';
@@ -35,8 +34,7 @@ import type {
   UpstreamPool,
 } from './upstream-pool.js';
 
-/** A response to a client over HTTP/1.x (Postern's server) or HTTP/2 (Node's compatibility API). */
-export type ClientResponse = Http1Response | Http2ServerResponse;
+export type { ClientResponse } from './client-response.js';
 
 const CHUNKED = 'Transfer-Encoding: chunked\r\n';
 const NO_RULES: readonly CompiledRule[] = [];
@@ -57,10 +55,8 @@ export class ProxyExchange implements Exchange {
   #target: string;
   #matched: readonly CompiledRule[] = NO_RULES;
   #pick: UpstreamPick | undefined;
-  #node: string | undefined;
   #pickSettled = true;
-  #exclude: Set<string> | undefined;
-  #attempts = 0;
+  readonly #nodes = new NodeAttempts();
   #freshOnly = false;
   #conn: UpstreamConnection | undefined;
   #connectorId: string | undefined;
@@ -74,9 +70,6 @@ export class ProxyExchange implements Exchange {
   #clientGone = false;
   #recorded = false;
   #rule: string | undefined;
-  #lastError: unknown;
-  #failures: NodeFailures | undefined;
-  #failedNodes: FailedNodes | undefined;
   #closeReason = 'closed';
 
   readonly #allow: AccessGateAllow | undefined;
@@ -108,79 +101,40 @@ export class ProxyExchange implements Exchange {
       this.#sendError(431, httpErrors.tooManyHeaders(rt.maxHeaders));
       return;
     }
-    // HTTP/2 only: Node's HTTP/2 server does not hold clients to the advertised list size.
-    if (facts.headerBytes > rt.maxHeaderBytes) {
-      this.#sendError(431, httpErrors.headersTooLarge(rt.maxHeaderBytes));
+    const failure = http2RequestFailure(rt, this.#req, facts);
+    if (failure) {
+      this.#sendError(failure.status, failure.error);
       return;
     }
-    // HTTP/1 requests were checked by their parser; HTTP/2 ones (Host, target, TRACE, a host
-    // field that contradicts :authority) here.
-    if (facts.h2) {
-      const refusal =
-        requestRefusal(facts.method, facts.target, facts.rawHost) ??
-        (hostConflicts(this.#req.rawHeaders, facts.rawHost ?? '', rt.scheme)
-          ? { status: 400, message: 'its host field differs from its :authority' }
-          : undefined);
-      if (refusal) {
-        this.#sendError(refusal.status, httpErrors.badRequest(refusal.message));
-        return;
-      }
-    }
     this.#route = rt.router.match(facts.host, facts.target);
-    this.#headers = upstreamRequestHeaders(
-      this.#req.rawHeaders,
-      rt.forwarded
-        ? {
-            clientIp: facts.clientIp,
-            proto: rt.scheme,
-            host: facts.rawHost,
-            append: rt.appendForwardedFor,
-          }
-        : undefined,
-      facts.h2 ? facts.rawHost : undefined,
-    );
-    applyGateHeaders(this.#headers, this.#allow);
-    if (!rt.rules.isEmpty && !this.#applyRules()) return;
-    this.#attempt();
-  }
-
-  #applyRules(): boolean {
-    const facts = this.#facts;
-    const verdict = this.#rt.rules.applyRequest({
-      method: facts.method,
-      host: facts.host,
-      path: facts.target,
-      headers: this.#headers,
+    const prepared = nodeRequest(rt, facts, {
+      raw: this.#req.rawHeaders,
+      allow: this.#allow,
+      authority: facts.h2 ? facts.rawHost : undefined,
     });
-    this.#matched = verdict.matched;
-    this.#target = verdict.path;
-    if (!verdict.reply) return true;
-    const { rule, status, headers, body } = verdict.reply;
-    this.#rule = rule;
-    const out = [...headers, 'Content-Type', 'text/plain; charset=utf-8'];
-    out.push('Content-Length', String(Buffer.byteLength(body)));
-    this.#reply(status, out, body);
-    return false;
+    this.#headers = prepared.headers;
+    this.#target = prepared.target;
+    this.#matched = prepared.matched;
+    const reply = prepared.reply;
+    if (reply) {
+      this.#rule = reply.rule;
+      this.#reply(reply.status, reply.headers, reply.body);
+      return;
+    }
+    this.#attempt();
   }
 
   #attempt(): void {
     const rt = this.#rt;
     const pool = (this.#route as RouteMatch<UpstreamPool>).pool;
     if (!this.#pick) {
-      let pick: UpstreamPick;
-      try {
-        pick = pool.pick(this.#pickOptions());
-      } catch (err) {
-        // After failed attempts, the client learns why they failed rather than that none is left.
-        const last = this.#lastError;
-        if (last === undefined) this.#sendError(503, err);
-        else this.#sendError(isPosternError(last, 'POSTERN_ERR_DIAL_TIMEOUT') ? 504 : 502, last);
+      const pick = this.#nodes.pick(pool, this.#pickOptions());
+      if ('error' in pick) {
+        this.#sendError(pick.status, pick.error);
         return;
       }
       this.#pick = pick;
-      this.#node = pick.node.address;
       this.#pickSettled = false;
-      this.#attempts++;
     }
     const address = this.#pick.node.address;
     const idle = this.#freshOnly ? undefined : rt.connections.takeIdle(address, pool.via);
@@ -196,7 +150,6 @@ export class ProxyExchange implements Exchange {
 
   #pickOptions(): UpstreamPickOptions {
     return {
-      exclude: this.#exclude,
       clientIp: this.#facts.clientIp,
       cookie: this.#req instanceof Http1Request ? this.#req.head.cookie : this.#req.headers.cookie,
       secure: this.#rt.scheme === 'https',
@@ -214,23 +167,25 @@ export class ProxyExchange implements Exchange {
 
   #onDialFailed(err: unknown): void {
     this.#settle(dialOutcome(err));
-    this.#failed(err);
+    this.#nodes.failed(err);
     if (this.#clientGone) return;
     if (isRetryableDialError(err) && this.#mayRetry()) {
       this.#retryElsewhere();
       return;
     }
-    this.#sendError(isPosternError(err, 'POSTERN_ERR_DIAL_TIMEOUT') ? 504 : 502, err);
+    this.#sendError(upstreamErrorStatus(err), err);
   }
 
   #mayRetry(): boolean {
     return (
-      !this.#body?.started && this.#attempts <= this.#rt.retries && isIdempotent(this.#facts.method)
+      !this.#body?.started &&
+      this.#nodes.count <= this.#rt.retries &&
+      isIdempotent(this.#facts.method)
     );
   }
 
   #retryElsewhere(): void {
-    (this.#exclude ??= new Set()).add((this.#pick as UpstreamPick).node.address);
+    this.#nodes.excludeCurrent();
     this.#pick = undefined;
     this.#freshOnly = false;
     this.#attempt();
@@ -253,19 +208,13 @@ export class ProxyExchange implements Exchange {
     const now = this.#rt.clock.monotonic();
     this.#idle.touchAt(now);
     this.#responseMs = now - this.#sentAt;
-    const res = this.#res;
+    // Nothing to change in the fields: they go out as the upstream sent them.
     if (
-      head.forwardable !== undefined &&
       this.#matched.length === 0 &&
       this.#pick?.setCookie === undefined &&
-      res instanceof Http1Response
+      writeHeadAsReceived(this.#res, head)
     ) {
-      // Nothing to change in the fields: they go out as the upstream sent them.
       this.#status = head.status;
-      res.writeHeadLines(head.status, head.statusText, head.forwardable, {
-        hasLength: head.contentLength >= 0,
-        hasDate: head.hasDate,
-      });
       return;
     }
     const headers = forwardableResponseHeaders(head.rawHeaders);
@@ -278,7 +227,7 @@ export class ProxyExchange implements Exchange {
       this.#settle({ ok: false, kind: 'reset' });
       this.#status = 0;
       const error = httpErrors.upstreamProtocol(conn.address, (err as Error).message);
-      this.#failed(error);
+      this.#nodes.failed(error);
       this.#sendError(502, error);
     }
   }
@@ -339,7 +288,7 @@ export class ProxyExchange implements Exchange {
       return;
     }
     this.#settle({ ok: false, kind: 'reset' });
-    this.#failed(err);
+    this.#nodes.failed(err);
     if (isPosternError(err, 'POSTERN_ERR_UPSTREAM_RESET') && this.#mayRetry()) {
       this.#retryElsewhere();
       return;
@@ -354,7 +303,7 @@ export class ProxyExchange implements Exchange {
     this.#settle({ ok: false, kind: 'timeout' });
     const err = httpErrors.upstreamTimeout(conn.address, this.#rt.idleTimeoutMs);
     if (this.#status === 0) {
-      this.#failed(err);
+      this.#nodes.failed(err);
       this.#sendError(504, err);
     } else {
       this.#closeReason = err.code;
@@ -372,10 +321,7 @@ export class ProxyExchange implements Exchange {
     const cookie = upstream ? this.#pick?.setCookie : undefined;
     if (cookie !== undefined) headers.push('Set-Cookie', cookie);
     this.#status = status;
-    const res = this.#res;
-    if (res instanceof Http1Response) res.writeHead(status, statusText, headers);
-    // node:http2 takes a flat list too (its types say otherwise); HTTP/2 has no status text.
-    else res.writeHead(status, headers as unknown as OutgoingHttpHeaders);
+    writeClientHead(this.#res, status, headers, statusText);
   }
 
   #reply(status: number, headers: string[], body: string): void {
@@ -386,20 +332,8 @@ export class ProxyExchange implements Exchange {
     this.#body?.discard();
   }
 
-  /** Remembers that the current node failed before any response reached the client. */
-  #failed(err: unknown): void {
-    this.#lastError = err;
-    (this.#failures ??= new NodeFailures()).add((this.#pick as UpstreamPick).node.address, err);
-  }
-
   #sendError(status: number, upstreamOrOwn: unknown): void {
-    let err = upstreamOrOwn;
-    const failures = this.#failures;
-    if (failures !== undefined && this.#route !== undefined) {
-      // Every node tried failed: the answer and the record name each one, not only the last.
-      err = failures.report(this.#route.pool.name, err);
-      this.#failedNodes = failures.toRecord();
-    }
+    const err = this.#nodes.answer(upstreamOrOwn, this.#route?.pool.name);
     this.#closeReason = errorCodeOf(err);
     if (this.#clientGone) return;
     if (this.#res.headersSent) {
@@ -443,14 +377,14 @@ export class ProxyExchange implements Exchange {
   #record(): void {
     reportRequestEnd(this.#rt, this.#facts, {
       route: this.#route,
-      node: this.#node,
+      node: this.#nodes.node,
       connectorId: this.#connectorId,
       rule: this.#rule,
       status: this.#status,
       bytesIn: this.#body?.bytes ?? 0,
       bytesOut: this.#bytesOut,
-      attempts: this.#attempts,
-      failedNodes: this.#failedNodes,
+      attempts: this.#nodes.count,
+      failedNodes: this.#nodes.record,
       upgrade: false,
       closeReason: this.#closeReason,
       started: this.#started,

@@ -2,107 +2,109 @@
 // answer, then tunnel or relay a plain response) is one state machine, easier to check in one place.
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { isPosternError, type PosternError } from '../../core/index.js';
+import type { PosternError } from '../../core/index.js';
 import type { DialResult } from '../dialer.js';
 import { joinStreams } from '../join-streams.js';
 import { isIdempotent, requestFacts, type RequestFacts } from './client-request.js';
 import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
-import { NodeFailures, type FailedNodes } from '../node-failures.js';
-import { applyGateHeaders, type AccessGateAllow } from './access-gate.js';
+import type { AccessGateAllow } from './access-gate.js';
 import { errorBody, errorCodeOf, errorHeaders, writeRawResponse } from './error-response.js';
 import { httpErrors } from './errors.js';
-import { requestHead, upstreamRequestHeaders } from './forward-headers.js';
+import { requestHead } from './forward-headers.js';
 import type { HttpRuntime } from './http-runtime.js';
+import type { Http1HandBack } from './http1-connection.js';
 import type { Http1Request } from './http1-request.js';
+import { NodeAttempts, upstreamErrorStatus } from './node-attempts.js';
+import { nodeRequest } from './node-request.js';
 import { reportRequestEnd } from './request-record.js';
+import type { ResponseHead } from './response-parser.js';
 import type { RouteMatch } from './router.js';
 import type { CompiledRule } from './rules-engine.js';
-import { RefusedUpgradeRelay, tunnelProtocols, upgradeAnswerOf } from './upgrade-answer.js';
+import { switchResponseHead } from './switch-response.js';
+import { UpgradeAnswerRelay } from './upgrade-answer-relay.js';
+import { tunnelProtocols } from './upgrade-answer.js';
+import { UpgradeClientBytes } from './upgrade-client-bytes.js';
 import type { UpstreamOutcome, UpstreamPick, UpstreamPool } from './upstream-pool.js';
 
-/** Client bytes held (after the request, before the node's answer) before reading pauses. */
-const HOLD_BYTES = 65536;
 /** Largest head of the node's answer (the response parser's default). */
 const ANSWER_HEAD_BYTES = 65536;
+
+/** Options of {@link UpgradeExchange}. */
+export interface UpgradeExchangeOptions {
+  /** The access gate's verdict, whose header edits apply to the upstream request. */
+  readonly allow?: AccessGateAllow | undefined;
+  /** Gives the client connection back to the HTTP server after a refused upgrade. */
+  readonly back: Http1HandBack;
+}
 
 /**
  * Proxies an HTTP/1.1 Upgrade request (WebSocket and others) to a node on a connection of its
  * own. Only when the node answers 101 with an Upgrade it was asked for are the two connections
- * joined byte for byte (RFC 9110 §7.8, as nginx and HAProxy do); any other answer is forwarded
- * as a plain response with `Connection: close`, and the client connection closes after it, so
- * bytes the client sends after the request never reach the node without being parsed.
+ * joined byte for byte (RFC 9110 §7.8, as nginx and HAProxy do), the 101's fields passing the
+ * response rules. Any other answer is forwarded as a plain response; the client connection
+ * then goes back to the HTTP server when the client can tell where that response ended and the
+ * request body was read whole (as nginx does), and closes otherwise. Either way bytes the client
+ * sent after the request never reach the node without being parsed.
  */
 export class UpgradeExchange {
   readonly #rt: HttpRuntime;
   readonly #socket: Duplex;
   readonly #head: Buffer;
+  readonly #req: Http1Request;
   readonly #facts: RequestFacts;
-  readonly #raw: readonly string[];
   readonly #upgrade: string;
   readonly #started: number;
+  readonly #allow: AccessGateAllow | undefined;
+  readonly #back: Http1HandBack;
+  readonly #early: UpgradeClientBytes;
+  readonly #nodes = new NodeAttempts();
   #route: RouteMatch<UpstreamPool> | undefined;
   #headers: string[] = [];
   #target: string;
-  #exclude: Set<string> | undefined;
-  #attempts = 0;
-  #node: string | undefined;
   #connectorId: string | undefined;
   #status = 0;
   #rule: string | undefined;
   #closeReason = 'closed';
-  #bytesIn = 0;
   #bytesOut = 0;
-  #lastError: unknown;
-  #failures: NodeFailures | undefined;
-  #failedNodes: FailedNodes | undefined;
   #done = false;
-  readonly #minor: 0 | 1;
-  readonly #chunkedBody: boolean;
   #matched: readonly CompiledRule[] = [];
-  /** Declared request body bytes still to pass to the node before its answer. */
-  #bodyLeft: number;
   #pick: UpstreamPick | undefined;
   #upstream: Duplex | undefined;
   #upstreamError: Error | undefined;
   #sentAt = 0;
-  /** The node's answer so far, until its head says whether it switches. */
-  #answer: Buffer | undefined;
-  /** Client bytes after the request, held until the node switches protocols. */
-  #held: Buffer | undefined;
-  #relay: RefusedUpgradeRelay | undefined;
+  #relay: UpgradeAnswerRelay | undefined;
   #joined = false;
   #idle = false;
 
-  readonly #allow: AccessGateAllow | undefined;
-
-  /** `allow` is the access gate's verdict, whose header edits apply to the upstream request. */
+  /** `socket` and `head` (bytes read after the request's head) are handed over by the server. */
   constructor(
     rt: HttpRuntime,
     req: Http1Request,
-    socket: Duplex,
-    head: Buffer,
-    allow?: AccessGateAllow,
+    client: { readonly socket: Duplex; readonly head: Buffer },
+    o: UpgradeExchangeOptions,
   ) {
     this.#rt = rt;
-    this.#allow = allow;
-    this.#socket = socket;
-    this.#head = head;
+    this.#allow = o.allow;
+    this.#back = o.back;
+    this.#socket = client.socket;
+    this.#head = client.head;
+    this.#req = req;
     this.#facts = requestFacts(req);
-    this.#raw = req.rawHeaders;
     this.#upgrade = tunnelProtocols(req.head.upgrade ?? '') ?? '';
     this.#started = rt.clock.monotonic();
     this.#target = this.#facts.target;
-    this.#minor = req.head.minor;
-    this.#chunkedBody = req.head.chunked;
-    this.#bodyLeft = req.head.chunked ? 0 : Math.max(0, req.head.contentLength);
+    this.#early = new UpgradeClientBytes(
+      client.socket,
+      req.head.chunked ? 0 : req.head.contentLength,
+    );
   }
 
   /** Routes, applies rules, dials a node and joins the connections. */
   start(): void {
     const rt = this.#rt;
     const facts = this.#facts;
-    this.#socket.on('error', () => undefined);
-    if (this.#chunkedBody) {
+    this.#socket.on('error', ignore);
+    if (this.#req.head.chunked) {
       // Its body could not be told from the new protocol's bytes without decoding it.
       this.#fail(400, httpErrors.badRequest('an Upgrade request with a chunked body'));
       return;
@@ -112,63 +114,32 @@ export class UpgradeExchange {
       return;
     }
     this.#route = rt.router.match(facts.host, facts.target);
-    const headers = upstreamRequestHeaders(
-      this.#raw,
-      rt.forwarded
-        ? {
-            clientIp: facts.clientIp,
-            proto: rt.scheme,
-            host: facts.rawHost,
-            append: rt.appendForwardedFor,
-          }
-        : undefined,
-    );
-    applyGateHeaders(headers, this.#allow);
-    this.#headers = headers;
-    if (!rt.rules.isEmpty) {
-      const verdict = rt.rules.applyRequest({
-        method: facts.method,
-        host: facts.host,
-        path: facts.target,
-        headers,
-      });
-      this.#target = verdict.path;
-      this.#matched = verdict.matched;
-      if (verdict.reply) {
-        const { rule, status, body } = verdict.reply;
-        const out = [...verdict.reply.headers, 'Content-Type', 'text/plain; charset=utf-8'];
-        out.push('Content-Length', String(Buffer.byteLength(body)));
-        rt.rules.applyResponse(verdict.matched, out);
-        this.#rule = rule;
-        this.#status = status;
-        this.#bytesOut = Buffer.byteLength(body);
-        writeRawResponse(this.#socket, status, out, body);
-        this.#finish();
-        return;
-      }
+    const prepared = nodeRequest(rt, facts, { raw: this.#req.rawHeaders, allow: this.#allow });
+    this.#headers = prepared.headers;
+    this.#target = prepared.target;
+    this.#matched = prepared.matched;
+    const reply = prepared.reply;
+    if (reply) {
+      this.#applyResponseRules(reply.headers);
+      this.#rule = reply.rule;
+      this.#status = reply.status;
+      this.#bytesOut = Buffer.byteLength(reply.body);
+      writeRawResponse(this.#socket, reply.status, reply.headers, reply.body);
+      this.#finish();
+      return;
     }
-    headers.push('Connection', 'Upgrade', 'Upgrade', this.#upgrade);
+    this.#headers.push('Connection', 'Upgrade', 'Upgrade', this.#upgrade);
     this.#dial();
   }
 
   #dial(): void {
     const rt = this.#rt;
     const pool = (this.#route as RouteMatch<UpstreamPool>).pool;
-    let pick: UpstreamPick;
-    try {
-      pick = pool.pick({
-        ...(this.#exclude ? { exclude: this.#exclude } : {}),
-        clientIp: this.#facts.clientIp,
-      });
-    } catch (err) {
-      // After failed attempts, the client learns why they failed rather than that none is left.
-      const last = this.#lastError;
-      if (last === undefined) this.#fail(503, err);
-      else this.#fail(isPosternError(last, 'POSTERN_ERR_DIAL_TIMEOUT') ? 504 : 502, last);
+    const pick = this.#nodes.pick(pool, { clientIp: this.#facts.clientIp });
+    if ('error' in pick) {
+      this.#fail(pick.status, pick.error);
       return;
     }
-    this.#attempts++;
-    this.#node = pick.node.address;
     rt.connections.dialer
       .dial({
         address: pick.node.address,
@@ -180,13 +151,12 @@ export class UpgradeExchange {
         (result) => this.#join(pick, result),
         (err: unknown) => {
           pick.done(dialOutcome(err));
-          this.#lastError = err;
-          (this.#failures ??= new NodeFailures()).add(pick.node.address, err);
+          this.#nodes.failed(err);
           const retry = isRetryableDialError(err) && isIdempotent(this.#facts.method);
-          if (retry && this.#attempts <= rt.retries && !this.#socket.destroyed) {
-            (this.#exclude ??= new Set()).add(pick.node.address);
+          if (retry && this.#nodes.count <= rt.retries && !this.#socket.destroyed) {
+            this.#nodes.excludeCurrent();
             this.#dial();
-          } else this.#fail(isPosternError(err, 'POSTERN_ERR_DIAL_TIMEOUT') ? 504 : 502, err);
+          } else this.#fail(upstreamErrorStatus(err), err);
         },
       );
   }
@@ -204,76 +174,43 @@ export class UpgradeExchange {
     }
     this.#pick = pick;
     this.#upstream = upstream;
-    const head = requestHead(
-      this.#facts.method,
-      this.#target,
-      this.#headers,
-      '',
-      pick.node.address,
-    );
-    upstream.write(head, 'latin1');
+    const facts = this.#facts;
+    upstream.write(requestHead(facts.method, this.#target, this.#headers, '', pick.node.address));
     this.#sentAt = this.#rt.clock.monotonic();
     const timed = client as Duplex & { setTimeout?: (ms: number, cb: () => void) => void };
-    timed.setTimeout?.(this.#rt.idleTimeoutMs, () => this.#onIdle());
+    timed.setTimeout?.(this.#rt.idleTimeoutMs, this.#onIdle);
+    this.#relay = new UpgradeAnswerRelay(client, upstream, {
+      minor: this.#req.head.minor,
+      isHead: facts.method === 'HEAD',
+      upgrade: this.#upgrade,
+      limits: { maxHeadBytes: ANSWER_HEAD_BYTES },
+      events: {
+        switched: (head, rest) => this.#onSwitched(head, rest),
+        plainHead: (headers, framed) => this.#onPlainHead(headers, framed),
+        done: (status, keepAlive) => this.#onPlainDone(status, keepAlive),
+        failed: (err, started) => {
+          const error = httpErrors.upstreamProtocol(this.#nodeAddress(), err.message);
+          if (started) this.#relayFailed(error);
+          else this.#upstreamFailed(error);
+        },
+      },
+    });
     upstream.on('data', this.#onAnswer);
     upstream.once('end', this.#onAnswerEnd);
     upstream.once('close', this.#onAnswerEnd);
     upstream.on('error', (err: Error) => (this.#upstreamError = err));
     client.once('close', this.#onClientClose);
-    client.on('data', this.#onClientData);
-    if (this.#head.length > 0) this.#onClientData(this.#head);
-    client.resume();
+    this.#early.attach(upstream, this.#head);
   }
 
-  /**
-   * Client bytes before the node's answer: the request's declared body goes to the node, the
-   * rest waits for a 101 (it is then the new protocol's) and is dropped otherwise.
-   */
-  readonly #onClientData = (chunk: Buffer): void => {
-    this.#bytesIn += chunk.length;
-    let rest = chunk;
-    if (this.#bodyLeft > 0) {
-      const n = Math.min(this.#bodyLeft, chunk.length);
-      this.#bodyLeft -= n;
-      const upstream = this.#upstream as Duplex;
-      if (!upstream.write(chunk.subarray(0, n))) {
-        this.#socket.pause();
-        upstream.once('drain', () => {
-          if (!this.#joined && (this.#held?.length ?? 0) < HOLD_BYTES) this.#socket.resume();
-        });
-      }
-      rest = chunk.subarray(n);
-    }
-    if (rest.length === 0 || this.#relay !== undefined) return;
-    this.#held = this.#held === undefined ? Buffer.from(rest) : Buffer.concat([this.#held, rest]);
-    if (this.#held.length >= HOLD_BYTES) this.#socket.pause();
-  };
-
   readonly #onAnswer = (chunk: Buffer): void => {
-    const relay = this.#relay;
-    if (relay !== undefined) {
-      this.#bytesOut += chunk.length;
-      relay.execute(chunk);
-      return;
-    }
-    const buf = this.#answer === undefined ? chunk : Buffer.concat([this.#answer, chunk]);
-    let answer;
-    try {
-      answer = upgradeAnswerOf(buf, this.#upgrade, ANSWER_HEAD_BYTES);
-    } catch (err) {
-      this.#upstreamFailed(
-        httpErrors.upstreamProtocol(this.#nodeAddress(), (err as Error).message),
-      );
-      return;
-    }
-    if (answer === undefined) this.#answer = Buffer.from(buf);
-    else if (answer.switched) this.#switch(buf);
-    else this.#startRelay(buf);
+    this.#bytesOut += chunk.length;
+    this.#relay?.execute(chunk);
   };
 
   readonly #onAnswerEnd = (): void => {
-    if (this.#relay !== undefined) {
-      this.#relay.upstreamEnded();
+    if (this.#bytesOut > 0) {
+      this.#relay?.upstreamEnded();
       return;
     }
     const detail = (this.#upstreamError as { code?: string } | undefined)?.code;
@@ -291,7 +228,7 @@ export class UpgradeExchange {
     this.#finish();
   };
 
-  #onIdle(): void {
+  readonly #onIdle = (): void => {
     if (this.#done && !this.#joined) {
       // Answered (a relayed response or an error) and the client keeps the connection open.
       this.#socket.destroy();
@@ -306,21 +243,30 @@ export class UpgradeExchange {
     const err = httpErrors.upstreamTimeout(this.#nodeAddress(), this.#rt.idleTimeoutMs);
     if (this.#relay?.responseStarted === true) this.#relayFailed(err);
     else this.#upstreamFailed(err);
-  }
+  };
 
-  /** The node switched protocols: its 101 and everything after it, and the held bytes, flow. */
-  #switch(buf: Buffer): void {
+  /** The node switched protocols: its 101 (through the rules), then both ways byte for byte. */
+  #onSwitched(head: ResponseHead, rest: Buffer): void {
+    let text: string;
+    try {
+      text = switchResponseHead(head, (headers) => this.#applyResponseRules(headers));
+    } catch (err) {
+      this.#upstreamFailed(
+        httpErrors.upstreamProtocol(this.#nodeAddress(), (err as Error).message),
+      );
+      return;
+    }
     const client = this.#socket;
     const upstream = this.#upstream as Duplex;
     this.#stopAwaiting();
+    const held = this.#early.detach();
     this.#joined = true;
     this.#status = 101;
-    this.#bytesOut += buf.length;
-    client.write(buf);
-    if (this.#held !== undefined) upstream.write(this.#held);
-    this.#held = undefined;
+    client.write(text, 'latin1');
+    if (rest.length > 0) client.write(Buffer.from(rest));
+    if (held !== undefined) upstream.write(held);
     upstream.on('data', (c: Buffer) => (this.#bytesOut += c.length));
-    client.on('data', (c: Buffer) => (this.#bytesIn += c.length));
+    client.on('data', (c: Buffer) => (this.#early.bytes += c.length));
     const started = this.#rt.clock.monotonic();
     joinStreams(client, upstream, (reason) => {
       this.#closeReason = this.#idle ? 'idle_timeout' : reason;
@@ -329,38 +275,47 @@ export class UpgradeExchange {
     });
   }
 
-  /** Any answer but 101: forwarded as a plain response, then the client connection closes. */
-  #startRelay(buf: Buffer): void {
-    this.#held = undefined;
-    this.#socket.resume(); // later client bytes are read and dropped, so its close is seen
-    this.#relay = new RefusedUpgradeRelay(this.#socket, this.#upstream as Duplex, {
-      minor: this.#minor,
-      isHead: this.#facts.method === 'HEAD',
-      limits: { maxHeadBytes: ANSWER_HEAD_BYTES },
-      events: {
-        editHeaders: (headers) => {
-          if (this.#matched.length > 0) this.#rt.rules.applyResponse(this.#matched, headers);
-        },
-        done: (status) => {
-          this.#status = status;
-          this.#stopAwaiting();
-          const responseMs = this.#rt.clock.monotonic() - this.#sentAt;
-          this.#settle(
-            status >= 500
-              ? { ok: false, kind: 'status_5xx', responseMs }
-              : { ok: true, responseMs },
-          );
-          this.#finish();
-        },
-        failed: (err, started) => {
-          const error = httpErrors.upstreamProtocol(this.#nodeAddress(), err.message);
-          if (started) this.#relayFailed(error);
-          else this.#upstreamFailed(error);
-        },
-      },
-    });
-    this.#bytesOut += buf.length;
-    this.#relay.execute(buf);
+  /**
+   * A plain answer's head: response rules apply, and the connection may stay HTTP when the
+   * response is `framed`, the request body was read whole, the client did not ask to close and
+   * the server is not draining.
+   */
+  #onPlainHead(headers: string[], framed: boolean): boolean {
+    this.#applyResponseRules(headers);
+    const keep = framed && !this.#early.bodyUnread && !this.#req.head.close && !this.#back.draining;
+    // Later client bytes are then dropped, so that the client's close is seen.
+    if (!keep) this.#early.drop();
+    return keep;
+  }
+
+  #applyResponseRules(headers: string[]): void {
+    if (this.#matched.length > 0) this.#rt.rules.applyResponse(this.#matched, headers);
+  }
+
+  #onPlainDone(status: number, keepAlive: boolean): void {
+    this.#status = status;
+    this.#stopAwaiting();
+    const responseMs = this.#rt.clock.monotonic() - this.#sentAt;
+    this.#settle(
+      status >= 500 ? { ok: false, kind: 'status_5xx', responseMs } : { ok: true, responseMs },
+    );
+    if (keepAlive) this.#handBack();
+    else this.#early.drop();
+    this.#finish();
+  }
+
+  /** The client connection serves HTTP again, from the bytes held after the request. */
+  #handBack(): void {
+    const client = this.#socket;
+    const timed = client as Duplex & { setTimeout?: (ms: number) => void };
+    timed.setTimeout?.(0);
+    client.off('timeout', this.#onIdle);
+    client.off('error', ignore);
+    client.pause();
+    const held = this.#early.detach();
+    // Those bytes are the next request's, not this one's.
+    if (held !== undefined) this.#early.bytes -= held.length;
+    this.#back.resume(held);
   }
 
   /** The node failed before the client got a response: 502/504 with the reason. */
@@ -370,7 +325,7 @@ export class UpgradeExchange {
     this.#upstream?.destroy();
     const timeout = err.code === 'POSTERN_ERR_UPSTREAM_TIMEOUT';
     this.#settle({ ok: false, kind: timeout ? 'timeout' : 'reset' });
-    this.#failed(err);
+    this.#nodes.failed(err);
     this.#fail(timeout ? 504 : 502, err);
   }
 
@@ -396,7 +351,6 @@ export class UpgradeExchange {
       upstream.off('end', this.#onAnswerEnd);
       upstream.off('close', this.#onAnswerEnd);
     }
-    this.#socket.off('data', this.#onClientData);
     this.#socket.off('close', this.#onClientClose);
   }
 
@@ -406,23 +360,13 @@ export class UpgradeExchange {
     pick?.done(outcome);
   }
 
-  #failed(err: unknown): void {
-    this.#lastError = err;
-    (this.#failures ??= new NodeFailures()).add(this.#nodeAddress(), err);
-  }
-
   #nodeAddress(): string {
-    return this.#node ?? '';
+    return this.#nodes.node ?? '';
   }
 
   #fail(status: number, upstreamOrOwn: unknown): void {
-    let err = upstreamOrOwn;
-    const failures = this.#failures;
-    if (failures !== undefined && this.#route !== undefined) {
-      // Every node tried failed: the answer and the record name each one, not only the last.
-      err = failures.report(this.#route.pool.name, err);
-      this.#failedNodes = failures.toRecord();
-    }
+    const err = this.#nodes.answer(upstreamOrOwn, this.#route?.pool.name);
+    this.#early.detach();
     this.#status = status;
     this.#closeReason = errorCodeOf(err);
     const body = errorBody(err);
@@ -435,17 +379,21 @@ export class UpgradeExchange {
     this.#done = true;
     reportRequestEnd(this.#rt, this.#facts, {
       route: this.#route,
-      node: this.#node,
+      node: this.#nodes.node,
       connectorId: this.#connectorId,
       rule: this.#rule,
       status: this.#status,
-      bytesIn: this.#bytesIn,
+      bytesIn: this.#early.bytes,
       bytesOut: this.#bytesOut,
-      attempts: this.#attempts,
-      failedNodes: this.#failedNodes,
+      attempts: this.#nodes.count,
+      failedNodes: this.#nodes.record,
       upgrade: true,
       closeReason: this.#closeReason,
       started: this.#started,
     });
   }
+}
+
+function ignore(): void {
+  // Client socket errors are followed by 'close', where the exchange ends.
 }

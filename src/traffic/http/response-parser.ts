@@ -1,26 +1,14 @@
-// Longer than most files on purpose: an HTTP/1.1 response parser is one explicit state machine.
 import { ChunkedDecoder } from './chunked-decoder.js';
-import { isHopByHop } from './header-list.js';
+import {
+  headFields,
+  ParsedHead,
+  readField,
+  type HeadFields,
+  type ResponseHead,
+} from './response-head.js';
+import { switchRefusal } from './upgrade-answer.js';
 
-/** The status line and header section of an upstream response, with its body framing. */
-export interface ResponseHead {
-  readonly status: number;
-  readonly statusText: string;
-  /** Header fields as received, flat: `[name0, value0, …]`. */
-  readonly rawHeaders: string[];
-  /** Body length from Content-Length; -1 when the body is chunked, delimited by close, or absent. */
-  readonly contentLength: number;
-  /** The connection may carry another request after this response. */
-  readonly keepAlive: boolean;
-  /**
-   * The header lines as received, each ending in CRLF, when they can be forwarded to an HTTP/1.1
-   * client as they are: no hop-by-hop field but a Connection of exactly `keep-alive` or `close`
-   * (left out here), no control character in a value. Undefined otherwise.
-   */
-  readonly forwardable: string | undefined;
-  /** The fields include a Date. */
-  readonly hasDate: boolean;
-}
+export type { ResponseHead } from './response-head.js';
 
 /** Receives what the parser finds; `onEnd` follows the last `onBody`. */
 export interface ResponseParserHandler {
@@ -28,6 +16,11 @@ export interface ResponseParserHandler {
   /** `last` is true when this chunk completes a Content-Length body. */
   onBody(chunk: Buffer, last: boolean): void;
   onEnd(): void;
+  /**
+   * A valid 101 to an Upgrade request (see {@link ResponseParser.expect}): `rest`, the bytes
+   * after its head, belong to the new protocol, and the parser reads nothing more.
+   */
+  onSwitch?(head: ResponseHead, rest: Buffer): void;
 }
 
 /** Limits on what an upstream may send. */
@@ -43,19 +36,17 @@ const LENGTH = 1;
 const UNTIL_CLOSE = 2;
 const CHUNKED = 3;
 const DONE = 4;
+/** After a 101: what follows is another protocol's. */
+const SWITCHED = 5;
 
 const STATUS_PREFIX = 'HTTP/1.';
-// Sticky: matched in place in the header text, so that no string is cut out per field.
-const NAME_AT = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
-// Field values: tab, visible ASCII, space and obs-text, as Http1Response checks what it writes.
-const VALUE_AT = /[\t\x20-\x7e\x80-\xff]*/y;
-const DIGITS = /^\d{1,15}$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 /**
  * An incremental HTTP/1.1 response parser (RFC 9112): status line and headers, then a body
  * framed by Content-Length, chunked transfer coding (decoded) or the end of the connection.
- * Interim 1xx responses are skipped. Invalid input throws an Error whose message says why.
+ * Interim 1xx responses are skipped; a 101 ends parsing when the request was an Upgrade, and
+ * throws otherwise. Invalid input throws an Error whose message says why.
  */
 export class ResponseParser {
   readonly #handler: ResponseParserHandler;
@@ -63,6 +54,8 @@ export class ResponseParser {
   readonly #maxHeaders: number;
   #state = DONE;
   #noBody = false;
+  /** The protocols an Upgrade request asked for; undefined for other requests. */
+  #upgrade: string | undefined;
   #pending: Buffer | undefined;
   #remaining = 0;
   #chunked: ChunkedDecoder | undefined;
@@ -76,10 +69,15 @@ export class ResponseParser {
     this.#maxHeaders = limits.maxHeaders ?? 256;
   }
 
-  /** Prepares for the response to the next request; `noBody` for responses to HEAD. */
-  expect(noBody: boolean): void {
+  /**
+   * Prepares for the response to the next request; `noBody` for responses to HEAD. `upgrade` is
+   * an Upgrade request's Upgrade value: a 101 whose Upgrade names only protocols listed there
+   * (RFC 9110 §7.8) goes to `onSwitch`; one without Upgrade, or naming others, throws.
+   */
+  expect(noBody: boolean, upgrade?: string): void {
     this.#state = HEAD;
     this.#noBody = noBody;
+    this.#upgrade = upgrade;
     this.#pending = undefined;
     this.#keepAlive = false;
   }
@@ -150,11 +148,17 @@ export class ResponseParser {
     if (end > this.#maxHeadBytes)
       throw new Error(`header section over ${this.#maxHeadBytes} bytes`);
     this.#pending = undefined;
-    this.#parseHead(buf.toString('latin1', 0, end));
-    return off + end + 4 - (prev ? prev.length : 0);
+    const next = off + end + 4 - (prev ? prev.length : 0);
+    const switched = this.#parseHead(buf.toString('latin1', 0, end));
+    if (switched === undefined) return next;
+    this.#state = SWITCHED;
+    this.#keepAlive = false;
+    this.#handler.onSwitch?.(switched, data.subarray(next));
+    return data.length;
   }
 
-  #parseHead(text: string): void {
+  /** Parses a head; returns it when it is a 101 that switches protocols. */
+  #parseHead(text: string): ResponseHead | undefined {
     // Walks the lines with indexOf instead of split(): no array of line strings per response.
     let eol = text.indexOf('\r\n');
     if (eol < 0) eol = text.length;
@@ -162,27 +166,23 @@ export class ResponseParser {
     const code = statusCodeOf(statusLine);
     if (code < 0) throw new Error(`bad status line ${JSON.stringify(statusLine.slice(0, 80))}`);
     const fields = this.#parseFields(text, eol, statusLine.charCodeAt(7) === 48 /* 1.0 */);
-    if (code < 200) {
-      if (code === 101) throw new Error('unexpected 101 Switching Protocols');
-      return; // interim response: the final one follows
-    }
     const reason = statusLine.length > 12 ? statusLine.slice(13) : '';
+    if (code < 200) {
+      if (code !== 101) return undefined; // interim response: the final one follows
+      const asked = this.#upgrade;
+      if (asked === undefined || this.#handler.onSwitch === undefined)
+        throw new Error('unexpected 101 Switching Protocols');
+      const refusal = switchRefusal(fields.upgrade, asked);
+      if (refusal !== undefined) throw new Error(refusal);
+      return new ParsedHead(code, reason, fields, false);
+    }
     this.#startBody(code, reason, fields);
+    return undefined;
   }
 
   /** The header lines after the status line, which ends at `from`; `close` as HTTP/1.0 implies. */
   #parseFields(text: string, from: number, close: boolean): HeadFields {
-    const f: HeadFields = {
-      text,
-      from: Math.min(from + 2, text.length),
-      contentLength: -1,
-      te: undefined,
-      close,
-      plain: true,
-      dropFrom: -1,
-      dropTo: -1,
-      date: false,
-    };
+    const f = headFields(text, Math.min(from + 2, text.length), close);
     let start = f.from;
     // Each pass consumes one line, so this ends within the header section's length.
     for (let count = 1; start < text.length; count++) {
@@ -252,122 +252,6 @@ export class ResponseParser {
     this.#state = DONE;
     this.#handler.onEnd();
   }
-}
-
-/** What the header section says about framing, with the text its fields are read from. */
-interface HeadFields {
-  readonly text: string;
-  /** Where the first field line starts (the text's length when there is none). */
-  readonly from: number;
-  contentLength: number;
-  te: string | undefined;
-  close: boolean;
-  /** The lines may be forwarded as received (see ResponseHead.forwardable). */
-  plain: boolean;
-  /** Where the Connection line (with its CRLF) starts and ends, or -1 without one. */
-  dropFrom: number;
-  dropTo: number;
-  date: boolean;
-}
-
-/** A parsed head; the field list is cut out of the text only when somebody asks for it. */
-class ParsedHead implements ResponseHead {
-  readonly status: number;
-  readonly statusText: string;
-  readonly contentLength: number;
-  readonly keepAlive: boolean;
-  readonly forwardable: string | undefined;
-  readonly hasDate: boolean;
-  readonly #text: string;
-  readonly #from: number;
-  #raw: string[] | undefined;
-
-  constructor(code: number, reason: string, f: HeadFields, keepAlive: boolean) {
-    this.status = code;
-    this.statusText = reason;
-    this.contentLength = f.contentLength;
-    this.keepAlive = keepAlive;
-    this.forwardable = f.plain ? forwardableLines(f) : undefined;
-    this.hasDate = f.date;
-    this.#text = f.text;
-    this.#from = f.from;
-  }
-
-  get rawHeaders(): string[] {
-    return (this.#raw ??= fieldList(this.#text, this.#from));
-  }
-}
-
-/**
- * Checks the field line `f.text[start, end)` and notes what it says about framing and
- * forwarding. Only the values of the few fields that matter here are cut out of the text.
- */
-function readField(f: HeadFields, start: number, end: number): void {
-  const text = f.text;
-  const colon = text.indexOf(':', start);
-  NAME_AT.lastIndex = start;
-  if (colon < 0 || colon > end || !NAME_AT.test(text) || NAME_AT.lastIndex !== colon)
-    throw new Error(
-      `bad header line ${JSON.stringify(text.slice(start, Math.min(end, start + 80)))}`,
-    );
-  if (f.plain) {
-    VALUE_AT.lastIndex = colon + 1;
-    VALUE_AT.test(text);
-    if (VALUE_AT.lastIndex !== end) f.plain = false;
-  }
-  // Only names of these lengths can be fields that matter here: skip lower-casing the rest.
-  const n = colon - start;
-  if (n !== 2 && n !== 4 && n !== 7 && n !== 10 && n !== 14 && n !== 16 && n !== 17) return;
-  const lower = text.slice(start, colon).toLowerCase();
-  if (lower === 'content-length') {
-    const value = text.slice(colon + 1, end).trim();
-    if (!DIGITS.test(value) || (f.contentLength >= 0 && f.contentLength !== Number(value)))
-      throw new Error(`bad Content-Length ${JSON.stringify(value)}`);
-    f.contentLength = Number(value);
-  } else if (lower === 'date') {
-    f.date = true;
-  } else if (lower === 'connection') {
-    const v = text
-      .slice(colon + 1, end)
-      .trim()
-      .toLowerCase();
-    if (v.includes('close')) f.close = true;
-    else if (v.includes('keep-alive')) f.close = false;
-    if (f.dropFrom >= 0 || (v !== 'close' && v !== 'keep-alive')) f.plain = false;
-    else {
-      f.dropFrom = start;
-      f.dropTo = end + 2;
-    }
-  } else if (isHopByHop(lower)) {
-    f.plain = false;
-    if (lower === 'transfer-encoding') {
-      const value = text.slice(colon + 1, end).trim();
-      f.te = f.te === undefined ? value : `${f.te}, ${value}`;
-    }
-  }
-}
-
-/** The fields of lines from `from` on (already checked), flat: `[name0, value0, …]`. */
-function fieldList(text: string, from: number): string[] {
-  const raw: string[] = [];
-  let start = from;
-  while (start < text.length) {
-    const next = text.indexOf('\r\n', start);
-    const end = next < 0 ? text.length : next;
-    const colon = text.indexOf(':', start);
-    raw.push(text.slice(start, colon), text.slice(colon + 1, end).trim());
-    start = end + 2;
-  }
-  return raw;
-}
-
-/** The field lines, each ending in CRLF, without the Connection line. */
-function forwardableLines(f: HeadFields): string {
-  const { text, from } = f;
-  if (from >= text.length) return '';
-  if (f.dropFrom < 0) return `${text.slice(from)}\r\n`;
-  const before = text.slice(from, f.dropFrom);
-  return f.dropTo >= text.length ? before : `${before}${text.slice(f.dropTo)}\r\n`;
 }
 
 /** True when `buf[from, to)` holds an LF that does not follow a CR (a bare LF line end). */

@@ -72,7 +72,7 @@ describe('http virtual server WebSocket upgrade', () => {
         .update(`${req.headers['sec-websocket-key']}${GUID}`)
         .digest('base64');
       socket.write(
-        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nX-Internal: s3cret\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
       );
       let pending = Buffer.alloc(0);
       socket.on('end', () => socket.end());
@@ -92,6 +92,16 @@ describe('http virtual server WebSocket upgrade', () => {
           when: { path_prefix: '/private' },
           request: [{ deny: { status: 403 } }],
         },
+        {
+          name: 'ruled-101',
+          when: { path_prefix: '/ruled' },
+          response: [
+            { set_header: { name: 'X-Frame-Options', value: 'DENY' } },
+            { remove_header: 'X-Internal' },
+            { remove_header: 'Sec-WebSocket-Accept' },
+            { append_header: { name: 'Sec-WebSocket-Protocol', value: 'evil' } },
+          ],
+        },
       ],
     });
   });
@@ -104,15 +114,17 @@ describe('http virtual server WebSocket upgrade', () => {
   async function handshake(
     port: number,
     path: string,
-  ): Promise<{ socket: net.Socket; head: string; rest: Buffer }> {
+  ): Promise<{ socket: net.Socket; head: string; rest: Buffer; accept: string }> {
     const socket = net.connect(port, '127.0.0.1');
     const key = randomBytes(16).toString('base64');
+    const accept = createHash('sha1').update(`${key}${GUID}`).digest('base64');
     socket.write(
       `GET ${path} HTTP/1.1\r\nHost: chat.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
     const all = await readUntil(socket, (b) => b.includes('\r\n\r\n'));
     const end = all.indexOf('\r\n\r\n') + 4;
-    return { socket, head: all.subarray(0, end).toString('latin1'), rest: all.subarray(end) };
+    const head = all.subarray(0, end).toString('latin1');
+    return { socket, head, rest: all.subarray(end), accept };
   }
 
   test('upgrades through the proxy and echoes frames both ways', async () => {
@@ -136,6 +148,34 @@ describe('http virtual server WebSocket upgrade', () => {
     const record = proxy.records.find((r) => r.upgrade && r.path === '/chat');
     assert.equal(record?.status, 101);
     assert.ok((record?.bytesIn ?? 0) > 0 && (record?.bytesOut ?? 0) > 0);
+  });
+
+  test('the 101 passes the response rules; the fields that make the switch stay as the node sent them', async () => {
+    const { socket, head, accept } = await handshake(proxy.port, '/ruled/chat');
+    try {
+      assert.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      assert.match(head, /\r\nX-Frame-Options: DENY\r\n/);
+      assert.doesNotMatch(head, /X-Internal/i);
+      assert.match(head, /\r\nUpgrade: websocket\r\n/);
+      assert.match(head, /\r\nConnection: Upgrade\r\n/);
+      assert.equal(head.match(/Sec-WebSocket-Accept: (.*)\r\n/)?.[1], accept);
+      assert.doesNotMatch(head, /Sec-WebSocket-Protocol|evil/i);
+      // Hop-by-hop fields, and those the node's Connection names, end at the proxy as usual.
+      assert.doesNotMatch(head, /Keep-Alive|X-Hop/i);
+      socket.write(frame('ruled', true));
+      const reply = await readUntil(socket, (b) => unframe(b) !== undefined);
+      assert.equal(unframe(reply), 'echo: ruled');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test("without matching response rules the 101 carries the node's end-to-end fields", async () => {
+    const { socket, head, accept } = await handshake(proxy.port, '/chat/plain');
+    socket.destroy();
+    assert.match(head, /\r\nX-Internal: s3cret\r\n/);
+    assert.doesNotMatch(head, /X-Frame-Options/);
+    assert.equal(head.match(/Sec-WebSocket-Accept: (.*)\r\n/)?.[1], accept);
   });
 
   test('a rule can deny an upgrade request', async () => {

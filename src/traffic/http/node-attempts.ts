@@ -1,0 +1,82 @@
+import { isPosternError } from '../../core/index.js';
+import { NodeFailures, type FailedNodes } from '../node-failures.js';
+import type { UpstreamPick, UpstreamPickOptions, UpstreamPool } from './upstream-pool.js';
+
+/** What the client hears when the pool has no node left to try. */
+export interface NoNodeLeft {
+  readonly status: number;
+  readonly error: unknown;
+}
+
+/**
+ * The nodes one request was sent to, in order: which to skip on a retry, how many were tried,
+ * and what the client is told when they failed. When every node tried failed, the answer and
+ * the request record name each one, not only the last.
+ */
+export class NodeAttempts {
+  #exclude: Set<string> | undefined;
+  #count = 0;
+  #node: string | undefined;
+  #last: unknown;
+  #failures: NodeFailures | undefined;
+  #record: FailedNodes | undefined;
+
+  /** Nodes picked so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The node picked last. */
+  get node(): string | undefined {
+    return this.#node;
+  }
+
+  /** The nodes that failed, for the request record; set once an answer named them. */
+  get record(): FailedNodes | undefined {
+    return this.#record;
+  }
+
+  /**
+   * Picks a node of `pool`, never one left out by {@link excludeCurrent}. When none is left, the
+   * answer for the client: after failed attempts it learns why they failed (502, or 504 for a
+   * dial timeout) rather than that none is left; before any, the pool's reason with 503.
+   */
+  pick(pool: UpstreamPool, options: UpstreamPickOptions): UpstreamPick | NoNodeLeft {
+    let pick: UpstreamPick;
+    try {
+      pick = pool.pick(this.#exclude ? { ...options, exclude: this.#exclude } : options);
+    } catch (err) {
+      const last = this.#last;
+      return last === undefined
+        ? { status: 503, error: err }
+        : { status: upstreamErrorStatus(last), error: last };
+    }
+    this.#count++;
+    this.#node = pick.node.address;
+    return pick;
+  }
+
+  /** The node picked last is not picked again for this request. */
+  excludeCurrent(): void {
+    if (this.#node !== undefined) (this.#exclude ??= new Set()).add(this.#node);
+  }
+
+  /** Remembers that the node picked last failed with `err` before any response reached the client. */
+  failed(err: unknown): void {
+    this.#last = err;
+    (this.#failures ??= new NodeFailures()).add(this.#node ?? '', err);
+  }
+
+  /** The error to answer with: `err`, or after failed nodes one naming each (pool `pool`). */
+  answer(err: unknown, pool: string | undefined): unknown {
+    const failures = this.#failures;
+    if (failures === undefined || pool === undefined) return err;
+    this.#record = failures.toRecord();
+    return failures.report(pool, err);
+  }
+}
+
+/** 504 for a dial timeout, else 502: the status for a node that could not be reached. */
+export function upstreamErrorStatus(err: unknown): number {
+  return isPosternError(err, 'POSTERN_ERR_DIAL_TIMEOUT') ? 504 : 502;
+}
