@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { requiredRole, roleAllows } from './admin-roles.js';
 
 describe('admin roles', () => {
-  test('viewers read, operators change, admins alone handle tokens, key creation and restore', () => {
+  test('viewers read, operators change, admins alone handle tokens, key creation, restore and identity providers', () => {
     const cases: [string, string, string][] = [
       ['GET', '/api/v1/pools', 'viewer'],
       ['GET', '/api/v1/audit-log', 'viewer'],
@@ -16,6 +16,13 @@ describe('admin roles', () => {
       ['GET', '/api/v1/admin-tokens', 'admin'],
       ['POST', '/api/v1/admin-tokens/:id/revoke', 'admin'],
       ['POST', '/api/v1/restore', 'admin'],
+      ['GET', '/api/v1/identity-providers', 'viewer'],
+      ['GET', '/api/v1/identity-providers/:name', 'viewer'],
+      ['POST', '/api/v1/identity-providers', 'admin'],
+      ['PUT', '/api/v1/identity-providers/:name', 'admin'],
+      ['PATCH', '/api/v1/identity-providers/:name', 'admin'],
+      ['DELETE', '/api/v1/identity-providers/:name', 'admin'],
+      ['PUT', '/api/v1/access-policies/:name', 'operator'],
     ];
     for (const [method, url, role] of cases)
       assert.equal(requiredRole(method, url), role, `${method} ${url}`);

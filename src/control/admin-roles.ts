@@ -4,13 +4,18 @@ import type { AdminRole } from '../store/index.js';
 export const ADMIN_ROLES: readonly AdminRole[] = ['viewer', 'operator', 'admin'];
 
 /**
- * Routes only `admin` may use, whatever the method: admin tokens, creating provisioning keys
- * (the answer carries the key's secret), and backup or restore of the whole state.
+ * Routes only `admin` may use (for `method`, any method when absent, or every change when
+ * `writes`): admin tokens, creating provisioning keys (the answer carries the key's secret),
+ * backup or restore of the whole state, and changes to identity providers: whoever controls a
+ * provider controls who signs in, and the admin console's sign-in (`--admin-identity-provider`)
+ * maps a provider's groups to admin roles, so an operator who could point it at their own
+ * issuer would make themselves admin.
  */
-const ADMIN_ONLY: readonly { method?: string; url: RegExp }[] = [
+const ADMIN_ONLY: readonly { method?: string; writes?: true; url: RegExp }[] = [
   { url: /^\/api\/v1\/admin-tokens(\/|$)/ },
   { method: 'POST', url: /^\/api\/v1\/provisioning-keys$/ },
   { url: /^\/api\/v1\/(backup|restore)(\/|$)/ },
+  { writes: true, url: /^\/api\/v1\/identity-providers(\/|$)/ },
 ];
 
 /**
@@ -19,10 +24,14 @@ const ADMIN_ONLY: readonly { method?: string; url: RegExp }[] = [
  */
 export function requiredRole(method: string, routeUrl: string): AdminRole {
   const m = method.toUpperCase();
-  if (ADMIN_ONLY.some((r) => (r.method === undefined || r.method === m) && r.url.test(routeUrl))) {
-    return 'admin';
-  }
-  return m === 'GET' || m === 'HEAD' ? 'viewer' : 'operator';
+  const reads = m === 'GET' || m === 'HEAD';
+  const adminOnly = ADMIN_ONLY.some(
+    (r) =>
+      (r.writes === true ? !reads : r.method === undefined || r.method === m) &&
+      r.url.test(routeUrl),
+  );
+  if (adminOnly) return 'admin';
+  return reads ? 'viewer' : 'operator';
 }
 
 /** Whether `role` is at least `needed`. */

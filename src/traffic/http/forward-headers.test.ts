@@ -97,7 +97,7 @@ describe('forwarded request headers', () => {
     );
   });
 
-  test('every X-Postern-* field is removed, whatever its case and length', () => {
+  test('every X-Postern-* field is removed, whatever its case, length and - or _ separators', () => {
     const out = upstreamRequestHeaders(
       [
         'X-Postern-User',
@@ -108,14 +108,22 @@ describe('forwarded request headers', () => {
         'admins',
         'X-Postern-Assertion',
         'forged',
+        'X_Postern_User',
+        'mallory',
+        'x-postern_email',
+        'm@evil',
+        'X_POSTERN-GROUPS',
+        'admins',
         'X-Posterns',
+        'kept',
+        'X_Posterns',
         'kept',
         'X-Real',
         'kept',
       ],
       undefined,
     );
-    assert.deepEqual(out, ['X-Posterns', 'kept', 'X-Real', 'kept']);
+    assert.deepEqual(out, ['X-Posterns', 'kept', 'X_Posterns', 'kept', 'X-Real', 'kept']);
   });
 
   test("Postern's cookies are removed from Cookie fields; the others stay in order", () => {

@@ -1,4 +1,5 @@
 import { connectionTokens, isHopByHop, mayBeSpecial, removeHeader } from './header-list.js';
+import { isPosternCookie, mayNamePosternCookie } from './postern-cookies.js';
 
 /** What X-Forwarded-For/-Proto/-Host say about the client. */
 export interface ForwardedInfo {
@@ -48,7 +49,8 @@ export function upstreamRequestHeaders(
       if (lower === 'connection') extra = connectionTokens(value);
       continue;
     }
-    if (lower === 'expect' || lower.startsWith('x-postern-')) continue;
+    // Also X_Postern_User and the like: CGI, WSGI and PHP read `_` and `-` alike.
+    if (lower === 'expect' || POSTERN_FIELD.test(lower)) continue;
     if (lower === 'cookie') {
       if (cookies === undefined) {
         cookies = [value];
@@ -88,6 +90,9 @@ export function upstreamRequestHeaders(
  * True for names the loop above must look at: hop-by-hop and the proxy's own fields, and those of
  * the lengths of Forwarded, X-Real-IP and X-Postern-*; common names skip lower-casing.
  */
+/** Postern's identity fields, however a client spells their separators. */
+const POSTERN_FIELD = /^x[-_]postern[-_]/;
+
 function mayMatter(name: string): boolean {
   if (mayBeSpecial(name)) return true;
   const n = name.length;
@@ -117,7 +122,7 @@ function isClientForwarding(lower: string, append: boolean): boolean {
  */
 export function withoutPosternCookies(values: readonly string[]): string | undefined {
   const only = values.length === 1 ? (values[0] as string) : undefined;
-  if (only !== undefined && !/postern-/i.test(only)) return only;
+  if (only !== undefined && !mayNamePosternCookie(only)) return only;
   const kept: string[] = [];
   for (const value of values) {
     for (const part of value.split(';')) {
@@ -126,13 +131,6 @@ export function withoutPosternCookies(values: readonly string[]): string | undef
     }
   }
   return kept.length > 0 ? kept.join('; ') : undefined;
-}
-
-/** True when a `name=value` pair is one of Postern's cookies (names compared case-insensitively). */
-function isPosternCookie(pair: string): boolean {
-  const eq = pair.indexOf('=');
-  const name = (eq < 0 ? pair : pair.slice(0, eq)).trim().toLowerCase();
-  return name.startsWith('__host-postern-') || name === 'postern-admin-login';
 }
 
 /**

@@ -3,6 +3,8 @@
  * `rawHeaders`), which keeps duplicates and the order the peer sent.
  */
 
+import { setsPosternCookie } from './postern-cookies.js';
+
 /** Removes every field named `lowerName` (compared case-insensitively). */
 export function removeHeader(list: string[], lowerName: string): void {
   let w = 0;
@@ -79,7 +81,10 @@ export function connectionTokens(value: string | undefined): Set<string> | undef
   return extra;
 }
 
-/** Copies a response's fields without hop-by-hop ones (including those its Connection names). */
+/**
+ * Copies a response's fields without hop-by-hop ones (including those its Connection names)
+ * and without Set-Cookie fields that set one of Postern's own cookies.
+ */
 export function forwardableResponseHeaders(raw: readonly string[]): string[] {
   let extra: Set<string> | undefined;
   const out: string[] = [];
@@ -91,6 +96,7 @@ export function forwardableResponseHeaders(raw: readonly string[]): string[] {
         if (lower === 'connection') extra = connectionTokens(raw[i + 1]);
         continue;
       }
+      if (lower === 'set-cookie' && setsPosternCookie(raw[i + 1] as string)) continue;
     }
     out.push(name, raw[i + 1] as string);
   }

@@ -67,6 +67,25 @@ describe('response head forwarding', () => {
     }
   });
 
+  test("a node cannot set Postern's cookies: those Set-Cookie fields are removed, the others pass", async () => {
+    const node = await rawNode(
+      'HTTP/1.1 200 OK\r\nSet-Cookie: app=1; Path=/\r\n' +
+        'Set-Cookie: __Host-postern-session=planted; Path=/; Secure\r\n' +
+        'set-cookie: __HOST-POSTERN-LOGIN-abc=x\r\nSet-Cookie: postern-admin-login=y\r\n' +
+        'Set-Cookie: my-postern-pref=dark\r\nContent-Length: 2\r\n\r\nok',
+    );
+    // No rules: the head would otherwise go out as the node sent it (the fast path).
+    const p = await startProxy({ pool: makePool('cookies', [node.address]) });
+    try {
+      const [head] = await rawHeads(p.port, 1);
+      const cookies = (head ?? '').match(/^set-cookie: .*$/gim);
+      assert.deepEqual(cookies, ['Set-Cookie: app=1; Path=/', 'Set-Cookie: my-postern-pref=dark']);
+    } finally {
+      await p.close();
+      await node.close();
+    }
+  });
+
   test("the node's Connection: close ends its connection, not the client's; a Date is added once", async () => {
     const node = await rawNode(
       'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok',

@@ -1,4 +1,5 @@
 import { isHopByHop } from './header-list.js';
+import { mayNamePosternCookie } from './postern-cookies.js';
 
 // Sticky: matched in place in the header text, so that no string is cut out per field.
 const NAME_AT = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
@@ -116,6 +117,9 @@ export function readField(f: HeadFields, start: number, end: number): void {
     f.contentLength = Number(value);
   } else if (lower === 'date') {
     f.date = true;
+  } else if (lower === 'set-cookie') {
+    // A node setting one of Postern's cookies: the field is removed on the way (header-list.ts).
+    if (mayNamePosternCookie(text.slice(colon + 1, end))) f.plain = false;
   } else if (lower === 'connection') {
     const v = text
       .slice(colon + 1, end)
