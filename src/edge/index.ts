@@ -1,5 +1,6 @@
 export { DEFAULT_DRAIN_TIMEOUT_MS, startEdge } from './edge.js';
-export type { Edge, EdgeOptions } from './edge.js';
+export type { Edge } from './edge.js';
+export type { EdgeOptions } from './edge-options.js';
 export { ConnectorRegistry } from './connector-registry.js';
 export type { ConnectorTunnel } from './connector-registry.js';
 export { DiscoveredApplicationRegistry } from './discovered-application-registry.js';

@@ -1,51 +1,26 @@
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import { definedProps, isPosternError, systemClock, type PosternError } from '../core/index.js';
-import {
-  ENROLL_ALPN,
-  TUNNEL_ALPN,
-  TUNNEL_CIPHERS,
-  makeMessage,
-  type Message,
-} from '../protocol/index.js';
-import { parseConnectorIdentity, type ConnectorIdentity } from '../pki/index.js';
-import { MessageChannel, MuxSession, type MuxStream } from '../tunnel/index.js';
-import type { ConnectorRegistry, ConnectorTunnel } from './connector-registry.js';
-import type { ConnectorConfig } from './group-config.js';
-import type { RemoteReport, Reporter } from './remote-reports.js';
-import type { EdgeMetrics } from './edge-metrics.js';
+import { definedProps, systemClock } from '../core/index.js';
+import { ENROLL_ALPN, TUNNEL_ALPN, TUNNEL_CIPHERS, makeMessage } from '../protocol/index.js';
+import { MuxSession, type MuxStream } from '../tunnel/index.js';
+import { controlErrors } from '../control/index.js';
 import type { EdgeView } from './edge-membership.js';
-import { edgeErrors } from './errors.js';
 import { serveEnrollment } from './enrollment-handler.js';
 import { EnrollmentGuard } from './enrollment-guard.js';
-import { refuseTunnel } from './tunnel-refusal.js';
-import { controlErrors, type EnrollmentAuthority } from '../control/index.js';
+import { admitTunnel } from './tunnel-admission.js';
+import { TunnelControl, type TunnelControlOptions } from './tunnel-control.js';
 
 /** How long close() waits, after cutting the tunnels, for their ends to be written to the store. */
 const END_RECORDS_WAIT_MS = 2000;
 
-/** How the tunnel listener is set up. */
-export interface TunnelListenerOptions {
-  readonly serverId: string;
-  /** The live HA set told to connectors in `welcome`; default this edge alone. */
-  readonly edgeView?: (() => EdgeView) | undefined;
+/**
+ * How the tunnel listener is set up: its certificate and limits, and (in TunnelControlOptions)
+ * what connectors are told and where their reports go.
+ */
+export interface TunnelListenerOptions extends TunnelControlOptions {
   readonly certPem: string;
   readonly keyPem: string;
   readonly caPem: string;
-  readonly authority: EnrollmentAuthority;
-  readonly registry: ConnectorRegistry;
-  readonly metrics: EdgeMetrics;
-  readonly logger: Logger;
-  /** What a group's connectors are told in `config`: destinations, health checks, discovery. */
-  readonly configFor: (group: string) => ConnectorConfig;
-  /** Receives connectors' health and discovery reports (must not throw). */
-  readonly onReport?: ((reporter: Reporter, report: RemoteReport) => void) | undefined;
-  /** Receives connectors' discovered Kubernetes Services (must not throw). */
-  readonly onKubernetesServices?:
-    ((reporter: Reporter, message: Message<'kubernetes_services'>) => void) | undefined;
-  /** Receives connectors' application health reports (must not throw). */
-  readonly onApplicationHealth?:
-    ((reporter: Reporter, message: Message<'app_health'>) => void) | undefined;
   readonly keepAliveIntervalMs?: number | undefined;
   readonly keepAliveTimeoutMs?: number | undefined;
   /** Bound on the TLS handshake, the control stream and the hello. Default 10 s. */
@@ -56,7 +31,8 @@ export interface TunnelListenerOptions {
 
 /**
  * The port connectors dial: TLS 1.3, ALPN chooses enrollment (no certificate yet) or a
- * tunnel (client certificate from the edge CA required, checked again against the store).
+ * tunnel (client certificate from the edge CA required, checked again against the store: see
+ * tunnel-admission.ts). An admitted tunnel's control stream is served by tunnel-control.ts.
  */
 export class TunnelListener {
   readonly server: tls.Server;
@@ -67,6 +43,7 @@ export class TunnelListener {
   readonly #sessionEnds = new Set<Promise<void>>();
   readonly #handshakeMs: number;
   readonly #guard: EnrollmentGuard;
+  readonly #control: TunnelControl;
   #closed: Promise<void> | undefined;
 
   constructor(options: TunnelListenerOptions) {
@@ -75,6 +52,10 @@ export class TunnelListener {
     this.#handshakeMs = options.handshakeTimeoutMs ?? 10_000;
     this.#guard =
       options.enrollmentGuard ?? new EnrollmentGuard({ clock: systemClock, logger: this.#log });
+    this.#control = new TunnelControl(options, {
+      helloTimeoutMs: this.#handshakeMs,
+      closing: () => this.#closed !== undefined,
+    });
     this.server = tls.createServer({
       cert: options.certPem,
       key: options.keyPem,
@@ -168,27 +149,14 @@ export class TunnelListener {
   }
 
   async #tunnel(socket: tls.TLSSocket): Promise<void> {
-    const { metrics } = this.#options;
-    let identity: ConnectorIdentity | undefined;
-    let refusal: PosternError | undefined;
-    if (!socket.authorized) {
-      refusal = edgeErrors.certificateRejected(
-        String(socket.authorizationError ?? 'no client certificate'),
-      );
-    } else {
-      try {
-        identity = parseConnectorIdentity(socket.getPeerCertificate().raw);
-        await this.#options.authority.admit(identity);
-      } catch (err) {
-        refusal = isPosternError(err)
-          ? err
-          : edgeErrors.certificateRejected((err as Error).message);
-      }
-    }
-    if (refusal || !identity) {
-      await this.#refuse(socket, refusal ?? edgeErrors.certificateRejected('no identity'));
-      return;
-    }
+    const { metrics, authority } = this.#options;
+    const identity = await admitTunnel(socket, {
+      authority,
+      metrics,
+      logger: this.#log,
+      timeoutMs: this.#handshakeMs,
+    });
+    if (!identity) return;
     const session = new MuxSession(socket, {
       role: 'server',
       logger: this.#log.child({ remote: `${socket.remoteAddress}:${socket.remotePort}` }),
@@ -207,191 +175,10 @@ export class TunnelListener {
       session.destroy();
       return;
     }
-    this.#serve(socket, session, controlStream, identity);
-  }
-
-  /**
-   * Tells a refused peer why on its control stream and closes, without a yamux session: an
-   * unauthenticated peer gets no streams acknowledged and no frames parsed (see tunnel-refusal.ts).
-   */
-  async #refuse(socket: tls.TLSSocket, err: PosternError): Promise<void> {
-    const outcome = await refuseTunnel(socket, err, { timeoutMs: this.#handshakeMs });
-    if (outcome === 'no_control_stream') {
-      this.#options.metrics.tunnelRejections.inc({ reason: 'no_control_stream' });
-      return;
-    }
-    this.#options.metrics.tunnelRejections.inc({ reason: err.code });
-    this.#log.warn(
-      { remote: socket.remoteAddress, reason: err.code, err: err.message },
-      'tunnel refused',
-    );
-  }
-
-  #serve(
-    socket: tls.TLSSocket,
-    session: MuxSession,
-    stream: MuxStream,
-    identity: ConnectorIdentity,
-  ): void {
-    const { registry, metrics } = this.#options;
-    const control = new MessageChannel(stream);
-    const log = this.#log.child({ connector: identity.connectorId, group: identity.group });
-    const helloTimer = setTimeout(() => session.destroy(edgeErrors.noHello()), this.#handshakeMs);
-    let tunnel: ConnectorTunnel | undefined;
-    let retire = false;
-    control.on('message', (message) => {
-      if (!tunnel) {
-        clearTimeout(helloTimer);
-        if (message.type !== 'hello') {
-          metrics.tunnelRejections.inc({ reason: 'no_hello' });
-          session.destroy(edgeErrors.noHello());
-          return;
-        }
-        if (message.heldEdges.includes(this.#options.serverId)) {
-          // A second tunnel through the load balancer: say who we are and keep the first one.
-          control.send(this.#welcome());
-          setTimeout(() => session.destroy(), this.#handshakeMs).unref();
-          return;
-        }
-        tunnel = this.#register(socket, session, control, identity, message);
-        log.info({ remote: tunnel.remoteAddress, version: message.version }, 'connector tunnel up');
-        return;
-      }
-      retire = this.#onControlMessage(tunnel, message, log) || retire;
-    });
-    session.on('stream', (extra: MuxStream) => extra.destroy());
-    // The connector ending its control stream means it is leaving: finish the session gracefully.
-    control.once('close', () => {
-      control.end();
-      void session.close();
-    });
     // Settles once the session closed and its end is in the store; close() waits for it.
-    const ended = new Promise<void>((resolve) => {
-      session.once('close', () => {
-        clearTimeout(helloTimer);
-        control.destroy();
-        if (!tunnel) return resolve();
-        registry.remove(tunnel);
-        log.info({ draining: tunnel.draining }, 'connector tunnel down');
-        const done = tunnel;
-        this.#options.authority
-          .recordSeen(done.connectorId, { connected: false })
-          .then(() =>
-            retire && done.hello.ephemeral
-              ? this.#options.authority.retireEphemeral(done.connectorId)
-              : undefined,
-          )
-          .catch((err: unknown) =>
-            log.warn({ err: (err as Error).message }, 'could not record tunnel end'),
-          )
-          .finally(resolve);
-      });
-    });
+    const ended = this.#control.serve(socket, session, controlStream, identity);
     this.#sessionEnds.add(ended);
     void ended.then(() => this.#sessionEnds.delete(ended));
-  }
-
-  #register(
-    socket: tls.TLSSocket,
-    session: MuxSession,
-    control: MessageChannel,
-    identity: ConnectorIdentity,
-    hello: Message<'hello'>,
-  ): ConnectorTunnel {
-    const tunnel: ConnectorTunnel = {
-      // The certificate is the authority on who this is; the hello only adds details.
-      connectorId: identity.connectorId,
-      group: identity.group,
-      session,
-      control,
-      hello,
-      remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
-      connectedAt: Date.now(),
-      draining: false,
-      activeSessions: 0,
-      sessionsOpened: 0,
-      bytesToConnector: 0,
-      bytesFromConnector: 0,
-    };
-    const previous = this.#options.registry.add(tunnel);
-    previous?.session.goAway();
-    control.send(this.#welcome());
-    this.#sendConfig(tunnel);
-    // Accepted just before the port shut: it must look elsewhere too.
-    if (this.#closed) session.goAway();
-    void this.#options.authority
-      .recordSeen(identity.connectorId, {
-        connected: true,
-        version: hello.version,
-        hostname: hello.hostname,
-        privateIp: hello.privateIp,
-        publicIp: socket.remoteAddress ?? '',
-      })
-      .catch((err: unknown) =>
-        this.#log.warn({ err: (err as Error).message }, 'could not record tunnel status'),
-      );
-    return tunnel;
-  }
-
-  #welcome(): Message<'welcome'> {
-    const view = this.#options.edgeView?.() ?? {
-      serverId: this.#options.serverId,
-      serverCount: 1,
-      peers: [],
-    };
-    return makeMessage({
-      type: 'welcome',
-      serverId: this.#options.serverId,
-      serverCount: view.serverCount,
-      peers: [...view.peers],
-    });
-  }
-
-  /** Handles one control message; returns true when the connector said it is leaving for good. */
-  #onControlMessage(tunnel: ConnectorTunnel, message: Message, log: Logger): boolean {
-    switch (message.type) {
-      case 'drain':
-        tunnel.draining = true;
-        this.#options.registry.emit('draining', tunnel);
-        log.info({ active: tunnel.activeSessions }, 'connector draining');
-        return true;
-      case 'renew':
-        this.#options.authority.renew(tunnel.connectorId, message.csrPem).then(
-          (certPem) =>
-            tunnel.control.send(
-              makeMessage({ type: 'renewed', requestId: message.requestId, certPem }),
-            ),
-          (err: unknown) => {
-            const code = isPosternError(err) ? err.code : 'POSTERN_ERR_INTERNAL';
-            log.warn({ reason: code }, 'certificate renewal refused');
-            tunnel.control.send(
-              makeMessage({
-                type: 'error',
-                code,
-                message: (err as Error).message,
-                requestId: message.requestId,
-              }),
-            );
-          },
-        );
-        return false;
-      case 'health':
-      case 'discovered':
-        try {
-          this.#options.onReport?.(tunnel, message);
-        } catch (err) {
-          log.error({ err }, 'a connector report could not be applied');
-        }
-        return false;
-      case 'kubernetes_services':
-        this.#options.onKubernetesServices?.(tunnel, message);
-        return false;
-      case 'app_health':
-        this.#options.onApplicationHealth?.(tunnel, message);
-        return false;
-      default:
-        return false;
-    }
   }
 
   /** Tells a revoked connector why, then cuts its tunnel at once (sessions included). */
@@ -406,21 +193,7 @@ export class TunnelListener {
 
   /** Sends fresh `config` (destinations, health checks, discovery) to a group's connectors, or all. */
   pushConfig(group?: string): void {
-    for (const tunnel of this.#options.registry.list(group)) this.#sendConfig(tunnel);
-  }
-
-  #sendConfig(tunnel: ConnectorTunnel): void {
-    try {
-      tunnel.control.send(
-        makeMessage({ type: 'config', ...this.#options.configFor(tunnel.group) }),
-      );
-    } catch (err) {
-      // Too large a message for the control stream; the connector keeps its previous config.
-      this.#log.error(
-        { group: tunnel.group, connector: tunnel.connectorId, err: (err as Error).message },
-        'cannot send configuration to a connector',
-      );
-    }
+    for (const tunnel of this.#options.registry.list(group)) this.#control.sendConfig(tunnel);
   }
 }
 

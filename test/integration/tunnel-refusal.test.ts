@@ -51,10 +51,20 @@ function synFlood(count: number): Buffer {
   return out;
 }
 
-test('a peer without a client certificate gets one refusal frame, no streams, and a quick close', async () => {
+/** A TLS client on a tunnel port without a certificate, keeping what the edge sends. */
+interface RawPeer {
+  readonly socket: tls.TLSSocket;
+  /** Everything received since the handshake. */
+  readonly received: Buffer[];
+  /** Resolves true once the edge closed the connection, false after `withinMs`. */
+  readonly closedWithin: (withinMs: number) => Promise<boolean>;
+}
+
+/** Connects to the tunnel port at `port` as a peer with no client certificate. */
+async function rawPeer(port: number): Promise<RawPeer> {
   const socket = tls.connect({
     host: '127.0.0.1',
-    port: edge.tunnelAddress.port,
+    port,
     ALPNProtocols: ['postern-tunnel/1'],
     rejectUnauthorized: false,
   });
@@ -62,6 +72,16 @@ test('a peer without a client certificate gets one refusal frame, no streams, an
   await once(socket, 'secureConnect');
   const received: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => received.push(chunk));
+  const closedWithin = (withinMs: number) =>
+    Promise.race([
+      once(socket, 'close').then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), withinMs).unref()),
+    ]);
+  return { socket, received, closedWithin };
+}
+
+test('a peer without a client certificate gets one refusal frame, no streams, and a quick close', async () => {
+  const { socket, received, closedWithin } = await rawPeer(edge.tunnelAddress.port);
   const started = Date.now();
   socket.write(synFlood(20_000));
   // Data for a stream it opened, as the reviewer's flood did.
@@ -69,10 +89,7 @@ test('a peer without a client certificate gets one refusal frame, no streams, an
   data.writeUInt32BE(3, 4);
   data.writeUInt32BE(64 * 1024, 8);
   for (let i = 0; i < 8; i++) socket.write(data);
-  const closed = await Promise.race([
-    once(socket, 'close').then(() => true),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref()),
-  ]);
+  const closed = await closedWithin(5000);
   const elapsed = Date.now() - started;
   assert.ok(closed, 'the edge closed the connection');
   assert.ok(elapsed < 800, `closed within 800 ms (took ${elapsed} ms)`);
@@ -93,26 +110,14 @@ test('a peer without a client certificate gets one refusal frame, no streams, an
 test('a peer that opens no stream is cut after the handshake timeout without any answer', async () => {
   const quick = await startTestEdge({ tunnelHandshakeTimeoutMs: 300 });
   try {
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port: quick.tunnelAddress.port,
-      ALPNProtocols: ['postern-tunnel/1'],
-      rejectUnauthorized: false,
-    });
-    socket.on('error', () => undefined);
-    await once(socket, 'secureConnect');
-    const received: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const { socket, received, closedWithin } = await rawPeer(quick.tunnelAddress.port);
     // A ping (not a stream) is not answered: only a stream opening gets the refusal.
     const started = Date.now();
     const ping = Buffer.alloc(HEADER_SIZE);
     ping.writeUInt8(FrameType.Ping, 1);
     ping.writeUInt16BE(Flag.SYN, 2);
     socket.write(ping);
-    const closed = await Promise.race([
-      once(socket, 'close').then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000).unref()),
-    ]);
+    const closed = await closedWithin(3000);
     assert.ok(closed, 'the edge closed the connection');
     assert.ok(Date.now() - started >= 250, 'held until the handshake timeout');
     assert.equal(Buffer.concat(received).length, 0, 'no ping answer, no frame at all');
