@@ -88,4 +88,9 @@ export interface EdgeOptions {
   readonly shutdownGraceMs?: number | undefined;
   /** Then how long requests and sessions in flight may take to finish; default 10 s. */
   readonly drainTimeoutMs?: number | undefined;
+  /**
+   * `--reload-drain-timeout`: how long sessions of a virtual server that a reload removed, disabled
+   * or moved to another address may finish before they are cut; default 30 s.
+   */
+  readonly reloadDrainTimeoutMs?: number | undefined;
 }

@@ -36,6 +36,8 @@ export interface TunnelOptions {
   readonly keepAliveIntervalMs?: number;
   readonly keepAliveTimeoutMs?: number;
   readonly tunnelHandshakeTimeoutMs?: number;
+  /** How long sessions of a virtual server a reload removed or moved may finish; default 30 s. */
+  readonly reloadDrainTimeoutMs?: number | undefined;
 }
 
 /** What the tunnel side is built from. */
@@ -82,7 +84,10 @@ export async function startTunnels(
   const { discovered, appHealth } = reportRegistries(registry, parts.clock);
   // The runtime tells connectors about discovered nodes through the listener, made just after.
   let pushConfig = (_group?: string): void => undefined;
-  const runtime = createRuntime(dialer, parts, (group) => pushConfig(group));
+  const runtime = createRuntime(dialer, parts, {
+    pushConfig: (group) => pushConfig(group),
+    drainTimeoutMs: options.reloadDrainTimeoutMs,
+  });
 
   const advertiseHost = advertiseHostFor(tunnelListen.host);
   const server = await ca.issueServerCertificate(
@@ -135,10 +140,12 @@ function reportRegistries(registry: ConnectorRegistry, clock: Clock) {
 function createRuntime(
   dialer: TunnelDialer,
   parts: TunnelParts,
-  pushConfig: (group?: string) => void,
+  o: { pushConfig: (group?: string) => void; drainTimeoutMs: number | undefined },
 ): EdgeRuntime {
   const { identity, observability, log } = parts;
+  const { pushConfig } = o;
   const runtime: EdgeRuntime = new EdgeRuntime({
+    drainTimeoutMs: o.drainTimeoutMs,
     store: parts.store,
     dialer,
     logger: log,

@@ -63,3 +63,40 @@ test('a TCP virtual server reports dial failures so a refusing node gets ejected
   assert.equal(goodStatus!.activeConnections, 0);
   assert.ok(goodStatus!.avgResponseMs !== undefined && goodStatus!.avgResponseMs < 1_000);
 });
+
+test('sessions still open when a closing server’s drain time runs out are cut with close reason drain_timeout', async () => {
+  // An echo node that never ends a session itself.
+  const echo = net.createServer((s) => {
+    s.on('error', () => undefined); // the cut resets it
+    s.pipe(s);
+  });
+  echo.listen(0, '127.0.0.1');
+  await once(echo, 'listening');
+  const { port: echoPort } = echo.address() as net.AddressInfo;
+  const pool = new Pool({
+    name: 'echo',
+    nodes: [{ address: `127.0.0.1:${echoPort}`, weight: 1, state: 'active' }],
+  });
+  pool.start();
+  const ended: TcpSessionRecord[] = [];
+  const server = new TcpVirtualServer({
+    name: 'vs',
+    listen: { host: '127.0.0.1', port: 0 },
+    pool,
+    dialer: new RecordingDialer(),
+    onSessionEnd: (r) => ended.push(r),
+  });
+  await server.start();
+  try {
+    const client = net.connect(server.address().port, '127.0.0.1');
+    client.on('error', () => undefined);
+    client.write('ping');
+    await once(client, 'data');
+    await server.close({ drainTimeoutMs: 100 });
+    await once(client, 'close');
+    await until(() => ended.length === 1, 'the session to end');
+    assert.equal(ended[0]?.closeReason, 'drain_timeout');
+  } finally {
+    echo.close();
+  }
+});

@@ -9,6 +9,7 @@ import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
 import { boundAddress, listenOn } from './listening.js';
 import { NodeFailures, type FailedNodes } from './node-failures.js';
 import { applyConnectionCap, reportRefusals, type ConnectionCapOptions } from './connection-cap.js';
+import { drainCut } from './drain-cut.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -92,12 +93,15 @@ export class TcpVirtualServer {
     return boundAddress(this.#server);
   }
 
-  /** Stops accepting; sessions in flight get `drainTimeoutMs` to finish, then are cut. */
+  /**
+   * Stops accepting; sessions in flight get `drainTimeoutMs` to finish, then are cut (close
+   * reason `drain_timeout`).
+   */
   async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     const deadline = options.drainTimeoutMs ?? 30_000;
     const timer = setTimeout(() => {
-      for (const s of this.#sockets) s.destroy();
+      for (const s of this.#sockets) s.destroy(drainCut());
     }, deadline);
     timer.unref();
     await closed;

@@ -8,12 +8,16 @@ const env = process.env;
 export interface ShutdownFlags {
   shutdownGrace?: string;
   drainTimeout?: string;
+  reloadDrainTimeout?: string;
 }
 
 /** Both flags take 0 (no grace, cut at once) up to an hour. */
 const RANGE = { min: 0, max: 3600 } as const;
 
-/** Adds `--shutdown-grace` and `--drain-timeout` to `postern edge`. */
+/** Sessions of a server a reload took away may run up to a day (long downloads, SSH). */
+const RELOAD_RANGE = { min: 0, max: 86_400 } as const;
+
+/** Adds `--shutdown-grace`, `--drain-timeout` and `--reload-drain-timeout` to `postern edge`. */
 export function addShutdownFlags(command: Command): Command {
   return command
     .option(
@@ -25,6 +29,11 @@ export function addShutdownFlags(command: Command): Command {
       '--drain-timeout <seconds>',
       `then how long requests and sessions in flight may take to finish before they are cut (env POSTERN_DRAIN_TIMEOUT; default ${DEFAULT_DRAIN_TIMEOUT_MS / 1000})`,
       env.POSTERN_DRAIN_TIMEOUT,
+    )
+    .option(
+      '--reload-drain-timeout <seconds>',
+      'how long sessions of a virtual server that a configuration change removed, disabled or moved may finish before they are cut (env POSTERN_RELOAD_DRAIN_TIMEOUT; default 30, up to 86400)',
+      env.POSTERN_RELOAD_DRAIN_TIMEOUT,
     );
 }
 
@@ -32,12 +41,15 @@ export function addShutdownFlags(command: Command): Command {
 export function shutdownOptions(o: ShutdownFlags): {
   shutdownGraceMs?: number;
   drainTimeoutMs?: number;
+  reloadDrainTimeoutMs?: number;
 } {
   const grace = secondsFlag(o.shutdownGrace, '--shutdown-grace', RANGE);
   const drain = secondsFlag(o.drainTimeout, '--drain-timeout', RANGE);
+  const reload = secondsFlag(o.reloadDrainTimeout, '--reload-drain-timeout', RELOAD_RANGE);
   return {
     ...(grace === undefined ? {} : { shutdownGraceMs: grace }),
     ...(drain === undefined ? {} : { drainTimeoutMs: drain }),
+    ...(reload === undefined ? {} : { reloadDrainTimeoutMs: reload }),
   };
 }
 

@@ -5,6 +5,7 @@ import { PassthroughSession, type Settings } from './passthrough-session.js';
 import type { TlsPassthroughOptions } from './tls-passthrough-options.js';
 import { boundAddress, listenOn } from '../listening.js';
 import { applyConnectionCap, reportRefusals } from '../connection-cap.js';
+import { drainCut } from '../drain-cut.js';
 
 export type {
   SniRoute,
@@ -61,7 +62,7 @@ export class TlsPassthroughVirtualServer {
   async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     const timer = setTimeout(() => {
-      for (const s of this.#sockets) s.destroy();
+      for (const s of this.#sockets) s.destroy(drainCut());
     }, options.drainTimeoutMs ?? 30_000);
     timer.unref();
     await closed;
