@@ -42,6 +42,8 @@ export interface EdgeRuntimeOptions {
   readonly gateFor?: BuildContext['gateFor'];
   /** Drain bound for virtual servers that are removed or moved. Default 30 s. */
   readonly drainTimeoutMs?: number | undefined;
+  /** Secret keying persistence cookies, the same on every edge of an HA set; default none. */
+  readonly persistenceKey?: Uint8Array | undefined;
   /** Told each new generation once it is in force (log receivers follow it). */
   readonly onApplied?: ((config: Configuration) => void) | undefined;
 }
@@ -281,6 +283,7 @@ export class EdgeRuntime {
             previous: previous.pools.get(p.name),
             clock: this.#o.clock ?? systemClock,
             onEvent: this.#o.onPoolEvent,
+            persistenceKey: this.#o.persistenceKey,
           }),
         );
       }

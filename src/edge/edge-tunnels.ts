@@ -146,6 +146,8 @@ function createRuntime(
   const { pushConfig } = o;
   const runtime: EdgeRuntime = new EdgeRuntime({
     drainTimeoutMs: o.drainTimeoutMs,
+    // Derived from the token signing key, which every edge of an HA set loads: cookies agree.
+    persistenceKey: identity.tokenAuthority.derivedKey('postern pool persistence cookie'),
     store: parts.store,
     dialer,
     logger: log,

@@ -51,6 +51,8 @@ export interface PoolBuildContext {
   readonly random?: RandomSource | undefined;
   readonly onEvent?: ((event: PoolEvent) => void) | undefined;
   readonly dnsQueryTimeoutMs?: number | undefined;
+  /** Secret that keys persistence cookies (shared by the edges of an HA set); default none. */
+  readonly persistenceKey?: Uint8Array | undefined;
 }
 
 /** Defaults of persistence, as in the issue-4 design. */
@@ -88,7 +90,7 @@ export function poolOptionsFromConfig(
     algorithm: config.algorithm,
     panic: config.panic,
     passiveHealth: passiveHealthFromConfig(config.passive_health),
-    persistence: persistenceFromConfig(config.persistence),
+    persistence: persistenceFromConfig(config.persistence, context.persistenceKey),
     monitors,
     dialer: context.dialer,
     monitorsRunRemotely: context.monitorsRunRemotely,
@@ -101,13 +103,17 @@ export function poolOptionsFromConfig(
   };
 }
 
-function persistenceFromConfig(p: PoolConfigInput['persistence']): PersistenceOptions | undefined {
+function persistenceFromConfig(
+  p: PoolConfigInput['persistence'],
+  key: Uint8Array | undefined,
+): PersistenceOptions | undefined {
   if (p === undefined) return undefined;
   if (p.type === 'cookie') {
     return {
       type: 'cookie',
       cookieName: p.cookie_name ?? persistenceDefaults.cookieName,
       ttlMs: p.ttl_ms,
+      key,
     };
   }
   return { type: 'source_ip', ttlMs: p.ttl_ms ?? persistenceDefaults.sourceIpTtlMs };

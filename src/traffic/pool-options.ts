@@ -55,6 +55,8 @@ export type PersistenceOptions =
       readonly cookieName: string;
       /** Max-Age of the cookie; undefined = a browser-session cookie. */
       readonly ttlMs?: number | undefined;
+      /** Secret that keys the node tokens (shared by the edges of an HA set); see nodeToken. */
+      readonly key?: Uint8Array | undefined;
     }
   | {
       readonly type: 'source_ip';

@@ -31,6 +31,11 @@ export class PoolPersistence {
     return this.options?.type === 'cookie';
   }
 
+  /** The secret keying cookie tokens, when cookie persistence is on and has one. */
+  get cookieKey(): Uint8Array | undefined {
+    return this.options?.type === 'cookie' ? this.options.key : undefined;
+  }
+
   /** Called when the generation takes charge: drops a source-IP table it does not use. */
   takeCharge(): void {
     if (this.options?.type !== 'source_ip') this.#rt.sourceIp = undefined;

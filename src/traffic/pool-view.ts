@@ -15,6 +15,8 @@ export interface PoolViewInput {
   readonly monitors: readonly string[];
   /** Cookie persistence is on: entries get tokens. */
   readonly cookie: boolean;
+  /** The secret keying those tokens, if any. */
+  readonly cookieKey?: Uint8Array | undefined;
 }
 
 /** Health from this generation's monitors and passive ejection. */
@@ -64,7 +66,7 @@ export class PoolView {
     ) => {
       seen.add(node.address);
       if (input.inCharge) runtime.removed = removed;
-      const token = input.cookie ? nodeToken(input.pool, node.address) : undefined;
+      const token = input.cookie ? nodeToken(input.pool, node.address, input.cookieKey) : undefined;
       const entry = new PoolEntry(node.address, node.weight, node.state, runtime, {
         source,
         removed,

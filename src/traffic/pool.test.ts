@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FakeClock } from '../core/index.js';
+import { nodeToken } from './persistence/index.js';
 import { Pool, type PoolConstructorOptions } from './pool.js';
 import type { PoolEvent, PoolNode } from './pool-options.js';
 
@@ -182,6 +183,19 @@ test('cookie persistence sets a cookie once and keeps the client on its node', (
   const excluded = p.pick({ cookie: header, exclude: new Set([first.node.address]) });
   assert.notEqual(excluded.node.address, first.node.address);
   assert.ok(excluded.setCookie?.startsWith('AFF='));
+});
+
+test('with a key, the persistence cookie is an HMAC of pool and node: a plain hash of the address does not match it', () => {
+  const key = Buffer.alloc(32, 7);
+  const { pool: p } = pool({ persistence: { type: 'cookie', cookieName: 'AFF', key } });
+  const first = p.pick();
+  first.done({ ok: true });
+  const token = first.setCookie!.split(';')[0]!.slice('AFF='.length);
+  assert.equal(token, nodeToken(p.name, first.node.address, key));
+  assert.notEqual(token, nodeToken(p.name, first.node.address));
+  const again = p.pick({ cookie: `AFF=${token}` });
+  assert.equal(again.node.address, first.node.address);
+  again.done({ ok: true });
 });
 
 test('cookie persistence moves a client off a node that went down, with a new cookie', () => {

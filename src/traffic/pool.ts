@@ -326,6 +326,7 @@ export class Pool {
       inCharge: rt.owner === this,
       monitors: this.#monitorNames,
       cookie: this.#persistence.cookie,
+      cookieKey: this.#persistence.cookieKey,
     });
     const panic = this.#view.eligible.length === 0 && this.#view.panicSet.length > 0;
     if (rt.owner === this && panic !== rt.panic) {

@@ -91,3 +91,16 @@ test('a key that is not a P-256 private key is refused with a fix', async () => 
     },
   );
 });
+
+test('a derived key is the same for the same signing key, and differs per label and per key', async () => {
+  const pem = UserTokenAuthority.generatePem();
+  const options = { issuer: 'https://edge' };
+  const a = await UserTokenAuthority.fromPem(pem, options);
+  const b = await UserTokenAuthority.fromPem(pem, options);
+  const other = await UserTokenAuthority.fromPem(UserTokenAuthority.generatePem(), options);
+  const label = 'postern pool persistence cookie';
+  assert.deepEqual(a.derivedKey(label), b.derivedKey(label));
+  assert.equal(a.derivedKey(label).length, 32);
+  assert.notDeepEqual(a.derivedKey(label), a.derivedKey('another purpose'));
+  assert.notDeepEqual(a.derivedKey(label), other.derivedKey(label));
+});

@@ -1,4 +1,5 @@
 import {
+  createHmac,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -121,6 +122,16 @@ export class UserTokenAuthority {
       .setExpirationTime(exp)
       .sign(this.#privateKey);
     return { token, expiresAt: exp * 1000 };
+  }
+
+  /**
+   * A secret for another purpose, derived from the signing key (HMAC-SHA256 of `label` keyed with
+   * the key's PKCS#8 bytes): every edge that loads the same key derives the same secret, and
+   * different labels give unrelated secrets. Replacing the key replaces every derived secret.
+   */
+  derivedKey(label: string): Buffer {
+    const der = this.#privateKey.export({ type: 'pkcs8', format: 'der' });
+    return createHmac('sha256', der).update(label).digest();
   }
 
   /** Checks signature, issuer, audience and lifetime; throws POSTERN_ERR_TOKEN_* otherwise. */

@@ -11,6 +11,15 @@ test('a node token is stable, differs per node and per pool, and hides the addre
   assert.ok(!token.includes('10.0.0.5'));
 });
 
+test('a keyed node token is the same for the same key and differs with another key or none', () => {
+  const key = Buffer.alloc(32, 1);
+  const token = nodeToken('web', '10.0.0.5:8080', key);
+  assert.equal(token, nodeToken('web', '10.0.0.5:8080', Buffer.alloc(32, 1)));
+  assert.notEqual(token, nodeToken('web', '10.0.0.5:8080', Buffer.alloc(32, 2)));
+  assert.notEqual(token, nodeToken('web', '10.0.0.5:8080'));
+  assert.match(token, /^[A-Za-z0-9_-]{22}$/);
+});
+
 test('the Set-Cookie value names the cookie, the token and a Max-Age from the TTL', () => {
   assert.equal(
     setCookieHeader({ cookieName: 'AFF', ttlMs: 3_600_000 }, 'tok'),

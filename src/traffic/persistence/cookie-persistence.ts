@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /** How cookie persistence is configured. */
 export interface CookiePersistenceOptions {
@@ -9,12 +9,17 @@ export interface CookiePersistenceOptions {
 }
 
 /**
- * The opaque token naming a node in a persistence cookie. It is derived from the pool name and
- * node address alone, so every edge replica and every configuration generation agrees on it
- * without shared state, and the cookie does not reveal the node's address.
+ * The opaque token naming a node in a persistence cookie, derived from the pool name and node
+ * address, so every edge replica and every configuration generation agrees on it without shared
+ * state. With `key` (a secret the edges of an HA set share) it is an HMAC, so the cookie does not
+ * reveal the node's address: a plain hash (nginx's sticky cookie) can be reversed by trying the
+ * addresses of a private range. Without a key (tests, a pool used on its own) a plain hash.
  */
-export function nodeToken(pool: string, address: string): string {
-  return createHash('sha256').update(`${pool}\n${address}`).digest('base64url').slice(0, 22);
+export function nodeToken(pool: string, address: string, key?: Uint8Array): string {
+  const text = `${pool}\n${address}`;
+  const digest =
+    key === undefined ? createHash('sha256').update(text) : createHmac('sha256', key).update(text);
+  return digest.digest('base64url').slice(0, 22);
 }
 
 /**
