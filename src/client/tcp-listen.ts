@@ -19,6 +19,29 @@ export interface TcpListenOptions {
   readonly timeoutMs?: number;
 }
 
+/** True for a host only this machine can connect to: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return (
+    h === 'localhost' ||
+    h === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    /^::ffff:127\./.test(h)
+  );
+}
+
+/**
+ * The warning for a forwarder that listens where other machines may connect: whoever does
+ * reaches the target with the user's login. Undefined on a loopback address.
+ */
+export function sharingWarning(host: string, target: string): string | undefined {
+  if (isLoopbackHost(host)) return undefined;
+  return (
+    `listening on ${host}, which other machines may reach: whoever connects reaches ${target} ` +
+    'as you (with your login). Listen on 127.0.0.1 unless you mean to share it.'
+  );
+}
+
 /** A running local forwarder. */
 export interface TcpListener {
   readonly address: AddressInfo;
@@ -77,6 +100,9 @@ export async function startTcpListener(options: TcpListenOptions): Promise<TcpLi
       resolve();
     });
   });
+  const sharing = sharingWarning(options.listen.host, options.target);
+  if (sharing !== undefined)
+    log.warn({ listen: options.listen.host, target: options.target }, sharing);
   return {
     address: server.address() as AddressInfo,
     close: () =>

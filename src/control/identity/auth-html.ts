@@ -92,7 +92,8 @@ export function deniedPage(facts: DeniedFacts): AuthResponse {
     facts.groups.length > 0 ? facts.groups.map((g) => `<code>${e(g)}</code>`).join(', ') : 'none';
   return htmlPage(403, 'Access denied', [
     `You are logged in as <code>${e(facts.user)}</code> (groups: ${groups}), but you may not use <code>${e(facts.virtualServer)}</code>.`,
-    `${which} (${e(facts.reason)})`,
+    // The default-deny reason says what `which` already says; a rule's reason adds to it.
+    facts.rule === undefined ? which : `${which} (${e(facts.reason)})`,
     'To get access, ask your Postern administrator to add you, or one of your groups, to an ' +
       `<code>allow</code> access policy for the virtual server <code>${e(facts.virtualServer)}</code>` +
       (facts.rule === undefined ? '.' : ' placed before that rule.'),
