@@ -79,7 +79,7 @@ export {
   DOCUMENT_VERSION,
 } from './document.js';
 export type { ParseDocumentOptions, DocumentParse } from './parse-document.js';
-export { parseDocument, inspectDocument } from './parse-document.js';
+export { parseDocument, inspectDocument, inspectDocuments } from './parse-document.js';
 export type {
   DeclaredObject,
   DocumentParts,

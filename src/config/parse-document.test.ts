@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isPosternError } from '../core/index.js';
 import type { ConfigProblemsError } from './errors.js';
-import { parseDocument } from './parse-document.js';
+import { inspectDocuments, parseDocument } from './parse-document.js';
 import type { ConfigProblem } from './problems.js';
 
 const exampleYaml = `# a site document
@@ -223,7 +223,7 @@ test('syntax errors are reported with their position and stop validation', () =>
   const problems = problemsOf('version: 1\npools:\n  - name: [a\n', 'bad.yaml');
   assert.ok(problems.length >= 1);
   assert.ok(
-    problems.every((p) => p.line >= 3 && p.path === ''),
+    problems.every((p) => (p.line ?? 0) >= 3 && p.path === ''),
     JSON.stringify(problems),
   );
   assert.deepEqual(brief(problemsOf('version: 1\nversion: 1\n')), [
@@ -248,4 +248,41 @@ test('wrong types are named in the message', () => {
   assert.deepEqual(brief(problemsOf(text)), [
     '6:14 virtual_servers[0].enabled — must be a boolean, not the text "yes"',
   ]);
+});
+
+test('a .json document is parsed strictly as JSON; the same text as YAML is not', () => {
+  const text = '{"version": 1,\n "pools": [],}';
+  assert.deepEqual(brief(problemsOf(text, 'site.json')), [
+    "2:13  — not valid JSON: a trailing comma before '}'",
+  ]);
+  assert.deepEqual(parseDocument(text, { fileName: 'site.yaml' }).pools, []);
+  assert.deepEqual(brief(problemsOf('{"version": 1, "pools": [x]}', 'a.JSON')), [
+    '1:26  — not valid JSON: expected a value',
+  ]);
+  // A byte order mark is allowed and does not shift the position.
+  assert.deepEqual(brief(problemsOf('\uFEFF{"version": 1,}', 'bom.json')), [
+    "1:14  — not valid JSON: a trailing comma before '}'",
+  ]);
+  assert.equal(parseDocument('\uFEFF{"version": 1}', { fileName: 'bom.json' }).version, 1);
+});
+
+test('several YAML documents in one text are refused by parseDocument with its own message', () => {
+  const problems = problemsOf('version: 1\n---\nversion: 1\n');
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0]!.line, 2);
+  assert.match(problems[0]!.message, /a second YAML document starts here \(---\)/);
+  assert.doesNotMatch(problems[0]!.message, /parseAllDocuments/);
+});
+
+test('inspectDocuments reads every document of a YAML stream, skipping empty ones', () => {
+  const text = '---\nversion: 1\npools: []\n---\n# nothing\n---\nversion: 1\nextra: 1\n';
+  const parsed = inspectDocuments(text, { fileName: 's.yaml' });
+  assert.equal(parsed.length, 2);
+  assert.deepEqual(parsed[0]!.doc?.pools, []);
+  assert.deepEqual(
+    parsed[1]!.problems.map((p) => [p.line, p.path]),
+    [[8, 'extra']],
+  );
+  // One document (even after a leading ---) is one parse.
+  assert.equal(inspectDocuments('---\nversion: 1\n', { fileName: 's.yaml' }).length, 1);
 });

@@ -1,4 +1,11 @@
-import { isMap, isNode, isScalar, LineCounter, parseDocument as parseYaml } from 'yaml';
+import {
+  isMap,
+  isNode,
+  isScalar,
+  LineCounter,
+  parseAllDocuments,
+  parseDocument as parseYaml,
+} from 'yaml';
 import type { Document } from 'yaml';
 import type { z } from 'zod';
 import { deepFreeze } from './deep-freeze.js';
@@ -9,6 +16,7 @@ import { ConfigErrors } from './errors.js';
 import type { DocumentParts } from './document-parts.js';
 import { partsOf, salvageParts } from './document-parts.js';
 import { issueMessage } from './issue-messages.js';
+import { jsonSyntaxError } from './json-syntax.js';
 import { shapeKeys, unknownKeyMessage } from './key-suggestions.js';
 import { recordSource } from './object-source.js';
 import type { SourcePosition } from './object-source.js';
@@ -55,24 +63,86 @@ export function parseDocument(text: string, options: ParseDocumentOptions): Conf
 /**
  * Parses and validates a document like `parseDocument`, but returns its problems instead of
  * throwing, along with the objects that passed the schema when the document as a whole did not.
+ * A file named `*.json` must be strict JSON. Text holding several YAML documents (`---`) is
+ * refused here, at the second document; `inspectDocuments` reads them all.
  */
 export function inspectDocument(text: string, options: ParseDocumentOptions): DocumentParse {
   const file = options.fileName;
   const lineCounter = new LineCounter();
+  const position = positionIn(lineCounter);
+  if (isJsonFile(file)) {
+    // Parsing the text registers its lines with the counter before any position is asked.
+    const doc = parseYaml(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const bom = text.startsWith('\uFEFF') ? 1 : 0;
+    const bad = jsonSyntaxError(text.slice(bom));
+    if (bad !== undefined) {
+      const at = position(bad.offset + bom);
+      // Editors do not show a byte order mark, so it takes no column.
+      const column = at.line === 1 ? at.column - bom : at.column;
+      const message = `not valid JSON: ${bad.message}`;
+      return unreadable([{ file, line: at.line, column, path: '', message }]);
+    }
+    return inspectParsed(doc, position, options);
+  }
   const doc = parseYaml(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const position = (offset: number): SourcePosition => {
+  return inspectParsed(doc, position, options);
+}
+
+/**
+ * Every document of a YAML stream (documents separated by `---` lines), in order, each parsed
+ * and validated like `inspectDocument`, so the importer merges them like separate files (as
+ * `kubectl apply -f` reads every document of a file). Empty documents are skipped; problems
+ * carry line numbers of the whole file. A `*.json` file is one strict JSON document.
+ */
+export function inspectDocuments(text: string, options: ParseDocumentOptions): DocumentParse[] {
+  if (isJsonFile(options.fileName)) return [inspectDocument(text, options)];
+  const lineCounter = new LineCounter();
+  const stream = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (!Array.isArray(stream) || stream.length <= 1) return [inspectDocument(text, options)];
+  const position = positionIn(lineCounter);
+  return stream
+    .filter((doc) => doc.errors.length > 0 || !isEmptyDocument(doc))
+    .map((doc) => inspectParsed(doc, position, options));
+}
+
+/** A document of only comments (or `~`): skipped in a stream, as kubectl skips it. */
+function isEmptyDocument(doc: Document.Parsed): boolean {
+  return doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null);
+}
+
+function isJsonFile(file: string): boolean {
+  return file.toLowerCase().endsWith('.json');
+}
+
+function positionIn(lineCounter: LineCounter): (offset: number) => SourcePosition {
+  return (offset) => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const unreadable = (problems: ConfigProblem[]): DocumentParse => ({
-    doc: undefined,
-    problems,
-    parts: undefined,
-  });
+}
+
+function unreadable(problems: ConfigProblem[]): DocumentParse {
+  return { doc: undefined, problems, parts: undefined };
+}
+
+function inspectParsed(
+  doc: Document.Parsed,
+  position: (offset: number) => SourcePosition,
+  options: ParseDocumentOptions,
+): DocumentParse {
+  const file = options.fileName;
   if (doc.errors.length > 0) {
     // The tree of a document with syntax errors is a guess; checking it would only add noise.
     return unreadable(
-      doc.errors.map((e) => ({ file, ...position(e.pos[0]), path: '', message: e.message })),
+      doc.errors.map((e) => ({
+        file,
+        ...position(e.pos[0]),
+        path: '',
+        message:
+          e.code === 'MULTIPLE_DOCS'
+            ? 'a second YAML document starts here (---); only one document is accepted here, while files in a configuration directory may hold several'
+            : e.message,
+      })),
     );
   }
   let raw: unknown;

@@ -2,10 +2,10 @@
 export interface ConfigProblem {
   /** The document's file name, or `<configuration>` when the object has no known source. */
   readonly file: string;
-  /** 1-based line; 0 when unknown. */
-  readonly line: number;
-  /** 1-based column; 0 when unknown. */
-  readonly column: number;
+  /** 1-based line; 0 when unknown; absent when the problem is the file itself (unreadable). */
+  readonly line?: number;
+  /** 1-based column; 0 when unknown; absent with `line`. */
+  readonly column?: number;
   /** Where in the document, e.g. `pools[0].nodes[1].address`; empty for the whole document. */
   readonly path: string;
   /** What is wrong, in words a person can act on. */
@@ -34,7 +34,8 @@ export function formatPath(path: readonly PathSegment[]): string {
 export function formatProblems(problems: readonly ConfigProblem[]): string {
   return sortProblems(problems)
     .map((p) => {
-      const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
+      const where =
+        p.line !== undefined && p.line > 0 ? `${p.file}:${p.line}:${p.column ?? 0}` : p.file;
       return `  ${where} ${p.path === '' ? '(document)' : p.path}: ${p.message}`;
     })
     .join('\n');
@@ -45,8 +46,8 @@ export function sortProblems(problems: readonly ConfigProblem[]): ConfigProblem[
   return [...problems].sort(
     (a, b) =>
       a.file.localeCompare(b.file) ||
-      a.line - b.line ||
-      a.column - b.column ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.column ?? 0) - (b.column ?? 0) ||
       a.path.localeCompare(b.path),
   );
 }

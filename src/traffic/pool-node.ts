@@ -82,6 +82,8 @@ export class PoolRuntime {
   readonly nodes = new Map<string, NodeRuntime>();
   /** The last good node set from discovery; undefined when the pool has no discovery. */
   discovered: readonly string[] | undefined = undefined;
+  /** The discovery (type, name, port) that `discovered` came from. */
+  discoveredFor: string | undefined = undefined;
   sourceIp: SourceIpTable | undefined = undefined;
   /** Earliest `ejectedUntil` of any node; Infinity when none is ejected. */
   nextEjectExpiry = Infinity;

@@ -89,7 +89,13 @@ export type PoolEvent =
       readonly added: readonly string[];
       readonly removed: readonly string[];
     }
-  | { readonly type: 'discovery_error'; readonly pool: string; readonly error: Error };
+  | { readonly type: 'discovery_error'; readonly pool: string; readonly error: Error }
+  /** SRV targets left out of the set (`target: reason`), when that list changes. */
+  | {
+      readonly type: 'discovery_skipped';
+      readonly pool: string;
+      readonly skipped: readonly string[];
+    };
 
 /** How to build a pool; everything but name and nodes is optional. */
 export interface PoolOptions {

@@ -82,6 +82,8 @@ export class Pool {
   readonly #checker: HealthChecker | undefined;
   readonly #discovery: DnsDiscovery | undefined;
   readonly #keepsDiscovered: boolean;
+  /** What the discovered set is of (type, name, port); a change drops the last good set. */
+  readonly #discoveryKey: string | undefined;
   readonly #release: Release = (entry, outcome) => this.#done(entry, outcome);
   #version = -1;
   #view = PoolView.empty();
@@ -116,6 +118,8 @@ export class Pool {
         ? this.#makeDiscovery(options)
         : undefined;
     this.#keepsDiscovered = options.discovery !== undefined || !!options.discoveryRunsRemotely;
+    const d = options.discovery;
+    this.#discoveryKey = d === undefined ? undefined : `${d.type} ${d.name} ${d.port ?? ''}`;
   }
 
   /** Builds a pool from its configuration document form; see PoolBuildContext. */
@@ -141,6 +145,10 @@ export class Pool {
     // Shared state this generation no longer uses is dropped only now that it is in charge, so
     // a generation built and then abandoned (failed apply) leaves the running one untouched.
     if (!this.#keepsDiscovered) this.#rt.discovered = undefined;
+    // A set found for another name is no last good set for this one: start empty (as vTM does
+    // when a pool's discovery arguments change) until the new name's first answer.
+    else if (this.#rt.discoveredFor !== this.#discoveryKey) this.setDiscoveredNodes([]);
+    this.#rt.discoveredFor = this.#discoveryKey;
     this.#persistence.takeCharge();
     this.#rt.version++;
     this.#refresh();
@@ -276,6 +284,7 @@ export class Pool {
         if (this.#rt.owner === this) this.setDiscoveredNodes(nodes);
       },
       onError: (error) => this.#emit({ type: 'discovery_error', pool: this.name, error }),
+      onSkipped: (skipped) => this.#emit({ type: 'discovery_skipped', pool: this.name, skipped }),
     });
   }
 

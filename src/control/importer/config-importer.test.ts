@@ -279,3 +279,24 @@ test('a missing directory is reported and picked up when it appears; stop() ends
   await writeFile(join(dir, 'pools.yaml'), pool('web', '10.0.0.2:80'));
   assert.equal((await importer.refresh()).generation, 1, 'a stopped importer imports nothing');
 });
+
+test('a document object overriding another of the same name is logged once, naming both files', async () => {
+  const dir = await root();
+  await put(dir, '00-base.yaml', pool('web', '10.0.0.1:80'));
+  await put(dir, '10-site.yaml', pool('web', '10.0.0.2:80'));
+  const { importer, logLines } = startImporter(dir, { rescanIntervalMs: 0, watch: false });
+  assert.deepEqual(await importer.start(), { ok: true, generation: 1 });
+  const overrides = () =>
+    logLines
+      .map((l) => JSON.parse(l) as { level: number; msg: string; overridden?: string })
+      .filter((l) => l.overridden !== undefined);
+  assert.deepEqual(
+    overrides().map((l) => [l.level, l.msg]),
+    [[30, 'pools "web" of 10-site.yaml overrides the one of the same name in 00-base.yaml']],
+  );
+  // Another change that keeps the override does not log it again.
+  await put(dir, '20-other.yaml', pool('api', '10.0.0.3:80'));
+  await importer.refresh();
+  assert.equal(importer.status().generation, 2);
+  assert.equal(overrides().length, 1);
+});

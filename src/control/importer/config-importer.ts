@@ -220,6 +220,9 @@ export class ConfigImporter {
     else this.#fail(result.error, 'invalid', result);
   }
 
+  /** Overrides already logged (JSON of each), so an unchanged one is not logged per import. */
+  #loggedOverrides = new Set<string>();
+
   async #apply(result: ImportedConfiguration): Promise<void> {
     const generation = this.#state.generation + 1;
     const info: ImportInfo = {
@@ -238,7 +241,23 @@ export class ConfigImporter {
     this.#configuration = result.config;
     this.#state.succeeded(info);
     this.#log.info(info, 'configuration imported');
+    this.#logOverrides(result.overrides);
     this.#options.onStatus?.(this.status());
+  }
+
+  /** Logs each document object hidden by a later document's, once while it stays so. */
+  #logOverrides(overrides: ImportedConfiguration['overrides']): void {
+    const now = new Set<string>();
+    for (const o of overrides) {
+      const key = JSON.stringify(o);
+      now.add(key);
+      if (this.#loggedOverrides.has(key)) continue;
+      this.#log.info(
+        { ...o },
+        `${o.collection} "${o.name}" of ${o.file} overrides the one of the same name in ${o.overridden}`,
+      );
+    }
+    this.#loggedOverrides = now;
   }
 
   #fail(

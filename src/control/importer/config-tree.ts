@@ -149,6 +149,7 @@ class Walk {
   }
 
   problem(file: string, message: string): void {
-    this.problems.push({ file: file === '' ? '.' : file, line: 0, column: 0, path: '', message });
+    // About the file as a whole: no line or column, rather than a made-up 0:0.
+    this.problems.push({ file: file === '' ? '.' : file, path: '', message });
   }
 }

@@ -119,7 +119,7 @@ test('references that climb out, are absolute or are links leading outside the r
       ['doc.yaml', 7, 'certificates[1].cert.valueFrom.fileRef.name', FILE_REF_CODE],
       ['doc.yaml', 8, 'certificates[1].key.valueFrom.fileRef.name', FILE_REF_CODE],
       // The walk reports the escaping directory link too, although it holds no documents.
-      ['escape', 0, '', undefined],
+      ['escape', undefined, '', undefined],
     ],
   );
   assert.match(problems[0]!.message, /is absolute/);
@@ -136,6 +136,57 @@ test('a document that is a link leading outside the root is reported, not read',
   assert.equal(problems.length, 1);
   assert.equal(problems[0]!.file, 'linked.yaml');
   assert.match(problems[0]!.message, /outside the configuration directory/);
+  // The problem is the file as a whole: no made-up line 0, column 0.
+  assert.equal('line' in problems[0]!, false);
+  assert.equal('column' in problems[0]!, false);
+});
+
+test('every YAML document of a multi-document file is read in order, like separate files', async () => {
+  const root = await tree({
+    '00-base.yaml': pool('web', '10.0.0.1:80'),
+    '10-many.yaml': [
+      '---',
+      pool('web', '10.0.0.2:80'),
+      '---',
+      '# an empty document is skipped',
+      '---',
+      pool('api', '10.0.0.3:80'),
+      '---',
+      pool('api', '10.0.0.4:80'),
+    ].join('\n'),
+  });
+  const result = await importConfigTree(root);
+  assert.deepEqual(
+    result.config.pools.map((p) => [p.name, p.nodes[0]?.address]),
+    [
+      ['web', '10.0.0.2:80'],
+      ['api', '10.0.0.4:80'],
+    ],
+  );
+  assert.deepEqual(result.files, ['00-base.yaml', '10-many.yaml']);
+  assert.deepEqual(result.overrides, [
+    { collection: 'pools', name: 'web', file: '10-many.yaml', overridden: '00-base.yaml' },
+    { collection: 'pools', name: 'api', file: '10-many.yaml', overridden: '10-many.yaml' },
+  ]);
+  // Problems of a later document carry the line numbers of the whole file.
+  await put(root, '10-many.yaml', `${pool('a', '10.0.0.5:80')}---\nversion: 1\npools: 3\n`);
+  const problems = await problemsOf(root, 'POSTERN_ERR_CONFIG_INVALID');
+  assert.deepEqual(
+    problems.map((p) => [p.file, p.line, p.path]),
+    [['10-many.yaml', 7, 'pools']],
+  );
+});
+
+test('a .json document must be strict JSON: a trailing comma is reported at its line and column', async () => {
+  const text = '{\n  "version": 1,\n  "pools": [],\n}\n';
+  const root = await tree({ 'bad.json': text, 'same.yaml': text });
+  const problems = await problemsOf(root, 'POSTERN_ERR_CONFIG_INVALID');
+  assert.equal(problems.length, 1, 'the same text as YAML is accepted');
+  assert.deepEqual(
+    [problems[0]!.file, problems[0]!.line, problems[0]!.column],
+    ['bad.json', 3, 14],
+  );
+  assert.match(problems[0]!.message, /not valid JSON: a trailing comma before '}'/);
 });
 
 test('a .json or .yaml file read through valueFrom is data, not a document', async () => {

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import {
   ConfigErrors,
-  inspectDocument,
+  inspectDocuments,
   mergeDocumentParts,
   mergeDocuments,
   referenceProblems,
+  sourceOf,
+  collectionNames,
 } from '../../config/index.js';
 import type {
+  ConfigDocument,
   ConfigProblem,
   Configuration,
   DocumentParse,
@@ -26,6 +29,18 @@ export interface ImportedConfiguration {
   readonly files: readonly string[];
   /** Files read through `valueFrom`, relative to the root. */
   readonly referencedFiles: readonly string[];
+  /** Objects a later document replaced, as `collection "name": later overrides earlier`. */
+  readonly overrides: readonly DocumentOverride[];
+}
+
+/** One object of a document replaced by a later document's object of the same name. */
+export interface DocumentOverride {
+  readonly collection: string;
+  readonly name: string;
+  /** The file of the object in force. */
+  readonly file: string;
+  /** The file of the object it replaced (may be the same file, for two YAML documents). */
+  readonly overridden: string;
 }
 
 /** A read of the tree, before any parsing: what is there and its fingerprint. */
@@ -98,8 +113,9 @@ export function evaluateTree(read: TreeRead): Evaluation {
     referenced.add(name);
     return read.reader.read(name);
   };
+  // A file may hold several YAML documents: each is merged as if it were a file of its own.
   const parsed = read.tree.documents.map((doc) =>
-    inspectDocument(doc.text, { fileName: doc.name, readFileRef }),
+    inspectDocuments(doc.text, { fileName: doc.name, readFileRef }),
   );
   const dataFiles = new Set(
     read.reader
@@ -107,7 +123,7 @@ export function evaluateTree(read: TreeRead): Evaluation {
       .filter((e) => referenced.has(e.name))
       .flatMap((e) => (e.realPath === undefined ? [] : [e.realPath])),
   );
-  const used = parsed.filter((_, i) => !dataFiles.has(read.tree.documents[i]!.realPath));
+  const used = parsed.filter((_, i) => !dataFiles.has(read.tree.documents[i]!.realPath)).flat();
   const files = read.tree.documents
     .filter((doc) => !dataFiles.has(doc.realPath))
     .map((doc) => doc.name);
@@ -117,12 +133,32 @@ export function evaluateTree(read: TreeRead): Evaluation {
   if (syntax.length > 0) {
     return fail(ConfigErrors.invalid([...syntax, ...partialProblems(read, used)]));
   }
-  const config = mergeDocuments(used.flatMap((p) => (p.doc === undefined ? [] : [p.doc])));
+  const docs = used.flatMap((p) => (p.doc === undefined ? [] : [p.doc]));
+  const config = mergeDocuments(docs);
   const references = referenceProblems(config);
   const certificates = certificateProblems(config);
   if (references.length > 0) return fail(ConfigErrors.references([...references, ...certificates]));
   if (certificates.length > 0) return fail(importerErrors.certificates(certificates));
-  return { ok: true, config, files, referencedFiles };
+  return { ok: true, config, files, referencedFiles, overrides: documentOverrides(docs) };
+}
+
+/** Each object replaced by a later document's object of the same name, in import order. */
+function documentOverrides(docs: readonly ConfigDocument[]): DocumentOverride[] {
+  const overrides: DocumentOverride[] = [];
+  for (const collection of collectionNames) {
+    const seen = new Map<string, object>();
+    for (const doc of docs) {
+      for (const object of doc[collection] as readonly { readonly name: string }[]) {
+        const earlier = seen.get(object.name);
+        seen.set(object.name, object);
+        if (earlier === undefined) continue;
+        const file = sourceOf(object)?.file ?? '?';
+        const overridden = sourceOf(earlier)?.file ?? '?';
+        overrides.push({ collection, name: object.name, file, overridden });
+      }
+    }
+  }
+  return overrides;
 }
 
 /**

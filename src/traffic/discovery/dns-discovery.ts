@@ -1,5 +1,11 @@
 import { Resolver } from 'node:dns/promises';
-import { isPosternError, systemClock, type Clock, type TimerHandle } from '../../core/index.js';
+import {
+  isPosternError,
+  PosternError,
+  systemClock,
+  type Clock,
+  type TimerHandle,
+} from '../../core/index.js';
 import { trafficErrors } from '../errors.js';
 import type { DnsDiscoverySpec } from './dns-discovery-spec.js';
 import { resolveNodes } from './resolve-nodes.js';
@@ -10,8 +16,14 @@ export interface DnsDiscoveryOptions {
   readonly clock?: Clock;
   /** Receives the node set after every successful resolution (also when unchanged). */
   readonly onNodes: (nodes: readonly string[]) => void;
-  /** Receives each failed resolution; the last good set stays in force. */
+  /**
+   * Receives failed resolutions (the last good set stays in force): the first of a run of
+   * identical failures, each different one, and while the same failure repeats one summary
+   * every 5 minutes saying how often it recurred, so a 1 s interval does not flood the log.
+   */
   readonly onError?: (error: Error) => void;
+  /** Receives SRV targets left out (`target: reason`) whenever that list changes to non-empty. */
+  readonly onSkipped?: (skipped: readonly string[]) => void;
   /** Per-query timeout of the resolver; default 2000 ms, two tries. */
   readonly queryTimeoutMs?: number;
 }
@@ -25,12 +37,16 @@ export interface DiscoveryStatus {
   readonly lastSuccessAt: number | undefined;
   readonly lastError: string | undefined;
   readonly lastErrorAt: number | undefined;
+  /** SRV targets the last successful answer left out (`target: reason`); absent when remote. */
+  readonly skipped?: readonly string[];
   /** Epoch ms of the next query while running. */
   readonly nextRefreshAt: number | undefined;
 }
 
 /** Floor of the refresh interval: the plugin's workaround for zero TTLs. */
 const MIN_REFRESH_MS = 1_000;
+/** While the same failure repeats, it is reported again at most this often. */
+export const REPEATED_FAILURE_REPORT_MS = 5 * 60_000;
 
 /**
  * DNS service discovery with vTM's BuiltIn-DNS_Stateless semantics: resolve, hand the node set
@@ -51,14 +67,18 @@ export class DnsDiscovery {
     lastSuccessAt: number | undefined;
     lastError: string | undefined;
     lastErrorAt: number | undefined;
+    skipped: readonly string[];
     nextRefreshAt: number | undefined;
   } = {
     nodes: undefined,
     lastSuccessAt: undefined,
     lastError: undefined,
     lastErrorAt: undefined,
+    skipped: [],
     nextRefreshAt: undefined,
   };
+  /** The failure last reported, and how often it recurred since without being reported. */
+  #failure: { message: string; reportedAt: number; unreported: number } | undefined;
 
   /** Throws POSTERN_ERR_DISCOVERY_FAILED when `spec.resolver` is not an address. */
   constructor(spec: DnsDiscoverySpec, options: DnsDiscoveryOptions) {
@@ -114,15 +134,21 @@ export class DnsDiscovery {
     this.#timer = undefined;
     let nextMs: number;
     try {
-      const { nodes, ttlMs } = await resolveNodes(this.#resolver, this.spec);
+      const { nodes, ttlMs, skipped } = await resolveNodes(this.#resolver, this.spec);
       if (!this.#running) return;
+      const skippedBefore = this.#status.skipped;
       Object.assign(this.#status, {
         nodes: nodes.length,
         lastSuccessAt: this.#clock.now(),
         lastError: undefined,
+        skipped,
       });
+      this.#failure = undefined;
       nextMs = Math.max(this.spec.minIntervalMs, ttlMs ?? 0, MIN_REFRESH_MS);
       this.#options.onNodes(nodes);
+      if (skipped.length > 0 && skipped.join('\n') !== skippedBefore.join('\n')) {
+        this.#options.onSkipped?.(skipped);
+      }
     } catch (err) {
       if (!this.#running) return;
       const error = isPosternError(err)
@@ -130,10 +156,31 @@ export class DnsDiscovery {
         : trafficErrors.discoveryFailed(this.spec.name, this.spec.type, String(err), err);
       Object.assign(this.#status, { lastError: error.message, lastErrorAt: this.#clock.now() });
       nextMs = Math.max(this.spec.minIntervalMs, MIN_REFRESH_MS);
-      this.#options.onError?.(error);
+      this.#reportFailure(error);
     }
     if (!this.#running) return;
     this.#status.nextRefreshAt = this.#clock.now() + nextMs;
     this.#timer = this.#clock.setTimeout(() => void this.refresh(), nextMs);
+  }
+
+  /** Passes a failure on unless it repeats the last one reported less than 5 min ago. */
+  #reportFailure(error: PosternError): void {
+    const now = this.#clock.now();
+    const last = this.#failure;
+    if (last === undefined || last.message !== error.message) {
+      this.#failure = { message: error.message, reportedAt: now, unreported: 0 };
+      this.#options.onError?.(error);
+      return;
+    }
+    last.unreported++;
+    if (now - last.reportedAt < REPEATED_FAILURE_REPORT_MS) return;
+    const minutes = Math.round((now - last.reportedAt) / 60_000);
+    const summary = new PosternError(
+      error.code,
+      `${error.message} (failed the same way ${last.unreported} times in the last ${minutes} min)`,
+      { cause: error.cause },
+    );
+    this.#failure = { message: error.message, reportedAt: now, unreported: 0 };
+    this.#options.onError?.(summary);
   }
 }

@@ -26,6 +26,8 @@ export class DnsTestServer {
   /** Every question asked, as `name TYPE`, in order. */
   readonly queries: string[] = [];
   readonly #zone = new Map<string, DnsRecords>();
+  /** `name TYPE` → the rcode every such query gets, whatever the mode. */
+  readonly #failing = new Map<string, number>();
   readonly #socket: dgram.Socket;
 
   private constructor(socket: dgram.Socket) {
@@ -49,6 +51,13 @@ export class DnsTestServer {
   /** Replaces the records of `name`. */
   set(name: string, records: DnsRecords): void {
     this.#zone.set(name.toLowerCase().replace(/\.$/, ''), records);
+  }
+
+  /** Makes queries for `name` with `type` fail (`undefined` = answer them again). */
+  fail(name: string, type: keyof typeof TYPES, how: 'servfail' | 'refused' | undefined): void {
+    const key = `${name.toLowerCase().replace(/\.$/, '')} ${type}`;
+    if (how === undefined) this.#failing.delete(key);
+    else this.#failing.set(key, RCODE[how]);
   }
 
   /** Removes `name`: queries for it get NXDOMAIN. */
@@ -80,6 +89,7 @@ export class DnsTestServer {
           ? RCODE.refused
           : RCODE.ok;
     const answers: Buffer[] = [];
+    rcode = this.#failing.get(`${question.name} ${typeName}`) ?? rcode;
     if (rcode === RCODE.ok) rcode = this.#lookup(question.name, question.type, answers);
     const header = Buffer.alloc(12);
     header.writeUInt16BE(query.readUInt16BE(0), 0);

@@ -37,6 +37,7 @@ test('A records give one node per address with the configured port and the lowes
   assert.deepEqual(await resolve({ name: 'web.test', port: 8080 }), {
     nodes: ['10.0.0.1:8080', '10.0.0.2:8080'],
     ttlMs: 7_000,
+    skipped: [],
   });
 });
 
@@ -45,6 +46,7 @@ test('AAAA records give bracketed IPv6 nodes', async () => {
   assert.deepEqual(await resolve({ name: 'v6.test', port: 443, type: 'AAAA' }), {
     nodes: ['[fd00::5]:443'],
     ttlMs: 20_000,
+    skipped: [],
   });
 });
 
@@ -60,18 +62,23 @@ test('a name without records of the type is a successful empty set', async () =>
   assert.deepEqual(await resolve({ name: 'empty.test', port: 80 }), {
     nodes: [],
     ttlMs: undefined,
+    skipped: [],
   });
 });
 
 test('NXDOMAIN for a host name is a successful empty set (scale to zero)', async () => {
-  assert.deepEqual(await resolve({ name: 'gone.test', port: 80 }), { nodes: [], ttlMs: undefined });
+  assert.deepEqual(await resolve({ name: 'gone.test', port: 80 }), {
+    nodes: [],
+    ttlMs: undefined,
+    skipped: [],
+  });
 });
 
 test('SRV gives one node per target address with the record port, both families', async () => {
   dns.set('_http._tcp.svc.test', {
     SRV: [
-      { target: 'a.svc.test', port: 8080, ttl: 5 },
-      { target: 'b.svc.test', port: 9090, ttl: 5, priority: 99, weight: 1 },
+      { target: 'a.svc.test', port: 8080, ttl: 5, priority: 10, weight: 5 },
+      { target: 'b.svc.test', port: 9090, ttl: 5, priority: 10, weight: 1 },
     ],
   });
   dns.set('a.svc.test', { A: [{ address: '10.0.1.1', ttl: 5 }] });
@@ -82,12 +89,82 @@ test('SRV gives one node per target address with the record port, both families'
   assert.deepEqual(await resolve({ name: '_http._tcp.svc.test', type: 'SRV' }), {
     nodes: ['10.0.1.1:8080', '10.0.1.2:9090', '[fd00::2]:9090'],
     ttlMs: undefined,
+    skipped: [],
   });
 });
 
 test('the configured port overrides SRV ports', async () => {
   const { nodes } = await resolve({ name: '_http._tcp.svc.test', type: 'SRV', port: 7000 });
   assert.deepEqual(nodes, ['10.0.1.1:7000', '10.0.1.2:7000', '[fd00::2]:7000']);
+});
+
+test('SRV uses only the lowest priority that has addresses', async () => {
+  dns.set('_prio._tcp.svc.test', {
+    SRV: [
+      { target: 'a.svc.test', port: 80, ttl: 5, priority: 20 },
+      { target: 'b.svc.test', port: 80, ttl: 5, priority: 10 },
+      { target: 'dead.svc.test', port: 80, ttl: 5, priority: 5 },
+    ],
+  });
+  const spec = { name: '_prio._tcp.svc.test', type: 'SRV' } as const;
+  const first = await resolve(spec);
+  assert.deepEqual(first.nodes, ['10.0.1.2:80', '[fd00::2]:80']);
+  assert.deepEqual(first.skipped, ['dead.svc.test: no A or AAAA record']);
+  dns.set('b.svc.test', {});
+  assert.deepEqual((await resolve(spec)).nodes, ['10.0.1.1:80']);
+  dns.set('b.svc.test', {
+    A: [{ address: '10.0.1.2', ttl: 5 }],
+    AAAA: [{ address: 'fd00::2', ttl: 5 }],
+  });
+});
+
+test('an SRV target without any address is left out; the other targets are used', async () => {
+  dns.set('_bad._tcp.svc.test', {
+    SRV: [
+      { target: 'nowhere.svc.test', port: 80, ttl: 5 },
+      { target: 'a.svc.test', port: 81, ttl: 5 },
+    ],
+  });
+  assert.deepEqual(await resolve({ name: '_bad._tcp.svc.test', type: 'SRV' }), {
+    nodes: ['10.0.1.1:81'],
+    ttlMs: undefined,
+    skipped: ['nowhere.svc.test: no A or AAAA record'],
+  });
+  dns.set('_bad._tcp.svc.test', { SRV: [{ target: 'nowhere.svc.test', port: 80, ttl: 5 }] });
+  const alone = await resolve({ name: '_bad._tcp.svc.test', type: 'SRV' });
+  assert.deepEqual([alone.nodes, alone.skipped], [[], ['nowhere.svc.test: no A or AAAA record']]);
+});
+
+test('a refused AAAA query next to good A answers still gives the A addresses', async () => {
+  dns.set('_mix._tcp.svc.test', {
+    SRV: [
+      { target: 'a.svc.test', port: 80, ttl: 5 },
+      { target: 'b.svc.test', port: 80, ttl: 5 },
+    ],
+  });
+  dns.fail('b.svc.test', 'AAAA', 'refused');
+  dns.fail('a.svc.test', 'A', 'servfail');
+  dns.fail('a.svc.test', 'AAAA', 'refused');
+  try {
+    assert.deepEqual(await resolve({ name: '_mix._tcp.svc.test', type: 'SRV' }), {
+      nodes: ['10.0.1.2:80'],
+      ttlMs: undefined,
+      skipped: ['a.svc.test: A ESERVFAIL, AAAA EREFUSED'],
+    });
+  } finally {
+    dns.fail('b.svc.test', 'AAAA', undefined);
+    dns.fail('a.svc.test', 'A', undefined);
+    dns.fail('a.svc.test', 'AAAA', undefined);
+  }
+});
+
+test('a failing SRV query itself is an error', async () => {
+  dns.fail('_mix._tcp.svc.test', 'SRV', 'refused');
+  try {
+    await rejectsWith(resolve({ name: '_mix._tcp.svc.test', type: 'SRV' }), /EREFUSED/);
+  } finally {
+    dns.fail('_mix._tcp.svc.test', 'SRV', undefined);
+  }
 });
 
 test('an SRV target of "." is a valid empty set', async () => {
@@ -97,14 +174,6 @@ test('an SRV target of "." is a valid empty set', async () => {
 
 test('NXDOMAIN for an SRV name is an error, not an empty set', async () => {
   await rejectsWith(resolve({ name: '_gone._tcp.svc.test', type: 'SRV' }), /NXDOMAIN/);
-});
-
-test('an SRV target without any address is an error', async () => {
-  dns.set('_bad._tcp.svc.test', { SRV: [{ target: 'nowhere.svc.test', port: 80, ttl: 5 }] });
-  await rejectsWith(
-    resolve({ name: '_bad._tcp.svc.test', type: 'SRV' }),
-    /nowhere\.svc\.test has no address/,
-  );
 });
 
 test('a failing resolver is an error: SERVFAIL, REFUSED, no answer', async () => {

@@ -7,6 +7,8 @@ export interface Resolution {
   readonly nodes: readonly string[];
   /** Lowest TTL of the records used, in ms; undefined when unknown (SRV) or nothing was returned. */
   readonly ttlMs: number | undefined;
+  /** SRV only: why targets were left out (`target: reason`), sorted; empty when none was. */
+  readonly skipped: readonly string[];
 }
 
 /** Resolver answers that mean "no such records", as opposed to "the resolver failed". */
@@ -26,10 +28,13 @@ export function nodeAddress(ip: string, port: number): string {
 /**
  * Resolves a discovery spec the way vTM's BuiltIn-DNS_Stateless plugin does: A/AAAA give one
  * node per address, and NXDOMAIN or an empty answer is a valid empty set (scale to zero). SRV
- * gives one node per address of each target (all addresses, both families) with the record's
- * port unless the spec sets one; priority and weight are ignored; a target of "." is a valid
- * empty set; NXDOMAIN for the SRV name and targets without addresses are errors. Any resolver
- * failure rejects with POSTERN_ERR_DISCOVERY_FAILED so the caller keeps its last good set.
+ * follows HAProxy's resolvers: each target is resolved on its own (A and AAAA), a target
+ * without any address (none, or both lookups failed) is left out and named in `skipped`, and a
+ * failed AAAA lookup next to good A answers still gives the A addresses. Only the targets of the
+ * lowest priority that has addresses are used, with the record's port unless the spec sets one;
+ * weight is ignored. A target of "." is a valid empty set. NXDOMAIN or a failure of the SRV
+ * query itself, or of an A/AAAA query, rejects with POSTERN_ERR_DISCOVERY_FAILED so the caller
+ * keeps its last good set.
  */
 export async function resolveNodes(
   resolver: Resolver,
@@ -41,7 +46,15 @@ export async function resolveNodes(
   return {
     nodes: unique(records.map((r) => nodeAddress(r.address, port))),
     ttlMs: lowestTtl(records),
+    skipped: [],
   };
+}
+
+interface SrvTarget {
+  readonly priority: number;
+  readonly nodes: readonly string[];
+  /** Why the target gave no node; undefined when it did. */
+  readonly problem: string | undefined;
 }
 
 async function resolveSrv(resolver: Resolver, spec: DnsDiscoverySpec): Promise<Resolution> {
@@ -49,33 +62,57 @@ async function resolveSrv(resolver: Resolver, spec: DnsDiscoverySpec): Promise<R
   try {
     records = await resolver.resolveSrv(spec.name);
   } catch (err) {
-    if (codeOf(err) === NO_DATA) return { nodes: [], ttlMs: undefined };
+    if (codeOf(err) === NO_DATA) return { nodes: [], ttlMs: undefined, skipped: [] };
     const detail = codeOf(err) === NO_NAME ? 'service not found (NXDOMAIN)' : codeOf(err);
     throw trafficErrors.discoveryFailed(spec.name, 'SRV', detail, err);
   }
-  const targets = records.filter((r) => r.name !== '' && r.name !== '.');
-  const perTarget = await Promise.all(
-    targets.map(async (r) => {
-      const found = [
-        ...(await addresses(resolver, r.name, 4)),
-        ...(await addresses(resolver, r.name, 6)),
-      ];
-      if (found.length === 0) {
-        throw trafficErrors.discoveryFailed(spec.name, 'SRV', `target ${r.name} has no address`);
-      }
-      return found.map((a) => nodeAddress(a.address, spec.port ?? r.port));
-    }),
+  const targets = await Promise.all(
+    records
+      .filter((r) => r.name !== '' && r.name !== '.')
+      .map((r) => resolveTarget(resolver, r, spec.port ?? r.port)),
   );
-  // resolveSrv does not report the SRV record's TTL, so SRV pools refresh every min_interval_ms:
-  // never later than max(min_interval_ms, TTL) would.
-  return { nodes: unique(perTarget.flat()), ttlMs: undefined };
+  const usable = targets.filter((t) => t.problem === undefined);
+  const best = Math.min(...usable.map((t) => t.priority));
+  const skipped = targets.flatMap((t) => (t.problem === undefined ? [] : [t.problem]));
+  // resolveSrv does not report the SRV record's TTL, so SRV pools refresh every min_interval_ms
+  // (at least 1 s): never later than the TTLs when min_interval_ms is at most the lowest TTL.
+  return {
+    nodes: unique(usable.filter((t) => t.priority === best).flatMap((t) => t.nodes)),
+    ttlMs: undefined,
+    skipped: [...new Set(skipped)].sort(),
+  };
 }
 
-async function addresses(
+/** Both families of one SRV target; never rejects. */
+async function resolveTarget(
   resolver: Resolver,
-  name: string,
-  family: 4 | 6,
-): Promise<{ address: string; ttl: number }[]> {
+  record: { name: string; port: number; priority: number },
+  port: number,
+): Promise<SrvTarget> {
+  const [v4, v6] = await Promise.allSettled([
+    lookup(resolver, record.name, 4),
+    lookup(resolver, record.name, 6),
+  ]);
+  const found = [
+    ...(v4.status === 'fulfilled' ? v4.value : []),
+    ...(v6.status === 'fulfilled' ? v6.value : []),
+  ];
+  if (found.length > 0) {
+    const nodes = found.map((a) => nodeAddress(a.address, port));
+    return { priority: record.priority, nodes, problem: undefined };
+  }
+  const failures = [
+    ...(v4.status === 'rejected' ? [`A ${codeOf(v4.reason)}`] : []),
+    ...(v6.status === 'rejected' ? [`AAAA ${codeOf(v6.reason)}`] : []),
+  ];
+  const why = failures.length === 0 ? 'no A or AAAA record' : failures.join(', ');
+  return { priority: record.priority, nodes: [], problem: `${record.name}: ${why}` };
+}
+
+type AddressRecord = { address: string; ttl: number };
+
+/** The addresses of `name`; none for NXDOMAIN or no data; rejects with the resolver's error. */
+async function lookup(resolver: Resolver, name: string, family: 4 | 6): Promise<AddressRecord[]> {
   try {
     return family === 4
       ? await resolver.resolve4(name, { ttl: true })
@@ -83,7 +120,19 @@ async function addresses(
   } catch (err) {
     const code = codeOf(err);
     if (code === NO_NAME || code === NO_DATA) return [];
-    throw trafficErrors.discoveryFailed(name, family === 4 ? 'A' : 'AAAA', code, err);
+    throw err;
+  }
+}
+
+async function addresses(
+  resolver: Resolver,
+  name: string,
+  family: 4 | 6,
+): Promise<AddressRecord[]> {
+  try {
+    return await lookup(resolver, name, family);
+  } catch (err) {
+    throw trafficErrors.discoveryFailed(name, family === 4 ? 'A' : 'AAAA', codeOf(err), err);
   }
 }
 
