@@ -28,11 +28,12 @@ const fields = z.strictObject({
     .default(300_000)
     .meta({ description: 'Close a session idle this long; 0 = never.' }),
   keepalive_timeout_ms: millisecondsSchema(0, 3_600_000).default(10_000).meta({
-    description: 'http/https: close a client keep-alive connection idle this long.',
+    description:
+      'http/https: close a client connection (an HTTP/2 session with no open stream) idle this long between requests; 0 = no keep-alive.',
   }),
   request_timeout_ms: millisecondsSchema(0, 86_400_000).default(60_000).meta({
     description:
-      'http/https: answer 408 when a client has not sent its whole request (head and body) in this time; 0 = never.',
+      'http/https: answer 408 when a request head has not arrived in this time, or a request body has had no read for this long; 0 = never.',
   }),
   forwarded_headers: z
     .boolean()

@@ -35,7 +35,7 @@ export const httpErrors = {
   requestTimeout: (ms: number) =>
     new PosternError(
       'POSTERN_ERR_REQUEST_TIMEOUT',
-      `The request was not received completely within ${ms} ms. Send it faster or raise request_timeout_ms.`,
+      `The request head did not arrive, or its body stalled, for ${ms} ms. Send it without pauses or raise request_timeout_ms.`,
     ),
   badRequest: (detail: string) =>
     new PosternError(

@@ -60,10 +60,18 @@ export interface HttpVirtualServerOptions extends ConnectionCapOptions {
   readonly connectTimeoutMs?: number;
   /** Close a client connection, or fail an upstream exchange, idle this long. Default 300000. */
   readonly idleTimeoutMs?: number;
-  /** Close an idle keep-alive client connection after this long. Default 10000. */
+  /**
+   * Close an idle keep-alive client connection (an HTTP/2 session with no open stream) after this
+   * long; 0: no keep-alive, close after each response. Default 10000.
+   */
   readonly keepaliveTimeoutMs?: number;
-  /** Answer 408 when a request has not arrived completely within this long (HTTP/1). Default 60000. */
+  /**
+   * Answer 408 when a request head has not arrived within this long, or when a request body
+   * (HTTP/1 and HTTP/2) has had no read for this long. Default 60000.
+   */
   readonly requestTimeoutMs?: number;
+  /** https: close a connection whose TLS handshake is not done within this long. Default 10000. */
+  readonly tlsHandshakeTimeoutMs?: number;
   /** Add X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host. Default true. */
   readonly forwardedHeaders?: boolean;
   /**

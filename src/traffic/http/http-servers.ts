@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { CertificateStore } from '../tls/certificate-store.js';
 import { tlsErrors } from '../tls/errors.js';
+import { H2Timeouts } from './h2-timeouts.js';
 import type { HttpVirtualServerOptions } from './http-options.js';
 import type { Http1Handlers, Http1Settings } from './http1-connection.js';
 import { Http1Server } from './http1-server.js';
@@ -15,7 +16,18 @@ export interface VirtualServerListener {
   readonly http1: Http1Server;
   /** Serves https connections that negotiated h2; absent when ALPN does not offer h2. */
   readonly h2: http2.Http2SecureServer | undefined;
+  /** Keep-alive and request body timeouts of the h2 sessions. */
+  readonly h2Timeouts: H2Timeouts | undefined;
 }
+
+/** A TLS handshake not done in this long closes (as the tls server's ClientHello wait). */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * Concurrent streams an HTTP/2 session may open (HAProxy's default; nginx has 128): node:http2
+ * advertises 2^32-1 otherwise, letting one session carry any number of requests at once.
+ */
+export const H2_MAX_CONCURRENT_STREAMS = 100;
 
 /** Timeouts and limits resolved from the options. */
 export interface ServerSettings extends Http1Settings {
@@ -48,7 +60,7 @@ export function createListener(
   const http1 = new Http1Server(s, handlers);
   if (options.protocol === 'http') {
     const server = net.createServer((socket) => http1.accept(socket));
-    return { server, http1, h2: undefined };
+    return { server, http1, h2: undefined, h2Timeouts: undefined };
   }
   const first = store?.default;
   const pair = options.tls?.certificates[0];
@@ -61,6 +73,8 @@ export function createListener(
     minVersion,
     SNICallback: sni,
     ALPNProtocols: alpn.includes('h2') ? alpn : ['http/1.1'],
+    // Emits tlsClientError, whose listener must destroy the socket (node leaves it open then).
+    handshakeTimeout: options.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS,
   });
   const h2 = alpn.includes('h2')
     ? http2.createSecureServer({
@@ -69,15 +83,16 @@ export function createListener(
         // with no answer, while the exchange answers 431 with text, like HTTP/1 (P4). Fixed at
         // creation (node reads it once), so it leaves room for a raised max_headers too.
         maxHeaderListPairs: h2HeaderPairs(s.maxHeaders),
-        settings: { maxHeaderListSize: s.maxHeaderBytes },
+        settings: h2Advertised(s),
       })
     : undefined;
   if (h2) applyH2Settings(h2, s);
+  const h2Timeouts = h2 ? new H2Timeouts(h2, s) : undefined;
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     if (h2 && socket.alpnProtocol === 'h2') h2.emit('secureConnection', socket);
     else http1.accept(socket);
   });
-  return { server, http1, h2 };
+  return { server, http1, h2, h2Timeouts };
 }
 
 /** node:http2's own field-count limit: 4 × max_headers, at least 1024 (pseudo-headers included). */
@@ -89,11 +104,17 @@ function h2HeaderPairs(maxHeaders: number): number {
 export function applySettings(listener: VirtualServerListener, s: ServerSettings): void {
   listener.http1.configure(s);
   if (listener.h2) applyH2Settings(listener.h2, s);
+  listener.h2Timeouts?.configure(s);
+}
+
+/** SETTINGS advertised to new sessions. */
+function h2Advertised(s: ServerSettings): http2.Settings {
+  return { maxHeaderListSize: s.maxHeaderBytes, maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS };
 }
 
 /** Limits and timeouts that node:http2 reads from the server object. */
 function applyH2Settings(server: http2.Http2SecureServer, s: ServerSettings): void {
   Object.assign(server, { timeout: s.idleTimeoutMs });
   // Advertised to new sessions; requests over the limit get 431 from the exchange either way.
-  server.updateSettings({ maxHeaderListSize: s.maxHeaderBytes });
+  server.updateSettings(h2Advertised(s));
 }

@@ -158,9 +158,11 @@ export class HttpVirtualServer {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
-    server.on('tlsClientError', (err: Error) =>
-      this.#runtime.logger?.debug({ err, server: this.name }, 'TLS handshake failed'),
-    );
+    server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+      this.#runtime.logger?.debug({ err, server: this.name }, 'TLS handshake failed');
+      // With a listener attached, node leaves the socket open (a handshake timeout too): close it here.
+      socket.destroy();
+    });
     if (!h2) return;
     h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
       const session = req.stream.session;

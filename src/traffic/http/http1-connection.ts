@@ -12,9 +12,13 @@ import { tunnelProtocols } from './upgrade-answer.js';
 /** Limits and client-side timeouts (ms; 0 turns a timeout off). */
 export interface Http1Settings {
   readonly maxHeaderBytes: number;
-  /** Time to receive a whole request (head and body), and a head on a new connection. */
+  /**
+   * Time to receive a request head (from its first byte, or from the start of a new connection),
+   * and the longest wait between two reads of a body (nginx's client_header_timeout and
+   * client_body_timeout): a body that keeps flowing is never cut.
+   */
   readonly requestTimeoutMs: number;
-  /** Time a connection may wait idle for its next request. */
+  /** Time a connection may wait idle for its next request; 0: no keep-alive at all. */
   readonly keepaliveTimeoutMs: number;
   /** Time without any byte either way, while no upstream answer is awaited. */
   readonly idleTimeoutMs: number;
@@ -82,8 +86,12 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
   #requests = 0;
   #readingPaused = false;
   #scheduled = false;
-  /** performance.now() of the last byte either way, and of the current phase's start. */
+  /** performance.now() of the last byte either way. */
   lastActivity: number;
+  /**
+   * performance.now() of the current phase's start (head, keep-alive wait) or, while a body is
+   * read, of its last read (or of when the body was last wanted and not held back).
+   */
   #phaseStart: number;
 
   /** `keptAlive`: the socket carried a request before (given back after a refused upgrade). */
@@ -107,8 +115,10 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
 
   readonly #onData = (chunk: Buffer): void => {
     this.lastActivity = performance.now();
-    if (this.#state === REQUEST) this.#readDuringRequest(chunk);
-    else if (this.#state === HEAD) this.#readHead(chunk);
+    if (this.#state === REQUEST) {
+      this.#phaseStart = this.lastActivity;
+      this.#readDuringRequest(chunk);
+    } else if (this.#state === HEAD) this.#readHead(chunk);
   };
 
   #readHead(chunk: Buffer): void {
@@ -160,7 +170,8 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
       this.#handOver(req, rest);
       return;
     }
-    const keepAlive = !head.close;
+    // keepalive_timeout_ms 0 turns keep-alive off, as nginx's keepalive_timeout 0 does.
+    const keepAlive = !head.close && this.#owner.settings.keepaliveTimeoutMs > 0;
     const res = new Http1Response(this, {
       minor: head.minor,
       isHead: head.method === 'HEAD',
@@ -345,8 +356,9 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     const s = this.#owner.settings;
     if (this.#state === HEAD) {
       if (this.#pending === undefined && this.#requests > 0) {
-        if (s.keepaliveTimeoutMs > 0 && now - this.#phaseStart >= s.keepaliveTimeoutMs)
-          this.#close();
+        // 0 is no keep-alive: a connection waiting for a next request (one given back after a
+        // refused upgrade, or from before a reconfigure to 0) closes at once.
+        if (now - this.#phaseStart >= s.keepaliveTimeoutMs) this.#close();
       } else if (s.requestTimeoutMs > 0 && now - this.#phaseStart >= s.requestTimeoutMs) {
         this.#refuse(408, httpErrors.requestTimeout(s.requestTimeoutMs));
       }
@@ -355,8 +367,11 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     if (this.#state !== REQUEST) return;
     const req = this.#req as Http1Request;
     const res = this.#res as Http1Response;
+    // The body's clock runs only while the proxy wants it and reads: a wait for a node or for
+    // the upstream to take the bytes already read is not the client's.
+    if (!req.bodyWanted || this.#readingPaused) this.#phaseStart = now;
     const late = s.requestTimeoutMs > 0 && now - this.#phaseStart >= s.requestTimeoutMs;
-    if (late && !req.complete && req.bodyWanted) {
+    if (late && !req.complete) {
       if (res.headersSent) this.socket.destroy();
       else this.#refuse(408, httpErrors.requestTimeout(s.requestTimeoutMs));
       return;

@@ -76,7 +76,12 @@ export class NodeAttempts {
   }
 }
 
-/** 504 for a dial timeout, else 502: the status for a node that could not be reached. */
+/**
+ * The status for a node that could not be reached: 504 for a dial timeout, 503 when no connector
+ * of a `via` pool's group is there to carry the request (the service is unavailable for now, as
+ * for a pool with every node down), else 502.
+ */
 export function upstreamErrorStatus(err: unknown): number {
-  return isPosternError(err, 'POSTERN_ERR_DIAL_TIMEOUT') ? 504 : 502;
+  if (isPosternError(err, 'POSTERN_ERR_DIAL_TIMEOUT')) return 504;
+  return isPosternError(err, 'POSTERN_ERR_NO_CONNECTOR') ? 503 : 502;
 }

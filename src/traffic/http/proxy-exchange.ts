@@ -41,8 +41,9 @@ const NO_RULES: readonly CompiledRule[] = [];
 
 /**
  * Carries one client request to a node and the response back, streaming both bodies with
- * backpressure. Retries another node for idempotent requests when the upstream failed before
- * any body byte went out, and answers 502/503/504 with a coded reason otherwise.
+ * backpressure. Retries another node when the dial failed (any method: nothing was sent), or for
+ * idempotent requests when the node reset before any body byte went out, and answers
+ * 502/503/504 with a coded reason otherwise.
  */
 export class ProxyExchange implements Exchange {
   readonly #rt: HttpRuntime;
@@ -169,18 +170,24 @@ export class ProxyExchange implements Exchange {
     this.#settle(dialOutcome(err));
     this.#nodes.failed(err);
     if (this.#clientGone) return;
-    if (isRetryableDialError(err) && this.#mayRetry()) {
+    // Nothing of the request left the edge: any method may go to another node (HAProxy's
+    // retry-on conn-failure, nginx's proxy_next_upstream error).
+    if (isRetryableDialError(err) && this.#mayRetry(false)) {
       this.#retryElsewhere();
       return;
     }
     this.#sendError(upstreamErrorStatus(err), err);
   }
 
-  #mayRetry(): boolean {
+  /**
+   * True while another node may get the request: no body byte went to a node, retries are
+   * left, and, when the request may have reached the failed node (`sent`), it is idempotent.
+   */
+  #mayRetry(sent: boolean): boolean {
     return (
       !this.#body?.started &&
       this.#nodes.count <= this.#rt.retries &&
-      isIdempotent(this.#facts.method)
+      (!sent || isIdempotent(this.#facts.method))
     );
   }
 
@@ -289,7 +296,7 @@ export class ProxyExchange implements Exchange {
     }
     this.#settle({ ok: false, kind: 'reset' });
     this.#nodes.failed(err);
-    if (isPosternError(err, 'POSTERN_ERR_UPSTREAM_RESET') && this.#mayRetry()) {
+    if (isPosternError(err, 'POSTERN_ERR_UPSTREAM_RESET') && this.#mayRetry(true)) {
       this.#retryElsewhere();
       return;
     }

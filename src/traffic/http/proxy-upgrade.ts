@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { PosternError } from '../../core/index.js';
 import type { DialResult } from '../dialer.js';
 import { joinStreams } from '../join-streams.js';
-import { isIdempotent, requestFacts, type RequestFacts } from './client-request.js';
+import { requestFacts, type RequestFacts } from './client-request.js';
 import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
 import type { AccessGateAllow } from './access-gate.js';
 import { errorBody, errorCodeOf, errorHeaders, writeRawResponse } from './error-response.js';
@@ -24,6 +24,7 @@ import { switchResponseHead } from './switch-response.js';
 import { UpgradeAnswerRelay } from './upgrade-answer-relay.js';
 import { tunnelProtocols } from './upgrade-answer.js';
 import { UpgradeClientBytes } from './upgrade-client-bytes.js';
+import { TunnelWatch, type TunnelExpiry } from './tunnel-watch.js';
 import type { UpstreamOutcome, UpstreamPick, UpstreamPool } from './upstream-pool.js';
 
 /** Largest head of the node's answer (the response parser's default). */
@@ -74,7 +75,8 @@ export class UpgradeExchange {
   #sentAt = 0;
   #relay: UpgradeAnswerRelay | undefined;
   #joined = false;
-  #idle = false;
+  /** Why the tunnel's watch closed it (idle, or one side finished and the other did not). */
+  #expired: TunnelExpiry | undefined;
 
   /** `socket` and `head` (bytes read after the request's head) are handed over by the server. */
   constructor(
@@ -152,8 +154,9 @@ export class UpgradeExchange {
         (err: unknown) => {
           pick.done(dialOutcome(err));
           this.#nodes.failed(err);
-          const retry = isRetryableDialError(err) && isIdempotent(this.#facts.method);
-          if (retry && this.#nodes.count <= rt.retries && !this.#socket.destroyed) {
+          // Nothing was sent to the node yet (the body goes after the dial): any method retries.
+          const retry = isRetryableDialError(err) && this.#nodes.count <= rt.retries;
+          if (retry && !this.#socket.destroyed) {
             this.#nodes.excludeCurrent();
             this.#dial();
           } else this.#fail(upstreamErrorStatus(err), err);
@@ -234,12 +237,6 @@ export class UpgradeExchange {
       this.#socket.destroy();
       return;
     }
-    if (this.#joined) {
-      this.#idle = true;
-      this.#socket.destroy();
-      this.#upstream?.destroy();
-      return;
-    }
     const err = httpErrors.upstreamTimeout(this.#nodeAddress(), this.#rt.idleTimeoutMs);
     if (this.#relay?.responseStarted === true) this.#relayFailed(err);
     else this.#upstreamFailed(err);
@@ -265,14 +262,51 @@ export class UpgradeExchange {
     client.write(text, 'latin1');
     if (rest.length > 0) client.write(Buffer.from(rest));
     if (held !== undefined) upstream.write(held);
-    upstream.on('data', (c: Buffer) => (this.#bytesOut += c.length));
-    client.on('data', (c: Buffer) => (this.#early.bytes += c.length));
+    const watch = this.#watchTunnel(client, upstream);
+    upstream.on('data', (c: Buffer) => {
+      this.#bytesOut += c.length;
+      if (!client.destroyed) watch.touch();
+    });
+    client.on('data', (c: Buffer) => {
+      this.#early.bytes += c.length;
+      if (!upstream.destroyed) watch.touch();
+    });
     const started = this.#rt.clock.monotonic();
     joinStreams(client, upstream, (reason) => {
-      this.#closeReason = this.#idle ? 'idle_timeout' : reason;
+      watch.stop();
+      this.#closeReason = this.#expired ?? reason;
       this.#settle({ ok: true, responseMs: this.#rt.clock.monotonic() - started });
       this.#finish();
     });
+  }
+
+  /**
+   * Bounds the joined tunnel (the client socket's own timeout stops): idle in both directions
+   * for idle_timeout_ms, or one side finished (FIN or gone) and the other silent for the
+   * half-closed bound. Either way both sides close and the exchange is recorded.
+   */
+  #watchTunnel(client: Duplex, upstream: Duplex): TunnelWatch {
+    this.#stopClientTimeout();
+    const watch = new TunnelWatch(this.#rt.clock, {
+      idleMs: this.#rt.idleTimeoutMs,
+      onExpire: (why) => {
+        this.#expired = why;
+        client.destroy();
+        upstream.destroy();
+      },
+    });
+    const half = (): void => watch.halfClosed();
+    for (const side of [client, upstream]) {
+      side.once('end', half);
+      side.once('close', half);
+    }
+    return watch;
+  }
+
+  #stopClientTimeout(): void {
+    const timed = this.#socket as Duplex & { setTimeout?: (ms: number) => void };
+    timed.setTimeout?.(0);
+    this.#socket.off('timeout', this.#onIdle);
   }
 
   /**
@@ -307,9 +341,7 @@ export class UpgradeExchange {
   /** The client connection serves HTTP again, from the bytes held after the request. */
   #handBack(): void {
     const client = this.#socket;
-    const timed = client as Duplex & { setTimeout?: (ms: number) => void };
-    timed.setTimeout?.(0);
-    client.off('timeout', this.#onIdle);
+    this.#stopClientTimeout();
     client.off('error', ignore);
     client.pause();
     const held = this.#early.detach();

@@ -48,19 +48,68 @@ describe('http virtual server upstream failures', () => {
     }
   });
 
-  test('a POST is not retried: 502 with the coded dial reason in the body and X-Postern-Error', async () => {
-    const pool = new ScriptedPool('p', [dead, good.address]);
+  test('a POST whose first node refuses the connection is retried on another node, body whole', async () => {
+    const bodies: string[] = [];
+    const echo = await startBackend('echo', (req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c));
+      req.on('end', () => {
+        bodies.push(body);
+        res.end(`got ${body}`);
+      });
+    });
+    const pool = new ScriptedPool('p', [dead, echo.address]);
     const p = await startProxy({ pool });
     try {
       const res = await send(p.port, { method: 'POST', body: 'payload' });
-      assert.equal(res.status, 502);
-      assert.equal(res.headers['x-postern-error'], 'POSTERN_ERR_DIAL_REFUSED');
-      assert.match(res.text, /^POSTERN_ERR_DIAL_REFUSED: .*refused the connection/);
-      assert.equal(pool.outcomes.length, 1);
+      assert.equal(res.status, 200);
+      assert.equal(res.text, 'got payload');
+      assert.deepEqual(bodies, ['payload']);
+      assert.deepEqual(
+        pool.outcomes.map((o) => [o.node, o.outcome.ok]),
+        [
+          [dead, false],
+          [echo.address, true],
+        ],
+      );
       await waitFor(() => p.records.length === 1);
-      assert.equal(p.records[0]?.closeReason, 'POSTERN_ERR_DIAL_REFUSED');
+      assert.equal(p.records[0]?.attempts, 2);
+      assert.equal(p.records[0]?.node, echo.address);
     } finally {
       await p.close();
+      await echo.close();
+    }
+  });
+
+  test('a POST whose node resets after reading the body is not retried: 502', async () => {
+    // Reads the whole request, body included, then drops the connection without answering.
+    const rude = net.createServer((s) => {
+      let seen = '';
+      s.on('data', (c: Buffer) => {
+        seen += c.toString('latin1');
+        if (seen.includes('payload')) s.destroy();
+      });
+    });
+    await new Promise<void>((r) => rude.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(rude.address() as net.AddressInfo).port}`;
+    const before = good.seen.length;
+    const pool = new ScriptedPool('p', [address, good.address]);
+    const p = await startProxy({ pool, retries: 3 });
+    try {
+      const res = await send(p.port, { method: 'POST', body: 'payload' });
+      assert.equal(res.status, 502);
+      assert.equal(res.headers['x-postern-error'], 'POSTERN_ERR_UPSTREAM_RESET');
+      assert.deepEqual(
+        pool.outcomes.map((o) => o.node),
+        [address],
+      );
+      assert.equal(good.seen.length, before);
+      await waitFor(() => p.records.length === 1);
+      assert.equal(p.records[0]?.attempts, 1);
+    } finally {
+      await p.close();
+      await new Promise((r) => rude.close(r));
     }
   });
 

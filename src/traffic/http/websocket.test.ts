@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   deadAddress,
   makePool,
+  ScriptedPool,
   startBackend,
   startProxy,
   waitFor,
@@ -193,6 +194,129 @@ describe('http virtual server WebSocket upgrade', () => {
       assert.match(head, /X-Postern-Error: POSTERN_ERR_DIAL_REFUSED/);
       assert.match(rest.toString(), /^POSTERN_ERR_DIAL_REFUSED: /);
     } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('WebSocket tunnel whose node never closes its side', () => {
+  let node: net.Server;
+  let address: string;
+  /** The node's connections the edge has not finished (no FIN or close seen yet). */
+  const nodeSockets = new Set<net.Socket>();
+  const allNodeSockets = new Set<net.Socket>();
+  /** While true, the node sends the client a frame every 50 ms. */
+  let chatty = false;
+
+  before(async () => {
+    // allowHalfOpen: the node keeps its side open after the edge's FIN, as the reviewer's did.
+    node = net.createServer({ allowHalfOpen: true }, (socket) => {
+      nodeSockets.add(socket);
+      allNodeSockets.add(socket);
+      socket.once('end', () => nodeSockets.delete(socket));
+      socket.once('close', () => nodeSockets.delete(socket));
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+        );
+        if (!chatty) return;
+        const timer = setInterval(() => socket.write(frame('tick', false)), 50);
+        socket.once('close', () => clearInterval(timer));
+      });
+    });
+    await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', resolve));
+    address = `127.0.0.1:${(node.address() as net.AddressInfo).port}`;
+  });
+
+  after(async () => {
+    for (const s of allNodeSockets) s.destroy();
+    await new Promise((r) => node.close(r));
+  });
+
+  async function open(p: Proxy): Promise<net.Socket> {
+    const socket = net.connect(p.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(
+      'GET /live HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    const head = await readUntil(socket, (b) => b.includes('\r\n\r\n'));
+    assert.match(head.toString('latin1'), /^HTTP\/1\.1 101 /);
+    return socket;
+  }
+
+  for (const leave of ['destroy', 'end'] as const) {
+    test(`a client that leaves (${leave}) ends the tunnel: the node gets its FIN, the record is written, the pool count drops to 0`, async () => {
+      chatty = false;
+      const pool = makePool('silent', [address]);
+      const p = await startProxy({ pool, idleTimeoutMs: 300 });
+      try {
+        const socket = await open(p);
+        await waitFor(() => nodeSockets.size === 1);
+        assert.equal(pool.status().nodes[0]?.activeConnections, 1);
+        if (leave === 'destroy') socket.destroy();
+        else socket.end();
+        await waitFor(() => p.records.length === 1, 3000);
+        assert.equal(p.records[0]?.closeReason, 'half_closed_timeout');
+        assert.equal(p.records[0]?.status, 101);
+        await waitFor(() => nodeSockets.size === 0, 2000);
+        assert.equal(pool.status().nodes[0]?.activeConnections, 0);
+        socket.destroy();
+      } finally {
+        await p.close();
+      }
+    });
+  }
+
+  test('a POST upgrade whose first node refuses the connection is retried on another node', async () => {
+    chatty = false;
+    const dead = await deadAddress();
+    const pool = new ScriptedPool('p', [dead, address]);
+    const p = await startProxy({ pool, idleTimeoutMs: 300 });
+    try {
+      const socket = net.connect(p.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(
+        'POST /live HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n',
+      );
+      const head = await readUntil(socket, (b) => b.includes('\r\n\r\n'));
+      socket.destroy();
+      assert.match(head.toString('latin1'), /^HTTP\/1\.1 101 /);
+      assert.deepEqual(pool.outcomes.map((o) => [o.node, o.outcome.ok]).slice(0, 1), [
+        [dead, false],
+      ]);
+      await waitFor(() => p.records.length === 1, 3000);
+      assert.equal(p.records[0]?.attempts, 2);
+      assert.equal(p.records[0]?.node, address);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('traffic from the node alone keeps the tunnel open; silence both ways closes it', async () => {
+    const p = await startProxy({ pool: makePool('chatty', [address]), idleTimeoutMs: 300 });
+    try {
+      chatty = true;
+      const socket = await open(p);
+      let received = 0;
+      socket.on('data', () => received++);
+      // Three idle timeouts with a silent client: the node's frames count as activity.
+      await new Promise((r) => setTimeout(r, 900));
+      assert.equal(p.records.length, 0);
+      assert.ok(received > 5, `client received ${received} frames`);
+      chatty = false;
+      socket.destroy();
+      await waitFor(() => p.records.length === 1, 3000);
+      // The node's frames to a client that has gone do not keep the tunnel alive.
+      assert.equal(p.records[0]?.closeReason, 'half_closed_timeout');
+
+      const quiet = await open(p);
+      const closed = new Promise<void>((r) => quiet.once('close', () => r()));
+      await waitFor(() => p.records.length === 2, 3000);
+      assert.equal(p.records[1]?.closeReason, 'idle_timeout');
+      await closed;
+    } finally {
+      chatty = false;
       await p.close();
     }
   });
