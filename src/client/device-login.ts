@@ -1,8 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
 import { systemClock, type Clock } from '../core/index.js';
 import { edgeKey, storeLogin, type EdgeCredential } from './credentials.js';
 import { pollDeviceToken, type PollAnswer } from './device-poll.js';
+import { postToEdge } from './edge-post.js';
 import { clientErrors } from './errors.js';
 import { checkCliLogin } from './login-check.js';
 
@@ -33,8 +32,6 @@ export interface DeviceLoginOptions {
 }
 
 const PATHS = { start: '/.postern/cli/device', token: '/.postern/cli/device/token' } as const;
-/** Largest answer read from the edge. */
-const MAX_BODY = 64 * 1024;
 
 /**
  * Logs in from a machine without a browser (RFC 8628 device authorization run by the edge):
@@ -45,7 +42,7 @@ const MAX_BODY = 64 * 1024;
 export async function deviceLogin(options: DeviceLoginOptions): Promise<EdgeCredential> {
   const origin = edgeKey(options.edgeUrl);
   const post = (path: string, headers: Record<string, string>): Promise<PollAnswer> =>
-    postJson(new URL(path, origin), headers, options.caPem);
+    postToEdge(new URL(path, origin), { headers, caPem: options.caPem });
   // The approval page runs the same CLI login: when the edge cannot start one, say so now
   // instead of after the code expired. The callback is never called (the port is discard).
   await checkCliLogin(origin, 'http://127.0.0.1:9/callback', { caPem: options.caPem });
@@ -105,41 +102,4 @@ function startOf(edgeUrl: string, answer: PollAnswer): StartAnswer {
     throw clientErrors.deviceLoginFailed(edgeUrl, why);
   }
   return b as StartAnswer;
-}
-
-/** POSTs an empty body and parses the JSON answer (undefined body when it is not JSON). */
-function postJson(
-  url: URL,
-  headers: Record<string, string>,
-  caPem: string | undefined,
-): Promise<PollAnswer> {
-  return new Promise((resolve, reject) => {
-    const secure = url.protocol === 'https:';
-    const request = (secure ? https.request : http.request)(url, {
-      method: 'POST',
-      headers: { accept: 'application/json', 'content-length': '0', ...headers },
-      ...(secure && caPem !== undefined ? { ca: caPem } : {}),
-    });
-    request.setTimeout(20_000, () => request.destroy(new Error('the edge did not answer in 20 s')));
-    request.on('error', reject);
-    request.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        text += chunk;
-        if (text.length > MAX_BODY) request.destroy(new Error('the answer is too large'));
-      });
-      res.on('error', reject);
-      res.on('end', () => {
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
-    request.end();
-  });
 }

@@ -49,6 +49,17 @@ export const clientErrors = {
       'POSTERN_ERR_LOGIN_UNAVAILABLE',
       `The edge at ${edgeUrl} cannot start a CLI login (HTTP ${status}): ${page.replace(/\.$/, '') || 'no reason given'}. A browser cannot help: ask the edge's administrator to fix it (an edge with several identity providers needs --cli-identity-provider NAME), then log in again.`,
     ),
+  loginDenied: (edgeUrl: string) =>
+    new PosternError(
+      'POSTERN_ERR_LOGIN_DENIED',
+      `The login was denied in the browser. If you started it, run \`postern login --edge ${edgeUrl}\` again and press Allow; if you did not, nothing was granted.`,
+    ),
+  loginExchangeFailed: (edgeUrl: string, why: string, cause?: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_LOGIN_EXCHANGE',
+      `The browser login succeeded, but the edge at ${edgeUrl} did not hand over the token: ${why}. Check that this machine trusts the edge's certificate (give its CA with --ca FILE) and run \`postern login --edge ${edgeUrl}\` again.`,
+      { cause },
+    ),
   deviceLoginDenied: (edgeUrl: string) =>
     new PosternError(
       'POSTERN_ERR_DEVICE_LOGIN_DENIED',

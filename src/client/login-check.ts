@@ -10,7 +10,8 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNR
 
 /**
  * Asks the edge whether its CLI login page could start a login (`check=1`: the edge stores
- * nothing, not even a pending login; a throwaway state, so the probe reveals nothing) before
+ * nothing, not even a pending login; a throwaway state and challenge, so the probe reveals
+ * nothing) before
  * the user is sent there: when the edge cannot start a login (no identity provider for the
  * CLI, a provider that does not answer), fails at once with the edge's own explanation instead
  * of waiting for a browser that will never come back. A 204 or a redirect (an older edge that
@@ -26,6 +27,8 @@ export async function checkCliLogin(
   const url = new URL('/.postern/cli/login', edgeUrl);
   url.searchParams.set('callback', callback);
   url.searchParams.set('state', randomBytes(24).toString('base64url'));
+  url.searchParams.set('code_challenge', randomBytes(32).toString('base64url').slice(0, 43));
+  url.searchParams.set('code_challenge_method', 'S256');
   url.searchParams.set('check', '1');
   const timeoutMs = options.timeoutMs ?? 20_000;
   let answer: { status: number; body: string } | undefined;

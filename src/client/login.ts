@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clientErrors } from './errors.js';
-import { edgeKey, storeLogin, type EdgeCredential } from './credentials.js';
+import { edgeKey, storeLogin, type EdgeCredential, type LoginAnswer } from './credentials.js';
 import { checkCliLogin } from './login-check.js';
+import { exchangeLoginCode, newPkce } from './login-exchange.js';
 
 /** How `postern login` runs. */
 export interface LoginOptions {
@@ -22,18 +23,23 @@ export interface LoginOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-const DONE_PAGE =
+const page = (title: string, text: string): string =>
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Postern login</title></head>' +
-  '<body><h1>Logged in</h1><p>You can close this window and go back to the terminal.</p></body></html>\n';
+  `<body><h1>${title}</h1><p>${text}</p></body></html>\n`;
+
+const DONE_PAGE = page('Logged in', 'You can close this window and go back to the terminal.');
 
 /**
- * Logs in to an edge: listens on a random 127.0.0.1 port, has the user open the edge's CLI
- * login page (which runs the identity provider's login and redirects back with a user token),
- * checks the state it chose, and stores the token with {@link saveCredential} (mode 0600).
+ * Logs in to an edge (RFC 8252 with PKCE): listens on a random 127.0.0.1 port, has the user open
+ * the edge's CLI login page (the identity provider's login, then an Allow/Deny page), takes the
+ * one-time code the browser brings back (checking the state it chose), exchanges it with its
+ * PKCE verifier for a user token, and stores the token with {@link saveCredential} (mode 0600).
+ * The token never appears in a URL.
  */
 export async function login(options: LoginOptions): Promise<EdgeCredential> {
   const origin = edgeKey(options.edgeUrl);
   const state = randomBytes(24).toString('base64url');
+  const pkce = newPkce();
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -41,14 +47,19 @@ export async function login(options: LoginOptions): Promise<EdgeCredential> {
   });
   try {
     const port = (server.address() as AddressInfo).port;
+    const callback = `http://127.0.0.1:${port}/callback`;
     const start = new URL('/.postern/cli/login', origin);
-    start.searchParams.set('callback', `http://127.0.0.1:${port}/callback`);
+    start.searchParams.set('callback', callback);
     start.searchParams.set('state', state);
+    start.searchParams.set('code_challenge', pkce.challenge);
+    start.searchParams.set('code_challenge_method', 'S256');
     // The edge may be unable to start any login: say why now rather than after the timeout.
-    await checkCliLogin(origin, `http://127.0.0.1:${port}/callback`, { caPem: options.caPem });
+    await checkCliLogin(origin, callback, { caPem: options.caPem });
     options.onUrl(start.href);
     options.openBrowser?.(start.href);
-    const answer = await waitForCallback(server, state, options);
+    const redeem = (code: string): Promise<LoginAnswer> =>
+      exchangeLoginCode(origin, { code, verifier: pkce.verifier }, { caPem: options.caPem });
+    const answer = await waitForCallback(server, { state, origin, redeem }, options);
     return await storeLogin(answer, options);
   } finally {
     server.closeAllConnections();
@@ -56,45 +67,66 @@ export async function login(options: LoginOptions): Promise<EdgeCredential> {
   }
 }
 
-interface CallbackAnswer {
-  readonly token: string;
-  readonly expiresAt: number;
-  readonly user: string | undefined;
+/** What the callback checks and does. */
+interface CallbackWork {
+  readonly state: string;
+  readonly origin: string;
+  readonly redeem: (code: string) => Promise<LoginAnswer>;
 }
 
 function waitForCallback(
   server: http.Server,
-  state: string,
+  work: CallbackWork,
   options: LoginOptions,
-): Promise<CallbackAnswer> {
+): Promise<LoginAnswer> {
   return new Promise((resolve, reject) => {
     const timeoutMs = options.timeoutMs ?? 300_000;
-    const finish = (err: Error | undefined, answer?: CallbackAnswer): void => {
+    let handled = false;
+    const finish = (err: Error | undefined, answer?: LoginAnswer): void => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve(answer as CallbackAnswer);
+      else resolve(answer as LoginAnswer);
     };
     const timer = setTimeout(() => finish(clientErrors.loginTimeout(timeoutMs)), timeoutMs);
     const onAbort = (): void => finish(clientErrors.loginTimeout(0));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const q = url.searchParams;
-      const token = q.get('token') ?? '';
-      const expiresAt = Number(q.get('expires_at'));
-      // Anything on this machine can reach the port: only the state we chose counts.
-      if (url.pathname !== '/callback' || q.get('state') !== state || !token) {
+      const q = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams;
+      const code = q.get('code') ?? '';
+      const refused = q.get('error');
+      // Anything on this machine can reach the port: only the state we chose counts, once.
+      if (handled || !isCallback(req, work.state) || (!code && refused === null)) {
         res.writeHead(400, { 'content-type': 'text/plain' }).end('Not a Postern login callback.\n');
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', connection: 'close' });
-      res.end(DONE_PAGE);
-      finish(undefined, {
-        token,
-        expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0,
-        user: q.get('user') ?? undefined,
-      });
+      handled = true;
+      const reply = (status: number, html: string): void => {
+        res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', connection: 'close' });
+        res.end(html);
+      };
+      if (refused !== null) {
+        reply(200, page('Login denied', 'Nothing was granted. You can close this window.'));
+        finish(clientErrors.loginDenied(work.origin));
+        return;
+      }
+      work.redeem(code).then(
+        (answer) => {
+          reply(200, DONE_PAGE);
+          finish(undefined, answer);
+        },
+        (err: Error) => {
+          reply(502, page('Login failed', 'The terminal says why. You can close this window.'));
+          finish(err);
+        },
+      );
     });
   });
+}
+
+function isCallback(req: http.IncomingMessage, state: string): boolean {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  return (
+    req.method === 'GET' && url.pathname === '/callback' && url.searchParams.get('state') === state
+  );
 }

@@ -18,6 +18,23 @@ const claimsSchema = z
   .meta({ description: 'Claim mapping from the identity provider to Postern users.' });
 
 /**
+ * Whether an issuer URL may be used: https anywhere, plain http only on loopback (tests and labs),
+ * where nobody on the network can read or change discovery, tokens or keys.
+ */
+function httpsOrLoopback(issuer: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    return true; // z.url() reports an unparsable issuer already.
+  }
+  if (url.protocol !== 'http:') return true;
+  // URL parsing lowercases names and normalises IPv4 ("127.1") and IPv6 ("[0::1]") forms.
+  const host = url.hostname;
+  return host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
  * An OpenID Connect identity provider the edge sends users to (authorization code flow with
  * PKCE). The client secret usually comes from a mounted Secret through `valueFrom`.
  */
@@ -31,6 +48,10 @@ export const identityProviderSchema = z
         error: 'must be the issuer URL, e.g. https://login.example.com',
       })
       .max(2048)
+      .refine(httpsOrLoopback, {
+        error:
+          "must be an https URL: plain http is allowed only for an issuer on loopback (127.0.0.0/8, [::1], localhost), since discovery and tokens over http can be read and changed in transit; use the provider's https issuer URL",
+      })
       .meta({ description: 'Issuer URL; its /.well-known/openid-configuration is read.' }),
     client_id: z.string().min(1).max(512).meta({ description: 'OAuth client ID at the provider.' }),
     client_secret: z.string().min(1).max(4096).optional().meta({

@@ -159,3 +159,27 @@ test("an allowed verdict carries the token's expiry; a token signed without exp 
   assert.ok(unbounded.ok, 'a token without exp is still accepted by the verifier');
   assert.equal(unbounded.expiresAt, undefined);
 });
+
+test('re-authorizing an open session decides under the configuration in force now', async () => {
+  const { tokens } = await setUp();
+  let current = config;
+  const authorizer = new AccessAuthorizer({ tokens, config: () => current });
+  const identity = { subject: 's', email: 'u@x', groups: ['eng'], idp: 'i' };
+  const ask = { target: 'db.corp.internal:5432', authorization: undefined, sourceIp: '192.0.2.1' };
+  const before = authorizer.reauthorize(ask, identity);
+  assert.equal(before.ok, true);
+  assert.equal(authorizer.configuration, config);
+
+  current = { ...config, access_policies: [] };
+  const revoked = authorizer.reauthorize(ask, identity);
+  assert.equal(revoked.ok, false);
+  assert.equal(revoked.ok ? 0 : revoked.status, 403);
+  assert.equal(revoked.ok ? '' : revoked.error.code, 'POSTERN_ERR_ACCESS_DENIED');
+
+  current = {
+    ...config,
+    applications: (config.applications ?? []).map((a) => ({ ...a, enabled: false })),
+  };
+  const gone = authorizer.reauthorize(ask, identity);
+  assert.equal(gone.ok ? '' : gone.error.code, 'POSTERN_ERR_ACCESS_NO_APPLICATION');
+});

@@ -85,6 +85,11 @@ export class AccessAuthorizer {
     this.#config = options.config;
   }
 
+  /** The configuration in force now; each change is a new object. */
+  get configuration(): Configuration {
+    return this.#config();
+  }
+
   /** Checks one CONNECT request; never throws for a refusal, only for bugs. */
   async authorize(ask: AccessAsk): Promise<AccessVerdict> {
     const target = parseConnectTarget(ask.target);
@@ -104,8 +109,34 @@ export class AccessAuthorizer {
       if (isPosternError(err)) return { ok: false, status: 407, error: err };
       throw err;
     }
+    return this.#decide(ask, { ...target, identity, expiresAt });
+  }
+
+  /**
+   * Decides again, under the configuration in force now, for a session `identity` opened: the
+   * same application match and access policy as a new CONNECT gets. The token is not verified
+   * again (its expiry ends the session on its own), so a revoked access is seen at once.
+   */
+  reauthorize(ask: AccessAsk, identity: UserIdentity): AccessVerdict {
+    const target = parseConnectTarget(ask.target);
+    if (target === undefined) {
+      return { ok: false, status: 400, error: edgeErrors.accessBadTarget(ask.target), identity };
+    }
+    return this.#decide(ask, { ...target, identity, expiresAt: undefined });
+  }
+
+  #decide(
+    ask: AccessAsk,
+    who: {
+      readonly host: string;
+      readonly port: number;
+      readonly identity: UserIdentity;
+      readonly expiresAt: number | undefined;
+    },
+  ): AccessVerdict {
+    const { identity } = who;
     const { matcher, engine } = this.#tables();
-    const application = matcher.match(target.host, target.port);
+    const application = matcher.match(who.host, who.port);
     if (application === undefined) {
       const error = edgeErrors.accessNoApplication(ask.target);
       return { ok: false, status: 403, error, identity };
@@ -122,7 +153,7 @@ export class AccessAuthorizer {
       );
       return { ok: false, status: 403, error, identity, application: application.name, decision };
     }
-    return { ok: true, ...target, identity, application, decision, expiresAt };
+    return { ok: true, ...who, application, decision };
   }
 
   #tables(): Compiled {

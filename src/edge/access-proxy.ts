@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { CollectionObject } from '../config/index.js';
+import type { CollectionObject, Configuration } from '../config/index.js';
 import {
   identityErrors,
   type ActivityInput,
@@ -19,8 +19,9 @@ import {
   refusalResponse,
   writeRefusal,
 } from './access-answers.js';
-import type { AccessAuthorizer } from './access-authorizer.js';
+import type { AccessAsk, AccessAuthorizer } from './access-authorizer.js';
 import { AccessExpiry } from './access-expiry.js';
+import { ACCESS_REVOKED_REASON, OpenAccessSessions } from './access-sessions.js';
 import { edgeErrors } from './errors.js';
 
 /** An access the proxy carried: the application it matched and how the connector reached it. */
@@ -59,12 +60,27 @@ export interface AccessProxyOptions {
   readonly halfOpenTimeoutMs?: number;
   /** Serves requests other than CONNECT (browser login pages); without it they get 405. */
   readonly onHttpRequest?: AccessHttpHook | undefined;
+  /**
+   * How often, while sessions are open, the configuration in force is compared with the one each
+   * session was last authorized under (a changed one re-authorizes it); default 1 s.
+   */
+  readonly recheckIntervalMs?: number | undefined;
 }
 
 type Application = CollectionObject<'applications'>;
 
 /** The close reason of a session cut because the token that authorized it expired. */
 export const TOKEN_EXPIRED_REASON = 'token_expired';
+
+/** What {@link AccessProxy} needs to carry and end one allowed session. */
+interface SessionPlan {
+  readonly sessionId: string;
+  readonly ask: AccessAsk;
+  readonly identity: UserIdentity;
+  readonly under: Configuration;
+  readonly expiresAt: number | undefined;
+  readonly onEnd: (counts: Counts, reason: string, why: string | undefined) => void;
+}
 
 /** Bytes a session carried each way. */
 interface Counts {
@@ -78,6 +94,8 @@ interface Counts {
  * one of the application's groups dials the destination in its own network, and bytes flow.
  * Every decision and every session end goes to the user activity log. A session ends when the
  * token that authorized it expires (close reason `token_expired`): access ends with the token.
+ * Every configuration change re-authorizes the open sessions with the identity they were opened
+ * with, and cuts those no longer allowed (close reason `access_revoked`).
  */
 export class AccessProxy {
   readonly server: https.Server;
@@ -87,7 +105,7 @@ export class AccessProxy {
   onAccess: ((event: AccessEvent) => void) | undefined;
   readonly #o: AccessProxyOptions;
   readonly #clock: Clock;
-  readonly #sessions = new Set<Duplex>();
+  readonly #sessions: OpenAccessSessions;
   readonly #expiry: AccessExpiry;
   #publicUrl: string | undefined;
 
@@ -95,6 +113,12 @@ export class AccessProxy {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.#expiry = new AccessExpiry({ clock: this.#clock });
+    this.#sessions = new OpenAccessSessions({
+      authorizer: options.authorizer,
+      clock: this.#clock,
+      logger: options.logger,
+      intervalMs: options.recheckIntervalMs,
+    });
     this.onHttpRequest = options.onHttpRequest;
     this.#publicUrl = options.publicUrl;
     const headTimeoutMs = options.headTimeoutMs ?? 10_000;
@@ -154,7 +178,8 @@ export class AccessProxy {
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.#expiry.close();
-    for (const s of this.#sessions) s.destroy();
+    this.#sessions.close();
+    for (const s of this.#sessions.sockets()) s.destroy();
     this.server.closeAllConnections();
     await closed;
   }
@@ -178,6 +203,9 @@ export class AccessProxy {
     const started = this.#clock.monotonic();
     const sourceIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const target = req.url ?? '';
+    // Read before deciding: a change while the token is checked or the connector dials is
+    // then seen by the next re-check.
+    const under = this.#o.authorizer.configuration;
     const verdict = await this.#o.authorizer.authorize({
       target,
       authorization: req.headers['proxy-authorization'],
@@ -233,9 +261,11 @@ export class AccessProxy {
       connectorId: connector,
       resolvedAddress: upstream.resolvedAddress,
     });
-    const ended = (counts: Counts, closeReason: string): void =>
+    const ended = (counts: Counts, closeReason: string, why: string | undefined): void =>
       this.#record({
         ...allowed,
+        // A revoked session's end says why it was revoked.
+        ...(why === undefined ? {} : { reason: why }),
         kind: 'session_end',
         connector,
         ...counts,
@@ -245,10 +275,13 @@ export class AccessProxy {
     if (socket.destroyed) {
       // The client left while the connector dialed: nothing to carry.
       upstream.socket.destroy();
-      ended({ bytesFromClient: 0, bytesToClient: 0 }, 'client_gone');
+      ended({ bytesFromClient: 0, bytesToClient: 0 }, 'client_gone', undefined);
       return;
     }
-    this.#pipe(socket, head, upstream.socket, { expiresAt, onEnd: ended });
+    const ask = { target, authorization: undefined, sourceIp };
+    const { sessionId } = base;
+    const plan = { sessionId, ask, identity: verdict.identity, under, expiresAt, onEnd: ended };
+    this.#pipe(socket, head, upstream.socket, plan);
   }
 
   /** Tries the application's groups in order; a group without a connector up passes to the next. */
@@ -270,26 +303,24 @@ export class AccessProxy {
     throw lastError ?? trafficErrors.noConnector(app.connector_groups.join(', '));
   }
 
-  #pipe(
-    client: Duplex,
-    head: Buffer,
-    upstream: Duplex,
-    session: {
-      readonly expiresAt: number | undefined;
-      readonly onEnd: (counts: Counts, reason: string) => void;
-    },
-  ): void {
+  #pipe(client: Duplex, head: Buffer, upstream: Duplex, session: SessionPlan): void {
     const counts = { bytesFromClient: head.length, bytesToClient: 0 };
-    this.#sessions.add(client);
-    let expired = false;
+    let cutReason: string | undefined;
+    let cutWhy: string | undefined;
+    // One way to end a session from the edge's side, whatever the reason: both sides go at once.
+    const cut = (closeReason: string, why: string): void => {
+      if (cutReason !== undefined) return;
+      cutReason = closeReason;
+      cutWhy = why;
+      client.destroy();
+      upstream.destroy();
+    };
+    const { sessionId, ask, identity, under } = session;
+    this.#sessions.add(client, { sessionId, ask, identity, under, cut });
     const unwatch =
       session.expiresAt === undefined
         ? undefined
-        : this.#expiry.watch(session.expiresAt, () => {
-            expired = true;
-            client.destroy();
-            upstream.destroy();
-          });
+        : this.#expiry.watch(session.expiresAt, () => cut(TOKEN_EXPIRED_REASON, 'token expired'));
     client.write(CONNECT_ESTABLISHED);
     // Bytes the client sent right behind the CONNECT head belong to the application.
     if (head.length > 0) upstream.write(head);
@@ -311,7 +342,8 @@ export class AccessProxy {
     joinStreams(client, upstream, (reason) => {
       this.#sessions.delete(client);
       unwatch?.();
-      session.onEnd(counts, expired ? TOKEN_EXPIRED_REASON : reason);
+      const revoked = cutReason === ACCESS_REVOKED_REASON;
+      session.onEnd(counts, cutReason ?? reason, revoked ? cutWhy : undefined);
     });
   }
 

@@ -21,6 +21,7 @@ export interface IdentityOptions {
   readonly tokenSigningKey?: string | undefined;
   readonly cliIdentityProvider?: string | undefined;
   readonly deviceLoginTtlMs?: number | undefined;
+  readonly cliTokenTtlMs?: number | undefined;
   readonly onAccessDecision?: ((entry: AccessDecisionEntry) => void) | undefined;
   readonly adminSignIn?:
     | {
@@ -66,6 +67,7 @@ export async function startEdgeIdentity(
     // Device logins live in the store: the CLI may poll one edge while the user approves on another.
     devices: store,
     deviceLoginTtlMs: options.deviceLoginTtlMs,
+    cliTokenTtlMs: options.cliTokenTtlMs,
     onDecision: (entry) => {
       activity.record(browserDecisionActivity(entry));
       options.onAccessDecision?.(entry);

@@ -61,6 +61,8 @@ export interface EdgeOptions {
   readonly cliIdentityProvider?: string | undefined;
   /** How long a `postern login --device` waits for the user's approval; default 600000 (10 min). */
   readonly deviceLoginTtlMs?: number | undefined;
+  /** `--cli-token-ttl`: lifetime of the token `postern login` (and `--device`) gets; default 8 h. */
+  readonly cliTokenTtlMs?: number | undefined;
   /**
    * `--admin-identity-provider` and `--admin-role-groups`: administrators sign in to the console
    * with this identity provider and get the mapped role; default admin tokens only.

@@ -4,7 +4,9 @@
 // namespaces); fails, never skips, without it.
 import assert from 'node:assert/strict';
 import { writeFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import http from 'node:http';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -76,6 +78,8 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       },
     });
     const cert = await createSelfSignedCert();
+    // `postern login` exchanges its code over TLS itself: it must trust the virtual server.
+    await writeFile(join(dir, 'wiki-ca.pem'), cert.cert);
     const configDir = join(dir, 'config');
     await mkdir(join(configDir, 'secrets'), { recursive: true });
     await writeFile(join(configDir, 'secrets', 'client-secret'), issuer.clientSecret);
@@ -120,6 +124,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       configDir,
       tunnelListen: `${net.rootIp}:0`,
       onAccessDecision: (entry) => decisions.push(entry),
+      cliTokenTtlMs: 2 * 3600_000,
     });
     const jwks = await (await fetch(`${edge.adminUrl}/api/v1/jwks.json`)).text();
     await writeFile(join(dir, 'jwks.json'), jwks);
@@ -187,7 +192,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
         { ok: true, sub: 'alice', groups: ['eng'] },
       );
       const session = (await context.cookies(base)).find(
-        (c) => c.name === '__Host-postern-session',
+        (c) => c.name === '__Host-postern-session-wiki',
       );
       assert.ok(session, 'a session cookie was set');
       assert.deepEqual(
@@ -257,27 +262,57 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
     assert.deepEqual(JSON.parse(onServer.body), onAdmin);
   });
 
-  it('postern login --no-browser stores a CLI token that verifies against the edge', async () => {
-    const configDir = join(dir, 'cli-config');
+  /** Runs `postern login --no-browser` and returns it once it printed the login URL. */
+  const startCliLogin = async (configDir: string) => {
     const cli = new SpawnedProcess(
       'login',
       process.execPath,
-      [CLI, 'login', '--edge', base, '--no-browser', '--timeout', '60'],
+      [
+        CLI,
+        'login',
+        '--edge',
+        base,
+        '--no-browser',
+        '--timeout',
+        '60',
+        '--ca',
+        join(dir, 'wiki-ca.pem'),
+      ],
       { POSTERN_CONFIG_DIR: configDir },
     );
+    const line = await cli.waitFor((l) => l.text.includes('/.postern/cli/login'), {
+      timeoutMs: STEP_TIMEOUT_MS,
+      what: 'the login URL',
+    });
+    return { cli, url: line.text.trim() };
+  };
+
+  it('postern login stores a CLI token after Allow; no URL the browser saw holds the token', async () => {
+    const configDir = join(dir, 'cli-config');
+    const { cli, url } = await startCliLogin(configDir);
     try {
-      const line = await cli.waitFor((l) => l.text.includes('/.postern/cli/login'), {
-        timeoutMs: STEP_TIMEOUT_MS,
-        what: 'the login URL',
-      });
-      const url = line.text.trim();
       const context = await newContext();
+      const seen: string[] = [];
       try {
         const page = await context.newPage();
+        page.on('framenavigated', (frame) => seen.push(frame.url()));
         await gotoSteadily(page, url);
         await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
+        await page.waitForSelector('#allow', { timeout: STEP_TIMEOUT_MS });
+        const text = (await page.textContent('body')) ?? '';
+        assert.match(text, /alice@example\.com/);
+        assert.match(text, /127\.0\.0\.1:\d+/);
+        assert.match(text, /valid for 2 hours/);
+        await page.click('#allow');
         await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback/, { timeout: STEP_TIMEOUT_MS });
+        await page.waitForSelector('h1', { timeout: STEP_TIMEOUT_MS });
         assert.match((await page.textContent('h1')) ?? '', /Logged in/);
+        const history = [...seen, page.url()];
+        assert.ok(
+          history.some((u) => /[?&]code=/.test(u)),
+          history.join('\n'),
+        );
+        assert.ok(!history.some((u) => /[?&]token=/.test(u)), history.join('\n'));
       } finally {
         await context.close();
       }
@@ -297,7 +332,10 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       assert.equal(verified.identity.subject, 'alice');
       assert.deepEqual(verified.identity.groups, ['eng']);
       const hours = (verified.expiresAt - Date.now()) / 3_600_000;
-      assert.ok(hours > 7.9 && hours <= 8, `valid for 8 h, got ${hours}`);
+      assert.ok(
+        hours > 1.9 && hours <= 2,
+        `valid for the edge's cliTokenTtlMs (2 h), got ${hours}`,
+      );
       const jwks = (await (
         await fetch(`${edge!.adminUrl}/api/v1/jwks.json`)
       ).json()) as JSONWebKeySet;
@@ -307,6 +345,64 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       assert.equal(payload.sub, 'alice');
     } finally {
       if (!cli.hasExited) await cli.stop('SIGTERM', 5_000);
+    }
+  });
+
+  it('Deny on the confirmation page makes postern login fail and store nothing', async () => {
+    const configDir = join(dir, 'cli-config-denied');
+    const { cli, url } = await startCliLogin(configDir);
+    try {
+      const context = await newContext();
+      try {
+        const page = await context.newPage();
+        await gotoSteadily(page, url);
+        await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
+        await page.waitForSelector('#deny', { timeout: STEP_TIMEOUT_MS });
+        await page.click('#deny');
+        await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback/, { timeout: STEP_TIMEOUT_MS });
+      } finally {
+        await context.close();
+      }
+      const exit = await cli.exited;
+      assert.notEqual(exit.code, 0);
+      assert.ok(
+        cli.lines.some((l) => l.text.includes('POSTERN_ERR_LOGIN_DENIED')),
+        cli.lines.map((l) => l.text).join('\n'),
+      );
+      await assert.rejects(stat(join(configDir, 'credentials.json')), { code: 'ENOENT' });
+    } finally {
+      if (!cli.hasExited) await cli.stop('SIGTERM', 5_000);
+    }
+  });
+
+  it('a crafted CLI login link stops at the confirmation page: nothing reaches its callback', async () => {
+    const grabbed: string[] = [];
+    const grab = http.createServer((req, res) => {
+      grabbed.push(req.url ?? '');
+      res.end('grabbed');
+    });
+    await new Promise<void>((resolve) => grab.listen(0, '127.0.0.1', resolve));
+    const context = await newContext();
+    try {
+      const page = await context.newPage();
+      // An open session at the identity provider, as the victim would have.
+      await gotoSteadily(page, `${base}/`);
+      await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
+      await page.waitForURL(`${base}/`, { timeout: STEP_TIMEOUT_MS });
+      const port = (grab.address() as AddressInfo).port;
+      const link = new URL(`${base}/.postern/cli/login`);
+      link.searchParams.set('callback', `http://127.0.0.1:${port}/grab`);
+      link.searchParams.set('state', 'attackerchosen-state');
+      link.searchParams.set('code_challenge', 'a'.repeat(43));
+      link.searchParams.set('code_challenge_method', 'S256');
+      await gotoSteadily(page, link.href);
+      await page.waitForSelector('#allow', { timeout: STEP_TIMEOUT_MS });
+      assert.match(page.url(), new RegExp(`^${base}/`));
+      assert.match((await page.textContent('body')) ?? '', new RegExp(`127\\.0\\.0\\.1:${port}`));
+      assert.deepEqual(grabbed, [], 'the callback got nothing without Allow');
+    } finally {
+      await context.close();
+      await new Promise<void>((resolve) => grab.close(() => resolve()));
     }
   });
 

@@ -46,7 +46,7 @@ describe('HA shared state over one PostgreSQL', () => {
       method: 'POST',
       target: AUTH_PATHS.logout,
       host: 'app.example',
-      headers: { cookie: `__Host-postern-session=${cookie}` },
+      headers: { cookie: `__Host-postern-session-app=${cookie}` },
       secure: true,
       virtualServer: 'app',
     });

@@ -11,6 +11,7 @@ import { addEdgeHaFlags, edgeHaOptions } from './ha-flags.js';
 import { adminSignInOptions } from './admin-sign-in-flags.js';
 import { GOOD_ADMIN_TOKEN_LENGTH, bootstrapAdminToken, readyLine } from './edge-admin-token.js';
 import { secretFromValueOrFile } from './secret-file.js';
+import { CLI_TOKEN_TTL_HELP, cliTokenTtlMs } from './cli-token-ttl-flag.js';
 import {
   finishWorker,
   reportReady,
@@ -89,6 +90,7 @@ export function edgeCommand(program: Command): void {
       'identity provider `postern login` uses (env POSTERN_CLI_IDENTITY_PROVIDER; default the only one configured)',
       env.POSTERN_CLI_IDENTITY_PROVIDER,
     )
+    .option('--cli-token-ttl <duration>', CLI_TOKEN_TTL_HELP, env.POSTERN_CLI_TOKEN_TTL)
     .option(
       '--admin-identity-provider <name>',
       'identity provider administrators sign in to the console with (env POSTERN_ADMIN_IDENTITY_PROVIDER; needs --admin-role-groups)',
@@ -124,6 +126,7 @@ export function edgeCommand(program: Command): void {
           adminRequireIfMatch?: boolean;
           tokenSigningKey?: string;
           cliIdentityProvider?: string;
+          cliTokenTtl?: string;
           adminIdentityProvider?: string;
           adminRoleGroups?: string;
           leaseTtl?: string;
@@ -144,6 +147,7 @@ export function edgeCommand(program: Command): void {
         });
         const plan = workerPlan(o.workers, store);
         const shutdown = shutdownOptions(o);
+        const cliTokenTtl = cliTokenTtlMs(o.cliTokenTtl);
         const tokenSource = o.adminTokenFile
           ? `--admin-token-file ${o.adminTokenFile}`
           : 'POSTERN_ADMIN_TOKEN';
@@ -201,6 +205,7 @@ export function edgeCommand(program: Command): void {
           access: accessOptions(o),
           tokenSigningKey: o.tokenSigningKey,
           cliIdentityProvider: o.cliIdentityProvider,
+          cliTokenTtlMs: cliTokenTtl,
           adminSignIn: adminSignInOptions(o),
           logger,
         });

@@ -38,7 +38,10 @@ export function loginCommand(program: Command): void {
       '--device',
       'log in from a machine without a browser: approve a code on the edge page in any browser',
     )
-    .option('--ca <file>', "PEM of the CA of the edge's certificate, stored for `postern tcp`")
+    .option(
+      '--ca <file>',
+      "PEM of the CA of the edge's certificate (needed unless this machine trusts it), stored for `postern tcp`",
+    )
     .option('--timeout <seconds>', 'give up when the login is not finished in time', '300')
     .action(async (o: LoginFlags) => {
       const caPem = o.ca === undefined ? undefined : await readFile(o.ca, 'utf8');

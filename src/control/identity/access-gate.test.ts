@@ -108,7 +108,7 @@ async function logIn(gate: AccessGate, target: string, user: string) {
   const back = await gate.check(
     request(`/.postern/auth/callback?code=${user}&state=${state}`, loginCookie),
   );
-  const session = setCookies(back).find((c) => c.startsWith('__Host-postern-session='));
+  const session = setCookies(back).find((c) => c.startsWith('__Host-postern-session-wiki='));
   return { start, back, state, loginCookie, session: session?.split(';')[0] ?? '' };
 }
 
@@ -123,7 +123,7 @@ test('a browser without a session is sent to the provider and back to the page i
   );
   assert.equal(responded(back).status, 302);
   assert.equal(responded(back).headers?.['location'], '/docs?page=2');
-  assert.match(session, /^__Host-postern-session=[A-Za-z0-9_-]{43}$/);
+  assert.match(session, /^__Host-postern-session-wiki=[A-Za-z0-9_-]{43}$/);
   assert.equal(redeemed[0]?.state, state);
   assert.ok((redeemed[0]?.codeVerifier.length ?? 0) >= 43, 'a PKCE verifier was kept');
   assert.ok(redeemed[0]?.nonce, 'a nonce was kept');
@@ -186,15 +186,50 @@ test('logout ends the session on the edge, so the old cookie leads to a new logi
   assert.match(String(replay.headers?.['location']), /^https:\/\/idp\.example\//);
 });
 
+test('a session made with the provider the server named before leads to a new login', async () => {
+  const { gate, access } = await setUp();
+  const { session } = await logIn(gate, '/', 'alice');
+  assert.ok('allow' in (await gate.check(request('/', session))));
+  const ext = { ...vs, access: { ...vs.access, identity_provider: 'ext' } } as VirtualServer;
+  const withExt = {
+    ...config,
+    identity_providers: [{ name: 'corp' }, { name: 'ext' }],
+  } as unknown as Configuration;
+  const now = access.gateFor(ext, withExt) as AccessGate;
+  const again = responded(await now.check(request('/', session)));
+  assert.equal(again.status, 302);
+  assert.match(String(again.headers?.['location']), /^https:\/\/idp\.example\//);
+});
+
+test('two login servers on one host name (other ports) keep their own sessions', async () => {
+  const { gate, access } = await setUp();
+  const wiki2: VirtualServer = { ...vs, name: 'wiki2' };
+  const gate2 = access.gateFor(wiki2, config) as AccessGate;
+  const first = await logIn(gate, '/', 'alice');
+  const start = await gate2.check({ ...request('/'), virtualServer: 'wiki2' });
+  const state = new URL(String(responded(start).headers?.['location'])).searchParams.get('state');
+  const loginCookie = setCookies(start)[0]?.split(';')[0] ?? '';
+  const cb = `/.postern/auth/callback?code=alice&state=${state}`;
+  const back = await gate2.check({ ...request(cb, loginCookie), virtualServer: 'wiki2' });
+  const second = setCookies(back)[0]?.split(';')[0] ?? '';
+  assert.match(second, /^__Host-postern-session-wiki2=/);
+  // Cookies ignore ports: the browser sends both to either server.
+  const both = `${first.session}; ${second}`;
+  assert.ok('allow' in (await gate.check(request('/', both))));
+  assert.ok('allow' in (await gate2.check({ ...request('/', both), virtualServer: 'wiki2' })));
+});
+
 test('a callback is refused when its state is unknown, reused or from another browser', async () => {
   const { gate } = await setUp();
   const start = await gate.check(request('/'));
   const state = new URL(String(responded(start).headers?.['location'])).searchParams.get('state');
+  const loginCookie = setCookies(start)[0]?.split(';')[0] ?? '';
   const cb = `/.postern/auth/callback?code=alice&state=${state}`;
   const otherBrowser = responded(await gate.check(request(cb, '__Host-postern-login=other')));
   assert.equal(otherBrowser.status, 400);
-  // The state was consumed by that attempt: it cannot be replayed either.
-  const replay = responded(await gate.check(request(cb, `__Host-postern-login=${state}`)));
+  // That attempt did not use the login up: the browser that started it finishes it, once.
+  assert.equal(responded(await gate.check(request(cb, loginCookie))).status, 302);
+  const replay = responded(await gate.check(request(cb, loginCookie)));
   assert.equal(replay.status, 400);
   const unknown = responded(
     await gate.check(request('/.postern/auth/callback?code=alice&state=x')),
@@ -210,34 +245,31 @@ test('scripts without a session get 401 instead of a redirect; the JWK set needs
   assert.deepEqual(JSON.parse(jwks.body ?? ''), authority.jwks());
 });
 
-test('the CLI login accepts only loopback callbacks and returns a CLI token there', async () => {
-  const { access, authority } = await setUp();
+test('the CLI login accepts only loopback callbacks and asks the user before the callback', async () => {
+  const { access } = await setUp();
   const pages = access.pages;
   const base = { method: 'GET', host: 'edge.example:8444', headers: {}, secure: true };
+  const pkce = `code_challenge=${'c'.repeat(43)}&code_challenge_method=S256`;
   const evil = await pages.respond({
     ...base,
-    target: `/.postern/cli/login?callback=${encodeURIComponent('https://evil.example/')}&state=${'s'.repeat(20)}`,
+    target: `/.postern/cli/login?callback=${encodeURIComponent('https://evil.example/')}&state=${'s'.repeat(20)}&${pkce}`,
   });
   assert.equal(evil?.status, 400);
   const start = await pages.respond({
     ...base,
-    target: `/.postern/cli/login?callback=${encodeURIComponent('http://127.0.0.1:5000/callback')}&state=${'s'.repeat(20)}`,
+    target: `/.postern/cli/login?callback=${encodeURIComponent('http://127.0.0.1:5000/callback')}&state=${'s'.repeat(20)}&${pkce}`,
   });
   assert.equal(start?.status, 302);
   const state = new URL(String(start?.headers['location'])).searchParams.get('state');
   const back = await pages.respond({
     ...base,
     target: `/.postern/auth/callback?code=alice&state=${state}`,
-    headers: { cookie: `__Host-postern-login=${state}` },
+    headers: { cookie: String([start?.headers['set-cookie'] ?? ''].flat()[0]).split(';')[0] },
   });
-  const to = new URL(String(back?.headers['location']));
-  assert.equal(to.origin, 'http://127.0.0.1:5000');
-  assert.equal(to.searchParams.get('state'), 's'.repeat(20));
-  const verified = await authority.verify(to.searchParams.get('token') ?? '', {
-    audience: 'postern:cli',
-  });
-  assert.equal(verified.identity.subject, 'alice');
-  assert.equal(verified.expiresAt - verified.issuedAt, 8 * 3600_000);
+  // The token is handed over only after Allow, as a code (cli-login.test.ts).
+  assert.equal(back?.status, 200);
+  assert.equal(back?.headers['location'], undefined);
+  assert.match(back?.body ?? '', /Allow a command-line login\?/);
 });
 
 test('the sweep drops idle sessions from memory and keeps live ones', async () => {
@@ -251,5 +283,61 @@ test('the sweep drops idle sessions from memory and keeps live ones', async () =
   access.sweep(store);
   assert.equal(store.size, 1, 'the first session was idle for 33 min');
   assert.ok('allow' in (await gate.check(request('/', session))));
+  access.close();
+});
+
+/** The gate's re-check of an open connection, as the traffic layer calls it. */
+function recheck(gate: AccessGate, req: AccessGateRequest): Promise<string | undefined> {
+  return (
+    gate as unknown as { recheck(r: AccessGateRequest): Promise<string | undefined> }
+  ).recheck(req);
+}
+
+test('re-checking an open connection: allowed stays, logout ends it, a new policy revokes it', async () => {
+  const { gate, access } = await setUp();
+  const { session } = await logIn(gate, '/', 'alice');
+  const { session: other } = await logIn(gate, '/', 'alice');
+  assert.equal(await recheck(gate, request('/live', session)), undefined);
+  assert.equal((gate as unknown as { recheckIntervalMs: number }).recheckIntervalMs, 30_000);
+
+  // The next generation's policy no longer allows alice on this server.
+  const denying = {
+    ...config,
+    access_policies: [
+      { name: 'nobody', action: 'deny', conditions: { virtual_servers: ['wiki'] } },
+    ],
+  } as unknown as Configuration;
+  const next = access.gateFor(vs, denying) as AccessGate;
+  assert.equal(await recheck(next, request('/live', session)), 'access_revoked');
+
+  await gate.check(request('/.postern/auth/logout', session));
+  assert.equal(await recheck(gate, request('/live', session)), 'session_ended');
+  assert.equal(await recheck(gate, request('/live')), 'session_ended', 'no cookie at all');
+  assert.equal(await recheck(gate, request('/live', other)), undefined, 'other sessions stay');
+  access.close();
+});
+
+test('re-checking on a server without login keeps every connection', async () => {
+  const { access } = await setUp();
+  const open = { ...vs, access: { ...vs.access, login: 'none' } } as unknown as VirtualServer;
+  const gate = access.gateFor(open, config) as AccessGate;
+  assert.equal('recheck' in gate, false, 'the JWK-only gate has nothing to re-check');
+  access.close();
+});
+
+test('a logout tells which open connections used the ended session; other answers do not', async () => {
+  const { gate, access } = await setUp();
+  const { session } = await logIn(gate, '/', 'alice');
+  const { session: other } = await logIn(gate, '/', 'alice');
+  type Ending = { endsConnections?: (r: AccessGateRequest) => boolean };
+  const page = (await gate.check(request('/', session))) as Ending;
+  assert.equal(page.endsConnections, undefined, 'an allowed request ends nothing');
+  const out = (await gate.check(request('/.postern/auth/logout', session))) as Ending;
+  assert.equal(typeof out.endsConnections, 'function');
+  assert.equal(out.endsConnections?.(request('/live', session)), true);
+  assert.equal(out.endsConnections?.(request('/live', other)), false);
+  assert.equal(out.endsConnections?.(request('/live')), false);
+  const anonymous = (await gate.check(request('/.postern/auth/logout'))) as Ending;
+  assert.equal(anonymous.endsConnections, undefined, 'a logout without a session ends nothing');
   access.close();
 });

@@ -9,7 +9,7 @@ import type {
 import type { AccessDecision, PolicyEngine } from '../policy/index.js';
 import { deniedPage, htmlPage, type AuthResponse } from './auth-html.js';
 import { AUTH_PATHS, type AuthPages, type AuthRequest } from './auth-pages.js';
-import { SESSION_COOKIE, readCookie } from './browser-session.js';
+import { readCookie, sessionCookieName } from './browser-session.js';
 import type { BrowserSession } from './session-store.js';
 import type { UserTokenAuthority } from './user-token.js';
 
@@ -44,6 +44,11 @@ const ASSERTION_TTL_MS = 300_000;
 const ASSERTION_RENEW_MS = 60_000;
 const MAX_CACHED = 10_000;
 
+/** Close reason of an open connection whose access the policy in force no longer allows. */
+export const ACCESS_REVOKED_REASON = 'access_revoked';
+/** Close reason of an open connection whose browser session ended (logout, timeout, deleted). */
+export const SESSION_ENDED_REASON = 'session_ended';
+
 /** What a gate for one virtual server needs. */
 export interface BrowserAccessGateOptions {
   readonly virtualServer: string;
@@ -53,6 +58,11 @@ export interface BrowserAccessGateOptions {
   readonly authority: UserTokenAuthority;
   readonly clock: Clock;
   readonly onDecision?: ((entry: AccessDecisionEntry) => void) | undefined;
+  /**
+   * How often the traffic layer re-checks open upgraded connections (WebSockets) between
+   * configuration changes, so that an ended session ends them; default 30 s.
+   */
+  readonly recheckIntervalMs?: number | undefined;
 }
 
 interface Cached {
@@ -70,23 +80,49 @@ export class BrowserAccessGate implements AccessGate {
   readonly #o: BrowserAccessGateOptions;
   // Decisions per session key, for this generation's policy; a new generation starts afresh.
   readonly #decisions = new Map<string, Cached>();
+  /** How often open upgraded connections are re-checked (see {@link recheck}). */
+  readonly recheckIntervalMs: number;
 
   constructor(options: BrowserAccessGateOptions) {
     this.#o = options;
+    this.recheckIntervalMs = options.recheckIntervalMs ?? 30_000;
+  }
+
+  /**
+   * Whether a connection opened by `request` (a WebSocket) may stay open under this gate's
+   * settings and policy: undefined when it may, else the close reason — `session_ended` when
+   * the session its cookie named is gone (logout, timeout), `access_revoked` when the policy
+   * denies it now. Never starts a login; the check counts as use of the session.
+   */
+  async recheck(request: AccessGateRequest): Promise<string | undefined> {
+    const access = this.#o.access;
+    if (access === undefined || access.login === 'none') return undefined;
+    const secret = readCookie(request.headers.cookie, sessionCookieName(request.virtualServer));
+    const found = await this.#o.pages.sessions.check(secret, this.#o.virtualServer, {
+      idleTimeoutMs: access.idle_timeout_ms,
+      reauthenticationTimeoutMs: access.reauthentication_timeout_ms,
+      // A session made with the provider the server named before is refused: log in again.
+      identityProvider: access.identity_provider,
+    });
+    if ('miss' in found) return SESSION_ENDED_REASON;
+    const cached = this.#decide(found.session, request);
+    return cached.decision.action === 'allow' ? undefined : ACCESS_REVOKED_REASON;
   }
 
   async check(request: AccessGateRequest): Promise<AccessGateResult> {
     const auth: AuthRequest = { ...request, secure: true };
     if (request.target.startsWith('/.postern/')) {
       const page = await this.#o.pages.respond(auth);
-      if (page) return { respond: page };
+      if (page) return loggedOut(request, page) ?? { respond: page };
     }
     const access = this.#o.access;
     if (access === undefined || access.login === 'none') return { allow: true };
-    const secret = readCookie(request.headers.cookie, SESSION_COOKIE);
+    const secret = readCookie(request.headers.cookie, sessionCookieName(request.virtualServer));
     const found = await this.#o.pages.sessions.check(secret, this.#o.virtualServer, {
       idleTimeoutMs: access.idle_timeout_ms,
       reauthenticationTimeoutMs: access.reauthentication_timeout_ms,
+      // A session made with the provider the server named before is refused: log in again.
+      identityProvider: access.identity_provider,
     });
     if ('miss' in found) return this.#login(auth, access);
     const cached = this.#decide(found.session, request);
@@ -180,6 +216,22 @@ export class BrowserAccessGate implements AccessGate {
 
 function respond(page: AuthResponse): AccessGateResult {
   return { respond: page };
+}
+
+/**
+ * A logout's answer that also tells the traffic layer which open upgraded connections used the
+ * session it ended (`endsConnections`, given the request that opened each), so that they close
+ * at once with close reason `session_ended`; undefined for any other answer.
+ */
+function loggedOut(request: AccessGateRequest, page: AuthResponse): AccessGateResult | undefined {
+  if (request.target.split('?')[0] !== AUTH_PATHS.logout || page.status !== 200) return undefined;
+  const secret = readCookie(request.headers.cookie, sessionCookieName(request.virtualServer));
+  if (!secret) return undefined;
+  const endsConnections = (opened: AccessGateRequest): boolean =>
+    readCookie(opened.headers.cookie, sessionCookieName(opened.virtualServer)) === secret;
+  // Built apart: `endsConnections` is the traffic layer's optional hook, not in the gate result type.
+  const answer = { respond: page, endsConnections };
+  return answer;
 }
 
 /** The gate of an https virtual server without browser access: it only serves the JWK set. */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -6,7 +5,6 @@ import { isPosternError, systemClock, type Clock } from '../../core/index.js';
 import type { DeviceAttemptRepository, DeviceAuthorizationRepository } from '../../store/index.js';
 import {
   htmlPage,
-  escapeHtml,
   jsonResponse,
   loginFailedPage,
   redirect,
@@ -14,20 +12,21 @@ import {
 } from './auth-html.js';
 import {
   BrowserSessions,
-  LOGIN_COOKIE,
   SESSION_COOKIE,
   cookie,
   readCookie,
-  secretKey,
+  sessionCookieName,
 } from './browser-session.js';
+import { CliLogin } from './cli-login.js';
 import { DeviceFlow } from './device-flow.js';
 import { DEVICE_SCOPE, DevicePages, deviceSessionCookie } from './device-pages.js';
+import { logWithReference } from './failure-reference.js';
 import { readMessageBody } from './form-body.js';
 import type { IdentityProviders } from './identity-providers.js';
-import { OidcClient } from './oidc-client.js';
-import type { PendingLogin, SessionStore } from './session-store.js';
+import { ProviderLogin } from './provider-login.js';
+import type { SessionStore } from './session-store.js';
 import type { UserIdentity } from './user-identity.js';
-import { CLI_AUDIENCE, type UserTokenAuthority } from './user-token.js';
+import type { UserTokenAuthority } from './user-token.js';
 
 /** Paths the identity layer answers on every https virtual server (and the access listener). */
 export const AUTH_PATHS = {
@@ -82,35 +81,40 @@ export interface DeviceStores {
   readonly deviceAttempts: DeviceAttemptRepository;
 }
 
-const HOST =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-const LOOPBACK_CALLBACK = /^http:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}\/[^\s#]*$/;
-const CLIENT_STATE = /^[A-Za-z0-9_-]{16,256}$/;
-const ADMIN_LOGIN_COOKIE = 'postern-admin-login';
-
 /**
  * The edge's login endpoints: the OIDC callback (browser and CLI logins), logout, the CLI login
  * start, and the JWK set. `handle` serves them on any Node HTTP server (the access listener);
- * https virtual servers reach them through their access gate.
+ * https virtual servers reach them through their access gate. The round trip to the identity
+ * provider is in provider-login.ts, the CLI's logins in cli-login.ts and the device login's
+ * pages in device-pages.ts.
  */
 export class AuthPages {
   readonly #o: AuthPagesOptions;
-  readonly #clock: Clock;
   readonly sessions: BrowserSessions;
   /** The device login (`postern login --device`), when the edge has a shared store. */
   readonly devices: DeviceFlow | undefined;
   readonly #devicePages: DevicePages | undefined;
+  readonly #logins: ProviderLogin;
+  readonly #cli: CliLogin;
 
   constructor(options: AuthPagesOptions) {
     this.#o = options;
-    this.#clock = options.clock ?? systemClock;
-    this.sessions = new BrowserSessions(options.store, this.#clock);
+    const clock = options.clock ?? systemClock;
+    this.sessions = new BrowserSessions(options.store, clock);
+    this.#logins = new ProviderLogin({ ...options, clock, callbackPath: AUTH_PATHS.callback });
+    this.#cli = new CliLogin({
+      authority: options.authority,
+      providers: options.providers,
+      logins: this.#logins,
+      identityProvider: options.cliIdentityProvider,
+      tokenTtlMs: options.cliTokenTtlMs,
+    });
     this.devices =
       options.devices &&
       new DeviceFlow({
         repository: options.devices.deviceAuthorizations,
         authority: options.authority,
-        clock: this.#clock,
+        clock,
         logger: options.logger,
         ttlMs: options.deviceLoginTtlMs,
         tokenTtlMs: options.cliTokenTtlMs,
@@ -122,9 +126,9 @@ export class AuthPages {
         flow: this.devices,
         attempts: options.devices.deviceAttempts,
         sessions: this.sessions,
-        clock: this.#clock,
+        clock,
         logger: options.logger,
-        startLogin: (req, returnTo) => this.#guard(() => this.#deviceLogin(req, returnTo)),
+        startLogin: (req, returnTo) => this.#guard(() => this.#cli.startDevice(req, returnTo)),
       });
   }
 
@@ -171,7 +175,7 @@ export class AuthPages {
       case AUTH_PATHS.logout:
         return this.#logout(req);
       case AUTH_PATHS.cliLogin:
-        return this.#guard(() => this.#cliLogin(req, url.searchParams));
+        return this.#guard(() => this.#cli.start(req, url.searchParams));
       default:
         return url.pathname.startsWith('/.postern/')
           ? htmlPage(404, 'Not found', ['This Postern page does not exist.'])
@@ -185,7 +189,7 @@ export class AuthPages {
     login: { readonly virtualServer: string; readonly identityProvider: string },
   ): Promise<AuthResponse> {
     return this.#guard(() =>
-      this.#start(req, {
+      this.#logins.start(req, {
         kind: 'browser',
         identityProvider: login.identityProvider,
         virtualServer: login.virtualServer,
@@ -203,7 +207,7 @@ export class AuthPages {
     login: { readonly identityProvider: string; readonly callbackPath: string },
   ): Promise<AuthResponse> {
     return this.#guard(() =>
-      this.#start(
+      this.#logins.start(
         req,
         { kind: 'admin', identityProvider: login.identityProvider, returnTo: '/' },
         login.callbackPath,
@@ -221,119 +225,30 @@ export class AuthPages {
   ): Promise<AuthResponse> {
     return this.#guard(async () => {
       const url = new URL(req.target, 'http://x');
-      const done = await this.#redeem(req, url.searchParams, 'admin');
+      const done = await this.#logins.redeem(req, url.searchParams, 'admin');
       if ('status' in done) return done;
       const answer = await signedIn(done.identity);
-      const clear = loginCookie('admin', req.secure, '', 0);
+      const clear = done.clearCookie;
       const previous = answer.headers['set-cookie'] ?? [];
       return { ...answer, headers: { ...answer.headers, 'set-cookie': [clear, previous].flat() } };
     });
   }
 
-  async #start(
-    req: Pick<AuthRequest, 'host' | 'secure'>,
-    login: Pick<PendingLogin, 'kind' | 'identityProvider' | 'returnTo'> &
-      Partial<Pick<PendingLogin, 'virtualServer' | 'clientState'>>,
-    callbackPath: string = AUTH_PATHS.callback,
-  ): Promise<AuthResponse> {
-    const host = req.host ?? '';
-    if (!HOST.test(host)) return htmlPage(400, 'Bad request', ['The Host header is not valid.']);
-    const client = await this.#o.providers.client(login.identityProvider);
-    const redirectUri = `${req.secure ? 'https' : 'http'}://${host}${callbackPath}`;
-    const checks = OidcClient.newChecks(redirectUri);
-    const ttlMs = this.#o.loginTimeoutMs ?? 600_000;
-    await this.#o.store.putPendingLogin({
-      ...login,
-      key: secretKey(checks.state),
-      nonce: checks.nonce,
-      codeVerifier: checks.codeVerifier,
-      redirectUri,
-      expiresAt: this.#clock.now() + ttlMs,
-    });
-    const location = await client.authorizationUrl(checks);
-    return redirect(location.href, {
-      'set-cookie': loginCookie(login.kind, req.secure, checks.state, Math.ceil(ttlMs / 1000)),
-    });
-  }
-
   async #callback(req: AuthRequest, query: URLSearchParams): Promise<AuthResponse> {
-    const done = await this.#redeem(req, query, 'browser or cli');
+    const done = await this.#logins.redeem(req, query, 'browser or cli');
     if ('status' in done) return done;
-    const { pending, identity } = done;
-    const clearLogin = cookie(LOGIN_COOKIE, '', 0);
+    const { pending, identity, clearCookie: clearLogin } = done;
     if (pending.kind === 'device') {
       const secret = await this.sessions.create(identity, DEVICE_SCOPE);
       return redirect(pending.returnTo, {
         'set-cookie': [deviceSessionCookie(secret), clearLogin],
       });
     }
-    if (pending.kind === 'cli') {
-      const ttlMs = this.#o.cliTokenTtlMs ?? 8 * 3600_000;
-      const { token, expiresAt } = await this.#o.authority.issue(identity, {
-        audience: CLI_AUDIENCE,
-        ttlMs,
-      });
-      const back = new URL(pending.returnTo);
-      back.searchParams.set('state', pending.clientState ?? '');
-      back.searchParams.set('token', token);
-      back.searchParams.set('expires_at', String(expiresAt));
-      back.searchParams.set('user', identity.email ?? identity.subject);
-      return redirect(back.href, { 'set-cookie': clearLogin });
-    }
+    if (pending.kind === 'cli') return this.#cli.finish(pending, identity, clearLogin);
     const secret = await this.sessions.create(identity, pending.virtualServer ?? '');
     return redirect(pending.returnTo, {
-      'set-cookie': [cookie(SESSION_COOKIE, secret), clearLogin],
+      'set-cookie': [cookie(sessionCookieName(pending.virtualServer ?? ''), secret), clearLogin],
     });
-  }
-
-  /**
-   * The checks every callback shares: the pending login for `state`, of the expected kind, started
-   * by this browser, not refused by the provider; then the code is redeemed. A page otherwise.
-   */
-  async #redeem(
-    req: AuthRequest,
-    query: URLSearchParams,
-    expected: 'admin' | 'browser or cli',
-  ): Promise<{ pending: PendingLogin; identity: UserIdentity } | AuthResponse> {
-    const state = query.get('state') ?? '';
-    const pending = state ? await this.#o.store.takePendingLogin(secretKey(state)) : undefined;
-    const again =
-      expected === 'admin'
-        ? 'Go back to the Postern console and sign in again.'
-        : 'Go back to the application and start again.';
-    if (!pending || pending.expiresAt <= this.#clock.now()) {
-      return htmlPage(400, 'Login expired', [
-        `This login is unknown, expired or already used. ${again}`,
-      ]);
-    }
-    if ((pending.kind === 'admin') !== (expected === 'admin')) {
-      return htmlPage(400, 'Wrong callback', [
-        `This login belongs to another Postern page. ${again}`,
-      ]);
-    }
-    if (readCookie(req.headers.cookie, loginCookieName(pending.kind)) !== state) {
-      return htmlPage(400, 'Login not started here', [
-        `This browser did not start this login. ${again}`,
-      ]);
-    }
-    if (pending.kind === 'browser' && pending.virtualServer !== req.virtualServer) {
-      return htmlPage(400, 'Wrong server', [`This login belongs to another application. ${again}`]);
-    }
-    const refused = query.get('error');
-    if (refused !== null) {
-      const detail = query.get('error_description') ?? refused;
-      return htmlPage(401, 'Login refused', [
-        `The identity provider said: ${escapeHtml(detail)}.`,
-        again,
-      ]);
-    }
-    const client = await this.#o.providers.client(pending.identityProvider);
-    const identity = await client.redeem(query, { ...pending, state });
-    this.#o.logger?.info(
-      { user: identity.email ?? identity.subject, idp: identity.idp, kind: pending.kind },
-      'user logged in',
-    );
-    return { pending, identity };
   }
 
   async #logout(req: AuthRequest): Promise<AuthResponse> {
@@ -342,68 +257,18 @@ export class AuthPages {
         allow: 'GET, POST',
       });
     }
-    await this.sessions.end(readCookie(req.headers.cookie, SESSION_COOKIE));
+    // Each virtual server has its own session cookie; the one of earlier versions goes too.
+    const name =
+      req.virtualServer === undefined ? SESSION_COOKIE : sessionCookieName(req.virtualServer);
+    await this.sessions.end(readCookie(req.headers.cookie, name));
     return htmlPage(
       200,
       'Logged out',
       ['Your session has ended.', '<a href="/">Log in again</a>'],
       {
-        'set-cookie': cookie(SESSION_COOKIE, '', 0),
+        'set-cookie': [...new Set([name, SESSION_COOKIE])].map((n) => cookie(n, '', 0)),
       },
     );
-  }
-
-  async #cliLogin(req: AuthRequest, query: URLSearchParams): Promise<AuthResponse> {
-    const callback = query.get('callback') ?? '';
-    const clientState = query.get('state') ?? '';
-    if (!LOOPBACK_CALLBACK.test(callback) || !CLIENT_STATE.test(clientState)) {
-      return htmlPage(400, 'Bad login request', [
-        'Start the login with <code>postern login --edge &lt;url&gt;</code>; the callback must be a loopback http URL.',
-      ]);
-    }
-    const idp = this.#cliProvider();
-    if (typeof idp !== 'string') return idp;
-    if (query.get('check') === '1') return this.#checkCliLogin(req, idp);
-    return this.#start(req, {
-      kind: 'cli',
-      identityProvider: idp,
-      returnTo: callback,
-      clientState,
-    });
-  }
-
-  /**
-   * `?check=1`, the CLI's check before it sends the user here: answers 204 when a login could
-   * start (the provider answers), the same error page as a real start when not, and stores
-   * nothing (no pending login, no cookie).
-   */
-  async #checkCliLogin(req: Pick<AuthRequest, 'host'>, idp: string): Promise<AuthResponse> {
-    if (!HOST.test(req.host ?? ''))
-      return htmlPage(400, 'Bad request', ['The Host header is not valid.']);
-    await this.#o.providers.client(idp);
-    return { status: 204, headers: { 'cache-control': 'no-store' }, body: '' };
-  }
-
-  /** Sends the browser approving a device login to the CLI's provider, then to `returnTo`. */
-  async #deviceLogin(
-    req: Pick<AuthRequest, 'host' | 'secure'>,
-    returnTo: string,
-  ): Promise<AuthResponse> {
-    const idp = this.#cliProvider();
-    if (typeof idp !== 'string') return idp;
-    return this.#start(req, { kind: 'device', identityProvider: idp, returnTo });
-  }
-
-  /** The provider CLI logins use, or the page saying why there is none. */
-  #cliProvider(): string | AuthResponse {
-    const names = this.#o.providers.names();
-    const idp = this.#o.cliIdentityProvider ?? (names.length === 1 ? names[0] : undefined);
-    if (idp !== undefined) return idp;
-    return htmlPage(503, 'No identity provider for the CLI', [
-      names.length === 0
-        ? 'This edge has no identity provider. Add one (<code>identity_providers</code> in a configuration document, or <code>POST /api/v1/identity-providers</code>); with several, start the edge with <code>--cli-identity-provider NAME</code>.'
-        : `This edge has ${names.length} identity providers; start it with <code>--cli-identity-provider NAME</code> to choose one.`,
-    ]);
   }
 
   async #guard(run: () => Promise<AuthResponse>): Promise<AuthResponse> {
@@ -411,36 +276,10 @@ export class AuthPages {
       return await run();
     } catch (err) {
       if (!isPosternError(err)) throw err;
-      // The message names the provider's address and tells the operator what to check: it goes
-      // to the log; the visitor gets the code and a reference to quote to the administrator.
-      const reference = randomUUID();
-      this.#o.logger?.warn({ err, reference }, 'login failed');
-      return loginFailedPage(err.code, reference);
+      // The message names the provider's address: the visitor gets the code and a reference.
+      return loginFailedPage(err.code, logWithReference(this.#o.logger, err, 'login failed'));
     }
   }
-}
-
-/** Path of the admin login cookie: only the admin sign-in pages need it. */
-const ADMIN_LOGIN_PATH = '/.postern/admin/';
-
-function loginCookieName(kind: PendingLogin['kind']): string {
-  return kind === 'admin' ? ADMIN_LOGIN_COOKIE : LOGIN_COOKIE;
-}
-
-/**
- * The Set-Cookie of a login's state. The admin listener is often plain http on loopback, where a
- * `__Host-` (Secure) cookie would be dropped, so admin logins use their own cookie, Secure only
- * over TLS.
- */
-function loginCookie(
-  kind: PendingLogin['kind'],
-  secure: boolean,
-  value: string,
-  maxAgeSeconds: number,
-): string {
-  if (kind !== 'admin') return cookie(LOGIN_COOKIE, value, maxAgeSeconds);
-  const flags = `Path=${ADMIN_LOGIN_PATH}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
-  return `${ADMIN_LOGIN_COOKIE}=${value}; ${flags}; Max-Age=${maxAgeSeconds}`;
 }
 
 /** The request's path and query when it is a safe place to return to, else `/`. */

@@ -8,7 +8,7 @@ import { DEVICE_SCOPE, DEVICE_SESSION_MS } from './device-pages.js';
 import { AuthPages, type DeviceStores } from './auth-pages.js';
 import { expiry, type SessionTimeouts } from './browser-session.js';
 import { IdentityProviders } from './identity-providers.js';
-import type { OidcClient } from './oidc-client.js';
+import { OidcClient } from './oidc-client.js';
 import { MemorySessionStore, type SessionStore } from './session-store.js';
 import { SqlSessionStore } from './sql-session-store.js';
 import type { UserTokenAuthority } from './user-token.js';
@@ -47,16 +47,25 @@ export class BrowserAccess {
   readonly #clock: Clock;
   /** Session timeouts by virtual server, for sweeping the in-memory store. */
   readonly #timeouts = new Map<string, SessionTimeouts>();
+  /** Per identity provider: the shortest reauthentication timeout (s) of the servers using it. */
+  #maxAges = new Map<string, number>();
   #sweepTimer: TimerHandle | undefined;
   /** The login endpoints; the access listener serves them with `pages.handle`. */
   readonly pages: AuthPages;
 
   constructor(options: BrowserAccessOptions) {
     this.#o = options;
-    this.#providers = new IdentityProviders(
-      options.discover === undefined ? {} : { discover: options.discover },
-    );
     this.#clock = options.clock ?? systemClock;
+    this.#providers = new IdentityProviders({
+      discover:
+        options.discover ??
+        ((idp) =>
+          OidcClient.discover(idp, {
+            logger: options.logger,
+            clock: this.#clock,
+            maxAgeSeconds: () => this.maxAgeSeconds(idp.name),
+          })),
+    });
     const store = options.store ?? new MemorySessionStore();
     if (store instanceof MemorySessionStore) {
       this.#sweepEvery(() => this.sweep(store), options.sweepIntervalMs);
@@ -84,6 +93,16 @@ export class BrowserAccess {
   /** Applies a configuration's identity providers (the runtime calls it on each reload). */
   configure(config: Configuration): void {
     this.#providers.update((config.identity_providers ?? []) as readonly IdentityProvider[]);
+    this.#maxAges = maxAgesByProvider(config.virtual_servers ?? []);
+  }
+
+  /**
+   * The `max_age` (s) logins at `identityProvider` send and check against `auth_time`: the
+   * shortest `reauthentication_timeout_ms` of the https servers logging in there, so a user who
+   * must log in again is asked by the provider too; undefined when no server uses it.
+   */
+  maxAgeSeconds(identityProvider: string): number | undefined {
+    return this.#maxAges.get(identityProvider);
   }
 
   /** The gate of an https virtual server in `config`; undefined for other protocols. */
@@ -149,4 +168,16 @@ export class BrowserAccess {
     }
     return engine;
   }
+}
+
+function maxAgesByProvider(servers: Configuration['virtual_servers']): Map<string, number> {
+  const maxAges = new Map<string, number>();
+  for (const vs of servers) {
+    const access = vs.protocol === 'https' ? vs.access : undefined;
+    if (access?.login !== 'required' || access.identity_provider === undefined) continue;
+    const seconds = Math.floor(access.reauthentication_timeout_ms / 1000);
+    const known = maxAges.get(access.identity_provider);
+    if (known === undefined || seconds < known) maxAges.set(access.identity_provider, seconds);
+  }
+  return maxAges;
 }

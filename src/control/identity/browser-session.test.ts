@@ -2,7 +2,13 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../core/index.js';
 import { safeReturnPath } from './auth-pages.js';
-import { BrowserSessions, cookie, readCookie, secretKey } from './browser-session.js';
+import {
+  BrowserSessions,
+  cookie,
+  readCookie,
+  secretKey,
+  sessionCookieName,
+} from './browser-session.js';
 import { MemorySessionStore } from './session-store.js';
 
 const alice = { subject: 'u-1', email: 'alice@example.com', groups: ['eng'], idp: 'corp' };
@@ -33,6 +39,28 @@ test('a session unused for the idle timeout ends, and activity keeps it alive', 
   clock.advance(1_800_000);
   assert.deepEqual(await sessions.check(secret, 'wiki', timeouts), { miss: 'idle' });
   assert.deepEqual(await sessions.check(secret, 'wiki', timeouts), { miss: 'unknown' });
+});
+
+test('a session made with another identity provider than the server names now is refused and ended', async () => {
+  const store = new MemorySessionStore();
+  const sessions = new BrowserSessions(store, new FakeClock(0));
+  const secret = await sessions.create(alice, 'wiki');
+  const corp = { ...timeouts, identityProvider: 'corp' };
+  assert.ok('session' in (await sessions.check(secret, 'wiki', corp)));
+  const ext = { ...timeouts, identityProvider: 'ext' };
+  assert.deepEqual(await sessions.check(secret, 'wiki', ext), { miss: 'other_provider' });
+  // Ended for good: switching the server back does not revive it.
+  assert.deepEqual(await sessions.check(secret, 'wiki', corp), { miss: 'unknown' });
+  assert.equal(store.size, 0);
+});
+
+test('each virtual server has its own __Host- session cookie name, distinct for distinct names', () => {
+  assert.equal(sessionCookieName('wiki'), '__Host-postern-session-wiki');
+  assert.equal(sessionCookieName('wiki-2'), '__Host-postern-session-wiki-2');
+  assert.notEqual(sessionCookieName('a.b'), sessionCookieName('a_2eb'));
+  const names = ['wiki', 'crm', 'a b', 'é', 'x;y=z', 'A_1'].map(sessionCookieName);
+  assert.equal(new Set(names).size, names.length);
+  for (const name of names) assert.match(name, /^__Host-postern-session-[A-Za-z0-9_-]+$/);
 });
 
 test('a session must re-authenticate after the re-authentication timeout however busy', async () => {

@@ -3,9 +3,16 @@ import type { Clock } from '../../core/index.js';
 import type { BrowserSession, SessionStore } from './session-store.js';
 import type { UserIdentity } from './user-identity.js';
 
-/** The session cookie; `__Host-` makes browsers insist on Secure, Path=/ and no Domain. */
+/**
+ * Start of every virtual server's session cookie name; `__Host-` makes browsers insist on Secure,
+ * Path=/ and no Domain.
+ */
+export const SESSION_COOKIE_PREFIX = '__Host-postern-session-';
+/** The session cookie of earlier versions, one for every virtual server of a host name. */
 export const SESSION_COOKIE = '__Host-postern-session';
-/** Binds a login's state to the browser that started it (login CSRF protection). */
+/** Start of the cookie names that bind a login's state to the browser that started it (login CSRF protection). */
+export const LOGIN_COOKIE_PREFIX = '__Host-postern-login-';
+/** The login cookie of earlier versions, which held only the latest login's state. */
 export const LOGIN_COOKIE = '__Host-postern-login';
 
 /** How long a session may live, from a virtual server's `access` settings. */
@@ -15,8 +22,18 @@ export interface SessionTimeouts {
   readonly reauthenticationTimeoutMs: number;
 }
 
+/** What a session must meet on a virtual server now: its timeouts and its identity provider. */
+export interface SessionRequirements extends SessionTimeouts {
+  /**
+   * The provider the virtual server names now: a session made with another one is refused and
+   * ended (the user logs in again). Undefined: any provider.
+   */
+  readonly identityProvider?: string | undefined;
+}
+
 /** Why a cookie did not yield a usable session. */
-export type SessionMiss = 'none' | 'unknown' | 'other_server' | 'idle' | 'reauthenticate';
+export type SessionMiss =
+  'none' | 'unknown' | 'other_server' | 'other_provider' | 'idle' | 'reauthenticate';
 
 // Recording every request would write to the store on each hit; a minute's resolution is
 // plenty for idle timeouts of ten minutes and more.
@@ -25,6 +42,23 @@ const TOUCH_EVERY_MS = 60_000;
 /** The store key of a secret (cookie value or state): its SHA-256, so the store holds no secrets. */
 export function secretKey(secret: string): string {
   return createHash('sha256').update(secret).digest('base64url');
+}
+
+/**
+ * The session cookie name of `virtualServer`. Browsers keep cookies per host name, not per port,
+ * so virtual servers sharing a host name need their own names. Names are DNS labels, which are
+ * cookie-name characters already; anything else is written as `_` and two hex digits per byte,
+ * so different names never share a cookie.
+ */
+export function sessionCookieName(virtualServer: string): string {
+  const safe = [...Buffer.from(virtualServer, 'utf8')]
+    .map((b) => (/[a-z0-9-]/i.test(String.fromCharCode(b)) ? String.fromCharCode(b) : hex(b)))
+    .join('');
+  return `${SESSION_COOKIE_PREFIX}${safe}`;
+}
+
+function hex(byte: number): string {
+  return `_${byte.toString(16).padStart(2, '0')}`;
 }
 
 /** A `Set-Cookie` value for a host-only, Secure, HttpOnly, SameSite=Lax cookie. */
@@ -68,13 +102,14 @@ export class BrowserSessions {
   }
 
   /**
-   * The session a cookie value names on `virtualServer`, if it is still good; an expired one is
-   * deleted, so it cannot come back. Records the activity.
+   * The session a cookie value names on `virtualServer`, if it is still good; an expired one, or
+   * one made with another identity provider than `required` names, is deleted, so it cannot come
+   * back. Records the activity.
    */
   async check(
     secret: string | undefined,
     virtualServer: string,
-    timeouts: SessionTimeouts,
+    required: SessionRequirements,
   ): Promise<{ session: BrowserSession } | { miss: SessionMiss }> {
     if (!secret) return { miss: 'none' };
     const key = secretKey(secret);
@@ -82,7 +117,7 @@ export class BrowserSessions {
     if (!session) return { miss: 'unknown' };
     if (session.virtualServer !== virtualServer) return { miss: 'other_server' };
     const now = this.#clock.now();
-    const miss = expiry(session, timeouts, now);
+    const miss = expiry(session, required, now) ?? otherProvider(session, required);
     if (miss) {
       await this.#store.deleteSession(key);
       return { miss };
@@ -95,6 +130,16 @@ export class BrowserSessions {
   async end(secret: string | undefined): Promise<void> {
     if (secret) await this.#store.deleteSession(secretKey(secret));
   }
+}
+
+/** 'other_provider' when the session was made with another provider than `required` names. */
+function otherProvider(
+  session: BrowserSession,
+  required: SessionRequirements,
+): SessionMiss | undefined {
+  const idp = required.identityProvider;
+  // identity.idp is the provider that authenticated the user, stored with the session.
+  return idp !== undefined && session.identity.idp !== idp ? 'other_provider' : undefined;
 }
 
 /** Why a session is over at `now`, or undefined while it is good. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { afterEach, test } from 'node:test';
+import { pino, type Logger } from 'pino';
 import type { Configuration, IdentityProvider } from '../../config/index.js';
 import { FakeClock } from '../../core/index.js';
 import { openMemoryStore, type Store } from '../../store/index.js';
@@ -40,7 +42,9 @@ interface PageForm {
 }
 
 /** One edge with the device pages; edges given the same `store` form an HA set. */
-async function setUp(options: { ttlMs?: number; store?: Store; devices?: DeviceStores } = {}) {
+async function setUp(
+  options: { ttlMs?: number; store?: Store; devices?: DeviceStores; logger?: Logger } = {},
+) {
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
   const authority = await UserTokenAuthority.fromPem(UserTokenAuthority.generatePem(), {
     issuer: 'postern-edge',
@@ -53,6 +57,7 @@ async function setUp(options: { ttlMs?: number; store?: Store; devices?: DeviceS
     clock,
     devices: options.devices ?? store,
     deviceLoginTtlMs: options.ttlMs,
+    logger: options.logger,
     discover: () => Promise.resolve(fakeProvider()),
   });
   access.configure({
@@ -471,7 +476,19 @@ test('starts per address are counted across the edges of a store', async () => {
   assert.equal((await b.send('POST', '/.postern/cli/device', { ip: CLI_IP })).status, 429);
 });
 
-test('when the store cannot count attempts, codes, decisions and starts are refused with 503', async () => {
+/** A logger whose JSON entries land in `entries`. */
+function capturingLogger(): { logger: Logger; entries: Record<string, unknown>[] } {
+  const entries: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      entries.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), entries };
+}
+
+test('when the store cannot count attempts, codes, decisions and starts get 503 with a reference to the logged error, not its text', async () => {
   const store = await openMemoryStore({ clock: new FakeClock(Date.UTC(2026, 0, 1)) });
   stores.push(store);
   let down = false;
@@ -486,23 +503,34 @@ test('when the store cannot count attempts, codes, decisions and starts are refu
       sweep: (before) => check() ?? real.sweep(before),
     },
   };
-  const t = await setUp({ store, devices });
+  const { logger, entries } = capturingLogger();
+  const t = await setUp({ store, devices, logger });
+  /** The 503 shows a reference that a log entry carries with the full error, not the error's text. */
+  const referenced = (answer: AuthResponse, shown: string) => {
+    assert.equal(answer.status, 503, answer.body);
+    assert.match(shown, /POSTERN_ERR_DEVICE_LIMITS_UNAVAILABLE/);
+    assert.doesNotMatch(shown, /cannot reach its store|postern edge --store|connection refused/);
+    const reference = /reference: (?:<code>)?([0-9a-f-]{36})/.exec(shown)?.[1];
+    assert.ok(reference, `a reference is shown: ${shown}`);
+    const entry = entries.find((e) => e['reference'] === reference);
+    assert.ok(entry, `a log entry carries ${reference}`);
+    assert.equal(entry['msg'], 'device login attempt refused: the store cannot count it');
+    assert.match(JSON.stringify(entry['err']), /cannot reach its store[^]*connection refused/);
+    return reference;
+  };
   const started = await t.start();
   const code = String(started.user_code);
   const cookie = await t.logIn(code);
   const { approve } = await t.forms(code, cookie);
   down = true;
   const page = await t.send('GET', `/.postern/cli/device?user_code=${code}`, { cookie });
-  assert.equal(page.status, 503);
-  assert.match(page.body, /POSTERN_ERR_DEVICE_LIMITS_UNAVAILABLE/);
+  const first = referenced(page, page.body);
   const decided = await t.post(approve, { cookie });
-  assert.equal(decided.status, 503);
-  assert.match(decided.body, /POSTERN_ERR_DEVICE_LIMITS_UNAVAILABLE/);
+  assert.notEqual(referenced(decided, decided.body), first, 'each refusal has its own reference');
   const start = await t.send('POST', '/.postern/cli/device', { ip: CLI_IP });
-  assert.equal(start.status, 503);
   const body = JSON.parse(start.body) as Record<string, string>;
   assert.equal(body.error, 'temporarily_unavailable');
-  assert.match(String(body.error_description), /cannot reach its store/);
+  referenced(start, String(body.error_description));
   assert.equal((await t.poll(String(started.device_code))).body.error, 'authorization_pending');
   down = false;
   assert.equal((await t.post(approve, { cookie })).status, 200, 'works again once it counts');

@@ -1,15 +1,24 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/index.js';
 import type { DeviceAttemptRepository } from '../../store/index.js';
 import { AttemptLimiter } from './attempt-limiter.js';
-import { escapeHtml, htmlPage, jsonResponse, type AuthResponse } from './auth-html.js';
+import {
+  escapeHtml,
+  htmlPage,
+  jsonResponse,
+  loginFailedPage,
+  type AuthResponse,
+} from './auth-html.js';
 import { cookie, readCookie, type BrowserSessions } from './browser-session.js';
 import { formatUserCode, normalizeUserCode } from './device-codes.js';
-import type { DeviceFlow, DevicePollError, PendingDevice } from './device-flow.js';
+import { crossSite, formToken, sameToken } from './device-form-checks.js';
+import type { DeviceFlow, PendingDevice } from './device-flow.js';
+import { answerTokenPoll } from './device-token-poll.js';
 import { identityErrors } from './errors.js';
+import { logWithReference } from './failure-reference.js';
 import { readForm } from './form-body.js';
+import { validHost } from './provider-login.js';
 import type { BrowserSession } from './session-store.js';
 import { SharedAttemptLimit } from './shared-attempt-limit.js';
 
@@ -29,18 +38,6 @@ export const DEVICE_COOKIE = '__Host-postern-device';
 export const DEVICE_SCOPE = '.postern/device';
 /** How long a device approval session lasts: long enough to read and decide. */
 export const DEVICE_SESSION_MS = 600_000;
-
-// The same shape as the auth pages' Host check: the verification URL is built from it.
-const HOST =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
-const POLL_ERRORS: Record<DevicePollError, string> = {
-  authorization_pending: 'The user has not approved the login yet.',
-  slow_down: 'Polled too often: wait the interval (now longer) between polls.',
-  access_denied: 'The user denied the login.',
-  expired_token: 'The device login expired before it was approved.',
-  invalid_grant: 'The device code is unknown or was already used.',
-};
 
 /** A request as the device pages need it (an AuthRequest of the auth pages). */
 export interface DeviceRequest {
@@ -81,8 +78,9 @@ const DEVICE_HEADERS = { 'referrer-policy': 'no-referrer', 'cache-control': 'no-
  * the verification page where a logged-in user checks the code and the request's details and
  * approves or denies with a POST. A GET never decides (anti-phishing); decisions carry their
  * fields (user code, per-form token bound to the session cookie) in the POST body, never in the
- * URL, and are refused cross-site. Wrong codes and starts per address are counted in the shared
- * store, so the limits hold for every edge of an HA set together.
+ * URL, and are refused cross-site (device-form-checks.ts). Wrong codes and starts per address
+ * are counted in the shared store, so the limits hold for every edge of an HA set together. The
+ * poll's answers are in device-token-poll.ts.
  */
 export class DevicePages {
   readonly #o: DevicePagesOptions;
@@ -132,7 +130,8 @@ export class DevicePages {
         if (req.method === 'GET' || req.method === 'HEAD') return this.#page(req, url);
         return notAllowed('GET, POST');
       case DEVICE_PATHS.token:
-        return req.method === 'POST' ? this.#poll(req) : notAllowed('POST');
+        if (req.method !== 'POST') return notAllowed('POST');
+        return answerTokenPoll(req.headers.authorization, this.#o);
       case DEVICE_PATHS.approve:
       case DEVICE_PATHS.deny:
         if (req.method !== 'POST') return notAllowed('POST');
@@ -144,7 +143,8 @@ export class DevicePages {
 
   async #start(req: DeviceRequest): Promise<AuthResponse> {
     const host = req.host ?? '';
-    if (!HOST.test(host)) return jsonError(400, 'invalid_request', 'The Host header is not valid.');
+    // The verification URL below is built from the Host header.
+    if (!validHost(host)) return jsonError(400, 'invalid_request', 'The Host header is not valid.');
     const tooMany = () =>
       jsonError(
         429,
@@ -168,35 +168,6 @@ export class DevicePages {
       verification_uri_complete: `${page}?user_code=${userCode}`,
       expires_in: Math.floor(started.expiresInMs / 1000),
       interval: Math.ceil(started.intervalMs / 1000),
-    });
-  }
-
-  async #poll(req: DeviceRequest): Promise<AuthResponse> {
-    const header = req.headers.authorization ?? '';
-    const match = /^Device ([A-Za-z0-9_-]{1,100})$/.exec(header);
-    if (!match?.[1]) {
-      return jsonError(
-        400,
-        'invalid_request',
-        'Send the device code as "Authorization: Device <code>".',
-      );
-    }
-    const answer = await this.#o.flow.poll(match[1]);
-    if ('token' in answer) {
-      return jsonResponse(200, {
-        access_token: answer.token,
-        token_type: 'Bearer',
-        expires_in: Math.max(0, Math.floor((answer.expiresAt - this.#o.clock.now()) / 1000)),
-        expires_at: answer.expiresAt,
-        user: answer.user,
-      });
-    }
-    const extra =
-      answer.intervalMs === undefined ? {} : { interval: Math.ceil(answer.intervalMs / 1000) };
-    return jsonResponse(400, {
-      error: answer.error,
-      error_description: POLL_ERRORS[answer.error],
-      ...extra,
     });
   }
 
@@ -285,7 +256,8 @@ export class DevicePages {
   /**
    * Counts an attempt in the shared store: undefined when allowed, else the answer refusing it
    * (`refuse`, or 503 when the store cannot count: fail closed, as counting on this edge alone
-   * would let N edges allow N times the attempts).
+   * would let N edges allow N times the attempts). The 503 shows the code and a reference to
+   * the log line, not the error's message (operator advice about the store).
    */
   async #count(
     limit: SharedAttemptLimit,
@@ -297,12 +269,19 @@ export class DevicePages {
       return (await limit.attempt(keys)) ? undefined : refuse();
     } catch (cause) {
       const err = identityErrors.deviceLimitsUnavailable(cause);
-      this.#o.logger?.warn({ err }, 'device login attempt refused: the store cannot count it');
-      return as === 'json'
-        ? jsonResponse(503, { error: 'temporarily_unavailable', error_description: err.message })
-        : htmlPage(503, 'Try again in a minute', [
-            `<code>${err.code}</code>: ${escapeHtml(err.message)}`,
-          ]);
+      const reference = logWithReference(
+        this.#o.logger,
+        err,
+        'device login attempt refused: the store cannot count it',
+      );
+      // 503, not the 502 of a failed login: the edge's own store failed, and trying later helps.
+      if (as === 'html') return { ...loginFailedPage(err.code, reference), status: 503 };
+      return jsonError(
+        503,
+        'temporarily_unavailable',
+        `The edge cannot count device logins now (${err.code}); try again in a minute. ` +
+          `If it keeps failing, give your administrator this reference: ${reference}.`,
+      );
     }
   }
 
@@ -337,27 +316,9 @@ function limiterKeys(session: BrowserSession, req: DeviceRequest): string[] {
   return [`session:${session.key}`, `ip:${req.clientIp ?? 'unknown'}`];
 }
 
-/** The per-form token: an HMAC of the user code under the session cookie, which only this browser holds. */
+/** The token the approve and deny forms carry, bound to this browser's device session. */
 function csrfToken(req: DeviceRequest, userKey: string): string {
-  const secret = readCookie(req.headers.cookie, DEVICE_COOKIE) ?? '';
-  return createHmac('sha256', secret).update(`device-decision:${userKey}`).digest('base64url');
-}
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** A decision sent from another site (the cookie is SameSite=Lax as well). */
-function crossSite(req: DeviceRequest): boolean {
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
-  // These pages send Referrer-Policy: no-referrer, so browsers send `Origin: null` with the
-  // form: then only the form token decides.
-  const origin = req.headers.origin;
-  if (origin === undefined || origin === 'null') return false;
-  return origin !== `${req.secure ? 'https' : 'http'}://${req.host ?? ''}`;
+  return formToken(readCookie(req.headers.cookie, DEVICE_COOKIE), userKey);
 }
 
 function enterCodePage(who: string, problem?: string): AuthResponse {

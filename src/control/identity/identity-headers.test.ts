@@ -75,7 +75,7 @@ async function logIn(gate: AccessGate): Promise<string> {
   const back = await gate.check(
     request(`/.postern/auth/callback?code=a&state=${state}`, loginCookie),
   );
-  const session = setCookies(back).find((c) => c.startsWith('__Host-postern-session='));
+  const session = setCookies(back).find((c) => c.startsWith('__Host-postern-session-'));
   return session?.split(';')[0] ?? '';
 }
 

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import * as oidc from 'openid-client';
+import type { Logger } from 'pino';
 import type { IdentityProvider } from '../../config/index.js';
+import { systemClock, type Clock } from '../../core/index.js';
 import { identityErrors } from './errors.js';
 import type { UserIdentity } from './user-identity.js';
 
@@ -13,6 +15,26 @@ export interface AuthorizationChecks {
   readonly redirectUri: string;
 }
 
+/** How a discovered client behaves beyond its configuration. */
+export interface OidcClientOptions {
+  /** Where an ignored unverified email is reported (info); default none. */
+  readonly logger?: Logger | undefined;
+  /** Checks `auth_time`; default the system clock. */
+  readonly clock?: Clock | undefined;
+  /**
+   * The longest time in seconds since the user last authenticated at the provider, sent as
+   * `max_age` and checked against the ID token's `auth_time`; read at each login (the
+   * configuration can change). Default, or when it returns undefined: neither.
+   */
+  readonly maxAgeSeconds?: (() => number | undefined) | undefined;
+}
+
+/**
+ * Seconds an `auth_time` may exceed `max_age`: the provider judged its session at the
+ * authorization request, the code is redeemed a little later, and clocks differ slightly.
+ */
+const AUTH_TIME_LEEWAY_S = 60;
+
 /**
  * One OpenID Connect identity provider, discovered: builds authorization URLs (code flow with
  * PKCE, state and nonce) and turns a callback into a {@link UserIdentity} using the claim mapping.
@@ -20,18 +42,27 @@ export interface AuthorizationChecks {
 export class OidcClient {
   readonly #idp: IdentityProvider;
   readonly #config: oidc.Configuration;
+  readonly #o: OidcClientOptions;
 
-  private constructor(idp: IdentityProvider, config: oidc.Configuration) {
+  private constructor(
+    idp: IdentityProvider,
+    config: oidc.Configuration,
+    options: OidcClientOptions,
+  ) {
     this.#idp = idp;
     this.#config = config;
+    this.#o = options;
   }
 
   /** Reads the provider's discovery document; throws POSTERN_ERR_IDP_UNAVAILABLE when it cannot. */
-  static async discover(idp: IdentityProvider): Promise<OidcClient> {
+  static async discover(
+    idp: IdentityProvider,
+    clientOptions: OidcClientOptions = {},
+  ): Promise<OidcClient> {
     const issuer = new URL(idp.issuer);
     const execute: ((c: oidc.Configuration) => void)[] = [];
-    // Plain http issuers are only for tests and labs on loopback; the schema allows http so a
-    // local provider can be used, and this makes openid-client accept it.
+    // Plain http issuers are only for tests and labs: the schema allows http on loopback only,
+    // and this makes openid-client accept it there.
     if (issuer.protocol === 'http:') execute.push(oidc.allowInsecureRequests);
     const options: oidc.DiscoveryRequestOptions = {
       execute,
@@ -41,7 +72,7 @@ export class OidcClient {
     try {
       const auth = idp.client_secret === undefined ? oidc.None() : undefined;
       const config = await oidc.discovery(issuer, idp.client_id, idp.client_secret, auth, options);
-      return new OidcClient(idp, config);
+      return new OidcClient(idp, config, clientOptions);
     } catch (err) {
       throw identityErrors.idpUnavailable(idp.name, idp.issuer, err);
     }
@@ -57,9 +88,13 @@ export class OidcClient {
     };
   }
 
-  /** The provider's authorization URL the browser is sent to. */
+  /**
+   * The provider's authorization URL the browser is sent to; with `max_age` when a maximum
+   * authentication age is set, so the provider asks for a login when its session is older.
+   */
   async authorizationUrl(checks: AuthorizationChecks): Promise<URL> {
     const challenge = await oidc.calculatePKCECodeChallenge(checks.codeVerifier);
+    const maxAge = this.#o.maxAgeSeconds?.();
     return oidc.buildAuthorizationUrl(this.#config, {
       redirect_uri: checks.redirectUri,
       scope: this.#idp.scopes.join(' '),
@@ -68,6 +103,7 @@ export class OidcClient {
       nonce: checks.nonce,
       code_challenge: challenge,
       code_challenge_method: 'S256',
+      ...(maxAge === undefined ? {} : { max_age: String(maxAge) }),
     });
   }
 
@@ -86,6 +122,7 @@ export class OidcClient {
         idTokenExpected: true,
       });
       const claims: Record<string, unknown> = { ...tokens.claims() };
+      this.#checkAuthTime(claims['auth_time']);
       const mapping = this.#idp.claims;
       if (claims[mapping.email] === undefined || claims[mapping.groups] === undefined) {
         Object.assign(claims, await this.#userInfo(tokens.access_token, String(claims.sub)));
@@ -93,6 +130,27 @@ export class OidcClient {
       return this.#identity(claims);
     } catch (err) {
       throw identityErrors.loginFailed(this.#idp.name, describe(err), err);
+    }
+  }
+
+  /**
+   * Refuses an ID token whose `auth_time` is older than `max_age` allows, or missing although
+   * `max_age` was sent (OpenID Connect Core 3.1.2.1 requires it then): the provider did not
+   * make the user log in again.
+   */
+  #checkAuthTime(authTime: unknown): void {
+    const maxAge = this.#o.maxAgeSeconds?.();
+    if (maxAge === undefined) return;
+    if (typeof authTime !== 'number' || !Number.isFinite(authTime)) {
+      throw new Error(
+        `the ID token has no auth_time although max_age=${maxAge} was requested; configure the provider to send the auth_time claim`,
+      );
+    }
+    const ageS = Math.floor((this.#o.clock ?? systemClock).now() / 1000 - authTime);
+    if (ageS > maxAge + AUTH_TIME_LEEWAY_S) {
+      throw new Error(
+        `the provider last authenticated the user ${ageS} s ago, longer than max_age=${maxAge} allows; it did not ask the user to log in again`,
+      );
     }
   }
 
@@ -106,7 +164,7 @@ export class OidcClient {
 
   #identity(claims: Record<string, unknown>): UserIdentity {
     const mapping = this.#idp.claims;
-    const email = claims[mapping.email];
+    const email = this.#verifiedEmail(claims);
     const name = claims['name'];
     const groups = claims[mapping.groups];
     return {
@@ -120,6 +178,24 @@ export class OidcClient {
           : [],
       idp: this.#idp.name,
     };
+  }
+
+  /**
+   * The email claim, unless the provider says it is not verified (`email_verified` false or
+   * "false"): anyone may type an unverified address, so policies must not match it. A missing
+   * `email_verified` keeps the email (many providers omit it for their own accounts).
+   */
+  #verifiedEmail(claims: Record<string, unknown>): unknown {
+    const email = claims[this.#idp.claims.email];
+    const verified = claims['email_verified'];
+    const unverified =
+      verified === false || (typeof verified === 'string' && verified.toLowerCase() === 'false');
+    if (!unverified || email === undefined) return email;
+    this.#o.logger?.info(
+      { idp: this.#idp.name, subject: claims['sub'], email, email_verified: verified },
+      'identity provider marked the email unverified; the user has no email',
+    );
+    return undefined;
   }
 }
 

@@ -10,6 +10,7 @@ import {
   sendGateUpgradeResponse,
   type AccessGate,
   type AccessGateAllow,
+  type AccessGateRequest,
   type AccessGateRespond,
 } from './access-gate.js';
 import { tlsErrors } from '../tls/errors.js';
@@ -30,6 +31,35 @@ import { ProxyExchange } from './proxy-exchange.js';
 import { UpgradeExchange } from './proxy-upgrade.js';
 import { boundAddress, listenOn } from '../listening.js';
 import { applyConnectionCap, reportRefusals } from '../connection-cap.js';
+import type { TimerHandle } from '../../core/index.js';
+
+/** How often open upgraded connections are re-checked when the gate does not say; 30 s. */
+const RECHECK_EVERY_MS = 30_000;
+
+/**
+ * A gate that can re-check a connection it let through (the edge's browser access gate): the
+ * answer for the request that opened it, under the gate's configuration and sessions now.
+ */
+interface RecheckingGate extends AccessGate {
+  /** Undefined while a connection opened by `request` may stay open, else its close reason. */
+  recheck(request: AccessGateRequest): Promise<string | undefined>;
+  /** How often open connections are re-checked besides on every reconfigure. */
+  readonly recheckIntervalMs?: number | undefined;
+}
+
+/** A gate's answer that ended a session (a logout): the connections opened with it must close. */
+interface EndingRespond extends AccessGateRespond {
+  /** Whether the connection opened by `request` used the session this answer ended. */
+  readonly endsConnections: (request: AccessGateRequest) => boolean;
+}
+
+function isEnding(verdict: AccessGateRespond): verdict is EndingRespond {
+  return typeof (verdict as Partial<EndingRespond>).endsConnections === 'function';
+}
+
+function isRechecking(gate: AccessGate | undefined): gate is RecheckingGate {
+  return typeof (gate as Partial<RecheckingGate> | undefined)?.recheck === 'function';
+}
 
 /**
  * An http or https virtual server: routes each request by host and path to a pool, applies
@@ -49,6 +79,9 @@ export class HttpVirtualServer {
   readonly #openStreams = new WeakMap<Http2Session, number>();
   #active = 0;
   #closing = false;
+  /** Open upgraded connections, with the request that opened them, for access re-checks. */
+  readonly #upgrades = new Map<UpgradeExchange, AccessGateRequest>();
+  #recheckTimer: TimerHandle | undefined;
 
   /** Validates rules and certificates; throws a coded PosternError when they cannot be used. */
   constructor(options: HttpVirtualServerOptions) {
@@ -73,6 +106,7 @@ export class HttpVirtualServer {
    * Applies new pools, routes, rules, certificates, limits and timeouts to new requests without
    * re-binding the listener; requests in flight keep what they started with. Name, protocol and
    * listen address cannot change. Throws (and changes nothing) when rules or certificates are bad.
+   * A new access gate re-checks every open upgraded connection, and cuts those it would refuse.
    */
   reconfigure(options: HttpVirtualServerOptions): void {
     const next = {
@@ -83,6 +117,7 @@ export class HttpVirtualServer {
     };
     const store = this.#buildStore(next);
     const previous = this.#runtime;
+    const previousGate = this.#options.gate;
     const runtime = buildRuntime(next, () => this.#onExchangeEnd(), previous);
     this.#options = next;
     this.#store = store;
@@ -97,6 +132,14 @@ export class HttpVirtualServer {
         key: pair.key,
         minVersion: next.tls?.minVersion ?? 'TLSv1.2',
       });
+    // After the caller's whole apply (which may roll back to the old options): only the gate
+    // then in force re-checks.
+    const gate = next.gate;
+    if (gate !== previousGate && this.#upgrades.size > 0) {
+      setImmediate(() => {
+        if (this.#options.gate === gate) this.#recheckUpgrades();
+      });
+    }
   }
 
   /** Requests (and upgraded connections) in progress. */
@@ -126,6 +169,8 @@ export class HttpVirtualServer {
    */
   async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     this.#closing = true;
+    if (this.#recheckTimer !== undefined) this.#runtime.clock.clearTimeout(this.#recheckTimer);
+    this.#recheckTimer = undefined;
     const closed = new Promise<void>((resolve) => this.#listener.server.close(() => resolve()));
     this.#listener.http1.drain();
     for (const session of this.#sessions) session.close();
@@ -206,21 +251,29 @@ export class HttpVirtualServer {
   #onUpgrade(req: Http1Request, socket: Duplex, head: Buffer, back: Http1HandBack): void {
     this.#active++;
     const gate = gateFor(this.#options.gate, req.url);
+    const runtime = this.#runtime;
+    const request = gateRequest(this.name, req);
+    const open = (allow?: AccessGateAllow): void => {
+      const exchange: UpgradeExchange = new UpgradeExchange(
+        runtime,
+        req,
+        { socket, head },
+        { allow, back, onEnd: () => this.#upgrades.delete(exchange) },
+      );
+      // Every upgrade is kept, so that a gate added later re-checks it too.
+      this.#upgrades.set(exchange, request);
+      this.#armRecheck();
+      exchange.start();
+    };
     if (!gate) {
-      new UpgradeExchange(this.#runtime, req, { socket, head }, { back }).start();
+      open();
       return;
     }
-    const runtime = this.#runtime;
-    this.#gated(
-      gate,
-      req,
-      (allow) => new UpgradeExchange(runtime, req, { socket, head }, { allow, back }).start(),
-      {
-        gone: socket,
-        respond: (verdict) => sendGateUpgradeResponse(socket, verdict),
-        fail: () => socket.destroy(),
-      },
-    );
+    this.#gated(gate, req, (allow) => open(allow), {
+      gone: socket,
+      respond: (verdict) => sendGateUpgradeResponse(socket, verdict),
+      fail: () => socket.destroy(),
+    });
   }
 
   /**
@@ -251,6 +304,7 @@ export class HttpVirtualServer {
           return;
         }
         answer.respond(verdict);
+        if (isEnding(verdict)) this.#endUpgrades(verdict.endsConnections);
         this.#onExchangeEnd();
       },
       (err: unknown) => {
@@ -259,6 +313,51 @@ export class HttpVirtualServer {
         this.#onExchangeEnd();
       },
     );
+  }
+
+  /**
+   * Asks the gate in force about each open upgraded connection, with the request that opened
+   * it, and cuts those it refuses now. A re-check that fails keeps the connection (and is
+   * logged): a store outage must not cut every WebSocket; the next re-check decides.
+   */
+  #recheckUpgrades(): void {
+    const gate = this.#options.gate;
+    for (const [exchange, request] of this.#upgrades) {
+      const current = gateFor(gate, request.target);
+      if (!isRechecking(current)) continue;
+      current.recheck(request).then(
+        (reason) => {
+          if (reason === undefined || this.#options.gate !== gate) return;
+          const at = { server: this.name, target: request.target, clientIp: request.clientIp };
+          this.#runtime.logger?.warn({ ...at, reason }, 'upgraded connection cut by access check');
+          exchange.cut(reason);
+        },
+        (err: unknown) =>
+          this.#runtime.logger?.warn({ err, server: this.name }, 'access re-check failed'),
+      );
+    }
+  }
+
+  /** Closes at once the open upgraded connections of a session that just ended (logout). */
+  #endUpgrades(opened: (request: AccessGateRequest) => boolean): void {
+    for (const [exchange, request] of this.#upgrades) {
+      if (opened(request)) exchange.cut('session_ended');
+    }
+  }
+
+  /** Re-checks open upgraded connections periodically (sessions end without a reconfigure). */
+  #armRecheck(): void {
+    if (this.#recheckTimer !== undefined || this.#closing) return;
+    const gate = this.#options.gate;
+    const every = (isRechecking(gate) ? gate.recheckIntervalMs : undefined) ?? RECHECK_EVERY_MS;
+    const clock = this.#runtime.clock;
+    this.#recheckTimer = clock.setTimeout(() => {
+      this.#recheckTimer = undefined;
+      if (this.#upgrades.size === 0) return;
+      this.#recheckUpgrades();
+      this.#armRecheck();
+    }, every);
+    this.#recheckTimer.unref?.();
   }
 
   #closeIdle(): void {

@@ -36,6 +36,8 @@ export interface UpgradeExchangeOptions {
   readonly allow?: AccessGateAllow | undefined;
   /** Gives the client connection back to the HTTP server after a refused upgrade. */
   readonly back: Http1HandBack;
+  /** Told once the exchange has ended (recorded), however it ended. */
+  readonly onEnd?: (() => void) | undefined;
 }
 
 /**
@@ -59,6 +61,9 @@ export class UpgradeExchange {
   readonly #back: Http1HandBack;
   readonly #early: UpgradeClientBytes;
   readonly #nodes = new NodeAttempts();
+  readonly #onEnd: (() => void) | undefined;
+  /** Why the edge cut the exchange ({@link cut}); it wins over whatever the sockets report. */
+  #cutReason: string | undefined;
   #route: RouteMatch<UpstreamPool> | undefined;
   #headers: string[] = [];
   #target: string;
@@ -88,6 +93,7 @@ export class UpgradeExchange {
     this.#rt = rt;
     this.#allow = o.allow;
     this.#back = o.back;
+    this.#onEnd = o.onEnd;
     this.#socket = client.socket;
     this.#head = client.head;
     this.#req = req;
@@ -99,6 +105,17 @@ export class UpgradeExchange {
       client.socket,
       req.head.chunked ? 0 : req.head.contentLength,
     );
+  }
+
+  /**
+   * Ends the exchange from the edge's side (its access was revoked): both connections close at
+   * once and the request record's close reason is `reason`. Does nothing once it has ended.
+   */
+  cut(reason: string): void {
+    if (this.#done || this.#cutReason !== undefined) return;
+    this.#cutReason = reason;
+    this.#socket.destroy();
+    this.#upstream?.destroy();
   }
 
   /** Routes, applies rules, dials a node and joins the connections. */
@@ -409,6 +426,7 @@ export class UpgradeExchange {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#onEnd?.();
     reportRequestEnd(this.#rt, this.#facts, {
       route: this.#route,
       node: this.#nodes.node,
@@ -420,7 +438,7 @@ export class UpgradeExchange {
       attempts: this.#nodes.count,
       failedNodes: this.#nodes.record,
       upgrade: true,
-      closeReason: this.#closeReason,
+      closeReason: this.#cutReason ?? this.#closeReason,
       started: this.#started,
     });
   }

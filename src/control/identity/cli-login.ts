@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { isPosternError } from '../../core/index.js';
+import { htmlPage, jsonResponse, redirect, type AuthResponse } from './auth-html.js';
+import { readCookie } from './browser-session.js';
+import { CODE_CHALLENGE, CliLoginCodes, UsedIds, s256 } from './cli-login-codes.js';
+import { CLI_CONFIRM_COOKIE, cliConfirmPage, confirmCookie } from './cli-login-page.js';
+import { crossSite, sameToken } from './device-form-checks.js';
+import { readForm, type FormRequest } from './form-body.js';
+import type { IdentityProviders } from './identity-providers.js';
+import { badHostPage, validHost, type LoginRequest, type ProviderLogin } from './provider-login.js';
+import type { PendingLogin } from './session-store.js';
+import type { UserIdentity } from './user-identity.js';
+import type { UserTokenAuthority, VerifiedToken } from './user-token.js';
+
+/** What the CLI's logins need from the auth pages. */
+export interface CliLoginOptions {
+  readonly authority: UserTokenAuthority;
+  readonly providers: IdentityProviders;
+  readonly logins: ProviderLogin;
+  /** Provider `postern login` uses; default the only one configured. */
+  readonly identityProvider?: string | undefined;
+  /** Lifetime of the token `postern login` stores; default 8 h. */
+  readonly tokenTtlMs?: number | undefined;
+  /** How long the confirmation page may wait for Allow or Deny; default 10 min. */
+  readonly confirmTtlMs?: number | undefined;
+  /** Lifetime of the code sent to the callback (plus 30 s clock tolerance); default 30 s. */
+  readonly codeTtlMs?: number | undefined;
+}
+
+/** A request to the CLI login path, as the auth pages pass it. */
+export interface CliLoginRequest extends FormRequest {
+  readonly method: string;
+  readonly host: string | undefined;
+  readonly secure: boolean;
+}
+
+/** Path of the CLI login: the start (GET), the confirmation form and the code exchange (POST). */
+export const CLI_LOGIN_PATH = '/.postern/cli/login';
+/** Audience of the signed confirmation the Allow/Deny form carries. */
+const CONFIRM_AUDIENCE = 'postern:cli-login-confirm';
+const LOOPBACK_CALLBACK = /^http:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}\/[^\s#]*$/;
+const CLIENT_STATE = /^[A-Za-z0-9_-]{16,256}$/;
+const FORM_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * The logins of `postern login`, all at the one provider chosen for the CLI: the browser login
+ * for the CLI's loopback callback (and its `?check=1` dry run), and the browser login that
+ * approves a `postern login --device`. The browser login follows RFC 8252: after the provider,
+ * the user confirms on an Allow/Deny page; Allow sends a one-time code (never the token) to the
+ * callback, which the CLI exchanges here with its PKCE verifier for the token.
+ */
+export class CliLogin {
+  readonly #o: CliLoginOptions;
+  readonly #codes: CliLoginCodes;
+  readonly #decided = new UsedIds();
+
+  constructor(options: CliLoginOptions) {
+    this.#o = options;
+    this.#codes = new CliLoginCodes(options);
+  }
+
+  /**
+   * Answers the CLI login path: GET starts the login of `postern login` (`callback`, `state`,
+   * `code_challenge` with `code_challenge_method=S256` in the query) or checks it could
+   * (`check=1`); POST is the confirmation form or the CLI's code exchange.
+   */
+  async start(req: CliLoginRequest, query: URLSearchParams): Promise<AuthResponse> {
+    if (req.method === 'POST') return this.#post(req, query);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return htmlPage(405, 'Method not allowed', ['Use GET or POST.'], { allow: 'GET, POST' });
+    }
+    const callback = query.get('callback') ?? '';
+    const clientState = query.get('state') ?? '';
+    if (!LOOPBACK_CALLBACK.test(callback) || !CLIENT_STATE.test(clientState)) {
+      return htmlPage(400, 'Bad login request', [
+        'Start the login with <code>postern login --edge &lt;url&gt;</code>; the callback must be a loopback http URL.',
+      ]);
+    }
+    const challenge = query.get('code_challenge') ?? '';
+    if (!CODE_CHALLENGE.test(challenge) || query.get('code_challenge_method') !== 'S256') {
+      return htmlPage(400, 'Bad login request', [
+        'The login must carry a PKCE <code>code_challenge</code> (S256): update the <code>postern</code> command and run <code>postern login</code> again.',
+      ]);
+    }
+    const idp = this.#provider();
+    if (typeof idp !== 'string') return idp;
+    if (query.get('check') === '1') return this.#check(req, idp);
+    return this.#o.logins.start(req, {
+      kind: 'cli',
+      identityProvider: idp,
+      returnTo: callback,
+      // The pending login has one field for the CLI: its state and challenge travel together.
+      clientState: `${clientState}.${challenge}`,
+    });
+  }
+
+  /** Sends the browser approving a device login to the CLI's provider, then to `returnTo`. */
+  async startDevice(
+    req: Pick<LoginRequest, 'host' | 'secure'>,
+    returnTo: string,
+  ): Promise<AuthResponse> {
+    const idp = this.#provider();
+    if (typeof idp !== 'string') return idp;
+    return this.#o.logins.start(req, { kind: 'device', identityProvider: idp, returnTo });
+  }
+
+  /**
+   * Shows a redeemed `cli` login's user the Allow/Deny page. Its form carries a signed
+   * confirmation (who, the callback, the CLI's state and challenge) bound to a cookie of this
+   * browser, so no other browser or site can send it.
+   */
+  async finish(
+    pending: PendingLogin,
+    identity: UserIdentity,
+    setCookie: string,
+  ): Promise<AuthResponse> {
+    const [state, challenge] = (pending.clientState ?? '').split('.');
+    if (!state || !challenge) {
+      return htmlPage(400, 'Login expired', [
+        'This login was started by an older edge. Run <code>postern login</code> again.',
+      ]);
+    }
+    const binding = randomBytes(32).toString('base64url');
+    const ttlMs = this.#o.confirmTtlMs ?? 600_000;
+    const { token: confirm } = await this.#o.authority.issue(identity, {
+      audience: CONFIRM_AUDIENCE,
+      ttlMs,
+      claims: {
+        cb: pending.returnTo,
+        st: state,
+        cc: challenge,
+        bind: s256(binding),
+        jti: randomBytes(16).toString('base64url'),
+      },
+    });
+    return cliConfirmPage(
+      {
+        user: identity.email ?? identity.subject,
+        callback: pending.returnTo,
+        tokenTtlMs: this.#codes.tokenTtlMs,
+        confirm,
+        action: CLI_LOGIN_PATH,
+      },
+      { 'set-cookie': [setCookie, confirmCookie(binding, Math.ceil(ttlMs / 1000))] },
+    );
+  }
+
+  async #post(req: CliLoginRequest, query: URLSearchParams): Promise<AuthResponse> {
+    // Codes, verifiers and confirmations are secrets: never accepted from a URL.
+    if ([...query.keys()].length > 0) {
+      return htmlPage(400, 'Form refused', [
+        'This form sends its fields in the POST body, never in the URL.',
+      ]);
+    }
+    const form = await readForm(req, FORM_LIMIT_BYTES);
+    if (!(form instanceof URLSearchParams)) return form;
+    if (form.has('grant_type')) return this.#exchange(form);
+    return this.#decide(req, form);
+  }
+
+  /** The CLI's exchange of its code and verifier for the token (JSON, never cached). */
+  async #exchange(form: URLSearchParams): Promise<AuthResponse> {
+    if (form.get('grant_type') !== 'authorization_code') {
+      return jsonResponse(400, {
+        error: 'unsupported_grant_type',
+        error_description: 'use grant_type=authorization_code',
+      });
+    }
+    const answer = await this.#codes.redeem(
+      form.get('code') ?? '',
+      form.get('code_verifier') ?? '',
+    );
+    if ('error' in answer) {
+      return jsonResponse(400, { error: answer.error, error_description: answer.description });
+    }
+    return jsonResponse(200, {
+      token: answer.token,
+      expires_at: answer.expiresAt,
+      user: answer.user,
+    });
+  }
+
+  /** Allow or Deny on the confirmation page: a code, or an error, to the CLI's callback. */
+  async #decide(req: CliLoginRequest, form: URLSearchParams): Promise<AuthResponse> {
+    const decision = form.get('decision');
+    if (crossSite(req) || (decision !== 'allow' && decision !== 'deny')) {
+      return htmlPage(403, 'Form refused', ['Send this form from the Postern page itself.']);
+    }
+    const confirmed = await this.#confirmation(form.get('confirm') ?? '');
+    if (confirmed === undefined) {
+      return htmlPage(400, 'Login expired', [
+        'This sign-in request expired or is not valid. Run <code>postern login</code> again.',
+      ]);
+    }
+    const binding = readCookie(req.headers.cookie, CLI_CONFIRM_COOKIE) ?? '';
+    if (!sameToken(s256(binding), String(confirmed.claims['bind']))) {
+      return htmlPage(403, 'Form refused', [
+        'This browser was not shown this sign-in request. Run <code>postern login</code> again.',
+      ]);
+    }
+    if (!this.#decided.use(confirmed)) {
+      return htmlPage(409, 'Already decided', ['This sign-in request was already answered.']);
+    }
+    const back = new URL(String(confirmed.claims['cb']));
+    back.searchParams.set('state', String(confirmed.claims['st']));
+    if (decision === 'deny') {
+      back.searchParams.set('error', 'access_denied');
+      back.searchParams.set('error_description', 'the user denied the login in the browser');
+    } else {
+      back.searchParams.set(
+        'code',
+        await this.#codes.issue(confirmed.identity, String(confirmed.claims['cc'])),
+      );
+    }
+    return redirect(back.href, { 'set-cookie': confirmCookie('', 0) });
+  }
+
+  /** The verified confirmation of the form, when it is one and still names a loopback callback. */
+  async #confirmation(token: string): Promise<VerifiedToken | undefined> {
+    try {
+      const verified = await this.#o.authority.verify(token, { audience: CONFIRM_AUDIENCE });
+      const { cb, st, cc } = verified.claims;
+      const valid =
+        typeof cb === 'string' &&
+        LOOPBACK_CALLBACK.test(cb) &&
+        typeof st === 'string' &&
+        typeof cc === 'string';
+      return valid ? verified : undefined;
+    } catch (err) {
+      if (isPosternError(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * `?check=1`, the CLI's check before it sends the user here: answers 204 when a login could
+   * start (the provider answers), the same error page as a real start when not, and stores
+   * nothing (no pending login, no cookie).
+   */
+  async #check(req: Pick<LoginRequest, 'host'>, idp: string): Promise<AuthResponse> {
+    if (!validHost(req.host ?? '')) return badHostPage();
+    await this.#o.providers.client(idp);
+    return { status: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+  }
+
+  /** The provider CLI logins use, or the page saying why there is none. */
+  #provider(): string | AuthResponse {
+    const names = this.#o.providers.names();
+    const idp = this.#o.identityProvider ?? (names.length === 1 ? names[0] : undefined);
+    if (idp !== undefined) return idp;
+    return htmlPage(503, 'No identity provider for the CLI', [
+      names.length === 0
+        ? 'This edge has no identity provider. Add one (<code>identity_providers</code> in a configuration document, or <code>POST /api/v1/identity-providers</code>); with several, start the edge with <code>--cli-identity-provider NAME</code>.'
+        : `This edge has ${names.length} identity providers; start it with <code>--cli-identity-provider NAME</code> to choose one.`,
+    ]);
+  }
+}

@@ -1,0 +1,394 @@
+// Open connections are re-checked: a real edge with an access listener and an https virtual
+// server that requires login, a real connector, a TCP echo app and a tiny WebSocket-style app.
+// Removing an access policy or disabling an application cuts the open `postern tcp` sessions
+// and WebSockets it no longer allows (close reason `access_revoked`) and keeps the others; a
+// logout ends the WebSockets opened with that session at the next re-check (`session_ended`).
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type net from 'node:net';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { openTcpTunnel } from '../../src/client/index.js';
+import { CLI_AUDIENCE, type UserIdentity } from '../../src/control/index.js';
+import {
+  eventually,
+  freePort,
+  startEchoServer,
+  startTestConnector,
+  startTestEdge,
+  stopAllConnectors,
+  type TestEdge,
+} from '../harness/harness.js';
+import { createSelfSignedCert } from '../support/tls-cert.js';
+
+const GROUP = 'recheck-site';
+const VS = 'recheck-web';
+const SESSION_COOKIE = `__Host-postern-session-${VS}`;
+const alice: UserIdentity = {
+  subject: 'u-alice',
+  email: 'alice@example.com',
+  groups: ['eng'],
+  idp: 'corp',
+};
+const olga: UserIdentity = {
+  subject: 'u-olga',
+  email: 'olga@example.com',
+  groups: ['ops'],
+  idp: 'corp',
+};
+
+interface ActivityItem {
+  kind: string;
+  user?: string;
+  application?: string;
+  reason?: string;
+  close_reason?: string;
+}
+
+interface LogLine {
+  msg: string;
+  request?: { virtualServer: string; closeReason: string; upgrade?: boolean };
+}
+
+/** Writes `text` and resolves once it came back, bounded by `timeoutMs`. */
+function echoOnce(socket: Duplex, text: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const timer = setTimeout(() => done(new Error(`no echo within ${timeoutMs} ms`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      got += chunk.toString('utf8');
+      if (got.length >= text.length) done();
+    };
+    function done(err?: Error): void {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      if (err) reject(err);
+      else resolve(got);
+    }
+    socket.on('data', onData);
+    socket.write(text);
+  });
+}
+
+/** Resolves when `socket` closes, rejects after `ms`: a connection never cut fails the test. */
+function closedWithin(socket: Duplex, ms: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.destroyed) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => reject(new Error(`${what} stayed open for ${ms} ms`)), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** An app that answers every Upgrade with 101 and then echoes bytes (as a WebSocket app would). */
+async function startUpgradeEcho(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((_req, res) => res.end('plain\n'));
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${req.headers.upgrade ?? ''}\r\n\r\n`,
+    );
+    if (head.length > 0) socket.write(head);
+    socket.pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Opens an upgraded connection through the virtual server with a session cookie. */
+function openUpgrade(port: number, secret: string, timeoutMs = 5000): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      rejectUnauthorized: false,
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no 101 within ${timeoutMs} ms`));
+    }, timeoutMs);
+    let answer = '';
+    const onData = (chunk: Buffer): void => {
+      answer += chunk.toString('latin1');
+      const end = answer.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      if (!answer.startsWith('HTTP/1.1 101')) {
+        socket.destroy();
+        reject(new Error(`refused: ${answer.slice(0, end)}`));
+        return;
+      }
+      resolve(socket);
+    };
+    socket.on('data', onData);
+    socket.on('error', (err: Error) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.write(
+      [
+        'GET /live HTTP/1.1',
+        `Host: localhost:${port}`,
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        `Cookie: ${SESSION_COOKIE}=${secret}`,
+        '',
+        '',
+      ].join('\r\n'),
+    );
+  });
+}
+
+/** A GET through the virtual server with a session cookie; resolves with the status. */
+function getWithCookie(port: number, path: string, secret: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        headers: { host: `localhost:${port}`, cookie: `${SESSION_COOKIE}=${secret}` },
+        createConnection: () =>
+          tls.connect({
+            host: '127.0.0.1',
+            port,
+            servername: 'localhost',
+            rejectUnauthorized: false,
+          }),
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.setTimeout(5000, () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('open access connections are re-checked', { timeout: 120_000 }, () => {
+  let edge: TestEdge;
+  let echo: Awaited<ReturnType<typeof startEchoServer>>;
+  let app: Awaited<ReturnType<typeof startUpgradeEcho>>;
+  let ca: string;
+  let vsPort: number;
+  const lines: LogLine[] = [];
+
+  const api = async (method: string, path: string, body?: unknown): Promise<void> => {
+    const res = await edge.api(method, path, body);
+    assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  };
+  const activity = async (): Promise<ActivityItem[]> =>
+    (await edge.api<{ items: ActivityItem[] }>('GET', '/activity?limit=1000')).body.items;
+  const requestEnds = (reason: string): LogLine[] =>
+    lines.filter(
+      (l) =>
+        l.msg === 'request ended' &&
+        l.request?.virtualServer === VS &&
+        l.request.closeReason === reason,
+    );
+
+  before(async () => {
+    echo = await startEchoServer();
+    app = await startUpgradeEcho();
+    const sink = new PassThrough();
+    sink.on('data', (c: Buffer) => {
+      for (const line of c.toString('utf8').split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as LogLine);
+    });
+    edge = await startTestEdge({
+      access: { listen: '127.0.0.1:0' },
+      logger: pino({ level: 'info' }, sink),
+    });
+    ca = await readFile(join(edge.dir, 'ca.crt'), 'utf8');
+    const key = await edge.createKey(GROUP);
+    await startTestConnector({ provisionKey: key.value });
+    const cert = await createSelfSignedCert();
+    vsPort = await freePort();
+    await api('POST', '/identity-providers', {
+      name: 'corp',
+      issuer: 'https://login.example.com',
+      client_id: 'postern',
+    });
+    await api('POST', '/certificates', { name: 'recheck-cert', cert: cert.cert, key: cert.key });
+    await api('POST', '/pools', {
+      name: VS,
+      via: GROUP,
+      nodes: [{ address: `127.0.0.1:${app.port}` }],
+    });
+    await api('POST', '/virtual-servers', {
+      name: VS,
+      protocol: 'https',
+      listen: `127.0.0.1:${vsPort}`,
+      pool: VS,
+      tls: { certificates: ['recheck-cert'] },
+      access: { identity_provider: 'corp' },
+    });
+    await api('POST', '/applications', {
+      name: 'echo',
+      cidrs: ['127.0.0.1/32'],
+      ports: [String(echo.port)],
+      connector_groups: [GROUP],
+    });
+    for (const group of ['eng', 'ops']) {
+      await api('POST', '/access-policies', {
+        name: `${group}-tcp`,
+        action: 'allow',
+        conditions: { groups: [group], client_types: ['tcp_client'] },
+      });
+      await api('POST', '/access-policies', {
+        name: `${group}-web`,
+        action: 'allow',
+        conditions: { groups: [group], virtual_servers: [VS] },
+      });
+    }
+  });
+
+  after(async () => {
+    await stopAllConnectors();
+    await edge?.stop();
+    await echo?.close();
+    await app?.close();
+  });
+
+  const tunnel = async (who: UserIdentity): Promise<tls.TLSSocket> => {
+    const { token } = await edge.tokenAuthority.issue(who, {
+      audience: CLI_AUDIENCE,
+      ttlMs: 600_000,
+    });
+    const target = `127.0.0.1:${echo.port}`;
+    const socket = await eventually(
+      () => openTcpTunnel(edge.accessUrl!, target, { token, caPem: ca }),
+      `a tunnel for ${who.email}`,
+      10_000,
+    );
+    socket.on('error', () => undefined);
+    return socket;
+  };
+
+  it('cuts postern tcp sessions whose policy was removed, records access_revoked, keeps the others', async () => {
+    const cut = await tunnel(alice);
+    const kept = await tunnel(olga);
+    assert.equal(await echoOnce(cut, 'alice before'), 'alice before');
+    assert.equal(await echoOnce(kept, 'olga before'), 'olga before');
+
+    await api('DELETE', '/access-policies/eng-tcp');
+    await closedWithin(cut, 10_000, "alice's session");
+    const ended = await eventually(async () => {
+      const items = await activity();
+      return items.find((i) => i.kind === 'session_end' && i.user === alice.email);
+    }, "alice's session end");
+    assert.ok(ended);
+    assert.equal(ended.close_reason, 'access_revoked');
+    assert.match(ended.reason ?? '', /no rule|denied|allow/i);
+    assert.equal(await echoOnce(kept, 'olga after'), 'olga after', 'an allowed session carries on');
+    await assert.rejects(
+      openTcpTunnel(edge.accessUrl!, `127.0.0.1:${echo.port}`, {
+        token: (await edge.tokenAuthority.issue(alice, { audience: CLI_AUDIENCE, ttlMs: 600_000 }))
+          .token,
+        caPem: ca,
+      }),
+      /403|denied|POSTERN_ERR_ACCESS/i,
+    );
+    kept.destroy();
+  });
+
+  it('cuts every postern tcp session of an application that was disabled', async () => {
+    const session = await tunnel(olga);
+    assert.equal(await echoOnce(session, 'olga hello'), 'olga hello');
+    await api('PATCH', '/applications/echo', { enabled: false });
+    try {
+      await closedWithin(session, 10_000, "olga's session");
+      const ended = await eventually(async () => {
+        const items = await activity();
+        return items.filter((i) => i.kind === 'session_end' && i.user === olga.email);
+      }, "olga's session ends");
+      assert.ok(ended.some((i) => i.close_reason === 'access_revoked'));
+    } finally {
+      await api('PATCH', '/applications/echo', { enabled: true });
+    }
+  });
+
+  it('closes WebSockets whose policy was removed (both sides), logs access_revoked, keeps the others', async () => {
+    const aliceSecret = await edge.browserAccess.pages.sessions.create(alice, VS);
+    const olgaSecret = await edge.browserAccess.pages.sessions.create(olga, VS);
+    const cut = await eventually(
+      () => openUpgrade(vsPort, aliceSecret),
+      "alice's WebSocket",
+      10_000,
+    );
+    const kept = await openUpgrade(vsPort, olgaSecret);
+    cut.on('error', () => undefined);
+    kept.on('error', () => undefined);
+    assert.equal(await echoOnce(cut, 'alice ws'), 'alice ws');
+    assert.equal(await echoOnce(kept, 'olga ws'), 'olga ws');
+
+    await api('DELETE', '/access-policies/eng-web');
+    await closedWithin(cut, 10_000, "alice's WebSocket");
+    await eventually(() => requestEnds('access_revoked').length === 1, 'the request record');
+    assert.equal(requestEnds('access_revoked')[0]!.request!.upgrade, true);
+    assert.ok(lines.some((l) => l.msg === 'upgraded connection cut by access check'));
+    assert.equal(await echoOnce(kept, 'olga ws after'), 'olga ws after');
+    // A new request with the same session gets the deny page, as the open one was told.
+    assert.equal(await getWithCookie(vsPort, '/page', aliceSecret), 403);
+    kept.destroy();
+  });
+
+  it('a logout through the virtual server closes the WebSockets of that session at once', async () => {
+    const secret = await edge.browserAccess.pages.sessions.create(olga, VS);
+    const other = await edge.browserAccess.pages.sessions.create(olga, VS);
+    const ws = await openUpgrade(vsPort, secret);
+    const kept = await openUpgrade(vsPort, other);
+    ws.on('error', () => undefined);
+    kept.on('error', () => undefined);
+    assert.equal(await echoOnce(ws, 'before logout'), 'before logout');
+    const before = requestEnds('session_ended').length;
+    assert.equal(await getWithCookie(vsPort, '/.postern/auth/logout', secret), 200);
+    await closedWithin(ws, 2000, 'the WebSocket of the logged-out session');
+    await eventually(() => requestEnds('session_ended').length === before + 1, 'the record');
+    assert.equal(await echoOnce(kept, 'other session'), 'other session');
+    kept.destroy();
+  });
+
+  it('ends a WebSocket at the next periodic re-check (≤ 30 s) after its session ended elsewhere', async () => {
+    const secret = await edge.browserAccess.pages.sessions.create(olga, VS);
+    const other = await edge.browserAccess.pages.sessions.create(olga, VS);
+    const ws = await openUpgrade(vsPort, secret);
+    const kept = await openUpgrade(vsPort, other);
+    ws.on('error', () => undefined);
+    kept.on('error', () => undefined);
+    assert.equal(await echoOnce(ws, 'before the end'), 'before the end');
+    const before = requestEnds('session_ended').length;
+    // As a logout on another edge, or a timeout, does: the session leaves the store.
+    await edge.browserAccess.pages.sessions.end(secret);
+    const endedAt = Date.now();
+    await closedWithin(ws, 35_000, 'the WebSocket of the ended session');
+    assert.ok(Date.now() - endedAt <= 32_000, 'within one re-check interval');
+    await eventually(() => requestEnds('session_ended').length === before + 1, 'the record');
+    assert.equal(await echoOnce(kept, 'other session'), 'other session');
+    kept.destroy();
+  });
+});
