@@ -36,6 +36,8 @@ function authRequest(req: FastifyRequest) {
     headers: req.headers,
     // The admin listener is plain HTTP; a TLS-terminating proxy in front says so itself.
     secure: req.protocol === 'https',
+    // The TCP peer (as audit records use): login starts are limited per address.
+    clientIp: req.socket.remoteAddress,
   };
 }
 

@@ -259,3 +259,16 @@ test('the admin API refuses a console token that is forged, for another audience
   const options = await fetch(`${edge.adminUrl}/.postern/admin/sign-in`);
   assert.deepEqual(await options.json(), { identity_provider: 'corp' });
 });
+
+test('console sign-in starts are limited per address: past 30 a minute the edge answers 429', async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 31 && !statuses.includes(429); i++) {
+    const res = await fetch(`${edge.adminUrl}/.postern/admin/login`, { redirect: 'manual' });
+    await res.arrayBuffer();
+    statuses.push(res.status);
+    if (res.status === 429) assert.ok(Number(res.headers.get('retry-after')) > 0);
+  }
+  // The browser tests above started a few logins from the same address within the minute.
+  assert.equal(statuses[0], 302);
+  assert.equal(statuses.at(-1), 429, statuses.join(' '));
+});

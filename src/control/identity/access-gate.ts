@@ -229,9 +229,7 @@ function loggedOut(request: AccessGateRequest, page: AuthResponse): AccessGateRe
   if (!secret) return undefined;
   const endsConnections = (opened: AccessGateRequest): boolean =>
     readCookie(opened.headers.cookie, sessionCookieName(opened.virtualServer)) === secret;
-  // Built apart: `endsConnections` is the traffic layer's optional hook, not in the gate result type.
-  const answer = { respond: page, endsConnections };
-  return answer;
+  return { respond: page, endsConnections };
 }
 
 /** The gate of an https virtual server without browser access: it only serves the JWK set. */

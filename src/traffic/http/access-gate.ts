@@ -40,6 +40,11 @@ export interface AccessGateRespond {
     readonly headers?: Readonly<Record<string, string | readonly string[]>>;
     readonly body?: string;
   };
+  /**
+   * Set when this answer ended a session (a logout): true for the request that opened an
+   * upgraded connection with that session, which must then close.
+   */
+  readonly endsConnections?: ((opened: AccessGateRequest) => boolean) | undefined;
 }
 
 /** A gate's verdict on one request. */
@@ -57,6 +62,14 @@ export interface AccessGate {
    * rest go on untouched (a gate that only serves its own endpoints costs other requests nothing).
    */
   readonly onlyPaths?: readonly string[] | undefined;
+  /**
+   * Decides again about an upgraded connection the gate let through, given the request that
+   * opened it, under the gate's configuration and sessions now: undefined while it may stay
+   * open, else the close reason. A gate without it leaves open connections alone.
+   */
+  recheck?(request: AccessGateRequest): Promise<string | undefined>;
+  /** How often open upgraded connections are re-checked besides on every reconfigure; 30 s. */
+  readonly recheckIntervalMs?: number | undefined;
 }
 
 /** The gate that must see a request with this target, if any. */

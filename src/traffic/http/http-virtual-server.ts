@@ -37,31 +37,6 @@ import type { TimerHandle } from '../../core/index.js';
 const RECHECK_EVERY_MS = 30_000;
 
 /**
- * A gate that can re-check a connection it let through (the edge's browser access gate): the
- * answer for the request that opened it, under the gate's configuration and sessions now.
- */
-interface RecheckingGate extends AccessGate {
-  /** Undefined while a connection opened by `request` may stay open, else its close reason. */
-  recheck(request: AccessGateRequest): Promise<string | undefined>;
-  /** How often open connections are re-checked besides on every reconfigure. */
-  readonly recheckIntervalMs?: number | undefined;
-}
-
-/** A gate's answer that ended a session (a logout): the connections opened with it must close. */
-interface EndingRespond extends AccessGateRespond {
-  /** Whether the connection opened by `request` used the session this answer ended. */
-  readonly endsConnections: (request: AccessGateRequest) => boolean;
-}
-
-function isEnding(verdict: AccessGateRespond): verdict is EndingRespond {
-  return typeof (verdict as Partial<EndingRespond>).endsConnections === 'function';
-}
-
-function isRechecking(gate: AccessGate | undefined): gate is RecheckingGate {
-  return typeof (gate as Partial<RecheckingGate> | undefined)?.recheck === 'function';
-}
-
-/**
  * An http or https virtual server: routes each request by host and path to a pool, applies
  * rules, and proxies it to a node through the Dialer with upstream keep-alive. https terminates
  * TLS with a certificate chosen by SNI and speaks HTTP/2 and HTTP/1.1 to clients.
@@ -304,7 +279,7 @@ export class HttpVirtualServer {
           return;
         }
         answer.respond(verdict);
-        if (isEnding(verdict)) this.#endUpgrades(verdict.endsConnections);
+        if (verdict.endsConnections) this.#endUpgrades(verdict.endsConnections);
         this.#onExchangeEnd();
       },
       (err: unknown) => {
@@ -324,7 +299,7 @@ export class HttpVirtualServer {
     const gate = this.#options.gate;
     for (const [exchange, request] of this.#upgrades) {
       const current = gateFor(gate, request.target);
-      if (!isRechecking(current)) continue;
+      if (current?.recheck === undefined) continue;
       current.recheck(request).then(
         (reason) => {
           if (reason === undefined || this.#options.gate !== gate) return;
@@ -349,7 +324,7 @@ export class HttpVirtualServer {
   #armRecheck(): void {
     if (this.#recheckTimer !== undefined || this.#closing) return;
     const gate = this.#options.gate;
-    const every = (isRechecking(gate) ? gate.recheckIntervalMs : undefined) ?? RECHECK_EVERY_MS;
+    const every = gate?.recheckIntervalMs ?? RECHECK_EVERY_MS;
     const clock = this.#runtime.clock;
     this.#recheckTimer = clock.setTimeout(() => {
       this.#recheckTimer = undefined;
