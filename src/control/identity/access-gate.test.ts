@@ -181,6 +181,12 @@ test('logout ends the session on the edge, so the old cookie leads to a new logi
   const { session } = await logIn(gate, '/', 'alice');
   const out = responded(await gate.check(request('/.postern/auth/logout', session)));
   assert.equal(out.status, 200);
+  // The next login asks the provider for a fresh login: its own session must not undo the logout.
+  const set = [out.headers?.['set-cookie'] ?? []].flat().map(String);
+  assert.ok(
+    set.some((c) => /^__Host-postern-logged-out=1;.*Max-Age=600/.test(c)),
+    set.join(' | '),
+  );
   const replay = responded(await gate.check(request('/', session)));
   assert.equal(replay.status, 302);
   assert.match(String(replay.headers?.['location']), /^https:\/\/idp\.example\//);

@@ -12,6 +12,8 @@ import {
 } from './auth-html.js';
 import {
   BrowserSessions,
+  LOGGED_OUT_COOKIE,
+  LOGGED_OUT_SECONDS,
   SESSION_COOKIE,
   cookie,
   readCookie,
@@ -266,7 +268,11 @@ export class AuthPages {
       'Logged out',
       ['Your session has ended.', '<a href="/">Log in again</a>'],
       {
-        'set-cookie': [...new Set([name, SESSION_COOKIE])].map((n) => cookie(n, '', 0)),
+        'set-cookie': [
+          ...[...new Set([name, SESSION_COOKIE])].map((n) => cookie(n, '', 0)),
+          // The next login asks the provider for a fresh login (prompt=login).
+          cookie(LOGGED_OUT_COOKIE, '1', LOGGED_OUT_SECONDS),
+        ],
       },
     );
   }

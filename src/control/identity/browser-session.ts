@@ -10,6 +10,13 @@ import type { UserIdentity } from './user-identity.js';
 export const SESSION_COOKIE_PREFIX = '__Host-postern-session-';
 /** The session cookie of earlier versions, one for every virtual server of a host name. */
 export const SESSION_COOKIE = '__Host-postern-session';
+/**
+ * Set by a logout for 10 minutes: the next login asks the provider for a fresh login
+ * (`prompt=login`), so logging out and in again is not silently undone by the provider's session.
+ */
+export const LOGGED_OUT_COOKIE = '__Host-postern-logged-out';
+/** How long a logout asks for a fresh login at the provider. */
+export const LOGGED_OUT_SECONDS = 600;
 /** Start of the cookie names that bind a login's state to the browser that started it (login CSRF protection). */
 export const LOGIN_COOKIE_PREFIX = '__Host-postern-login-';
 /** The login cookie of earlier versions, which held only the latest login's state. */

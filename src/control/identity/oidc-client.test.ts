@@ -112,9 +112,14 @@ describe('OIDC client against the test issuer', { timeout: 60_000 }, () => {
   after(() => issuer.close());
 
   /** Logs `user` in through `client`; `browser` keeps the provider's session between logins. */
-  async function logIn(client: OidcClient, user: string, browser = new ProviderBrowser()) {
+  async function logIn(
+    client: OidcClient,
+    user: string,
+    browser = new ProviderBrowser(),
+    options: { freshLogin?: boolean } = {},
+  ) {
     const checks = OidcClient.newChecks(REDIRECT_URI);
-    const url = await client.authorizationUrl(checks);
+    const url = await client.authorizationUrl(checks, options);
     const { query, prompted } = await browser.authorize(url, user);
     return { url, prompted, redeem: () => client.redeem(query, checks) };
   }
@@ -167,6 +172,20 @@ describe('OIDC client against the test issuer', { timeout: 60_000 }, () => {
     assert.equal(again.url.searchParams.get('max_age'), '0');
     assert.equal(again.prompted, true, 'with max_age the provider asks for the login again');
     assert.equal((await again.redeem()).subject, 'alice');
+  });
+
+  test('a fresh login (after a logout) sends prompt=login, and the provider asks again', async () => {
+    const client = await OidcClient.discover(idp);
+    const browser = new ProviderBrowser();
+    await (await logIn(client, 'alice', browser)).redeem();
+    const silent = await logIn(client, 'alice', browser);
+    assert.equal(silent.prompted, false, 'the provider session is reused');
+    assert.equal(silent.url.searchParams.has('prompt'), false);
+    await silent.redeem();
+    const fresh = await logIn(client, 'alice', browser, { freshLogin: true });
+    assert.equal(fresh.url.searchParams.get('prompt'), 'login');
+    assert.equal(fresh.prompted, true, 'prompt=login makes the provider show its login form');
+    assert.equal((await fresh.redeem()).subject, 'alice');
   });
 
   test('an ID token whose auth_time is older than max_age allows is refused', async () => {

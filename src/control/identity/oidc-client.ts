@@ -92,7 +92,10 @@ export class OidcClient {
    * The provider's authorization URL the browser is sent to; with `max_age` when a maximum
    * authentication age is set, so the provider asks for a login when its session is older.
    */
-  async authorizationUrl(checks: AuthorizationChecks): Promise<URL> {
+  async authorizationUrl(
+    checks: AuthorizationChecks,
+    options: { readonly freshLogin?: boolean } = {},
+  ): Promise<URL> {
     const challenge = await oidc.calculatePKCECodeChallenge(checks.codeVerifier);
     const maxAge = this.#o.maxAgeSeconds?.();
     return oidc.buildAuthorizationUrl(this.#config, {
@@ -104,6 +107,8 @@ export class OidcClient {
       code_challenge: challenge,
       code_challenge_method: 'S256',
       ...(maxAge === undefined ? {} : { max_age: String(maxAge) }),
+      // After a logout: the provider must ask again rather than reuse its own session.
+      ...(options.freshLogin === true ? { prompt: 'login' } : {}),
     });
   }
 

@@ -17,12 +17,13 @@ import { MemorySessionStore, type PendingLogin } from './session-store.js';
 
 const alice = { subject: 'alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' };
 
-/** Stands in for the provider: any code is alice's. */
+/** Stands in for the provider: any code is alice's; a fresh login shows as prompt=login. */
 function fakeProvider(): OidcClient {
   const client = {
-    authorizationUrl: (checks: AuthorizationChecks) => {
+    authorizationUrl: (checks: AuthorizationChecks, options: { freshLogin?: boolean } = {}) => {
       const url = new URL('https://idp.example/authorize');
       url.searchParams.set('state', checks.state);
+      if (options.freshLogin === true) url.searchParams.set('prompt', 'login');
       return Promise.resolve(url);
     },
     redeem: () => Promise.resolve(alice),
@@ -205,4 +206,23 @@ test('a Host longer than a DNS name and a port is refused before anything is sto
   );
   assert.equal(page.status, 400);
   assert.equal(store.written.length, 0);
+});
+
+test('after a logout the next login asks the provider for a fresh login once (prompt=login)', async () => {
+  const { logins } = setUp();
+  const jar = new Jar();
+  const plain = await logins.start(request(jar), { ...browserLogin, returnTo: '/' });
+  assert.equal(new URL(String(plain.headers['location'])).searchParams.get('prompt'), null);
+  // What the logout page sets.
+  jar.apply({
+    status: 200,
+    headers: { 'set-cookie': '__Host-postern-logged-out=1; Max-Age=600' },
+    body: '',
+  });
+  const fresh = await logins.start(request(jar), { ...browserLogin, returnTo: '/' });
+  assert.equal(new URL(String(fresh.headers['location'])).searchParams.get('prompt'), 'login');
+  jar.apply(fresh);
+  assert.ok(!jar.names.includes('__Host-postern-logged-out'), 'the marker is used up');
+  const after = await logins.start(request(jar), { ...browserLogin, returnTo: '/' });
+  assert.equal(new URL(String(after.headers['location'])).searchParams.get('prompt'), null);
 });

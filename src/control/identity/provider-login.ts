@@ -4,6 +4,7 @@ import type { Clock } from '../../core/index.js';
 import { escapeHtml, htmlPage, redirect, type AuthResponse } from './auth-html.js';
 import { AttemptLimiter } from './attempt-limiter.js';
 import {
+  LOGGED_OUT_COOKIE,
   LOGIN_COOKIE,
   LOGIN_COOKIE_PREFIX,
   cookie,
@@ -122,9 +123,11 @@ export class ProviderLogin {
       redirectUri,
       expiresAt: this.#o.clock.now() + ttlMs,
     });
-    const location = await client.authorizationUrl(checks);
+    const loggedOut = readCookie(req.headers?.cookie, LOGGED_OUT_COOKIE) !== undefined;
+    const location = await client.authorizationUrl(checks, { freshLogin: loggedOut });
     const set = loginCookie(login.kind, req.secure, checks.state, Math.ceil(ttlMs / 1000));
     const dropped = login.kind === 'admin' ? [] : oldestLoginCookies(req.headers?.cookie);
+    if (loggedOut) dropped.push(LOGGED_OUT_COOKIE);
     return redirect(location.href, {
       'set-cookie': [set, ...dropped.map((name) => cookie(name, '', 0))],
     });
