@@ -42,7 +42,7 @@ test(
       ],
       { POSTERN_LOG_LEVEL: 'warn', POSTERN_ADMIN_TOKEN: '' },
     );
-    const started = Date.now();
+    // Without the fix it hung; a refused store answers at once, so 20 s only covers a loaded host.
     const exit = await Promise.race([
       edge.exited,
       new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000).unref()),
@@ -50,7 +50,6 @@ test(
     try {
       assert.notEqual(exit, 'hung', `the edge did not exit within 20 s\n${edge.tail()}`);
       assert.deepEqual(exit, { code: 1, signal: null }, edge.tail());
-      assert.ok(Date.now() - started < 15_000, 'quickly');
       const reasons = edge.lines.filter((l) => l.text.includes('POSTERN_ERR_STORE_CONNECT'));
       assert.equal(reasons.length, 1, `printed once, not once per worker\n${edge.tail()}`);
       assert.match(reasons[0]?.text ?? '', /^postern: /);
