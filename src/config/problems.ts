@@ -1,6 +1,9 @@
 /** One problem in a configuration, located in its source file. */
 export interface ConfigProblem {
-  /** The document's file name, or `<configuration>` when the object has no known source. */
+  /**
+   * The document's file name; for an object created through the admin API its API path
+   * (`/api/v1/pools/web`, with `line` 0); `<configuration>` when the object has no known source.
+   */
   readonly file: string;
   /** 1-based line; 0 when unknown; absent when the problem is the file itself (unreadable). */
   readonly line?: number;

@@ -3,6 +3,7 @@ import {
   validateConfiguration,
   type Configuration,
   type Pool as PoolConfig,
+  type ReferenceOptions,
 } from '../config/index.js';
 import { systemClock, type Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
@@ -46,6 +47,31 @@ export interface EdgeRuntimeOptions {
   readonly persistenceKey?: Uint8Array | undefined;
   /** Told each new generation once it is in force (log receivers follow it). */
   readonly onApplied?: ((config: Configuration) => void) | undefined;
+}
+
+/**
+ * Names objects in problems of the merged check: one created through the API by its admin
+ * API path, and a missing name by the document that defined it in the generation in force.
+ */
+function originsOf(
+  owners: ReadonlyMap<string, string>,
+  previous: ReadonlyMap<string, string>,
+): NonNullable<ReferenceOptions['origins']> {
+  const kindOf = (collection: string): string | undefined =>
+    (API_COLLECTIONS as Record<string, string>)[collection];
+  const path = (collection: string, name: string): string =>
+    `/api/v1/${collection.replaceAll('_', '-')}/${encodeURIComponent(name)}`;
+  return {
+    apiPath: (collection, name) =>
+      owners.get(`${kindOf(collection)}/${name}`) === 'api' ? path(collection, name) : undefined,
+    former: (collection, name) => {
+      const owner = previous.get(`${kindOf(collection)}/${name}`);
+      if (owner === 'api') return { api: path(collection, name) };
+      return owner?.startsWith('document:') === true
+        ? { file: owner.slice('document:'.length) }
+        : undefined;
+    },
+  };
 }
 
 const EMPTY: Generation = {
@@ -201,8 +227,10 @@ export class EdgeRuntime {
         'API objects hidden by documents that define the same names',
       );
     }
-    const config = validateConfiguration(merged.config);
     const previous = this.#generation;
+    const config = validateConfiguration(merged.config, {
+      origins: originsOf(merged.owners, previous.owners),
+    });
     const pools = this.#buildPools(config, previous);
     const fresh = [...pools.values()];
     const parking = this.#parked.round({

@@ -13,7 +13,9 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
 export function certificateProblems(cfg: Configuration): ConfigProblem[] {
   // Configurations assembled outside a document may lack the collection.
   const certificates = (cfg.certificates as Configuration['certificates'] | undefined) ?? [];
-  return certificates.flatMap((cert, i) => check(cert, i)).map(findingProblem);
+  return certificates
+    .flatMap((cert, i) => check(cert, i))
+    .map((finding) => findingProblem(finding));
 }
 
 function check(cert: Certificate, index: number): Finding[] {

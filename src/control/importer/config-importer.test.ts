@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { validateConfiguration } from '../../config/index.js';
 import type { Configuration } from '../../config/index.js';
 import type { ConfigImporterOptions, ImportInfo } from './config-importer.js';
 import { ConfigImporter } from './config-importer.js';
@@ -66,7 +67,12 @@ function startImporter(dir: string, options: Partial<ConfigImporterOptions> = {}
   const statuses = new Events<ImportStatus>();
   const logLines: string[] = [];
   const importer = new ConfigImporter(dir, {
-    onConfiguration: (config, info) => applied.push({ config, info, at: Date.now() }),
+    // As the edge does: references to names no document defines are checked where the
+    // configuration is applied (with the objects created through the API).
+    onConfiguration: (config, info) => {
+      validateConfiguration(config);
+      applied.push({ config, info, at: Date.now() });
+    },
     onStatus: (status) => statuses.push(status),
     logger: pino({ level: 'info' }, { write: (line: string) => logLines.push(line) }),
     ...options,
@@ -264,6 +270,45 @@ test('a failing onConfiguration keeps the previous generation and is reported', 
   refuse = false;
   assert.equal((await importer.refresh({ force: true })).generation, 2);
   assert.equal(statuses.items.length, 3);
+});
+
+test('documents may refer to names only onConfiguration knows; its refusal is an invalid import, tried again', async () => {
+  const dir = await root();
+  await put(dir, 'pools.yaml', pool('shared', '10.0.0.1:80'));
+  await put(
+    dir,
+    'vs.yaml',
+    'version: 1\nvirtual_servers:\n  - {name: doc, listen: "127.0.0.1:8081", pool: outside}\n',
+  );
+  // Stands for objects created through the API: a pool the documents use, a server using theirs.
+  const outside = [{ name: 'outside', nodes: [{ address: '10.0.0.2:80' }] }];
+  let servers = [{ name: 'apiv', listen: '127.0.0.1:8080', pool: 'shared', enabled: true }];
+  const { importer } = startImporter(dir, {
+    rescanIntervalMs: 0,
+    watch: false,
+    onConfiguration: (config) => {
+      validateConfiguration({
+        ...config,
+        pools: [...config.pools, ...outside],
+        virtual_servers: [...config.virtual_servers, ...servers],
+      } as unknown as Configuration);
+    },
+  });
+  assert.deepEqual(await importer.start(), { ok: true, generation: 1 });
+
+  await put(dir, 'pools.yaml', 'version: 1\n');
+  const refused = await importer.refresh();
+  assert.equal(refused.ok, false);
+  assert.equal(refused.code, 'POSTERN_ERR_CONFIG_REFERENCE');
+  assert.equal(refused.generation, 1);
+  assert.match(refused.problems[0]?.message ?? '', /pool "shared" does not exist/);
+  assert.doesNotMatch(refused.problems[0]?.message ?? '', /could not be applied/);
+
+  // What refused the documents changed, not the documents: the next import tries again.
+  servers = [];
+  const applied = await importer.refresh();
+  assert.equal(applied.ok, true, JSON.stringify(applied.problems));
+  assert.equal(applied.generation, 2);
 });
 
 test('a missing directory is reported and picked up when it appears; stop() ends watching', async () => {

@@ -27,7 +27,12 @@ export interface ImportInfo {
 
 /** Options of a ConfigImporter; every field but `onConfiguration` has a default. */
 export interface ConfigImporterOptions {
-  /** Applies a validated configuration; a rejection keeps the previous generation running. */
+  /**
+   * Applies a validated configuration; a rejection keeps the previous generation running.
+   * References to names no document defines are left to it (they may name objects created
+   * through the admin API): it rejects with a ConfigProblemsError to refuse them, and the
+   * import is reported invalid with those problems.
+   */
   readonly onConfiguration: (config: Configuration, info: ImportInfo) => void | Promise<void>;
   /** Told the new status after every import of changed documents, applied or not. */
   readonly onStatus?: (status: ImportStatus) => void;
@@ -210,7 +215,7 @@ export class ConfigImporter {
     }
     this.#watcher?.update(read.tree.directories);
     if (!force && read.fingerprint === this.#fingerprint) return;
-    const result = evaluateTree(read);
+    const result = evaluateTree(read, { external: true });
     this.#references = result.referencedFiles;
     // Fingerprinted again with the new references (cached, not re-read), so the next rescan
     // of an unchanged tree matches and does not import a second time.
@@ -233,6 +238,13 @@ export class ConfigImporter {
     try {
       await this.#options.onConfiguration(result.config, info);
     } catch (err) {
+      if (err instanceof ConfigProblemsError) {
+        // The documents do not fit the objects they are applied with (created through the
+        // API). Those can change without any document changing, so the next rescan tries again.
+        this.#fingerprint = undefined;
+        this.#fail(err, 'invalid', result);
+        return;
+      }
       const located = listenProblem(err, { config: result.config, generation });
       const error = importerErrors.applyFailed(generation, err);
       this.#fail(error, 'apply_failed', result, located === undefined ? undefined : [located]);

@@ -104,10 +104,16 @@ export type Evaluation =
  * references, listen clashes and certificate/key pairs, every problem of every file in one
  * report. When some documents or objects have schema problems, the objects that passed are
  * still checked against each other, and a name declared by an object with problems counts as
- * existing (so no reference to it is reported missing). A file that a document reads through `valueFrom` is data, not a document, even when
- * its name ends in .json or .yaml.
+ * existing (so no reference to it is reported missing). A file that a document reads through
+ * `valueFrom` is data, not a document, even when its name ends in .json or .yaml. With
+ * `external`, a name no document defines may exist where the configuration is applied
+ * (created through the admin API): references to it are left to that merged check.
  */
-export function evaluateTree(read: TreeRead): Evaluation {
+export function evaluateTree(
+  read: TreeRead,
+  options: { readonly external?: boolean } = {},
+): Evaluation {
+  const external = options.external ?? false;
   const referenced = new Set<string>();
   const readFileRef = (name: string): string => {
     referenced.add(name);
@@ -131,11 +137,11 @@ export function evaluateTree(read: TreeRead): Evaluation {
   const fail = (error: PosternError): Evaluation => ({ ok: false, error, files, referencedFiles });
   const syntax = [...read.tree.problems, ...used.flatMap((p) => p.problems)];
   if (syntax.length > 0) {
-    return fail(ConfigErrors.invalid([...syntax, ...partialProblems(read, used)]));
+    return fail(ConfigErrors.invalid([...syntax, ...partialProblems(read, used, external)]));
   }
   const docs = used.flatMap((p) => (p.doc === undefined ? [] : [p.doc]));
   const config = mergeDocuments(docs);
-  const references = referenceProblems(config);
+  const references = referenceProblems(config, { external });
   const certificates = certificateProblems(config);
   if (references.length > 0) return fail(ConfigErrors.references([...references, ...certificates]));
   if (certificates.length > 0) return fail(importerErrors.certificates(certificates));
@@ -167,7 +173,11 @@ function documentOverrides(docs: readonly ConfigDocument[]): DocumentOverride[] 
  * None when some document's objects cannot be known (a syntax error, an unreadable file): any
  * name might be declared there, so a reference could not be called missing.
  */
-function partialProblems(read: TreeRead, used: readonly DocumentParse[]): ConfigProblem[] {
+function partialProblems(
+  read: TreeRead,
+  used: readonly DocumentParse[],
+  external: boolean,
+): ConfigProblem[] {
   if (read.tree.problems.length > 0) return [];
   const parts: DocumentParts[] = [];
   for (const p of used) {
@@ -176,7 +186,7 @@ function partialProblems(read: TreeRead, used: readonly DocumentParse[]): Config
   }
   const { config, declared } = mergeDocumentParts(parts);
   return [
-    ...tagged(referenceProblems(config, { declared }), 'POSTERN_ERR_CONFIG_REFERENCE'),
+    ...tagged(referenceProblems(config, { declared, external }), 'POSTERN_ERR_CONFIG_REFERENCE'),
     ...tagged(certificateProblems(config), 'POSTERN_ERR_CONFIG_CERTIFICATE'),
   ];
 }
