@@ -49,6 +49,8 @@ export type { Certificate } from './certificate.js';
 export { certificateSchema } from './certificate.js';
 export type { Rule, RuleCondition } from './rule.js';
 export { ruleSchema } from './rule.js';
+export type { TemplatePart, TemplateVariable, ParsedTemplate } from './rule-template.js';
+export { parseTemplate, templateVariables } from './rule-template.js';
 export type { RequestAction, ResponseAction } from './rule-action.js';
 export { requestActionSchema, responseActionSchema, terminalActions } from './rule-action.js';
 export type { Application } from './application.js';

@@ -1,7 +1,22 @@
 import { z } from 'zod';
 import { headerNameSchema, headerValueSchema, pathPrefixSchema } from './fields.js';
+import { templateProblem } from './rule-template.js';
+
+/** Adds the problem of a `{variable}` template as an issue. */
+function checkTemplate(value: string, ctx: z.RefinementCtx): void {
+  const problem = templateProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+}
 
 const header = z.strictObject({ name: headerNameSchema, value: headerValueSchema });
+
+/** A request header's value may use `{variable}`s (see rule-template.ts). */
+const templatedHeader = z.strictObject({
+  name: headerNameSchema,
+  value: headerValueSchema
+    .superRefine(checkTemplate)
+    .meta({ description: 'An HTTP header value; may use {variables}, "{{" for a literal "{".' }),
+});
 
 const rewritePath = z
   .strictObject({
@@ -21,7 +36,12 @@ const redirect = z
       .string()
       .min(1)
       .max(4096)
-      .regex(/^[^\s]+$/, { error: 'must be a URL or path without spaces' }),
+      .regex(/^[^\s]+$/, { error: 'must be a URL or path without spaces' })
+      .superRefine(checkTemplate)
+      .meta({
+        description:
+          'Where to; may use {scheme} {host} {port} {path} {query} {request_uri} {client_ip}, "{{" for a literal "{".',
+      }),
   })
   .meta({ description: 'Answer with a redirect; ends processing.' });
 
@@ -84,6 +104,12 @@ export type ResponseAction = Extract<
 export const requestActionSchema = oneKey(
   {
     ...responseShape,
+    set_header: templatedHeader
+      .optional()
+      .meta({ description: 'Set a header, replacing any value.' }),
+    append_header: templatedHeader
+      .optional()
+      .meta({ description: 'Add a header, keeping other values.' }),
     rewrite_path: rewritePath.optional(),
     redirect: redirect.optional(),
     deny: deny.optional(),

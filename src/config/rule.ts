@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
+  cidrSchema,
   descriptionSchema,
+  headerNameSchema,
   hostPatternSchema,
   objectNameSchema,
   pathPrefixSchema,
@@ -12,6 +14,48 @@ import { requestActionSchema, responseActionSchema, terminalActions } from './ru
 const methodSchema = z
   .string()
   .regex(/^[A-Z]{1,20}$/, { error: 'must be an upper-case HTTP method, e.g. GET' });
+
+/** Reports a field test that does not give exactly one of `tests`. */
+function exactlyOne(tests: readonly string[]) {
+  return (m: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    const given = tests.filter((t) => m[t] !== undefined);
+    if (given.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: `needs exactly one of ${tests.join(', ')} next to name`,
+      });
+  };
+}
+
+const matchValue = z.string().max(8192).optional().meta({ description: 'Equals this value.' });
+const matchPresent = z
+  .boolean()
+  .optional()
+  .meta({ description: 'true: it is present; false: it is absent.' });
+
+/** A test on a named field: exactly one of `value` or `present`. */
+function fieldMatch(nameSchema: z.ZodType<string>, what: string) {
+  return z
+    .strictObject({
+      name: nameSchema.meta({ description: `The ${what} name.` }),
+      value: matchValue,
+      present: matchPresent,
+    })
+    .superRefine(exactlyOne(['value', 'present']));
+}
+
+const headerMatch = z
+  .strictObject({
+    name: headerNameSchema,
+    value: matchValue,
+    prefix: z.string().min(1).max(8192).optional().meta({ description: 'Starts with this.' }),
+    present: matchPresent,
+  })
+  .superRefine(exactlyOne(['value', 'prefix', 'present']));
+
+const cookieNameSchema = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, { error: 'must be a cookie name (a token)' });
 
 /** When a rule applies; every condition given must hold, none given = always. */
 const ruleConditionSchema = z
@@ -28,6 +72,21 @@ const ruleConditionSchema = z
       .max(32)
       .optional()
       .meta({ description: 'One of these methods.' }),
+    header: headerMatch.optional().meta({
+      description: 'A request header: some field equals value, starts with prefix, or present.',
+    }),
+    query: fieldMatch(z.string().min(1).max(256), 'query parameter').optional().meta({
+      description: 'A query parameter (decoded): some occurrence equals value, or present.',
+    }),
+    cookie: fieldMatch(cookieNameSchema, 'cookie')
+      .optional()
+      .meta({ description: 'A request cookie: equals value, or present.' }),
+    client_ip: z
+      .array(cidrSchema)
+      .min(1)
+      .max(1024)
+      .optional()
+      .meta({ description: 'The client address is in one of these networks.' }),
   })
   .meta({ description: 'Conditions that must all hold for the rule to apply.' });
 

@@ -48,6 +48,9 @@ export function nodeRequest(
     host: facts.host,
     path: facts.target,
     headers,
+    rawHost: facts.rawHost,
+    scheme: rt.scheme,
+    clientIp: facts.clientIp,
   });
   const reply = verdict.reply;
   return {

@@ -6,6 +6,22 @@ export interface RuleCondition {
   readonly path_prefix?: string | undefined;
   /** Request methods, upper case. */
   readonly methods?: readonly string[] | undefined;
+  /** A request header (name in any case): one of `value`, `prefix` or `present`. */
+  readonly header?: FieldMatch | undefined;
+  /** A query parameter (decoded): one of `value` or `present`. */
+  readonly query?: FieldMatch | undefined;
+  /** A cookie: one of `value` or `present`. */
+  readonly cookie?: FieldMatch | undefined;
+  /** The client address is in one of these CIDR networks. */
+  readonly client_ip?: readonly string[] | undefined;
+}
+
+/** A test on a named field; exactly one of `value`, `prefix` or `present` is given. */
+export interface FieldMatch {
+  readonly name: string;
+  readonly value?: string | undefined;
+  readonly prefix?: string | undefined;
+  readonly present?: boolean | undefined;
 }
 
 /** A header name and value. */

@@ -1,15 +1,10 @@
 import { httpErrors } from './errors.js';
 import { removeHeader, setHeader } from './header-list.js';
-import { compileHostPattern, pathHasPrefix } from './host-pattern.js';
-import {
-  encodePath,
-  normalizePrefix,
-  pathForMatching,
-  pathForRules,
-  prefixForRules,
-  queryOf,
-} from './normalized-path.js';
-import type { HeaderAction, HttpRule, RequestAction, RuleCondition } from './rule-types.js';
+import { pathHasPrefix } from './host-pattern.js';
+import { encodePath, normalizePrefix, pathForMatching, queryOf } from './normalized-path.js';
+import { compileCondition, type Condition } from './rule-conditions.js';
+import type { HeaderAction, HeaderValue, HttpRule, RequestAction } from './rule-types.js';
+import { compileValue, ValueUse, type CompiledValue } from './rule-values.js';
 
 /** The request as rules see it; `headers` is a flat list the actions edit in place. */
 export interface RuleRequest {
@@ -22,6 +17,12 @@ export interface RuleRequest {
    */
   readonly path: string;
   readonly headers: string[];
+  /** The Host field as sent (with port), for `{port}`. */
+  readonly rawHost?: string | undefined;
+  /** The virtual server's scheme, for `{scheme}` (default http). */
+  readonly scheme?: 'http' | 'https' | undefined;
+  /** The client's address, for `client_ip` conditions and `{client_ip}`. */
+  readonly clientIp?: string | undefined;
 }
 
 /** A response produced by a rule instead of the upstream. */
@@ -44,7 +45,6 @@ export interface RuleVerdict {
   readonly matched: readonly CompiledRule[];
 }
 
-type Condition = (req: RuleRequest) => boolean;
 /** `path` is the target to send; `normalized` its normalized path once a rewrite changed it. */
 interface PathState {
   path: string;
@@ -112,20 +112,10 @@ export class RulesEngine {
 function compileRule(rule: HttpRule): CompiledRule {
   return {
     name: rule.name,
-    when: compileCondition(rule.when),
+    when: compileCondition(rule.name, rule.when),
     request: (rule.request ?? []).map((a) => compileRequestAction(rule.name, a)),
     response: (rule.response ?? []).map((a) => compileHeaderAction(rule.name, a)),
   };
-}
-
-function compileCondition(when: RuleCondition | undefined): Condition {
-  const host = when?.host === undefined ? undefined : compileHostPattern(when.host);
-  const prefix = when?.path_prefix === undefined ? undefined : prefixForRules(when.path_prefix);
-  const methods = when?.methods === undefined ? undefined : new Set(when.methods);
-  return (req) =>
-    (host === undefined || host(req.host)) &&
-    (prefix === undefined || pathHasPrefix(pathForRules(req.path), prefix)) &&
-    (methods === undefined || methods.has(req.method));
 }
 
 function compileHeaderAction(rule: string, action: HeaderAction): HeaderStep {
@@ -168,13 +158,7 @@ function compileRequestAction(rule: string, action: RequestAction): RequestStep 
         rule,
         `redirect status ${status} is not 301, 302, 303, 307 or 308`,
       );
-    checkValue(rule, location);
-    return () => ({
-      rule,
-      status,
-      headers: ['Location', location],
-      body: `Redirecting to ${location}\n`,
-    });
+    return renderLocation(rule, status, compileValue(rule, location, ValueUse.Location));
   }
   if ('deny' in action) {
     const { status, body } = action.deny;
@@ -184,8 +168,60 @@ function compileRequestAction(rule: string, action: RequestAction): RequestStep 
     const text = body ? body : `Denied by rule "${rule}".\n`;
     return () => ({ rule, status, headers: [], body: text });
   }
+  if ('set_header' in action || 'append_header' in action)
+    return compileTemplatedHeader(rule, action);
   const step = compileHeaderAction(rule, action);
   return (req) => void step(req.headers);
+}
+
+/** A request `set_header` / `append_header`, whose value may use `{variable}`s. */
+function compileTemplatedHeader(
+  rule: string,
+  action: { readonly set_header: HeaderValue } | { readonly append_header: HeaderValue },
+): RequestStep {
+  const set = 'set_header' in action;
+  const header = set ? action.set_header : action.append_header;
+  const { name } = checkHeader(rule, { name: header.name, value: '' });
+  const value = compileValue(rule, header.value, ValueUse.Header);
+  const fixed = value.fixed;
+  if (fixed !== undefined) {
+    const step = compileHeaderAction(
+      rule,
+      set ? { set_header: { name, value: fixed } } : { append_header: { name, value: fixed } },
+    );
+    return (req) => void step(req.headers);
+  }
+  return (req) => {
+    const rendered = value.render(req);
+    if (!rendered.ok) return badRequest(rule, rendered.problem);
+    if (set) setHeader(req.headers, name, rendered.value);
+    else req.headers.push(name, rendered.value);
+    return undefined;
+  };
+}
+
+/** The 400 a rule answers when a request's own text cannot go into a value safely. */
+function badRequest(rule: string, problem: string): RuleReply {
+  return { rule, status: 400, headers: [], body: `Bad request: ${problem}.\n` };
+}
+
+function renderLocation(rule: string, status: number, location: CompiledValue): RequestStep {
+  const fixed = location.fixed;
+  if (fixed !== undefined) {
+    const reply: RuleReply = {
+      rule,
+      status,
+      headers: ['Location', fixed],
+      body: `Redirecting to ${fixed}\n`,
+    };
+    return () => ({ ...reply, headers: [...reply.headers] });
+  }
+  return (req) => {
+    const rendered = location.render(req);
+    if (!rendered.ok) return badRequest(rule, rendered.problem);
+    const to = rendered.value;
+    return { rule, status, headers: ['Location', to], body: `Redirecting to ${to}\n` };
+  };
 }
 
 /** Replaces `from` at the start of the path (on a segment boundary) with `to`, keeping the rest. */
