@@ -100,6 +100,56 @@ export const persistenceSchema = z
   )
   .meta({ description: 'Session persistence by cookie (http/https) or client IP.' });
 
+const pem = (what: string, pattern: RegExp) =>
+  z
+    .string()
+    .max(1_048_576)
+    .regex(pattern, { error: `must hold a PEM ${what}` });
+
+const certificatesPem = pem(
+  'certificate ("-----BEGIN CERTIFICATE-----")',
+  /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/,
+);
+
+/** TLS versions a pool may require of its nodes at least. */
+export const poolTlsVersions = ['TLSv1.2', 'TLSv1.3'] as const;
+
+/** TLS from the edge to the pool's nodes (HAProxy `server ... ssl`, nginx `proxy_ssl_*`). */
+export const poolTlsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).meta({ description: 'Speak TLS to the nodes.' }),
+    server_name: z.string().min(1).max(253).optional().meta({
+      description:
+        "SNI sent and name verified; default the node's host when it is a name (no SNI for IP addresses).",
+    }),
+    verify: z.boolean().default(true).meta({
+      description: "Verify the nodes' certificates against ca (or the system CAs).",
+    }),
+    ca: certificatesPem.optional().meta({
+      description:
+        'PEM CA certificate(s) that sign the nodes; usually valueFrom a file. Default: the system CAs.',
+    }),
+    cert: certificatesPem.optional().meta({
+      description: 'PEM client certificate presented to the nodes; needs key.',
+    }),
+    key: pem(
+      'private key ("-----BEGIN PRIVATE KEY-----")',
+      /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (RSA |EC )?PRIVATE KEY-----/,
+    )
+      .optional()
+      .meta({ description: 'PEM private key of cert; usually valueFrom a file.' }),
+    min_version: z
+      .enum(poolTlsVersions)
+      .default('TLSv1.2')
+      .meta({ description: 'Lowest TLS version accepted from a node.' }),
+  })
+  .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+    path: ['key'],
+    error: 'cert and key go together: set both for a client certificate, or neither',
+    when: (payload) => isRecord(payload.value),
+  })
+  .meta({ description: 'TLS to the nodes (http/https virtual servers only).' });
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -110,5 +160,7 @@ export type DnsDiscovery = z.output<typeof dnsDiscoverySchema>;
 export type PassiveHealth = z.output<typeof passiveHealthSchema>;
 /** Validated persistence settings. */
 export type Persistence = z.output<typeof persistenceSchema>;
+/** Validated pool TLS settings. */
+export type PoolTls = z.output<typeof poolTlsSchema>;
 /** A panic mode. */
 export type PanicMode = (typeof panicModes)[number];

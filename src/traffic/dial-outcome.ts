@@ -17,6 +17,7 @@ export function dialOutcome(err: unknown): FailedDialOutcome {
     case 'POSTERN_ERR_DIAL_UNREACHABLE':
     case 'POSTERN_ERR_DIAL_DNS':
     case 'POSTERN_ERR_DIAL_FAILED':
+    case 'POSTERN_ERR_UPSTREAM_TLS':
       return { ok: false, kind: 'connect', error: code };
     default:
       // No connector, or a destination the connector refuses: not the node's fault.
@@ -29,6 +30,7 @@ export function isRetryableDialError(err: unknown): boolean {
   return (
     isPosternError(err, 'POSTERN_ERR_DIAL_REFUSED') ||
     isPosternError(err, 'POSTERN_ERR_DIAL_TIMEOUT') ||
-    isPosternError(err, 'POSTERN_ERR_DIAL_UNREACHABLE')
+    isPosternError(err, 'POSTERN_ERR_DIAL_UNREACHABLE') ||
+    isPosternError(err, 'POSTERN_ERR_UPSTREAM_TLS')
   );
 }

@@ -76,4 +76,11 @@ export const trafficErrors = {
       `Resolving ${type} records of "${name}" failed: ${detail}. The pool keeps its last good node set; check the name and that the resolver answers.`,
       { cause },
     ),
+  /** TLS to a node failed (handshake or certificate check); a dial failure for retries and health. */
+  upstreamTls: (address: string, pool: string, reason: string, cause?: unknown) =>
+    new PosternError(
+      'POSTERN_ERR_UPSTREAM_TLS',
+      `TLS to node ${address} of pool "${pool}" failed: ${reason}. Check that the node speaks TLS on that port and that its certificate is signed by the pool's tls.ca (or a system CA) and names the pool's tls.server_name (or the node's host).`,
+      { cause },
+    ),
 } as const;

@@ -10,6 +10,7 @@ import {
   type PassiveHealthConfigInput,
 } from './health/index.js';
 import type { NodeState, PersistenceOptions, PoolEvent, PoolOptions } from './pool-options.js';
+import { upstreamTlsFromConfig, type UpstreamTlsConfigInput } from './upstream-tls.js';
 
 /** A pool as configuration documents write it (see the issue-4 design); defaults applied here. */
 export interface PoolConfigInput {
@@ -36,6 +37,8 @@ export interface PoolConfigInput {
       }
     | { readonly type: 'source_ip'; readonly ttl_ms?: number | undefined }
     | undefined;
+  /** TLS to the nodes; see UpstreamTlsConfigInput. */
+  readonly tls?: UpstreamTlsConfigInput | undefined;
 }
 
 /** What building a pool from configuration needs besides the pool itself. */
@@ -79,6 +82,12 @@ export function poolOptionsFromConfig(
       throw trafficErrors.poolInvalid(config.name, `monitor "${name}" is not defined`);
     return monitorSpecFromConfig(monitor);
   });
+  const tls = upstreamTlsFromConfig(config.name, config.via, config.tls);
+  if (tls && !tls.verify) {
+    // Reported on every build (each configuration apply), so the warning shows in that log.
+    const warning = `pool ${config.name} does not verify its nodes`;
+    context.onEvent?.({ type: 'tls_unverified', pool: config.name, warning });
+  }
   return {
     name: config.name,
     via: config.via,
@@ -91,6 +100,7 @@ export function poolOptionsFromConfig(
     panic: config.panic,
     passiveHealth: passiveHealthFromConfig(config.passive_health),
     persistence: persistenceFromConfig(config.persistence, context.persistenceKey),
+    tls,
     monitors,
     dialer: context.dialer,
     monitorsRunRemotely: context.monitorsRunRemotely,

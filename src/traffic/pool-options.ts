@@ -3,6 +3,7 @@ import type { Balancer, BalancerAlgorithm, RandomSource } from './balancers/inde
 import type { Dialer } from './dialer.js';
 import type { DnsDiscoverySpec } from './discovery/index.js';
 import type { HealthState, MonitorSpec, PassiveHealthOptions } from './health/index.js';
+import type { UpstreamTls } from './upstream-tls.js';
 
 /** A node's administrative state: draining nodes finish sessions but get no new ones. */
 export type NodeState = 'active' | 'draining' | 'disabled';
@@ -90,6 +91,8 @@ export type PoolEvent =
       readonly removed: readonly string[];
     }
   | { readonly type: 'discovery_error'; readonly pool: string; readonly error: Error }
+  /** The pool speaks TLS to its nodes without verifying their certificates (`tls.verify: false`). */
+  | { readonly type: 'tls_unverified'; readonly pool: string; readonly warning: string }
   /** SRV targets left out of the set (`target: reason`), when that list changes. */
   | {
       readonly type: 'discovery_skipped';
@@ -112,6 +115,8 @@ export interface PoolOptions {
   /** Default: enabled with 5 failures, 5xx not counted, 30 s ejection; false disables. */
   readonly passiveHealth?: PassiveHealthOptions | false | undefined;
   readonly persistence?: PersistenceOptions | undefined;
+  /** TLS to the nodes (http/https virtual servers); absent = plain TCP. */
+  readonly tls?: UpstreamTls | undefined;
   /** Active monitors; they need `dialer`. */
   readonly monitors?: readonly MonitorSpec[] | undefined;
   readonly dialer?: Dialer | undefined;

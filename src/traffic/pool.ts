@@ -28,6 +28,7 @@ import type {
   PoolPick,
   PoolPickOptions,
 } from './pool-options.js';
+import type { UpstreamTls } from './upstream-tls.js';
 import { buildPoolStatus, type PoolStatus } from './pool-status.js';
 import { PoolView } from './pool-view.js';
 
@@ -66,6 +67,8 @@ class Pick implements PoolPick {
 export class Pool {
   readonly name: string;
   readonly via: string | undefined;
+  /** TLS to the nodes, when configured. */
+  readonly upstreamTls: UpstreamTls | undefined;
   /** Nodes from configuration. */
   readonly nodes: readonly PoolNode[];
   /** Name of the persistence cookie, for HTTP virtual servers; undefined without one. */
@@ -93,6 +96,7 @@ export class Pool {
   constructor(options: PoolConstructorOptions) {
     this.name = options.name;
     this.via = options.via;
+    this.upstreamTls = options.tls;
     this.nodes = options.nodes;
     this.#clock = options.clock ?? systemClock;
     this.#onEvent = options.onEvent;

@@ -138,12 +138,14 @@ export class ProxyExchange implements Exchange {
       this.#pickSettled = false;
     }
     const address = this.#pick.node.address;
-    const idle = this.#freshOnly ? undefined : rt.connections.takeIdle(address, pool.via);
+    const idle = this.#freshOnly
+      ? undefined
+      : rt.connections.takeIdle(address, pool.via, pool.upstreamTls);
     if (idle) {
       this.#send(idle);
       return;
     }
-    rt.connections.dial(address, pool.via, rt.connectTimeoutMs).then(
+    rt.connections.dial(address, pool.via, rt.connectTimeoutMs, pool.upstreamTls).then(
       (conn) => this.#onDialed(conn),
       (err: unknown) => this.#onDialFailed(err),
     );

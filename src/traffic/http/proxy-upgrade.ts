@@ -1,6 +1,5 @@
 // Longer than most files on purpose: one Upgrade request's path (route, dial, wait for the node's
 // answer, then tunnel or relay a plain response) is one state machine, easier to check in one place.
-import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { PosternError } from '../../core/index.js';
 import type { DialResult } from '../dialer.js';
@@ -159,12 +158,10 @@ export class UpgradeExchange {
       this.#fail(pick.status, pick.error);
       return;
     }
-    rt.connections.dialer
-      .dial({
-        address: pick.node.address,
-        ...(pool.via === undefined ? {} : { via: pool.via }),
-        sessionId: randomUUID(),
+    rt.connections
+      .dialStream(pick.node.address, pool.via, {
         timeoutMs: rt.connectTimeoutMs,
+        tls: pool.upstreamTls,
       })
       .then(
         (result) => this.#join(pick, result),

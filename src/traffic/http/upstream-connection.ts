@@ -23,6 +23,8 @@ export interface UpstreamConnectionInit {
   /** The connector group the connection goes through; undefined when dialed from the edge. */
   readonly via: string | undefined;
   readonly connectorId: string | undefined;
+  /** Key of the idle cache this connection returns to; default `via ?? ''` (TLS pools differ). */
+  readonly cacheGroup?: string | undefined;
   readonly limits: ResponseParserLimits;
   /** Called when an idle connection closes, so that its cache forgets it. */
   readonly onIdleClose: (connection: UpstreamConnection) => void;
@@ -36,6 +38,8 @@ export class UpstreamConnection implements ResponseParserHandler {
   readonly address: string;
   readonly via: string | undefined;
   readonly connectorId: string | undefined;
+  /** Key of the idle cache this connection returns to. */
+  readonly cacheGroup: string;
   /** Requests sent on this connection so far. */
   uses = 0;
   /** Monotonic time the connection became idle (set by its cache). */
@@ -55,6 +59,7 @@ export class UpstreamConnection implements ResponseParserHandler {
     this.address = init.address;
     this.via = init.via;
     this.connectorId = init.connectorId;
+    this.cacheGroup = init.cacheGroup ?? init.via ?? '';
     this.#onIdleClose = init.onIdleClose;
     this.#parser = new ResponseParser(this, init.limits);
     if (init.viewReader) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../core/index.js';
-import type { Dialer } from '../dialer.js';
+import type { Dialer, DialResult } from '../dialer.js';
+import { startUpstreamTls, type UpstreamTls } from '../upstream-tls.js';
 import type { ViewReader } from '../io-shortcuts.js';
 import type { ResponseParserLimits } from './response-parser.js';
 import { UpstreamConnection } from './upstream-connection.js';
@@ -49,11 +50,15 @@ export class UpstreamConnections {
     return this.#idleCount;
   }
 
-  /** The most recently used idle connection to `address` through `via`, if any. */
-  takeIdle(address: string, via: string | undefined): UpstreamConnection | undefined {
+  /** The most recently used idle connection to `address` through `via` (with `tls`, if any). */
+  takeIdle(
+    address: string,
+    via: string | undefined,
+    tls?: UpstreamTls,
+  ): UpstreamConnection | undefined {
     // Two lookups by strings the pool already holds, not one by a key built per request:
     // a new string is hashed on every lookup.
-    const list = this.#idle.get(via ?? '')?.get(address);
+    const list = this.#idle.get(tls ? tls.cacheGroup : (via ?? ''))?.get(address);
     if (!list) return undefined;
     let conn = list.pop();
     while (conn) {
@@ -67,12 +72,44 @@ export class UpstreamConnections {
     return undefined;
   }
 
-  /** Dials a new connection; rejects with the Dialer's coded error. */
+  /**
+   * Dials a stream to `address` (TLS on top when `tls` is given); rejects with the Dialer's
+   * coded error, or POSTERN_ERR_UPSTREAM_TLS when the handshake or certificate check fails.
+   */
+  async dialStream(
+    address: string,
+    via: string | undefined,
+    options: { readonly timeoutMs: number; readonly tls?: UpstreamTls | undefined },
+  ): Promise<DialResult> {
+    const tls = options.tls;
+    const result = await this.#dialer.dial({
+      address,
+      ...(via === undefined ? {} : { via }),
+      sessionId: randomUUID(),
+      timeoutMs: options.timeoutMs,
+    });
+    if (!tls) return result;
+    const socket = await startUpstreamTls(result.socket, address, {
+      tls,
+      timeoutMs: options.timeoutMs,
+    });
+    return result.connectorId === undefined
+      ? { socket }
+      : { socket, connectorId: result.connectorId };
+  }
+
+  /** Dials a new connection; rejects with the Dialer's coded error (or POSTERN_ERR_UPSTREAM_TLS). */
   async dial(
     address: string,
     via: string | undefined,
     timeoutMs: number,
+    tls?: UpstreamTls,
   ): Promise<UpstreamConnection> {
+    if (tls) {
+      const result = await this.dialStream(address, via, { timeoutMs, tls });
+      this.dialed++;
+      return this.#wrap(address, via, result, undefined, tls.cacheGroup);
+    }
     const reader: ViewReader = { onView: undefined };
     const result = await this.#dialer.dial({
       address,
@@ -82,12 +119,23 @@ export class UpstreamConnections {
       viewReader: reader,
     });
     this.dialed++;
+    return this.#wrap(address, via, result, reader, undefined);
+  }
+
+  #wrap(
+    address: string,
+    via: string | undefined,
+    result: DialResult,
+    reader: ViewReader | undefined,
+    cacheGroup: string | undefined,
+  ): UpstreamConnection {
     const socket = result.socket as { setNoDelay?: (on: boolean) => void } & typeof result.socket;
     socket.setNoDelay?.(true);
     return new UpstreamConnection(result.socket, {
       address,
       via,
       connectorId: result.connectorId,
+      cacheGroup,
       limits: this.#limits,
       onIdleClose: (c) => this.#forget(c),
       viewReader: result.viewReads === true ? reader : undefined,
@@ -100,7 +148,7 @@ export class UpstreamConnections {
       conn.destroy();
       return;
     }
-    const group = conn.via ?? '';
+    const group = conn.cacheGroup;
     let byAddress = this.#idle.get(group);
     if (!byAddress) this.#idle.set(group, (byAddress = new Map<string, UpstreamConnection[]>()));
     let list = byAddress.get(conn.address);
@@ -127,7 +175,7 @@ export class UpstreamConnections {
   }
 
   #forget(conn: UpstreamConnection): void {
-    const list = this.#idle.get(conn.via ?? '')?.get(conn.address);
+    const list = this.#idle.get(conn.cacheGroup)?.get(conn.address);
     const i = list ? list.indexOf(conn) : -1;
     if (list && i >= 0) {
       list.splice(i, 1);

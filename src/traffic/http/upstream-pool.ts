@@ -1,3 +1,5 @@
+import type { UpstreamTls } from '../upstream-tls.js';
+
 /**
  * The part of a pool that the L7 and TLS virtual servers use (the issue-4 Pool contract).
  * Declared here structurally so that any pool implementing the contract fits.
@@ -6,6 +8,8 @@ export interface UpstreamPool {
   readonly name: string;
   /** Connector group that reaches the nodes; undefined means the edge dials them itself. */
   readonly via: string | undefined;
+  /** TLS to the nodes, when the pool asks for it; absent = plain TCP. */
+  readonly upstreamTls?: UpstreamTls | undefined;
   /**
    * Picks a node for a new request or session. Throws a PosternError (POSTERN_ERR_POOL_EMPTY,
    * or POSTERN_ERR_POOL_DOWN when every node is down and the pool refuses) when none can be had.

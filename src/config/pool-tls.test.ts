@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isPosternError } from '../core/index.js';
+import type { ConfigProblemsError } from './errors.js';
+import { parseDocument } from './parse-document.js';
+
+const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+
+/** Problems of an invalid document as `path — message`. */
+function problemsOf(lines: readonly string[]): string[] {
+  try {
+    parseDocument(lines.join('\n'), { fileName: 't.yaml' });
+  } catch (err) {
+    assert.ok(isPosternError(err, 'POSTERN_ERR_CONFIG_INVALID'), String(err));
+    return (err as ConfigProblemsError).problems.map((p) => `${p.path} — ${p.message}`);
+  }
+  assert.fail('the document was accepted');
+}
+
+test('a pool tls block gets verify on, TLSv1.2 at least and no SNI override by default', () => {
+  const doc = parseDocument(
+    [
+      'version: 1',
+      'pools:',
+      '  - name: p',
+      '    nodes: [{address: "10.0.0.1:443"}]',
+      '    tls: {}',
+    ].join('\n'),
+    { fileName: 'p.yaml' },
+  );
+  assert.deepEqual(doc.pools[0]?.tls, { enabled: true, verify: true, min_version: 'TLSv1.2' });
+});
+
+test('a pool tls block keeps server_name, ca, a client certificate and verify: false', () => {
+  const doc = parseDocument(
+    JSON.stringify({
+      version: 1,
+      pools: [
+        {
+          name: 'p',
+          nodes: [{ address: '10.0.0.1:443' }],
+          tls: {
+            server_name: 'api.internal',
+            verify: false,
+            ca: CERT,
+            cert: CERT,
+            key: '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----',
+            min_version: 'TLSv1.3',
+          },
+        },
+      ],
+    }),
+    { fileName: 'p.json' },
+  );
+  const tls = doc.pools[0]?.tls;
+  assert.equal(tls?.server_name, 'api.internal');
+  assert.equal(tls?.verify, false);
+  assert.equal(tls?.ca, CERT);
+  assert.equal(tls?.min_version, 'TLSv1.3');
+});
+
+test('tls on a via pool is refused at validation, and a client cert needs its key', () => {
+  assert.deepEqual(
+    problemsOf([
+      'version: 1',
+      'pools:',
+      '  - name: p',
+      '    via: dc1',
+      '    nodes: [{address: "10.0.0.1:443"}]',
+      '    tls: {}',
+      '  - name: q',
+      '    nodes: [{address: "10.0.0.1:443"}]',
+      `    tls: {cert: ${JSON.stringify(CERT)}, ca: nope, min_version: TLSv1.0}`,
+    ]),
+    [
+      'pools[0].tls — TLS to the nodes is not supported on via pools yet; let the connector side terminate TLS, or reach the nodes directly (no via)',
+      'pools[1].tls.key — cert and key go together: set both for a client certificate, or neither',
+      'pools[1].tls.ca — must hold a PEM certificate ("-----BEGIN CERTIFICATE-----")',
+      'pools[1].tls.min_version — must be one of "TLSv1.2", "TLSv1.3"',
+    ],
+  );
+});
+
+test('a via pool may carry tls when it is disabled', () => {
+  const doc = parseDocument(
+    [
+      'version: 1',
+      'pools:',
+      '  - name: p',
+      '    via: dc1',
+      '    nodes: [{address: "10.0.0.1:443"}]',
+      '    tls: {enabled: false}',
+    ].join('\n'),
+    { fileName: 'p.yaml' },
+  );
+  assert.equal(doc.pools[0]?.tls?.enabled, false);
+});
