@@ -79,6 +79,7 @@ test('a valid YAML document parses with every default applied', () => {
         forwarded_headers: true,
         x_forwarded_for: 'replace',
         max_connections: 0,
+        proxy_protocol: 'none',
         retries: 1,
       },
     ],

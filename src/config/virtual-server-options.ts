@@ -68,6 +68,16 @@ export const limitsSchema = z
   })
   .meta({ description: 'Request head limits (http/https).' });
 
+/** PROXY protocol header a tcp or tls virtual server sends its nodes (HAProxy's send-proxy). */
+export const proxyProtocolSchema = z
+  .enum(['none', 'v1', 'v2'])
+  .default('none')
+  .meta({
+    description:
+      "tcp/tls: send the node a PROXY protocol header (v1 text, v2 binary) with the client's " +
+      'address and the address it connected to, before any client byte. The node must expect it.',
+  });
+
 /** A validated route. */
 export type Route = z.output<typeof routeSchema>;
 /** Validated TLS termination settings. */

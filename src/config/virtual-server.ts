@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { hostPortSchema, millisecondsSchema, nameListSchema, objectNameSchema } from './fields.js';
 import { browserAccessSchema } from './browser-access.js';
-import { limitsSchema, routeSchema, virtualServerTlsSchema } from './virtual-server-options.js';
+import {
+  limitsSchema,
+  proxyProtocolSchema,
+  routeSchema,
+  virtualServerTlsSchema,
+} from './virtual-server-options.js';
 
 /** Protocols a virtual server can speak. */
 export const virtualServerProtocols = ['tcp', 'tls', 'http', 'https'] as const;
@@ -47,6 +52,7 @@ const fields = z.strictObject({
         "http/https: replace = X-Forwarded-For is the client's address and the client's Forwarded " +
         'and X-Real-IP are removed; append = the edge is behind a trusted proxy: extend its value.',
     }),
+  proxy_protocol: proxyProtocolSchema,
   max_connections: z
     .number()
     .int()
@@ -111,6 +117,13 @@ function protocolProblems(vs: Record<string, unknown>): FieldProblem[] {
     problems.push({
       path: ['access'],
       message: `needs protocol https (browser sessions use Secure cookies), not ${protocol}`,
+    });
+  }
+  const proxyProtocol = vs['proxy_protocol'];
+  if (http && proxyProtocol !== undefined && proxyProtocol !== 'none') {
+    problems.push({
+      path: ['proxy_protocol'],
+      message: `applies to tcp and tls only, not ${protocol}; http/https send X-Forwarded-For`,
     });
   }
   const rules = vs['rules'];

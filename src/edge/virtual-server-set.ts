@@ -278,7 +278,12 @@ function buildOne(vs: VirtualServerConfig, context: BuildContext): Built {
     case 'tcp':
       return {
         kind: 'tcp',
-        options: { ...common, retries: vs.retries, onSessionEnd: context.hooks.onTcpSession },
+        options: {
+          ...common,
+          retries: vs.retries,
+          proxyProtocol: vs.proxy_protocol,
+          onSessionEnd: context.hooks.onTcpSession,
+        },
       };
     case 'tls':
       return {
@@ -287,6 +292,7 @@ function buildOne(vs: VirtualServerConfig, context: BuildContext): Built {
           ...common,
           routes: routePools.map((r) => ({ host: r.host ?? '*', pool: r.pool, name: r.name })),
           retries: vs.retries,
+          proxyProtocol: vs.proxy_protocol,
           logger: context.logger,
           onSessionEnd: context.hooks.onTlsSession,
         },

@@ -10,6 +10,7 @@ import { boundAddress, listenOn } from './listening.js';
 import { NodeFailures, type FailedNodes } from './node-failures.js';
 import { applyConnectionCap, reportRefusals, type ConnectionCapOptions } from './connection-cap.js';
 import { drainCut } from './drain-cut.js';
+import { proxyHeaderOf, type ProxyProtocolVersion } from './proxy-header.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -44,6 +45,11 @@ export interface TcpVirtualServerOptions extends ConnectionCapOptions {
    * twice. Nothing has been sent yet, so a retry is always safe. Default 1.
    */
   readonly retries?: number;
+  /**
+   * PROXY protocol header sent to the node before any client byte, telling it the client's
+   * address and the address the client connected to. Default `none`.
+   */
+  readonly proxyProtocol?: ProxyProtocolVersion;
   /** Called once per client connection when it ends. */
   readonly onSessionEnd?: (record: TcpSessionRecord) => void;
 }
@@ -113,6 +119,8 @@ export class TcpVirtualServer {
     const sessionId = randomUUID();
     const { pool, dialer, name, retries = 1 } = this.#options;
     const clientAddress = `${client.remoteAddress}:${client.remotePort}`;
+    // Taken at accept: a socket's addresses may no longer be readable once it has closed.
+    const proxyHeader = proxyHeaderOf(this.#options.proxyProtocol, client);
     this.#sockets.add(client);
     client.on('error', () => undefined);
     // Nodes that failed this session; reported only when the session reached none.
@@ -166,6 +174,8 @@ export class TcpVirtualServer {
           finish('client_gone', node.address);
           return;
         }
+        // The client is still paused (pauseOnConnect), so the header goes out first.
+        if (proxyHeader) upstream.socket.write(proxyHeader);
         this.#join(client, upstream.socket, (closeReason) => {
           pick.done({ ok: true, responseMs });
           finish(closeReason, node.address, upstream.connectorId);

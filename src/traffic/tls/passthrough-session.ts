@@ -7,6 +7,7 @@ import type { Router } from '../http/router.js';
 import type { UpstreamPick, UpstreamPool } from '../http/upstream-pool.js';
 import { joinStreams } from '../join-streams.js';
 import { NodeFailures, type FailedNodes } from '../node-failures.js';
+import { proxyHeaderOf } from '../proxy-header.js';
 import { parseClientHello } from './client-hello.js';
 import { tlsErrors } from './errors.js';
 import type { TlsPassthroughOptions } from './tls-passthrough-options.js';
@@ -37,6 +38,8 @@ export class PassthroughSession {
   #lastError: unknown;
   #failedNodes: FailedNodes | undefined;
   #done = false;
+  /** Taken at accept: a socket's addresses may no longer be readable once it has closed. */
+  readonly #proxyHeader: Buffer | undefined;
 
   constructor(settings: Settings, client: net.Socket, onGone: () => void) {
     this.#s = settings;
@@ -44,6 +47,7 @@ export class PassthroughSession {
     this.#onGone = onGone;
     this.#started = settings.clock.monotonic();
     this.#pool = settings.options.pool;
+    this.#proxyHeader = proxyHeaderOf(settings.options.proxyProtocol, client);
   }
 
   start(): void {
@@ -116,6 +120,8 @@ export class PassthroughSession {
             pick.done(outcome);
             return;
           }
+          // The PROXY protocol header, if any, must precede the ClientHello.
+          if (this.#proxyHeader) result.socket.write(this.#proxyHeader);
           result.socket.write(this.#buffered);
           this.#buffered = Buffer.alloc(0);
           this.#join(result.socket, () => pick.done(outcome));

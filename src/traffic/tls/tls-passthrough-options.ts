@@ -4,6 +4,7 @@ import type { FailedNodes } from '../node-failures.js';
 import type { TrafficLogger } from '../http/http-options.js';
 import type { UpstreamPool } from '../http/upstream-pool.js';
 import type { ConnectionCapOptions } from '../connection-cap.js';
+import type { ProxyProtocolVersion } from '../proxy-header.js';
 
 /** A route of a tls virtual server: connections whose SNI matches `host` go to `pool`. */
 export interface SniRoute {
@@ -52,6 +53,8 @@ export interface TlsPassthroughOptions extends ConnectionCapOptions {
   readonly maxClientHelloBytes?: number;
   /** Extra nodes tried when connecting fails (nothing has been sent yet, so always safe). Default 1. */
   readonly retries?: number;
+  /** PROXY protocol header sent to the node before the ClientHello. Default `none`. */
+  readonly proxyProtocol?: ProxyProtocolVersion;
   readonly clock?: Clock;
   readonly logger?: TrafficLogger;
   readonly onSessionEnd?: (record: TlsSessionRecord) => void;
