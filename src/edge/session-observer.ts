@@ -66,6 +66,9 @@ export function logPoolEvent(log: Logger, event: PoolEvent): void {
       { pool: event.pool, panic: event.panic, mode: event.mode },
       event.panic ? 'every node of the pool is down' : 'pool has healthy nodes again',
     );
+  } else if (event.type === 'tls_unverified') {
+    // Certificates unchecked: anyone on the path to the nodes can read and change the traffic.
+    log.warn({ pool: event.pool }, event.warning);
   } else {
     log.info({ ...event }, `pool ${event.type.replace('_', ' ')}`);
   }
