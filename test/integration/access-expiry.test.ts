@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { Duplex } from 'node:stream';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -21,6 +20,7 @@ import {
   tempDir,
   type TestEdge,
 } from '../harness/harness.js';
+import { echoOnce } from '../harness/echo-once.js';
 
 const alice = { subject: 'u-alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' };
 const dave = { subject: 'u-dave', email: 'dave@example.com', groups: ['eng'], idp: 'corp' };
@@ -33,26 +33,6 @@ interface ActivityItem {
   bytes_from_client?: number;
   bytes_to_client?: number;
   close_reason?: string;
-}
-
-/** Writes `text` and resolves once the echo of it came back, bounded by `timeoutMs`. */
-function echoOnce(socket: Duplex, text: string, timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    const timer = setTimeout(() => done(new Error(`no echo within ${timeoutMs} ms`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      got += chunk.toString('utf8');
-      if (got.length >= text.length) done();
-    };
-    function done(err?: Error): void {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      if (err) reject(err);
-      else resolve(got);
-    }
-    socket.on('data', onData);
-    socket.write(text);
-  });
 }
 
 /** `promise`, or a rejection naming `what` once `ms` pass: a session never cut fails fast. */

@@ -24,6 +24,7 @@ import {
   stopAllConnectors,
   type TestEdge,
 } from '../harness/harness.js';
+import { echoOnce } from '../harness/echo-once.js';
 import { createSelfSignedCert } from '../support/tls-cert.js';
 
 const GROUP = 'recheck-site';
@@ -53,26 +54,6 @@ interface ActivityItem {
 interface LogLine {
   msg: string;
   request?: { virtualServer: string; closeReason: string; upgrade?: boolean };
-}
-
-/** Writes `text` and resolves once it came back, bounded by `timeoutMs`. */
-function echoOnce(socket: Duplex, text: string, timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    const timer = setTimeout(() => done(new Error(`no echo within ${timeoutMs} ms`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      got += chunk.toString('utf8');
-      if (got.length >= text.length) done();
-    };
-    function done(err?: Error): void {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      if (err) reject(err);
-      else resolve(got);
-    }
-    socket.on('data', onData);
-    socket.write(text);
-  });
 }
 
 /** Resolves when `socket` closes, rejects after `ms`: a connection never cut fails the test. */
@@ -357,13 +338,23 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     kept.destroy();
   });
 
-  it('a logout through the virtual server closes the WebSockets of that session at once', async () => {
+  /** Two sessions of olga's, each with an open WebSocket: `ws` (of `secret`) and `kept`. */
+  async function twoSessionsWithWebSockets(): Promise<{
+    secret: string;
+    ws: Duplex;
+    kept: Duplex;
+  }> {
     const secret = await edge.browserAccess.pages.sessions.create(olga, VS);
     const other = await edge.browserAccess.pages.sessions.create(olga, VS);
     const ws = await openUpgrade(vsPort, secret);
     const kept = await openUpgrade(vsPort, other);
     ws.on('error', () => undefined);
     kept.on('error', () => undefined);
+    return { secret, ws, kept };
+  }
+
+  it('a logout through the virtual server closes the WebSockets of that session at once', async () => {
+    const { secret, ws, kept } = await twoSessionsWithWebSockets();
     assert.equal(await echoOnce(ws, 'before logout'), 'before logout');
     const before = requestEnds('session_ended').length;
     assert.equal(await getWithCookie(vsPort, '/.postern/auth/logout', secret), 200);
@@ -374,12 +365,7 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
   });
 
   it('ends a WebSocket at the next periodic re-check (≤ 30 s) after its session ended elsewhere', async () => {
-    const secret = await edge.browserAccess.pages.sessions.create(olga, VS);
-    const other = await edge.browserAccess.pages.sessions.create(olga, VS);
-    const ws = await openUpgrade(vsPort, secret);
-    const kept = await openUpgrade(vsPort, other);
-    ws.on('error', () => undefined);
-    kept.on('error', () => undefined);
+    const { secret, ws, kept } = await twoSessionsWithWebSockets();
     assert.equal(await echoOnce(ws, 'before the end'), 'before the end');
     const before = requestEnds('session_ended').length;
     // As a logout on another edge, or a timeout, does: the session leaves the store.
