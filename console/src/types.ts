@@ -67,6 +67,13 @@ export interface PoolNode {
   /** ISO 8601 (UTC): until when passive health keeps the node out. */
   ejectedUntil?: string;
   avgResponseMs?: number;
+  /** HTTP requests sent to the node by outcome (2xx, 4xx, connect, ...). */
+  requests?: Record<string, number>;
+  /** Sessions started on the node by tcp/tls virtual servers. */
+  sessions?: number;
+  weight?: number;
+  /** Set while the node is in slow start: its weight now. */
+  slowStart?: { weight: number; endsAt: string };
 }
 
 /** A pool with its live status. */

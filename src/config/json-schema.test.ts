@@ -139,6 +139,8 @@ const example = {
       request_timeout_ms: 30000,
       forwarded_headers: false,
       retries: 2,
+      error_detail: 'full',
+      error_pages: { '503': { body: '<p>Later</p>' }, '502': { body: '{}', content_type: 'x/y' } },
     },
   ],
 };

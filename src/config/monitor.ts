@@ -65,8 +65,19 @@ export const monitorSchema = z
       .max(100)
       .default(2)
       .meta({ description: 'Consecutive passed checks before a down node is marked up.' }),
+    verify_tls: z.boolean().optional().meta({
+      description:
+        "https only: verify the node's certificate. Default: the pool's tls.verify on a pool with tls, else false.",
+    }),
   })
   .superRefine((m, ctx) => {
+    if (m.type !== 'https' && m.verify_tls !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['verify_tls'],
+        message: 'applies to https monitors only; set type: https or remove it',
+      });
+    }
     if (m.type !== 'tcp') return;
     // A tcp monitor only connects: an http option on it would be silently ignored.
     const given = [

@@ -60,6 +60,7 @@ test('a valid YAML document parses with every default applied', () => {
         monitors: [],
         passive_health: { enabled: true, failures: 5, on_5xx: false, eject_ms: 30000 },
         panic: 'all',
+        slow_start_ms: 0,
       },
     ],
     virtual_servers: [
@@ -78,6 +79,7 @@ test('a valid YAML document parses with every default applied', () => {
         request_timeout_ms: 60000,
         forwarded_headers: true,
         x_forwarded_for: 'replace',
+        error_detail: 'minimal',
         max_connections: 0,
         proxy_protocol: 'none',
         retries: 1,

@@ -77,6 +77,12 @@ export const passiveHealthSchema = z
 /** What a pool does when every node is down. */
 export const panicModes = ['all', 'none'] as const;
 
+/** Slow start (HAProxy `slowstart`, vTM `slow_start`): ramp-up of a node back in service. */
+export const slowStartMsSchema = millisecondsSchema(0, 3_600_000).default(0).meta({
+  description:
+    'A node back up after being down, or added to the running pool, takes a share growing linearly from 5 % to its full weight over this many ms; 0 = off.',
+});
+
 const ttl = millisecondsSchema(1000, 30 * 86_400_000)
   .default(3_600_000)
   .meta({ description: 'Forget an affinity unused this long.' });

@@ -59,26 +59,43 @@ test('a pool tls block keeps server_name, ca, a client certificate and verify: f
   assert.equal(tls?.min_version, 'TLSv1.3');
 });
 
-test('tls on a via pool is refused at validation, and a client cert needs its key', () => {
+test('a client cert needs its key, ca must be PEM and min_version one of the known', () => {
   assert.deepEqual(
     problemsOf([
       'version: 1',
       'pools:',
-      '  - name: p',
-      '    via: dc1',
-      '    nodes: [{address: "10.0.0.1:443"}]',
-      '    tls: {}',
       '  - name: q',
       '    nodes: [{address: "10.0.0.1:443"}]',
       `    tls: {cert: ${JSON.stringify(CERT)}, ca: nope, min_version: TLSv1.0}`,
     ]),
     [
-      'pools[0].tls — TLS to the nodes is not supported on via pools yet; let the connector side terminate TLS, or reach the nodes directly (no via)',
-      'pools[1].tls.key — cert and key go together: set both for a client certificate, or neither',
-      'pools[1].tls.ca — must hold a PEM certificate ("-----BEGIN CERTIFICATE-----")',
-      'pools[1].tls.min_version — must be one of "TLSv1.2", "TLSv1.3"',
+      'pools[0].tls.key — cert and key go together: set both for a client certificate, or neither',
+      'pools[0].tls.ca — must hold a PEM certificate ("-----BEGIN CERTIFICATE-----")',
+      'pools[0].tls.min_version — must be one of "TLSv1.2", "TLSv1.3"',
     ],
   );
+});
+
+test('a via pool accepts tls: the edge runs TLS to the node through the tunnel', () => {
+  const doc = parseDocument(
+    [
+      'version: 1',
+      'pools:',
+      '  - name: p',
+      '    via: dc1',
+      '    nodes: [{address: "api.internal:443"}]',
+      `    tls: {server_name: api.internal, ca: ${JSON.stringify(CERT)}}`,
+    ].join('\n'),
+    { fileName: 'p.yaml' },
+  );
+  assert.equal(doc.pools[0]?.via, 'dc1');
+  assert.deepEqual(doc.pools[0]?.tls, {
+    enabled: true,
+    server_name: 'api.internal',
+    verify: true,
+    ca: CERT,
+    min_version: 'TLSv1.2',
+  });
 });
 
 test('a via pool may carry tls when it is disabled', () => {

@@ -6,6 +6,7 @@ import {
   passiveHealthSchema,
   persistenceSchema,
   poolTlsSchema,
+  slowStartMsSchema,
 } from './pool-options.js';
 
 /** Load-balancing algorithms a pool can use. */
@@ -48,6 +49,7 @@ export const poolSchema = z
       description:
         'When every node is down: "all" tries every node anyway, "none" refuses new sessions.',
     }),
+    slow_start_ms: slowStartMsSchema,
     persistence: persistenceSchema.optional(),
     tls: poolTlsSchema.optional(),
   })
@@ -60,20 +62,7 @@ export const poolSchema = z
       when: (payload) => typeof payload.value === 'object' && payload.value !== null,
     },
   )
-  .refine(
-    (pool) => pool.via === undefined || pool.tls === undefined || pool.tls.enabled === false,
-    {
-      path: ['tls'],
-      error:
-        'TLS to the nodes is not supported on via pools yet; let the connector side terminate TLS, or reach the nodes directly (no via)',
-      when: (payload) => isRecord(payload.value) && isRecord(payload.value['tls']),
-    },
-  )
   .meta({ description: 'A pool of backend nodes.' });
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A validated pool node. */
 export type PoolNode = z.output<typeof poolNodeSchema>;

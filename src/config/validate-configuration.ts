@@ -215,7 +215,14 @@ function missingMessage(
     return `${target} does not exist: ${former.file} no longer defines it; put it back or correct the name`;
   }
   const user = `${singular[m.from]} "${owner}" (created through the API)`;
-  if (former === undefined || 'api' in former) {
+  if (former !== undefined && 'api' in former) {
+    // An API object that is being deleted (or renamed) while another API object uses it.
+    return (
+      `${user} uses ${target} (created through the API, ${former.api}), which would no longer ` +
+      `exist; first change or delete the ${singular[m.from]} (PUT or DELETE ${api})`
+    );
+  }
+  if (former === undefined) {
     return `${user} uses ${target}, which does not exist; ${m.hint} correct the name`;
   }
   return (

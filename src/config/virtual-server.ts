@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hostPortSchema, millisecondsSchema, nameListSchema, objectNameSchema } from './fields.js';
 import { browserAccessSchema } from './browser-access.js';
+import { errorDetailSchema, errorPagesSchema } from './error-pages.js';
 import {
   limitsSchema,
   proxyProtocolSchema,
@@ -52,6 +53,8 @@ const fields = z.strictObject({
         "http/https: replace = X-Forwarded-For is the client's address and the client's Forwarded " +
         'and X-Real-IP are removed; append = the edge is behind a trusted proxy: extend its value.',
     }),
+  error_detail: errorDetailSchema,
+  error_pages: errorPagesSchema.optional(),
   proxy_protocol: proxyProtocolSchema,
   max_connections: z
     .number()
@@ -124,6 +127,18 @@ function protocolProblems(vs: Record<string, unknown>): FieldProblem[] {
     problems.push({
       path: ['proxy_protocol'],
       message: `applies to tcp and tls only, not ${protocol}; http/https send X-Forwarded-For`,
+    });
+  }
+  if (!http && vs['error_detail'] === 'full') {
+    problems.push({
+      path: ['error_detail'],
+      message: `applies to http and https only, not ${protocol}`,
+    });
+  }
+  if (!http && vs['error_pages'] !== undefined) {
+    problems.push({
+      path: ['error_pages'],
+      message: `apply to http and https only, not ${protocol}`,
     });
   }
   const rules = vs['rules'];

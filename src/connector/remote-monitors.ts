@@ -1,9 +1,15 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/index.js';
-import { MAX_CHECK_DETAIL, type CheckResult, type MonitorWork } from '../protocol/index.js';
+import {
+  MAX_CHECK_DETAIL,
+  type CheckResult,
+  type MonitorWork,
+  type WirePoolTls,
+} from '../protocol/index.js';
 import {
   HealthChecker,
   monitorSpecFromConfig,
+  poolTlsFromPublic,
   type Dialer,
   type DialRequest,
   type DialResult,
@@ -64,11 +70,18 @@ export class RemoteMonitors {
   apply(work: readonly MonitorWork[]): void {
     const wanted = new Map<string, { pool: string; work: MonitorWork; addresses: string[] }>();
     const reportKeys = new Set<string>();
+    const poolTls = poolTlsOf(work);
     for (const item of work) {
-      const key = `${item.pool}\n${JSON.stringify(item.monitor)}`;
+      const tls = poolTls.get(item.pool);
+      // A changed CA or server name restarts the pool's checks, like a changed monitor.
+      const key = `${item.pool}\n${JSON.stringify(item.monitor)}\n${JSON.stringify(tls ?? null)}`;
       let entry = wanted.get(key);
       if (entry === undefined) {
-        entry = { pool: item.pool, work: item, addresses: [] };
+        entry = {
+          pool: item.pool,
+          work: tls === undefined ? item : { ...item, tls },
+          addresses: [],
+        };
         wanted.set(key, entry);
       }
       if (!entry.addresses.includes(item.address)) entry.addresses.push(item.address);
@@ -108,6 +121,7 @@ export class RemoteMonitors {
     const checker = new HealthChecker({
       pool,
       via: undefined,
+      tls: work.tls === undefined ? undefined : poolTlsFromPublic(pool, work.tls),
       monitors: [spec],
       dialer,
       clock: this.#clock,
@@ -133,6 +147,15 @@ export class RemoteMonitors {
     checker.start();
     return checker;
   }
+}
+
+/** Each pool's `tls`, which the edge sends on one of the pool's items (see monitorWorkSchema). */
+function poolTlsOf(work: readonly MonitorWork[]): Map<string, WirePoolTls> {
+  const tls = new Map<string, WirePoolTls>();
+  for (const item of work) {
+    if (item.tls !== undefined && !tls.has(item.pool)) tls.set(item.pool, item.tls);
+  }
+  return tls;
 }
 
 function reportKey(pool: string, monitor: string, address: string): string {

@@ -155,7 +155,7 @@ export function buildAdminApi(options: AdminApiOptions) {
       registerAuditLog(api, store);
       registerAdminTokens(api, store);
       registerPolicyOrder(api, store, runtime);
-      registerGroups(api, store);
+      registerGroups(api, store, runtime);
       registerKeys(api, store, runtime);
       registerConnectors(api, store, runtime);
       if (options.activity) registerActivityRoutes(api, options.activity);

@@ -10,6 +10,7 @@ import { controlErrors } from './errors.js';
 import { sendTagged, withEtag } from './etag.js';
 import { paginate, type PageQuery } from './pagination.js';
 import { createProvisioningKey } from './provisioning-keys.js';
+import { groupDeleteProblems } from './group-users.js';
 
 type ListRequest = FastifyRequest<{ Querystring: PageQuery & { group?: string } }>;
 
@@ -22,7 +23,7 @@ export const provisioningKeyPatchSchema = z
   .meta({ description: 'Changes to a provisioning key.' });
 
 /** Routes for connector groups. */
-export function registerGroups(api: FastifyInstance, store: Store): void {
+export function registerGroups(api: FastifyInstance, store: Store, runtime: RuntimeView): void {
   api.get('/connector-groups', async (req: ListRequest) =>
     paginate(
       (await store.groups.list()).map((g) => withEtag(groupView(g))),
@@ -67,8 +68,12 @@ export function registerGroups(api: FastifyInstance, store: Store): void {
     });
     return withEtag(groupView(updated));
   });
+  // Refused while the configuration in force uses the group: the next import or API change
+  // would fail, and pools and applications would point at nothing meanwhile.
   api.delete('/connector-groups/:name', async (req: Named, reply) => {
     await writable(req.params.name);
+    const problems = await groupDeleteProblems(store, runtime, req.params.name);
+    if (problems.length > 0) throw controlErrors.groupInUse(req.params.name, problems);
     await store.groups.delete(req.params.name);
     return reply.code(204).send();
   });

@@ -1,3 +1,4 @@
+import { ConfigProblemsError, formatProblems, type ConfigProblem } from '../config/index.js';
 import { PosternError } from '../core/index.js';
 
 /** Errors of the control plane: enrollment, admin API, runtime configuration. */
@@ -91,4 +92,23 @@ export const controlErrors = {
       'POSTERN_ERR_API_REQUEST_TIMEOUT',
       'The request was not received in full in time, so the admin API closed the connection. Check the client and the network, then send it again.',
     ),
+  groupInUse: (group: string, problems: readonly ConfigProblem[]) =>
+    new ConfigProblemsError(
+      'POSTERN_ERR_CONFLICT',
+      `Connector group "${group}" is still used by ${problems.length === 1 ? 'one object' : `${problems.length} objects`} of the configuration, so nothing was deleted. ` +
+        `Change or delete each first (a document object in its file, an API object at its path), then delete the group again:\n` +
+        numbered(problems),
+      problems,
+    ),
 } as const;
+
+/**
+ * Problems one per line, numbered, so that they stay apart where the message is shown on one
+ * line (the CLI prints an error as one line).
+ */
+function numbered(problems: readonly ConfigProblem[]): string {
+  return formatProblems(problems)
+    .split('\n')
+    .map((line, i) => `  ${i + 1}) ${line.trim()}.`)
+    .join('\n');
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FakeClock } from '../core/index.js';
 import { Pool, type PoolStatus } from '../traffic/index.js';
-import { poolStatusView, poolStatusViewSchema } from './pool-status-view.js';
+import { poolStatusView, poolStatusViewSchema, type PoolStatusView } from './pool-status-view.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -72,6 +72,12 @@ test('monitor and discovery times are converted, and extra discovery fields are 
         lastError: undefined,
         lastErrorAt: undefined,
         avgResponseMs: undefined,
+        lastResponseMs: undefined,
+        requests: {},
+        sessions: 0,
+        weight: 1,
+        slowStart: undefined,
+        responseTimes: { buckets: [], sumSeconds: 0, count: 0 },
       },
     ],
     discovery: {
@@ -104,4 +110,28 @@ test('the published schema refuses epoch milliseconds where a time belongs', () 
   const clock = new FakeClock(Date.UTC(2030, 0, 2));
   const raw = JSON.parse(JSON.stringify(failedPool(clock).status())) as unknown;
   assert.throws(() => poolStatusViewSchema.parse(raw));
+});
+
+test("a node's requests, sessions, response times and slow start are shown; the histogram is not", () => {
+  const clock = new FakeClock(Date.UTC(2030, 0, 2));
+  const options = { name: 'web', clock, slowStartMs: 60_000 } as const;
+  const a = { address: '10.0.0.1:80', weight: 3, state: 'active' } as const;
+  const b = { address: '10.0.0.2:80', weight: 2, state: 'active' } as const;
+  const first = new Pool({ ...options, nodes: [a] });
+  first.start();
+  first.pick({ request: true }).done({ ok: true, status: 200, responseMs: 12.34 });
+  first.pick({ request: true }).done({ ok: false, kind: 'status_5xx', status: 502 });
+  first.pick().done({ ok: true, responseMs: 2 });
+  const pool = new Pool({ ...options, nodes: [a, b], previous: first });
+  pool.start();
+  const json = JSON.parse(JSON.stringify(poolStatusView(pool.status()))) as PoolStatusView;
+  poolStatusViewSchema.parse(json);
+  const [one, two] = json.nodes;
+  assert.deepEqual(one?.requests, { '2xx': 1, '5xx': 1 });
+  assert.equal(one?.sessions, 1);
+  assert.equal(one?.lastResponseMs, 2);
+  assert.equal(one?.weight, 3);
+  assert.equal(one?.slowStart, undefined);
+  assert.equal('responseTimes' in (one ?? {}), false);
+  assert.deepEqual(two?.slowStart, { weight: 0.1, endsAt: '2030-01-02T00:01:00.000Z' });
 });

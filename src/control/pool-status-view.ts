@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PoolStatus } from '../traffic/index.js';
+import { requestOutcomes, type PoolStatus } from '../traffic/index.js';
 
 const time = (what: string) =>
   z.iso
@@ -31,6 +31,22 @@ const nodeStatus = z.object({
   lastError: z.string().optional(),
   lastErrorAt: time('the last failure'),
   avgResponseMs: z.number().optional(),
+  lastResponseMs: z.number().optional().meta({
+    description: 'The last response time in ms (http: to the response head; tcp: to connect).',
+  }),
+  requests: z.partialRecord(z.enum(requestOutcomes), z.number().int()).meta({
+    description:
+      'HTTP requests sent to the node by outcome: status class (2xx...) or failure ' +
+      '(connect, reset, timeout, failed, aborted); outcomes not seen are absent.',
+  }),
+  sessions: z.number().int().meta({
+    description: 'Sessions started on the node by tcp/tls virtual servers (and HTTP upgrades).',
+  }),
+  weight: z.number().int(),
+  slowStart: z
+    .object({ weight: z.number(), endsAt: z.iso.datetime() })
+    .optional()
+    .meta({ description: 'Set while the node is in slow start: its weight now and the end.' }),
 });
 
 const discoveryStatus = z.object({
@@ -79,11 +95,13 @@ export function poolStatusView(status: PoolStatus): PoolStatusView {
   const discovery = status.discovery;
   return {
     ...status,
-    nodes: status.nodes.map((n) => ({
+    // The response-time histogram is for /metrics only.
+    nodes: status.nodes.map(({ responseTimes: _histogram, ...n }) => ({
       ...n,
       monitors: n.monitors.map((m) => ({ ...m, lastCheckAt: iso(m.lastCheckAt) })),
       ejectedUntil: iso(n.ejectedUntil),
       lastErrorAt: iso(n.lastErrorAt),
+      slowStart: n.slowStart && { ...n.slowStart, endsAt: iso(n.slowStart.endsAt) as string },
     })),
     discovery:
       discovery === undefined

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PoolStatus } from '../traffic/index.js';
 import type { ConnectorRegistry } from './connector-registry.js';
+import { registerPoolNodeMetrics } from './pool-node-metrics.js';
 
 /** The edge's Prometheus metrics, one registry per edge so several can share a process. */
 export class EdgeMetrics {
@@ -94,8 +95,13 @@ export class EdgeMetrics {
     });
   }
 
-  /** Registers pool node health, read at scrape time from the running pools' status. */
+  /**
+   * Registers pool node health and per-node traffic (requests, sessions, in progress, response
+   * times, up), read at scrape time from the running pools' status.
+   */
   registerPoolHealth(pools: () => Iterable<PoolStatus>): void {
+    const snapshot = scrapeSnapshot(pools);
+    registerPoolNodeMetrics(this.registry, snapshot);
     new Gauge({
       name: 'postern_edge_pool_nodes',
       help: 'Nodes of each pool (configured and discovered), by combined health (up, down, unknown).',
@@ -103,7 +109,7 @@ export class EdgeMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const pool of pools()) {
+        for (const pool of snapshot()) {
           for (const health of ['up', 'down', 'unknown'] as const)
             this.set({ pool: pool.name, health }, 0);
           for (const node of pool.nodes) this.inc({ pool: pool.name, health: node.health });
@@ -117,8 +123,25 @@ export class EdgeMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const pool of pools()) this.set({ pool: pool.name }, pool.available);
+        for (const pool of snapshot()) this.set({ pool: pool.name }, pool.available);
       },
     });
   }
+}
+
+/**
+ * The pools' status, built once per scrape: the registry collects every metric in the same
+ * turn, so one snapshot, dropped after that turn, serves all of them.
+ */
+function scrapeSnapshot(pools: () => Iterable<PoolStatus>): () => readonly PoolStatus[] {
+  let taken: readonly PoolStatus[] | undefined;
+  return () => {
+    if (taken === undefined) {
+      taken = [...pools()];
+      queueMicrotask(() => {
+        taken = undefined;
+      });
+    }
+    return taken;
+  };
 }

@@ -7,7 +7,7 @@ import type {
   TargetRule,
   WireMonitor,
 } from '../protocol/index.js';
-import { splitHostPort, type Pool } from '../traffic/index.js';
+import { monitorRunsOnEdge, publicPoolTls, splitHostPort, type Pool } from '../traffic/index.js';
 import { applicationHealthWork } from './application-health-work.js';
 import { applicationTargets } from './application-targets.js';
 
@@ -45,7 +45,14 @@ export function connectorConfigFor(
     const pool = generation.pools.get(spec.name);
     if (spec.via !== group || pool === undefined) continue;
     if (spec.discovery) out.discovery.push({ pool: spec.name, dns: { ...spec.discovery.dns } });
-    const poolMonitors = spec.monitors.flatMap((name) => monitors.get(name) ?? []);
+    const poolMonitors = spec.monitors
+      .flatMap((name) => monitors.get(name) ?? [])
+      .filter((m) => !monitorRunsOnEdge(m, pool.upstreamTls));
+    // The pool's tls rides on its first item only; the connector applies it to all of them.
+    let tls =
+      pool.upstreamTls && poolMonitors.some((m) => m.type === 'https')
+        ? publicPoolTls(pool.upstreamTls)
+        : undefined;
     for (const node of pool.status().nodes) {
       const target = splitHostPort(node.address);
       if (target && !seen.has(node.address)) {
@@ -54,7 +61,13 @@ export function connectorConfigFor(
       }
       if (node.removed || node.state === 'disabled') continue;
       for (const monitor of poolMonitors) {
-        out.monitors.push({ pool: spec.name, address: node.address, monitor });
+        out.monitors.push({
+          pool: spec.name,
+          address: node.address,
+          monitor,
+          ...(tls === undefined ? {} : { tls }),
+        });
+        tls = undefined;
       }
     }
   }
@@ -73,6 +86,10 @@ function wireMonitor(m: Configuration['monitors'][number]): WireMonitor {
     timeout_ms: m.timeout_ms,
     failures: m.failures,
     successes: m.successes,
-    ...definedProps({ host_header: m.host_header, body_match: m.body_match }),
+    ...definedProps({
+      host_header: m.host_header,
+      body_match: m.body_match,
+      verify_tls: m.verify_tls,
+    }),
   };
 }

@@ -347,6 +347,13 @@ function httpOptions(
     forwardedHeaders: vs.forwarded_headers,
     xForwardedFor: vs.x_forwarded_for,
     retries: vs.retries,
+    errorDetail: vs.error_detail,
+    errorPages: new Map(
+      Object.entries(vs.error_pages ?? {}).map(([status, page]) => [
+        Number(status),
+        { body: page.body, contentType: page.content_type },
+      ]),
+    ),
     logger: context.logger,
     onRequestEnd: context.hooks.onHttpRequest,
     gate: context.gateFor?.(vs, context.config),

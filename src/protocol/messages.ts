@@ -133,11 +133,28 @@ export const wireDnsDiscoverySchema = z.looseObject({
   resolver: z.string().max(300).optional(),
 });
 
+/**
+ * A pool's `tls` as its connectors need it for https checks: what verifying a node takes, never
+ * the client certificate or its key (checks that need them run on the edge).
+ */
+export const wirePoolTlsSchema = z.looseObject({
+  server_name: z.string().max(253).optional(),
+  verify: z.boolean().default(true),
+  ca: pem.optional(),
+  /** A string, not an enum, so that a version a connector does not know cannot refuse `config`. */
+  min_version: z.string().max(16).optional(),
+});
+
 /** One check a connector runs: a monitor against one node of one of its group's pools. */
 export const monitorWorkSchema = z.looseObject({
   pool: name,
   address: z.string().min(3).max(300),
   monitor: wireMonitorSchema,
+  /**
+   * The pool's `tls`, sent on the pool's first item only (a CA is large) and meant for all its
+   * items; absent on every item = the pool has no `tls`. Older connectors ignore it.
+   */
+  tls: wirePoolTlsSchema.optional(),
 });
 
 /** One pool whose nodes a connector discovers by DNS in its own network. */
@@ -344,6 +361,8 @@ export type WireMonitor = z.output<typeof wireMonitorSchema>;
 export type WireDnsDiscovery = z.output<typeof wireDnsDiscoverySchema>;
 /** One health check a connector is asked to run. */
 export type MonitorWork = z.output<typeof monitorWorkSchema>;
+/** A pool's TLS settings as sent to connectors. */
+export type WirePoolTls = z.output<typeof wirePoolTlsSchema>;
 /** One pool a connector is asked to discover. */
 export type DiscoveryWork = z.output<typeof discoveryWorkSchema>;
 /** One health check's outcome as reported by a connector. */

@@ -17,6 +17,8 @@ export type { PersistenceOptions, PoolEvent } from './pool-options.js';
 export type { PoolConfigInput, PoolBuildContext } from './pool-config.js';
 export { poolOptionsFromConfig, persistenceDefaults } from './pool-config.js';
 export type { PoolStatus, PoolNodeStatus, MonitorStatus } from './pool-status.js';
+export { requestOutcomes, responseBucketsSeconds } from './pool-node-figures.js';
+export type { RequestOutcome, ResponseTimes } from './pool-node-figures.js';
 export * from './balancers/index.js';
 export * from './health/index.js';
 export * from './persistence/index.js';

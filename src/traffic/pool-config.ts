@@ -29,6 +29,8 @@ export interface PoolConfigInput {
   readonly monitors?: readonly string[] | undefined;
   readonly passive_health?: PassiveHealthConfigInput | undefined;
   readonly panic?: 'all' | 'none' | undefined;
+  /** Slow start in ms; 0 or absent = off. */
+  readonly slow_start_ms?: number | undefined;
   readonly persistence?:
     | {
         readonly type: 'cookie';
@@ -98,6 +100,7 @@ export function poolOptionsFromConfig(
     })),
     algorithm: config.algorithm,
     panic: config.panic,
+    slowStartMs: config.slow_start_ms,
     passiveHealth: passiveHealthFromConfig(config.passive_health),
     persistence: persistenceFromConfig(config.persistence, context.persistenceKey),
     tls,

@@ -7,6 +7,7 @@ import {
   type PassiveHealthOptions,
 } from './health/index.js';
 import type { SourceIpTable } from './persistence/index.js';
+import { NodeFigures } from './pool-node-figures.js';
 import type { NodeState, PickOutcome, PoolNode } from './pool-options.js';
 
 /** Weight of a new response time in the moving average. */
@@ -14,6 +15,16 @@ const RESPONSE_ALPHA = 0.3;
 
 /** Failed sessions count as this slow in the response-time average, so fast failures never win. */
 const FAILURE_PENALTY_MS = 10_000;
+
+/** Where slow start begins, as a part of the node's full weight (HAProxy starts near 5 %). */
+export const SLOW_START_FLOOR = 0.05;
+
+/** What a pool generation tells its entries for slow start: time and the ramp's length. */
+export interface SlowStart {
+  readonly clock: Clock;
+  /** The ramp's length in ms; 0 = slow start off. */
+  readonly ms: number;
+}
 
 /**
  * What a pool has learned about one node address. Shared by every configuration generation of
@@ -39,6 +50,30 @@ export class NodeRuntime {
   removed = false;
   /** Active monitor states by monitor name. */
   readonly monitors = new Map<string, MonitorState>();
+  /** Requests, sessions and response times, for metrics and status. */
+  readonly figures = new NodeFigures();
+  /** Monotonic ms when slow start began; undefined when the node is not ramping. */
+  rampFrom: number | undefined = undefined;
+  /**
+   * Whether the in-charge generation's last view let the node take new sessions (active, not
+   * down); undefined before any view saw it. A change to true starts slow start.
+   */
+  inService: boolean | undefined = undefined;
+
+  /**
+   * The part of its full weight the node may take at monotonic `nowMs`: 1, or during slow
+   * start of `durationMs` a line from SLOW_START_FLOOR to 1. The one place slow start is computed.
+   */
+  rampAt(nowMs: number, durationMs: number): number {
+    const from = this.rampFrom;
+    if (from === undefined) return 1;
+    const done = durationMs <= 0 ? 1 : (nowMs - from) / durationMs;
+    if (done >= 1) {
+      this.rampFrom = undefined;
+      return 1;
+    }
+    return SLOW_START_FLOOR + (1 - SLOW_START_FLOOR) * Math.max(0, done);
+  }
 
   /**
    * Records how a session ended (the session no longer counts as active) and applies passive
@@ -91,6 +126,12 @@ export class PoolRuntime {
   owner: object | undefined = undefined;
   /** Whether the last refresh found the pool in panic, to report changes once. */
   panic = false;
+  /** An in-charge view was built: configured nodes new from now on were added (slow start). */
+  seeded = false;
+  /** Discovery answered since its set was last reset. */
+  discoveryAnswered = false;
+  /** A view was built after discovery answered: discovered nodes new from now on were added. */
+  discoverySeeded = false;
 
   constructor(name: string) {
     this.name = name;
@@ -142,8 +183,22 @@ export class PoolEntry implements PoolNode, BalancerNode {
       readonly removed: boolean;
       /** Cookie persistence token; undefined without cookie persistence. */
       readonly token: string | undefined;
+      /** Slow start of this generation; undefined when off. */
+      readonly slowStart?: SlowStart | undefined;
     },
   ) {}
+
+  /** Slow start: the part of its weight the node takes now (1 when not ramping). */
+  get ramp(): number {
+    const slowStart = this.meta.slowStart;
+    if (this.rt.rampFrom === undefined || slowStart === undefined) return 1;
+    return this.rt.rampAt(slowStart.clock.monotonic(), slowStart.ms);
+  }
+
+  /** The weight balancers use now: the configured weight scaled by slow start. */
+  get effectiveWeight(): number {
+    return this.weight * this.ramp;
+  }
 
   get active(): number {
     return this.rt.active;

@@ -25,6 +25,8 @@ export interface PoolPickOptions {
   readonly cookie?: string | undefined;
   /** The request came over TLS: a persistence cookie set for it is `Secure`. */
   readonly secure?: boolean | undefined;
+  /** The pick is for one HTTP request (counted by outcome), not a session; default false. */
+  readonly request?: boolean | undefined;
 }
 
 /** How a picked session ended, reported once through PoolPick.done(). */
@@ -36,6 +38,8 @@ export interface PickOutcome {
   readonly responseMs?: number | undefined;
   /** Shown as the node's last error in status. */
   readonly error?: string | undefined;
+  /** HTTP: the status the node answered, counted by class in the node's figures. */
+  readonly status?: number | undefined;
 }
 
 /** A node chosen for one session; `done` must be called exactly once (later calls are ignored). */
@@ -112,6 +116,11 @@ export interface PoolOptions {
   readonly balancer?: Balancer | undefined;
   /** Default: all. */
   readonly panic?: PanicMode | undefined;
+  /**
+   * Slow start: a node coming back up or added to the running pool takes a share growing
+   * linearly from 5 % to its full weight over this many ms. Default 0 = off.
+   */
+  readonly slowStartMs?: number | undefined;
   /** Default: enabled with 5 failures, 5xx not counted, 30 s ejection; false disables. */
   readonly passiveHealth?: PassiveHealthOptions | false | undefined;
   readonly persistence?: PersistenceOptions | undefined;

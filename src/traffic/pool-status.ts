@@ -2,6 +2,7 @@ import type { Clock } from '../core/index.js';
 import type { DiscoveryStatus } from './discovery/index.js';
 import type { HealthState } from './health/index.js';
 import type { PoolEntry } from './pool-node.js';
+import type { RequestOutcome, ResponseTimes } from './pool-node-figures.js';
 import type { NodeState, PanicMode } from './pool-options.js';
 
 /** One monitor's view of a node. */
@@ -33,6 +34,18 @@ export interface PoolNodeStatus {
   readonly lastErrorAt: number | undefined;
   /** Moving average of response times, rounded to 0.1 ms. */
   readonly avgResponseMs: number | undefined;
+  /** The last response time (HTTP: to the response head; TCP: to connect), rounded to 0.1 ms. */
+  readonly lastResponseMs: number | undefined;
+  /** HTTP requests sent to the node, by outcome (status class or failure); outcomes seen only. */
+  readonly requests: Readonly<Partial<Record<RequestOutcome, number>>>;
+  /** Sessions started on the node by tcp/tls virtual servers (and HTTP upgrades). */
+  readonly sessions: number;
+  /** The configured weight. */
+  readonly weight: number;
+  /** Set while the node is in slow start: its weight now and when the ramp ends (epoch ms). */
+  readonly slowStart: { readonly weight: number; readonly endsAt: number } | undefined;
+  /** Response-time histogram, for metrics (the admin API leaves it out). */
+  readonly responseTimes: ResponseTimes;
 }
 
 /** A pool, for the admin API: plain data, safe to serialise. */
@@ -102,11 +115,32 @@ export function buildPoolStatus(input: {
       consecutiveFailures: e.rt.consecutiveFailures,
       lastError: e.rt.lastError,
       lastErrorAt: e.rt.lastErrorAt,
-      avgResponseMs:
-        e.rt.responseMs === undefined ? undefined : Math.round(e.rt.responseMs * 10) / 10,
+      avgResponseMs: tenths(e.rt.responseMs),
+      lastResponseMs: tenths(e.rt.figures.lastResponseMs),
+      requests: e.rt.figures.requestCounts(),
+      sessions: e.rt.figures.sessions,
+      weight: e.weight,
+      slowStart: slowStartOf(e, toEpoch),
+      responseTimes: e.rt.figures.responseTimes(),
     })),
     discovery: input.discovery,
     persistence: input.persistence,
     persistenceEntries: input.persistenceEntries,
+  };
+}
+
+function tenths(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Math.round(ms * 10) / 10;
+}
+
+/** The node's slow start for status, or undefined when it is not ramping. */
+function slowStartOf(e: PoolEntry, toEpoch: number): PoolNodeStatus['slowStart'] {
+  const ramp = e.ramp;
+  const from = e.rt.rampFrom;
+  const ms = e.meta.slowStart?.ms;
+  if (ramp >= 1 || from === undefined || ms === undefined) return undefined;
+  return {
+    weight: Math.round(e.weight * ramp * 100) / 100,
+    endsAt: Math.round(from + ms + toEpoch),
   };
 }

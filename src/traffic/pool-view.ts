@@ -1,6 +1,6 @@
 import { combineHealth, type HealthState } from './health/index.js';
 import { nodeToken } from './persistence/index.js';
-import { PoolEntry, type NodeRuntime, type PoolRuntime } from './pool-node.js';
+import { PoolEntry, type NodeRuntime, type PoolRuntime, type SlowStart } from './pool-node.js';
 import type { PoolNode } from './pool-options.js';
 
 /** What building a view needs from its pool generation. */
@@ -17,6 +17,8 @@ export interface PoolViewInput {
   readonly cookie: boolean;
   /** The secret keying those tokens, if any. */
   readonly cookieKey?: Uint8Array | undefined;
+  /** Slow start of this generation; undefined when off. */
+  readonly slowStart?: SlowStart | undefined;
 }
 
 /** Health from this generation's monitors and passive ejection. */
@@ -24,6 +26,21 @@ export function healthOf(node: NodeRuntime, monitors: readonly string[]): Health
   if (node.ejectedUntil !== 0) return 'down';
   if (monitors.length === 0) return 'unknown';
   return combineHealth(monitors.map((m) => node.monitors.get(m)?.health ?? 'unknown'));
+}
+
+/**
+ * Starts slow start for a node that now takes new sessions and did not before: back up after
+ * being down, enabled again, or added to the running pool (not one there when the pool first
+ * ran, nor one of discovery's first answer).
+ */
+function noteService(entry: PoolEntry, rt: PoolRuntime, slowStart: SlowStart | undefined): void {
+  const node = entry.rt;
+  const inService = entry.state === 'active' && !entry.meta.removed && entry.health !== 'down';
+  if (inService && node.inService !== true && slowStart !== undefined && slowStart.ms > 0) {
+    const added = entry.meta.source === 'config' ? rt.seeded : rt.discoverySeeded;
+    if (node.inService === false || added) node.rampFrom = slowStart.clock.monotonic();
+  }
+  node.inService = inService;
 }
 
 /**
@@ -71,8 +88,10 @@ export class PoolView {
         source,
         removed,
         token,
+        slowStart: input.slowStart,
       });
       entry.health = healthOf(runtime, input.monitors);
+      if (input.inCharge) noteService(entry, rt, input.slowStart);
       entries.push(entry);
     };
     for (const node of input.nodes) {
@@ -87,6 +106,11 @@ export class PoolView {
       // Gone from configuration and discovery: drain what it still carries, then forget it.
       if (node.active > 0) add({ address, weight: 1, state: 'draining' }, 'discovery', true, node);
       else if (input.inCharge) rt.nodes.delete(address);
+    }
+    if (input.inCharge) {
+      // Nodes seen from now on were added to a running pool (and ramp up); these were there.
+      rt.seeded = true;
+      if (rt.discoveryAnswered) rt.discoverySeeded = true;
     }
     return new PoolView(entries, input.cookie);
   }

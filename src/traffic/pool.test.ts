@@ -284,11 +284,17 @@ test('status is plain data that survives JSON', () => {
     'health',
     'lastError',
     'lastErrorAt',
+    'lastResponseMs',
     'monitors',
     'picks',
     'removed',
+    'requests',
+    'responseTimes',
+    'sessions',
+    'slowStart',
     'source',
     'state',
+    'weight',
   ]);
   assert.equal(
     status.nodes.reduce((sum, n) => sum + n.activeConnections, 0),

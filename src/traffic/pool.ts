@@ -7,6 +7,7 @@ import { trafficErrors } from './errors.js';
 import {
   HealthChecker,
   initialMonitorState,
+  monitorRunsOnEdge,
   passiveHealthDefaults,
   recordCheck,
   type MonitorSpec,
@@ -18,7 +19,7 @@ import {
   type PoolBuildContext,
   type PoolConfigInput,
 } from './pool-config.js';
-import { PoolRuntime, type PoolEntry } from './pool-node.js';
+import { PoolRuntime, type PoolEntry, type SlowStart } from './pool-node.js';
 import { PoolPersistence } from './pool-persistence.js';
 import type {
   PickOutcome,
@@ -38,16 +39,18 @@ export type PoolConstructorOptions = PoolOptions & {
   readonly previous?: Pool | undefined;
 };
 
-type Release = (entry: PoolEntry, outcome: PickOutcome) => void;
+type Release = (entry: PoolEntry, outcome: PickOutcome, request: boolean) => void;
 
 class Pick implements PoolPick {
   readonly node: PoolEntry;
   readonly setCookie?: string;
+  readonly #request: boolean;
   #release: Release | undefined;
 
-  constructor(node: PoolEntry, release: Release, setCookie: string | undefined) {
+  constructor(node: PoolEntry, release: Release, setCookie: string | undefined, request: boolean) {
     this.node = node;
     this.#release = release;
+    this.#request = request;
     if (setCookie !== undefined) this.setCookie = setCookie;
   }
 
@@ -55,7 +58,7 @@ class Pick implements PoolPick {
     const release = this.#release;
     if (release === undefined) return;
     this.#release = undefined;
-    release(this.node, outcome);
+    release(this.node, outcome, this.#request);
   }
 }
 
@@ -82,12 +85,13 @@ export class Pool {
   readonly #monitorNames: readonly string[];
   readonly #clock: Clock;
   readonly #onEvent: ((event: PoolEvent) => void) | undefined;
+  readonly #slowStart: SlowStart | undefined;
   readonly #checker: HealthChecker | undefined;
   readonly #discovery: DnsDiscovery | undefined;
   readonly #keepsDiscovered: boolean;
   /** What the discovered set is of (type, name, port); a change drops the last good set. */
   readonly #discoveryKey: string | undefined;
-  readonly #release: Release = (entry, outcome) => this.#done(entry, outcome);
+  readonly #release: Release = (entry, outcome, request) => this.#done(entry, outcome, request);
   #version = -1;
   #view = PoolView.empty();
   #checked = '';
@@ -100,6 +104,8 @@ export class Pool {
     this.nodes = options.nodes;
     this.#clock = options.clock ?? systemClock;
     this.#onEvent = options.onEvent;
+    const slowStartMs = options.slowStartMs ?? 0;
+    this.#slowStart = slowStartMs > 0 ? { clock: this.#clock, ms: slowStartMs } : undefined;
     this.#panicMode = options.panic ?? 'all';
     this.#passive = options.passiveHealth ?? passiveHealthDefaults;
     this.#monitors = options.monitors ?? [];
@@ -116,7 +122,7 @@ export class Pool {
     this.#rt = previous === undefined ? new PoolRuntime(options.name) : previous.#rt;
     this.#balancer = this.#chooseBalancer(options, previous);
     this.#persistence = new PoolPersistence(options.persistence, this.#rt, this.#clock);
-    this.#checker = options.monitorsRunRemotely ? undefined : this.#makeChecker(options);
+    this.#checker = this.#makeChecker(options);
     this.#discovery =
       options.discovery && !options.discoveryRunsRemotely
         ? this.#makeDiscovery(options)
@@ -151,7 +157,11 @@ export class Pool {
     if (!this.#keepsDiscovered) this.#rt.discovered = undefined;
     // A set found for another name is no last good set for this one: start empty (as vTM does
     // when a pool's discovery arguments change) until the new name's first answer.
-    else if (this.#rt.discoveredFor !== this.#discoveryKey) this.setDiscoveredNodes([]);
+    else if (this.#rt.discoveredFor !== this.#discoveryKey) {
+      this.setDiscoveredNodes([]);
+      this.#rt.discoveryAnswered = false;
+      this.#rt.discoverySeeded = false;
+    }
     this.#rt.discoveredFor = this.#discoveryKey;
     this.#persistence.takeCharge();
     this.#rt.version++;
@@ -177,7 +187,7 @@ export class Pool {
     this.#refresh();
     const exclude = options?.exclude;
     const pinned = this.#persistence.pinned(options, this.#view);
-    if (pinned !== undefined) return this.#take(pinned, undefined);
+    if (pinned !== undefined) return this.#take(pinned, undefined, options);
     let candidates = this.#view.eligible;
     if (candidates.length === 0) {
       if (this.#view.panicSet.length === 0) throw trafficErrors.poolEmpty(this.name);
@@ -187,7 +197,7 @@ export class Pool {
     const node = this.#balancer.pick(candidates, exclude);
     if (node === undefined) throw trafficErrors.poolEmpty(this.name);
     const setCookie = this.#persistence.pin(node, options);
-    return this.#take(node, setCookie);
+    return this.#take(node, setCookie, options);
   }
 
   /** Sets the discovered node set by hand (e.g. resolved on a connector for `via` pools). */
@@ -199,6 +209,7 @@ export class Pool {
     const added = next.filter((a) => !known.has(a));
     const removed = before.filter((a) => !unique.has(a));
     this.#rt.discovered = next;
+    this.#rt.discoveryAnswered = true;
     if (added.length === 0 && removed.length === 0) return;
     this.#rt.version++;
     this.#emit({ type: 'discovery', pool: this.name, added, removed });
@@ -230,6 +241,8 @@ export class Pool {
       source: `monitor:${monitor}`,
       detail: result.detail,
     });
+    // Seen at once, so a node down and back up between two picks still starts slow start.
+    this.#refresh();
   }
 
   /** A plain snapshot for the admin API. */
@@ -262,14 +275,19 @@ export class Pool {
   }
 
   #makeChecker(options: PoolOptions): HealthChecker | undefined {
-    if (this.#monitors.length === 0) return undefined;
+    // Via pools: connectors run the checks, but those needing the client key (monitorRunsOnEdge).
+    const monitors = this.#monitors.filter(
+      (m) => !options.monitorsRunRemotely || monitorRunsOnEdge(m, options.tls),
+    );
+    if (monitors.length === 0) return undefined;
     if (options.dialer === undefined) {
       throw trafficErrors.poolInvalid(this.name, 'monitors need a dialer to reach the nodes');
     }
     return new HealthChecker({
       pool: this.name,
       via: this.via,
-      monitors: this.#monitors,
+      monitors,
+      tls: options.tls,
       dialer: options.dialer,
       clock: this.#clock,
       onResult: (address, monitor, result) => {
@@ -292,14 +310,21 @@ export class Pool {
     });
   }
 
-  #take(entry: PoolEntry, setCookie: string | undefined): PoolPick {
+  #take(
+    entry: PoolEntry,
+    setCookie: string | undefined,
+    options: PoolPickOptions | undefined,
+  ): PoolPick {
+    const request = options?.request === true;
     entry.rt.active++;
     entry.rt.picks++;
-    return new Pick(entry, this.#release, setCookie);
+    if (!request) entry.rt.figures.sessions++;
+    return new Pick(entry, this.#release, setCookie, request);
   }
 
-  #done(entry: PoolEntry, outcome: PickOutcome): void {
+  #done(entry: PoolEntry, outcome: PickOutcome, request: boolean): void {
     const rt = entry.rt;
+    rt.figures.record(outcome, request);
     if (rt.release(outcome, this.#passive, this.#clock)) {
       this.#rt.nextEjectExpiry = Math.min(this.#rt.nextEjectExpiry, rt.ejectedUntil);
       this.#rt.version++;
@@ -340,6 +365,7 @@ export class Pool {
       monitors: this.#monitorNames,
       cookie: this.#persistence.cookie,
       cookieKey: this.#persistence.cookieKey,
+      slowStart: this.#slowStart,
     });
     const panic = this.#view.eligible.length === 0 && this.#view.panicSet.length > 0;
     if (rt.owner === this && panic !== rt.panic) {

@@ -86,6 +86,8 @@ function PoolCard({ pool }: { pool: Pool }) {
               <th scope="col">Health</th>
               <th scope="col">State</th>
               <th scope="col">Source</th>
+              <th scope="col">Weight</th>
+              <th scope="col">Requests</th>
               <th scope="col">Connections</th>
               <th scope="col">Failures</th>
               <th scope="col">Response</th>
@@ -104,6 +106,10 @@ function PoolCard({ pool }: { pool: Pool }) {
                 </td>
                 <td>{n.state}</td>
                 <td>{n.source}</td>
+                <td>
+                  {n.slowStart ? `${n.slowStart.weight} of ${n.weight} (slow start)` : n.weight}
+                </td>
+                <td>{trafficOf(n)}</td>
                 <td>{n.activeConnections}</td>
                 <td>{n.failures}</td>
                 <td>{n.avgResponseMs === undefined ? '—' : `${n.avgResponseMs} ms`}</td>
@@ -115,4 +121,13 @@ function PoolCard({ pool }: { pool: Pool }) {
       )}
     </article>
   );
+}
+
+/** A node's requests by outcome (`2xx 10 · 5xx 1`), or its session count for tcp/tls. */
+function trafficOf(n: PoolNode): string {
+  const requests = Object.entries(n.requests ?? {}).map(
+    ([outcome, count]) => `${outcome} ${count}`,
+  );
+  if (requests.length > 0) return requests.join(' · ');
+  return n.sessions ? `${n.sessions} sessions` : '—';
 }

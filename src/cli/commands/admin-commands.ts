@@ -151,7 +151,8 @@ export function groupsCommand(program: Command): void {
   adminOptions(groups.command('delete'))
     .description(
       'delete a connector group with its provisioning keys and revoked connectors; refused ' +
-        'while it has live connectors (`postern connectors delete <id>` revokes one)',
+        'while it has live connectors (`postern connectors delete <id>` revokes one) or while ' +
+        'pools or applications use it (each is named)',
     )
     .argument('<name>', 'group name')
     .action(async (name: string, o: AdminFlags) => {

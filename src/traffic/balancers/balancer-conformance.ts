@@ -9,6 +9,7 @@ import { seededRandom } from './seeded-random.js';
 export interface TestNode extends BalancerNode {
   active: number;
   responseMs: number | undefined;
+  ramp?: number | undefined;
 }
 
 /** Builds a fresh balancer; `random` is seeded by the suite so runs repeat exactly. */
@@ -26,7 +27,24 @@ export function testNodes(count: number, weights: readonly number[] = []): TestN
     weight: weights[i] ?? 1,
     active: 0,
     responseMs: 10,
+    ramp: 1,
   }));
+}
+
+/** Picks `rounds` times, each session held open (active + 1), and counts picks per address. */
+export function spreadHeld(
+  balancer: Balancer<TestNode>,
+  nodes: readonly TestNode[],
+  rounds: number,
+): Map<string, number> {
+  const counts = new Map<string, number>(nodes.map((n) => [n.address, 0]));
+  for (let i = 0; i < rounds; i++) {
+    const node = balancer.pick(nodes);
+    assert.ok(node, 'a pick from a non-empty set returned nothing');
+    node.active += 1;
+    counts.set(node.address, (counts.get(node.address) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** Picks `rounds` times, each session finishing at once, and counts picks per address. */
@@ -123,6 +141,26 @@ export function balancerConformance(
         assertShares(counts, expect.honoursWeight ? weights : [1, 1, 1, 1], 0.02);
       },
     );
+
+    test('gives a node in slow start its ramp of a full share of held sessions', () => {
+      for (const ramp of [0.05, 0.25, 0.6]) {
+        const nodes = testNodes(4);
+        nodes[1]!.ramp = ramp;
+        assertShares(spreadHeld(make(11), nodes, 8_000), [1, ramp, 1, 1], 0.02);
+      }
+    });
+
+    test('scales a weighted node in slow start by its ramp, and is back to full at ramp 1', () => {
+      const weights = [4, 2, 2];
+      const nodes = testNodes(3, weights);
+      nodes[0]!.ramp = 0.5;
+      const held = spreadHeld(make(13), nodes, 8_000);
+      assertShares(held, expect.honoursWeight ? [2, 2, 2] : [0.5, 1, 1], 0.02);
+      for (const n of nodes) n.active = 0;
+      nodes[0]!.ramp = 1;
+      const full = spreadHeld(make(13), nodes, 8_000);
+      assertShares(full, expect.honoursWeight ? weights : [1, 1, 1], 0.02);
+    });
 
     test('keeps spreading when nodes are added to a running set', () => {
       const balancer = make();

@@ -7,6 +7,11 @@ export interface BalancerNode {
   readonly active: number;
   /** Moving average of response times in ms; undefined until the node has answered once. */
   readonly responseMs: number | undefined;
+  /**
+   * Slow start: the part of its full share the node may take now, in (0, 1]; absent means 1.
+   * Weighted algorithms scale the weight by it, the others the node's share or score.
+   */
+  readonly ramp?: number | undefined;
 }
 
 /**

@@ -4,7 +4,8 @@ import { allowed, type Balancer, type BalancerNode } from './balancer.js';
  * Fastest response time: nodes that have never answered are tried first (in turn), then the
  * node expected to answer soonest, scored as `responseMs × (active + 1)`: its moving-average
  * response time scaled by the sessions it already has, so a burst of new sessions does not all
- * land on one node before any of them report back. Ties take turns.
+ * land on one node before any of them report back; a node in slow start has its score
+ * divided by its ramp. Ties take turns.
  */
 export class FastestResponseTimeBalancer<
   N extends BalancerNode = BalancerNode,
@@ -26,7 +27,7 @@ export class FastestResponseTimeBalancer<
         bestIndex = index;
         break;
       }
-      const score = node.responseMs * (node.active + 1);
+      const score = (node.responseMs * (node.active + 1)) / (node.ramp ?? 1);
       if (best === undefined || score < bestScore) {
         best = node;
         bestIndex = index;

@@ -4,7 +4,8 @@ import { allowed, type Balancer, type BalancerNode } from './balancer.js';
  * Smooth weighted round robin as nginx does it: every pick adds each node's weight to its
  * running score, takes the highest score and subtracts the total weight from it. Over any
  * window of `sum(weights)` picks each node gets exactly its share, interleaved rather than in
- * bursts (weights 5,1,1 give a a b a c a a, not a a a a a b c).
+ * bursts (weights 5,1,1 give a a b a c a a, not a a a a a b c). A node in slow start counts
+ * with `weight × ramp`.
  */
 export class WeightedRoundRobinBalancer<
   N extends BalancerNode = BalancerNode,
@@ -22,9 +23,11 @@ export class WeightedRoundRobinBalancer<
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i]!;
       if (!allowed(node, exclude)) continue;
-      const score = scores[i]! + node.weight;
+      // The effective weight: a node in slow start counts with part of its weight.
+      const weight = node.weight * (node.ramp ?? 1);
+      const score = scores[i]! + weight;
       scores[i] = score;
-      total += node.weight;
+      total += weight;
       if (best < 0 || score > scores[best]!) best = i;
     }
     if (best < 0) return undefined;

@@ -1,5 +1,6 @@
 import { systemClock, type Clock, type TimerHandle } from '../../core/index.js';
 import type { Dialer } from '../dialer.js';
+import type { UpstreamTls } from '../upstream-tls.js';
 import type { MonitorSpec } from './monitor-spec.js';
 import { runProbe, type ProbeResult } from './probe.js';
 
@@ -11,6 +12,8 @@ export interface HealthCheckerOptions {
   readonly via: string | undefined;
   readonly monitors: readonly MonitorSpec[];
   readonly dialer: Dialer;
+  /** The pool's `tls`, which https monitors use (see probeTls); default none. */
+  readonly tls?: UpstreamTls | undefined;
   /** Default: the system clock. */
   readonly clock?: Clock;
   /** Receives every completed check, in completion order. */
@@ -122,6 +125,8 @@ export class HealthChecker {
       runProbe(monitor, address, {
         dialer: this.#options.dialer,
         via: this.#options.via,
+        pool: this.#options.pool,
+        tls: this.#options.tls,
         sessionId: `health-${this.#options.pool}-${monitor.name}-${++this.#seq}`,
         signal: controller.signal,
       }),

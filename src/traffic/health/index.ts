@@ -14,3 +14,5 @@ export {
   passiveHealthFromConfig,
   countsAsFailure,
 } from './passive-health.js';
+export type { PublicPoolTls } from './probe-tls.js';
+export { probeTls, monitorRunsOnEdge, publicPoolTls, poolTlsFromPublic } from './probe-tls.js';

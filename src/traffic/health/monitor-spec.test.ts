@@ -27,7 +27,8 @@ test('a monitor gets the documented defaults', () => {
   assert.equal(spec.timeoutMs, 2_000);
   assert.equal(spec.failures, 3);
   assert.equal(spec.successes, 2);
-  assert.equal(spec.verifyTls, false);
+  // Unset: the pool's tls.verify decides, or no verification on a pool without tls (probeTls).
+  assert.equal(spec.verifyTls, undefined);
   assert.equal(spec.expectStatus(399), true);
   assert.equal(spec.expectStatus(400), false);
 });

@@ -13,7 +13,10 @@ export interface MonitorConfigInput {
   readonly timeout_ms?: number | undefined;
   readonly failures?: number | undefined;
   readonly successes?: number | undefined;
-  /** https only: verify the node's certificate against the system CAs. Default false. */
+  /**
+   * https only: verify the node's certificate. Default: the pool's `tls.verify` when the pool
+   * has `tls` (against its `ca`), else false (liveness only).
+   */
   readonly verify_tls?: boolean | undefined;
 }
 
@@ -29,7 +32,8 @@ export interface MonitorSpec {
   readonly timeoutMs: number;
   readonly failures: number;
   readonly successes: number;
-  readonly verifyTls: boolean;
+  /** Explicit `verify_tls`; undefined = the pool's `tls.verify`, or false without pool tls. */
+  readonly verifyTls: boolean | undefined;
 }
 
 /** Defaults of a monitor, as in the issue-4 design. */
@@ -72,7 +76,7 @@ export function monitorSpecFromConfig(config: MonitorConfigInput): MonitorSpec {
     timeoutMs: config.timeout_ms ?? monitorDefaults.timeoutMs,
     failures: config.failures ?? monitorDefaults.failures,
     successes: config.successes ?? monitorDefaults.successes,
-    verifyTls: config.verify_tls ?? false,
+    verifyTls: config.verify_tls,
   };
   const counts = {
     delay_ms: spec.delayMs,

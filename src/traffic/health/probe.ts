@@ -1,9 +1,9 @@
 import http from 'node:http';
-import net from 'node:net';
-import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Dialer } from '../dialer.js';
+import { startUpstreamTls, type UpstreamTls } from '../upstream-tls.js';
 import type { MonitorSpec } from './monitor-spec.js';
+import { probeTls } from './probe-tls.js';
 
 /** The outcome of one health probe; `detail` says why it failed (or what it saw). */
 export interface ProbeResult {
@@ -19,6 +19,10 @@ export interface ProbeContext {
   readonly sessionId: string;
   /** Aborted when the probe's time is up; the probe then releases its sockets. */
   readonly signal: AbortSignal;
+  /** The pool's name, for the reason of a failed TLS check; default "" (unnamed). */
+  readonly pool?: string | undefined;
+  /** The pool's `tls`: an https probe then uses its settings (see probeTls); default none. */
+  readonly tls?: UpstreamTls | undefined;
 }
 
 /** Most body bytes read for `body_match`; health pages are small. */
@@ -48,9 +52,12 @@ export async function runProbe(
     if (spec.type === 'tcp') return { ok: true, detail: 'connected' };
     let stream = dialed.socket;
     if (spec.type === 'https') {
-      const secure = tls.connect(tlsOptions(dialed.socket, spec, address));
-      sockets.push(secure);
-      stream = await handshake(secure);
+      // Failures reject with POSTERN_ERR_UPSTREAM_TLS, the words real traffic to the node gets.
+      stream = await startUpstreamTls(dialed.socket, address, {
+        tls: probeTls(spec, context.pool ?? '', context.tls),
+        timeoutMs: spec.timeoutMs,
+      });
+      sockets.push(stream);
     }
     return await checkHttp(stream, spec, address);
   } catch (err) {
@@ -61,32 +68,6 @@ export async function runProbe(
     context.signal.removeEventListener('abort', release);
     release();
   }
-}
-
-/** The TLS server name to send: the Host header's name, else the node's name; never an IP. */
-function serverName(spec: MonitorSpec, address: string): string | undefined {
-  const host = (spec.hostHeader ?? address).replace(/^\[(.*)\](:\d+)?$/, '$1').replace(/:\d+$/, '');
-  return net.isIP(host) === 0 ? host : undefined;
-}
-
-function tlsOptions(socket: Duplex, spec: MonitorSpec, address: string): tls.ConnectionOptions {
-  const servername = serverName(spec, address);
-  return {
-    socket,
-    ...(servername === undefined ? {} : { servername }),
-    // Health checks look at liveness, not identity: certificates are checked only when asked.
-    rejectUnauthorized: spec.verifyTls,
-    ALPNProtocols: ['http/1.1'],
-  };
-}
-
-async function handshake(secure: tls.TLSSocket): Promise<tls.TLSSocket> {
-  await new Promise<void>((resolve, reject) => {
-    secure.once('secureConnect', resolve);
-    secure.once('error', reject);
-    secure.once('close', () => reject(new Error('connection closed during the TLS handshake')));
-  });
-  return secure;
 }
 
 function checkHttp(stream: Duplex, spec: MonitorSpec, address: string): Promise<ProbeResult> {

@@ -1,8 +1,8 @@
 import type { Duplex } from 'node:stream';
-import { errorBody, errorHeaders, writeRawResponse } from './error-response.js';
+import { errorAnswer } from './error-answer.js';
+import { writeRawResponse } from './error-response.js';
 import { clientIpOf } from './forward-headers.js';
 import type { HttpRuntime } from './http-runtime.js';
-import { nextRequestId } from './request-ids.js';
 
 /**
  * Answers a request refused before it reached the proxy (431 for an oversized header section,
@@ -16,11 +16,11 @@ export function answerClientError(
   status: number,
   error: Error,
 ): void {
-  const body = errorBody(error);
-  writeRawResponse(socket, status, errorHeaders(error, body), body);
-  rt.logger?.debug({ server: rt.name, status, err: error.message }, 'client error');
+  // Logs the message (debug: the client's mistake) with the id the record below carries.
+  const answer = errorAnswer(rt, status, error);
+  writeRawResponse(socket, status, answer.headers, answer.body);
   rt.onRequestEnd?.({
-    requestId: nextRequestId(),
+    requestId: answer.requestId,
     virtualServer: rt.name,
     route: 'default',
     pool: '',

@@ -40,6 +40,14 @@ export interface UpstreamReuseOptions {
   readonly idleTimeoutMs?: number;
 }
 
+/** A page an operator serves instead of the built-in error body for one status. */
+export interface HttpErrorPage {
+  /** Sent as given, except that every `{request_id}` is replaced by the request id. */
+  readonly body: string;
+  /** Default `text/html; charset=utf-8`. */
+  readonly contentType?: string;
+}
+
 /** Options of an http or https virtual server; timeouts default to vTM's. */
 export interface HttpVirtualServerOptions extends ConnectionCapOptions {
   readonly name: string;
@@ -82,6 +90,14 @@ export interface HttpVirtualServerOptions extends ConnectionCapOptions {
   readonly xForwardedFor?: 'replace' | 'append';
   /** Extra nodes tried for idempotent requests whose upstream failed before any body byte went out. Default 1. */
   readonly retries?: number;
+  /**
+   * What the body of an error answered for an upstream failure (502/503/504) tells the client:
+   * `minimal`, the status, error code and request id; `full`, the message naming nodes, pools
+   * and groups (development). Errors in the client's own request always explain. Default minimal.
+   */
+  readonly errorDetail?: 'minimal' | 'full';
+  /** Pages served instead of the built-in error body, by status. Default none. */
+  readonly errorPages?: ReadonlyMap<number, HttpErrorPage>;
   readonly upstream?: UpstreamReuseOptions;
   /** Default: the system clock. */
   readonly clock?: Clock;

@@ -1,4 +1,10 @@
 import { systemClock, type Clock } from '../../core/index.js';
+import {
+  compileErrorPages,
+  type CompiledErrorPage,
+  type ErrorAnswerSettings,
+  type ErrorDetail,
+} from './error-answer.js';
 import type { HttpRequestRecord, HttpVirtualServerOptions, TrafficLogger } from './http-options.js';
 import { IdleSweeper } from './idle-watch.js';
 import { Router } from './router.js';
@@ -7,7 +13,7 @@ import { UpstreamConnections } from './upstream-connections.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 /** Everything a request needs from its virtual server's configuration, fixed when it starts. */
-export interface HttpRuntime {
+export interface HttpRuntime extends ErrorAnswerSettings {
   readonly name: string;
   readonly scheme: 'http' | 'https';
   readonly router: Router<UpstreamPool>;
@@ -22,6 +28,10 @@ export interface HttpRuntime {
   readonly retries: number;
   readonly maxHeaders: number;
   readonly maxHeaderBytes: number;
+  /** How much an error answer for an upstream failure tells the client. */
+  readonly errorDetail: ErrorDetail;
+  /** Operator pages by status, compiled. */
+  readonly errorPages: ReadonlyMap<number, CompiledErrorPage>;
   readonly connections: UpstreamConnections;
   readonly clock: Clock;
   readonly logger: TrafficLogger | undefined;
@@ -72,6 +82,8 @@ export function buildRuntime(
     retries: options.retries ?? 1,
     maxHeaders: options.limits?.maxHeaders ?? 100,
     maxHeaderBytes: options.limits?.maxHeaderBytes ?? 16384,
+    errorDetail: options.errorDetail ?? 'minimal',
+    errorPages: compileErrorPages(options.errorPages),
     connections,
     clock,
     logger: options.logger,

@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { DirectDialer } from '../direct-dial.js';
 import { makeCertificate, type TestKeyPair } from '../tls/test-certificates.js';
-import type { HttpVirtualServerOptions } from './http-options.js';
+import type { HttpRequestRecord, HttpVirtualServerOptions } from './http-options.js';
 import { HttpVirtualServer } from './http-virtual-server.js';
 import { makePool, startBackend, waitFor, type Backend } from './test-kit.js';
 
@@ -112,6 +112,13 @@ describe(
           held.push(res);
           return;
         }
+        if (req.url === '/early') {
+          // Answers before the body is in, and keeps reading it.
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.write('early');
+          req.resume();
+          return;
+        }
         let n = 0;
         req.on('data', (c: Buffer) => (n += c.length));
         req.on('end', () => {
@@ -194,8 +201,9 @@ describe(
       }
     });
 
-    test('HTTP/2: a stalled request body gets 408 on its stream; the session goes on', async () => {
-      const port = await start({ requestTimeoutMs: 300 });
+    test('HTTP/2: a stalled request body gets 408 on its stream, recorded as 408 request timeout; the session goes on', async () => {
+      const records: HttpRequestRecord[] = [];
+      const port = await start({ requestTimeoutMs: 300, onRequestEnd: (r) => records.push(r) });
       const session = connect(port);
       try {
         const started = Date.now();
@@ -204,9 +212,35 @@ describe(
         assert.equal(stalled.status, 408);
         assert.match(stalled.text, /POSTERN_ERR_REQUEST_TIMEOUT/);
         assert.ok(waited >= 250 && waited < 2_500, `408 after ${waited} ms`);
+        await waitFor(() => records.length === 1, 2_000);
+        const [record] = records;
+        assert.equal(record?.path, '/up');
+        assert.equal(record.protocol, 'h2');
+        assert.equal(record.status, 408);
+        assert.equal(record.closeReason, 'POSTERN_ERR_REQUEST_TIMEOUT');
+        assert.equal(record.bytesOut, Buffer.byteLength(stalled.text));
         const next = await h2Request(session, { path: '/' });
         assert.equal(next.status, 200);
         assert.equal(session.destroyed, false);
+        await waitFor(() => records.length === 2, 2_000);
+        assert.equal(records[1]?.status, 200);
+        assert.equal(records[1].closeReason, 'closed');
+      } finally {
+        session.destroy();
+      }
+    });
+
+    test('HTTP/2: a body that stalls after the response started resets the stream, recorded with the request timeout', async () => {
+      const records: HttpRequestRecord[] = [];
+      const port = await start({ requestTimeoutMs: 300, onRequestEnd: (r) => records.push(r) });
+      const session = connect(port);
+      try {
+        const stalled = await h2Request(session, { path: '/early', chunks: ['abc'], stall: true });
+        assert.equal(stalled.status, 200);
+        assert.equal(stalled.reset, http2.constants.NGHTTP2_CANCEL);
+        await waitFor(() => records.length === 1, 2_000);
+        assert.equal(records[0]?.status, 200);
+        assert.equal(records[0].closeReason, 'POSTERN_ERR_REQUEST_TIMEOUT');
       } finally {
         session.destroy();
       }

@@ -11,7 +11,8 @@ import {
 import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
 import type { AccessGateAllow } from './access-gate.js';
 import { writeClientHead, writeHeadAsReceived, type ClientResponse } from './client-response.js';
-import { errorBody, errorCodeOf, errorHeaders } from './error-response.js';
+import { errorAnswer } from './error-answer.js';
+import { errorCodeOf } from './error-response.js';
 import { httpErrors } from './errors.js';
 import { requestHead } from './forward-headers.js';
 import { forwardableResponseHeaders } from './header-list.js';
@@ -72,6 +73,8 @@ export class ProxyExchange implements Exchange {
   #recorded = false;
   #rule: string | undefined;
   #closeReason = 'closed';
+  /** The id an error answer showed the client; the request record carries it too. */
+  #requestId: string | undefined;
 
   readonly #allow: AccessGateAllow | undefined;
 
@@ -156,6 +159,7 @@ export class ProxyExchange implements Exchange {
       clientIp: this.#facts.clientIp,
       cookie: this.#req instanceof Http1Request ? this.#req.head.cookie : this.#req.headers.cookie,
       secure: this.#rt.scheme === 'https',
+      request: true,
     };
   }
 
@@ -274,8 +278,8 @@ export class ProxyExchange implements Exchange {
     const status = this.#status;
     this.#settle(
       status >= 500
-        ? { ok: false, kind: 'status_5xx', responseMs: this.#responseMs }
-        : { ok: true, responseMs: this.#responseMs },
+        ? { ok: false, kind: 'status_5xx', responseMs: this.#responseMs, status }
+        : { ok: true, responseMs: this.#responseMs, status },
     );
   }
 
@@ -349,8 +353,9 @@ export class ProxyExchange implements Exchange {
       this.#res.destroy();
       return;
     }
-    const body = errorBody(err);
-    this.#reply(status, errorHeaders(err, body), body);
+    const answer = errorAnswer(this.#rt, status, err);
+    this.#requestId = answer.requestId;
+    this.#reply(status, answer.headers, answer.body);
   }
 
   #settle(outcome: UpstreamOutcome): void {
@@ -384,19 +389,25 @@ export class ProxyExchange implements Exchange {
   }
 
   #record(): void {
-    reportRequestEnd(this.#rt, this.#facts, {
-      route: this.#route,
-      node: this.#nodes.node,
-      connectorId: this.#connectorId,
-      rule: this.#rule,
-      status: this.#status,
-      bytesIn: this.#body?.bytes ?? 0,
-      bytesOut: this.#bytesOut,
-      attempts: this.#nodes.count,
-      failedNodes: this.#nodes.record,
-      upgrade: false,
-      closeReason: this.#closeReason,
-      started: this.#started,
-    });
+    reportRequestEnd(
+      this.#rt,
+      this.#facts,
+      {
+        route: this.#route,
+        node: this.#nodes.node,
+        connectorId: this.#connectorId,
+        rule: this.#rule,
+        status: this.#status,
+        bytesIn: this.#body?.bytes ?? 0,
+        bytesOut: this.#bytesOut,
+        attempts: this.#nodes.count,
+        failedNodes: this.#nodes.record,
+        upgrade: false,
+        closeReason: this.#closeReason,
+        started: this.#started,
+        requestId: this.#requestId,
+      },
+      this.#res,
+    );
   }
 }

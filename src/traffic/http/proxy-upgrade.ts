@@ -7,7 +7,8 @@ import { joinStreams } from '../join-streams.js';
 import { requestFacts, type RequestFacts } from './client-request.js';
 import { dialOutcome, isRetryableDialError } from '../dial-outcome.js';
 import type { AccessGateAllow } from './access-gate.js';
-import { errorBody, errorCodeOf, errorHeaders, writeRawResponse } from './error-response.js';
+import { errorAnswer } from './error-answer.js';
+import { errorCodeOf, writeRawResponse } from './error-response.js';
 import { httpErrors } from './errors.js';
 import { requestHead } from './forward-headers.js';
 import type { HttpRuntime } from './http-runtime.js';
@@ -70,6 +71,8 @@ export class UpgradeExchange {
   #status = 0;
   #rule: string | undefined;
   #closeReason = 'closed';
+  /** The id an error answer showed the client; the request record carries it too. */
+  #requestId: string | undefined;
   #bytesOut = 0;
   #done = false;
   #matched: readonly CompiledRule[] = [];
@@ -415,8 +418,9 @@ export class UpgradeExchange {
     this.#early.detach();
     this.#status = status;
     this.#closeReason = errorCodeOf(err);
-    const body = errorBody(err);
-    writeRawResponse(this.#socket, status, errorHeaders(err, body), body);
+    const answer = errorAnswer(this.#rt, status, err);
+    this.#requestId = answer.requestId;
+    writeRawResponse(this.#socket, status, answer.headers, answer.body);
     this.#finish();
   }
 
@@ -437,6 +441,7 @@ export class UpgradeExchange {
       upgrade: true,
       closeReason: this.#cutReason ?? this.#closeReason,
       started: this.#started,
+      requestId: this.#requestId,
     });
   }
 }

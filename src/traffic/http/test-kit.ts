@@ -96,7 +96,11 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-/** Starts an http virtual server on 127.0.0.1:0 with a direct dialer. */
+/**
+ * Starts an http virtual server on 127.0.0.1:0 with a direct dialer. Error bodies are `full`
+ * unless `errorDetail` says otherwise: these tests check what the message says about each
+ * failure; error-pages.test.ts checks the `minimal` default.
+ */
 export async function startProxy(
   options: Partial<HttpVirtualServerOptions> & Pick<HttpVirtualServerOptions, 'pool'>,
 ): Promise<Proxy> {
@@ -107,6 +111,7 @@ export async function startProxy(
     listen: { host: '127.0.0.1', port: 0 },
     dialer: new DirectDialer(),
     onRequestEnd: (r) => records.push(r),
+    errorDetail: 'full',
     ...options,
   });
   await vs.start();

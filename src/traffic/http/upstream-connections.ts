@@ -89,13 +89,13 @@ export class UpstreamConnections {
       timeoutMs: options.timeoutMs,
     });
     if (!tls) return result;
+    // Over a via pool's tunnel stream as over a TCP socket: the session is the edge's and the
+    // node's, the connector relays ciphertext; closing the TLS socket closes the stream.
     const socket = await startUpstreamTls(result.socket, address, {
       tls,
       timeoutMs: options.timeoutMs,
     });
-    return result.connectorId === undefined
-      ? { socket }
-      : { socket, connectorId: result.connectorId };
+    return { ...result, socket };
   }
 
   /** Dials a new connection; rejects with the Dialer's coded error (or POSTERN_ERR_UPSTREAM_TLS). */

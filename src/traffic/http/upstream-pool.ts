@@ -27,6 +27,8 @@ export interface UpstreamPickOptions {
   readonly cookie?: string | undefined;
   /** The request came over TLS: a persistence cookie set for it is `Secure`. */
   readonly secure?: boolean | undefined;
+  /** The pick is for one HTTP request (the pool counts it by outcome), not a session. */
+  readonly request?: boolean | undefined;
 }
 
 /** The outcome reported once per pick. */
@@ -37,6 +39,8 @@ export interface UpstreamOutcome {
   readonly responseMs?: number;
   /** Shown as the node's last error in status. */
   readonly error?: string;
+  /** The status the node answered, for the pool's per-node request counts. */
+  readonly status?: number;
 }
 
 /** A picked node; `done` must be called exactly once. */

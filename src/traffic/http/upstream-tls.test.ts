@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import https from 'node:https';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { createSelfSignedCert, type SelfSignedCert } from '../../../test/support/tls-cert.js';
 import { systemClock } from '../../core/index.js';
 import { DirectDialer } from '../direct-dial.js';
+import type { Dialer, DialRequest, DialResult } from '../dialer.js';
 import { Pool } from '../pool.js';
 import { makeCertificate, type TestKeyPair } from '../tls/test-certificates.js';
 import { startUpstreamTls, upstreamTlsFromConfig, type UpstreamTls } from '../upstream-tls.js';
@@ -82,6 +83,47 @@ class TlsPool extends ScriptedPool {
   constructor(order: readonly string[], tls: UpstreamTlsConfigInput) {
     super('secure', order);
     this.upstreamTls = upstreamTlsFromConfig('secure', undefined, tls);
+  }
+}
+
+/** A tunnel-like stream (not a net.Socket) over a TCP connection, as a connector's data stream is. */
+class RelayedStream extends Duplex {
+  readonly #inner: net.Socket;
+  constructor(inner: net.Socket) {
+    super();
+    this.#inner = inner;
+    inner.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) inner.pause();
+    });
+    inner.on('end', () => this.push(null));
+    inner.on('close', () => this.destroy());
+  }
+  override _read(): void {
+    this.#inner.resume();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.#inner.write(chunk, done);
+  }
+  override _final(done: () => void): void {
+    this.#inner.end(done);
+  }
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.#inner.destroy();
+    done(err);
+  }
+}
+
+/** Dials like a via pool's tunnel: a relayed stream, the connector named, the streams kept. */
+class RelayDialer implements Dialer {
+  readonly requests: DialRequest[] = [];
+  readonly streams: RelayedStream[] = [];
+  readonly #direct = new DirectDialer();
+  async dial(request: DialRequest): Promise<DialResult> {
+    this.requests.push(request);
+    const { socket } = await this.#direct.dial(request);
+    const stream = new RelayedStream(socket as net.Socket);
+    this.streams.push(stream);
+    return { socket: stream, connectorId: 'c1', resolvedAddress: request.address };
   }
 }
 
@@ -284,6 +326,41 @@ describe('TLS from the edge to pool nodes', () => {
       assert.equal(connections.takeIdle(node.address, undefined, reloaded), undefined);
       assert.equal(connections.takeIdle(node.address, undefined, sameAgain), conn);
       conn.destroy();
+    } finally {
+      connections.close();
+    }
+  });
+
+  test('TLS runs over a via stream that is not a socket, and closing it closes the stream', async () => {
+    const dialer = new RelayDialer();
+    const connections = new UpstreamConnections({ dialer, clock: systemClock });
+    const tls = upstreamTlsFromConfig('secure', 'site', {
+      ca: nodeCert.cert,
+      server_name: 'api.internal',
+    });
+    try {
+      const result = await connections.dialStream(node.address, 'site', { timeoutMs: 2000, tls });
+      assert.equal(dialer.requests[0]?.via, 'site');
+      assert.equal(result.connectorId, 'c1');
+      assert.equal(result.resolvedAddress, node.address);
+      const secure = result.socket as TLSSocket;
+      assert.equal(secure.alpnProtocol, 'http/1.1');
+      secure.write('GET /relayed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await waitFor(() => node.seen.some((s) => s.path === '/relayed'));
+      assert.equal(node.seen.find((s) => s.path === '/relayed')?.servername, 'api.internal');
+      const stream = dialer.streams[0];
+      assert.ok(stream);
+      secure.destroy();
+      await waitFor(() => stream.destroyed);
+
+      const untrusted = upstreamTlsFromConfig('secure', 'site', { ca: otherCert.cert });
+      await assert.rejects(
+        connections.dialStream(node.address, 'site', { timeoutMs: 2000, tls: untrusted }),
+        (err: Error & { code?: string }) => err.code === 'POSTERN_ERR_UPSTREAM_TLS',
+      );
+      const failed = dialer.streams[1];
+      assert.ok(failed);
+      await waitFor(() => failed.destroyed);
     } finally {
       connections.close();
     }
