@@ -12,6 +12,7 @@ import { EdgeWorkerStartError, reportStartFailure } from './commands/edge-worker
 import { loginCommand } from './commands/login-command.js';
 import { tcpCommand } from './commands/tcp-command.js';
 import { tokensCommand } from './commands/token-commands.js';
+import { usersCommand } from './commands/user-commands.js';
 import { USAGE_EXIT_CODE, describeFailure, describeUsageError } from './error-report.js';
 import { packageVersion } from './version.js';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   groupsCommand(program);
   connectorsCommand(program);
   tokensCommand(program);
+  usersCommand(program);
   adminCommand(program);
   demoCommand(program);
   tcpCommand(program);

@@ -81,6 +81,8 @@ interface StartAnswer {
 
 /** The edge's answer to the start, checked: every field the flow needs, of the right type. */
 function startOf(edgeUrl: string, answer: PollAnswer): StartAnswer {
+  // The edge answers 404 on its device paths when device login is switched off.
+  if (answer.status === 404) throw clientErrors.deviceLoginOff(edgeUrl);
   const b = (answer.body ?? {}) as Partial<Record<keyof StartAnswer, unknown>>;
   const ok =
     answer.status === 200 &&
@@ -94,11 +96,9 @@ function startOf(edgeUrl: string, answer: PollAnswer): StartAnswer {
     const described = (answer.body as { error_description?: unknown } | undefined)
       ?.error_description;
     const why =
-      answer.status === 404
-        ? 'this edge does not offer device logins (HTTP 404)'
-        : (answer.status === 429 || answer.status === 503) && typeof described === 'string'
-          ? `the edge refused: ${described}`
-          : `unexpected answer to the start (HTTP ${answer.status})`;
+      (answer.status === 429 || answer.status === 503) && typeof described === 'string'
+        ? `the edge refused: ${described}`
+        : `unexpected answer to the start (HTTP ${answer.status})`;
     throw clientErrors.deviceLoginFailed(edgeUrl, why);
   }
   return b as StartAnswer;

@@ -47,7 +47,7 @@ export const clientErrors = {
   loginUnavailable: (edgeUrl: string, status: number, page: string) =>
     new PosternError(
       'POSTERN_ERR_LOGIN_UNAVAILABLE',
-      `The edge at ${edgeUrl} cannot start a CLI login (HTTP ${status}): ${page.replace(/\.$/, '') || 'no reason given'}. A browser cannot help: ask the edge's administrator to fix it (an edge with several identity providers needs --cli-identity-provider NAME), then log in again.`,
+      `The edge at ${edgeUrl} cannot start a CLI login (HTTP ${status}): ${page.replace(/\.$/, '') || 'no reason given'}. A browser cannot help: ask the edge's administrator to fix it, then log in again.`,
     ),
   loginDenied: (edgeUrl: string) =>
     new PosternError(
@@ -75,5 +75,10 @@ export const clientErrors = {
       'POSTERN_ERR_DEVICE_LOGIN_FAILED',
       `The device login at ${edgeUrl} failed: ${why}. Check the edge URL (the edge must offer device logins: a recent version with its store) and run \`postern login --edge <url> --device\` again.`,
       { cause },
+    ),
+  deviceLoginOff: (edgeUrl: string) =>
+    new PosternError(
+      'POSTERN_ERR_DEVICE_LOGIN_OFF',
+      `The edge at ${edgeUrl} does not offer device logins: its operator switched them off (\`postern edge --device-login off\`), or it is an older edge (HTTP 404). Run \`postern login --edge ${edgeUrl}\` (without --device) on a machine with a browser, or ask the edge's operator to switch device login on.`,
     ),
 } as const;

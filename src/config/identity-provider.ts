@@ -80,6 +80,10 @@ export const identityProviderSchema = z
     timeout_ms: millisecondsSchema(100, 60_000)
       .default(10_000)
       .meta({ description: 'Give up a request to the provider after this long.' }),
+    post_logout_redirect: z.boolean().optional().meta({
+      description:
+        "Set when https://<host>/.postern/auth/logged-out of each virtual server is registered at the provider as a post-logout redirect URI: a logout then comes back there from the provider's logout. Default: the browser stays on the provider's logout page.",
+    }),
   })
   .meta({ description: 'An OpenID Connect identity provider.' });
 

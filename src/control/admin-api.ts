@@ -22,6 +22,7 @@ import { registerAuth } from './admin-auth.js';
 import { adminSignInRoutes } from './admin-sign-in-routes.js';
 import type { AdminSignIn } from './identity/index.js';
 import { registerAdminTokens } from './admin-token-routes.js';
+import { registerUserRevocations } from './user-revocation-routes.js';
 import { AuditLog, type AuditHook } from './audit.js';
 import { registerAuditHooks } from './audit-hooks.js';
 import { registerAuditLog } from './audit-log-route.js';
@@ -154,6 +155,7 @@ export function buildAdminApi(options: AdminApiOptions) {
       registerAuditHooks(api, { audit, requireIfMatch: options.requireIfMatch === true });
       registerAuditLog(api, store);
       registerAdminTokens(api, store);
+      registerUserRevocations(api, { store, clock });
       registerPolicyOrder(api, store, runtime);
       registerGroups(api, store, runtime);
       registerKeys(api, store, runtime);

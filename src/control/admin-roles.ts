@@ -16,6 +16,8 @@ const ADMIN_ONLY: readonly { method?: string; writes?: true; url: RegExp }[] = [
   { method: 'POST', url: /^\/api\/v1\/provisioning-keys$/ },
   { url: /^\/api\/v1\/(backup|restore)(\/|$)/ },
   { writes: true, url: /^\/api\/v1\/identity-providers(\/|$)/ },
+  // Revoking a user ends their sessions and tokens: a lockout tool, so admins only.
+  { writes: true, url: /^\/api\/v1\/user-revocations(\/|$)/ },
 ];
 
 /**

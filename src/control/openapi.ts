@@ -17,6 +17,7 @@ import { applicationHealthViewSchema, promoteDiscoveredSchema } from './applicat
 import { provisioningKeyPatchSchema } from './api-routes.js';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination.js';
 import { poolStatusViewSchema } from './pool-status-view.js';
+import { userRevocationCreateSchema } from './user-revocation-routes.js';
 
 /** A route as the admin API registered it. */
 export interface RegisteredRoute {
@@ -49,6 +50,10 @@ const ROUTE_BODIES: Readonly<Record<string, { name: string; schema: z.ZodType }>
   'patch /api/v1/provisioning-keys/{id}': {
     name: 'ProvisioningKeyPatch',
     schema: provisioningKeyPatchSchema,
+  },
+  'post /api/v1/user-revocations': {
+    name: 'UserRevocationCreate',
+    schema: userRevocationCreateSchema,
   },
 };
 

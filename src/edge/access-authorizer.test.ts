@@ -183,3 +183,34 @@ test('re-authorizing an open session decides under the configuration in force no
   const gone = authorizer.reauthorize(ask, identity);
   assert.equal(gone.ok ? '' : gone.error.code, 'POSTERN_ERR_ACCESS_NO_APPLICATION');
 });
+
+test('a token issued before an admin revoked its user gets 407; one issued after is allowed', async () => {
+  const tokens = await UserTokenAuthority.fromPem(UserTokenAuthority.generatePem(), {
+    issuer: 'e',
+  });
+  let notBefore: number | undefined;
+  const asked: { idp: string; subject: string }[] = [];
+  const authorizer = new AccessAuthorizer({
+    tokens,
+    config: () => config,
+    revocations: {
+      revokedSince: (user, issuedAt) => {
+        asked.push({ idp: user.idp, subject: user.subject });
+        return Promise.resolve(notBefore !== undefined && issuedAt < notBefore);
+      },
+    },
+  });
+  const who = { subject: 's', email: 'u@x', groups: ['eng'], idp: 'i' };
+  const { token } = await tokens.issue(who, { audience: CLI_AUDIENCE, ttlMs: 60_000 });
+  const ask = { target: 'db.corp.internal:5432', authorization: `Bearer ${token}`, sourceIp: '1' };
+  assert.equal((await authorizer.authorize(ask)).ok, true);
+  notBefore = Date.now() + 1000;
+  const refused = await authorizer.authorize(ask);
+  assert.equal(refused.ok, false);
+  assert.equal(!refused.ok && refused.status, 407);
+  assert.equal(!refused.ok && refused.error.code, 'POSTERN_ERR_TOKEN_INVALID');
+  assert.match(!refused.ok ? refused.error.message : '', /revoked/);
+  assert.deepEqual(asked[0], { idp: 'i', subject: 's' });
+  notBefore = Date.now() - 60_000;
+  assert.equal((await authorizer.authorize(ask)).ok, true);
+});

@@ -4,6 +4,7 @@ import {
   ApplicationMatcher,
   CLI_AUDIENCE,
   PolicyEngine,
+  identityErrors,
   type AccessDecision,
   type UserIdentity,
   type UserTokenAuthority,
@@ -34,6 +35,8 @@ export type AccessVerdict =
       readonly decision: AccessDecision;
       /** When the token's `exp` ends the session (ms since the epoch); undefined if it has none. */
       readonly expiresAt: number | undefined;
+      /** The token's `iat` (ms since the epoch): a revocation of the user after it ends the session. */
+      readonly issuedAt: number;
     }
   | {
       readonly ok: false;
@@ -66,6 +69,14 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** Admins' per-user revocations: whether `user`'s credentials issued at `issuedAt` (ms) are revoked. */
+export interface RevocationCheck {
+  revokedSince(
+    user: { readonly idp: string; readonly subject: string },
+    issuedAt: number,
+  ): Promise<boolean>;
+}
+
 /**
  * Decides CONNECT requests of the access proxy: the token (audience `postern:cli`) names the
  * user, the destination picks the most specific application, and the access policy decides for
@@ -75,14 +86,19 @@ export class AccessAuthorizer {
   readonly #tokens: UserTokenAuthority;
   readonly #config: () => Configuration;
   readonly #compiled = new WeakMap<Configuration, Compiled>();
+  /** Per-user revocations; without them no token is revoked. */
+  readonly revocations: RevocationCheck | undefined;
 
   constructor(options: {
     readonly tokens: UserTokenAuthority;
     /** The configuration in force, read at each request. */
     readonly config: () => Configuration;
+    /** Refuses tokens issued before an admin revoked their user; default none. */
+    readonly revocations?: RevocationCheck | undefined;
   }) {
     this.#tokens = options.tokens;
     this.#config = options.config;
+    this.revocations = options.revocations;
   }
 
   /** The configuration in force now; each change is a new object. */
@@ -98,6 +114,7 @@ export class AccessAuthorizer {
     }
     let identity: UserIdentity;
     let expiresAt: number | undefined;
+    let issuedAt: number;
     try {
       const verified = await this.#tokens.verify(bearerToken(ask.authorization) ?? '', {
         audience: CLI_AUDIENCE,
@@ -105,11 +122,21 @@ export class AccessAuthorizer {
       identity = verified.identity;
       // Postern always signs `exp`; a token without one (signed elsewhere with the key) never ends.
       expiresAt = typeof verified.claims.exp === 'number' ? verified.expiresAt : undefined;
+      issuedAt = verified.issuedAt;
+      await this.#checkRevoked(identity, issuedAt);
     } catch (err) {
       if (isPosternError(err)) return { ok: false, status: 407, error: err };
       throw err;
     }
-    return this.#decide(ask, { ...target, identity, expiresAt });
+    return this.#decide(ask, { ...target, identity, expiresAt, issuedAt });
+  }
+
+  /** Throws POSTERN_ERR_TOKEN_INVALID when an admin revoked the user after the token was issued. */
+  async #checkRevoked(identity: UserIdentity, issuedAt: number): Promise<void> {
+    if (!(await this.revocations?.revokedSince(identity, issuedAt))) return;
+    throw identityErrors.tokenInvalid(
+      "it was issued before an administrator revoked the user's access",
+    );
   }
 
   /**
@@ -122,7 +149,7 @@ export class AccessAuthorizer {
     if (target === undefined) {
       return { ok: false, status: 400, error: edgeErrors.accessBadTarget(ask.target), identity };
     }
-    return this.#decide(ask, { ...target, identity, expiresAt: undefined });
+    return this.#decide(ask, { ...target, identity, expiresAt: undefined, issuedAt: 0 });
   }
 
   #decide(
@@ -132,6 +159,7 @@ export class AccessAuthorizer {
       readonly port: number;
       readonly identity: UserIdentity;
       readonly expiresAt: number | undefined;
+      readonly issuedAt: number;
     },
   ): AccessVerdict {
     const { identity } = who;

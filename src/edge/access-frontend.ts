@@ -8,7 +8,7 @@ import type { ActivityLog, UserTokenAuthority } from '../control/index.js';
 import { PosternError, type Clock } from '../core/index.js';
 import type { CertificateAuthority } from '../pki/index.js';
 import { splitHostPort, type Dialer } from '../traffic/index.js';
-import { AccessAuthorizer } from './access-authorizer.js';
+import { AccessAuthorizer, type RevocationCheck } from './access-authorizer.js';
 import { AccessProxy, type AccessHttpHook } from './access-proxy.js';
 
 /** How the edge offers its access proxy (`--access-listen`); off unless `listen` is given. */
@@ -39,6 +39,8 @@ export interface AccessParts {
   readonly config: () => Configuration;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Admins' per-user revocations: tokens issued before one are refused, open sessions cut. */
+  readonly revocations?: RevocationCheck | undefined;
 }
 
 /** Starts the access proxy on its address; resolves once it listens. */
@@ -55,7 +57,11 @@ export async function startAccessProxy(
   }
   const { certPem, keyPem } = await accessCertificate(options, at.host, parts.ca);
   const proxy = new AccessProxy({
-    authorizer: new AccessAuthorizer({ tokens: parts.tokens, config: parts.config }),
+    authorizer: new AccessAuthorizer({
+      tokens: parts.tokens,
+      config: parts.config,
+      revocations: parts.revocations,
+    }),
     dialer: parts.dialer,
     activity: parts.activity,
     certPem,

@@ -77,6 +77,8 @@ interface SessionPlan {
   readonly sessionId: string;
   readonly ask: AccessAsk;
   readonly identity: UserIdentity;
+  /** When the token was issued (ms): a later revocation of the user cuts the session. */
+  readonly issuedAt: number;
   readonly under: Configuration;
   readonly expiresAt: number | undefined;
   readonly onEnd: (counts: Counts, reason: string, why: string | undefined) => void;
@@ -280,7 +282,8 @@ export class AccessProxy {
     }
     const ask = { target, authorization: undefined, sourceIp };
     const { sessionId } = base;
-    const plan = { sessionId, ask, identity: verdict.identity, under, expiresAt, onEnd: ended };
+    const { identity, issuedAt } = verdict;
+    const plan = { sessionId, ask, identity, issuedAt, under, expiresAt, onEnd: ended };
     this.#pipe(socket, head, upstream.socket, plan);
   }
 
@@ -315,8 +318,8 @@ export class AccessProxy {
       client.destroy();
       upstream.destroy();
     };
-    const { sessionId, ask, identity, under } = session;
-    this.#sessions.add(client, { sessionId, ask, identity, under, cut });
+    const { sessionId, ask, identity, issuedAt, under } = session;
+    this.#sessions.add(client, { sessionId, ask, identity, issuedAt, under, cut });
     const unwatch =
       session.expiresAt === undefined
         ? undefined

@@ -38,7 +38,12 @@ async function setUp() {
     issuer: 'e',
   });
   let current = configWith(['eng', 'ops']);
-  const authorizer = new AccessAuthorizer({ tokens, config: () => current });
+  const notBefore = new Map<string, number>();
+  const revocations = {
+    revokedSince: (user: { subject: string }, issuedAt: number) =>
+      Promise.resolve(issuedAt < (notBefore.get(user.subject) ?? -Infinity)),
+  };
+  const authorizer = new AccessAuthorizer({ tokens, config: () => current, revocations });
   const clock = new FakeClock();
   const logger = pino({ level: 'silent' });
   const sessions = new OpenAccessSessions({ authorizer, clock, logger, intervalMs: 1000 });
@@ -55,6 +60,7 @@ async function setUp() {
       sessionId: `acc-${group}`,
       ask,
       identity,
+      issuedAt: 5000,
       under: current,
       cut: (reason, why) => cuts.push({ user: identity.email, reason, why }),
     });
@@ -66,6 +72,7 @@ async function setUp() {
     cuts,
     open,
     change: (groups: string[]) => (current = configWith(groups)),
+    revoke: (subject: string, at: number) => notBefore.set(subject, at),
   };
 }
 
@@ -107,5 +114,24 @@ test('each session is re-authorized once per configuration, and a forgotten one 
     ['ops@x'],
   );
   assert.deepEqual([...sessions.sockets()], [ops]);
+  sessions.close();
+});
+
+test('a revocation of a user after their token was issued cuts their sessions at the next interval', async () => {
+  const { sessions, clock, cuts, open, revoke } = await setUp();
+  open('eng');
+  open('ops');
+  revoke('ops', 4000);
+  clock.advance(1000);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(cuts.length, 0, 'a revocation before the token was issued cuts nothing');
+  revoke('eng', 6000);
+  clock.advance(1000);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(
+    cuts.map((c) => [c.user, c.reason]),
+    [['eng@x', ACCESS_REVOKED_REASON]],
+  );
+  assert.match(cuts[0]?.why ?? '', /revoked/);
   sessions.close();
 });

@@ -13,6 +13,8 @@ export interface OpenAccessSession {
   readonly sessionId: string;
   readonly ask: AccessAsk;
   readonly identity: UserIdentity;
+  /** When the token that authorized the session was issued (ms): a later revocation cuts it. */
+  readonly issuedAt: number;
   /** The configuration the session was last authorized under. */
   under: Configuration;
   /** Ends both sides at once, recording `closeReason` and `why`. */
@@ -41,6 +43,8 @@ export class OpenAccessSessions {
   readonly #o: OpenAccessSessionsOptions;
   readonly #open = new Map<Duplex, OpenAccessSession>();
   #timer: TimerHandle | undefined;
+  /** Whether a revocation check is under way (one at a time: the store may be slow). */
+  #revoking = false;
 
   constructor(options: OpenAccessSessionsOptions) {
     this.#o = options;
@@ -90,10 +94,43 @@ export class OpenAccessSessions {
     return cut;
   }
 
+  /**
+   * Cuts every open session whose user an admin revoked after its token was issued (close
+   * reason `access_revoked`); revocations are cached for a couple of seconds, so this reads the
+   * store at most once per user and cache period. Returns how many it cut.
+   */
+  async recheckRevoked(): Promise<number> {
+    const revocations = this.#o.authorizer.revocations;
+    if (revocations === undefined) return 0;
+    let cut = 0;
+    for (const session of [...this.#open.values()]) {
+      if (!(await revocations.revokedSince(session.identity, session.issuedAt))) continue;
+      cut += 1;
+      const { sessionId, ask, identity } = session;
+      const why = "an administrator revoked the user's access";
+      this.#o.logger.info(
+        { sessionId, user: identity.email ?? identity.subject, destination: ask.target },
+        'access session cut: user revoked',
+      );
+      session.cut(ACCESS_REVOKED_REASON, why);
+    }
+    return cut;
+  }
+
   /** Stops re-checking; the sessions themselves are the caller's to end. */
   close(): void {
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  #checkRevocations(): void {
+    if (this.#revoking || this.#o.authorizer.revocations === undefined) return;
+    this.#revoking = true;
+    void this.recheckRevoked()
+      .catch((err: unknown) =>
+        this.#o.logger.warn({ err: (err as Error).message }, 'could not check revocations'),
+      )
+      .finally(() => (this.#revoking = false));
   }
 
   #arm(): void {
@@ -101,6 +138,7 @@ export class OpenAccessSessions {
     this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = undefined;
       this.recheck();
+      this.#checkRevocations();
       this.#arm();
     }, this.#o.intervalMs ?? 1000);
     this.#timer.unref?.();

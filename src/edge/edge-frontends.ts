@@ -88,6 +88,7 @@ async function startAccess(
     config: () => runtime.config,
     logger: parts.log,
     clock: parts.clock,
+    revocations: parts.identity.browserAccess.pages.sessions,
   });
   parts.closer.add('access proxy', () => access.proxy.close());
   // Non-CONNECT requests to the access listener are the CLI login pages.

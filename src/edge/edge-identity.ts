@@ -21,6 +21,7 @@ export interface IdentityOptions {
   readonly tokenSigningKey?: string | undefined;
   readonly cliIdentityProvider?: string | undefined;
   readonly deviceLoginTtlMs?: number | undefined;
+  readonly deviceLogin?: boolean | undefined;
   readonly cliTokenTtlMs?: number | undefined;
   readonly onAccessDecision?: ((entry: AccessDecisionEntry) => void) | undefined;
   readonly adminSignIn?:
@@ -65,7 +66,8 @@ export async function startEdgeIdentity(
     logger: log.child({ component: 'browser-access' }),
     cliIdentityProvider: options.cliIdentityProvider,
     // Device logins live in the store: the CLI may poll one edge while the user approves on another.
-    devices: store,
+    // Without the store's device tables the auth pages answer 404 on the device paths.
+    devices: options.deviceLogin === false ? undefined : store,
     deviceLoginTtlMs: options.deviceLoginTtlMs,
     cliTokenTtlMs: options.cliTokenTtlMs,
     onDecision: (entry) => {

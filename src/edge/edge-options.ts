@@ -57,10 +57,12 @@ export interface EdgeOptions {
   readonly tokenIssuer?: string | undefined;
   /** `--token-signing-key`: the user-token signing key file (HA: the same on every edge); default `<data-dir>/token-signing-key.pem`. */
   readonly tokenSigningKey?: string | undefined;
-  /** `--cli-identity-provider`: the provider `postern login` uses; default the only one configured. */
+  /** `--cli-identity-provider`: the provider `postern login` uses; default the only one, else the user picks. */
   readonly cliIdentityProvider?: string | undefined;
   /** How long a `postern login --device` waits for the user's approval; default 600000 (10 min). */
   readonly deviceLoginTtlMs?: number | undefined;
+  /** `--device-login on|off`: whether `postern login --device` is offered; default true (on). */
+  readonly deviceLogin?: boolean | undefined;
   /** `--cli-token-ttl`: lifetime of the token `postern login` (and `--device`) gets; default 8 h. */
   readonly cliTokenTtlMs?: number | undefined;
   /**

@@ -108,6 +108,10 @@ export interface Database {
     identity: string;
     authenticated_at: Int8;
     last_seen_at: Int8;
+    /** The provider's `auth_time` in ms, from migration 0013; null when unknown. */
+    auth_time: ColumnType<number | string | null, number | null | undefined, number | null>;
+    /** The login's ID token (for id_token_hint), from migration session_id_token; null: none. */
+    id_token: ColumnType<string | null, string | null | undefined, string | null>;
   };
   pending_logins: {
     /** SHA-256 of the OIDC state parameter. */

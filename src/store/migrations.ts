@@ -264,6 +264,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('audit_log').addColumn('source', 'text').execute();
     },
   },
+  '0013-session-auth-time': {
+    // When the identity provider really authenticated the user (its `auth_time`), which can be
+    // long before the Postern login: the reauthentication deadline runs from it. Null: unknown.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('browser_sessions').addColumn('auth_time', 'bigint').execute();
+    },
+  },
+  session_id_token: {
+    // The ID token of the login, sent as id_token_hint with RP-initiated logout so providers
+    // need not ask the user to confirm; kept only for providers with an end_session_endpoint
+    // and deleted with the session. Null: none kept.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('browser_sessions').addColumn('id_token', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

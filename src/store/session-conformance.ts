@@ -77,6 +77,59 @@ export function sessionTests(ctx: SessionTestContext): void {
     assert.equal((await s.takePendingLogin('p-new'))?.key, 'p-new');
   });
 
+  test('sessions keep the provider auth_time, and a sweep runs the reauthentication bound from it', async () => {
+    const s = ctx.store.sessions;
+    const t0 = ctx.time.clock.now();
+    // Logged in to Postern now from a provider session that began 7 s earlier.
+    await s.createSession({ ...session('sso', t0), authTime: t0 - 7000 });
+    await s.createSession(session('plain', t0));
+    assert.equal((await s.getSession('sso'))?.authTime, t0 - 7000);
+    assert.equal('authTime' in ((await s.getSession('plain')) ?? {}), false);
+    const swept = await s.sweep({
+      now: t0,
+      authenticatedBefore: t0 - 60_000,
+      servers: [{ virtualServer: 'app', authenticatedBefore: t0 - 5000 }],
+    });
+    assert.equal(swept.sessions, 1);
+    assert.equal(await s.getSession('sso'), undefined);
+    assert.equal((await s.getSession('plain'))?.key, 'plain');
+  });
+
+  test("sessions keep the login's ID token (for the provider logout) and delete it with the session", async () => {
+    const s = ctx.store.sessions;
+    const t = ctx.time.clock.now();
+    const idToken = `eyJhbGciOiJSUzI1NiJ9.${'x'.repeat(1500)}.sig`;
+    await s.createSession({ ...session('with-token', t), idToken });
+    await s.createSession(session('without', t));
+    assert.equal((await s.getSession('with-token'))?.idToken, idToken);
+    assert.equal('idToken' in ((await s.getSession('without')) ?? {}), false);
+    await s.deleteSession('with-token');
+    assert.equal(await s.getSession('with-token'), undefined);
+    await s.createSession(session('with-token', t));
+    assert.equal('idToken' in ((await s.getSession('with-token')) ?? {}), false, 'nothing left');
+  });
+
+  test('deleteUserSessions deletes every session of one user, on every server, and only theirs', async () => {
+    const s = ctx.store.sessions;
+    const t = ctx.time.clock.now();
+    const of = (key: string, idp: string, subject: string, vs = 'app'): StoredBrowserSession => ({
+      ...session(key, t, vs),
+      identity: { subject, idp, groups: [] },
+    });
+    await s.createSession(of('a1', 'corp', 'alice'));
+    await s.createSession(of('a2', 'corp', 'alice', 'wiki'));
+    await s.createSession(of('a3', 'other', 'alice'));
+    await s.createSession(of('b1', 'corp', 'bob'));
+    const deleted = await s.deleteUserSessions({ idp: 'corp', subject: 'alice' });
+    assert.deepEqual(deleted.sort(), ['a1', 'a2']);
+    const left = await Promise.all(['a1', 'a2', 'a3', 'b1'].map((k) => s.getSession(k)));
+    assert.deepEqual(
+      left.map((x) => x?.key),
+      [undefined, undefined, 'a3', 'b1'],
+    );
+    assert.deepEqual(await s.deleteUserSessions({ idp: 'corp', subject: 'alice' }), []);
+  });
+
   test('sessions are not in a snapshot, and a replacing restore ends them', async () => {
     const s = ctx.store.sessions;
     await s.createSession(session('k', ctx.time.clock.now()));

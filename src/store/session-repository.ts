@@ -18,6 +18,8 @@ function toSession(row: SessionRow): StoredBrowserSession {
     identity: JSON.parse(row.identity) as JsonValue,
     authenticatedAt: num(row.authenticated_at),
     lastSeenAt: num(row.last_seen_at),
+    ...(row.auth_time === null ? {} : { authTime: num(row.auth_time) }),
+    ...(row.id_token === null ? {} : { idToken: row.id_token }),
   };
 }
 
@@ -32,6 +34,8 @@ export class SqlSessionRepository implements SessionRepository {
       identity: JSON.stringify(session.identity),
       authenticated_at: session.authenticatedAt,
       last_seen_at: session.lastSeenAt,
+      auth_time: session.authTime ?? null,
+      id_token: session.idToken ?? null,
     };
     await this.db
       .insertInto('browser_sessions')
@@ -103,14 +107,16 @@ export class SqlSessionRepository implements SessionRepository {
         this.db
           .deleteFrom('browser_sessions')
           .where('virtual_server', '=', server.virtualServer)
-          .where((eb) =>
-            server.lastSeenBefore === undefined
-              ? eb('authenticated_at', '<', server.authenticatedBefore)
-              : eb.or([
-                  eb('authenticated_at', '<', server.authenticatedBefore),
-                  eb('last_seen_at', '<', server.lastSeenBefore),
-                ]),
-          ),
+          .where((eb) => {
+            // The reauthentication deadline runs from the provider's auth_time when known.
+            const authenticated = eb.or([
+              eb('authenticated_at', '<', server.authenticatedBefore),
+              eb('auth_time', '<', server.authenticatedBefore),
+            ]);
+            return server.lastSeenBefore === undefined
+              ? authenticated
+              : eb.or([authenticated, eb('last_seen_at', '<', server.lastSeenBefore)]);
+          }),
       );
     }
     const pending = await this.db
@@ -120,9 +126,38 @@ export class SqlSessionRepository implements SessionRepository {
     return { sessions, pendingLogins: Number(pending.numDeletedRows) };
   }
 
+  async deleteUserSessions(user: {
+    readonly idp: string;
+    readonly subject: string;
+  }): Promise<string[]> {
+    // Identities are JSON text, so the rows are matched here: a revocation is a rare admin
+    // action, and reading every session's key and identity once is cheap next to that.
+    const rows = await this.db.selectFrom('browser_sessions').select(['key', 'identity']).execute();
+    const keys = rows.filter((row) => sameUser(row.identity, user)).map((row) => row.key);
+    for (let i = 0; i < keys.length; i += 500) {
+      await this.db
+        .deleteFrom('browser_sessions')
+        .where('key', 'in', keys.slice(i, i + 500))
+        .execute();
+    }
+    return keys;
+  }
+
   async #deleteSessions(query: {
     executeTakeFirst(): Promise<{ numDeletedRows: bigint }>;
   }): Promise<number> {
     return Number((await query.executeTakeFirst()).numDeletedRows);
+  }
+}
+
+function sameUser(
+  identity: string,
+  user: { readonly idp: string; readonly subject: string },
+): boolean {
+  try {
+    const parsed = JSON.parse(identity) as { idp?: unknown; subject?: unknown };
+    return parsed.idp === user.idp && parsed.subject === user.subject;
+  } catch {
+    return false;
   }
 }

@@ -402,6 +402,10 @@ export interface StoredBrowserSession {
   readonly identity: JsonValue;
   readonly authenticatedAt: number;
   readonly lastSeenAt: number;
+  /** When the identity provider authenticated the user (its `auth_time`, ms); absent: unknown. */
+  readonly authTime?: number | undefined;
+  /** The login's ID token, for the provider's logout (id_token_hint); absent: none kept. */
+  readonly idToken?: string | undefined;
 }
 
 /** A login sent to an identity provider and not yet back; `login` is opaque JSON. */
@@ -445,6 +449,11 @@ export interface SessionRepository {
   takePendingLogin(key: string): Promise<StoredPendingLogin | undefined>;
   /** Deletes what `sweep` selects; returns how many sessions and pending logins went. */
   sweep(sweep: SessionSweep): Promise<{ sessions: number; pendingLogins: number }>;
+  /**
+   * Deletes every session of one user (identity `idp` and `subject`), whatever its server;
+   * returns the keys of the sessions it deleted.
+   */
+  deleteUserSessions(user: { readonly idp: string; readonly subject: string }): Promise<string[]>;
 }
 
 /** One edge holding one connector's tunnel. */

@@ -3,6 +3,7 @@
 // network namespace behind a connector. Headless Chromium logs users in. Needs root (network
 // namespaces); fails, never skips, without it.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { writeFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -72,6 +73,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
     base = `https://localhost:${vsPort}`;
     issuer = await startOidcIssuer({
       redirectUris: [`${base}/.postern/auth/callback`],
+      postLogoutRedirectUris: [`${base}/.postern/auth/logged-out`],
       accounts: {
         alice: { email: 'alice@example.com', name: 'Alice', groups: ['eng'] },
         bob: { email: 'bob@example.com', name: 'Bob', groups: ['sales'] },
@@ -95,6 +97,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
             client_id: issuer.clientId,
             client_secret: { valueFrom: { fileRef: { name: 'secrets/client-secret' } } },
             scopes: ['openid', 'email', 'profile', 'groups'],
+            post_logout_redirect: true,
           },
         ],
         certificates: [{ name: 'wiki-cert', cert: cert.cert, key: cert.key }],
@@ -218,9 +221,46 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       assert.equal(allowed?.client_type, 'browser');
       assert.equal(allowed?.virtual_server, 'wiki');
 
-      // Logout ends the session on the edge: replaying the old cookie leads to a new login.
+      // A GET of the logout URL (as an <img> on any site would send) only shows a button, and
+      // a POST without the page's token is refused: neither logs the user out.
+      const viaImage = await rawGet(`${base}/.postern/auth/logout`, {
+        cookie: `${session.name}=${session.value}`,
+      });
+      assert.equal(viaImage.status, 200);
+      assert.match(viaImage.body, /id="logout"/);
+      const forged = await context.request.post(`${base}/.postern/auth/logout`, {
+        form: { csrf: 'forged' },
+        headers: { origin: base },
+      });
+      assert.equal(forged.status(), 403);
+      assert.equal(
+        ((await (await context.request.get(`${base}/still`)).json()) as AppAnswer).user,
+        'alice@example.com',
+      );
+
+      // The button ends the session on the edge, then the provider's own logout (RP-initiated)
+      // ends its session and returns to Postern's logged-out page.
       await gotoSteadily(page, `${base}/.postern/auth/logout`);
+      assert.match((await page.textContent('h1')) ?? '', /Log out\?/);
+      await page.click('#logout');
+      await page.waitForURL((u) => u.href.startsWith(`${issuer!.issuer}/session/end`), {
+        timeout: STEP_TIMEOUT_MS,
+      });
+      const ended = new URL(page.url());
+      assert.equal(ended.searchParams.get('client_id'), issuer!.clientId);
+      // The login's ID token tells the provider whose session ends; it accepted it (no error).
+      assert.equal(
+        ended.searchParams.get('id_token_hint')?.split('.').length,
+        3,
+        'the logout sends id_token_hint',
+      );
+      await page.click('button[name="logout"][value="yes"]');
+      await page.waitForURL(`${base}/.postern/auth/logged-out`, { timeout: STEP_TIMEOUT_MS });
       assert.match((await page.textContent('h1')) ?? '', /Logged out/);
+      assert.ok(
+        (await context.cookies(base)).some((c) => c.name === '__Host-postern-logged-out'),
+        'the next login asks for a fresh login',
+      );
       const replay = await rawGet(`${base}/docs/page`, {
         cookie: `${session.name}=${session.value}`,
       });
@@ -229,6 +269,41 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
         replay.location?.startsWith(issuer!.issuer),
         `replay sent to login: ${replay.location}`,
       );
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("a login riding on the provider's session keeps that session's auth_time, which starts the reauthentication deadline", async () => {
+    const context = await newContext();
+    const stored = async () => {
+      const cookie = (await context.cookies(base)).find(
+        (c) => c.name === '__Host-postern-session-wiki',
+      );
+      assert.ok(cookie, 'a session cookie was set');
+      const key = createHash('sha256').update(cookie.value).digest('base64url');
+      const session = await edge!.store.sessions.getSession(key);
+      assert.ok(session, 'the session is in the store');
+      return session;
+    };
+    try {
+      const page = await context.newPage();
+      await gotoSteadily(page, `${base}/first`);
+      await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
+      await page.waitForURL(`${base}/first`, { timeout: STEP_TIMEOUT_MS });
+      const first = await stored();
+      assert.ok(first.authTime !== undefined, 'the provider auth_time is kept');
+      assert.ok(first.authenticatedAt - first.authTime < 10_000, JSON.stringify(first));
+      // auth_time counts whole seconds: a second login at the provider would differ now.
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      await context.clearCookies({ name: '__Host-postern-session-wiki' });
+      await gotoSteadily(page, `${base}/second`);
+      // No login form: the provider's session is reused.
+      await page.waitForURL(`${base}/second`, { timeout: STEP_TIMEOUT_MS });
+      const second = await stored();
+      assert.notEqual(second.key, first.key, 'a new Postern session');
+      assert.equal(second.authTime, first.authTime, 'auth_time of the provider session');
+      assert.ok(second.authenticatedAt - (second.authTime ?? 0) >= 2_000, JSON.stringify(second));
     } finally {
       await context.close();
     }

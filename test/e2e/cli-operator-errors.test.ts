@@ -144,7 +144,7 @@ test('postern login fails at once, with the edge reason, when the edge has no id
   assert.match(line, /POSTERN_ERR_LOGIN_UNAVAILABLE/);
   assert.match(line, /No identity provider for the CLI/);
   assert.match(line, /has no identity provider\. Add one \(identity_providers/, 'how to add one');
-  assert.match(line, /--cli-identity-provider/);
+  assert.match(line, /POST \/api\/v1\/identity-providers/);
   assert.doesNotMatch(result.stderr, /Open this URL/, 'no URL to a login that cannot work');
 });
 
@@ -167,7 +167,7 @@ test('postern login --device fails at once when the edge has no identity provide
     { timeoutMs: 20_000, env: { HOME: home, XDG_CONFIG_HOME: home } },
   );
   const line = assertOneLineFailure(result, 'login --device without identity provider');
-  assert.match(line, /--cli-identity-provider/);
+  assert.match(line, /has no identity provider\. Add one/);
   assert.doesNotMatch(result.stderr, /open this page/);
 });
 

@@ -42,13 +42,23 @@ describe('HA shared state over one PostgreSQL', () => {
     // A has the session in its read cache before the logout.
     assert.ok('session' in (await a.browserAccess.pages.sessions.check(cookie, 'app', TIMEOUTS)));
 
-    const loggedOut = await b.browserAccess.pages.respond({
-      method: 'POST',
+    const asked = {
+      method: 'GET',
       target: AUTH_PATHS.logout,
       host: 'app.example',
       headers: { cookie: `__Host-postern-session-app=${cookie}` },
       secure: true,
       virtualServer: 'app',
+    };
+    // Logout is the POST of the logout page's form, with the token the page carries.
+    const form = (await b.browserAccess.pages.respond(asked))?.body ?? '';
+    const csrf = /name="csrf" value="([^"]*)"/.exec(form)?.[1] ?? '';
+    const body = Buffer.from(new URLSearchParams({ csrf }).toString());
+    const loggedOut = await b.browserAccess.pages.respond({
+      ...asked,
+      method: 'POST',
+      headers: { ...asked.headers, 'content-type': 'application/x-www-form-urlencoded' },
+      readBody: () => Promise.resolve(body),
     });
     assert.equal(loggedOut?.status, 200);
     const started = Date.now();

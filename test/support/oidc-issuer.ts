@@ -26,6 +26,8 @@ const SCOPES = 'openid email profile groups';
 export async function startOidcIssuer(options: {
   readonly redirectUris: readonly string[];
   readonly accounts: Readonly<Record<string, TestAccount>>;
+  /** Where RP-initiated logout may return (post_logout_redirect_uri); default none. */
+  readonly postLogoutRedirectUris?: readonly string[];
 }): Promise<OidcIssuer> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
@@ -38,6 +40,7 @@ export async function startOidcIssuer(options: {
         client_id: clientId,
         client_secret: clientSecret,
         redirect_uris: [...options.redirectUris],
+        post_logout_redirect_uris: [...(options.postLogoutRedirectUris ?? [])],
         grant_types: ['authorization_code'],
         response_types: ['code'],
       },

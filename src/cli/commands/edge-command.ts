@@ -12,6 +12,7 @@ import { adminSignInOptions } from './admin-sign-in-flags.js';
 import { GOOD_ADMIN_TOKEN_LENGTH, bootstrapAdminToken, readyLine } from './edge-admin-token.js';
 import { secretFromValueOrFile } from './secret-file.js';
 import { CLI_TOKEN_TTL_HELP, cliTokenTtlMs } from './cli-token-ttl-flag.js';
+import { DEVICE_LOGIN_HELP, deviceLoginEnabled } from './device-login-flag.js';
 import {
   finishWorker,
   reportReady,
@@ -87,10 +88,11 @@ export function edgeCommand(program: Command): void {
     )
     .option(
       '--cli-identity-provider <name>',
-      'identity provider `postern login` uses (env POSTERN_CLI_IDENTITY_PROVIDER; default the only one configured)',
+      'identity provider `postern login` uses (env POSTERN_CLI_IDENTITY_PROVIDER; default the only one configured, or with several the one the user picks)',
       env.POSTERN_CLI_IDENTITY_PROVIDER,
     )
     .option('--cli-token-ttl <duration>', CLI_TOKEN_TTL_HELP, env.POSTERN_CLI_TOKEN_TTL)
+    .option('--device-login <on|off>', DEVICE_LOGIN_HELP, env.POSTERN_DEVICE_LOGIN)
     .option(
       '--admin-identity-provider <name>',
       'identity provider administrators sign in to the console with (env POSTERN_ADMIN_IDENTITY_PROVIDER; needs --admin-role-groups)',
@@ -127,6 +129,7 @@ export function edgeCommand(program: Command): void {
           tokenSigningKey?: string;
           cliIdentityProvider?: string;
           cliTokenTtl?: string;
+          deviceLogin?: string;
           adminIdentityProvider?: string;
           adminRoleGroups?: string;
           leaseTtl?: string;
@@ -148,6 +151,7 @@ export function edgeCommand(program: Command): void {
         const plan = workerPlan(o.workers, store);
         const shutdown = shutdownOptions(o);
         const cliTokenTtl = cliTokenTtlMs(o.cliTokenTtl);
+        const deviceLogin = deviceLoginEnabled(o.deviceLogin);
         const tokenSource = o.adminTokenFile
           ? `--admin-token-file ${o.adminTokenFile}`
           : 'POSTERN_ADMIN_TOKEN';
@@ -206,6 +210,7 @@ export function edgeCommand(program: Command): void {
           tokenSigningKey: o.tokenSigningKey,
           cliIdentityProvider: o.cliIdentityProvider,
           cliTokenTtlMs: cliTokenTtl,
+          deviceLogin,
           adminSignIn: adminSignInOptions(o),
           logger,
         });

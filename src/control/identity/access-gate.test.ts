@@ -3,10 +3,14 @@ import assert from 'node:assert/strict';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { Configuration, IdentityProvider, VirtualServer } from '../../config/index.js';
 import { FakeClock } from '../../core/index.js';
+import { openMemoryStore } from '../../store/index.js';
 import type { AccessGate, AccessGateRequest, AccessGateResult } from '../../traffic/index.js';
 import type { AccessDecisionEntry } from './access-gate.js';
 import { BrowserAccess } from './browser-access.js';
+import { secretKey } from './browser-session.js';
 import { MemorySessionStore } from './session-store.js';
+import { SqlSessionStore } from './sql-session-store.js';
+import { revokeUser } from './user-revocations.js';
 import type { AuthorizationChecks, OidcClient } from './oidc-client.js';
 import { UserTokenAuthority } from './user-token.js';
 
@@ -14,6 +18,11 @@ const USERS = {
   alice: { subject: 'alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' },
   bob: { subject: 'bob', email: 'bob@example.com', groups: ['sales'], idp: 'corp' },
 } as const;
+
+const HOUR = 3_600_000;
+
+/** Whether the fake provider publishes an end_session_endpoint (RP-initiated logout). */
+const providerLogout = { enabled: false };
 
 /** Stands in for the provider: the code names the user; it records the checks it was given. */
 function fakeProvider(redeemed: AuthorizationChecks[]): OidcClient {
@@ -24,10 +33,29 @@ function fakeProvider(redeemed: AuthorizationChecks[]): OidcClient {
       url.searchParams.set('redirect_uri', checks.redirectUri);
       return Promise.resolve(url);
     },
+    endSessionUrl: (options: { postLogoutRedirectUri?: string; idTokenHint?: string }) => {
+      if (!providerLogout.enabled) return undefined;
+      const url = new URL('https://idp.example/logout');
+      url.searchParams.set('client_id', 'postern');
+      if (options.idTokenHint !== undefined)
+        url.searchParams.set('id_token_hint', options.idTokenHint);
+      if (options.postLogoutRedirectUri !== undefined) {
+        url.searchParams.set('post_logout_redirect_uri', options.postLogoutRedirectUri);
+      }
+      return url;
+    },
     redeem: (query: URLSearchParams, checks: AuthorizationChecks) => {
       redeemed.push(checks);
+      // "alice-sso": alice riding on a provider session that began 23 h before the test's start.
+      if (query.get('code') === 'alice-sso') {
+        return Promise.resolve({ ...USERS.alice, authTime: Date.UTC(2026, 0, 1) - 23 * HOUR });
+      }
       const user = USERS[query.get('code') as keyof typeof USERS];
-      return user ? Promise.resolve(user) : Promise.reject(new Error('bad code'));
+      // As OidcClient: the ID token only from a provider with a logout that takes it.
+      const idToken = providerLogout.enabled ? { idToken: `id-token-of-${user?.subject}` } : {};
+      return user
+        ? Promise.resolve({ ...user, ...idToken })
+        : Promise.reject(new Error('bad code'));
     },
   };
   return client as unknown as OidcClient;
@@ -112,6 +140,25 @@ async function logIn(gate: AccessGate, target: string, user: string) {
   return { start, back, state, loginCookie, session: session?.split(';')[0] ?? '' };
 }
 
+/** The logout form's POST, as the page's button sends it (same origin, with its token). */
+async function logoutPost(
+  gate: AccessGate,
+  session: string | undefined,
+  options: { readonly csrf?: string; readonly site?: string } = {},
+): Promise<AccessGateResult> {
+  const page = responded(await gate.check(request('/.postern/auth/logout', session)));
+  const csrf = options.csrf ?? /name="csrf" value="([^"]*)"/.exec(page.body ?? '')?.[1] ?? '';
+  const body = Buffer.from(new URLSearchParams({ csrf }).toString());
+  return gate.check({
+    ...request('/.postern/auth/logout', session, {
+      'content-type': 'application/x-www-form-urlencoded',
+      'sec-fetch-site': options.site ?? 'same-origin',
+    }),
+    method: 'POST',
+    readBody: () => Promise.resolve(body),
+  });
+}
+
 test('a browser without a session is sent to the provider and back to the page it asked for', async () => {
   const { gate, redeemed } = await setUp();
   const { start, back, session, state } = await logIn(gate, '/docs?page=2', 'alice');
@@ -179,8 +226,9 @@ test('a denied user gets a 403 page naming the rule and how to get access', asyn
 test('logout ends the session on the edge, so the old cookie leads to a new login', async () => {
   const { gate } = await setUp();
   const { session } = await logIn(gate, '/', 'alice');
-  const out = responded(await gate.check(request('/.postern/auth/logout', session)));
+  const out = responded(await logoutPost(gate, session));
   assert.equal(out.status, 200);
+  assert.match(out.body ?? '', /Logged out/);
   // The next login asks the provider for a fresh login: its own session must not undo the logout.
   const set = [out.headers?.['set-cookie'] ?? []].flat().map(String);
   assert.ok(
@@ -304,7 +352,8 @@ test('re-checking an open connection: allowed stays, logout ends it, a new polic
   const { session } = await logIn(gate, '/', 'alice');
   const { session: other } = await logIn(gate, '/', 'alice');
   assert.equal(await recheck(gate, request('/live', session)), undefined);
-  assert.equal((gate as unknown as { recheckIntervalMs: number }).recheckIntervalMs, 30_000);
+  // The store tells of session ends: the traffic layer asks every second (cheaply).
+  assert.equal((gate as unknown as { recheckIntervalMs: number }).recheckIntervalMs, 1000);
 
   // The next generation's policy no longer allows alice on this server.
   const denying = {
@@ -316,11 +365,88 @@ test('re-checking an open connection: allowed stays, logout ends it, a new polic
   const next = access.gateFor(vs, denying) as AccessGate;
   assert.equal(await recheck(next, request('/live', session)), 'access_revoked');
 
-  await gate.check(request('/.postern/auth/logout', session));
+  await logoutPost(gate, session);
   assert.equal(await recheck(gate, request('/live', session)), 'session_ended');
   assert.equal(await recheck(gate, request('/live')), 'session_ended', 'no cookie at all');
   assert.equal(await recheck(gate, request('/live', other)), undefined, 'other sessions stay');
   access.close();
+});
+
+test('an open connection whose session ended is cut at the next one-second ask, without a store read per ask', async () => {
+  const { gate, access, store, clock } = await setUp();
+  const { session } = await logIn(gate, '/', 'alice');
+  const { session: other } = await logIn(gate, '/', 'alice');
+  let reads = 0;
+  const getSession = store.getSession.bind(store);
+  store.getSession = (key) => {
+    reads += 1;
+    return getSession(key);
+  };
+  // The traffic layer keeps the request that opened each connection and asks with it.
+  const open = request('/live', session);
+  const kept = request('/live', other);
+  assert.equal(await recheck(gate, open), undefined);
+  assert.equal(await recheck(gate, kept), undefined);
+  const afterFirst = reads;
+  for (let i = 0; i < 5; i++) {
+    clock.advance(1000);
+    assert.equal(await recheck(gate, open), undefined);
+    assert.equal(await recheck(gate, kept), undefined);
+  }
+  assert.equal(reads, afterFirst, 'asks between full re-checks read nothing');
+
+  // Ended elsewhere (another edge's logout, a revocation): the next ask re-checks and cuts.
+  await store.deleteSession(secretKey(session.split('=')[1] ?? ''));
+  clock.advance(1000);
+  assert.equal(await recheck(gate, open), 'session_ended');
+  assert.equal(await recheck(gate, kept), undefined, 'the other session stays');
+
+  // Without any end, a full re-check still comes every 30 s.
+  const before = reads;
+  clock.advance(30_000);
+  assert.equal(await recheck(gate, kept), undefined);
+  assert.equal(reads, before + 1, 'the full re-check reads the store');
+  access.close();
+});
+
+test('revoked on one edge: the open connection on another edge sharing the store is cut at its next ask', async () => {
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const shared = await openMemoryStore({ clock });
+  const authority = await UserTokenAuthority.fromPem(UserTokenAuthority.generatePem(), {
+    issuer: 'postern-edge',
+    clock,
+  });
+  const edge = (origin: string) => {
+    const store = new SqlSessionStore(shared, { clock, origin });
+    const access = new BrowserAccess({
+      authority,
+      clock,
+      store,
+      discover: () => Promise.resolve(fakeProvider([])),
+    });
+    return { store, access, gate: access.gateFor(vs, config) as AccessGate };
+  };
+  const [a, b] = [edge('edge-a'), edge('edge-b')];
+  try {
+    const { session } = await logIn(a.gate, '/', 'alice');
+    // A WebSocket of alice's open on edge B, which the traffic layer asks about every second.
+    assert.equal((b.gate as unknown as { recheckIntervalMs: number }).recheckIntervalMs, 1000);
+    const open = request('/live', session);
+    assert.equal(await recheck(b.gate, open), undefined);
+    clock.advance(1000);
+    assert.equal(await recheck(b.gate, open), undefined);
+    // An admin revokes alice through edge A: the ends are announced on the store's feed.
+    await revokeUser(shared, { idp: 'corp', subject: 'alice' }, { clock, origin: 'edge-a' });
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(1000);
+    assert.equal(await recheck(b.gate, open), 'access_revoked', 'at the next ask, not in 30 s');
+  } finally {
+    for (const e of [a, b]) {
+      e.access.close();
+      e.store.close();
+    }
+    await shared.close();
+  }
 });
 
 test('re-checking on a server without login keeps every connection', async () => {
@@ -338,12 +464,124 @@ test('a logout tells which open connections used the ended session; other answer
   type Ending = { endsConnections?: (r: AccessGateRequest) => boolean };
   const page = (await gate.check(request('/', session))) as Ending;
   assert.equal(page.endsConnections, undefined, 'an allowed request ends nothing');
-  const out = (await gate.check(request('/.postern/auth/logout', session))) as Ending;
+  const asked = (await gate.check(request('/.postern/auth/logout', session))) as Ending;
+  assert.equal(asked.endsConnections, undefined, 'the GET page ends nothing');
+  const out = (await logoutPost(gate, session)) as Ending;
   assert.equal(typeof out.endsConnections, 'function');
   assert.equal(out.endsConnections?.(request('/live', session)), true);
   assert.equal(out.endsConnections?.(request('/live', other)), false);
   assert.equal(out.endsConnections?.(request('/live')), false);
-  const anonymous = (await gate.check(request('/.postern/auth/logout'))) as Ending;
+  const anonymous = (await logoutPost(gate, undefined)) as Ending;
   assert.equal(anonymous.endsConnections, undefined, 'a logout without a session ends nothing');
+  access.close();
+});
+
+test('a GET of the logout page only shows a Log out button; the session stays', async () => {
+  const { gate, access } = await setUp();
+  const { session } = await logIn(gate, '/', 'alice');
+  const page = responded(await gate.check(request('/.postern/auth/logout', session)));
+  assert.equal(page.status, 200);
+  assert.match(page.body ?? '', /<form method="post" action="\/\.postern\/auth\/logout">/);
+  assert.match(page.body ?? '', /<button type="submit" id="logout">Log out<\/button>/);
+  assert.equal(page.headers?.['set-cookie'], undefined, 'no cookie is cleared');
+  assert.ok('allow' in (await gate.check(request('/', session))), 'still logged in');
+  access.close();
+});
+
+test('a logout POST from another site, or without the session-bound token, is refused', async () => {
+  const { gate, access } = await setUp();
+  const { session } = await logIn(gate, '/', 'alice');
+  const crossSite = responded(await logoutPost(gate, session, { site: 'cross-site' }));
+  assert.equal(crossSite.status, 403);
+  const forged = responded(await logoutPost(gate, session, { csrf: 'guessed' }));
+  assert.equal(forged.status, 403);
+  const empty = responded(await logoutPost(gate, session, { csrf: '' }));
+  assert.equal(empty.status, 403);
+  assert.ok('allow' in (await gate.check(request('/', session))), 'still logged in');
+  const put = responded(
+    await gate.check({ ...request('/.postern/auth/logout', session), method: 'PUT' }),
+  );
+  assert.equal(put.status, 405);
+  access.close();
+});
+
+test('a logout goes on to the provider logout when it has one, and the provider returns to the logged-out page', async () => {
+  const { gate, access, store } = await setUp();
+  providerLogout.enabled = true;
+  try {
+    const { session } = await logIn(gate, '/', 'alice');
+    const out = responded(await logoutPost(gate, session));
+    assert.equal(out.status, 303);
+    const location = new URL(String(out.headers?.['location']));
+    assert.equal(location.origin + location.pathname, 'https://idp.example/logout');
+    assert.equal(
+      location.searchParams.get('post_logout_redirect_uri'),
+      'https://wiki.example/.postern/auth/logged-out',
+    );
+    // The login's ID token, kept with the session, tells the provider whose session ends.
+    assert.equal(location.searchParams.get('id_token_hint'), 'id-token-of-alice');
+    const set = [out.headers?.['set-cookie'] ?? []].flat().map(String);
+    assert.ok(
+      set.some((c) => c.startsWith('__Host-postern-session-wiki=;')),
+      set.join(' | '),
+    );
+    assert.ok(
+      set.some((c) => c.startsWith('__Host-postern-logged-out=1;')),
+      set.join(' | '),
+    );
+    const replay = responded(await gate.check(request('/', session)));
+    assert.equal(replay.status, 302, 'the session ended before leaving');
+    assert.equal(store.size, 0, 'the ID token went with the session');
+    const back = responded(await gate.check(request('/.postern/auth/logged-out')));
+    assert.equal(back.status, 200);
+    assert.match(back.body ?? '', /Logged out/);
+  } finally {
+    providerLogout.enabled = false;
+    access.close();
+  }
+});
+
+test('a session from a provider session 23 h old ends after 1 h under a 24 h reauthentication timeout', async () => {
+  const { gate, clock, store, access } = await setUp();
+  const { session } = await logIn(gate, '/', 'alice-sso');
+  const { session: fresh } = await logIn(gate, '/', 'alice');
+  // Used every 20 minutes, so the 30 min idle timeout never ends either session.
+  for (let i = 0; i < 3; i++) {
+    assert.ok('allow' in (await gate.check(request('/', session))), 'within the hour left');
+    assert.ok('allow' in (await gate.check(request('/', fresh))));
+    clock.advance(HOUR / 3 - 20_000);
+  }
+  assert.ok('allow' in (await gate.check(request('/', session))), 'a minute left');
+  clock.advance(60_000);
+  const again = responded(await gate.check(request('/', session)));
+  assert.equal(again.status, 302, 'auth_time + 24 h has passed: log in again');
+  assert.match(String(again.headers?.['location']), /^https:\/\/idp\.example\//);
+  assert.ok('allow' in (await gate.check(request('/', fresh))), 'a fresh login has 23 h left');
+  assert.equal(store.size, 1);
+  access.close();
+});
+
+test('re-checking an open connection of a user an admin revoked says access_revoked, also once the session is gone', async () => {
+  const { gate, access, store, clock } = await setUp();
+  const notBefore = new Map<string, number>();
+  Object.assign(store, {
+    userNotBefore: (u: { idp: string; subject: string }) =>
+      Promise.resolve(notBefore.get(`${u.idp}/${u.subject}`)),
+  });
+  const { session } = await logIn(gate, '/', 'alice');
+  assert.equal(await recheck(gate, request('/live', session)), undefined);
+  clock.advance(1000);
+  notBefore.set('corp/alice', clock.now());
+  assert.equal(await recheck(gate, request('/live', session)), 'access_revoked');
+  // The check deleted the session (as the revocation itself does): still access_revoked.
+  assert.equal(await recheck(gate, request('/live', session)), 'access_revoked');
+  notBefore.clear();
+  const { session: again } = await logIn(gate, '/', 'alice');
+  await logoutPost(gate, again);
+  assert.equal(
+    await recheck(gate, request('/live', again)),
+    'session_ended',
+    'a logout is no revocation',
+  );
   access.close();
 });

@@ -9,7 +9,7 @@ import type {
 import type { AccessDecision, PolicyEngine } from '../policy/index.js';
 import { deniedPage, htmlPage, type AuthResponse } from './auth-html.js';
 import { AUTH_PATHS, type AuthPages, type AuthRequest } from './auth-pages.js';
-import { readCookie, sessionCookieName } from './browser-session.js';
+import { readCookie, secretKey, sessionCookieName, type SessionMiss } from './browser-session.js';
 import type { BrowserSession } from './session-store.js';
 import type { UserTokenAuthority } from './user-token.js';
 
@@ -59,14 +59,34 @@ export interface BrowserAccessGateOptions {
   readonly clock: Clock;
   readonly onDecision?: ((entry: AccessDecisionEntry) => void) | undefined;
   /**
-   * How often the traffic layer re-checks open upgraded connections (WebSockets) between
-   * configuration changes, so that an ended session ends them; default 30 s.
+   * How often each open upgraded connection (WebSocket) is fully re-checked between
+   * configuration changes (its session read from the store, which counts as use), so that an
+   * ended session ends it; default 30 s.
    */
   readonly recheckIntervalMs?: number | undefined;
+  /**
+   * How often open upgraded connections are asked whether their session was announced ended
+   * (a logout, a revocation, on any edge sharing the store) without reading the store; such a
+   * connection is fully re-checked at once. Default 1 s; only when the session store tells of
+   * ends (both shipped stores do).
+   */
+  readonly endCheckIntervalMs?: number | undefined;
+}
+
+/** What a gate remembers of an open upgraded connection's last full re-check. */
+interface Watched {
+  /** The session key its cookie names ('' without one). */
+  readonly key: string;
+  /** The session-end mark taken before that re-check. */
+  readonly mark: number;
+  /** Monotonic time of that re-check. */
+  readonly at: number;
 }
 
 interface Cached {
   readonly decision: AccessDecision;
+  /** The session decided for: a re-check whose session is gone asks whether its user was revoked. */
+  readonly session: BrowserSession;
   assertion?: { readonly token: string; readonly expiresAt: number };
 }
 
@@ -80,33 +100,75 @@ export class BrowserAccessGate implements AccessGate {
   readonly #o: BrowserAccessGateOptions;
   // Decisions per session key, for this generation's policy; a new generation starts afresh.
   readonly #decisions = new Map<string, Cached>();
-  /** How often open upgraded connections are re-checked (see {@link recheck}). */
+  /** How often the traffic layer asks about open upgraded connections (see {@link recheck}). */
   readonly recheckIntervalMs: number;
+  /** How often each open upgraded connection is fully re-checked. */
+  readonly #fullRecheckMs: number;
+  /** Open upgraded connections by the request that opened them (the traffic layer keeps it). */
+  readonly #watched = new WeakMap<AccessGateRequest, Watched>();
 
   constructor(options: BrowserAccessGateOptions) {
     this.#o = options;
-    this.recheckIntervalMs = options.recheckIntervalMs ?? 30_000;
+    this.#fullRecheckMs = options.recheckIntervalMs ?? 30_000;
+    const tellsEnds = options.pages.sessions.endMark() !== undefined;
+    this.recheckIntervalMs = tellsEnds
+      ? Math.min(options.endCheckIntervalMs ?? 1000, this.#fullRecheckMs)
+      : this.#fullRecheckMs;
   }
 
   /**
    * Whether a connection opened by `request` (a WebSocket) may stay open under this gate's
    * settings and policy: undefined when it may, else the close reason — `session_ended` when
    * the session its cookie named is gone (logout, timeout), `access_revoked` when the policy
-   * denies it now. Never starts a login; the check counts as use of the session.
+   * denies it now. Never starts a login; the check counts as use of the session. Between full
+   * re-checks (`recheckIntervalMs`) it only asks, without reading the store, whether the session
+   * was announced ended, and re-checks fully at once when it was.
    */
   async recheck(request: AccessGateRequest): Promise<string | undefined> {
     const access = this.#o.access;
     if (access === undefined || access.login === 'none') return undefined;
+    const sessions = this.#o.pages.sessions;
+    const now = this.#o.clock.monotonic();
+    const seen = this.#watched.get(request);
+    if (
+      seen !== undefined &&
+      now - seen.at < this.#fullRecheckMs &&
+      !sessions.endedAfter(seen.key, seen.mark)
+    ) {
+      return undefined;
+    }
     const secret = readCookie(request.headers.cookie, sessionCookieName(request.virtualServer));
+    // The mark before the read: an end announced while the store is read is seen next time.
+    const mark = sessions.endMark();
+    if (mark !== undefined) {
+      const key = secret === undefined ? '' : secretKey(secret);
+      this.#watched.set(request, { key, mark, at: now });
+    }
     const found = await this.#o.pages.sessions.check(secret, this.#o.virtualServer, {
       idleTimeoutMs: access.idle_timeout_ms,
       reauthenticationTimeoutMs: access.reauthentication_timeout_ms,
       // A session made with the provider the server named before is refused: log in again.
       identityProvider: access.identity_provider,
     });
-    if ('miss' in found) return SESSION_ENDED_REASON;
+    if ('miss' in found) return this.#endedReason(found.miss, secret, request);
     const cached = this.#decide(found.session, request);
     return cached.decision.action === 'allow' ? undefined : ACCESS_REVOKED_REASON;
+  }
+
+  /**
+   * `access_revoked` when an admin revoked the user of the ended session (which also deletes it,
+   * so the session decided for earlier is asked), else `session_ended`.
+   */
+  async #endedReason(
+    miss: SessionMiss,
+    secret: string | undefined,
+    request: AccessGateRequest,
+  ): Promise<string> {
+    if (miss === 'revoked') return ACCESS_REVOKED_REASON;
+    if (miss !== 'unknown' || secret === undefined) return SESSION_ENDED_REASON;
+    const known = this.#decisions.get(`${secretKey(secret)}\0${request.clientIp}`);
+    const revoked = known !== undefined && (await this.#o.pages.sessions.revoked(known.session));
+    return revoked ? ACCESS_REVOKED_REASON : SESSION_ENDED_REASON;
   }
 
   async check(request: AccessGateRequest): Promise<AccessGateResult> {
@@ -178,7 +240,7 @@ export class BrowserAccessGate implements AccessGate {
       action: decision.action,
       reason: decision.reason,
     });
-    const cached: Cached = { decision };
+    const cached: Cached = { decision, session };
     if (this.#decisions.size >= MAX_CACHED) this.#decisions.clear();
     this.#decisions.set(key, cached);
     return cached;
@@ -224,7 +286,11 @@ function respond(page: AuthResponse): AccessGateResult {
  * at once with close reason `session_ended`; undefined for any other answer.
  */
 function loggedOut(request: AccessGateRequest, page: AuthResponse): AccessGateResult | undefined {
-  if (request.target.split('?')[0] !== AUTH_PATHS.logout || page.status !== 200) return undefined;
+  if (request.target.split('?')[0] !== AUTH_PATHS.logout || request.method !== 'POST') {
+    return undefined;
+  }
+  // 200: the logged-out page; 303: on to the provider's logout. Anything else ended nothing.
+  if (page.status !== 200 && page.status !== 303) return undefined;
   const secret = readCookie(request.headers.cookie, sessionCookieName(request.virtualServer));
   if (!secret) return undefined;
   const endsConnections = (opened: AccessGateRequest): boolean =>

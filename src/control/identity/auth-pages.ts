@@ -10,21 +10,14 @@ import {
   redirect,
   type AuthResponse,
 } from './auth-html.js';
-import {
-  BrowserSessions,
-  LOGGED_OUT_COOKIE,
-  LOGGED_OUT_SECONDS,
-  SESSION_COOKIE,
-  cookie,
-  readCookie,
-  sessionCookieName,
-} from './browser-session.js';
+import { BrowserSessions, cookie, sessionCookieName } from './browser-session.js';
 import { CliLogin } from './cli-login.js';
 import { DeviceFlow } from './device-flow.js';
-import { DEVICE_SCOPE, DevicePages, deviceSessionCookie } from './device-pages.js';
+import { DEVICE_PATHS, DEVICE_SCOPE, DevicePages, deviceSessionCookie } from './device-pages.js';
 import { logWithReference } from './failure-reference.js';
 import { readMessageBody } from './form-body.js';
 import type { IdentityProviders } from './identity-providers.js';
+import { LOGGED_OUT_PATH, LOGOUT_PATH, LogoutPages, loggedOutPage } from './logout-pages.js';
 import { ProviderLogin } from './provider-login.js';
 import type { SessionStore } from './session-store.js';
 import type { UserIdentity } from './user-identity.js';
@@ -34,7 +27,10 @@ import type { UserTokenAuthority } from './user-token.js';
 export const AUTH_PATHS = {
   jwks: '/.postern/jwks.json',
   callback: '/.postern/auth/callback',
-  logout: '/.postern/auth/logout',
+  /** GET: a page with a "Log out" button; POST (that form): the logout. */
+  logout: LOGOUT_PATH,
+  /** Where the identity provider's logout sends the browser back. */
+  loggedOut: LOGGED_OUT_PATH,
   cliLogin: '/.postern/cli/login',
   /** `postern login --device`: the verification page and, below it, the CLI's endpoints. */
   cliDevice: '/.postern/cli/device',
@@ -98,12 +94,18 @@ export class AuthPages {
   readonly #devicePages: DevicePages | undefined;
   readonly #logins: ProviderLogin;
   readonly #cli: CliLogin;
+  readonly #logout: LogoutPages;
 
   constructor(options: AuthPagesOptions) {
     this.#o = options;
     const clock = options.clock ?? systemClock;
     this.sessions = new BrowserSessions(options.store, clock);
     this.#logins = new ProviderLogin({ ...options, clock, callbackPath: AUTH_PATHS.callback });
+    this.#logout = new LogoutPages({
+      sessions: this.sessions,
+      providers: options.providers,
+      logger: options.logger,
+    });
     this.#cli = new CliLogin({
       authority: options.authority,
       providers: options.providers,
@@ -163,9 +165,7 @@ export class AuthPages {
     const url = new URL(req.target, 'http://x');
     if (url.pathname.startsWith(AUTH_PATHS.cliDevice)) {
       const page = await this.#guard(
-        async () =>
-          (await this.#devicePages?.respond(req, url)) ??
-          htmlPage(404, 'Not found', ['This edge does not offer device logins.']),
+        async () => (await this.#devicePages?.respond(req, url)) ?? deviceLoginOff(req, url),
       );
       return page;
     }
@@ -175,7 +175,9 @@ export class AuthPages {
       case AUTH_PATHS.callback:
         return this.#guard(() => this.#callback(req, url.searchParams));
       case AUTH_PATHS.logout:
-        return this.#logout(req);
+        return this.#logout.respond(req);
+      case AUTH_PATHS.loggedOut:
+        return loggedOutPage();
       case AUTH_PATHS.cliLogin:
         return this.#guard(() => this.#cli.start(req, url.searchParams));
       default:
@@ -246,35 +248,19 @@ export class AuthPages {
         'set-cookie': [deviceSessionCookie(secret), clearLogin],
       });
     }
-    if (pending.kind === 'cli') return this.#cli.finish(pending, identity, clearLogin);
-    const secret = await this.sessions.create(identity, pending.virtualServer ?? '');
+    if (pending.kind === 'cli') {
+      // The browser's confirmations so far: abandoned ones beyond the cap are dropped.
+      return this.#cli.finish(pending, identity, { clear: clearLogin, header: req.headers.cookie });
+    }
+    // The reauthentication deadline runs from when the provider really authenticated the user.
+    const secret = await this.sessions.create(identity, pending.virtualServer ?? '', {
+      authTime: done.authTime,
+      // Sent as id_token_hint when the user logs out (providers then need no confirmation).
+      idToken: done.idToken,
+    });
     return redirect(pending.returnTo, {
       'set-cookie': [cookie(sessionCookieName(pending.virtualServer ?? ''), secret), clearLogin],
     });
-  }
-
-  async #logout(req: AuthRequest): Promise<AuthResponse> {
-    if (req.method !== 'GET' && req.method !== 'POST') {
-      return htmlPage(405, 'Method not allowed', ['Log out with GET or POST.'], {
-        allow: 'GET, POST',
-      });
-    }
-    // Each virtual server has its own session cookie; the one of earlier versions goes too.
-    const name =
-      req.virtualServer === undefined ? SESSION_COOKIE : sessionCookieName(req.virtualServer);
-    await this.sessions.end(readCookie(req.headers.cookie, name));
-    return htmlPage(
-      200,
-      'Logged out',
-      ['Your session has ended.', '<a href="/">Log in again</a>'],
-      {
-        'set-cookie': [
-          ...[...new Set([name, SESSION_COOKIE])].map((n) => cookie(n, '', 0)),
-          // The next login asks the provider for a fresh login (prompt=login).
-          cookie(LOGGED_OUT_COOKIE, '1', LOGGED_OUT_SECONDS),
-        ],
-      },
-    );
   }
 
   async #guard(run: () => Promise<AuthResponse>): Promise<AuthResponse> {
@@ -286,6 +272,21 @@ export class AuthPages {
       return loginFailedPage(err.code, logWithReference(this.#o.logger, err, 'login failed'));
     }
   }
+}
+
+/**
+ * The 404 of a device path on an edge without device login: JSON, in the shape of the other
+ * CLI endpoints' errors, to the CLI's endpoints (the start and the token poll), which machine
+ * clients read; an HTML page to the verification page and its forms, which browsers show.
+ */
+function deviceLoginOff(req: AuthRequest, url: URL): AuthResponse {
+  const description = 'This edge does not offer device logins.';
+  const forCli =
+    url.pathname === DEVICE_PATHS.token ||
+    (url.pathname === DEVICE_PATHS.page && req.method === 'POST');
+  return forCli
+    ? jsonResponse(404, { error: 'device_login_off', error_description: description })
+    : htmlPage(404, 'Not found', [description]);
 }
 
 /** The request's path and query when it is a safe place to return to, else `/`. */

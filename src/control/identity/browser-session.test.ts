@@ -135,3 +135,47 @@ test('only same-site paths are places to return to after login', () => {
     assert.equal(safeReturnPath(evil), '/', evil);
   }
 });
+
+test('the reauthentication deadline runs from the provider auth_time, not the Postern login', async () => {
+  const hour = 3_600_000;
+  const clock = new FakeClock(10 * hour);
+  const sessions = new BrowserSessions(new MemorySessionStore(), clock);
+  const eightHours = { idleTimeoutMs: 0, reauthenticationTimeoutMs: 8 * hour };
+  // The provider's own session began 7 h ago; a Postern login now rides on it.
+  const fromSso = await sessions.create(alice, 'wiki', { authTime: clock.now() - 7 * hour });
+  const fresh = await sessions.create(alice, 'wiki', { authTime: clock.now() });
+  clock.advance(hour - 1000);
+  assert.ok('session' in (await sessions.check(fromSso, 'wiki', eightHours)));
+  clock.advance(1000);
+  assert.deepEqual(await sessions.check(fromSso, 'wiki', eightHours), { miss: 'reauthenticate' });
+  assert.ok('session' in (await sessions.check(fresh, 'wiki', eightHours)), '7 h left');
+});
+
+test('an auth_time in the future counts as now', async () => {
+  const clock = new FakeClock(1_000_000);
+  const sessions = new BrowserSessions(new MemorySessionStore(), clock);
+  const secret = await sessions.create(alice, 'wiki', { authTime: clock.now() + 3_600_000 });
+  clock.advance(86_400_000);
+  assert.deepEqual(await sessions.check(secret, 'wiki', timeouts), { miss: 'reauthenticate' });
+});
+
+test('a session begun before its user was revoked is refused and ended; a later one is good', async () => {
+  const clock = new FakeClock(1_000_000);
+  const notBefore = new Map<string, number>();
+  const store = new MemorySessionStore();
+  const revocable = Object.assign(store, {
+    userNotBefore: (u: { idp: string; subject: string }) =>
+      Promise.resolve(notBefore.get(`${u.idp}/${u.subject}`)),
+  });
+  const sessions = new BrowserSessions(revocable, clock);
+  const before = await sessions.create(alice, 'wiki');
+  const bob = await sessions.create({ ...alice, subject: 'u-2' }, 'wiki');
+  clock.advance(1000);
+  notBefore.set('corp/u-1', clock.now());
+  assert.deepEqual(await sessions.check(before, 'wiki', timeouts), { miss: 'revoked' });
+  assert.deepEqual(await sessions.check(before, 'wiki', timeouts), { miss: 'unknown' });
+  assert.ok('session' in (await sessions.check(bob, 'wiki', timeouts)), 'other users keep theirs');
+  clock.advance(1);
+  const after = await sessions.create(alice, 'wiki');
+  assert.ok('session' in (await sessions.check(after, 'wiki', timeouts)));
+});

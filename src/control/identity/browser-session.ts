@@ -40,7 +40,14 @@ export interface SessionRequirements extends SessionTimeouts {
 
 /** Why a cookie did not yield a usable session. */
 export type SessionMiss =
-  'none' | 'unknown' | 'other_server' | 'other_provider' | 'idle' | 'reauthenticate';
+  | 'none'
+  | 'unknown'
+  | 'other_server'
+  | 'other_provider'
+  | 'idle'
+  | 'reauthenticate'
+  /** An admin revoked the user's access after the session began. */
+  | 'revoked';
 
 // Recording every request would write to the store on each hit; a minute's resolution is
 // plenty for idle timeouts of ten minutes and more.
@@ -94,18 +101,46 @@ export class BrowserSessions {
     this.#clock = clock;
   }
 
-  /** Starts a session; returns the cookie value (the only copy of the secret). */
-  async create(identity: UserIdentity, virtualServer: string): Promise<string> {
+  /**
+   * Starts a session; returns the cookie value (the only copy of the secret). `authTime` is when
+   * the provider authenticated the user (its `auth_time`, ms): the reauthentication deadline runs
+   * from it (never from a time after now). `idToken` is kept for the provider's logout.
+   */
+  async create(
+    identity: UserIdentity,
+    virtualServer: string,
+    options: { readonly authTime?: number | undefined; readonly idToken?: string | undefined } = {},
+  ): Promise<string> {
     const secret = randomBytes(32).toString('base64url');
     const now = this.#clock.now();
+    const authTime = options.authTime === undefined ? undefined : Math.min(options.authTime, now);
     await this.#store.createSession({
       key: secretKey(secret),
       identity,
       virtualServer,
       authenticatedAt: now,
       lastSeenAt: now,
+      ...(authTime === undefined ? {} : { authTime }),
+      ...(options.idToken === undefined ? {} : { idToken: options.idToken }),
     });
     return secret;
+  }
+
+  /** Whether an admin revoked the session's user after the session began. */
+  revoked(session: BrowserSession): Promise<boolean> {
+    return this.revokedSince(session.identity, session.authenticatedAt);
+  }
+
+  /**
+   * Whether an admin revoked `user`'s access after `issuedAt` (ms): credentials issued before
+   * are refused. Cached by the store for a couple of seconds.
+   */
+  async revokedSince(
+    user: { readonly idp: string; readonly subject: string },
+    issuedAt: number,
+  ): Promise<boolean> {
+    const notBefore = await this.#store.userNotBefore?.({ idp: user.idp, subject: user.subject });
+    return notBefore !== undefined && issuedAt < notBefore;
   }
 
   /**
@@ -124,13 +159,31 @@ export class BrowserSessions {
     if (!session) return { miss: 'unknown' };
     if (session.virtualServer !== virtualServer) return { miss: 'other_server' };
     const now = this.#clock.now();
-    const miss = expiry(session, required, now) ?? otherProvider(session, required);
+    const miss =
+      expiry(session, required, now) ??
+      otherProvider(session, required) ??
+      ((await this.revoked(session)) ? 'revoked' : undefined);
     if (miss) {
       await this.#store.deleteSession(key);
       return { miss };
     }
     if (now - session.lastSeenAt >= TOUCH_EVERY_MS) await this.#store.touchSession(key, now);
     return { session };
+  }
+
+  /** A mark for {@link endedAfter}; undefined when the store does not tell of session ends. */
+  endMark(): number | undefined {
+    return this.#store.ends?.mark();
+  }
+
+  /** Whether session `key` ended, or may have, since `mark` (true when the store cannot tell). */
+  endedAfter(key: string, mark: number): boolean {
+    return this.#store.ends?.endedAfter(key, mark) ?? true;
+  }
+
+  /** The session a cookie value names, unchecked (a logout reads whose it was). */
+  async find(secret: string | undefined): Promise<BrowserSession | undefined> {
+    return secret ? this.#store.getSession(secretKey(secret)) : undefined;
   }
 
   /** Ends the session a cookie value names, for good. */
@@ -155,7 +208,9 @@ export function expiry(
   timeouts: SessionTimeouts,
   now: number,
 ): SessionMiss | undefined {
-  if (now - session.authenticatedAt >= timeouts.reauthenticationTimeoutMs) return 'reauthenticate';
+  // From the provider's auth_time when known: a login on an old provider session ends sooner.
+  const authenticated = Math.min(session.authenticatedAt, session.authTime ?? Infinity);
+  if (now - authenticated >= timeouts.reauthenticationTimeoutMs) return 'reauthenticate';
   if (timeouts.idleTimeoutMs > 0 && now - session.lastSeenAt >= timeouts.idleTimeoutMs) {
     return 'idle';
   }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isPosternError } from '../../core/index.js';
+import { OneTimeIds } from './cli-login-once.js';
 import { sameToken } from './device-form-checks.js';
 import type { UserIdentity } from './user-identity.js';
 import { CLI_AUDIENCE, type UserTokenAuthority, type VerifiedToken } from './user-token.js';
@@ -11,8 +12,6 @@ export const CLI_CODE_AUDIENCE = 'postern:cli-login-code';
 export const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** A PKCE code verifier (RFC 7636 section 4.1). */
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
-/** Margin past a token's expiry after which no edge accepts it any more (clock tolerance and more). */
-const FORGET_AFTER_MS = 10 * 60_000;
 
 /** The S256 challenge of a PKCE verifier: base64url(SHA-256(verifier)). */
 export function s256(verifier: string): string {
@@ -24,35 +23,6 @@ export type CodeExchange =
   | { readonly token: string; readonly expiresAt: number; readonly user: string }
   | { readonly error: 'invalid_request' | 'invalid_grant'; readonly description: string };
 
-/**
- * Ids (of codes, of confirmation forms) already used on this edge. Forgets an id once the token
- * carrying it can no longer verify anywhere; "now" is taken from the tokens themselves (their
- * issue times only grow) so that it follows the authority's clock. Bounded in size.
- */
-export class UsedIds {
-  readonly #used = new Map<string, number>();
-  readonly #max: number;
-  #latestIssue = 0;
-
-  constructor(max = 100_000) {
-    this.#max = max;
-  }
-
-  /** Marks the id of `verified` used: false when it already was. */
-  use(verified: VerifiedToken): boolean {
-    const jti = verified.claims['jti'];
-    if (typeof jti !== 'string' || jti === '') return false;
-    this.#latestIssue = Math.max(this.#latestIssue, verified.issuedAt);
-    for (const [id, expiresAt] of this.#used) {
-      if (expiresAt + FORGET_AFTER_MS >= this.#latestIssue && this.#used.size < this.#max) break;
-      this.#used.delete(id);
-    }
-    if (this.#used.has(jti)) return false;
-    this.#used.set(jti, verified.expiresAt);
-    return true;
-  }
-}
-
 /** How the CLI login's codes are made. */
 export interface CliLoginCodesOptions {
   readonly authority: UserTokenAuthority;
@@ -60,6 +30,8 @@ export interface CliLoginCodesOptions {
   readonly codeTtlMs?: number | undefined;
   /** Lifetime of the token a code is exchanged for; default 8 h. */
   readonly tokenTtlMs?: number | undefined;
+  /** Where codes are marked usable once; default this process's memory (one edge). */
+  readonly once?: OneTimeIds | undefined;
 }
 
 /**
@@ -67,14 +39,15 @@ export interface CliLoginCodesOptions {
  * URL. The loopback callback gets a short-lived code, signed by the edge's key (so any edge of
  * an HA set can redeem it) and bound to the S256 challenge the CLI sent at the start; the CLI
  * POSTs it with its verifier and gets the token in the response body. A code is good for one
- * exchange on this edge, with the right verifier, before it expires.
+ * exchange, with the right verifier, before it expires: on every edge sharing `once`'s store.
  */
 export class CliLoginCodes {
   readonly #o: CliLoginCodesOptions;
-  readonly #used = new UsedIds();
+  readonly #once: OneTimeIds;
 
   constructor(options: CliLoginCodesOptions) {
     this.#o = options;
+    this.#once = options.once ?? new OneTimeIds();
   }
 
   /** Lifetime of the tokens the codes are exchanged for. */
@@ -84,11 +57,13 @@ export class CliLoginCodes {
 
   /** A new code for `identity`, redeemable only with the verifier of `challenge`. */
   async issue(identity: UserIdentity, challenge: string): Promise<string> {
-    const { token } = await this.#o.authority.issue(identity, {
+    const jti = randomBytes(16).toString('base64url');
+    const { token, expiresAt } = await this.#o.authority.issue(identity, {
       audience: CLI_CODE_AUDIENCE,
       ttlMs: this.#o.codeTtlMs ?? 30_000,
-      claims: { cc: challenge, jti: randomBytes(16).toString('base64url') },
+      claims: { cc: challenge, jti },
     });
+    await this.#once.issue(jti, expiresAt);
     return token;
   }
 
@@ -105,7 +80,8 @@ export class CliLoginCodes {
       return { error: 'invalid_grant', description: 'the code is invalid or expired' };
     }
     // Spent before the verifier is checked: a code seen by someone else is one guess, not many.
-    if (!this.#used.use(verified)) {
+    const jti = verified.claims['jti'];
+    if (typeof jti !== 'string' || !(await this.#once.use(jti))) {
       return { error: 'invalid_grant', description: 'the code was already used' };
     }
     const challenge = verified.claims['cc'];

@@ -1,6 +1,10 @@
 import { escapeHtml, htmlPage, type AuthResponse } from './auth-html.js';
 
-/** Cookie binding a CLI login's confirmation form to the browser it was shown to. */
+/**
+ * Prefix of the cookies binding a CLI login's confirmation form to the browser it was shown to.
+ * Each login has its own cookie (the prefix and the confirmation's id), so two `postern login`
+ * runs confirmed in one browser at once do not replace each other's binding.
+ */
 export const CLI_CONFIRM_COOKIE = '__Host-postern-cli-confirm';
 
 /** What the confirmation page of `postern login` says. */
@@ -55,7 +59,34 @@ export function cliConfirmPage(
   );
 }
 
-/** The Set-Cookie of the confirmation binding (SameSite=Strict: only the edge's own form sends it). */
-export function confirmCookie(value: string, maxAgeSeconds: number): string {
-  return `${CLI_CONFIRM_COOKIE}=${value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
+/** The name of the confirmation cookie of the login whose confirmation has id `loginId`. */
+export function confirmCookieName(loginId: string): string {
+  return `${CLI_CONFIRM_COOKIE}-${loginId}`;
+}
+
+/**
+ * The Set-Cookie of a login's confirmation binding. SameSite=Lax, as the login cookies: a
+ * cross-site POST never carries it (the form is refused from other sites anyway), and the
+ * provider's redirect back to the callback (a cross-site navigation) does, so the callback sees
+ * the confirmations this browser already holds and can cap them.
+ */
+export function confirmCookie(loginId: string, value: string, maxAgeSeconds: number): string {
+  return `${confirmCookieName(loginId)}=${value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}`;
+}
+
+/** Confirmations one browser may hold at once (one cookie each); older ones are dropped. */
+export const MAX_CONFIRM_COOKIES = 5;
+
+/**
+ * The confirmation cookies to drop so that, with a new one, a browser holds at most
+ * {@link MAX_CONFIRM_COOKIES} (abandoned `postern login` runs would pile up otherwise). Browsers
+ * send cookies of the same path oldest first (RFC 6265 §5.4), so the first ones go.
+ */
+export function oldestConfirmCookies(header: string | undefined): string[] {
+  const names = new Set<string>();
+  for (const part of header?.split(';') ?? []) {
+    const name = part.slice(0, Math.max(0, part.indexOf('='))).trim();
+    if (name.startsWith(`${CLI_CONFIRM_COOKIE}-`)) names.add(name);
+  }
+  return [...names].slice(0, Math.max(0, names.size - MAX_CONFIRM_COOKIES + 1));
 }

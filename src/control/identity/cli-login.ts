@@ -2,8 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { isPosternError } from '../../core/index.js';
 import { htmlPage, jsonResponse, redirect, type AuthResponse } from './auth-html.js';
 import { readCookie } from './browser-session.js';
-import { CODE_CHALLENGE, CliLoginCodes, UsedIds, s256 } from './cli-login-codes.js';
-import { CLI_CONFIRM_COOKIE, cliConfirmPage, confirmCookie } from './cli-login-page.js';
+import { chooseProvider } from './cli-login-choice.js';
+import { CODE_CHALLENGE, CliLoginCodes, s256 } from './cli-login-codes.js';
+import { OneTimeIds } from './cli-login-once.js';
+import {
+  CLI_CONFIRM_COOKIE,
+  cliConfirmPage,
+  confirmCookie,
+  confirmCookieName,
+  oldestConfirmCookies,
+} from './cli-login-page.js';
 import { crossSite, sameToken } from './device-form-checks.js';
 import { readForm, type FormRequest } from './form-body.js';
 import type { IdentityProviders } from './identity-providers.js';
@@ -17,7 +25,10 @@ export interface CliLoginOptions {
   readonly authority: UserTokenAuthority;
   readonly providers: IdentityProviders;
   readonly logins: ProviderLogin;
-  /** Provider `postern login` uses; default the only one configured. */
+  /**
+   * Provider `postern login` uses; default the only one configured, or with several the one the
+   * user picks on the edge's choice page.
+   */
   readonly identityProvider?: string | undefined;
   /** Lifetime of the token `postern login` stores; default 8 h. */
   readonly tokenTtlMs?: number | undefined;
@@ -40,10 +51,13 @@ export const CLI_LOGIN_PATH = '/.postern/cli/login';
 const CONFIRM_AUDIENCE = 'postern:cli-login-confirm';
 const LOOPBACK_CALLBACK = /^http:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}\/[^\s#]*$/;
 const CLIENT_STATE = /^[A-Za-z0-9_-]{16,256}$/;
+/** The id of a confirmation (its `jti`), also the suffix of its cookie's name. */
+const CONFIRM_ID = /^[A-Za-z0-9_-]{22}$/;
 const FORM_LIMIT_BYTES = 16 * 1024;
 
 /**
- * The logins of `postern login`, all at the one provider chosen for the CLI: the browser login
+ * The logins of `postern login`, at the provider chosen for the CLI (or picked by the user when
+ * the edge has several and none is chosen): the browser login
  * for the CLI's loopback callback (and its `?check=1` dry run), and the browser login that
  * approves a `postern login --device`. The browser login follows RFC 8252: after the provider,
  * the user confirms on an Allow/Deny page; Allow sends a one-time code (never the token) to the
@@ -52,11 +66,13 @@ const FORM_LIMIT_BYTES = 16 * 1024;
 export class CliLogin {
   readonly #o: CliLoginOptions;
   readonly #codes: CliLoginCodes;
-  readonly #decided = new UsedIds();
+  /** Codes and confirmations, each usable once on every edge sharing the login store. */
+  readonly #once: OneTimeIds;
 
   constructor(options: CliLoginOptions) {
     this.#o = options;
-    this.#codes = new CliLoginCodes(options);
+    this.#once = new OneTimeIds(options.logins.store);
+    this.#codes = new CliLoginCodes({ ...options, once: this.#once });
   }
 
   /**
@@ -82,9 +98,9 @@ export class CliLogin {
         'The login must carry a PKCE <code>code_challenge</code> (S256): update the <code>postern</code> command and run <code>postern login</code> again.',
       ]);
     }
-    const idp = this.#provider();
-    if (typeof idp !== 'string') return idp;
+    const idp = this.#provider(`${CLI_LOGIN_PATH}?${query.toString()}`);
     if (query.get('check') === '1') return this.#check(req, idp);
+    if (typeof idp !== 'string') return idp;
     return this.#o.logins.start(req, {
       kind: 'cli',
       identityProvider: idp,
@@ -94,12 +110,15 @@ export class CliLogin {
     });
   }
 
-  /** Sends the browser approving a device login to the CLI's provider, then to `returnTo`. */
+  /**
+   * Sends the browser approving a device login to the CLI's provider, then to `returnTo`; with
+   * several providers and none chosen, first to the choice page (links back to `req.target`).
+   */
   async startDevice(
-    req: Pick<LoginRequest, 'host' | 'secure'>,
+    req: Pick<LoginRequest, 'host' | 'secure'> & { readonly target?: string | undefined },
     returnTo: string,
   ): Promise<AuthResponse> {
-    const idp = this.#provider();
+    const idp = this.#provider(req.target ?? returnTo);
     if (typeof idp !== 'string') return idp;
     return this.#o.logins.start(req, { kind: 'device', identityProvider: idp, returnTo });
   }
@@ -107,12 +126,15 @@ export class CliLogin {
   /**
    * Shows a redeemed `cli` login's user the Allow/Deny page. Its form carries a signed
    * confirmation (who, the callback, the CLI's state and challenge) bound to a cookie of this
-   * browser, so no other browser or site can send it.
+   * browser, so no other browser or site can send it. The cookie is this login's own (named
+   * after the confirmation's id): other logins confirmed in the same browser keep theirs, up to
+   * five (the oldest of `cookies.header`, the callback's Cookie field, are
+   * dropped). `cookies.clear` is the Set-Cookie that clears the provider login's cookie.
    */
   async finish(
     pending: PendingLogin,
     identity: UserIdentity,
-    setCookie: string,
+    cookies: { readonly clear: string; readonly header?: string | undefined },
   ): Promise<AuthResponse> {
     const [state, challenge] = (pending.clientState ?? '').split('.');
     if (!state || !challenge) {
@@ -122,7 +144,8 @@ export class CliLogin {
     }
     const binding = randomBytes(32).toString('base64url');
     const ttlMs = this.#o.confirmTtlMs ?? 600_000;
-    const { token: confirm } = await this.#o.authority.issue(identity, {
+    const id = randomBytes(16).toString('base64url');
+    const { token: confirm, expiresAt } = await this.#o.authority.issue(identity, {
       audience: CONFIRM_AUDIENCE,
       ttlMs,
       claims: {
@@ -130,9 +153,10 @@ export class CliLogin {
         st: state,
         cc: challenge,
         bind: s256(binding),
-        jti: randomBytes(16).toString('base64url'),
+        jti: id,
       },
     });
+    await this.#once.issue(id, expiresAt);
     return cliConfirmPage(
       {
         user: identity.email ?? identity.subject,
@@ -141,7 +165,15 @@ export class CliLogin {
         confirm,
         action: CLI_LOGIN_PATH,
       },
-      { 'set-cookie': [setCookie, confirmCookie(binding, Math.ceil(ttlMs / 1000))] },
+      {
+        'set-cookie': [
+          cookies.clear,
+          ...oldestConfirmCookies(cookies.header).map((name) =>
+            confirmCookie(name.slice(CLI_CONFIRM_COOKIE.length + 1), '', 0),
+          ),
+          confirmCookie(id, binding, Math.ceil(ttlMs / 1000)),
+        ],
+      },
     );
   }
 
@@ -192,13 +224,14 @@ export class CliLogin {
         'This sign-in request expired or is not valid. Run <code>postern login</code> again.',
       ]);
     }
-    const binding = readCookie(req.headers.cookie, CLI_CONFIRM_COOKIE) ?? '';
+    const id = String(confirmed.claims['jti']);
+    const binding = readCookie(req.headers.cookie, confirmCookieName(id)) ?? '';
     if (!sameToken(s256(binding), String(confirmed.claims['bind']))) {
       return htmlPage(403, 'Form refused', [
         'This browser was not shown this sign-in request. Run <code>postern login</code> again.',
       ]);
     }
-    if (!this.#decided.use(confirmed)) {
+    if (!(await this.#once.use(id))) {
       return htmlPage(409, 'Already decided', ['This sign-in request was already answered.']);
     }
     const back = new URL(String(confirmed.claims['cb']));
@@ -212,15 +245,17 @@ export class CliLogin {
         await this.#codes.issue(confirmed.identity, String(confirmed.claims['cc'])),
       );
     }
-    return redirect(back.href, { 'set-cookie': confirmCookie('', 0) });
+    return redirect(back.href, { 'set-cookie': confirmCookie(id, '', 0) });
   }
 
   /** The verified confirmation of the form, when it is one and still names a loopback callback. */
   async #confirmation(token: string): Promise<VerifiedToken | undefined> {
     try {
       const verified = await this.#o.authority.verify(token, { audience: CONFIRM_AUDIENCE });
-      const { cb, st, cc } = verified.claims;
+      const { cb, st, cc, jti } = verified.claims;
       const valid =
+        typeof jti === 'string' &&
+        CONFIRM_ID.test(jti) &&
         typeof cb === 'string' &&
         LOOPBACK_CALLBACK.test(cb) &&
         typeof st === 'string' &&
@@ -234,24 +269,33 @@ export class CliLogin {
 
   /**
    * `?check=1`, the CLI's check before it sends the user here: answers 204 when a login could
-   * start (the provider answers), the same error page as a real start when not, and stores
-   * nothing (no pending login, no cookie).
+   * start (the provider answers; with a choice of several, one of them), the same error page as a
+   * real start when not, and stores nothing (no pending login, no cookie).
    */
-  async #check(req: Pick<LoginRequest, 'host'>, idp: string): Promise<AuthResponse> {
+  async #check(req: Pick<LoginRequest, 'host'>, idp: string | AuthResponse): Promise<AuthResponse> {
     if (!validHost(req.host ?? '')) return badHostPage();
-    await this.#o.providers.client(idp);
-    return { status: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+    // With several providers and none chosen, the user picks one on the start page.
+    const names = this.#o.providers.names();
+    const candidates = typeof idp === 'string' ? [idp] : names.length > 1 ? names : [];
+    if (typeof idp !== 'string' && candidates.length === 0) return idp;
+    let failure: unknown;
+    for (const name of candidates) {
+      try {
+        await this.#o.providers.client(name);
+        return { status: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+      } catch (err) {
+        failure = err;
+      }
+    }
+    throw failure;
   }
 
-  /** The provider CLI logins use, or the page saying why there is none. */
-  #provider(): string | AuthResponse {
-    const names = this.#o.providers.names();
-    const idp = this.#o.identityProvider ?? (names.length === 1 ? names[0] : undefined);
-    if (idp !== undefined) return idp;
-    return htmlPage(503, 'No identity provider for the CLI', [
-      names.length === 0
-        ? 'This edge has no identity provider. Add one (<code>identity_providers</code> in a configuration document, or <code>POST /api/v1/identity-providers</code>); with several, start the edge with <code>--cli-identity-provider NAME</code>.'
-        : `This edge has ${names.length} identity providers; start it with <code>--cli-identity-provider NAME</code> to choose one.`,
-    ]);
+  /** The provider of the CLI login started by `target`, or the page to choose one or saying why none. */
+  #provider(target: string): string | AuthResponse {
+    return chooseProvider({
+      configured: this.#o.identityProvider,
+      names: this.#o.providers.names(),
+      target,
+    });
   }
 }

@@ -42,6 +42,8 @@ export const DEVICE_SESSION_MS = 600_000;
 /** A request as the device pages need it (an AuthRequest of the auth pages). */
 export interface DeviceRequest {
   readonly method: string;
+  /** Path and query (the auth pages pass it): the provider choice page links back to it. */
+  readonly target?: string | undefined;
   readonly host: string | undefined;
   readonly headers: IncomingHttpHeaders;
   /** Whether the client reached the edge over TLS. */

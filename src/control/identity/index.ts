@@ -25,3 +25,15 @@ export {
 export type { AdminRoleMapping } from './admin-role-mapping.js';
 export { AttemptLimiter } from './attempt-limiter.js';
 export type { AttemptLimiterOptions } from './attempt-limiter.js';
+export {
+  UserRevocations,
+  readRevocation,
+  revokeUser,
+  USER_REVOKED_TOPIC_PREFIX,
+} from './user-revocations.js';
+export type {
+  RevocationStores,
+  UserRef,
+  UserRevocation,
+  UserRevocationsOptions,
+} from './user-revocations.js';

@@ -174,6 +174,56 @@ describe('OIDC client against the test issuer', { timeout: 60_000 }, () => {
     assert.equal((await again.redeem()).subject, 'alice');
   });
 
+  test('redeem reports auth_time: a login riding on the provider session keeps its first time', async () => {
+    // The edge sends max_age whenever a server requires login, which makes providers send auth_time.
+    const client = await OidcClient.discover(idp, { maxAgeSeconds: () => 86_400 });
+    const browser = new ProviderBrowser();
+    const startedAt = Date.now();
+    const first = await (await logIn(client, 'alice', browser)).redeem();
+    assert.ok(first.authTime !== undefined, 'the provider sent auth_time');
+    assert.ok(Math.abs(first.authTime - startedAt) < 5_000, `${first.authTime} vs ${startedAt}`);
+    assert.equal(first.authTime % 1000, 0, 'whole seconds, as ms');
+    // auth_time counts whole seconds: wait for the next one so a new login would differ.
+    await sleep(2_050 - (Date.now() % 1_000));
+    const silent = await logIn(client, 'alice', browser);
+    assert.equal(silent.prompted, false);
+    assert.equal(
+      (await silent.redeem()).authTime,
+      first.authTime,
+      'the provider session began then',
+    );
+  });
+
+  test("redeem keeps the login's ID token, and the provider's logout accepts it as id_token_hint", async () => {
+    const client = await OidcClient.discover(idp);
+    assert.equal(client.hasEndSession, true, 'oidc-provider publishes an end_session_endpoint');
+    const { idToken, subject } = await (await logIn(client, 'alice')).redeem();
+    assert.ok(idToken !== undefined, 'the ID token is kept for the logout');
+    const claims = JSON.parse(
+      Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as { sub?: string; aud?: string };
+    assert.equal(claims.sub, subject);
+    assert.equal(claims.aud, issuer.clientId);
+    const url = client.endSessionUrl({ idTokenHint: idToken });
+    assert.ok(url !== undefined);
+    assert.equal(url.searchParams.get('id_token_hint'), idToken);
+    assert.equal(url.searchParams.get('client_id'), issuer.clientId);
+    // The provider validates the hint: it goes on to its logout for the right one...
+    const accepted = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+    const page = await accepted.text();
+    assert.equal(accepted.status, 200, page.slice(0, 300));
+    assert.match(page, /session\/end\/confirm/);
+    // ...and refuses a forged one (so the accepted one was really checked).
+    const forged = new URL(url);
+    const [head, body] = idToken.split('.');
+    forged.searchParams.set('id_token_hint', `${head}.${body}.${'A'.repeat(86)}`);
+    const refused = await fetch(forged, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(refused.status, 400, (await refused.text()).slice(0, 300));
+  });
+
   test('a fresh login (after a logout) sends prompt=login, and the provider asks again', async () => {
     const client = await OidcClient.discover(idp);
     const browser = new ProviderBrowser();

@@ -112,11 +112,46 @@ export class OidcClient {
     });
   }
 
+  /** Whether the provider offers RP-initiated logout (an `end_session_endpoint`). */
+  get hasEndSession(): boolean {
+    return this.#config.serverMetadata().end_session_endpoint !== undefined;
+  }
+
+  /**
+   * The provider's logout URL (RP-initiated logout, with `client_id`), or undefined when its
+   * discovery document has no `end_session_endpoint`. `postLogoutRedirectUri` is sent only when
+   * the provider's configuration says it is registered there (`post_logout_redirect`): an
+   * unregistered one makes providers refuse the logout. `idTokenHint` (the login's ID token)
+   * tells the provider whose session ends, so it need not ask the user to confirm.
+   */
+  endSessionUrl(
+    options: {
+      readonly postLogoutRedirectUri?: string | undefined;
+      readonly idTokenHint?: string | undefined;
+    } = {},
+  ): URL | undefined {
+    if (!this.hasEndSession) return undefined;
+    const back =
+      this.#idp.post_logout_redirect === true ? options.postLogoutRedirectUri : undefined;
+    const hint = options.idTokenHint;
+    return oidc.buildEndSessionUrl(this.#config, {
+      client_id: this.#idp.client_id,
+      ...(hint === undefined ? {} : { id_token_hint: hint }),
+      ...(back === undefined ? {} : { post_logout_redirect_uri: back }),
+    });
+  }
+
   /**
    * Redeems the callback's code (checking state, nonce and the PKCE verifier) and maps the
-   * claims; throws POSTERN_ERR_LOGIN_FAILED when the provider refuses or the checks fail.
+   * claims, with `authTime` (the ID token's `auth_time` in ms) when the provider sent it, and
+   * `idToken` (for the logout's `id_token_hint`) only when the provider has an
+   * `end_session_endpoint` (it holds personal data: not kept where it is of no use); throws
+   * POSTERN_ERR_LOGIN_FAILED when the provider refuses or the checks fail.
    */
-  async redeem(query: URLSearchParams, checks: AuthorizationChecks): Promise<UserIdentity> {
+  async redeem(
+    query: URLSearchParams,
+    checks: AuthorizationChecks,
+  ): Promise<UserIdentity & { readonly authTime?: number; readonly idToken?: string }> {
     const current = new URL(checks.redirectUri);
     current.search = query.toString();
     try {
@@ -132,7 +167,16 @@ export class OidcClient {
       if (claims[mapping.email] === undefined || claims[mapping.groups] === undefined) {
         Object.assign(claims, await this.#userInfo(tokens.access_token, String(claims.sub)));
       }
-      return this.#identity(claims);
+      const authTime = claims['auth_time'];
+      const identity = this.#identity(claims);
+      const idToken = this.hasEndSession ? tokens.id_token : undefined;
+      return {
+        ...identity,
+        ...(typeof authTime === 'number' && Number.isFinite(authTime)
+          ? { authTime: authTime * 1000 }
+          : {}),
+        ...(idToken === undefined ? {} : { idToken }),
+      };
     } catch (err) {
       throw identityErrors.loginFailed(this.#idp.name, describe(err), err);
     }

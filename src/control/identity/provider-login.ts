@@ -56,6 +56,10 @@ export type ExpectedLogin = 'admin' | 'browser or cli';
 export interface RedeemedLogin {
   readonly pending: PendingLogin;
   readonly identity: UserIdentity;
+  /** When the provider authenticated the user (`auth_time`, ms), when it said. */
+  readonly authTime?: number | undefined;
+  /** The login's ID token, when the provider has a logout that takes it as id_token_hint. */
+  readonly idToken?: string | undefined;
   /** The Set-Cookie that removes this login's cookie from the browser. */
   readonly clearCookie: string;
 }
@@ -94,6 +98,11 @@ export class ProviderLogin {
       maxFailures: options.startsPerMinute ?? 30,
       windowMs: 60_000,
     });
+  }
+
+  /** The store of pending logins (the CLI login keeps its one-time ids there too). */
+  get store(): SessionStore {
+    return this.#o.store;
   }
 
   /** Sends the browser to the login's provider, which returns to `callbackPath` on the same host. */
@@ -177,12 +186,13 @@ export class ProviderLogin {
       ]);
     }
     const client = await this.#o.providers.client(pending.identityProvider);
-    const identity = await client.redeem(query, { ...pending, state });
+    const { authTime, idToken, ...identity } = await client.redeem(query, { ...pending, state });
     this.#o.logger?.info(
       { user: identity.email ?? identity.subject, idp: identity.idp, kind: pending.kind },
       'user logged in',
     );
-    return { pending, identity, clearCookie: loginCookie(pending.kind, req.secure, state, 0) };
+    const clearCookie = loginCookie(pending.kind, req.secure, state, 0);
+    return { pending, identity, authTime, idToken, clearCookie };
   }
 }
 

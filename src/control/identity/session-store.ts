@@ -1,3 +1,4 @@
+import { SessionEnds } from './session-ends.js';
 import type { UserIdentity } from './user-identity.js';
 
 /** A logged-in browser on one https virtual server. */
@@ -7,10 +8,21 @@ export interface BrowserSession {
   readonly identity: UserIdentity;
   /** The virtual server whose host the (host-only) cookie belongs to. */
   readonly virtualServer: string;
-  /** When the identity provider authenticated the user (ms since the epoch). */
+  /** When the user logged in to Postern (ms since the epoch); revocations compare with it. */
   readonly authenticatedAt: number;
+  /**
+   * When the identity provider really authenticated the user (its `auth_time`, ms), which an
+   * existing provider session can put long before the Postern login: the reauthentication
+   * deadline runs from it. Absent when the provider did not say.
+   */
+  readonly authTime?: number | undefined;
   /** Last request seen on the session (ms since the epoch), for the idle timeout. */
   readonly lastSeenAt: number;
+  /**
+   * The login's ID token, sent as `id_token_hint` when the logout goes on to the provider's
+   * (kept only when the provider has an `end_session_endpoint`; it goes with the session).
+   */
+  readonly idToken?: string | undefined;
 }
 
 /** A login sent to the identity provider and not yet back: what the callback must check. */
@@ -48,6 +60,19 @@ export interface SessionStore {
   putPendingLogin(login: PendingLogin): Promise<void>;
   /** Returns and removes a pending login, so a state can be used once. */
   takePendingLogin(key: string): Promise<PendingLogin | undefined>;
+  /**
+   * When the user's sessions start to count again after an admin revoked them (ms), or
+   * undefined; stores without revocations (the in-memory one) leave it out.
+   */
+  userNotBefore?(user: {
+    readonly idp: string;
+    readonly subject: string;
+  }): Promise<number | undefined>;
+  /**
+   * The sessions announced ended since a mark, so open WebSockets of an ended (or revoked)
+   * session close at once; a store without it leaves them to the periodic full re-check.
+   */
+  readonly ends?: SessionEnds | undefined;
 }
 
 /** Limits of the in-memory store. */
@@ -65,6 +90,8 @@ export class MemorySessionStore implements SessionStore {
   readonly #pending = new Map<string, PendingLogin>();
   readonly #maxSessions: number;
   readonly #maxPending: number;
+  /** Sessions ended by {@link deleteSession}, for prompt WebSocket re-checks. */
+  readonly ends = new SessionEnds();
 
   constructor(options: MemorySessionStoreOptions = {}) {
     this.#maxSessions = options.maxSessions ?? 100_000;
@@ -97,6 +124,7 @@ export class MemorySessionStore implements SessionStore {
 
   deleteSession(key: string): Promise<void> {
     this.#sessions.delete(key);
+    this.ends.ended(key);
     return Promise.resolve();
   }
 

@@ -4,6 +4,7 @@ import type { Clock } from '../../core/index.js';
 import { openMemoryStore, type ChangeFeed, type Store } from '../../store/index.js';
 import type { BrowserSession, PendingLogin } from './session-store.js';
 import { SqlSessionStore } from './sql-session-store.js';
+import { revokeUser } from './user-revocations.js';
 
 function manualClock(): Clock & { advance(ms: number): void } {
   let now = Date.UTC(2030, 0, 1);
@@ -72,6 +73,31 @@ describe('SqlSessionStore', () => {
     await settle();
     assert.equal(b.cached, 0);
     assert.equal(await b.getSession('k1'), undefined);
+  });
+
+  test('session ends announced by another edge (a logout, a revocation) are marked on every edge', async () => {
+    const a = open();
+    const b = open();
+    await a.createSession(session('k1', clock.now()));
+    await a.createSession(session('k2', clock.now()));
+    const mark = b.ends.mark();
+    assert.equal(b.ends.endedAfter('k1', mark), false);
+    await a.deleteSession('k1');
+    await settle();
+    assert.equal(b.ends.endedAfter('k1', mark), true, 'the end reached the other edge');
+    assert.equal(b.ends.endedAfter('k2', mark), false, 'other sessions are not marked');
+    assert.equal(b.ends.endedAfter('k1', b.ends.mark()), false, 'not after a later mark');
+    await revokeUser(store, { idp: 'corp', subject: 'alice' }, { clock });
+    await settle();
+    assert.equal(b.ends.endedAfter('k2', mark), true, "the revocation ended alice's session");
+    const later = b.ends.mark();
+    await store.changes.publish({ topic: 'resync', origin: 'test' });
+    await settle();
+    assert.equal(
+      b.ends.endedAfter('k3', later),
+      true,
+      'lost notifications: anything may have ended',
+    );
   });
 
   test('without a notification, a cached session is dropped within revalidateMs of a logout', async () => {
@@ -144,5 +170,46 @@ describe('SqlSessionStore', () => {
     assert.equal(await store.sessions.getSession('idle'), undefined);
     assert.ok(await store.sessions.getSession('busy'));
     assert.ok(await store.sessions.getSession('unknown-server'), 'other edges may know it');
+  });
+
+  test('the provider auth_time is kept with the session and read back on another edge', async () => {
+    const a = open();
+    const b = open();
+    const withAuthTime = { ...session('k1', clock.now()), authTime: clock.now() - 7 * 3_600_000 };
+    await a.createSession(withAuthTime);
+    assert.deepEqual(await b.getSession('k1'), withAuthTime);
+  });
+
+  test('revoking a user deletes their sessions on every edge at once and is seen by every edge', async () => {
+    const a = open();
+    const b = open();
+    await a.createSession(session('k1', clock.now()));
+    await a.createSession({
+      ...session('k2', clock.now()),
+      identity: { subject: 'bob', groups: [], idp: 'corp' },
+    });
+    assert.ok(await b.getSession('k1'));
+    const alice = { idp: 'corp', subject: 'alice' };
+    assert.equal(await b.userNotBefore(alice), undefined, 'never revoked (cached)');
+    clock.advance(1000);
+    const revoked = await revokeUser(store, alice, { clock });
+    assert.deepEqual(revoked, { ...alice, notBefore: clock.now(), sessions: 1 });
+    await settle();
+    assert.equal(await b.getSession('k1'), undefined, 'its cached copy went with the notice');
+    assert.ok(await b.getSession('k2'), "other users' sessions stay");
+    assert.equal(await b.userNotBefore(alice), clock.now(), 'the cached miss went too');
+  });
+
+  test('without a notification, a revocation is seen within revalidateMs', async () => {
+    const deaf: Store = { ...store, changes: silentFeed };
+    const b = open(deaf, 2000);
+    const alice = { idp: 'corp', subject: 'alice' };
+    assert.equal(await b.userNotBefore(alice), undefined);
+    await revokeUser(deaf, alice, { clock });
+    const at = clock.now();
+    clock.advance(1999);
+    assert.equal(await b.userNotBefore(alice), undefined, 'cached for up to revalidateMs');
+    clock.advance(1);
+    assert.equal(await b.userNotBefore(alice), at);
   });
 });

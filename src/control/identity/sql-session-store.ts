@@ -2,11 +2,17 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../core/index.js';
 import type { JsonValue, Store, StoreChange } from '../../store/index.js';
 import type { SessionTimeouts } from './browser-session.js';
+import { SessionEnds } from './session-ends.js';
 import type { BrowserSession, PendingLogin, SessionStore } from './session-store.js';
 import type { UserIdentity } from './user-identity.js';
+import {
+  SESSION_END_TOPIC_PREFIX,
+  UserRevocations,
+  announceSessionEnd,
+  type UserRef,
+} from './user-revocations.js';
 
-/** The change-feed topic prefix that tells every edge a session ended (the key follows). */
-export const SESSION_END_TOPIC_PREFIX = 'session-end:';
+export { SESSION_END_TOPIC_PREFIX } from './user-revocations.js';
 
 /** How a {@link SqlSessionStore} caches and sweeps. */
 export interface SqlSessionStoreOptions {
@@ -52,6 +58,10 @@ export class SqlSessionStore implements SessionStore {
   /** Bumped on every invalidation, so a store read that raced a logout is not cached. */
   #epoch = 0;
   readonly #unsubscribe: () => void;
+  /** Admins' per-user revocations, which end sessions made before them. */
+  readonly revocations: UserRevocations;
+  /** Sessions ended here or announced ended by other edges, for prompt WebSocket re-checks. */
+  readonly ends = new SessionEnds();
 
   constructor(store: Store, options: SqlSessionStoreOptions = {}) {
     this.#store = store;
@@ -62,6 +72,10 @@ export class SqlSessionStore implements SessionStore {
     this.#origin = options.origin ?? 'sessions';
     this.#log = options.logger;
     this.#unsubscribe = store.changes.subscribe((change) => this.#onChange(change));
+    this.revocations = new UserRevocations(store, {
+      clock: this.#clock,
+      cacheMs: this.#revalidateMs,
+    });
   }
 
   /** Sessions held in the read cache (for tests and metrics). */
@@ -76,6 +90,8 @@ export class SqlSessionStore implements SessionStore {
       identity: session.identity as unknown as JsonValue,
       authenticatedAt: session.authenticatedAt,
       lastSeenAt: session.lastSeenAt,
+      authTime: session.authTime,
+      idToken: session.idToken,
     });
     this.#remember(session, this.#clock.monotonic());
   }
@@ -100,6 +116,8 @@ export class SqlSessionStore implements SessionStore {
       identity: stored.identity as unknown as UserIdentity,
       authenticatedAt: stored.authenticatedAt,
       lastSeenAt: stored.lastSeenAt,
+      ...(stored.authTime === undefined ? {} : { authTime: stored.authTime }),
+      ...(stored.idToken === undefined ? {} : { idToken: stored.idToken }),
     };
     // A logout that finished while we read must not be undone by caching what we read.
     if (epoch === this.#epoch) this.#remember(session, now);
@@ -118,12 +136,18 @@ export class SqlSessionStore implements SessionStore {
     this.#invalidate(key);
     await this.#store.sessions.deleteSession(key);
     this.#invalidate(key);
+    await this.#announceEnd(key);
+  }
+
+  userNotBefore(user: UserRef): Promise<number | undefined> {
+    return this.revocations.notBefore(user);
+  }
+
+  async #announceEnd(key: string): Promise<void> {
     // Other edges drop their cache entry now rather than at their next revalidation.
-    await this.#store.changes
-      .publish({ topic: `${SESSION_END_TOPIC_PREFIX}${key}`, origin: this.#origin })
-      .catch((err: unknown) =>
-        this.#log?.warn({ err: (err as Error).message }, 'could not announce a session end'),
-      );
+    await announceSessionEnd(this.#store.changes, key, this.#origin).catch((err: unknown) =>
+      this.#log?.warn({ err: (err as Error).message }, 'could not announce a session end'),
+    );
   }
 
   async putPendingLogin(login: PendingLogin): Promise<void> {
@@ -162,6 +186,7 @@ export class SqlSessionStore implements SessionStore {
   close(): void {
     this.#unsubscribe();
     this.#cache.clear();
+    this.revocations.close();
   }
 
   #onChange(change: StoreChange): void {
@@ -171,12 +196,14 @@ export class SqlSessionStore implements SessionStore {
       // Notifications may have been lost: revalidate everything on its next use.
       this.#epoch += 1;
       this.#cache.clear();
+      this.ends.lost();
     }
   }
 
   #invalidate(key: string): void {
     this.#epoch += 1;
     this.#cache.delete(key);
+    this.ends.ended(key);
   }
 
   #remember(session: BrowserSession, readAt: number): void {
