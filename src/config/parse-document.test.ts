@@ -61,6 +61,9 @@ test('a valid YAML document parses with every default applied', () => {
         passive_health: { enabled: true, failures: 5, on_5xx: false, eject_ms: 30000 },
         panic: 'all',
         slow_start_ms: 0,
+        node_max_connections: 0,
+        queue_timeout_ms: 0,
+        queue_max: 1024,
       },
     ],
     virtual_servers: [

@@ -83,6 +83,21 @@ export const slowStartMsSchema = millisecondsSchema(0, 3_600_000).default(0).met
     'A node back up after being down, or added to the running pool, takes a share growing linearly from 5 % to its full weight over this many ms; 0 = off.',
 });
 
+/** A per-node connection limit (HAProxy server `maxconn`, vTM `max_connections_per_node`). */
+export const nodeMaxConnectionsSchema = z.number().int().min(0).max(1_000_000);
+
+/** How long a request waits for a node below its limit (HAProxy `timeout queue`, vTM `queue_timeout`). */
+export const queueTimeoutMsSchema = millisecondsSchema(0, 3_600_000).default(0).meta({
+  description:
+    "When every usable node is at its connection limit, a request or session waits this long in the pool's FIFO queue for a free slot, then gets 503 (tcp/tls: is closed); 0 = no queue: refused at once.",
+});
+
+/** The pool queue's bound (vTM `max_queue_size`). */
+export const queueMaxSchema = z.number().int().min(1).max(1_000_000).default(1024).meta({
+  description:
+    'Most requests and sessions waiting in the queue; more are refused at once with 503.',
+});
+
 const ttl = millisecondsSchema(1000, 30 * 86_400_000)
   .default(3_600_000)
   .meta({ description: 'Forget an affinity unused this long.' });

@@ -2,10 +2,13 @@ import { z } from 'zod';
 import { hostPortSchema, nameListSchema, objectNameSchema } from './fields.js';
 import {
   discoverySchema,
+  nodeMaxConnectionsSchema,
   panicModes,
   passiveHealthSchema,
   persistenceSchema,
   poolTlsSchema,
+  queueMaxSchema,
+  queueTimeoutMsSchema,
   slowStartMsSchema,
 } from './pool-options.js';
 
@@ -26,6 +29,9 @@ export const poolNodeSchema = z.strictObject({
   address: hostPortSchema,
   weight: z.number().int().min(1).max(100).default(1),
   state: z.enum(nodeStates).default('active'),
+  max_connections: nodeMaxConnectionsSchema.optional().meta({
+    description: "Overrides the pool's node_max_connections for this node; 0 = no limit.",
+  }),
 });
 
 /** A pool: the backends a virtual server balances over, optionally reached through a group. */
@@ -50,6 +56,12 @@ export const poolSchema = z
         'When every node is down: "all" tries every node anyway, "none" refuses new sessions.',
     }),
     slow_start_ms: slowStartMsSchema,
+    node_max_connections: nodeMaxConnectionsSchema.default(0).meta({
+      description:
+        'Most requests (http/https) or sessions (tcp/tls) in progress on each node at once; a node at its limit gets no new ones. 0 = no limit.',
+    }),
+    queue_timeout_ms: queueTimeoutMsSchema,
+    queue_max: queueMaxSchema,
     persistence: persistenceSchema.optional(),
     tls: poolTlsSchema.optional(),
   })

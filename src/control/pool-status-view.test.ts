@@ -76,6 +76,7 @@ test('monitor and discovery times are converted, and extra discovery fields are 
         requests: {},
         sessions: 0,
         weight: 1,
+        maxConnections: 0,
         slowStart: undefined,
         responseTimes: { buckets: [], sumSeconds: 0, count: 0 },
       },
@@ -92,6 +93,8 @@ test('monitor and discovery times are converted, and extra discovery fields are 
     },
     persistence: undefined,
     persistenceEntries: undefined,
+    queued: 0,
+    queueTimeouts: 0,
   };
   const view = poolStatusView(status);
   assert.equal(view.nodes[0]?.monitors[0]?.lastCheckAt, '2031-06-06T07:08:09.010Z');

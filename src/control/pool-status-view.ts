@@ -43,6 +43,9 @@ const nodeStatus = z.object({
     description: 'Sessions started on the node by tcp/tls virtual servers (and HTTP upgrades).',
   }),
   weight: z.number().int(),
+  maxConnections: z.number().int().meta({
+    description: 'Most requests or sessions in progress on the node at once; 0 = no limit.',
+  }),
   slowStart: z
     .object({ weight: z.number(), endsAt: z.iso.datetime() })
     .optional()
@@ -75,6 +78,12 @@ export const poolStatusViewSchema = z
     discovery: discoveryStatus.optional(),
     persistence: z.enum(['cookie', 'source_ip']).optional(),
     persistenceEntries: z.number().int().optional(),
+    queued: z.number().int().meta({
+      description: 'Requests and sessions waiting for a node below its connection limit.',
+    }),
+    queueTimeouts: z.number().int().meta({
+      description: 'Waits that ended in queue_timeout_ms since the pool first ran on this edge.',
+    }),
   })
   .meta({ description: "A pool's live status on this edge (read-only)." });
 

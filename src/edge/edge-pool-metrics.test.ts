@@ -13,9 +13,10 @@ function pool(name: string, health: readonly string[], available: number): PoolS
     requests: {},
     sessions: 0,
     activeConnections: 0,
+    maxConnections: 0,
     responseTimes: { buckets: [], sumSeconds: 0, count: 0 },
   }));
-  return { name, available, nodes } as unknown as PoolStatus;
+  return { name, available, nodes, queued: 0, queueTimeouts: 0 } as unknown as PoolStatus;
 }
 
 test('pool node health is read at scrape time: nodes by health and available nodes per pool', async () => {

@@ -50,6 +50,36 @@ export function registerPoolNodeMetrics(
     value: (n) => (n.health === 'down' ? 0 : 1),
   });
   registry.registerMetric(new NodeResponseHistogram(pools));
+  nodeGauge(registry, pools, {
+    name: 'postern_edge_pool_node_max_connections',
+    help: 'Connection limit of each pool node (node_max_connections or its own max_connections); 0 = no limit.',
+    value: (n) => n.maxConnections,
+  });
+  registerPoolQueueMetrics(registry, pools);
+}
+
+/** The pools' queues (requests waiting for a node below its limit), read at scrape time. */
+function registerPoolQueueMetrics(registry: Registry, pools: () => readonly PoolStatus[]): void {
+  new Gauge({
+    name: 'postern_edge_pool_queue_length',
+    help: 'Requests and sessions waiting in each pool queue for a node below its connection limit.',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const pool of pools()) this.set({ pool: pool.name }, pool.queued);
+    },
+  });
+  new Counter({
+    name: 'postern_edge_pool_queue_timeouts_total',
+    help: 'Requests and sessions that waited queue_timeout_ms in a pool queue without getting a node.',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const pool of pools()) this.inc({ pool: pool.name }, pool.queueTimeouts);
+    },
+  });
 }
 
 type NodeStatus = PoolStatus['nodes'][number];

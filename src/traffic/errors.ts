@@ -59,6 +59,18 @@ export const trafficErrors = {
       'POSTERN_ERR_POOL_DOWN',
       `Every node of pool "${pool}" is failing its health checks and the pool's panic mode is "none", so the session was refused. Fix the nodes (see the pool's status for each node's last error) or set panic: all to try them anyway.`,
     ),
+  /** Every usable node is at its connection limit and the pick cannot wait: no queue, or a full one. */
+  poolFull: (pool: string, queueMax: number, queueTimeoutMs: number) =>
+    new PosternError(
+      'POSTERN_ERR_POOL_FULL',
+      `Every usable node of pool "${pool}" is at its connection limit (node_max_connections) and ${queueTimeoutMs > 0 ? `its queue already holds ${queueMax} waiting (queue_max)` : 'the pool has no queue (queue_timeout_ms is 0)'}. Add nodes, raise the limits, or let requests wait longer (queue_timeout_ms, queue_max).`,
+    ),
+  /** A pick waited `ms` in the pool's queue and no node freed a slot. */
+  poolQueueTimeout: (pool: string, ms: number) =>
+    new PosternError(
+      'POSTERN_ERR_POOL_QUEUE_TIMEOUT',
+      `Waited ${ms} ms in the queue of pool "${pool}" (queue_timeout_ms) and no node dropped below its connection limit. Add nodes or raise node_max_connections; a longer queue_timeout_ms lets requests wait longer.`,
+    ),
   poolInvalid: (pool: string, problem: string) =>
     new PosternError(
       'POSTERN_ERR_POOL_INVALID',

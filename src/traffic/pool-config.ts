@@ -22,6 +22,8 @@ export interface PoolConfigInput {
         readonly address: string;
         readonly weight?: number | undefined;
         readonly state?: NodeState | undefined;
+        /** Overrides the pool's node_max_connections for this node; 0 = no limit. */
+        readonly max_connections?: number | undefined;
       }[]
     | undefined;
   readonly discovery?: { readonly dns: DnsDiscoveryConfigInput } | undefined;
@@ -31,6 +33,12 @@ export interface PoolConfigInput {
   readonly panic?: 'all' | 'none' | undefined;
   /** Slow start in ms; 0 or absent = off. */
   readonly slow_start_ms?: number | undefined;
+  /** Most requests (http) or sessions (tcp/tls) in progress per node; 0 or absent = no limit. */
+  readonly node_max_connections?: number | undefined;
+  /** How long a pick waits for a node below its limit; 0 or absent = no queue. */
+  readonly queue_timeout_ms?: number | undefined;
+  /** Most picks waiting in the queue; default 1024. */
+  readonly queue_max?: number | undefined;
   readonly persistence?:
     | {
         readonly type: 'cookie';
@@ -97,10 +105,14 @@ export function poolOptionsFromConfig(
       address: n.address,
       weight: n.weight ?? 1,
       state: n.state ?? 'active',
+      maxConnections: n.max_connections,
     })),
     algorithm: config.algorithm,
     panic: config.panic,
     slowStartMs: config.slow_start_ms,
+    nodeMaxConnections: config.node_max_connections,
+    queueTimeoutMs: config.queue_timeout_ms,
+    queueMax: config.queue_max,
     passiveHealth: passiveHealthFromConfig(config.passive_health),
     persistence: persistenceFromConfig(config.persistence, context.persistenceKey),
     tls,

@@ -8,6 +8,7 @@ import {
 } from './health/index.js';
 import type { SourceIpTable } from './persistence/index.js';
 import { NodeFigures } from './pool-node-figures.js';
+import { PoolQueue } from './pool-queue.js';
 import type { NodeState, PickOutcome, PoolNode } from './pool-options.js';
 
 /** Weight of a new response time in the moving average. */
@@ -132,6 +133,8 @@ export class PoolRuntime {
   discoveryAnswered = false;
   /** A view was built after discovery answered: discovered nodes new from now on were added. */
   discoverySeeded = false;
+  /** Picks waiting for a node below its connection limit, across generations. */
+  readonly queue = new PoolQueue();
 
   constructor(name: string) {
     this.name = name;
@@ -185,8 +188,16 @@ export class PoolEntry implements PoolNode, BalancerNode {
       readonly token: string | undefined;
       /** Slow start of this generation; undefined when off. */
       readonly slowStart?: SlowStart | undefined;
+      /** Most picks in progress at once; 0 or absent = no limit. */
+      readonly maxConnections?: number | undefined;
     },
   ) {}
+
+  /** The node has as many picks in progress as its connection limit allows. */
+  get atLimit(): boolean {
+    const max = this.meta.maxConnections;
+    return max !== undefined && max > 0 && this.rt.active >= max;
+  }
 
   /** Slow start: the part of its weight the node takes now (1 when not ramping). */
   get ramp(): number {

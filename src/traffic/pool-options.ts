@@ -13,6 +13,8 @@ export interface PoolNode {
   readonly address: string;
   readonly weight: number;
   readonly state: NodeState;
+  /** Most picks in progress on the node at once; 0 = no limit; default the pool's nodeMaxConnections. */
+  readonly maxConnections?: number | undefined;
 }
 
 /** What a caller may tell pick(): nodes to skip and persistence key material. */
@@ -121,6 +123,15 @@ export interface PoolOptions {
    * linearly from 5 % to its full weight over this many ms. Default 0 = off.
    */
   readonly slowStartMs?: number | undefined;
+  /**
+   * Most picks in progress (http: requests, tcp/tls: sessions) on each node at once; a node at
+   * its limit is not picked. Default 0 = no limit; a node's own maxConnections overrides it.
+   */
+  readonly nodeMaxConnections?: number | undefined;
+  /** How long a pick may wait in the queue when every node is at its limit; default 0 = no queue. */
+  readonly queueTimeoutMs?: number | undefined;
+  /** Most waiters in the queue; default 1024. */
+  readonly queueMax?: number | undefined;
   /** Default: enabled with 5 failures, 5xx not counted, 30 s ejection; false disables. */
   readonly passiveHealth?: PassiveHealthOptions | false | undefined;
   readonly persistence?: PersistenceOptions | undefined;

@@ -42,6 +42,8 @@ export interface PoolNodeStatus {
   readonly sessions: number;
   /** The configured weight. */
   readonly weight: number;
+  /** Most picks in progress at once (node_max_connections or the node's own); 0 = no limit. */
+  readonly maxConnections: number;
   /** Set while the node is in slow start: its weight now and when the ramp ends (epoch ms). */
   readonly slowStart: { readonly weight: number; readonly endsAt: number } | undefined;
   /** Response-time histogram, for metrics (the admin API leaves it out). */
@@ -65,6 +67,10 @@ export interface PoolStatus {
   readonly persistence: 'cookie' | 'source_ip' | undefined;
   /** Clients in the source-IP table. */
   readonly persistenceEntries: number | undefined;
+  /** Requests and sessions waiting for a node below its connection limit. */
+  readonly queued: number;
+  /** Waits that ended in queue_timeout_ms since the pool first ran (a counter for metrics). */
+  readonly queueTimeouts: number;
 }
 
 /** Builds a PoolStatus from a pool's current entries. */
@@ -81,6 +87,8 @@ export function buildPoolStatus(input: {
   discovery: DiscoveryStatus | undefined;
   persistence: 'cookie' | 'source_ip' | undefined;
   persistenceEntries: number | undefined;
+  queued: number;
+  queueTimeouts: number;
 }): PoolStatus {
   const allDown = input.eligible === 0 && input.panicCandidates > 0;
   const toEpoch = input.clock.now() - input.clock.monotonic();
@@ -120,12 +128,15 @@ export function buildPoolStatus(input: {
       requests: e.rt.figures.requestCounts(),
       sessions: e.rt.figures.sessions,
       weight: e.weight,
+      maxConnections: e.meta.maxConnections ?? 0,
       slowStart: slowStartOf(e, toEpoch),
       responseTimes: e.rt.figures.responseTimes(),
     })),
     discovery: input.discovery,
     persistence: input.persistence,
     persistenceEntries: input.persistenceEntries,
+    queued: input.queued,
+    queueTimeouts: input.queueTimeouts,
   };
 }
 

@@ -19,6 +19,8 @@ export interface PoolViewInput {
   readonly cookieKey?: Uint8Array | undefined;
   /** Slow start of this generation; undefined when off. */
   readonly slowStart?: SlowStart | undefined;
+  /** Connection limit of nodes without their own; 0 or absent = none. */
+  readonly maxConnections?: number | undefined;
 }
 
 /** Health from this generation's monitors and passive ejection. */
@@ -56,8 +58,11 @@ export class PoolView {
   readonly panicSet: readonly PoolEntry[];
   /** Nodes taking new sessions normally: active, not removed, not down. */
   readonly eligible: readonly PoolEntry[];
+  /** Some node has a connection limit: pick() must check it. */
+  readonly limited: boolean;
 
   private constructor(entries: PoolEntry[], cookie: boolean) {
+    this.limited = entries.some((e) => (e.meta.maxConnections ?? 0) > 0);
     this.entries = entries;
     this.byAddress = new Map(entries.map((e) => [e.address, e]));
     this.byToken = new Map(cookie ? entries.map((e) => [e.meta.token!, e]) : []);
@@ -89,6 +94,7 @@ export class PoolView {
         removed,
         token,
         slowStart: input.slowStart,
+        maxConnections: node.maxConnections ?? input.maxConnections,
       });
       entry.health = healthOf(runtime, input.monitors);
       if (input.inCharge) noteService(entry, rt, input.slowStart);

@@ -285,6 +285,7 @@ test('status is plain data that survives JSON', () => {
     'lastError',
     'lastErrorAt',
     'lastResponseMs',
+    'maxConnections',
     'monitors',
     'picks',
     'removed',

@@ -1,5 +1,6 @@
-// A little over 300 lines: Pool is the one surface that ties the parts together (pick, done,
-// start, close, status); the node view, persistence, node runtime and status live beside it.
+// Longer than most files: Pool is the one surface that ties the parts together (pick, the wait
+// for a slot, done, start, close, status); the node view, persistence, node runtime, the queue
+// and status live beside it.
 import { CoreErrors, systemClock, type Clock } from '../core/index.js';
 import { createBalancer, type Balancer } from './balancers/index.js';
 import { DnsDiscovery, type DiscoveryStatus } from './discovery/index.js';
@@ -32,6 +33,14 @@ import type {
 import type { UpstreamTls } from './upstream-tls.js';
 import { buildPoolStatus, type PoolStatus } from './pool-status.js';
 import { PoolView } from './pool-view.js';
+
+/** Default most waiters in a pool's queue (vTM's max_queue_size is unbounded; this is not). */
+export const DEFAULT_QUEUE_MAX = 1024;
+
+/** How a pick waits in the queue: `signal` aborts the wait (the client went away). */
+export interface SlotWait {
+  readonly signal?: AbortSignal | undefined;
+}
 
 /** Options of Pool's constructor: PoolOptions plus the generation being replaced. */
 export type PoolConstructorOptions = PoolOptions & {
@@ -76,6 +85,10 @@ export class Pool {
   readonly nodes: readonly PoolNode[];
   /** Name of the persistence cookie, for HTTP virtual servers; undefined without one. */
   readonly persistenceCookie: string | undefined;
+  /** How long a pick may wait for a node below its limit; 0 = no queue (refused at once). */
+  readonly queueTimeoutMs: number;
+  readonly #queueMax: number;
+  readonly #maxConnections: number;
   readonly #rt: PoolRuntime;
   readonly #balancer: Balancer<PoolEntry>;
   readonly #panicMode: 'all' | 'none';
@@ -106,6 +119,9 @@ export class Pool {
     this.#onEvent = options.onEvent;
     const slowStartMs = options.slowStartMs ?? 0;
     this.#slowStart = slowStartMs > 0 ? { clock: this.#clock, ms: slowStartMs } : undefined;
+    this.#maxConnections = options.nodeMaxConnections ?? 0;
+    this.queueTimeoutMs = options.queueTimeoutMs ?? 0;
+    this.#queueMax = options.queueMax ?? DEFAULT_QUEUE_MAX;
     this.#panicMode = options.panic ?? 'all';
     this.#passive = options.passiveHealth ?? passiveHealthDefaults;
     this.#monitors = options.monitors ?? [];
@@ -168,6 +184,8 @@ export class Pool {
     this.#refresh();
     this.#checker?.start();
     this.#discovery?.start();
+    // New limits may leave room for picks that were waiting.
+    this.#drainQueue();
   }
 
   /** Stops monitors and discovery. Runtime state stays for the next generation. */
@@ -181,23 +199,109 @@ export class Pool {
    * Picks a node for a new session: the persisted node when it is still usable, otherwise the
    * balancer's choice among healthy nodes, or among all active nodes in panic. Throws
    * POSTERN_ERR_POOL_EMPTY when no node is left, POSTERN_ERR_POOL_DOWN when all are down and
-   * the panic mode is none.
+   * the panic mode is none, POSTERN_ERR_POOL_FULL when every usable node is at its connection
+   * limit or others already wait (then, with `queueTimeoutMs` > 0, {@link waitForSlot} may wait).
    */
   pick(options?: PoolPickOptions): PoolPick {
+    const pick = this.#tryPick(options, false);
+    if (pick === undefined) throw this.#full();
+    return pick;
+  }
+
+  /**
+   * Waits in the pool's FIFO queue for a node below its limit, for a pick that found every node
+   * at its limit; resolves with the pick. Rejects at once with POSTERN_ERR_POOL_FULL when the
+   * pool has no queue or it is full; with POSTERN_ERR_POOL_QUEUE_TIMEOUT after queueTimeoutMs;
+   * with POOL_EMPTY/POOL_DOWN when every node goes; with the signal's reason when it aborts.
+   */
+  waitForSlot(options?: PoolPickOptions, wait?: SlotWait): Promise<PoolPick> {
+    const queue = this.#rt.queue;
+    if (this.queueTimeoutMs <= 0 || queue.length >= this.#queueMax) {
+      return Promise.reject(this.#full());
+    }
+    const ms = this.queueTimeoutMs;
+    const waiting = queue.wait(() => this.#inCharge().#tryPick(options, true), {
+      timeoutMs: ms,
+      signal: wait?.signal,
+      clock: this.#clock,
+      timeoutError: () => trafficErrors.poolQueueTimeout(this.name, ms),
+    });
+    // A slot may be free for this waiter though not for those ahead of it (their exclusions).
+    this.#drainQueue();
+    return waiting;
+  }
+
+  /**
+   * The generation whose nodes and limits waiters pick from: the one in charge, so a reload's
+   * new limits apply to picks already waiting; this one when none is (closed, not yet started).
+   */
+  #inCharge(): Pool {
+    const owner = this.#rt.owner;
+    return owner instanceof Pool ? owner : this;
+  }
+
+  #full(): Error {
+    return trafficErrors.poolFull(this.name, this.#queueMax, this.queueTimeoutMs);
+  }
+
+  /** The nodes a pick chooses from: healthy ones, or in panic all active ones; throws when none. */
+  #candidates(): readonly PoolEntry[] {
+    const candidates = this.#view.eligible;
+    if (candidates.length > 0) return candidates;
+    if (this.#view.panicSet.length === 0) throw trafficErrors.poolEmpty(this.name);
+    if (this.#panicMode === 'none') throw trafficErrors.poolDown(this.name);
+    return this.#view.panicSet;
+  }
+
+  /** A pick, or undefined when every node it may use is at its limit (or, unless `queued`, others wait). */
+  #tryPick(options: PoolPickOptions | undefined, queued: boolean): PoolPick | undefined {
     this.#refresh();
-    const exclude = options?.exclude;
+    if (this.#view.limited) return this.#tryPickLimited(options, queued);
     const pinned = this.#persistence.pinned(options, this.#view);
     if (pinned !== undefined) return this.#take(pinned, undefined, options);
-    let candidates = this.#view.eligible;
-    if (candidates.length === 0) {
-      if (this.#view.panicSet.length === 0) throw trafficErrors.poolEmpty(this.name);
-      if (this.#panicMode === 'none') throw trafficErrors.poolDown(this.name);
-      candidates = this.#view.panicSet;
-    }
-    const node = this.#balancer.pick(candidates, exclude);
+    const node = this.#balancer.pick(this.#candidates(), options?.exclude);
     if (node === undefined) throw trafficErrors.poolEmpty(this.name);
     const setCookie = this.#persistence.pin(node, options);
     return this.#take(node, setCookie, options);
+  }
+
+  /** pick() when nodes have connection limits: nodes at theirs are skipped, like draining ones. */
+  #tryPickLimited(options: PoolPickOptions | undefined, queued: boolean): PoolPick | undefined {
+    const candidates = this.#candidates();
+    const exclude = options?.exclude;
+    // Waiters come first (FIFO): a new pick does not take a slot one of them is about to get.
+    const free = !queued && this.#rt.queue.length > 0 ? [] : candidates.filter((e) => !e.atLimit);
+    // A client pinned to a node at its limit falls back to another, as for a down node.
+    const pinned = free.length === 0 ? undefined : this.#persistence.pinned(options, this.#view);
+    if (pinned !== undefined && !pinned.atLimit) return this.#take(pinned, undefined, options);
+    const node = free.length === 0 ? undefined : this.#balancer.pick(free, exclude);
+    if (node === undefined) {
+      // Only nodes this pick excludes are left: waiting would not help.
+      if (exclude !== undefined && candidates.every((e) => exclude.has(e.address)))
+        throw trafficErrors.poolEmpty(this.name);
+      return undefined;
+    }
+    const setCookie = this.#persistence.pin(node, options);
+    return this.#take(node, setCookie, options);
+  }
+
+  /** Hands slots freed (or made by a change) to the oldest waiters that can use them. */
+  #drainQueue(): void {
+    const queue = this.#rt.queue;
+    if (queue.length === 0) return;
+    queue.drain(this.#clock, () => this.#hasRoom());
+  }
+
+  /** Some node may take a waiter, or none is left at all (then waiters learn so). */
+  #hasRoom(): boolean {
+    this.#refresh();
+    let candidates: readonly PoolEntry[];
+    try {
+      candidates = this.#candidates();
+    } catch {
+      return true;
+    }
+    return !this.#view.limited || candidates.some((e) => !e.atLimit);
   }
 
   /** Sets the discovered node set by hand (e.g. resolved on a connector for `via` pools). */
@@ -214,6 +318,7 @@ export class Pool {
     this.#rt.version++;
     this.#emit({ type: 'discovery', pool: this.name, added, removed });
     this.#refresh();
+    this.#drainQueue();
   }
 
   /** Records one active check result (from this pool's monitors, or reported by a connector). */
@@ -243,6 +348,7 @@ export class Pool {
     });
     // Seen at once, so a node down and back up between two picks still starts slow start.
     this.#refresh();
+    this.#drainQueue();
   }
 
   /** A plain snapshot for the admin API. */
@@ -262,6 +368,8 @@ export class Pool {
       discovery,
       persistence: this.#persistence.options?.type,
       persistenceEntries: this.#rt.sourceIp?.size,
+      queued: this.#rt.queue.length,
+      queueTimeouts: this.#rt.queue.timeouts,
     });
   }
 
@@ -338,6 +446,7 @@ export class Pool {
       });
     }
     if (rt.removed && rt.active === 0) this.#rt.version++;
+    this.#drainQueue();
   }
 
   /** Brings the cached view up to date with the shared runtime; O(1) when nothing changed. */
@@ -366,6 +475,7 @@ export class Pool {
       cookie: this.#persistence.cookie,
       cookieKey: this.#persistence.cookieKey,
       slowStart: this.#slowStart,
+      maxConnections: this.#maxConnections,
     });
     const panic = this.#view.eligible.length === 0 && this.#view.panicSet.length > 0;
     if (rt.owner === this && panic !== rt.panic) {

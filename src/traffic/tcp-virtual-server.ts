@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { isPosternError } from '../core/index.js';
 import type { Dialer } from './dialer.js';
 import type { Pool } from './pool.js';
+import type { PoolPick, PoolPickOptions } from './pool-options.js';
 import { joinStreams } from './join-streams.js';
 import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
 import { boundAddress, listenOn } from './listening.js';
@@ -148,11 +149,16 @@ export class TcpVirtualServer {
     const tried = new Set<string>();
     let lastError: unknown;
     for (let attempt = 0; attempt <= retries; attempt++) {
-      let pick;
+      const pickOptions = { exclude: tried, clientIp: client.remoteAddress };
+      let pick: PoolPick;
       try {
-        pick = pool.pick({ exclude: tried, clientIp: client.remoteAddress });
+        try {
+          pick = pool.pick(pickOptions);
+        } catch (err) {
+          pick = await waitIfFull(pool, client, err, pickOptions);
+        }
       } catch (err) {
-        lastError = attempt === 0 ? err : lastError;
+        lastError = attempt === 0 || client.destroyed ? err : lastError;
         break;
       }
       const node = pick.node;
@@ -188,8 +194,11 @@ export class TcpVirtualServer {
         if (!isRetryableDialError(err) || client.destroyed) break;
       }
     }
+    const gone = client.destroyed && !isPosternError(lastError);
     client.destroy();
-    finish(isPosternError(lastError) ? lastError.code : 'POSTERN_ERR_DIAL_FAILED');
+    finish(
+      gone ? 'client_gone' : isPosternError(lastError) ? lastError.code : 'POSTERN_ERR_DIAL_FAILED',
+    );
   }
 
   #join(client: net.Socket, upstream: Duplex, done: (reason: string) => void): void {
@@ -201,5 +210,26 @@ export class TcpVirtualServer {
     });
     joinStreams(client, upstream, (reason) => done(idle ? 'idle_timeout' : reason));
     client.resume();
+  }
+}
+
+/**
+ * After pick() failed with `err`: when every node was at its connection limit and the pool has
+ * a queue, waits there for a node (leaving it when the client socket closes); else throws `err`.
+ */
+async function waitIfFull(
+  pool: Pool,
+  client: net.Socket,
+  err: unknown,
+  options: PoolPickOptions,
+): Promise<PoolPick> {
+  if (!isPosternError(err, 'POSTERN_ERR_POOL_FULL') || pool.queueTimeoutMs <= 0) throw err;
+  const queued = new AbortController();
+  const leave = (): void => queued.abort(new Error('the client closed the connection'));
+  client.once('close', leave);
+  try {
+    return await pool.waitForSlot(options, { signal: queued.signal });
+  } finally {
+    client.off('close', leave);
   }
 }

@@ -96,6 +96,10 @@ export function startUpstreamTls(
 }
 
 /** A short reason for a handshake failure, e.g. "certificate not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE)". */
-function tlsReason(err: NodeJS.ErrnoException): string {
-  return err.code ? `${err.message} (${err.code})` : err.message;
+function tlsReason(err: NodeJS.ErrnoException & { reason?: unknown }): string {
+  // OpenSSL's own errors read "80FC…:error:0A00010B:SSL routines:…:ssl3_record.c:350:\n": its
+  // reason ("wrong version number") is what the operator needs, on one line.
+  const openSsl = /^[0-9A-F]+:error:/.test(err.message) && typeof err.reason === 'string';
+  const text = openSsl ? (err.reason as string) : err.message;
+  return err.code ? `${text} (${err.code})` : text;
 }

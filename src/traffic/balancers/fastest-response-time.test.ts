@@ -36,3 +36,22 @@ test('fastest response time moves on when the fastest node is busy', () => {
   // Scores: node 0 = 10 × (active + 1), node 1 = 25 × (active + 1).
   assert.deepEqual(picks, [0, 0, 1, 0, 0, 1, 0]);
 });
+
+test('fastest response time gives an untried node in slow start one session at a time, not a burst', () => {
+  // A node added to a busy pool has no measurement yet: trying it first must not send it
+  // every session that starts before its first answer.
+  const nodes = testNodes(4);
+  nodes[3]!.responseMs = undefined;
+  nodes[3]!.ramp = 0.05;
+  const balancer = new FastestResponseTimeBalancer<TestNode>();
+  const picks = Array.from({ length: 40 }, () => {
+    const node = balancer.pick(nodes)!;
+    node.active += 1;
+    return nodes.indexOf(node);
+  });
+  assert.equal(picks[0], 3);
+  assert.equal(picks.filter((i) => i === 3).length, 1);
+  // Alone (the others excluded), it still takes sessions.
+  const others = new Set(nodes.slice(0, 3).map((n) => n.address));
+  assert.equal(balancer.pick(nodes, others), nodes[3]);
+});

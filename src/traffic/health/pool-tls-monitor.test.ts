@@ -177,3 +177,20 @@ test('an https monitor sends the pool server_name as SNI before the monitor host
     pool.close();
   }
 });
+
+test('an https monitor on a pool with tls verifies the name traffic verifies, not its host_header', async () => {
+  // Traffic to a node given by IP, with no server_name, verifies the IP: a certificate naming
+  // only api.internal fails it. A monitor sending host_header api.internal as SNI would pass.
+  const plain = await startTlsNode(nodeCert);
+  const named = { ...monitor, name: 'named', host_header: 'api.internal' };
+  const pool = startPool(plain, { ca: nodeCert.cert }, [named]);
+  try {
+    const seen = await firstCheck(pool);
+    assert.equal(seen.health, 'down');
+    assert.match(seen.lastError ?? '', /POSTERN_ERR_UPSTREAM_TLS.*127\.0\.0\.1/);
+    assert.equal(plain.seen.length, 0);
+  } finally {
+    pool.close();
+    await plain.close();
+  }
+});

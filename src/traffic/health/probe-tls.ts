@@ -7,8 +7,10 @@ import type { MonitorSpec } from './monitor-spec.js';
  * monitor sees a node as real traffic does: its `server_name`, `ca`, client certificate and
  * `min_version`, verifying unless the pool says `verify: false`. On a pool without `tls` the
  * probe checks liveness only, as before (no verification unless the monitor asks for it). A
- * monitor's explicit `verify_tls` wins either way. SNI: the pool's `server_name`, else the
- * Host header's name, else the node's name (an IP address sends none).
+ * monitor's explicit `verify_tls` wins either way. SNI and the name verified: on a pool with
+ * `tls` those of its traffic (`server_name`, else the node's name; an IP address is verified as
+ * an IP), never the monitor's `host_header`, which traffic does not use; on a pool without it
+ * the Host header's name, else the node's name.
  */
 export function probeTls(
   spec: MonitorSpec,
@@ -17,7 +19,7 @@ export function probeTls(
 ): UpstreamTls {
   return {
     pool: tls?.pool ?? pool,
-    serverName: tls?.serverName ?? hostName(spec.hostHeader),
+    serverName: tls === undefined ? hostName(spec.hostHeader) : tls.serverName,
     verify: spec.verifyTls ?? tls?.verify ?? false,
     ca: tls?.ca,
     cert: tls?.cert,

@@ -6,6 +6,30 @@ import type { UpstreamPick, UpstreamPickOptions, UpstreamPool } from './upstream
 export interface NoNodeLeft {
   readonly status: number;
   readonly error: unknown;
+  /**
+   * Set when every node was at its connection limit and the pool has a queue: the caller may
+   * wait for a node with {@link NodeAttempts.wait} instead of answering `error`.
+   */
+  readonly queue?: QueueingPool | undefined;
+}
+
+/** A pool whose picks may wait for a node below its connection limit (Pool does). */
+export interface QueueingPool extends UpstreamPool {
+  /** How long a pick may wait; 0 = the pool has no queue. */
+  readonly queueTimeoutMs: number;
+  /** Resolves with a pick once a node has room; rejects with the reason the wait ended. */
+  waitForSlot(
+    options: UpstreamPickOptions,
+    wait: { readonly signal?: AbortSignal | undefined },
+  ): Promise<UpstreamPick>;
+}
+
+function queueOf(pool: UpstreamPool, err: unknown): QueueingPool | undefined {
+  if (!isPosternError(err, 'POSTERN_ERR_POOL_FULL')) return undefined;
+  const q = pool as Partial<QueueingPool>;
+  return (q.queueTimeoutMs ?? 0) > 0 && q.waitForSlot !== undefined
+    ? (pool as QueueingPool)
+    : undefined;
 }
 
 /**
@@ -46,14 +70,42 @@ export class NodeAttempts {
     try {
       pick = pool.pick(this.#exclude ? { ...options, exclude: this.#exclude } : options);
     } catch (err) {
-      const last = this.#last;
-      return last === undefined
-        ? { status: 503, error: err }
-        : { status: upstreamErrorStatus(last), error: last };
+      const queue = queueOf(pool, err);
+      return queue === undefined ? this.#noneLeft(err) : { status: 503, error: err, queue };
     }
+    return this.#adopt(pick);
+  }
+
+  /**
+   * Waits in the queue of `pool` (a NoNodeLeft's `queue`) for a node below its limit; the pick,
+   * or the answer for the client when the wait ends otherwise (timeout, queue full, `signal`).
+   */
+  async wait(
+    pool: QueueingPool,
+    options: UpstreamPickOptions,
+    signal: AbortSignal,
+  ): Promise<UpstreamPick | NoNodeLeft> {
+    const exclude = this.#exclude;
+    try {
+      const pick = await pool.waitForSlot(exclude ? { ...options, exclude } : options, { signal });
+      return this.#adopt(pick);
+    } catch (err) {
+      return this.#noneLeft(err);
+    }
+  }
+
+  #adopt(pick: UpstreamPick): UpstreamPick {
     this.#count++;
     this.#node = pick.node.address;
     return pick;
+  }
+
+  /** After failed attempts the client learns why they failed rather than that none is left. */
+  #noneLeft(err: unknown): NoNodeLeft {
+    const last = this.#last;
+    return last === undefined
+      ? { status: 503, error: err }
+      : { status: upstreamErrorStatus(last), error: last };
   }
 
   /** The node picked last is not picked again for this request. */

@@ -20,7 +20,12 @@ import type { HttpRuntime } from './http-runtime.js';
 import { http2RequestFailure } from './http2-request-checks.js';
 import { Http1Request } from './http1-request.js';
 import { IdleWatch } from './idle-watch.js';
-import { NodeAttempts, upstreamErrorStatus } from './node-attempts.js';
+import {
+  NodeAttempts,
+  upstreamErrorStatus,
+  type NoNodeLeft,
+  type QueueingPool,
+} from './node-attempts.js';
 import { nodeRequest } from './node-request.js';
 import { RequestBodyPump } from './request-body.js';
 import { reportRequestEnd } from './request-record.js';
@@ -75,6 +80,8 @@ export class ProxyExchange implements Exchange {
   #closeReason = 'closed';
   /** The id an error answer showed the client; the request record carries it too. */
   #requestId: string | undefined;
+  /** Set while the request waits in its pool's queue; aborting leaves the queue. */
+  #queued: AbortController | undefined;
 
   readonly #allow: AccessGateAllow | undefined;
 
@@ -134,7 +141,8 @@ export class ProxyExchange implements Exchange {
     if (!this.#pick) {
       const pick = this.#nodes.pick(pool, this.#pickOptions());
       if ('error' in pick) {
-        this.#sendError(pick.status, pick.error);
+        if (pick.queue) this.#waitInQueue(pick.queue);
+        else this.#sendError(pick.status, pick.error);
         return;
       }
       this.#pick = pick;
@@ -152,6 +160,30 @@ export class ProxyExchange implements Exchange {
       (conn) => this.#onDialed(conn),
       (err: unknown) => this.#onDialFailed(err),
     );
+  }
+
+  /** Every node is at its connection limit: waits (off the fast path) for one to have room. */
+  #waitInQueue(pool: QueueingPool): void {
+    const queued = (this.#queued = new AbortController());
+    void this.#nodes
+      .wait(pool, this.#pickOptions(), queued.signal)
+      .then((pick) => this.#onQueueLeft(pick));
+  }
+
+  #onQueueLeft(pick: UpstreamPick | NoNodeLeft): void {
+    this.#queued = undefined;
+    if ('error' in pick) {
+      this.#sendError(pick.status, pick.error);
+      return;
+    }
+    // Handed a node just as the client left: the slot goes back at once.
+    if (this.#clientGone) {
+      pick.done({ ok: true });
+      return;
+    }
+    this.#pick = pick;
+    this.#pickSettled = false;
+    this.#attempt();
   }
 
   #pickOptions(): UpstreamPickOptions {
@@ -379,6 +411,7 @@ export class ProxyExchange implements Exchange {
     if (!this.#responseDone) {
       this.#clientGone = true;
       if (this.#closeReason === 'closed') this.#closeReason = 'client_aborted';
+      this.#queued?.abort();
       const conn = this.#detach();
       if (conn) {
         conn.abandon();

@@ -14,7 +14,12 @@ import { requestHead } from './forward-headers.js';
 import type { HttpRuntime } from './http-runtime.js';
 import type { Http1HandBack } from './http1-connection.js';
 import type { Http1Request } from './http1-request.js';
-import { NodeAttempts, upstreamErrorStatus } from './node-attempts.js';
+import {
+  NodeAttempts,
+  upstreamErrorStatus,
+  type NoNodeLeft,
+  type QueueingPool,
+} from './node-attempts.js';
 import { nodeRequest } from './node-request.js';
 import { reportRequestEnd } from './request-record.js';
 import type { ResponseHead } from './response-parser.js';
@@ -154,13 +159,37 @@ export class UpgradeExchange {
   }
 
   #dial(): void {
-    const rt = this.#rt;
     const pool = (this.#route as RouteMatch<UpstreamPool>).pool;
     const pick = this.#nodes.pick(pool, { clientIp: this.#facts.clientIp });
     if ('error' in pick) {
-      this.#fail(pick.status, pick.error);
+      if (pick.queue) this.#waitInQueue(pick.queue);
+      else this.#fail(pick.status, pick.error);
       return;
     }
+    this.#dialPicked(pool, pick);
+  }
+
+  /** Every node is at its connection limit: waits in the pool's queue until one has room. */
+  #waitInQueue(pool: QueueingPool): void {
+    const queued = new AbortController();
+    const leave = (): void => queued.abort();
+    this.#socket.once('close', leave);
+    void this.#nodes
+      .wait(pool, { clientIp: this.#facts.clientIp }, queued.signal)
+      .then((pick: UpstreamPick | NoNodeLeft) => {
+        this.#socket.off('close', leave);
+        if ('error' in pick) this.#fail(pick.status, pick.error);
+        else if (!this.#socket.destroyed) this.#dialPicked(pool, pick);
+        else {
+          pick.done({ ok: true });
+          this.#closeReason = 'client_aborted';
+          this.#finish();
+        }
+      });
+  }
+
+  #dialPicked(pool: UpstreamPool, pick: UpstreamPick): void {
+    const rt = this.#rt;
     rt.connections
       .dialStream(pick.node.address, pool.via, {
         timeoutMs: rt.connectTimeoutMs,

@@ -1,0 +1,276 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { eventually, freePort, startTestEdge, type TestEdge } from '../harness/harness.js';
+
+/** A Node HTTP node that holds every request until `releaseOne()`, and counts how many at once. */
+async function holdingBackend() {
+  const held: http.ServerResponse[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let seen = 0;
+  const server = http.createServer((_req, res) => {
+    seen++;
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => inFlight--);
+    held.push(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    held: () => held.length,
+    seen: () => seen,
+    maxInFlight: () => maxInFlight,
+    releaseOne: () => held.shift()?.writeHead(200, { 'content-type': 'text/plain' }).end('done'),
+    close: () => {
+      for (const res of held.splice(0)) res.destroy();
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/** A TCP node that echoes and counts connections open at once. */
+async function countingEcho() {
+  let open = 0;
+  let maxOpen = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    open++;
+    maxOpen = Math.max(maxOpen, open);
+    sockets.add(socket);
+    socket.on('close', () => {
+      open--;
+      sockets.delete(socket);
+    });
+    socket.on('error', () => undefined);
+    socket.pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    maxOpen: () => maxOpen,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+async function configure(edge: TestEdge, protocol: 'http' | 'tcp', pool: Record<string, unknown>) {
+  const created = await edge.api('POST', '/pools', { name: 'fragile', ...pool });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const port = await freePort();
+  const vs = await edge.api('POST', '/virtual-servers', {
+    name: 'fragile',
+    protocol,
+    listen: `127.0.0.1:${port}`,
+    pool: 'fragile',
+  });
+  assert.equal(vs.status, 201, JSON.stringify(vs.body));
+  return port;
+}
+
+interface QueueStatus {
+  status: { queued: number; queueTimeouts: number; nodes: { maxConnections: number }[] };
+}
+
+const queuedOf = async (edge: TestEdge) =>
+  (await edge.api<QueueStatus>('GET', '/pools/fragile')).body.status.queued;
+
+const metric = async (edge: TestEdge, series: string) => {
+  const text = await (await fetch(`${edge.adminUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+test('http: with node_max_connections 1 and a long queue, 3 concurrent requests all succeed one at a time', async () => {
+  const node = await holdingBackend();
+  const edge = await startTestEdge();
+  try {
+    const port = await configure(edge, 'http', {
+      nodes: [{ address: node.address }],
+      node_max_connections: 1,
+      queue_timeout_ms: 60_000,
+    });
+    const answers = [1, 2, 3].map(async (i) => {
+      const res = await fetch(`http://127.0.0.1:${port}/r${i}`);
+      return `${res.status} ${await res.text()}`;
+    });
+    await eventually(() => node.held() === 1, 'the node holds the first request');
+    await eventually(async () => (await queuedOf(edge)) === 2, 'two requests queued');
+    assert.equal(await metric(edge, 'postern_edge_pool_queue_length{pool="fragile"}'), 2);
+    // A client that goes away while queued leaves the queue and takes no slot.
+    const leaving = net.connect(port, '127.0.0.1');
+    leaving.on('error', () => undefined);
+    leaving.write('GET /gone HTTP/1.1\r\nHost: x\r\n\r\n');
+    await eventually(async () => (await queuedOf(edge)) === 3, 'the raw request queued too');
+    leaving.destroy();
+    await eventually(async () => (await queuedOf(edge)) === 2, 'the gone client left the queue');
+    const status = await edge.api<QueueStatus>('GET', '/pools/fragile');
+    assert.equal(status.body.status.nodes[0]?.maxConnections, 1);
+    for (let released = 0; released < 3; released++) {
+      await eventually(() => node.held() === 1, `the node holds request ${released + 1}`);
+      node.releaseOne();
+    }
+    assert.deepEqual(await Promise.all(answers), ['200 done', '200 done', '200 done']);
+    assert.equal(node.seen(), 3);
+    assert.equal(node.maxInFlight(), 1, 'the node never had more than one request at a time');
+    assert.equal(await queuedOf(edge), 0);
+  } finally {
+    await edge.stop();
+    node.close();
+  }
+});
+
+test('http: a short queue times out with 503 POSTERN_ERR_POOL_QUEUE_TIMEOUT; a full queue answers 503 POSTERN_ERR_POOL_FULL at once', async () => {
+  const node = await holdingBackend();
+  const edge = await startTestEdge();
+  try {
+    const port = await configure(edge, 'http', {
+      nodes: [{ address: node.address }],
+      node_max_connections: 1,
+      queue_timeout_ms: 1000,
+      queue_max: 1,
+    });
+    const url = `http://127.0.0.1:${port}/`;
+    const first = fetch(url).then(async (res) => `${res.status} ${await res.text()}`);
+    await eventually(() => node.held() === 1, 'the node holds the first request');
+    const started = Date.now();
+    const second = fetch(url);
+    await eventually(async () => (await queuedOf(edge)) === 1, 'the second request queued');
+    const third = await fetch(url);
+    assert.equal(third.status, 503);
+    assert.equal(third.headers.get('x-postern-error'), 'POSTERN_ERR_POOL_FULL');
+    await third.text();
+    const timedOut = await second;
+    assert.equal(timedOut.status, 503);
+    assert.equal(timedOut.headers.get('x-postern-error'), 'POSTERN_ERR_POOL_QUEUE_TIMEOUT');
+    assert.match(await timedOut.text(), /POSTERN_ERR_POOL_QUEUE_TIMEOUT/);
+    assert.ok(Date.now() - started >= 900, 'it waited for queue_timeout_ms');
+    assert.equal(node.seen(), 1, 'neither refused request reached the node');
+    assert.equal(await metric(edge, 'postern_edge_pool_queue_timeouts_total{pool="fragile"}'), 1);
+    node.releaseOne();
+    assert.equal(await first, '200 done');
+  } finally {
+    await edge.stop();
+    node.close();
+  }
+});
+
+/** Connects and resolves once `payload` came back (the session reached the node). */
+function echoed(port: number, payload: string) {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  const result = new Promise<string>((resolve) => {
+    let text = '';
+    socket.on('data', (c: Buffer) => {
+      text += c.toString();
+      if (text === payload) resolve('echoed');
+    });
+    socket.on('close', () => resolve(text === payload ? 'echoed' : 'closed'));
+  });
+  socket.write(payload);
+  return { socket, result };
+}
+
+test('tcp: a session waits in the queue until the one on the node ends; with a short queue it is closed', async () => {
+  const node = await countingEcho();
+  const edge = await startTestEdge();
+  try {
+    const port = await configure(edge, 'tcp', {
+      nodes: [{ address: node.address }],
+      node_max_connections: 1,
+      queue_timeout_ms: 60_000,
+    });
+    const one = echoed(port, 'one');
+    assert.equal(await one.result, 'echoed');
+    const two = echoed(port, 'two');
+    await eventually(async () => (await queuedOf(edge)) === 1, 'the second session queued');
+    one.socket.destroy();
+    assert.equal(await two.result, 'echoed', 'the queued session reached the node');
+    assert.equal(node.maxOpen(), 1, 'never two sessions on the node at once');
+    two.socket.destroy();
+
+    const patched = await edge.api('PATCH', '/pools/fragile', { queue_timeout_ms: 300 });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    const three = echoed(port, 'three');
+    assert.equal(await three.result, 'echoed');
+    const four = echoed(port, 'four');
+    assert.equal(await four.result, 'closed', 'closed after queue_timeout_ms');
+    const reason =
+      'postern_edge_sessions_total{virtual_server="fragile",reason="POSTERN_ERR_POOL_QUEUE_TIMEOUT"}';
+    await eventually(async () => (await metric(edge, reason)) === 1, 'the close reason counted');
+    three.socket.destroy();
+    assert.equal(node.maxOpen(), 1);
+  } finally {
+    await edge.stop();
+    node.close();
+  }
+});
+
+/** Sends an Upgrade request on a raw connection; resolves with the answer's status line. */
+function upgrade(port: number) {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  socket.write(
+    'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+  );
+  const statusLine = new Promise<string>((resolve) => {
+    let text = '';
+    socket.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+      if (text.includes('\r\n')) resolve(text.slice(0, text.indexOf('\r\n')));
+    });
+    socket.on('close', () => resolve(text));
+  });
+  return { socket, statusLine };
+}
+
+test('http upgrade: a WebSocket upgrade waits in the queue until the tunnel on the node ends', async () => {
+  let accepted = 0;
+  const server = http.createServer((_req, res) => res.end());
+  const tunnels: net.Socket[] = [];
+  server.on('upgrade', (_req, socket: net.Socket) => {
+    accepted++;
+    tunnels.push(socket);
+    socket.on('error', () => undefined);
+    // Like a WebSocket server: the client's end ends the tunnel.
+    socket.on('end', () => socket.end());
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const edge = await startTestEdge();
+  const clients: net.Socket[] = [];
+  try {
+    const port = await configure(edge, 'http', {
+      nodes: [{ address: `127.0.0.1:${(server.address() as AddressInfo).port}` }],
+      node_max_connections: 1,
+      queue_timeout_ms: 60_000,
+    });
+    const first = upgrade(port);
+    clients.push(first.socket);
+    assert.match(await first.statusLine, /^HTTP\/1\.1 101/);
+    const second = upgrade(port);
+    clients.push(second.socket);
+    await eventually(async () => (await queuedOf(edge)) === 1, 'the second upgrade queued');
+    assert.equal(accepted, 1, 'the queued upgrade did not reach the node');
+    first.socket.destroy();
+    assert.match(
+      await second.statusLine,
+      /^HTTP\/1\.1 101/,
+      'it got the node once the first ended',
+    );
+    assert.equal(accepted, 2);
+  } finally {
+    for (const socket of [...clients, ...tunnels]) socket.destroy();
+    await edge.stop();
+    server.closeAllConnections();
+    server.close();
+  }
+});
