@@ -2,13 +2,10 @@
 // settings (ca, server_name, verify), and the edge itself checks, through the tunnel, the pools
 // whose tls has a client certificate (its key never leaves the edge).
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { after, before, test } from 'node:test';
 import type { Connector } from '../../src/connector/index.js';
 import { makeCertificate, type TestKeyPair } from '../../src/traffic/tls/test-certificates.js';
+import { startTlsNode, type TlsNode } from '../../src/traffic/tls/test-tls-node.js';
 import {
   eventually,
   startTestConnector,
@@ -17,44 +14,6 @@ import {
 } from '../harness/harness.js';
 
 const GROUP = 'montls-site';
-
-/** An https node on 127.0.0.1 recording the SNI and client certificate of each request. */
-interface TlsNode {
-  readonly address: string;
-  readonly seen: { servername: string | false; clientCn: string | undefined }[];
-  close(): Promise<void>;
-}
-
-async function startTlsNode(pair: TestKeyPair, clientCa?: string): Promise<TlsNode> {
-  const seen: TlsNode['seen'] = [];
-  const server = https.createServer(
-    {
-      cert: pair.cert,
-      key: pair.key,
-      ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true }),
-    },
-    (req, res) => {
-      const socket = req.socket as TLSSocket & { servername: string | false };
-      const peer = clientCa === undefined ? undefined : socket.getPeerCertificate();
-      seen.push({
-        servername: socket.servername,
-        clientCn: peer?.subject === undefined ? undefined : String(peer.subject.CN),
-      });
-      res.end('ok');
-    },
-  );
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 interface NodeView {
   address: string;
@@ -103,7 +62,7 @@ before(async () => {
   clientCert = await makeCertificate('postern-edge', []);
   good = await startTlsNode(nodeCert);
   wrong = await startTlsNode(otherCert);
-  mutual = await startTlsNode(nodeCert, clientCert.cert);
+  mutual = await startTlsNode(nodeCert, { clientCa: clientCert.cert });
   edge = await startTestEdge();
   const key = await edge.createKey(GROUP);
   connector = await startTestConnector({ provisionKey: key.value });
@@ -180,7 +139,8 @@ test('the edge checks a via pool whose tls has a client certificate itself, thro
 async function checkedOnEdge(sessionsBefore: number): Promise<void> {
   const up = await settled(edge, 'montls-mutual', mutual, 'up');
   assert.equal(up.monitors[0]?.lastError, undefined);
-  assert.deepEqual(mutual.seen.at(-1), { servername: 'api.internal', clientCn: 'postern-edge' });
+  const last = mutual.seen.at(-1);
+  assert.deepEqual([last?.servername, last?.clientCn], ['api.internal', 'postern-edge']);
   assert.ok(connector.counters.total > sessionsBefore, 'the checks went through the tunnel');
   // The first pool's checks end on the connector once its deletion reaches it.
   await eventually(() => connector.tunnel?.healthChecks === 0, 'the connector runs none of them');

@@ -1,9 +1,5 @@
 import assert from 'node:assert/strict';
-import https from 'node:https';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import { after, before, test } from 'node:test';
 import type { Connector } from '../../src/connector/index.js';
 import { send } from '../../src/traffic/http/test-kit.js';
@@ -16,79 +12,13 @@ import {
   type TestEdge,
 } from '../harness/harness.js';
 import { createSelfSignedCert, type SelfSignedCert } from '../support/tls-cert.js';
+import { echoUpgrade, startTlsNode, type TlsNode } from '../../src/traffic/tls/test-tls-node.js';
 
 // Via pools with `tls`: the edge opens the stream through the connector's tunnel as for any via
 // pool and runs TLS over it, so the session is between the edge and the node (the connector
 // relays ciphertext). Everything TLS to direct pools does holds here the same way.
 
 const GROUP = 'viatls-site';
-
-/** What a TLS node saw of one request. */
-interface Seen {
-  readonly path: string;
-  readonly servername: string | false;
-  readonly alpn: string | false | null;
-  readonly clientCn: string | undefined;
-  readonly connection: number;
-}
-
-/** An HTTPS node on 127.0.0.1 recording SNI, ALPN, client certificate and TLS connection. */
-interface TlsNode {
-  readonly address: string;
-  readonly seen: Seen[];
-  /** TCP connections accepted (a failed handshake counts here, not in `tlsConnections`). */
-  tcpConnections: number;
-  tlsConnections: number;
-  close(): Promise<void>;
-}
-
-async function startTlsNode(
-  name: string,
-  pair: SelfSignedCert,
-  options: { clientCa?: string; keepAliveMs?: number } = {},
-): Promise<TlsNode> {
-  const node = { seen: [] as Seen[], tcpConnections: 0, tlsConnections: 0 };
-  const ids = new WeakMap<object, number>();
-  const server = https.createServer(
-    {
-      cert: pair.cert,
-      key: pair.key,
-      ALPNProtocols: ['http/1.1'],
-      ...(options.clientCa === undefined ? {} : { ca: options.clientCa, requestCert: true }),
-    },
-    (req, res) => {
-      const socket = req.socket as TLSSocket & { servername: string | false };
-      const peer = options.clientCa === undefined ? undefined : socket.getPeerCertificate();
-      node.seen.push({
-        path: req.url ?? '',
-        servername: socket.servername,
-        alpn: socket.alpnProtocol,
-        clientCn: peer?.subject === undefined ? undefined : String(peer.subject.CN),
-        connection: ids.get(socket) ?? -1,
-      });
-      res.end(`node ${name}`);
-    },
-  );
-  if (options.keepAliveMs !== undefined) server.keepAliveTimeout = options.keepAliveMs;
-  server.on('connection', () => node.tcpConnections++);
-  server.on('secureConnection', (socket) => ids.set(socket, ++node.tlsConnections));
-  server.on('upgrade', (_req, socket: Duplex) => {
-    socket.write(
-      'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n',
-    );
-    socket.pipe(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return Object.assign(node, {
-    address: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
-}
 
 let edge: TestEdge;
 let connector: Connector;
@@ -104,9 +34,18 @@ before(async () => {
   otherCert = await createSelfSignedCert({ dnsNames: ['api.internal', 'localhost'] });
   clientCert = await makeCertificate('postern-edge', []);
   // The node closes idle keep-alive connections soon, so the leak check need not wait long.
-  good = await startTlsNode('good', nodeCert, { keepAliveMs: 1500 });
-  wrong = await startTlsNode('wrong', otherCert, { keepAliveMs: 1500 });
-  mutual = await startTlsNode('mutual', nodeCert, { clientCa: clientCert.cert, keepAliveMs: 1500 });
+  good = await startTlsNode(nodeCert, { name: 'good', keepAliveMs: 1500, onUpgrade: echoUpgrade });
+  wrong = await startTlsNode(otherCert, {
+    name: 'wrong',
+    keepAliveMs: 1500,
+    onUpgrade: echoUpgrade,
+  });
+  mutual = await startTlsNode(nodeCert, {
+    name: 'mutual',
+    clientCa: clientCert.cert,
+    keepAliveMs: 1500,
+    onUpgrade: echoUpgrade,
+  });
   edge = await startTestEdge();
   const key = await edge.createKey(GROUP);
   connector = await startTestConnector({ provisionKey: key.value });

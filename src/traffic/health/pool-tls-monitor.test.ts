@@ -1,55 +1,14 @@
 // https monitors on a pool with `tls` use the pool's settings, as real traffic does: its ca,
 // client certificate and server_name, verifying unless the pool says `verify: false`.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { after, before, test } from 'node:test';
 import { DirectDialer } from '../direct-dial.js';
 import { Pool } from '../pool.js';
 import type { PoolConfigInput } from '../pool-config.js';
 import { until } from '../test-pool-events.js';
 import { makeCertificate, type TestKeyPair } from '../tls/test-certificates.js';
+import { startTlsNode, type TlsNode } from '../tls/test-tls-node.js';
 import type { MonitorConfigInput } from './monitor-spec.js';
-
-/** An https node on 127.0.0.1 recording the SNI and client certificate of each request. */
-interface TlsNode {
-  readonly address: string;
-  readonly seen: { servername: string | false; clientCn: string | undefined }[];
-  close(): Promise<void>;
-}
-
-async function startTlsNode(pair: TestKeyPair, clientCa?: string): Promise<TlsNode> {
-  const seen: TlsNode['seen'] = [];
-  const server = https.createServer(
-    {
-      cert: pair.cert,
-      key: pair.key,
-      ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true }),
-    },
-    (req, res) => {
-      const socket = req.socket as TLSSocket & { servername: string | false };
-      const peer = clientCa === undefined ? undefined : socket.getPeerCertificate();
-      seen.push({
-        servername: socket.servername,
-        clientCn: peer?.subject === undefined ? undefined : String(peer.subject.CN),
-      });
-      res.end('ok');
-    },
-  );
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 let nodeCert: TestKeyPair;
 let otherCert: TestKeyPair;
@@ -63,9 +22,9 @@ before(async () => {
   nodeCert = await makeCertificate('node', ['api.internal']);
   otherCert = await makeCertificate('impostor', ['api.internal']);
   clientCert = await makeCertificate('postern-edge', []);
-  mutual = await startTlsNode(nodeCert, clientCert.cert);
+  mutual = await startTlsNode(nodeCert, { clientCa: clientCert.cert });
   wrong = await startTlsNode(otherCert);
-  wrongMutual = await startTlsNode(otherCert, clientCert.cert);
+  wrongMutual = await startTlsNode(otherCert, { clientCa: clientCert.cert });
 });
 after(async () => {
   await Promise.all([mutual.close(), wrong.close(), wrongMutual.close()]);
@@ -111,7 +70,8 @@ test('an https monitor on a pool with ca and a client certificate passes a node 
   try {
     const seen = await firstCheck(pool);
     assert.equal(seen.health, 'up', seen.lastError);
-    assert.deepEqual(mutual.seen.at(-1), { servername: 'api.internal', clientCn: 'postern-edge' });
+    const last = mutual.seen.at(-1);
+    assert.deepEqual([last?.servername, last?.clientCn], ['api.internal', 'postern-edge']);
   } finally {
     pool.close();
   }

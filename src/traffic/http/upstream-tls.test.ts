@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import net from 'node:net';
-import https from 'node:https';
 import { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
@@ -11,71 +9,11 @@ import { DirectDialer } from '../direct-dial.js';
 import type { Dialer, DialRequest, DialResult } from '../dialer.js';
 import { Pool } from '../pool.js';
 import { makeCertificate, type TestKeyPair } from '../tls/test-certificates.js';
+import { startTlsNode, type TlsNode } from '../tls/test-tls-node.js';
 import { startUpstreamTls, upstreamTlsFromConfig, type UpstreamTls } from '../upstream-tls.js';
 import type { UpstreamTlsConfigInput } from '../upstream-tls.js';
 import { ScriptedPool, send, startProxy, waitFor } from './test-kit.js';
 import { UpstreamConnections } from './upstream-connections.js';
-
-/** What a TLS node saw of one request. */
-interface Seen {
-  readonly path: string;
-  readonly servername: string | false;
-  readonly alpn: string | false | null;
-  readonly clientCn: string | undefined;
-  readonly connection: number;
-}
-
-/** A node speaking HTTPS on 127.0.0.1 that records SNI, ALPN, client certificate and connection. */
-interface TlsNode {
-  readonly address: string;
-  readonly seen: Seen[];
-  /** TLS connections accepted so far. */
-  connections: number;
-  /** Answers Upgrade requests when set. */
-  onUpgrade?: (socket: Duplex) => void;
-  close(): Promise<void>;
-}
-
-async function startTlsNode(
-  name: string,
-  pair: SelfSignedCert,
-  clientCa?: string,
-): Promise<TlsNode> {
-  const node: TlsNode = { address: '', seen: [], connections: 0, close: () => Promise.resolve() };
-  const ids = new WeakMap<object, number>();
-  const server = https.createServer(
-    {
-      cert: pair.cert,
-      key: pair.key,
-      ALPNProtocols: ['http/1.1'],
-      ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true }),
-    },
-    (req, res) => {
-      const socket = req.socket as TLSSocket;
-      const peer = clientCa === undefined ? undefined : socket.getPeerCertificate();
-      node.seen.push({
-        path: req.url ?? '',
-        servername: (socket as TLSSocket & { servername: string | false }).servername,
-        alpn: socket.alpnProtocol,
-        clientCn: peer?.subject === undefined ? undefined : String(peer.subject.CN),
-        connection: ids.get(socket) ?? -1,
-      });
-      res.end(`node ${name}`);
-    },
-  );
-  server.on('upgrade', (_req, socket: Duplex) => node.onUpgrade?.(socket));
-  server.on('secureConnection', (socket) => ids.set(socket, ++node.connections));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return Object.assign(node, {
-    address: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
-}
 
 /** A scripted pool (fixed node order, outcomes recorded) that speaks TLS to its nodes. */
 class TlsPool extends ScriptedPool {
@@ -138,7 +76,7 @@ describe('TLS from the edge to pool nodes', () => {
     otherCert = await createSelfSignedCert();
     // No extended key usage: the test support certificate is for servers only.
     clientCert = await makeCertificate('postern-edge', []);
-    node = await startTlsNode('a', nodeCert);
+    node = await startTlsNode(nodeCert, { name: 'a' });
   });
 
   after(() => node.close());
@@ -207,7 +145,7 @@ describe('TLS from the edge to pool nodes', () => {
   });
 
   test('a TLS failure is retried on the next node like a refused connection', async () => {
-    const wrong = await startTlsNode('wrong', otherCert);
+    const wrong = await startTlsNode(otherCert, { name: 'wrong' });
     const pool = new TlsPool([wrong.address, node.address], { ca: nodeCert.cert });
     const p = await startProxy({ pool });
     try {
@@ -240,7 +178,7 @@ describe('TLS from the edge to pool nodes', () => {
   });
 
   test('the client certificate is presented when configured', async () => {
-    const mutual = await startTlsNode('mutual', nodeCert, clientCert.cert);
+    const mutual = await startTlsNode(nodeCert, { name: 'mutual', clientCa: clientCert.cert });
     const withCert = new TlsPool([mutual.address], {
       ca: nodeCert.cert,
       cert: clientCert.cert,
@@ -267,7 +205,7 @@ describe('TLS from the edge to pool nodes', () => {
   });
 
   test('keep-alive requests reuse one TLS connection to the node', async () => {
-    const reuse = await startTlsNode('reuse', nodeCert);
+    const reuse = await startTlsNode(nodeCert, { name: 'reuse' });
     const pool = new TlsPool([reuse.address], { ca: nodeCert.cert });
     const p = await startProxy({ pool });
     try {
@@ -276,7 +214,7 @@ describe('TLS from the edge to pool nodes', () => {
         assert.equal(res.status, 200);
       }
       assert.equal(reuse.seen.length, 3);
-      assert.equal(reuse.connections, 1);
+      assert.equal(reuse.tlsConnections, 1);
       assert.deepEqual(
         reuse.seen.map((s) => s.connection),
         [1, 1, 1],
@@ -288,7 +226,7 @@ describe('TLS from the edge to pool nodes', () => {
   });
 
   test('an Upgrade request is carried over TLS to the node', async () => {
-    const upgraded = await startTlsNode('upgrade', nodeCert);
+    const upgraded = await startTlsNode(nodeCert, { name: 'upgrade' });
     upgraded.onUpgrade = (socket) => {
       socket.write(
         'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n',
