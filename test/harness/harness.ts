@@ -117,13 +117,26 @@ export async function stopAllConnectors(): Promise<void> {
   running.clear();
 }
 
-/** A free TCP port on 127.0.0.1 (bound and released; fine for tests on loopback). */
+/** Ports freePort handed out lately in this process, oldest first. */
+const recentPorts: number[] = [];
+const RECENT_PORTS = 256;
+
+/**
+ * A free TCP port on 127.0.0.1 (bound and released; fine for tests on loopback). The kernel may
+ * hand the port it just released to the next bind: a test that asks twice before binding either
+ * would then get the same port twice, so a port handed out lately is not handed out again.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (let attempt = 0; ; attempt++) {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (recentPorts.includes(port) && attempt < 20) continue;
+    recentPorts.push(port);
+    if (recentPorts.length > RECENT_PORTS) recentPorts.shift();
+    return port;
+  }
 }
 
 /** Starts a connector (fast backoff) and waits for its tunnel unless `wait` is false. */
