@@ -72,6 +72,8 @@ export interface PoolNode {
   /** Sessions started on the node by tcp/tls virtual servers. */
   sessions?: number;
   weight?: number;
+  /** Most requests or sessions in progress on the node at once; 0 = no limit. */
+  maxConnections?: number;
   /** Set while the node is in slow start: its weight now. */
   slowStart?: { weight: number; endsAt: string };
 }
@@ -82,12 +84,20 @@ export interface Pool {
   via?: string;
   nodes?: { address: string }[];
   owner: string;
+  /** How long a pick waits for a node below its limit; 0 or absent = no queue. */
+  queue_timeout_ms?: number;
+  /** Most picks waiting in the queue. */
+  queue_max?: number;
   status?: {
     algorithm: string;
     panic: boolean;
     down: boolean;
     available: number;
     nodes: PoolNode[];
+    /** Requests and sessions waiting for a node below its connection limit. */
+    queued?: number;
+    /** Waits that ended in queue_timeout_ms since the pool first ran on this edge. */
+    queueTimeouts?: number;
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../core/index.js';
+import type { Readable } from 'node:stream';
 import type { PoolPick } from './pool-options.js';
 
 /**
@@ -126,4 +127,37 @@ export class PoolQueue {
     waiter.timer = undefined;
     if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
   }
+}
+
+/** Bytes a client may send while it waits in a queue before it is no longer read. */
+export const QUEUED_CLIENT_BYTES_MAX = 64 * 1024;
+
+/**
+ * Reads `client` while it waits in a pool queue, so a client that leaves (a FIN or a reset) is
+ * noticed at once and `onEnd` runs on its FIN: a socket not read reports neither. The bytes it
+ * sends meanwhile are kept for the node, up to `maxBytes`; past that it is paused (and a
+ * departure is then noticed only when it gets its node). The returned function stops reading,
+ * pauses the client and gives the bytes kept.
+ */
+export function readWhileQueued(
+  client: Readable,
+  onEnd: () => void,
+  maxBytes = QUEUED_CLIENT_BYTES_MAX,
+): () => Buffer[] {
+  const kept: Buffer[] = [];
+  let bytes = 0;
+  const onData = (chunk: Buffer): void => {
+    kept.push(chunk);
+    bytes += chunk.length;
+    if (bytes >= maxBytes) client.pause();
+  };
+  client.on('data', onData);
+  client.once('end', onEnd);
+  client.resume();
+  return () => {
+    client.off('data', onData);
+    client.off('end', onEnd);
+    client.pause();
+    return kept;
+  };
 }

@@ -5,6 +5,7 @@ import { isPosternError } from '../core/index.js';
 import type { Dialer } from './dialer.js';
 import type { Pool } from './pool.js';
 import type { PoolPick, PoolPickOptions } from './pool-options.js';
+import { readWhileQueued } from './pool-queue.js';
 import { joinStreams } from './join-streams.js';
 import { dialOutcome, isRetryableDialError } from './dial-outcome.js';
 import { boundAddress, listenOn } from './listening.js';
@@ -147,6 +148,8 @@ export class TcpVirtualServer {
       onEnd(record);
     };
     const tried = new Set<string>();
+    // What the client sent while it waited in the pool's queue, for the node.
+    const early: Buffer[] = [];
     let lastError: unknown;
     for (let attempt = 0; attempt <= retries; attempt++) {
       const pickOptions = { exclude: tried, clientIp: client.remoteAddress };
@@ -155,7 +158,7 @@ export class TcpVirtualServer {
         try {
           pick = pool.pick(pickOptions);
         } catch (err) {
-          pick = await waitIfFull(pool, client, err, pickOptions);
+          pick = await waitIfFull(pool, client, err, { options: pickOptions, early });
         }
       } catch (err) {
         lastError = attempt === 0 || client.destroyed ? err : lastError;
@@ -180,8 +183,10 @@ export class TcpVirtualServer {
           finish('client_gone', node.address);
           return;
         }
-        // The client is still paused (pauseOnConnect), so the header goes out first.
+        // The client is still paused (pauseOnConnect, or after its wait in the queue), so the
+        // header goes out first, then what it sent while queued.
         if (proxyHeader) upstream.socket.write(proxyHeader);
+        for (const chunk of early.splice(0)) upstream.socket.write(chunk);
         this.#join(client, upstream.socket, (closeReason) => {
           pick.done({ ok: true, responseMs });
           finish(closeReason, node.address, upstream.connectorId);
@@ -213,23 +218,33 @@ export class TcpVirtualServer {
   }
 }
 
+/** How a tcp session waits in its pool's queue. */
+interface QueueWait {
+  readonly options: PoolPickOptions;
+  /** Receives the bytes the client sends while it waits. */
+  readonly early: Buffer[];
+}
+
 /**
  * After pick() failed with `err`: when every node was at its connection limit and the pool has
- * a queue, waits there for a node (leaving it when the client socket closes); else throws `err`.
+ * a queue, waits there for a node; else throws `err`. The client is read meanwhile, so one that
+ * closes (FIN, like HAProxy's abortonclose, or a reset) leaves the queue at once and is closed.
  */
 async function waitIfFull(
   pool: Pool,
   client: net.Socket,
   err: unknown,
-  options: PoolPickOptions,
+  wait: QueueWait,
 ): Promise<PoolPick> {
   if (!isPosternError(err, 'POSTERN_ERR_POOL_FULL') || pool.queueTimeoutMs <= 0) throw err;
   const queued = new AbortController();
   const leave = (): void => queued.abort(new Error('the client closed the connection'));
   client.once('close', leave);
+  const stopReading = readWhileQueued(client, () => client.destroy());
   try {
-    return await pool.waitForSlot(options, { signal: queued.signal });
+    return await pool.waitForSlot(wait.options, { signal: queued.signal });
   } finally {
     client.off('close', leave);
+    wait.early.push(...stopReading());
   }
 }

@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gotoSteadily, launchChromium } from '../support/browser.js';
 import { eventually, freePort, startTestEdge, type TestEdge } from '../harness/harness.js';
+import { createSelfSignedCert } from '../support/tls-cert.js';
 
 /** A Node HTTP node that holds every request until `releaseOne()`, and counts how many at once. */
 async function holdingBackend() {
@@ -32,12 +37,14 @@ async function holdingBackend() {
   };
 }
 
-/** A TCP node that echoes and counts connections open at once. */
+/** A TCP node that echoes and counts connections, in all and open at once. */
 async function countingEcho() {
   let open = 0;
   let maxOpen = 0;
+  let accepted = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    accepted++;
     open++;
     maxOpen = Math.max(maxOpen, open);
     sockets.add(socket);
@@ -52,6 +59,7 @@ async function countingEcho() {
   return {
     address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     maxOpen: () => maxOpen,
+    accepted: () => accepted,
     close: () => {
       for (const s of sockets) s.destroy();
       server.close();
@@ -59,7 +67,11 @@ async function countingEcho() {
   };
 }
 
-async function configure(edge: TestEdge, protocol: 'http' | 'tcp', pool: Record<string, unknown>) {
+async function configure(
+  edge: TestEdge,
+  protocol: 'http' | 'tcp' | 'tls',
+  pool: Record<string, unknown>,
+) {
   const created = await edge.api('POST', '/pools', { name: 'fragile', ...pool });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const port = await freePort();
@@ -272,5 +284,172 @@ test('http upgrade: a WebSocket upgrade waits in the queue until the tunnel on t
     await edge.stop();
     server.closeAllConnections();
     server.close();
+  }
+});
+
+test('tcp: a client that leaves while queued leaves the queue at once and never reaches the node', async () => {
+  const node = await countingEcho();
+  const edge = await startTestEdge();
+  try {
+    const port = await configure(edge, 'tcp', {
+      nodes: [{ address: node.address }],
+      node_max_connections: 1,
+      queue_timeout_ms: 60_000,
+    });
+    const one = echoed(port, 'one');
+    assert.equal(await one.result, 'echoed');
+    const leaving = echoed(port, 'gone');
+    await eventually(async () => (await queuedOf(edge)) === 1, 'the second session queued');
+    leaving.socket.end();
+    assert.equal(await leaving.result, 'closed', 'the edge closed the client that left');
+    await eventually(async () => (await queuedOf(edge)) === 0, 'it left the queue');
+    const reason = 'postern_edge_sessions_total{virtual_server="fragile",reason="client_gone"}';
+    await eventually(async () => (await metric(edge, reason)) === 1, 'its end was recorded');
+    one.socket.destroy();
+    const three = echoed(port, 'three');
+    assert.equal(await three.result, 'echoed', 'the next session gets the node');
+    three.socket.destroy();
+    assert.equal(node.accepted(), 2, 'the client that left never reached the node');
+  } finally {
+    await edge.stop();
+    node.close();
+  }
+});
+
+/** A TLS node that keeps each connection open and counts them, in all and open at once. */
+async function holdingTlsNode() {
+  const { cert, key } = await createSelfSignedCert();
+  let open = 0;
+  let maxOpen = 0;
+  let accepted = 0;
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer({ cert, key }, (socket) => {
+    open++;
+    maxOpen = Math.max(maxOpen, open);
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      open--;
+      sockets.delete(socket);
+    });
+    socket.write('hello\n');
+  });
+  // Counted at TCP accept: a connection that never finished its handshake counts too.
+  server.on('connection', () => accepted++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cert,
+    maxOpen: () => maxOpen,
+    accepted: () => accepted,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+/** Connects through the tls virtual server; resolves `handshake` with the outcome. */
+function tlsClient(port: number, ca: string) {
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca });
+  const handshake = new Promise<string>((resolve) => {
+    socket.once('secureConnect', () => resolve('secure'));
+    // Closed before its handshake: an error ('disconnected before secure TLS connection').
+    socket.once('error', () => resolve('cut'));
+    socket.once('close', () => resolve('cut'));
+  });
+  return { socket, handshake };
+}
+
+test('tls passthrough: a session waits in the queue for the node, a client that leaves leaves it, and a short queue times out', async () => {
+  const node = await holdingTlsNode();
+  const edge = await startTestEdge();
+  const clients: tls.TLSSocket[] = [];
+  const connect = () => {
+    const c = tlsClient(port, node.cert);
+    clients.push(c.socket);
+    return c;
+  };
+  let port = 0;
+  try {
+    port = await configure(edge, 'tls', {
+      nodes: [{ address: node.address }],
+      node_max_connections: 1,
+      queue_timeout_ms: 60_000,
+    });
+    const first = connect();
+    assert.equal(await first.handshake, 'secure');
+    const second = connect();
+    await eventually(async () => (await queuedOf(edge)) === 1, 'the second session queued');
+    const leaving = connect();
+    await eventually(async () => (await queuedOf(edge)) === 2, 'the third session queued');
+    leaving.socket.destroy();
+    await eventually(async () => (await queuedOf(edge)) === 1, 'the client that left left');
+    const left = 'postern_edge_sessions_total{virtual_server="fragile",reason="client_closed"}';
+    await eventually(async () => (await metric(edge, left)) === 1, 'its end was recorded');
+    assert.equal(node.accepted(), 1, 'no queued session reached the node');
+    first.socket.destroy();
+    assert.equal(await second.handshake, 'secure', 'the queued session got the node');
+    assert.equal(node.accepted(), 2, 'the client that left never reached the node');
+    assert.equal(node.maxOpen(), 1, 'never two sessions on the node at once');
+
+    const patched = await edge.api('PATCH', '/pools/fragile', { queue_timeout_ms: 300 });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    const started = Date.now();
+    const late = connect();
+    assert.equal(await late.handshake, 'cut', 'closed after queue_timeout_ms');
+    assert.ok(Date.now() - started >= 250, 'it waited in the queue first');
+    const reason =
+      'postern_edge_sessions_total{virtual_server="fragile",reason="POSTERN_ERR_POOL_QUEUE_TIMEOUT"}';
+    await eventually(async () => (await metric(edge, reason)) === 1, 'the close reason counted');
+    assert.equal(node.accepted(), 2);
+  } finally {
+    for (const socket of clients) socket.destroy();
+    await edge.stop();
+    node.close();
+  }
+});
+
+/** Where `npm run build` puts the console, relative to this compiled file (dist/test/integration). */
+const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
+
+test('console: the pools table shows each node against its limit and the pool queue', async () => {
+  assert.ok(
+    existsSync(`${CONSOLE_DIR}index.html`),
+    `no built console at ${CONSOLE_DIR}: run \`npm run build\` (it runs build:console)`,
+  );
+  const node = await countingEcho();
+  const edge = await startTestEdge({ consoleDir: CONSOLE_DIR });
+  const browser = await launchChromium();
+  try {
+    const port = await configure(edge, 'tcp', {
+      nodes: [{ address: node.address }],
+      node_max_connections: 1,
+      queue_timeout_ms: 60_000,
+    });
+    const one = echoed(port, 'one');
+    assert.equal(await one.result, 'echoed');
+    const two = echoed(port, 'two');
+    await eventually(async () => (await queuedOf(edge)) === 1, 'the second session queued');
+    const page = await browser.newPage();
+    await gotoSteadily(page, `${edge.adminUrl}/`);
+    await page.getByLabel('Admin token').fill(edge.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page
+      .getByRole('navigation')
+      .getByRole('link', { name: 'Virtual servers & pools' })
+      .click();
+    const pool = page.getByRole('article', { name: /fragile/ });
+    const row = pool.getByRole('row', { name: new RegExp(node.address.replace(/\./g, '\\.')) });
+    await row.waitFor({ timeout: 10_000 });
+    const cells = await row.locator('td').allTextContents();
+    assert.ok(cells.includes('1 / 1'), `connections against the limit in ${cells.join(' | ')}`);
+    assert.match((await pool.textContent()) ?? '', /queue 1 waiting · 0 timed out/);
+    one.socket.destroy();
+    two.socket.destroy();
+  } finally {
+    await browser.close();
+    await edge.stop();
+    node.close();
   }
 });

@@ -74,6 +74,7 @@ function PoolCard({ pool }: { pool: Pool }) {
         {pool.via ? `Through connector group ${pool.via}` : 'Direct from the edge'}
         {pool.status &&
           ` · ${pool.status.algorithm} · ${pool.status.available} of ${nodes.length} nodes available`}
+        {queueOf(pool)}
         {` · owner ${pool.owner}`}
       </p>
       {nodes.length === 0 ? (
@@ -110,7 +111,7 @@ function PoolCard({ pool }: { pool: Pool }) {
                   {n.slowStart ? `${n.slowStart.weight} of ${n.weight} (slow start)` : n.weight}
                 </td>
                 <td>{trafficOf(n)}</td>
-                <td>{n.activeConnections}</td>
+                <td>{connectionsOf(n)}</td>
                 <td>{n.failures}</td>
                 <td>{n.avgResponseMs === undefined ? '—' : `${n.avgResponseMs} ms`}</td>
                 <td>{n.lastError ?? ''}</td>
@@ -121,6 +122,20 @@ function PoolCard({ pool }: { pool: Pool }) {
       )}
     </article>
   );
+}
+
+/** Connections in progress, against the node's limit when it has one (`3 / 10`). */
+function connectionsOf(n: PoolNode): string {
+  const max = n.maxConnections ?? 0;
+  return max > 0 ? `${n.activeConnections} / ${max}` : String(n.activeConnections);
+}
+
+/** The pool's queue (` · queue 2 waiting · 1 timed out`), when it has one or someone waits. */
+function queueOf(pool: Pool): string {
+  const queued = pool.status?.queued ?? 0;
+  const timeouts = pool.status?.queueTimeouts ?? 0;
+  if ((pool.queue_timeout_ms ?? 0) <= 0 && queued === 0 && timeouts === 0) return '';
+  return ` · queue ${queued} waiting · ${timeouts} timed out`;
 }
 
 /** A node's requests by outcome (`2xx 10 · 5xx 1`), or its session count for tcp/tls. */

@@ -7,9 +7,11 @@ import type { Router } from '../http/router.js';
 import type { UpstreamPick, UpstreamPool } from '../http/upstream-pool.js';
 import { joinStreams } from '../join-streams.js';
 import { NodeFailures, type FailedNodes } from '../node-failures.js';
+import { readWhileQueued } from '../pool-queue.js';
 import { proxyHeaderOf } from '../proxy-header.js';
 import { parseClientHello } from './client-hello.js';
 import { tlsErrors } from './errors.js';
+import { queueOf, type QueueingPool } from './queueing-pool.js';
 import type { TlsPassthroughOptions } from './tls-passthrough-options.js';
 
 /** The configuration a session starts with; fixed for its life. */
@@ -38,6 +40,8 @@ export class PassthroughSession {
   #lastError: unknown;
   #failedNodes: FailedNodes | undefined;
   #done = false;
+  /** Set while the session waits in its pool's queue; aborting leaves the queue. */
+  #queued: AbortController | undefined;
   /** Taken at accept: a socket's addresses may no longer be readable once it has closed. */
   readonly #proxyHeader: Buffer | undefined;
 
@@ -88,18 +92,53 @@ export class PassthroughSession {
   };
 
   #dial(attempt: number): void {
-    const o = this.#s.options;
     let pick: UpstreamPick;
     try {
-      pick = this.#pool.pick({
-        exclude: this.#exclude,
-        clientIp: this.#client.remoteAddress ?? '',
-      });
+      pick = this.#pool.pick(this.#pickOptions());
     } catch (err) {
+      const queue = queueOf(this.#pool, err);
       // After failed attempts, the log says why they failed rather than that none is left.
-      this.#reject(this.#lastError ?? err);
+      if (queue === undefined) this.#reject(this.#lastError ?? err);
+      else this.#waitInQueue(queue, attempt);
       return;
     }
+    this.#dialPicked(pick, attempt);
+  }
+
+  #pickOptions(): { exclude: ReadonlySet<string>; clientIp: string } {
+    return { exclude: this.#exclude, clientIp: this.#client.remoteAddress ?? '' };
+  }
+
+  /**
+   * Every node is at its connection limit: waits in the pool's queue, reading the client
+   * meanwhile (bounded) so that one that leaves (FIN or reset; a TLS client does not half-close
+   * before its handshake) leaves the queue at once.
+   */
+  #waitInQueue(pool: QueueingPool, attempt: number): void {
+    const queued = (this.#queued = new AbortController());
+    const client = this.#client;
+    const stopReading = readWhileQueued(client, () => client.destroy());
+    const leaveQueue = (): void => {
+      this.#queued = undefined;
+      const early = stopReading();
+      if (early.length > 0) this.#buffered = Buffer.concat([this.#buffered, ...early]);
+    };
+    pool.waitForSlot(this.#pickOptions(), { signal: queued.signal }).then(
+      (pick) => {
+        leaveQueue();
+        // Handed a node just as the client left: the slot goes back at once.
+        if (this.#done || client.destroyed) pick.done({ ok: true });
+        else this.#dialPicked(pick, attempt);
+      },
+      (err: unknown) => {
+        leaveQueue();
+        if (!this.#done) this.#reject(this.#lastError ?? err);
+      },
+    );
+  }
+
+  #dialPicked(pick: UpstreamPick, attempt: number): void {
+    const o = this.#s.options;
     this.#node = pick.node.address;
     const started = this.#s.clock.monotonic();
     o.dialer
@@ -177,6 +216,7 @@ export class PassthroughSession {
     if (this.#done) return;
     this.#done = true;
     this.#clearTimer();
+    this.#queued?.abort();
     this.#onGone();
     const client = this.#client;
     this.#s.options.onSessionEnd?.({
