@@ -90,16 +90,27 @@ export function errorAnswer(rt: ErrorAnswerSettings, status: number, err: unknow
   const page = rt.errorPages.get(status);
   if (page !== undefined) {
     const body = page.parts.join(requestId);
-    return { requestId, body, headers: errorHeaderFields(page.contentType, body, code) };
+    return {
+      requestId,
+      body,
+      headers: errorHeaderFields(page.contentType, body, code, requestId),
+    };
   }
   const body =
     clientError || rt.errorDetail === 'full'
       ? errorBody(err)
       : minimalErrorBody(status, code, requestId);
-  return { requestId, body, headers: errorHeaderFields(TEXT_TYPE, body, code) };
+  return { requestId, body, headers: errorHeaderFields(TEXT_TYPE, body, code, requestId) };
 }
 
-function errorHeaderFields(contentType: string, body: string, code: string): string[] {
+// X-Request-Id carries the id for answers whose body cannot show it (HEAD, a custom page
+// without {request_id}).
+function errorHeaderFields(
+  contentType: string,
+  body: string,
+  code: string,
+  requestId: string,
+): string[] {
   return [
     'Content-Type',
     contentType,
@@ -107,6 +118,8 @@ function errorHeaderFields(contentType: string, body: string, code: string): str
     String(Buffer.byteLength(body)),
     'X-Postern-Error',
     code,
+    'X-Request-Id',
+    requestId,
   ];
 }
 

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isPosternError } from '../../core/index.js';
+import { utcDate } from './utc-date.js';
 
 /** The code a client sees in X-Postern-Error for an error (POSTERN_ERR_INTERNAL when uncoded). */
 export function errorCodeOf(err: unknown): string {
@@ -13,21 +14,10 @@ export function errorBody(err: unknown): string {
   return `${errorCodeOf(err)}: ${message}\n`;
 }
 
-/** The header fields of an error response, flat. */
-export function errorHeaders(err: unknown, body: string): string[] {
-  return [
-    'Content-Type',
-    'text/plain; charset=utf-8',
-    'Content-Length',
-    String(Buffer.byteLength(body)),
-    'X-Postern-Error',
-    errorCodeOf(err),
-  ];
-}
-
 /**
  * Writes a complete response straight to a socket (client errors and upgrade requests, where
- * there is no response object), asking the client to close.
+ * there is no response object), with a Date field as every other answer has, asking the client
+ * to close.
  */
 export function writeRawResponse(
   socket: Duplex,
@@ -40,7 +30,12 @@ export function writeRawResponse(
     return;
   }
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
-  for (let i = 0; i < headers.length; i += 2)
-    head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
+  let date = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (name.toLowerCase() === 'date') date = true;
+    head += `${name}: ${headers[i + 1] as string}\r\n`;
+  }
+  if (!date) head += `Date: ${utcDate()}\r\n`;
   socket.end(`${head}Connection: close\r\n\r\n${body}`, 'utf8');
 }

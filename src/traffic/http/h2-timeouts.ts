@@ -5,10 +5,9 @@ import http2, {
   type Http2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
-import { writeClientHead } from './client-response.js';
-import { errorBody, errorHeaders } from './error-response.js';
 import { httpErrors } from './errors.js';
 import type { Http1Settings } from './http1-connection.js';
+import { refusalAnswererOf } from './refusal-answer.js';
 import { recordStreamAnswer } from './request-record.js';
 
 /** The timeouts read here (ms; 0 turns one off). */
@@ -131,27 +130,23 @@ export class H2Timeouts {
 }
 
 /**
- * 408 on the stream whose body stalled, then RST_STREAM (NO_ERROR once the 408 is out, RFC 9113
- * §8.1) so the client stops sending; the response's 'close' lets the exchange drop its upstream,
- * and its record says 408 with the request timeout's code (as HTTP/1.1's 408 does).
+ * 408 on the stream whose body stalled, answered by the request's exchange (with the error page
+ * and request id of its virtual server's configuration, and its record saying 408 with the
+ * request timeout's code, as HTTP/1.1's 408 does), then RST_STREAM (NO_ERROR once the 408 is
+ * out, RFC 9113 §8.1) so the client stops sending. Once a response has started the stream is
+ * only reset (CANCEL).
  */
 function answerTimeout(body: BodyState, limit: number): void {
   const { stream, res } = body;
   const error = httpErrors.requestTimeout(limit);
-  if (res.headersSent) {
+  const answerer = refusalAnswererOf(res);
+  if (res.headersSent || answerer === undefined) {
     recordStreamAnswer(res, { status: undefined, closeReason: error.code, bytesOut: 0 });
     stream.close(http2.constants.NGHTTP2_CANCEL);
     return;
   }
-  const text = errorBody(error);
   try {
-    writeClientHead(res, 408, errorHeaders(error, text), undefined);
-    res.end(text);
-    recordStreamAnswer(res, {
-      status: 408,
-      closeReason: error.code,
-      bytesOut: Buffer.byteLength(text),
-    });
+    answerer.answerRefusal(408, error);
   } catch {
     // The stream went away meanwhile: the reset below is all there is to do.
   }

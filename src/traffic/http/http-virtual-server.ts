@@ -15,6 +15,7 @@ import {
 } from './access-gate.js';
 import { tlsErrors } from '../tls/errors.js';
 import { answerClientError } from './client-error.js';
+import { reportGateAnswer } from './gate-record.js';
 import type { HttpVirtualServerOptions } from './http-options.js';
 import { buildRuntime, type HttpRuntime } from './http-runtime.js';
 import {
@@ -68,8 +69,8 @@ export class HttpVirtualServer {
     this.#listener = createListener(options, this.#store, (name, cb) => this.#sni(name, cb), {
       request: (req, res) => this.#onRequest(req, res),
       upgrade: (req, socket, head, back) => this.#onUpgrade(req, socket, head, back),
-      clientError: (socket, status, error) =>
-        answerClientError(this.#runtime, socket, status, error),
+      clientError: (socket, status, error, head) =>
+        answerClientError(this.#runtime, socket, status, error, head),
     });
     this.#listen();
     // Counts TCP connections, so an HTTP/2 session (however many streams) is one.
@@ -218,6 +219,7 @@ export class HttpVirtualServer {
     const runtime = this.#runtime;
     this.#gated(gate, req, (allow) => new ProxyExchange(runtime, req, res, allow).start(), {
       gone: res,
+      upgrade: false,
       respond: (verdict) => sendGateResponse(res, verdict),
       fail: () => res.destroy(),
     });
@@ -246,6 +248,7 @@ export class HttpVirtualServer {
     }
     this.#gated(gate, req, (allow) => open(allow), {
       gone: socket,
+      upgrade: true,
       respond: (verdict) => sendGateUpgradeResponse(socket, verdict),
       fail: () => socket.destroy(),
     });
@@ -262,12 +265,17 @@ export class HttpVirtualServer {
     answer: {
       /** Emits 'close' when the client goes away while the gate decides. */
       gone: { once(event: 'close', listener: () => void): unknown };
+      /** The request asks for an Upgrade (its record says so). */
+      upgrade: boolean;
       respond: (verdict: AccessGateRespond) => void;
       fail: () => void;
     },
   ): void {
     let gone = false;
     answer.gone.once('close', () => (gone = true));
+    // The generation the request arrived in records it, as its exchange would have.
+    const runtime = this.#runtime;
+    const started = runtime.clock.monotonic();
     gate.check(gateRequest(this.name, req)).then(
       (verdict) => {
         if (gone) {
@@ -280,7 +288,8 @@ export class HttpVirtualServer {
         }
         answer.respond(verdict);
         if (verdict.endsConnections) this.#endUpgrades(verdict.endsConnections);
-        this.#onExchangeEnd();
+        // Logged and counted like any answer; ends the request for the drain bookkeeping too.
+        reportGateAnswer(runtime, req, { verdict, started, upgrade: answer.upgrade });
       },
       (err: unknown) => {
         this.#runtime.logger?.warn({ err, server: this.name }, 'access gate failed');

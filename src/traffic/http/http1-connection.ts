@@ -40,8 +40,11 @@ export interface Http1Handlers {
    * handler, which may give the socket back with `back`.
    */
   upgrade(req: Http1Request, socket: net.Socket, head: Buffer, back: Http1HandBack): void;
-  /** A request was refused before it reached the proxy; `error` says why (a coded PosternError). */
-  clientError(socket: net.Socket, status: number, error: Error): void;
+  /**
+   * A request was refused before it reached the proxy; `error` says why (a coded PosternError);
+   * `head` is the start of its head (from the request line on) when one was read.
+   */
+  clientError(socket: net.Socket, status: number, error: Error, head?: string): void;
 }
 
 /** The server side a connection reads its settings and state from. */
@@ -152,15 +155,17 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     }
     this.#pending = undefined;
     let head;
+    const text = buf.toString('latin1', start, end);
     try {
-      head = parseRequestHead(buf.toString('latin1', start, end));
+      head = parseRequestHead(text);
     } catch (err) {
       if (!(err instanceof RequestHeadError)) throw err;
-      this.#refuse(err.status, httpErrors.badRequest(err.message));
+      this.#refuse(err.status, httpErrors.badRequest(err.message), text);
       return;
     }
     if (head.method === 'CONNECT') {
-      this.#refuse(405, httpErrors.badRequest('CONNECT is not served here; use the access proxy'));
+      const error = httpErrors.badRequest('CONNECT is not served here; use the access proxy');
+      this.#refuse(405, error, text);
       return;
     }
     const rest = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
@@ -389,7 +394,7 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
   // ---- ending -----------------------------------------------------------------------------
 
   /** Answers with a client error and closes: the connection's state can no longer be trusted. */
-  #refuse(status: number, error: Error): void {
+  #refuse(status: number, error: Error, head?: string): void {
     const res = this.#res;
     this.#state = DONE;
     this.#pending = undefined;
@@ -400,18 +405,25 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
       this.socket.destroy();
       return;
     }
+    if (res?.refusal !== undefined) {
+      // The request's exchange answers, so the client, the log and the metrics see one request
+      // with one id; the response ends the connection.
+      res.shouldKeepAlive = false;
+      res.refusal.answerRefusal(status, error);
+      return;
+    }
     if (res) {
       res.writableEnded = true;
       res.notifyClosed();
     }
-    this.#owner.handlers.clientError(this.socket, status, error);
+    this.#owner.handlers.clientError(this.socket, status, error, head);
   }
 
   /** 414 when the request line alone is over the limit (RFC 9110 §15.5.15), else 431. */
   #refuseTooLarge(buf: Buffer, start: number, max: number): void {
     const eol = buf.indexOf(CRLF, start);
     if (eol < 0 || eol - start > max) this.#refuse(414, httpErrors.uriTooLong(max));
-    else this.#refuse(431, httpErrors.headersTooLarge(max));
+    else this.#refuse(431, httpErrors.headersTooLarge(max), buf.toString('latin1', start, eol));
   }
 
   #close(): void {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
+import type { RefusalAnswerer } from './refusal-answer.js';
 import { utcDate } from './utc-date.js';
 
 /** What a response tells the connection it is written on. */
@@ -35,6 +36,8 @@ export class Http1Response extends EventEmitter {
   writableEnded = false;
   /** Set to false before the head is written to close the connection after this response. */
   shouldKeepAlive: boolean;
+  /** Who answers when the connection refuses the request's body (its exchange), if anyone. */
+  refusal: RefusalAnswerer | undefined = undefined;
   readonly #sink: ResponseSink;
   readonly #minor: 0 | 1;
   readonly #isHead: boolean;

@@ -19,6 +19,7 @@ import { forwardableResponseHeaders } from './header-list.js';
 import type { HttpRuntime } from './http-runtime.js';
 import { http2RequestFailure } from './http2-request-checks.js';
 import { Http1Request } from './http1-request.js';
+import { Http1Response } from './http1-response.js';
 import { IdleWatch } from './idle-watch.js';
 import {
   NodeAttempts,
@@ -27,6 +28,7 @@ import {
   type QueueingPool,
 } from './node-attempts.js';
 import { nodeRequest } from './node-request.js';
+import { registerRefusal, type RefusalAnswerer } from './refusal-answer.js';
 import { RequestBodyPump } from './request-body.js';
 import { reportRequestEnd } from './request-record.js';
 import type { ResponseHead } from './response-parser.js';
@@ -51,7 +53,7 @@ const NO_RULES: readonly CompiledRule[] = [];
  * idempotent requests when the node reset before any body byte went out, and answers
  * 502/503/504 with a coded reason otherwise.
  */
-export class ProxyExchange implements Exchange {
+export class ProxyExchange implements Exchange, RefusalAnswerer {
   readonly #rt: HttpRuntime;
   readonly #req: ClientRequest;
   readonly #res: ClientResponse;
@@ -98,7 +100,27 @@ export class ProxyExchange implements Exchange {
     const body = this.#facts.body;
     if (body !== BodyMode.None) {
       this.#body = new RequestBodyPump(req, body === BodyMode.Chunked, () => this.#idle.touch());
+      // Only requests with a body can be refused midway (HTTP/2 keeps no field for it).
+      if (!(res instanceof Http1Response)) registerRefusal(res, this);
     }
+    if (res instanceof Http1Response) res.refusal = this;
+  }
+
+  /**
+   * Answers a request whose body the edge stopped reading (408 stalled, 400 malformed) with
+   * this exchange's id and record, and lets go of its node, dial or queue place.
+   */
+  answerRefusal(status: number, error: Error): void {
+    this.#closeReason = errorCodeOf(error);
+    // Nothing more goes to the client: a dial or queue wait that ends later just lets go.
+    this.#clientGone = true;
+    this.#queued?.abort();
+    const conn = this.#detach();
+    conn?.abandon();
+    this.#settle({ ok: true }); // the node did nothing wrong
+    const answer = errorAnswer(this.#rt, status, error);
+    this.#requestId = answer.requestId;
+    this.#reply(status, answer.headers, answer.body);
   }
 
   /** Routes the request, applies rules and sends it to a node. */

@@ -449,6 +449,9 @@ export class UpgradeExchange {
     this.#closeReason = errorCodeOf(err);
     const answer = errorAnswer(this.#rt, status, err);
     this.#requestId = answer.requestId;
+    // Nothing of the node's answer reached the client (bytes read of a partial head stay
+    // here): the record counts the error body sent, as other answers count their body.
+    this.#bytesOut = Buffer.byteLength(answer.body);
     writeRawResponse(this.#socket, status, answer.headers, answer.body);
     this.#finish();
   }
