@@ -10,6 +10,7 @@ import { demoCommand } from './commands/demo-command.js';
 import { edgeCommand } from './commands/edge-command.js';
 import { EdgeWorkerStartError, reportStartFailure } from './commands/edge-workers.js';
 import { loginCommand } from './commands/login-command.js';
+import { poolsCommand } from './commands/pool-commands.js';
 import { tcpCommand } from './commands/tcp-command.js';
 import { tokensCommand } from './commands/token-commands.js';
 import { usersCommand } from './commands/user-commands.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   keysCommand(program);
   groupsCommand(program);
   connectorsCommand(program);
+  poolsCommand(program);
   tokensCommand(program);
   usersCommand(program);
   adminCommand(program);

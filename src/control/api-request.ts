@@ -30,7 +30,7 @@ const LIST_COMMANDS: Record<string, string> = {
   'admin token': 'postern tokens list',
   access_policy: 'GET /api/v1/access-policies',
   application: 'GET /api/v1/applications',
-  pool: 'GET /api/v1/pools',
+  pool: 'postern pools list',
   virtual_server: 'GET /api/v1/virtual-servers',
 };
 
