@@ -8,7 +8,6 @@ import http2, {
 import { httpErrors } from './errors.js';
 import type { Http1Settings } from './http1-connection.js';
 import { refusalAnswererOf } from './refusal-answer.js';
-import { recordStreamAnswer } from './request-record.js';
 
 /** The timeouts read here (ms; 0 turns one off). */
 export type H2TimeoutSettings = Pick<Http1Settings, 'keepaliveTimeoutMs' | 'requestTimeoutMs'>;
@@ -140,8 +139,10 @@ function answerTimeout(body: BodyState, limit: number): void {
   const { stream, res } = body;
   const error = httpErrors.requestTimeout(limit);
   const answerer = refusalAnswererOf(res);
+  // Once the response has started only a reset is left (the exchange records why); without an
+  // exchange (the access gate still decides) there is nothing to answer or record either.
   if (res.headersSent || answerer === undefined) {
-    recordStreamAnswer(res, { status: undefined, closeReason: error.code, bytesOut: 0 });
+    answerer?.refusedAfterResponse(error);
     stream.close(http2.constants.NGHTTP2_CANCEL);
     return;
   }

@@ -123,6 +123,10 @@ export class ProxyExchange implements Exchange, RefusalAnswerer {
     this.#reply(status, answer.headers, answer.body);
   }
 
+  refusedAfterResponse(error: Error): void {
+    this.#closeReason = errorCodeOf(error);
+  }
+
   /** Routes the request, applies rules and sends it to a node. */
   start(): void {
     const rt = this.#rt;
@@ -444,25 +448,20 @@ export class ProxyExchange implements Exchange, RefusalAnswerer {
   }
 
   #record(): void {
-    reportRequestEnd(
-      this.#rt,
-      this.#facts,
-      {
-        route: this.#route,
-        node: this.#nodes.node,
-        connectorId: this.#connectorId,
-        rule: this.#rule,
-        status: this.#status,
-        bytesIn: this.#body?.bytes ?? 0,
-        bytesOut: this.#bytesOut,
-        attempts: this.#nodes.count,
-        failedNodes: this.#nodes.record,
-        upgrade: false,
-        closeReason: this.#closeReason,
-        started: this.#started,
-        requestId: this.#requestId,
-      },
-      this.#res,
-    );
+    reportRequestEnd(this.#rt, this.#facts, {
+      route: this.#route,
+      node: this.#nodes.node,
+      connectorId: this.#connectorId,
+      rule: this.#rule,
+      status: this.#status,
+      bytesIn: this.#body?.bytes ?? 0,
+      bytesOut: this.#bytesOut,
+      attempts: this.#nodes.count,
+      failedNodes: this.#nodes.record,
+      upgrade: false,
+      closeReason: this.#closeReason,
+      started: this.#started,
+      requestId: this.#requestId,
+    });
   }
 }

@@ -6,6 +6,11 @@
 export interface RefusalAnswerer {
   /** Answers `status` with `error` (the response head was not sent yet) and stops the request. */
   answerRefusal(status: number, error: Error): void;
+  /**
+   * Notes that reading stopped with `error` after the response had started: the caller resets
+   * the stream, and the request's record gives `error`'s code as the close reason.
+   */
+  refusedAfterResponse(error: Error): void;
 }
 
 // HTTP/2 responses with a body to read, by response (Node's objects have no field for it).

@@ -27,53 +27,13 @@ export interface ExchangeOutcome {
   readonly requestId: string | undefined;
 }
 
-/** What Postern answered on a stream by itself, around the exchange (an HTTP/2 request timeout). */
-export interface StreamAnswer {
-  /** Status sent; undefined when the response had started already (the stream was only reset). */
-  readonly status: number | undefined;
-  readonly closeReason: string;
-  /** Bytes of the body answered. */
-  readonly bytesOut: number;
-}
-
-// Answers written by the HTTP/2 timeouts, which sit outside the exchange, by response.
-const streamAnswers = new WeakMap<object, StreamAnswer>();
-
-/**
- * Makes the record of the exchange that owns `res` carry `answer` (status, close reason), so that
- * a stream answered outside the exchange is logged and counted as answered, not as
- * `client_aborted` with status 0.
- */
-export function recordStreamAnswer(res: object, answer: StreamAnswer): void {
-  streamAnswers.set(res, answer);
-}
-
-/**
- * Reports an ended request to `onRequestEnd` (when set), then to the drain bookkeeping; `res` is
- * the client response, looked up for an answer written around the exchange.
- */
-export function reportRequestEnd(
-  rt: HttpRuntime,
-  facts: RequestFacts,
-  o: ExchangeOutcome,
-  res?: object,
-): void {
-  const answer = res === undefined ? undefined : streamAnswers.get(res);
+/** Reports an ended request to `onRequestEnd` (when set), then to the drain bookkeeping. */
+export function reportRequestEnd(rt: HttpRuntime, facts: RequestFacts, o: ExchangeOutcome): void {
   try {
-    rt.onRequestEnd?.(recordOf(rt, facts, answer ? answered(o, answer) : o));
+    rt.onRequestEnd?.(recordOf(rt, facts, o));
   } finally {
     rt.onExchangeEnd();
   }
-}
-
-/** The outcome with what Postern answered around the exchange. */
-function answered(o: ExchangeOutcome, answer: StreamAnswer): ExchangeOutcome {
-  return {
-    ...o,
-    status: answer.status ?? o.status,
-    bytesOut: o.bytesOut + answer.bytesOut,
-    closeReason: answer.closeReason,
-  };
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
