@@ -1,6 +1,7 @@
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { readDirectly, takeViews, writeImmediately, type ViewReader } from './io-shortcuts.js';
+import { holdWritesUntilTurnEnd } from './turn-writes.js';
 
 /**
  * Bytes one direction may gather in a corked destination before reading from the source
@@ -9,8 +10,9 @@ import { readDirectly, takeViews, writeImmediately, type ViewReader } from './io
 const TURN_BATCH_BYTES = 256 * 1024;
 
 /**
- * Pieces at least this large are bulk transfer and wait for the end of the turn; smaller ones
- * (requests, responses, keystrokes) are written at once, so they pay no extra latency or work.
+ * Pieces at least this large are bulk transfer and wait for the end of the turn whatever the
+ * destination; smaller ones (requests, responses, keystrokes) wait only for a kernel socket
+ * (see turn-writes.ts), as a tunnel stream's sender batches small frames by itself.
  */
 const BULK_PIECE_BYTES = 8 * 1024;
 
@@ -76,29 +78,22 @@ function abort(side: Duplex): void {
 }
 
 /**
- * Copies `src` into `dst` like `src.pipe(dst)`, but under bulk transfer holds `dst`'s writes
- * until the end of the event-loop turn: what arrives in one turn (a TLS record decrypts into
- * 16 KiB pieces, a tunnel read into many frames) leaves in one write instead of one system call
- * per piece. Reading pauses once `TURN_BATCH_BYTES` wait, and resumes when `dst` drains.
+ * Copies `src` into `dst` like `src.pipe(dst)`, but holds `dst`'s writes until the end of the
+ * event-loop turn (a kernel socket always, anything under bulk transfer): what arrives in one
+ * turn (a TLS record decrypts into 16 KiB pieces, a tunnel read into many frames, many streams'
+ * requests) leaves in one write instead of one system call per piece. Reading pauses once
+ * `TURN_BATCH_BYTES` wait, and resumes when `dst` drains.
  */
 function pump(src: Duplex, dst: Duplex, views?: ViewReader): void {
-  let corked = false;
+  const socket = dst instanceof Socket;
   let paused = false;
-  const release = (): void => {
-    corked = false;
-    dst.uncork();
-  };
   const onDrain = (): void => {
     paused = false;
     src.resume();
   };
   const onData = (chunk: Buffer): void => {
     if (dst.destroyed || dst.writableEnded) return;
-    if (!corked && chunk.length >= BULK_PIECE_BYTES) {
-      corked = true;
-      dst.cork();
-      setImmediate(release);
-    }
+    if (socket || chunk.length >= BULK_PIECE_BYTES) holdWritesUntilTurnEnd(dst);
     dst.write(chunk);
     if (dst.writableLength >= TURN_BATCH_BYTES && !paused) {
       paused = true;

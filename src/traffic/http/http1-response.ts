@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
+import { holdWritesUntilTurnEnd } from '../turn-writes.js';
 import type { RefusalAnswerer } from './refusal-answer.js';
 import { utcDate } from './utc-date.js';
 
@@ -98,6 +99,7 @@ export class Http1Response extends EventEmitter {
     if (this.#noBody || data.length === 0) return this.#flushHead();
     this.#sink.touch();
     const socket = this.#sink.socket;
+    holdWritesUntilTurnEnd(socket);
     if (this.#chunked) {
       const prefix = `${this.#takeHead()}${data.length.toString(16)}\r\n`;
       if (data.length <= COALESCE_BYTES) return socket.write(joined(prefix, data, CRLF));
@@ -124,6 +126,7 @@ export class Http1Response extends EventEmitter {
     if (!this.headersSent) this.writeHead(this.statusCode, undefined, []);
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const socket = this.#sink.socket;
+    holdWritesUntilTurnEnd(socket);
     if (this.#chunked) {
       if (data !== undefined && data.length > 0) {
         const prefix = `${this.#takeHead()}${data.length.toString(16)}\r\n`;

@@ -1,5 +1,7 @@
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { readDirectly, takeViews, type ViewReader } from '../io-shortcuts.js';
+import { holdWritesUntilTurnEnd } from '../turn-writes.js';
 import { httpErrors } from './errors.js';
 import {
   ResponseParser,
@@ -94,6 +96,9 @@ export class UpstreamConnection implements ResponseParserHandler {
     this.#ended = false;
     this.uses++;
     this.#parser.expect(noBody);
+    // A kernel socket's writes go out together at the end of the turn; a tunnel stream's
+    // sender batches frames by itself (holding its writes too measured slower).
+    if (this.socket instanceof Socket) holdWritesUntilTurnEnd(this.socket);
     this.socket.write(head, 'latin1');
   }
 
