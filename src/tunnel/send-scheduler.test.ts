@@ -42,13 +42,13 @@ function decode(writes: Buffer[]): Frame[] {
 test('small frames of one turn leave a few per write, in order, the rest at the end of the turn', async () => {
   const { transport, writes } = recordingTransport();
   const scheduler = new SendScheduler(transport as unknown as Duplex);
-  for (let id = 1; id <= 10; id++) scheduler.wantSend(message(id, `request ${id}`));
-  assert.equal(writes.length, 2, 'two full batches of four went out at once');
+  for (let id = 1; id <= 19; id++) scheduler.wantSend(message(id, `request ${id}`));
+  assert.equal(writes.length, 2, 'two full batches of eight went out at once');
   await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(writes.length, 3, 'the last two left at the end of the turn');
+  assert.equal(writes.length, 3, 'the last three left at the end of the turn');
   const frames = decode(writes);
   assert.deepEqual(
     frames.map((f) => [f.streamId, f.payload.toString()]),
-    Array.from({ length: 10 }, (_, i) => [i + 1, `request ${i + 1}`]),
+    Array.from({ length: 19 }, (_, i) => [i + 1, `request ${i + 1}`]),
   );
 });
