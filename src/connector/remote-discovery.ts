@@ -5,12 +5,19 @@ import {
   MAX_DISCOVERY_ERROR,
   type DiscoveryWork,
 } from '../protocol/index.js';
-import { DnsDiscovery, dnsDiscoverySpecFromConfig } from '../traffic/index.js';
+import {
+  DnsDiscovery,
+  dnsDiscoverySpecFromConfig,
+  NO_WEIGHTS,
+  type NodeWeights,
+} from '../traffic/index.js';
 
 /** One discovery report for the edge: the node set, or why resolving failed. */
 export interface DiscoveryReport {
   readonly pool: string;
   readonly addresses: readonly string[];
+  /** Weight by address, when discovery gave weights (SRV); absent = every node weighs 1. */
+  readonly weights?: Readonly<Record<string, number>>;
   readonly error?: string;
 }
 
@@ -31,6 +38,8 @@ interface Running {
   discovery: DnsDiscovery | undefined;
   /** The last good node set; undefined before the first answer. */
   addresses: readonly string[] | undefined;
+  /** The weights of that set (SRV); empty = every node weighs 1. */
+  weights: NodeWeights;
   /** What was last reported (a node list or an error), to send only changes. */
   lastReport: string | undefined;
 }
@@ -87,6 +96,7 @@ export class RemoteDiscovery {
       pool: item.pool,
       discovery: undefined,
       addresses: undefined,
+      weights: NO_WEIGHTS,
       lastReport: undefined,
     };
     this.#running.set(key, running);
@@ -94,7 +104,7 @@ export class RemoteDiscovery {
       running.discovery = new DnsDiscovery(dnsDiscoverySpecFromConfig(item.pool, item.dns), {
         clock: this.#o.clock ?? systemClock,
         ...definedProps({ queryTimeoutMs: this.#o.queryTimeoutMs }),
-        onNodes: (nodes) => this.#onNodes(running, nodes),
+        onNodes: (nodes, weights) => this.#onNodes(running, nodes, weights),
         onError: (error) => this.#onError(running, error.message),
       });
     } catch (err) {
@@ -105,10 +115,11 @@ export class RemoteDiscovery {
     running.discovery.start();
   }
 
-  #onNodes(running: Running, nodes: readonly string[]): void {
+  #onNodes(running: Running, nodes: readonly string[], weights: NodeWeights): void {
     const addresses = nodes.slice(0, MAX_DISCOVERED_ADDRESSES);
     const changed = addresses.join('\n') !== (running.addresses ?? []).join('\n');
     running.addresses = addresses;
+    running.weights = weights;
     const report = nodesReport(running);
     const text = JSON.stringify(report);
     if (text !== running.lastReport) {
@@ -132,6 +143,13 @@ export class RemoteDiscovery {
   }
 }
 
+/** The node set as `discovered` carries it: weights only when some node has one (SRV). */
 function nodesReport(running: Running): DiscoveryReport {
-  return { pool: running.pool, addresses: running.addresses ?? [] };
+  const addresses = running.addresses ?? [];
+  const weights = addresses.flatMap((a) => {
+    const weight = running.weights.get(a);
+    return weight === undefined ? [] : [[a, weight] as const];
+  });
+  const report = { pool: running.pool, addresses };
+  return weights.length === 0 ? report : { ...report, weights: Object.fromEntries(weights) };
 }

@@ -2,7 +2,27 @@ import type { Logger } from 'pino';
 import type { Pool as PoolConfig } from '../config/index.js';
 import type { Clock } from '../core/index.js';
 import type { Message } from '../protocol/index.js';
-import { splitHostPort, type DiscoveryStatus, type Pool } from '../traffic/index.js';
+import {
+  NO_WEIGHTS,
+  splitHostPort,
+  type DiscoveryStatus,
+  type NodeWeights,
+  type Pool,
+} from '../traffic/index.js';
+
+/** The weights a report gives its addresses; none from older connectors (all weigh 1). */
+export function weightsOf(
+  addresses: readonly string[],
+  weights: Readonly<Record<string, number>> | undefined,
+): NodeWeights {
+  if (weights === undefined) return NO_WEIGHTS;
+  const result = new Map<string, number>();
+  for (const address of addresses) {
+    const weight = Object.hasOwn(weights, address) ? weights[address] : undefined;
+    if (weight !== undefined) result.set(address, weight);
+  }
+  return result;
+}
 
 /** Who sent a report: the tunnel's certificate identity. */
 export interface Reporter {
@@ -127,7 +147,7 @@ export class RemoteReports {
       lastSuccessAt: this.#clock.now(),
       lastError: undefined,
     });
-    pool.setDiscoveredNodes(addresses);
+    pool.setDiscoveredNodes(addresses, weightsOf(addresses, report.weights));
     return true;
   }
 

@@ -35,6 +35,8 @@ export const targetRuleSchema = z.looseObject({
 export const MAX_CHECK_DETAIL = 1024;
 /** Most addresses in one `discovered` report. */
 export const MAX_DISCOVERED_ADDRESSES = 10_000;
+/** Largest weight of a discovered node (the largest SRV weight). */
+export const MAX_DISCOVERED_WEIGHT = 65_535;
 /** Most characters of a `discovered` report's `error`. */
 export const MAX_DISCOVERY_ERROR = 4096;
 
@@ -291,6 +293,16 @@ const schemas = {
     type: z.literal('discovered'),
     pool: name,
     addresses: z.array(z.string().min(3).max(300)).max(MAX_DISCOVERED_ADDRESSES).default([]),
+    /**
+     * Weight by address (SRV discovery); an address without one, or a report without `weights`
+     * (older connectors), weighs 1. A separate map keeps `addresses` as older edges read it.
+     */
+    weights: z
+      .record(z.string().min(3).max(300), z.number().int().min(1).max(MAX_DISCOVERED_WEIGHT))
+      .refine((w) => Object.keys(w).length <= MAX_DISCOVERED_ADDRESSES, {
+        message: `more than ${MAX_DISCOVERED_ADDRESSES} weights`,
+      })
+      .optional(),
     /** Set when the resolution failed; `addresses` are then ignored and the last good set stays. */
     error: z.string().max(MAX_DISCOVERY_ERROR).optional(),
   }),

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/index.js';
 import type { BalancerNode } from './balancers/index.js';
+import { NO_WEIGHTS, type NodeWeights } from './discovery/index.js';
 import {
   countsAsFailure,
   type HealthState,
@@ -118,6 +119,8 @@ export class PoolRuntime {
   readonly nodes = new Map<string, NodeRuntime>();
   /** The last good node set from discovery; undefined when the pool has no discovery. */
   discovered: readonly string[] | undefined = undefined;
+  /** Weights of the discovered nodes (SRV); an address without one weighs 1. */
+  discoveredWeights: NodeWeights = NO_WEIGHTS;
   /** The discovery (type, name, port) that `discovered` came from. */
   discoveredFor: string | undefined = undefined;
   sourceIp: SourceIpTable | undefined = undefined;

@@ -1,3 +1,4 @@
+import { weightOf } from './discovery/index.js';
 import { combineHealth, type HealthState } from './health/index.js';
 import { nodeToken } from './persistence/index.js';
 import { PoolEntry, type NodeRuntime, type PoolRuntime, type SlowStart } from './pool-node.js';
@@ -104,8 +105,9 @@ export class PoolView {
       if (!seen.has(node.address)) add(node, 'config', false, rt.node(node.address));
     }
     for (const address of rt.discovered ?? []) {
-      if (!seen.has(address))
-        add({ address, weight: 1, state: 'active' }, 'discovery', false, rt.node(address));
+      if (seen.has(address)) continue;
+      const weight = weightOf(rt.discoveredWeights, address);
+      add({ address, weight, state: 'active' }, 'discovery', false, rt.node(address));
     }
     for (const [address, node] of rt.nodes) {
       if (seen.has(address)) continue;

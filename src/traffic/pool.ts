@@ -3,7 +3,13 @@
 // and status live beside it.
 import { CoreErrors, systemClock, type Clock } from '../core/index.js';
 import { createBalancer, type Balancer } from './balancers/index.js';
-import { DnsDiscovery, type DiscoveryStatus } from './discovery/index.js';
+import {
+  DnsDiscovery,
+  NO_WEIGHTS,
+  sameWeights,
+  type DiscoveryStatus,
+  type NodeWeights,
+} from './discovery/index.js';
 import { trafficErrors } from './errors.js';
 import {
   HealthChecker,
@@ -304,19 +310,28 @@ export class Pool {
     return !this.#view.limited || candidates.some((e) => !e.atLimit);
   }
 
-  /** Sets the discovered node set by hand (e.g. resolved on a connector for `via` pools). */
-  setDiscoveredNodes(addresses: readonly string[]): void {
+  /**
+   * Sets the discovered node set by hand (e.g. resolved on a connector for `via` pools), with
+   * the nodes' weights (an address without one weighs 1). A change of weights alone applies too.
+   */
+  setDiscoveredNodes(addresses: readonly string[], weights: NodeWeights = NO_WEIGHTS): void {
     const before = this.#rt.discovered ?? [];
+    const weightsBefore = this.#rt.discoveredWeights;
     const unique = new Set(addresses);
     const known = new Set(before);
     const next = [...unique].sort();
     const added = next.filter((a) => !known.has(a));
     const removed = before.filter((a) => !unique.has(a));
     this.#rt.discovered = next;
+    this.#rt.discoveredWeights = weights;
     this.#rt.discoveryAnswered = true;
-    if (added.length === 0 && removed.length === 0) return;
+    const reweighted = !sameWeights(next, weightsBefore, weights);
+    if (added.length === 0 && removed.length === 0 && !reweighted) return;
     this.#rt.version++;
-    this.#emit({ type: 'discovery', pool: this.name, added, removed });
+    // New weights alone are no news for logs or the connectors' destinations: no event.
+    if (added.length > 0 || removed.length > 0) {
+      this.#emit({ type: 'discovery', pool: this.name, added, removed });
+    }
     this.#refresh();
     this.#drainQueue();
   }
@@ -410,8 +425,8 @@ export class Pool {
       ...(options.dnsQueryTimeoutMs === undefined
         ? {}
         : { queryTimeoutMs: options.dnsQueryTimeoutMs }),
-      onNodes: (nodes) => {
-        if (this.#rt.owner === this) this.setDiscoveredNodes(nodes);
+      onNodes: (nodes, weights) => {
+        if (this.#rt.owner === this) this.setDiscoveredNodes(nodes, weights);
       },
       onError: (error) => this.#emit({ type: 'discovery_error', pool: this.name, error }),
       onSkipped: (skipped) => this.#emit({ type: 'discovery_skipped', pool: this.name, skipped }),

@@ -8,14 +8,18 @@ import {
 } from '../../core/index.js';
 import { trafficErrors } from '../errors.js';
 import type { DnsDiscoverySpec } from './dns-discovery-spec.js';
+import type { NodeWeights } from './node-weights.js';
 import { resolveNodes } from './resolve-nodes.js';
 
 /** How to run DNS discovery. */
 export interface DnsDiscoveryOptions {
   /** Default: the system clock. */
   readonly clock?: Clock;
-  /** Receives the node set after every successful resolution (also when unchanged). */
-  readonly onNodes: (nodes: readonly string[]) => void;
+  /**
+   * Receives the node set after every successful resolution (also when unchanged), with the
+   * nodes' weights (SRV; empty for A/AAAA, whose nodes weigh 1).
+   */
+  readonly onNodes: (nodes: readonly string[], weights: NodeWeights) => void;
   /**
    * Receives failed resolutions (the last good set stays in force): the first of a run of
    * identical failures, each different one, and while the same failure repeats one summary
@@ -134,7 +138,7 @@ export class DnsDiscovery {
     this.#timer = undefined;
     let nextMs: number;
     try {
-      const { nodes, ttlMs, skipped } = await resolveNodes(this.#resolver, this.spec);
+      const { nodes, weights, ttlMs, skipped } = await resolveNodes(this.#resolver, this.spec);
       if (!this.#running) return;
       const skippedBefore = this.#status.skipped;
       Object.assign(this.#status, {
@@ -145,7 +149,7 @@ export class DnsDiscovery {
       });
       this.#failure = undefined;
       nextMs = Math.max(this.spec.minIntervalMs, ttlMs ?? 0, MIN_REFRESH_MS);
-      this.#options.onNodes(nodes);
+      this.#options.onNodes(nodes, weights);
       if (skipped.length > 0 && skipped.join('\n') !== skippedBefore.join('\n')) {
         this.#options.onSkipped?.(skipped);
       }

@@ -36,6 +36,7 @@ test('A records give one node per address with the configured port and the lowes
   });
   assert.deepEqual(await resolve({ name: 'web.test', port: 8080 }), {
     nodes: ['10.0.0.1:8080', '10.0.0.2:8080'],
+    weights: new Map(),
     ttlMs: 7_000,
     skipped: [],
   });
@@ -45,6 +46,7 @@ test('AAAA records give bracketed IPv6 nodes', async () => {
   dns.set('v6.test', { AAAA: [{ address: 'fd00::5', ttl: 20 }] });
   assert.deepEqual(await resolve({ name: 'v6.test', port: 443, type: 'AAAA' }), {
     nodes: ['[fd00::5]:443'],
+    weights: new Map(),
     ttlMs: 20_000,
     skipped: [],
   });
@@ -61,6 +63,7 @@ test('a name without records of the type is a successful empty set', async () =>
   dns.set('empty.test', { AAAA: [{ address: 'fd00::1', ttl: 5 }] });
   assert.deepEqual(await resolve({ name: 'empty.test', port: 80 }), {
     nodes: [],
+    weights: new Map(),
     ttlMs: undefined,
     skipped: [],
   });
@@ -69,6 +72,7 @@ test('a name without records of the type is a successful empty set', async () =>
 test('NXDOMAIN for a host name is a successful empty set (scale to zero)', async () => {
   assert.deepEqual(await resolve({ name: 'gone.test', port: 80 }), {
     nodes: [],
+    weights: new Map(),
     ttlMs: undefined,
     skipped: [],
   });
@@ -88,6 +92,12 @@ test('SRV gives one node per target address with the record port, both families'
   });
   assert.deepEqual(await resolve({ name: '_http._tcp.svc.test', type: 'SRV' }), {
     nodes: ['10.0.1.1:8080', '10.0.1.2:9090', '[fd00::2]:9090'],
+    // Each address takes its record's weight.
+    weights: new Map([
+      ['10.0.1.1:8080', 5],
+      ['10.0.1.2:9090', 1],
+      ['[fd00::2]:9090', 1],
+    ]),
     ttlMs: undefined,
     skipped: [],
   });
@@ -127,6 +137,7 @@ test('an SRV target without any address is left out; the other targets are used'
   });
   assert.deepEqual(await resolve({ name: '_bad._tcp.svc.test', type: 'SRV' }), {
     nodes: ['10.0.1.1:81'],
+    weights: new Map([['10.0.1.1:81', 10]]),
     ttlMs: undefined,
     skipped: ['nowhere.svc.test: no A or AAAA record'],
   });
@@ -148,6 +159,7 @@ test('a refused AAAA query next to good A answers still gives the A addresses', 
   try {
     assert.deepEqual(await resolve({ name: '_mix._tcp.svc.test', type: 'SRV' }), {
       nodes: ['10.0.1.2:80'],
+      weights: new Map([['10.0.1.2:80', 10]]),
       ttlMs: undefined,
       skipped: ['a.svc.test: A ESERVFAIL, AAAA EREFUSED'],
     });
