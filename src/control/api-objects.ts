@@ -9,6 +9,7 @@ import { sendTagged, withEtag } from './etag.js';
 import { paginate, type PageQuery } from './pagination.js';
 import { poolStatusView } from './pool-status-view.js';
 import { certificateProblems } from './importer/index.js';
+import { collectionOfKind, deleteProblems } from './delete-users.js';
 
 /** CRUD routes for one kind of configuration object, honouring document ownership. */
 export function registerObjects(
@@ -97,10 +98,18 @@ export function registerObjects(
     await apply(() => store.objects.update(kind, spec.name, existing.spec));
     return withEtag(view(spec, 'api'));
   });
+  // Refused while the configuration in force uses the object, as a connector group's delete
+  // is: 409 naming each user. The reload's own check stays the last word.
   api.delete(`/${o.path}/:name`, async (req: Named, reply) => {
     writable(req.params.name);
     const existing = await store.objects.get(kind, req.params.name);
     if (!existing) throw notFound(kind, req.params.name);
+    const collection = collectionOfKind(kind);
+    if (collection !== undefined) {
+      const problems = await deleteProblems(store, runtime, { collection, name: existing.name });
+      const what = kind.replaceAll('_', ' ');
+      if (problems.length > 0) throw controlErrors.objectInUse(what, existing.name, problems);
+    }
     await store.objects.delete(kind, req.params.name);
     await apply(() => store.objects.create({ kind, name: existing.name, spec: existing.spec }));
     return reply.code(204).send();

@@ -10,7 +10,7 @@ import { controlErrors } from './errors.js';
 import { sendTagged, withEtag } from './etag.js';
 import { paginate, type PageQuery } from './pagination.js';
 import { createProvisioningKey } from './provisioning-keys.js';
-import { groupDeleteProblems } from './group-users.js';
+import { deleteProblems } from './delete-users.js';
 
 type ListRequest = FastifyRequest<{ Querystring: PageQuery & { group?: string } }>;
 
@@ -72,8 +72,10 @@ export function registerGroups(api: FastifyInstance, store: Store, runtime: Runt
   // would fail, and pools and applications would point at nothing meanwhile.
   api.delete('/connector-groups/:name', async (req: Named, reply) => {
     await writable(req.params.name);
-    const problems = await groupDeleteProblems(store, runtime, req.params.name);
-    if (problems.length > 0) throw controlErrors.groupInUse(req.params.name, problems);
+    const target = { collection: 'connector_groups', name: req.params.name } as const;
+    const problems = await deleteProblems(store, runtime, target);
+    if (problems.length > 0)
+      throw controlErrors.objectInUse('connector group', target.name, problems);
     await store.groups.delete(req.params.name);
     return reply.code(204).send();
   });

@@ -92,11 +92,15 @@ export const controlErrors = {
       'POSTERN_ERR_API_REQUEST_TIMEOUT',
       'The request was not received in full in time, so the admin API closed the connection. Check the client and the network, then send it again.',
     ),
-  groupInUse: (group: string, problems: readonly ConfigProblem[]) =>
+  /**
+   * A deletion refused because objects of the configuration in force still use the object
+   * (`kind` as people say it: "connector group", "pool"); each user is one numbered problem.
+   */
+  objectInUse: (kind: string, name: string, problems: readonly ConfigProblem[]) =>
     new ConfigProblemsError(
       'POSTERN_ERR_CONFLICT',
-      `Connector group "${group}" is still used by ${problems.length === 1 ? 'one object' : `${problems.length} objects`} of the configuration, so nothing was deleted. ` +
-        `Change or delete each first (a document object in its file, an API object at its path), then delete the group again:\n` +
+      `${kind.charAt(0).toUpperCase()}${kind.slice(1)} "${name}" is still used by ${problems.length === 1 ? 'one object' : `${problems.length} objects`} of the configuration, so nothing was deleted. ` +
+        `Change or delete each first (a document object in its file, an API object at its path), then delete the ${kind} again:\n` +
         numbered(problems),
       problems,
     ),

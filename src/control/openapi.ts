@@ -226,6 +226,15 @@ function operation(method: string, path: string): object {
             }
           : {}),
       },
+      // Configuration objects and connector groups (the deletes by name) are refused in use.
+      ...(method === 'delete' && path.endsWith('/{name}')
+        ? {
+            '409': errorResponse(
+              'Still in use: by objects of the configuration (each in problems), or a group by ' +
+                'live connectors; nothing was deleted.',
+            ),
+          }
+        : {}),
       ...(replaces
         ? {
             '412': errorResponse('The object changed since its ETag was read.'),

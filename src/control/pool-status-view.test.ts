@@ -63,7 +63,17 @@ test('monitor and discovery times are converted, and extra discovery fields are 
         source: 'discovery',
         removed: false,
         health: 'up',
-        monitors: [{ name: 'hc', health: 'up', lastError: undefined, lastCheckAt: at, checks: 3 }],
+        monitors: [
+          {
+            name: 'hc',
+            health: 'up',
+            lastError: undefined,
+            lastFailure: 'refused',
+            lastFailureAt: at - 2000,
+            lastCheckAt: at,
+            checks: 3,
+          },
+        ],
         ejectedUntil: undefined,
         activeConnections: 0,
         picks: 0,
@@ -98,6 +108,7 @@ test('monitor and discovery times are converted, and extra discovery fields are 
   };
   const view = poolStatusView(status);
   assert.equal(view.nodes[0]?.monitors[0]?.lastCheckAt, '2031-06-06T07:08:09.010Z');
+  assert.equal(view.nodes[0]?.monitors[0]?.lastFailureAt, '2031-06-06T07:08:07.010Z');
   assert.deepEqual(
     [view.discovery?.lastSuccessAt, view.discovery?.lastErrorAt, view.discovery?.nextRefreshAt],
     ['2031-06-06T07:08:09.010Z', '2031-06-06T07:08:08.010Z', '2031-06-06T07:08:14.010Z'],

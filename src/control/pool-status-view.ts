@@ -11,7 +11,14 @@ const health = z.enum(['up', 'down', 'unknown']);
 const monitorStatus = z.object({
   name: z.string(),
   health,
-  lastError: z.string().optional(),
+  lastError: z.string().optional().meta({
+    description:
+      'Why the monitor does not see the node up (its last failed check); absent once it does.',
+  }),
+  lastFailure: z.string().optional().meta({
+    description: 'The failure of the last failed check, kept after the node is up again.',
+  }),
+  lastFailureAt: time('the last failed check'),
   lastCheckAt: time('the last check'),
   checks: z.number().int(),
 });
@@ -28,8 +35,11 @@ const nodeStatus = z.object({
   picks: z.number().int(),
   failures: z.number().int(),
   consecutiveFailures: z.number().int(),
-  lastError: z.string().optional(),
-  lastErrorAt: time('the last failure'),
+  lastError: z.string().optional().meta({
+    description:
+      'The last failed request or session on the node (see lastErrorAt); kept once it works.',
+  }),
+  lastErrorAt: time('the last failed request or session'),
   avgResponseMs: z.number().optional(),
   lastResponseMs: z.number().optional().meta({
     description: 'The last response time in ms (http: to the response head; tcp: to connect).',
@@ -107,7 +117,11 @@ export function poolStatusView(status: PoolStatus): PoolStatusView {
     // The response-time histogram is for /metrics only.
     nodes: status.nodes.map(({ responseTimes: _histogram, ...n }) => ({
       ...n,
-      monitors: n.monitors.map((m) => ({ ...m, lastCheckAt: iso(m.lastCheckAt) })),
+      monitors: n.monitors.map((m) => ({
+        ...m,
+        lastFailureAt: iso(m.lastFailureAt),
+        lastCheckAt: iso(m.lastCheckAt),
+      })),
       ejectedUntil: iso(n.ejectedUntil),
       lastErrorAt: iso(n.lastErrorAt),
       slowStart: n.slowStart && { ...n.slowStart, endsAt: iso(n.slowStart.endsAt) as string },

@@ -48,6 +48,8 @@ test('a node marked down by a monitor is still down in the next generation', () 
       name: 'web',
       health: 'down',
       lastError: 'unexpected status 500',
+      lastFailure: 'unexpected status 500',
+      lastFailureAt: status.monitors[0]!.lastCheckAt,
       lastCheckAt: status.monitors[0]!.lastCheckAt,
       checks: 1,
     },

@@ -9,7 +9,11 @@ import type { NodeState, PanicMode } from './pool-options.js';
 export interface MonitorStatus {
   readonly name: string;
   readonly health: HealthState;
+  /** Why the monitor does not see the node up; undefined once it does. */
   readonly lastError: string | undefined;
+  /** The last failed check (epoch ms), kept after the node is up again. */
+  readonly lastFailure: string | undefined;
+  readonly lastFailureAt: number | undefined;
   readonly lastCheckAt: number | undefined;
   readonly checks: number;
 }
@@ -30,6 +34,7 @@ export interface PoolNodeStatus {
   readonly picks: number;
   readonly failures: number;
   readonly consecutiveFailures: number;
+  /** The last failed request or session on the node and when (epoch ms); kept once it works. */
   readonly lastError: string | undefined;
   readonly lastErrorAt: number | undefined;
   /** Moving average of response times, rounded to 0.1 ms. */
@@ -112,6 +117,8 @@ export function buildPoolStatus(input: {
           name,
           health: m?.health ?? 'unknown',
           lastError: m?.lastError,
+          lastFailure: m?.lastFailure,
+          lastFailureAt: m?.lastFailureAt,
           lastCheckAt: m?.lastCheckAt,
           checks: m?.checks ?? 0,
         };

@@ -66,8 +66,8 @@ test('documents may use a connector group and a pool created through the API, al
       'DELETE',
       '/pools/apip',
     );
-    assert.equal(del.status, 400);
-    assert.equal(del.body.error.code, 'POSTERN_ERR_CONFIG_REFERENCE');
+    assert.equal(del.status, 409);
+    assert.equal(del.body.error.code, 'POSTERN_ERR_CONFLICT');
     const [problem] = del.body.error.problems;
     assert.ok(problem, JSON.stringify(del.body));
     assert.equal(problem.file, '10-site.yaml');

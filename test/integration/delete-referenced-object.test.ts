@@ -92,9 +92,10 @@ test('a connector group used by a document pool, an API pool and an API applicat
   }
 });
 
-test('a pool used by an API virtual server, and a monitor used by an API pool, cannot be deleted', async () => {
+test('a pool used by an API and a document virtual server, and a monitor used by an API pool, cannot be deleted: 409 naming each user', async () => {
   const app = await startEchoServer();
-  const edge = await startTestEdge();
+  const configDir = await tempDir('small-delref-pool-');
+  const edge = await startTestEdge({ configDir });
   try {
     const monitor = { name: 'probe', type: 'tcp' };
     assert.equal((await edge.api('POST', '/monitors', monitor)).status, 201);
@@ -107,21 +108,50 @@ test('a pool used by an API virtual server, and a monitor used by an API pool, c
       pool: 'web',
     };
     assert.equal((await edge.api('POST', '/virtual-servers', vs)).status, 201);
+    await writeFile(
+      join(configDir, '20-site.yaml'),
+      [
+        'version: 1', //                                   1
+        'virtual_servers:', //                             2
+        '  - name: docfront', //                           3
+        '    protocol: tcp', //                            4
+        `    listen: "127.0.0.1:${await freePort()}"`, //  5
+        '    pool: web', //                                6
+        '',
+      ].join('\n'),
+    );
+    const imported = await edge.importer?.refresh();
+    assert.equal(imported?.ok, true, JSON.stringify(imported?.problems));
+    const generation = edge.runtime.generation;
 
     const poolRefused = await edge.api<Refusal>('DELETE', '/pools/web');
-    assert.equal(poolRefused.status, 400);
-    assert.equal(poolRefused.body.error.code, 'POSTERN_ERR_CONFIG_REFERENCE');
+    assert.equal(poolRefused.status, 409, JSON.stringify(poolRefused.body));
+    assert.equal(poolRefused.body.error.code, 'POSTERN_ERR_CONFLICT');
     assert.deepEqual(where(poolRefused.body.error.problems), [
       '/api/v1/virtual-servers/front 0 pool',
+      '20-site.yaml 6 virtual_servers[0].pool',
     ]);
+    const byFile = new Map(poolRefused.body.error.problems.map((p) => [p.file, p.message]));
     assert.match(
-      poolRefused.body.error.problems[0]?.message ?? '',
+      byFile.get('/api/v1/virtual-servers/front') ?? '',
       /^virtual server "front" \(created through the API\) uses pool "web" \(created through the API, \/api\/v1\/pools\/web\), which would no longer exist; first change or delete the virtual server \(PUT or DELETE \/api\/v1\/virtual-servers\/front\)$/,
     );
+    assert.match(
+      byFile.get('20-site.yaml') ?? '',
+      /^pool "web" \(created through the API, \/api\/v1\/pools\/web\) would no longer exist/,
+    );
+    const message = poolRefused.body.error.message;
+    assert.match(
+      message,
+      /^Pool "web" is still used by 2 objects of the configuration, so nothing was deleted\. .*then delete the pool again:\n {2}1\) /,
+    );
+    for (const user of ['20-site.yaml:6:', '/api/v1/virtual-servers/front'])
+      assert.ok(message.includes(user), message);
     assert.equal((await edge.api('GET', '/pools/web')).status, 200);
 
     const monitorRefused = await edge.api<Refusal>('DELETE', '/monitors/probe');
-    assert.equal(monitorRefused.status, 400);
+    assert.equal(monitorRefused.status, 409, JSON.stringify(monitorRefused.body));
+    assert.equal(monitorRefused.body.error.code, 'POSTERN_ERR_CONFLICT');
     assert.deepEqual(where(monitorRefused.body.error.problems), [
       '/api/v1/pools/web 0 monitors[0]',
     ]);
@@ -129,9 +159,61 @@ test('a pool used by an API virtual server, and a monitor used by an API pool, c
       monitorRefused.body.error.problems[0]?.message ?? '',
       /^pool "web" \(created through the API\) uses monitor "probe" \(created through the API, \/api\/v1\/monitors\/probe\), which would no longer exist/,
     );
+    assert.match(
+      monitorRefused.body.error.message,
+      /^Monitor "probe" is still used by one object of the configuration, so nothing was deleted\. .*then delete the monitor again:\n {2}1\) \/api\/v1\/pools\/web monitors\[0\]: /,
+    );
     assert.equal((await edge.api('GET', '/monitors/probe')).status, 200);
+    // Nothing changed: the refusals did not touch the store or the running configuration.
+    assert.equal(edge.runtime.generation, generation);
+
+    // Objects nobody uses still go (204), and so does each object once its users are gone.
+    assert.equal((await edge.api('POST', '/monitors', { name: 'spare', type: 'tcp' })).status, 201);
+    assert.equal((await edge.api('DELETE', '/monitors/spare')).status, 204);
+    assert.equal((await edge.api('DELETE', '/virtual-servers/front')).status, 204);
+    await writeFile(join(configDir, '20-site.yaml'), 'version: 1\n');
+    const emptied = await edge.importer?.refresh();
+    assert.equal(emptied?.ok, true, JSON.stringify(emptied?.problems));
+    assert.equal((await edge.api('DELETE', '/pools/web')).status, 204);
+    assert.equal((await edge.api('DELETE', '/monitors/probe')).status, 204);
+    assert.equal((await edge.api('GET', '/monitors/probe')).status, 404);
   } finally {
     await edge.stop();
     await app.close();
+    await rm(configDir, { recursive: true, force: true });
+  }
+});
+
+test('an API application used by an API access policy is refused with 409 too, and the OpenAPI document lists the 409', async () => {
+  const edge = await startTestEdge();
+  try {
+    assert.equal((await edge.api('POST', '/connector-groups', { name: 'dc1' })).status, 201);
+    const app = { name: 'crm', domains: ['crm.corp'], ports: ['443'], connector_groups: ['dc1'] };
+    assert.equal((await edge.api('POST', '/applications', app)).status, 201);
+    const policy = {
+      name: 'staff',
+      action: 'allow',
+      conditions: { applications: ['crm'] },
+    };
+    const created = await edge.api('POST', '/access-policies', policy);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const refused = await edge.api<Refusal>('DELETE', '/applications/crm');
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'POSTERN_ERR_CONFLICT');
+    assert.deepEqual(where(refused.body.error.problems), [
+      '/api/v1/access-policies/staff 0 conditions.applications[0]',
+    ]);
+    assert.match(refused.body.error.message, /^Application "crm" is still used by one object/);
+    assert.equal((await edge.api('DELETE', '/access-policies/staff')).status, 204);
+    assert.equal((await edge.api('DELETE', '/applications/crm')).status, 204);
+
+    const res = await fetch(`${edge.adminUrl}/api/v1/openapi.json`);
+    const doc = (await res.json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    for (const path of ['/api/v1/pools/{name}', '/api/v1/connector-groups/{name}'])
+      assert.ok(doc.paths[path]?.delete?.responses['409'], path);
+  } finally {
+    await edge.stop();
   }
 });

@@ -58,3 +58,32 @@ test('combined health is down if any monitor says down, up only if all say up', 
   assert.equal(combineHealth(['up', 'unknown']), 'unknown');
   assert.equal(combineHealth([]), 'unknown');
 });
+
+test('lastError is cleared once the node is up again; the last failure and its time stay', () => {
+  const state = initialMonitorState();
+  for (let i = 0; i < 3; i++)
+    recordCheck(state, { ok: false, detail: 'refused', at: 10 }, thresholds);
+  assert.equal(state.health, 'down');
+  assert.deepEqual(
+    [state.lastError, state.lastFailure, state.lastFailureAt],
+    ['refused', 'refused', 10],
+  );
+  // Still down after one success of two: the error that keeps it down stays.
+  recordCheck(state, { ok: true, at: 20 }, thresholds);
+  assert.equal(state.lastError, 'refused');
+  recordCheck(state, { ok: true, at: 30 }, thresholds);
+  assert.equal(state.health, 'up');
+  assert.equal(state.lastError, undefined);
+  assert.deepEqual([state.lastFailure, state.lastFailureAt], ['refused', 10]);
+});
+
+test('a failed check below the failure threshold shows as lastError until the next success', () => {
+  const state = initialMonitorState();
+  recordCheck(state, { ok: true, at }, thresholds);
+  recordCheck(state, { ok: false, detail: 'timeout', at: 7 }, thresholds);
+  assert.equal(state.health, 'up');
+  assert.equal(state.lastError, 'timeout');
+  recordCheck(state, { ok: true, at: 8 }, thresholds);
+  assert.equal(state.lastError, undefined);
+  assert.deepEqual([state.lastFailure, state.lastFailureAt], ['timeout', 7]);
+});

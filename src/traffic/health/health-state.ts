@@ -14,7 +14,14 @@ export interface MonitorState {
   health: HealthState;
   okStreak: number;
   failStreak: number;
+  /**
+   * Why the monitor does not see the node up: the failure of its last failed check, cleared
+   * once checks have the node up again (as HAProxy's check status shows the last check).
+   */
   lastError: string | undefined;
+  /** The last failed check, kept after the node is up again: its failure and epoch ms. */
+  lastFailure: string | undefined;
+  lastFailureAt: number | undefined;
   /** Epoch ms of the last completed check. */
   lastCheckAt: number | undefined;
   /** Checks completed. */
@@ -28,6 +35,8 @@ export function initialMonitorState(): MonitorState {
     okStreak: 0,
     failStreak: 0,
     lastError: undefined,
+    lastFailure: undefined,
+    lastFailureAt: undefined,
     lastCheckAt: undefined,
     checks: 0,
   };
@@ -52,10 +61,14 @@ export function recordCheck(
     if (before === 'unknown' || (before === 'down' && state.okStreak >= thresholds.successes)) {
       state.health = 'up';
     }
+    // A down node still recovering (fewer than `successes`) keeps showing why it is down.
+    if (state.health === 'up') state.lastError = undefined;
   } else {
     state.failStreak += 1;
     state.okStreak = 0;
     state.lastError = result.detail ?? 'check failed';
+    state.lastFailure = state.lastError;
+    state.lastFailureAt = result.at;
     if (before !== 'down' && state.failStreak >= thresholds.failures) state.health = 'down';
   }
   return state.health !== before;
