@@ -1,4 +1,4 @@
-import { EmptyState, ErrorMessage, PageHeader, Status } from '../components';
+import { EmptyState, ErrorMessage, formatTime, PageHeader, Status } from '../components';
 import type { Pool, PoolNode, VirtualServer } from '../types';
 import { useResource } from '../use-resource';
 
@@ -92,7 +92,7 @@ function PoolCard({ pool }: { pool: Pool }) {
               <th scope="col">Connections</th>
               <th scope="col">Failures</th>
               <th scope="col">Response</th>
-              <th scope="col">Last error</th>
+              <th scope="col">Last failed request</th>
             </tr>
           </thead>
           <tbody>
@@ -114,7 +114,13 @@ function PoolCard({ pool }: { pool: Pool }) {
                 <td>{connectionsOf(n)}</td>
                 <td>{n.failures}</td>
                 <td>{n.avgResponseMs === undefined ? '—' : `${n.avgResponseMs} ms`}</td>
-                <td>{n.lastError ?? ''}</td>
+                <td>
+                  {n.lastError ?? ''}
+                  {/* A past failure of the node's traffic, kept once it works again: say when. */}
+                  {n.lastErrorAt !== undefined && (
+                    <div className="hint">{formatTime(n.lastErrorAt)}</div>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
