@@ -223,6 +223,20 @@ test('a denied user gets a 403 page naming the rule and how to get access', asyn
   assert.equal(decisions[0]?.action, 'deny');
 });
 
+test('the gate says why it answered: sign in, denied, logged out; plain pages leave it unset', async () => {
+  const { gate } = await setUp();
+  const reason = (result: AccessGateResult) => ('respond' in result ? result.reason : 'allowed');
+  const { start, session } = await logIn(gate, '/', 'bob');
+  assert.equal(reason(start), 'login_required');
+  assert.equal(reason(await gate.check({ ...request('/api'), method: 'POST' })), 'login_required');
+  assert.equal(reason(await gate.check(request('/', session))), 'access_denied');
+  assert.equal(reason(await gate.check(request('/.postern/auth/logout', session))), undefined);
+  const out = await logoutPost(gate, session);
+  assert.equal(reason(out), 'logged_out');
+  // The reason is the gate's, not part of the answer sent to the client.
+  assert.equal('reason' in responded(out), false);
+});
+
 test('logout ends the session on the edge, so the old cookie leads to a new login', async () => {
   const { gate } = await setUp();
   const { session } = await logIn(gate, '/', 'alice');

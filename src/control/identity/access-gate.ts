@@ -3,7 +3,9 @@ import type { Clock } from '../../core/index.js';
 import type {
   AccessGate,
   AccessGateAllow,
+  AccessGateReason,
   AccessGateRequest,
+  AccessGateRespond,
   AccessGateResult,
 } from '../../traffic/index.js';
 import type { AccessDecision, PolicyEngine } from '../policy/index.js';
@@ -175,7 +177,7 @@ export class BrowserAccessGate implements AccessGate {
     const auth: AuthRequest = { ...request, secure: true };
     if (request.target.startsWith('/.postern/')) {
       const page = await this.#o.pages.respond(auth);
-      if (page) return loggedOut(request, page) ?? { respond: page };
+      if (page) return loggedOut(request, page) ?? respond(page);
     }
     const access = this.#o.access;
     if (access === undefined || access.login === 'none') return { allow: true };
@@ -198,6 +200,7 @@ export class BrowserAccessGate implements AccessGate {
           rule: cached.decision.rule,
           reason: cached.decision.reason,
         }),
+        'access_denied',
       );
     }
     return this.#allow(found.session, cached, access);
@@ -208,14 +211,14 @@ export class BrowserAccessGate implements AccessGate {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return respond(
         htmlPage(401, 'Login required', ['Your session has ended; reload the page to log in.']),
+        'login_required',
       );
     }
-    return respond(
-      await this.#o.pages.startBrowserLogin(request, {
-        virtualServer: this.#o.virtualServer,
-        identityProvider: access.identity_provider ?? '',
-      }),
-    );
+    const start = await this.#o.pages.startBrowserLogin(request, {
+      virtualServer: this.#o.virtualServer,
+      identityProvider: access.identity_provider ?? '',
+    });
+    return respond(start, loginStartReason(start.status));
   }
 
   #decide(session: BrowserSession, request: AccessGateRequest): Cached {
@@ -276,8 +279,20 @@ export class BrowserAccessGate implements AccessGate {
   }
 }
 
-function respond(page: AuthResponse): AccessGateResult {
-  return { respond: page };
+/** The gate's answer with `page`; its reason for the record, else the page's own. */
+function respond(page: AuthResponse, reason = page.reason): AccessGateRespond {
+  const { reason: _ignored, ...answer } = page;
+  return { respond: answer, reason };
+}
+
+/**
+ * Why a login start answered as it did: `rate_limited` (too many logins from the address),
+ * `login_failed` (the provider could not be reached: the "Login failed" page), else
+ * `login_required` (the redirect to the provider).
+ */
+function loginStartReason(status: number): AccessGateReason {
+  if (status === 429) return 'rate_limited';
+  return status >= 400 ? 'login_failed' : 'login_required';
 }
 
 /**
@@ -295,7 +310,7 @@ function loggedOut(request: AccessGateRequest, page: AuthResponse): AccessGateRe
   if (!secret) return undefined;
   const endsConnections = (opened: AccessGateRequest): boolean =>
     readCookie(opened.headers.cookie, sessionCookieName(opened.virtualServer)) === secret;
-  return { respond: page, endsConnections };
+  return { ...respond(page, page.reason ?? 'logged_out'), endsConnections };
 }
 
 /** The gate of an https virtual server without browser access: it only serves the JWK set. */
@@ -311,6 +326,6 @@ export class JwksOnlyGate implements AccessGate {
     const path = request.target.split('?')[0];
     if (path !== AUTH_PATHS.jwks) return { allow: true };
     const page = await this.#pages.respond({ ...request, secure: true });
-    return page ? { respond: page } : { allow: true };
+    return page ? respond(page) : { allow: true };
   }
 }

@@ -1,8 +1,15 @@
+import type { AccessGateReason } from '../../traffic/index.js';
+
 /** A response the identity layer sends itself (redirects, pages, JSON). */
 export interface AuthResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | readonly string[]>>;
   readonly body: string;
+  /**
+   * Why the gate answered, for the request's record, where the status alone would mislead (a
+   * device login's poll still waiting, a logout); else the edge infers it from the status.
+   */
+  readonly reason?: AccessGateReason | undefined;
 }
 
 const SECURITY_HEADERS = {

@@ -215,9 +215,11 @@ export class DevicePages {
     if (!(form instanceof URLSearchParams)) return form;
     const session = await this.#session(req);
     if (!session) {
-      return htmlPage(401, 'Login required', [
+      const page = htmlPage(401, 'Login required', [
         `Your session has ended. <a href="${DEVICE_PATHS.page}">Log in again</a> and enter the code.`,
       ]);
+      // Not a failed login: the approval session ended, and the user must sign in first.
+      return { ...page, reason: 'login_required' };
     }
     const keys = limiterKeys(session, req);
     const refused = await this.#count(this.#wrongCodes, keys, lockedPage, 'html');

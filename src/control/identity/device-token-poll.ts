@@ -37,9 +37,12 @@ export async function answerTokenPoll(
   }
   const extra =
     answer.intervalMs === undefined ? {} : { interval: Math.ceil(answer.intervalMs / 1000) };
-  return jsonResponse(400, {
+  const refused = jsonResponse(400, {
     error: answer.error,
     error_description: POLL_ERRORS[answer.error],
     ...extra,
   });
+  // A poll before the user approved is an RFC 8628 error, yet nothing failed: the CLI waits on.
+  const waiting = answer.error === 'authorization_pending' || answer.error === 'slow_down';
+  return waiting ? { ...refused, reason: 'login_pending' } : refused;
 }

@@ -110,11 +110,14 @@ export class LogoutPages {
       cookie(LOGGED_OUT_COOKIE, '1', LOGGED_OUT_SECONDS),
     ];
     const endSession = session && (await this.#providerLogout(session, req));
-    if (endSession === undefined) return loggedOutPage({ 'set-cookie': cookies });
+    if (endSession === undefined) {
+      return { ...loggedOutPage({ 'set-cookie': cookies }), reason: 'logged_out' };
+    }
     return {
       status: 303,
       headers: { location: endSession, 'cache-control': 'no-store', 'set-cookie': cookies },
       body: '',
+      reason: 'logged_out',
     };
   }
 

@@ -33,6 +33,23 @@ export interface AccessGateAllow {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Why the gate answered a request itself, recorded as the close reason of its `request ended`
+ * record: `login_required` (sign in first: a login redirect, a 401 for an ended session),
+ * `login_pending` (a login under way that is not done yet: a device login's poll before the user
+ * approved), `login_failed` (a login that could not start or finish), `logged_out` (a logout that
+ * ended a session), `access_denied` (the access policy refused the user), `rate_limited` (too many
+ * attempts), `access_gate` (any other page of the gate's own, such as the sign-in page).
+ */
+export type AccessGateReason =
+  | 'login_required'
+  | 'login_pending'
+  | 'login_failed'
+  | 'logged_out'
+  | 'access_denied'
+  | 'rate_limited'
+  | 'access_gate';
+
 /** The gate answers the request itself (a login redirect, a 403 page, its own endpoints). */
 export interface AccessGateRespond {
   readonly respond: {
@@ -40,6 +57,8 @@ export interface AccessGateRespond {
     readonly headers?: Readonly<Record<string, string | readonly string[]>>;
     readonly body?: string;
   };
+  /** Why the gate answered; when unset, the record infers it from the status and path. */
+  readonly reason?: AccessGateReason | undefined;
   /**
    * Set when this answer ended a session (a logout): true for the request that opened an
    * upgraded connection with that session, which must then close.

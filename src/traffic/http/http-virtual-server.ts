@@ -15,7 +15,7 @@ import {
 } from './access-gate.js';
 import { tlsErrors } from '../tls/errors.js';
 import { answerClientError } from './client-error.js';
-import { reportGateAnswer } from './gate-record.js';
+import { reportGateAbort, reportGateAnswer } from './gate-record.js';
 import type { HttpVirtualServerOptions } from './http-options.js';
 import { buildRuntime, type HttpRuntime } from './http-runtime.js';
 import {
@@ -271,17 +271,20 @@ export class HttpVirtualServer {
       fail: () => void;
     },
   ): void {
-    let gone = false;
-    answer.gone.once('close', () => (gone = true));
     // The generation the request arrived in records it, as its exchange would have.
     const runtime = this.#runtime;
     const started = runtime.clock.monotonic();
+    // A client that leaves before the verdict is recorded then, once; the late verdict is dropped.
+    let state: 'deciding' | 'decided' | 'gone' = 'deciding';
+    answer.gone.once('close', () => {
+      if (state !== 'deciding') return;
+      state = 'gone';
+      reportGateAbort(runtime, req, { started, upgrade: answer.upgrade });
+    });
     gate.check(gateRequest(this.name, req)).then(
       (verdict) => {
-        if (gone) {
-          this.#onExchangeEnd();
-          return;
-        }
+        if (state === 'gone') return;
+        state = 'decided';
         if ('allow' in verdict) {
           proceed(verdict);
           return;
@@ -293,6 +296,8 @@ export class HttpVirtualServer {
       },
       (err: unknown) => {
         this.#runtime.logger?.warn({ err, server: this.name }, 'access gate failed');
+        if (state === 'gone') return;
+        state = 'decided';
         answer.fail();
         this.#onExchangeEnd();
       },

@@ -5,6 +5,7 @@ export type {
   AccessGateResult,
   AccessGateAllow,
   AccessGateRespond,
+  AccessGateReason,
 } from './access-gate.js';
 export type {
   HttpVirtualServerOptions,

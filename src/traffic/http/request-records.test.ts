@@ -153,6 +153,60 @@ describe('every answer the edge writes is recorded once, with the id the client 
     await waitFor(() => proxy.vs.activeRequests === 0);
   });
 
+  test("the gate's own reason is recorded; without one the reason is inferred", async () => {
+    const gate: AccessGate = {
+      check: (request) => {
+        const t = request.target;
+        if (t === '/.postern/poll')
+          return Promise.resolve({ respond: { status: 400, body: '{}' }, reason: 'login_pending' });
+        if (t === '/.postern/out')
+          return Promise.resolve({ respond: { status: 200, body: 'bye' }, reason: 'logged_out' });
+        return Promise.resolve({ respond: { status: 400, body: 'bad' } });
+      },
+    };
+    const proxy = await proxyWith({ gate });
+    const paths = ['/.postern/poll', '/.postern/out', '/.postern/bad'];
+    for (const path of paths) await send(proxy.port, { path });
+    await waitFor(() => proxy.records.length === 3);
+    assert.deepEqual(
+      paths.map((p) => proxy.records.find((r) => r.path === p)?.closeReason),
+      ['login_pending', 'logged_out', 'login_failed'],
+    );
+  });
+
+  for (const upgrade of [false, true]) {
+    test(`a client that leaves while the gate decides is recorded once as client_aborted${upgrade ? ' (Upgrade)' : ''}`, async () => {
+      let asked!: () => void;
+      const wasAsked = new Promise<void>((r) => (asked = r));
+      let decide!: (verdict: { respond: { status: number; body: string } }) => void;
+      const gate: AccessGate = {
+        check: () => {
+          asked();
+          return new Promise((r) => (decide = r));
+        },
+      };
+      const proxy = await proxyWith({ gate });
+      const socket = net.connect(proxy.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      const extra = upgrade ? 'Connection: Upgrade\r\nUpgrade: websocket\r\n' : '';
+      socket.write(`GET /slow HTTP/1.1\r\nHost: x\r\n${extra}\r\n`);
+      await wasAsked;
+      socket.destroy();
+      await waitFor(() => proxy.records.length === 1);
+      const [r] = proxy.records as [HttpRequestRecord];
+      assert.deepEqual(
+        [r.path, r.status, r.closeReason, r.upgrade, r.bytesOut],
+        ['/slow', 0, 'client_aborted', upgrade, 0],
+      );
+      assert.equal(proxy.vs.activeRequests, 0);
+      // The late verdict writes nothing and records nothing more.
+      decide({ respond: { status: 403, body: 'no' } });
+      await settle();
+      assert.equal(proxy.records.length, 1, JSON.stringify(proxy.records));
+      assert.equal(proxy.vs.activeRequests, 0);
+    });
+  }
+
   test('an Upgrade error answer counts its body in the record and has a Date field', async () => {
     const proxy = await proxyWith({});
     const answer = await rawExchange(

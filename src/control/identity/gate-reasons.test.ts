@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { Configuration, IdentityProvider, VirtualServer } from '../../config/index.js';
+import { FakeClock } from '../../core/index.js';
+import { openMemoryStore, type Store } from '../../store/index.js';
+import type { AccessGate, HttpRequestRecord } from '../../traffic/index.js';
+import {
+  makePool,
+  send,
+  startBackend,
+  startProxy,
+  waitFor,
+  type Backend,
+  type Proxy,
+} from '../../traffic/http/test-kit.js';
+import { BrowserAccess } from './browser-access.js';
+import type { AuthorizationChecks, OidcClient } from './oidc-client.js';
+import { UserTokenAuthority } from './user-token.js';
+
+// The identity layer's real gate in front of a real virtual server: the records say why the
+// gate answered, where the status alone would mislead.
+
+const USERS = {
+  alice: { subject: 'alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' },
+  bob: { subject: 'bob', email: 'bob@example.com', groups: ['sales'], idp: 'corp' },
+} as const;
+
+/** Stands in for the provider: the authorization code is the user's name. */
+function fakeProvider(): OidcClient {
+  return {
+    authorizationUrl: (checks: AuthorizationChecks) => {
+      const url = new URL('https://idp.example/authorize');
+      url.searchParams.set('state', checks.state);
+      return Promise.resolve(url);
+    },
+    endSessionUrl: () => undefined,
+    redeem: (query: URLSearchParams) => {
+      const user = USERS[query.get('code') as keyof typeof USERS];
+      return user ? Promise.resolve(user) : Promise.reject(new Error('bad code'));
+    },
+  } as unknown as OidcClient;
+}
+
+const vs = {
+  name: 'wiki',
+  protocol: 'https',
+  access: {
+    login: 'required',
+    identity_provider: 'corp',
+    idle_timeout_ms: 1_800_000,
+    reauthentication_timeout_ms: 86_400_000,
+    identity_headers: false,
+    assertion: false,
+  },
+} as unknown as VirtualServer;
+
+const config = {
+  identity_providers: [{ name: 'corp' } as IdentityProvider],
+  access_policies: [
+    { name: 'eng', action: 'allow', conditions: { groups: ['eng'] } },
+    { name: 'nobody-else', action: 'deny', conditions: { virtual_servers: ['wiki'] } },
+  ],
+} as unknown as Configuration;
+
+const stores: Store[] = [];
+const proxies: Proxy[] = [];
+const backends: Backend[] = [];
+after(async () => {
+  for (const p of proxies) await p.close();
+  for (const b of backends) await b.close();
+  for (const s of stores) await s.close();
+});
+
+/** The virtual server `wiki` behind the identity layer's gate, with device login offered. */
+async function setUp() {
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const authority = await UserTokenAuthority.fromPem(UserTokenAuthority.generatePem(), {
+    issuer: 'postern-edge',
+    clock,
+  });
+  const store = await openMemoryStore({ clock });
+  stores.push(store);
+  const access = new BrowserAccess({
+    authority,
+    clock,
+    devices: store,
+    discover: () => Promise.resolve(fakeProvider()),
+  });
+  const gate = access.gateFor(vs, config) as AccessGate;
+  const backend = await startBackend('wiki');
+  backends.push(backend);
+  const proxy = await startProxy({ name: 'wiki', pool: makePool('wiki', [backend.address]), gate });
+  proxies.push(proxy);
+  return proxy;
+}
+
+/** The record of the request to `path` the `nth` time (from 0). */
+async function recordOf(proxy: Proxy, path: string, nth = 0): Promise<HttpRequestRecord> {
+  const matching = (): HttpRequestRecord[] => proxy.records.filter((r) => r.path === path);
+  await waitFor(() => matching().length > nth);
+  const record = matching()[nth];
+  assert.ok(record);
+  return record;
+}
+
+function cookies(value: string | string[] | undefined): string[] {
+  const list = value === undefined ? [] : typeof value === 'string' ? [value] : value;
+  return list.map((c) => c.split(';')[0] ?? '');
+}
+
+test('a device login poll still waiting for the user is recorded as login_pending', async () => {
+  const proxy = await setUp();
+  const started = await send(proxy.port, { method: 'POST', path: '/.postern/cli/device' });
+  assert.equal(started.status, 200, started.text);
+  const deviceCode = String((JSON.parse(started.text) as { device_code: string }).device_code);
+  const poll = await send(proxy.port, {
+    method: 'POST',
+    path: '/.postern/cli/device/token',
+    headers: { authorization: `Device ${deviceCode}` },
+  });
+  assert.equal(poll.status, 400);
+  assert.equal((JSON.parse(poll.text) as { error: string }).error, 'authorization_pending');
+  const record = await recordOf(proxy, '/.postern/cli/device/token');
+  assert.deepEqual([record.status, record.closeReason], [400, 'login_pending']);
+  // A poll with a code the edge never issued did fail.
+  await send(proxy.port, {
+    method: 'POST',
+    path: '/.postern/cli/device/token',
+    headers: { authorization: 'Device unknown-code' },
+  });
+  const unknown = await recordOf(proxy, '/.postern/cli/device/token', 1);
+  assert.deepEqual([unknown.status, unknown.closeReason], [400, 'login_failed']);
+});
+
+test('a login, a denied user and a logout are recorded with what happened', async () => {
+  const proxy = await setUp();
+  const start = await send(proxy.port, { path: '/private' });
+  assert.equal(start.status, 302);
+  const state = new URL(String(start.headers.location)).searchParams.get('state') ?? '';
+  const back = await send(proxy.port, {
+    path: `/.postern/auth/callback?code=bob&state=${state}`,
+    headers: { cookie: cookies(start.headers['set-cookie']).join('; ') },
+  });
+  assert.equal(back.status, 302, back.text);
+  const session = cookies(back.headers['set-cookie']).find((c) =>
+    c.startsWith('__Host-postern-session-wiki='),
+  );
+  assert.ok(session);
+  const denied = await send(proxy.port, { path: '/private', headers: { cookie: session } });
+  assert.equal(denied.status, 403);
+  const confirm = await send(proxy.port, {
+    path: '/.postern/auth/logout',
+    headers: { cookie: session },
+  });
+  const csrf = /name="csrf" value="([^"]*)"/.exec(confirm.text)?.[1] ?? '';
+  const out = await send(proxy.port, {
+    method: 'POST',
+    path: '/.postern/auth/logout',
+    headers: {
+      cookie: session,
+      'content-type': 'application/x-www-form-urlencoded',
+      'sec-fetch-site': 'same-origin',
+    },
+    body: new URLSearchParams({ csrf }).toString(),
+  });
+  assert.equal(out.status, 200, out.text);
+  const first = await recordOf(proxy, '/private');
+  const second = await recordOf(proxy, '/private', 1);
+  assert.deepEqual([first.status, first.closeReason], [302, 'login_required']);
+  assert.deepEqual([second.status, second.closeReason], [403, 'access_denied']);
+  const page = await recordOf(proxy, '/.postern/auth/logout');
+  const logout = await recordOf(proxy, '/.postern/auth/logout', 1);
+  assert.deepEqual([page.status, page.closeReason], [200, 'access_gate']);
+  assert.deepEqual([logout.method, logout.status, logout.closeReason], ['POST', 200, 'logged_out']);
+});
