@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import type { Configuration, IdentityProvider, VirtualServer } from '../../config/index.js';
+import type { Configuration, VirtualServer } from '../../config/index.js';
 import { FakeClock } from '../../core/index.js';
 import { openMemoryStore } from '../../store/index.js';
 import type { AccessGate, AccessGateRequest, AccessGateResult } from '../../traffic/index.js';
@@ -12,75 +12,20 @@ import { MemorySessionStore } from './session-store.js';
 import { SqlSessionStore } from './sql-session-store.js';
 import { revokeUser } from './user-revocations.js';
 import type { AuthorizationChecks, OidcClient } from './oidc-client.js';
+import { fakeProvider as kitProvider, wikiConfig, wikiServer } from './test-access-kit.js';
 import { UserTokenAuthority } from './user-token.js';
-
-const USERS = {
-  alice: { subject: 'alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' },
-  bob: { subject: 'bob', email: 'bob@example.com', groups: ['sales'], idp: 'corp' },
-} as const;
 
 const HOUR = 3_600_000;
 
 /** Whether the fake provider publishes an end_session_endpoint (RP-initiated logout). */
 const providerLogout = { enabled: false };
 
-/** Stands in for the provider: the code names the user; it records the checks it was given. */
-function fakeProvider(redeemed: AuthorizationChecks[]): OidcClient {
-  const client = {
-    authorizationUrl: (checks: AuthorizationChecks) => {
-      const url = new URL('https://idp.example/authorize');
-      url.searchParams.set('state', checks.state);
-      url.searchParams.set('redirect_uri', checks.redirectUri);
-      return Promise.resolve(url);
-    },
-    endSessionUrl: (options: { postLogoutRedirectUri?: string; idTokenHint?: string }) => {
-      if (!providerLogout.enabled) return undefined;
-      const url = new URL('https://idp.example/logout');
-      url.searchParams.set('client_id', 'postern');
-      if (options.idTokenHint !== undefined)
-        url.searchParams.set('id_token_hint', options.idTokenHint);
-      if (options.postLogoutRedirectUri !== undefined) {
-        url.searchParams.set('post_logout_redirect_uri', options.postLogoutRedirectUri);
-      }
-      return url;
-    },
-    redeem: (query: URLSearchParams, checks: AuthorizationChecks) => {
-      redeemed.push(checks);
-      // "alice-sso": alice riding on a provider session that began 23 h before the test's start.
-      if (query.get('code') === 'alice-sso') {
-        return Promise.resolve({ ...USERS.alice, authTime: Date.UTC(2026, 0, 1) - 23 * HOUR });
-      }
-      const user = USERS[query.get('code') as keyof typeof USERS];
-      // As OidcClient: the ID token only from a provider with a logout that takes it.
-      const idToken = providerLogout.enabled ? { idToken: `id-token-of-${user?.subject}` } : {};
-      return user
-        ? Promise.resolve({ ...user, ...idToken })
-        : Promise.reject(new Error('bad code'));
-    },
-  };
-  return client as unknown as OidcClient;
-}
+/** The provider stand-in, recording the checks it was given. */
+const fakeProvider = (redeemed: AuthorizationChecks[]): OidcClient =>
+  kitProvider({ redeemed, logout: providerLogout });
 
-const vs = {
-  name: 'wiki',
-  protocol: 'https',
-  access: {
-    login: 'required',
-    identity_provider: 'corp',
-    idle_timeout_ms: 1_800_000,
-    reauthentication_timeout_ms: 86_400_000,
-    identity_headers: true,
-    assertion: true,
-  },
-} as unknown as VirtualServer;
-
-const config = {
-  identity_providers: [{ name: 'corp' } as IdentityProvider],
-  access_policies: [
-    { name: 'eng', action: 'allow', conditions: { groups: ['eng'] } },
-    { name: 'nobody-else', action: 'deny', conditions: { virtual_servers: ['wiki'] } },
-  ],
-} as unknown as Configuration;
+const vs = wikiServer({ identityHeaders: true, assertion: true });
+const config = wikiConfig;
 
 async function setUp() {
   const clock = new FakeClock(Date.UTC(2026, 0, 1));

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { Configuration, IdentityProvider, VirtualServer } from '../../config/index.js';
 import { FakeClock } from '../../core/index.js';
 import { openMemoryStore, type Store } from '../../store/index.js';
 import type { AccessGate, HttpRequestRecord } from '../../traffic/index.js';
@@ -14,53 +13,13 @@ import {
   type Proxy,
 } from '../../traffic/http/test-kit.js';
 import { BrowserAccess } from './browser-access.js';
-import type { AuthorizationChecks, OidcClient } from './oidc-client.js';
+import { fakeProvider, wikiConfig, wikiServer } from './test-access-kit.js';
 import { UserTokenAuthority } from './user-token.js';
 
 // The identity layer's real gate in front of a real virtual server: the records say why the
 // gate answered, where the status alone would mislead.
 
-const USERS = {
-  alice: { subject: 'alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' },
-  bob: { subject: 'bob', email: 'bob@example.com', groups: ['sales'], idp: 'corp' },
-} as const;
-
-/** Stands in for the provider: the authorization code is the user's name. */
-function fakeProvider(): OidcClient {
-  return {
-    authorizationUrl: (checks: AuthorizationChecks) => {
-      const url = new URL('https://idp.example/authorize');
-      url.searchParams.set('state', checks.state);
-      return Promise.resolve(url);
-    },
-    endSessionUrl: () => undefined,
-    redeem: (query: URLSearchParams) => {
-      const user = USERS[query.get('code') as keyof typeof USERS];
-      return user ? Promise.resolve(user) : Promise.reject(new Error('bad code'));
-    },
-  } as unknown as OidcClient;
-}
-
-const vs = {
-  name: 'wiki',
-  protocol: 'https',
-  access: {
-    login: 'required',
-    identity_provider: 'corp',
-    idle_timeout_ms: 1_800_000,
-    reauthentication_timeout_ms: 86_400_000,
-    identity_headers: false,
-    assertion: false,
-  },
-} as unknown as VirtualServer;
-
-const config = {
-  identity_providers: [{ name: 'corp' } as IdentityProvider],
-  access_policies: [
-    { name: 'eng', action: 'allow', conditions: { groups: ['eng'] } },
-    { name: 'nobody-else', action: 'deny', conditions: { virtual_servers: ['wiki'] } },
-  ],
-} as unknown as Configuration;
+const vs = wikiServer({ identityHeaders: false, assertion: false });
 
 const stores: Store[] = [];
 const proxies: Proxy[] = [];
@@ -86,7 +45,7 @@ async function setUp() {
     devices: store,
     discover: () => Promise.resolve(fakeProvider()),
   });
-  const gate = access.gateFor(vs, config) as AccessGate;
+  const gate = access.gateFor(vs, wikiConfig) as AccessGate;
   const backend = await startBackend('wiki');
   backends.push(backend);
   const proxy = await startProxy({ name: 'wiki', pool: makePool('wiki', [backend.address]), gate });
