@@ -64,6 +64,7 @@ test('a valid YAML document parses with every default applied', () => {
         node_max_connections: 0,
         queue_timeout_ms: 0,
         queue_max: 1024,
+        abort_on_close: false,
       },
     ],
     virtual_servers: [

@@ -62,6 +62,10 @@ export const poolSchema = z
     }),
     queue_timeout_ms: queueTimeoutMsSchema,
     queue_max: queueMaxSchema,
+    abort_on_close: z.boolean().default(false).meta({
+      description:
+        "tcp/tls: a queued client that half-closes (FIN) leaves the queue and is closed (HAProxy's option abortonclose). Default false: it keeps its place and what it sent, with its FIN, reaches the node; a reset always leaves the queue.",
+    }),
     persistence: persistenceSchema.optional(),
     tls: poolTlsSchema.optional(),
   })

@@ -39,6 +39,8 @@ export interface PoolConfigInput {
   readonly queue_timeout_ms?: number | undefined;
   /** Most picks waiting in the queue; default 1024. */
   readonly queue_max?: number | undefined;
+  /** tcp/tls: a queued client's FIN leaves the queue (HAProxy's abortonclose); default false. */
+  readonly abort_on_close?: boolean | undefined;
   readonly persistence?:
     | {
         readonly type: 'cookie';
@@ -113,6 +115,7 @@ export function poolOptionsFromConfig(
     nodeMaxConnections: config.node_max_connections,
     queueTimeoutMs: config.queue_timeout_ms,
     queueMax: config.queue_max,
+    abortOnClose: config.abort_on_close,
     passiveHealth: passiveHealthFromConfig(config.passive_health),
     persistence: persistenceFromConfig(config.persistence, context.persistenceKey),
     tls,

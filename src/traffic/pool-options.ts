@@ -132,6 +132,12 @@ export interface PoolOptions {
   readonly queueTimeoutMs?: number | undefined;
   /** Most waiters in the queue; default 1024. */
   readonly queueMax?: number | undefined;
+  /**
+   * tcp/tls: a client that half-closes (FIN) while queued leaves the queue and is closed, like
+   * HAProxy's `option abortonclose`. Default false: it keeps its place, and what it sent and its
+   * FIN reach the node (batch clients half-close after their request). A reset always leaves.
+   */
+  readonly abortOnClose?: boolean | undefined;
   /** Default: enabled with 5 failures, 5xx not counted, 30 s ejection; false disables. */
   readonly passiveHealth?: PassiveHealthOptions | false | undefined;
   readonly persistence?: PersistenceOptions | undefined;

@@ -137,7 +137,8 @@ export const QUEUED_CLIENT_BYTES_MAX = 64 * 1024;
  * noticed at once and `onEnd` runs on its FIN: a socket not read reports neither. The bytes it
  * sends meanwhile are kept for the node, up to `maxBytes`; past that it is paused (and a
  * departure is then noticed only when it gets its node). The returned function stops reading,
- * pauses the client and gives the bytes kept.
+ * pauses the client and gives the bytes kept. A FIN read here has emitted the client's only
+ * 'end' (`readableEnded`): whoever joins it to a node passes the FIN on itself.
  */
 export function readWhileQueued(
   client: Readable,

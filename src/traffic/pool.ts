@@ -93,6 +93,8 @@ export class Pool {
   readonly persistenceCookie: string | undefined;
   /** How long a pick may wait for a node below its limit; 0 = no queue (refused at once). */
   readonly queueTimeoutMs: number;
+  /** tcp/tls: a queued client's FIN leaves the queue (HAProxy's abortonclose); default false. */
+  readonly abortOnClose: boolean;
   readonly #queueMax: number;
   readonly #maxConnections: number;
   readonly #rt: PoolRuntime;
@@ -127,6 +129,7 @@ export class Pool {
     this.#slowStart = slowStartMs > 0 ? { clock: this.#clock, ms: slowStartMs } : undefined;
     this.#maxConnections = options.nodeMaxConnections ?? 0;
     this.queueTimeoutMs = options.queueTimeoutMs ?? 0;
+    this.abortOnClose = options.abortOnClose ?? false;
     this.#queueMax = options.queueMax ?? DEFAULT_QUEUE_MAX;
     this.#panicMode = options.panic ?? 'all';
     this.#passive = options.passiveHealth ?? passiveHealthDefaults;

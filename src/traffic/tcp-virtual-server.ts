@@ -187,6 +187,8 @@ export class TcpVirtualServer {
         // header goes out first, then what it sent while queued.
         if (proxyHeader) upstream.socket.write(proxyHeader);
         for (const chunk of early.splice(0)) upstream.socket.write(chunk);
+        // Its FIN, read while queued, was its last 'end': the join will not see it again.
+        if (client.readableEnded) upstream.socket.end();
         this.#join(client, upstream.socket, (closeReason) => {
           pick.done({ ok: true, responseMs });
           finish(closeReason, node.address, upstream.connectorId);
@@ -228,7 +230,9 @@ interface QueueWait {
 /**
  * After pick() failed with `err`: when every node was at its connection limit and the pool has
  * a queue, waits there for a node; else throws `err`. The client is read meanwhile, so one that
- * closes (FIN, like HAProxy's abortonclose, or a reset) leaves the queue at once and is closed.
+ * resets leaves the queue at once. One that half-closes (FIN) keeps its place, its request and
+ * FIN going to the node (batch clients send, half-close and wait for the answer), unless the
+ * pool has `abortOnClose` (HAProxy's option abortonclose): then it leaves and is closed.
  */
 async function waitIfFull(
   pool: Pool,
@@ -240,7 +244,9 @@ async function waitIfFull(
   const queued = new AbortController();
   const leave = (): void => queued.abort(new Error('the client closed the connection'));
   client.once('close', leave);
-  const stopReading = readWhileQueued(client, () => client.destroy());
+  const stopReading = readWhileQueued(client, () => {
+    if (pool.abortOnClose) client.destroy();
+  });
   try {
     return await pool.waitForSlot(wait.options, { signal: queued.signal });
   } finally {

@@ -287,7 +287,7 @@ test('http upgrade: a WebSocket upgrade waits in the queue until the tunnel on t
   }
 });
 
-test('tcp: a client that leaves while queued leaves the queue at once and never reaches the node', async () => {
+test('tcp with abort_on_close: a client that half-closes while queued leaves the queue at once and never reaches the node', async () => {
   const node = await countingEcho();
   const edge = await startTestEdge();
   try {
@@ -295,6 +295,7 @@ test('tcp: a client that leaves while queued leaves the queue at once and never 
       nodes: [{ address: node.address }],
       node_max_connections: 1,
       queue_timeout_ms: 60_000,
+      abort_on_close: true,
     });
     const one = echoed(port, 'one');
     assert.equal(await one.result, 'echoed');
@@ -310,6 +311,166 @@ test('tcp: a client that leaves while queued leaves the queue at once and never 
     assert.equal(await three.result, 'echoed', 'the next session gets the node');
     three.socket.destroy();
     assert.equal(node.accepted(), 2, 'the client that left never reached the node');
+  } finally {
+    await edge.stop();
+    node.close();
+  }
+});
+
+/**
+ * A TCP node like a batch server: it reads a request until the client's FIN, then answers
+ * `got <request>` and closes. It records each request it got whole.
+ */
+async function batchNode() {
+  const requests: string[] = [];
+  const sockets = new Set<net.Socket>();
+  let accepted = 0;
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', () => {
+      const request = Buffer.concat(chunks);
+      requests.push(request.toString('latin1'));
+      socket.end(Buffer.concat([Buffer.from('got '), request]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    accepted: () => accepted,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+/**
+ * A batch client: sends `request` (and, unless `halfClose` is false, its FIN at once, like
+ * `printf job | nc -N`); `answer` resolves with all it got once the edge closed it.
+ */
+function batchClient(port: number, request: string | Buffer, halfClose = true) {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  socket.on('error', () => undefined);
+  let text = '';
+  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  const answer = new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
+  socket.write(request);
+  if (halfClose) socket.end();
+  return { socket, answer };
+}
+
+/** Gives a client's FIN, sent already, time to reach the edge while the client is queued. */
+const finArrives = () => new Promise((resolve) => setTimeout(resolve, 200));
+
+test('tcp by default: a client that sends its request and half-closes while queued keeps its place and is served', async () => {
+  const node = await batchNode();
+  const edge = await startTestEdge();
+  try {
+    const port = await configure(edge, 'tcp', {
+      nodes: [{ address: node.address }],
+      node_max_connections: 1,
+      queue_timeout_ms: 60_000,
+    });
+    const first = batchClient(port, 'first', false);
+    await eventually(() => node.accepted() === 1, 'the first session holds the node');
+    const queued = batchClient(port, 'job');
+    await eventually(async () => (await queuedOf(edge)) === 1, 'the batch client queued');
+    await finArrives();
+    assert.equal(await queuedOf(edge), 1, 'its FIN did not take it out of the queue');
+    first.socket.end();
+    assert.equal(await first.answer, 'got first');
+    assert.equal(await queued.answer, 'got job', 'it got the answer to its request');
+    assert.deepEqual(node.requests, ['first', 'job'], 'the node got its bytes and its FIN');
+  } finally {
+    await edge.stop();
+    node.close();
+  }
+});
+
+test('tcp: a client that resets while queued leaves the queue at once, with abort_on_close or without', async () => {
+  const node = await batchNode();
+  const edge = await startTestEdge();
+  try {
+    const port = await configure(edge, 'tcp', {
+      nodes: [{ address: node.address }],
+      node_max_connections: 1,
+      queue_timeout_ms: 60_000,
+    });
+    const first = batchClient(port, 'first', false);
+    await eventually(() => node.accepted() === 1, 'the first session holds the node');
+    for (const abortOnClose of [false, true]) {
+      const patched = await edge.api('PATCH', '/pools/fragile', { abort_on_close: abortOnClose });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      const resetting = batchClient(port, 'gone', false);
+      await eventually(async () => (await queuedOf(edge)) === 1, `queued (${abortOnClose})`);
+      resetting.socket.resetAndDestroy();
+      await eventually(async () => (await queuedOf(edge)) === 0, `it left (${abortOnClose})`);
+    }
+    const reason = 'postern_edge_sessions_total{virtual_server="fragile",reason="client_gone"}';
+    await eventually(async () => (await metric(edge, reason)) === 2, 'both ends were recorded');
+    first.socket.end();
+    assert.equal(await first.answer, 'got first');
+    const next = batchClient(port, 'next');
+    assert.equal(await next.answer, 'got next', 'the next session gets the node');
+    assert.equal(node.accepted(), 2, 'no client that reset reached the node');
+  } finally {
+    await edge.stop();
+    node.close();
+  }
+});
+
+/** A real ClientHello for `localhost`, as a TLS client sends it first. */
+async function clientHelloBytes(): Promise<Buffer> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const hello = new Promise<Buffer>((resolve) =>
+    server.once('connection', (socket) => socket.once('data', resolve)),
+  );
+  const client = tls.connect({
+    host: '127.0.0.1',
+    port: (server.address() as AddressInfo).port,
+    servername: 'localhost',
+  });
+  client.on('error', () => undefined);
+  try {
+    return await hello;
+  } finally {
+    client.destroy();
+    server.close();
+  }
+}
+
+test('tls passthrough by default: a client that half-closes while queued keeps its place and its bytes and FIN reach the node; a reset leaves', async () => {
+  const hello = await clientHelloBytes();
+  const node = await batchNode();
+  const edge = await startTestEdge();
+  try {
+    const port = await configure(edge, 'tls', {
+      nodes: [{ address: node.address }],
+      node_max_connections: 1,
+      queue_timeout_ms: 60_000,
+    });
+    const first = batchClient(port, hello, false);
+    await eventually(() => node.accepted() === 1, 'the first session holds the node');
+    const queued = batchClient(port, hello);
+    await eventually(async () => (await queuedOf(edge)) === 1, 'the half-closed client queued');
+    const resetting = batchClient(port, hello, false);
+    await eventually(async () => (await queuedOf(edge)) === 2, 'the third client queued');
+    resetting.socket.resetAndDestroy();
+    await eventually(async () => (await queuedOf(edge)) === 1, 'the client that reset left');
+    await finArrives();
+    assert.equal(await queuedOf(edge), 1, 'the FIN did not take the other out of the queue');
+    first.socket.end();
+    await first.answer;
+    assert.equal(await queued.answer, `got ${hello.toString('latin1')}`, 'it was served');
+    assert.equal(node.requests.length, 2, 'the node got its ClientHello and its FIN');
+    assert.equal(node.accepted(), 2, 'the client that reset never reached the node');
   } finally {
     await edge.stop();
     node.close();
@@ -376,6 +537,8 @@ test('tls passthrough: a session waits in the queue for the node, a client that 
       nodes: [{ address: node.address }],
       node_max_connections: 1,
       queue_timeout_ms: 60_000,
+      // The client that leaves closes with a FIN: only abort_on_close takes it out of the queue.
+      abort_on_close: true,
     });
     const first = connect();
     assert.equal(await first.handshake, 'secure');

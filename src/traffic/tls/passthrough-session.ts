@@ -111,13 +111,16 @@ export class PassthroughSession {
 
   /**
    * Every node is at its connection limit: waits in the pool's queue, reading the client
-   * meanwhile (bounded) so that one that leaves (FIN or reset; a TLS client does not half-close
-   * before its handshake) leaves the queue at once.
+   * meanwhile (bounded) so that one that resets leaves the queue at once. One that half-closes
+   * (FIN) keeps its place and its FIN goes to the node, unless the pool has `abortOnClose`
+   * (HAProxy's option abortonclose): then it leaves and is closed.
    */
   #waitInQueue(pool: QueueingPool, attempt: number): void {
     const queued = (this.#queued = new AbortController());
     const client = this.#client;
-    const stopReading = readWhileQueued(client, () => client.destroy());
+    const stopReading = readWhileQueued(client, () => {
+      if (pool.abortOnClose === true) client.destroy();
+    });
     const leaveQueue = (): void => {
       this.#queued = undefined;
       const early = stopReading();
@@ -163,6 +166,8 @@ export class PassthroughSession {
           if (this.#proxyHeader) result.socket.write(this.#proxyHeader);
           result.socket.write(this.#buffered);
           this.#buffered = Buffer.alloc(0);
+          // Its FIN, read while queued, was its last 'end': the join will not see it again.
+          if (this.#client.readableEnded) result.socket.end();
           this.#join(result.socket, () => pick.done(outcome));
         },
         (err: unknown) => {

@@ -5,6 +5,8 @@ import type { UpstreamPick, UpstreamPickOptions, UpstreamPool } from '../http/up
 export interface QueueingPool extends UpstreamPool {
   /** How long a pick may wait; 0 = the pool has no queue. */
   readonly queueTimeoutMs: number;
+  /** A queued client's FIN leaves the queue (HAProxy's abortonclose); absent = false. */
+  readonly abortOnClose?: boolean | undefined;
   /** Resolves with a pick once a node has room; rejects with the reason the wait ended. */
   waitForSlot(
     options: UpstreamPickOptions,
