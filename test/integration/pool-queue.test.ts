@@ -85,6 +85,32 @@ async function configure(
   return port;
 }
 
+/**
+ * Starts a node with `startNode` and an edge whose virtual server `fragile` (`protocol`) fronts
+ * pool `fragile`: that one node, one connection at a time, and `pool`'s settings; runs `body`,
+ * then stops both.
+ */
+async function withQueuedPool<N extends { address: string; close(): void }>(
+  startNode: () => Promise<N>,
+  protocol: 'http' | 'tcp' | 'tls',
+  pool: Record<string, unknown>,
+  body: (o: { node: N; edge: TestEdge; port: number }) => Promise<void>,
+): Promise<void> {
+  const node = await startNode();
+  const edge = await startTestEdge();
+  try {
+    const port = await configure(edge, protocol, {
+      nodes: [{ address: node.address }],
+      node_max_connections: 1,
+      ...pool,
+    });
+    await body({ node, edge, port });
+  } finally {
+    await edge.stop();
+    node.close();
+  }
+}
+
 interface QueueStatus {
   status: { queued: number; queueTimeouts: number; nodes: { maxConnections: number }[] };
 }
@@ -98,79 +124,71 @@ const metric = async (edge: TestEdge, series: string) => {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 };
 
-test('http: with node_max_connections 1 and a long queue, 3 concurrent requests all succeed one at a time', async () => {
-  const node = await holdingBackend();
-  const edge = await startTestEdge();
-  try {
-    const port = await configure(edge, 'http', {
-      nodes: [{ address: node.address }],
-      node_max_connections: 1,
+test('http: with node_max_connections 1 and a long queue, 3 concurrent requests all succeed one at a time', () =>
+  withQueuedPool(
+    holdingBackend,
+    'http',
+    {
       queue_timeout_ms: 60_000,
-    });
-    const answers = [1, 2, 3].map(async (i) => {
-      const res = await fetch(`http://127.0.0.1:${port}/r${i}`);
-      return `${res.status} ${await res.text()}`;
-    });
-    await eventually(() => node.held() === 1, 'the node holds the first request');
-    await eventually(async () => (await queuedOf(edge)) === 2, 'two requests queued');
-    assert.equal(await metric(edge, 'postern_edge_pool_queue_length{pool="fragile"}'), 2);
-    // A client that goes away while queued leaves the queue and takes no slot.
-    const leaving = net.connect(port, '127.0.0.1');
-    leaving.on('error', () => undefined);
-    leaving.write('GET /gone HTTP/1.1\r\nHost: x\r\n\r\n');
-    await eventually(async () => (await queuedOf(edge)) === 3, 'the raw request queued too');
-    leaving.destroy();
-    await eventually(async () => (await queuedOf(edge)) === 2, 'the gone client left the queue');
-    const status = await edge.api<QueueStatus>('GET', '/pools/fragile');
-    assert.equal(status.body.status.nodes[0]?.maxConnections, 1);
-    for (let released = 0; released < 3; released++) {
-      await eventually(() => node.held() === 1, `the node holds request ${released + 1}`);
-      node.releaseOne();
-    }
-    assert.deepEqual(await Promise.all(answers), ['200 done', '200 done', '200 done']);
-    assert.equal(node.seen(), 3);
-    assert.equal(node.maxInFlight(), 1, 'the node never had more than one request at a time');
-    assert.equal(await queuedOf(edge), 0);
-  } finally {
-    await edge.stop();
-    node.close();
-  }
-});
+    },
+    async ({ node, edge, port }) => {
+      const answers = [1, 2, 3].map(async (i) => {
+        const res = await fetch(`http://127.0.0.1:${port}/r${i}`);
+        return `${res.status} ${await res.text()}`;
+      });
+      await eventually(() => node.held() === 1, 'the node holds the first request');
+      await eventually(async () => (await queuedOf(edge)) === 2, 'two requests queued');
+      assert.equal(await metric(edge, 'postern_edge_pool_queue_length{pool="fragile"}'), 2);
+      // A client that goes away while queued leaves the queue and takes no slot.
+      const leaving = net.connect(port, '127.0.0.1');
+      leaving.on('error', () => undefined);
+      leaving.write('GET /gone HTTP/1.1\r\nHost: x\r\n\r\n');
+      await eventually(async () => (await queuedOf(edge)) === 3, 'the raw request queued too');
+      leaving.destroy();
+      await eventually(async () => (await queuedOf(edge)) === 2, 'the gone client left the queue');
+      const status = await edge.api<QueueStatus>('GET', '/pools/fragile');
+      assert.equal(status.body.status.nodes[0]?.maxConnections, 1);
+      for (let released = 0; released < 3; released++) {
+        await eventually(() => node.held() === 1, `the node holds request ${released + 1}`);
+        node.releaseOne();
+      }
+      assert.deepEqual(await Promise.all(answers), ['200 done', '200 done', '200 done']);
+      assert.equal(node.seen(), 3);
+      assert.equal(node.maxInFlight(), 1, 'the node never had more than one request at a time');
+      assert.equal(await queuedOf(edge), 0);
+    },
+  ));
 
-test('http: a short queue times out with 503 POSTERN_ERR_POOL_QUEUE_TIMEOUT; a full queue answers 503 POSTERN_ERR_POOL_FULL at once', async () => {
-  const node = await holdingBackend();
-  const edge = await startTestEdge();
-  try {
-    const port = await configure(edge, 'http', {
-      nodes: [{ address: node.address }],
-      node_max_connections: 1,
+test('http: a short queue times out with 503 POSTERN_ERR_POOL_QUEUE_TIMEOUT; a full queue answers 503 POSTERN_ERR_POOL_FULL at once', () =>
+  withQueuedPool(
+    holdingBackend,
+    'http',
+    {
       queue_timeout_ms: 1000,
       queue_max: 1,
-    });
-    const url = `http://127.0.0.1:${port}/`;
-    const first = fetch(url).then(async (res) => `${res.status} ${await res.text()}`);
-    await eventually(() => node.held() === 1, 'the node holds the first request');
-    const started = Date.now();
-    const second = fetch(url);
-    await eventually(async () => (await queuedOf(edge)) === 1, 'the second request queued');
-    const third = await fetch(url);
-    assert.equal(third.status, 503);
-    assert.equal(third.headers.get('x-postern-error'), 'POSTERN_ERR_POOL_FULL');
-    await third.text();
-    const timedOut = await second;
-    assert.equal(timedOut.status, 503);
-    assert.equal(timedOut.headers.get('x-postern-error'), 'POSTERN_ERR_POOL_QUEUE_TIMEOUT');
-    assert.match(await timedOut.text(), /POSTERN_ERR_POOL_QUEUE_TIMEOUT/);
-    assert.ok(Date.now() - started >= 900, 'it waited for queue_timeout_ms');
-    assert.equal(node.seen(), 1, 'neither refused request reached the node');
-    assert.equal(await metric(edge, 'postern_edge_pool_queue_timeouts_total{pool="fragile"}'), 1);
-    node.releaseOne();
-    assert.equal(await first, '200 done');
-  } finally {
-    await edge.stop();
-    node.close();
-  }
-});
+    },
+    async ({ node, edge, port }) => {
+      const url = `http://127.0.0.1:${port}/`;
+      const first = fetch(url).then(async (res) => `${res.status} ${await res.text()}`);
+      await eventually(() => node.held() === 1, 'the node holds the first request');
+      const started = Date.now();
+      const second = fetch(url);
+      await eventually(async () => (await queuedOf(edge)) === 1, 'the second request queued');
+      const third = await fetch(url);
+      assert.equal(third.status, 503);
+      assert.equal(third.headers.get('x-postern-error'), 'POSTERN_ERR_POOL_FULL');
+      await third.text();
+      const timedOut = await second;
+      assert.equal(timedOut.status, 503);
+      assert.equal(timedOut.headers.get('x-postern-error'), 'POSTERN_ERR_POOL_QUEUE_TIMEOUT');
+      assert.match(await timedOut.text(), /POSTERN_ERR_POOL_QUEUE_TIMEOUT/);
+      assert.ok(Date.now() - started >= 900, 'it waited for queue_timeout_ms');
+      assert.equal(node.seen(), 1, 'neither refused request reached the node');
+      assert.equal(await metric(edge, 'postern_edge_pool_queue_timeouts_total{pool="fragile"}'), 1);
+      node.releaseOne();
+      assert.equal(await first, '200 done');
+    },
+  ));
 
 /** Connects and resolves once `payload` came back (the session reached the node). */
 function echoed(port: number, payload: string) {
@@ -188,40 +206,36 @@ function echoed(port: number, payload: string) {
   return { socket, result };
 }
 
-test('tcp: a session waits in the queue until the one on the node ends; with a short queue it is closed', async () => {
-  const node = await countingEcho();
-  const edge = await startTestEdge();
-  try {
-    const port = await configure(edge, 'tcp', {
-      nodes: [{ address: node.address }],
-      node_max_connections: 1,
+test('tcp: a session waits in the queue until the one on the node ends; with a short queue it is closed', () =>
+  withQueuedPool(
+    countingEcho,
+    'tcp',
+    {
       queue_timeout_ms: 60_000,
-    });
-    const one = echoed(port, 'one');
-    assert.equal(await one.result, 'echoed');
-    const two = echoed(port, 'two');
-    await eventually(async () => (await queuedOf(edge)) === 1, 'the second session queued');
-    one.socket.destroy();
-    assert.equal(await two.result, 'echoed', 'the queued session reached the node');
-    assert.equal(node.maxOpen(), 1, 'never two sessions on the node at once');
-    two.socket.destroy();
+    },
+    async ({ node, edge, port }) => {
+      const one = echoed(port, 'one');
+      assert.equal(await one.result, 'echoed');
+      const two = echoed(port, 'two');
+      await eventually(async () => (await queuedOf(edge)) === 1, 'the second session queued');
+      one.socket.destroy();
+      assert.equal(await two.result, 'echoed', 'the queued session reached the node');
+      assert.equal(node.maxOpen(), 1, 'never two sessions on the node at once');
+      two.socket.destroy();
 
-    const patched = await edge.api('PATCH', '/pools/fragile', { queue_timeout_ms: 300 });
-    assert.equal(patched.status, 200, JSON.stringify(patched.body));
-    const three = echoed(port, 'three');
-    assert.equal(await three.result, 'echoed');
-    const four = echoed(port, 'four');
-    assert.equal(await four.result, 'closed', 'closed after queue_timeout_ms');
-    const reason =
-      'postern_edge_sessions_total{virtual_server="fragile",reason="POSTERN_ERR_POOL_QUEUE_TIMEOUT"}';
-    await eventually(async () => (await metric(edge, reason)) === 1, 'the close reason counted');
-    three.socket.destroy();
-    assert.equal(node.maxOpen(), 1);
-  } finally {
-    await edge.stop();
-    node.close();
-  }
-});
+      const patched = await edge.api('PATCH', '/pools/fragile', { queue_timeout_ms: 300 });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      const three = echoed(port, 'three');
+      assert.equal(await three.result, 'echoed');
+      const four = echoed(port, 'four');
+      assert.equal(await four.result, 'closed', 'closed after queue_timeout_ms');
+      const reason =
+        'postern_edge_sessions_total{virtual_server="fragile",reason="POSTERN_ERR_POOL_QUEUE_TIMEOUT"}';
+      await eventually(async () => (await metric(edge, reason)) === 1, 'the close reason counted');
+      three.socket.destroy();
+      assert.equal(node.maxOpen(), 1);
+    },
+  ));
 
 /** Sends an Upgrade request on a raw connection; resolves with the answer's status line. */
 function upgrade(port: number) {
@@ -287,35 +301,31 @@ test('http upgrade: a WebSocket upgrade waits in the queue until the tunnel on t
   }
 });
 
-test('tcp with abort_on_close: a client that half-closes while queued leaves the queue at once and never reaches the node', async () => {
-  const node = await countingEcho();
-  const edge = await startTestEdge();
-  try {
-    const port = await configure(edge, 'tcp', {
-      nodes: [{ address: node.address }],
-      node_max_connections: 1,
+test('tcp with abort_on_close: a client that half-closes while queued leaves the queue at once and never reaches the node', () =>
+  withQueuedPool(
+    countingEcho,
+    'tcp',
+    {
       queue_timeout_ms: 60_000,
       abort_on_close: true,
-    });
-    const one = echoed(port, 'one');
-    assert.equal(await one.result, 'echoed');
-    const leaving = echoed(port, 'gone');
-    await eventually(async () => (await queuedOf(edge)) === 1, 'the second session queued');
-    leaving.socket.end();
-    assert.equal(await leaving.result, 'closed', 'the edge closed the client that left');
-    await eventually(async () => (await queuedOf(edge)) === 0, 'it left the queue');
-    const reason = 'postern_edge_sessions_total{virtual_server="fragile",reason="client_gone"}';
-    await eventually(async () => (await metric(edge, reason)) === 1, 'its end was recorded');
-    one.socket.destroy();
-    const three = echoed(port, 'three');
-    assert.equal(await three.result, 'echoed', 'the next session gets the node');
-    three.socket.destroy();
-    assert.equal(node.accepted(), 2, 'the client that left never reached the node');
-  } finally {
-    await edge.stop();
-    node.close();
-  }
-});
+    },
+    async ({ node, edge, port }) => {
+      const one = echoed(port, 'one');
+      assert.equal(await one.result, 'echoed');
+      const leaving = echoed(port, 'gone');
+      await eventually(async () => (await queuedOf(edge)) === 1, 'the second session queued');
+      leaving.socket.end();
+      assert.equal(await leaving.result, 'closed', 'the edge closed the client that left');
+      await eventually(async () => (await queuedOf(edge)) === 0, 'it left the queue');
+      const reason = 'postern_edge_sessions_total{virtual_server="fragile",reason="client_gone"}';
+      await eventually(async () => (await metric(edge, reason)) === 1, 'its end was recorded');
+      one.socket.destroy();
+      const three = echoed(port, 'three');
+      assert.equal(await three.result, 'echoed', 'the next session gets the node');
+      three.socket.destroy();
+      assert.equal(node.accepted(), 2, 'the client that left never reached the node');
+    },
+  ));
 
 /**
  * A TCP node like a batch server: it reads a request until the client's FIN, then answers
@@ -368,62 +378,54 @@ function batchClient(port: number, request: string | Buffer, halfClose = true) {
 /** Gives a client's FIN, sent already, time to reach the edge while the client is queued. */
 const finArrives = () => new Promise((resolve) => setTimeout(resolve, 200));
 
-test('tcp by default: a client that sends its request and half-closes while queued keeps its place and is served', async () => {
-  const node = await batchNode();
-  const edge = await startTestEdge();
-  try {
-    const port = await configure(edge, 'tcp', {
-      nodes: [{ address: node.address }],
-      node_max_connections: 1,
+test('tcp by default: a client that sends its request and half-closes while queued keeps its place and is served', () =>
+  withQueuedPool(
+    batchNode,
+    'tcp',
+    {
       queue_timeout_ms: 60_000,
-    });
-    const first = batchClient(port, 'first', false);
-    await eventually(() => node.accepted() === 1, 'the first session holds the node');
-    const queued = batchClient(port, 'job');
-    await eventually(async () => (await queuedOf(edge)) === 1, 'the batch client queued');
-    await finArrives();
-    assert.equal(await queuedOf(edge), 1, 'its FIN did not take it out of the queue');
-    first.socket.end();
-    assert.equal(await first.answer, 'got first');
-    assert.equal(await queued.answer, 'got job', 'it got the answer to its request');
-    assert.deepEqual(node.requests, ['first', 'job'], 'the node got its bytes and its FIN');
-  } finally {
-    await edge.stop();
-    node.close();
-  }
-});
+    },
+    async ({ node, edge, port }) => {
+      const first = batchClient(port, 'first', false);
+      await eventually(() => node.accepted() === 1, 'the first session holds the node');
+      const queued = batchClient(port, 'job');
+      await eventually(async () => (await queuedOf(edge)) === 1, 'the batch client queued');
+      await finArrives();
+      assert.equal(await queuedOf(edge), 1, 'its FIN did not take it out of the queue');
+      first.socket.end();
+      assert.equal(await first.answer, 'got first');
+      assert.equal(await queued.answer, 'got job', 'it got the answer to its request');
+      assert.deepEqual(node.requests, ['first', 'job'], 'the node got its bytes and its FIN');
+    },
+  ));
 
-test('tcp: a client that resets while queued leaves the queue at once, with abort_on_close or without', async () => {
-  const node = await batchNode();
-  const edge = await startTestEdge();
-  try {
-    const port = await configure(edge, 'tcp', {
-      nodes: [{ address: node.address }],
-      node_max_connections: 1,
+test('tcp: a client that resets while queued leaves the queue at once, with abort_on_close or without', () =>
+  withQueuedPool(
+    batchNode,
+    'tcp',
+    {
       queue_timeout_ms: 60_000,
-    });
-    const first = batchClient(port, 'first', false);
-    await eventually(() => node.accepted() === 1, 'the first session holds the node');
-    for (const abortOnClose of [false, true]) {
-      const patched = await edge.api('PATCH', '/pools/fragile', { abort_on_close: abortOnClose });
-      assert.equal(patched.status, 200, JSON.stringify(patched.body));
-      const resetting = batchClient(port, 'gone', false);
-      await eventually(async () => (await queuedOf(edge)) === 1, `queued (${abortOnClose})`);
-      resetting.socket.resetAndDestroy();
-      await eventually(async () => (await queuedOf(edge)) === 0, `it left (${abortOnClose})`);
-    }
-    const reason = 'postern_edge_sessions_total{virtual_server="fragile",reason="client_gone"}';
-    await eventually(async () => (await metric(edge, reason)) === 2, 'both ends were recorded');
-    first.socket.end();
-    assert.equal(await first.answer, 'got first');
-    const next = batchClient(port, 'next');
-    assert.equal(await next.answer, 'got next', 'the next session gets the node');
-    assert.equal(node.accepted(), 2, 'no client that reset reached the node');
-  } finally {
-    await edge.stop();
-    node.close();
-  }
-});
+    },
+    async ({ node, edge, port }) => {
+      const first = batchClient(port, 'first', false);
+      await eventually(() => node.accepted() === 1, 'the first session holds the node');
+      for (const abortOnClose of [false, true]) {
+        const patched = await edge.api('PATCH', '/pools/fragile', { abort_on_close: abortOnClose });
+        assert.equal(patched.status, 200, JSON.stringify(patched.body));
+        const resetting = batchClient(port, 'gone', false);
+        await eventually(async () => (await queuedOf(edge)) === 1, `queued (${abortOnClose})`);
+        resetting.socket.resetAndDestroy();
+        await eventually(async () => (await queuedOf(edge)) === 0, `it left (${abortOnClose})`);
+      }
+      const reason = 'postern_edge_sessions_total{virtual_server="fragile",reason="client_gone"}';
+      await eventually(async () => (await metric(edge, reason)) === 2, 'both ends were recorded');
+      first.socket.end();
+      assert.equal(await first.answer, 'got first');
+      const next = batchClient(port, 'next');
+      assert.equal(await next.answer, 'got next', 'the next session gets the node');
+      assert.equal(node.accepted(), 2, 'no client that reset reached the node');
+    },
+  ));
 
 /** A real ClientHello for `localhost`, as a TLS client sends it first. */
 async function clientHelloBytes(): Promise<Buffer> {
