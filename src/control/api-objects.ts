@@ -9,7 +9,8 @@ import { sendTagged, withEtag } from './etag.js';
 import { paginate, type PageQuery } from './pagination.js';
 import { poolStatusView } from './pool-status-view.js';
 import { certificateProblems } from './importer/index.js';
-import { collectionOfKind, deleteProblems } from './delete-users.js';
+import { collectionOfKind } from './api-collections.js';
+import { deleteProblems } from './delete-users.js';
 
 /** CRUD routes for one kind of configuration object, honouring document ownership. */
 export function registerObjects(

@@ -6,36 +6,13 @@ import {
   type ReferenceOptions,
 } from '../config/index.js';
 import type { Store } from '../store/index.js';
+import { API_COLLECTIONS, apiPathOf, type ApiCollection } from './api-collections.js';
 import type { RuntimeView } from './runtime-view.js';
-
-/**
- * The collections whose objects the admin API keeps as stored objects, with their store kinds
- * (connector groups are kept as groups). The same list the edge merges with the documents.
- */
-const OBJECT_COLLECTIONS = {
-  monitors: 'monitor',
-  certificates: 'certificate',
-  rules: 'rule',
-  pools: 'pool',
-  virtual_servers: 'virtual_server',
-  log_receivers: 'log_receiver',
-  identity_providers: 'identity_provider',
-  applications: 'application',
-  access_policies: 'access_policy',
-} as const;
-
-type ObjectCollection = keyof typeof OBJECT_COLLECTIONS;
 
 /** An object an administrator asks to delete: its collection and name. */
 export interface DeleteTarget {
   readonly collection: CollectionName;
   readonly name: string;
-}
-
-/** The collection of a stored object kind (`virtual_server` → `virtual_servers`), if any. */
-export function collectionOfKind(kind: string): CollectionName | undefined {
-  const entries = Object.entries(OBJECT_COLLECTIONS) as [ObjectCollection, string][];
-  return entries.find(([, k]) => k === kind)?.[0];
 }
 
 /**
@@ -55,10 +32,7 @@ export async function deleteProblems(
   const inForce: Partial<Record<CollectionName, { name: string }[]>> = {
     connector_groups: groups.map((g) => ({ name: g.name })),
   };
-  for (const [collection, kind] of Object.entries(OBJECT_COLLECTIONS) as [
-    ObjectCollection,
-    string,
-  ][]) {
+  for (const [collection, kind] of Object.entries(API_COLLECTIONS) as [ApiCollection, string][]) {
     const fromDocuments = runtime.documentObjects(kind).map((d) => d.spec as { name: string });
     const shadowed = new Set(fromDocuments.map((o) => o.name));
     // A document wins over an API object of the same name: that one is not in force.
@@ -73,10 +47,10 @@ export async function deleteProblems(
   const options: ReferenceOptions = {
     origins: {
       apiPath: (collection, object) =>
-        apiNames.get(collection)?.has(object) === true ? apiPath(collection, object) : undefined,
+        apiNames.get(collection)?.has(object) === true ? apiPathOf(collection, object) : undefined,
       former: (collection, gone) =>
         collection === target.collection && gone === target.name
-          ? { api: apiPath(collection, gone) }
+          ? { api: apiPathOf(collection, gone) }
           : undefined,
     },
   };
@@ -87,11 +61,6 @@ export async function deleteProblems(
   const before = new Set(referenceProblems(configOf(inForce), options).map(problemKey));
   const after = referenceProblems(configOf(without), options);
   return after.filter((p) => !before.has(problemKey(p)));
-}
-
-/** The admin API path of an object. */
-function apiPath(collection: CollectionName, name: string): string {
-  return `/api/v1/${collection.replaceAll('_', '-')}/${encodeURIComponent(name)}`;
 }
 
 function problemKey(p: ConfigProblem): string {

@@ -22,6 +22,12 @@ export { paginate, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination.js';
 export type { Page } from './pagination.js';
 export { etagOf } from './etag.js';
 export { syncDocumentGroups, documentOwner } from './document-import.js';
+export {
+  API_COLLECTIONS,
+  apiPathOf,
+  collectionOfKind,
+  type ApiCollection,
+} from './api-collections.js';
 export { ConfigImporter, certificateProblems, listenProblem } from './importer/index.js';
 export type { ImportStatus, ImportInfo } from './importer/index.js';
 export * from './policy/index.js';

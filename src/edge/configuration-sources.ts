@@ -1,23 +1,11 @@
 import type { Configuration } from '../config/index.js';
-import { documentOwner, orderAccessPolicies } from '../control/index.js';
+import {
+  API_COLLECTIONS,
+  documentOwner,
+  orderAccessPolicies,
+  type ApiCollection,
+} from '../control/index.js';
 import type { ConnectorGroupRecord, StoredObject } from '../store/index.js';
-
-/** Collections an administrator can also create through the API, with their store kinds. */
-export const API_COLLECTIONS = {
-  monitors: 'monitor',
-  certificates: 'certificate',
-  rules: 'rule',
-  pools: 'pool',
-  virtual_servers: 'virtual_server',
-  log_receivers: 'log_receiver',
-  identity_providers: 'identity_provider',
-  // Applications and access rules reach the runtime (access proxy, connector targets) this way.
-  applications: 'application',
-  access_policies: 'access_policy',
-} as const;
-
-/** A collection that has API-created objects. */
-export type ApiCollection = keyof typeof API_COLLECTIONS;
 
 /** The merged configuration and who owns each object (`api` or `document:<file>`). */
 export interface MergedConfiguration {

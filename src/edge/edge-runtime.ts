@@ -7,9 +7,14 @@ import {
 } from '../config/index.js';
 import { systemClock, type Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
-import type { VirtualServerStatus } from '../control/index.js';
+import {
+  API_COLLECTIONS,
+  apiPathOf,
+  collectionOfKind,
+  type VirtualServerStatus,
+} from '../control/index.js';
 import { Pool, type Dialer, type PoolEvent, type PoolStatus } from '../traffic/index.js';
-import { API_COLLECTIONS, mergeSources, type ApiCollection } from './configuration-sources.js';
+import { mergeSources } from './configuration-sources.js';
 import { connectorConfigFor, type ConnectorConfig } from './group-config.js';
 import { RemoteReports, type RemoteReport, type Reporter } from './remote-reports.js';
 import { ParkedServers, type ParkingRound } from './parked-servers.js';
@@ -59,14 +64,14 @@ function originsOf(
 ): NonNullable<ReferenceOptions['origins']> {
   const kindOf = (collection: string): string | undefined =>
     (API_COLLECTIONS as Record<string, string>)[collection];
-  const path = (collection: string, name: string): string =>
-    `/api/v1/${collection.replaceAll('_', '-')}/${encodeURIComponent(name)}`;
   return {
     apiPath: (collection, name) =>
-      owners.get(`${kindOf(collection)}/${name}`) === 'api' ? path(collection, name) : undefined,
+      owners.get(`${kindOf(collection)}/${name}`) === 'api'
+        ? apiPathOf(collection, name)
+        : undefined,
     former: (collection, name) => {
       const owner = previous.get(`${kindOf(collection)}/${name}`);
-      if (owner === 'api') return { api: path(collection, name) };
+      if (owner === 'api') return { api: apiPathOf(collection, name) };
       return owner?.startsWith('document:') === true
         ? { file: owner.slice('document:'.length) }
         : undefined;
@@ -147,9 +152,7 @@ export class EdgeRuntime {
 
   /** Objects of a kind that come from documents, with their owner (for the admin API). */
   documentObjects(kind: string): { spec: object; owner: string }[] {
-    const collection = (Object.keys(API_COLLECTIONS) as ApiCollection[]).find(
-      (c) => API_COLLECTIONS[c] === kind,
-    );
+    const collection = collectionOfKind(kind);
     if (!collection) return [];
     return (this.#generation.config[collection] as readonly { name: string }[])
       .map((spec) => ({ spec, owner: this.ownerOf(kind, spec.name) ?? 'api' }))
