@@ -10,8 +10,7 @@ export const DEFAULT_DISCOVERED_WEIGHT = 1;
 
 /**
  * The smallest weight a node can have and still be picked: balancers take weights of at least 1
- * (a weight of 0 would never be picked by weighted round robin, and would divide by zero in
- * weighted least connections).
+ * (weighted round robin would never pick a node of weight 0).
  */
 export const MIN_NODE_WEIGHT = 1;
 
