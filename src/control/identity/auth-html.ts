@@ -7,7 +7,8 @@ export interface AuthResponse {
   readonly body: string;
   /**
    * Why the gate answered, for the request's record, where the status alone would mislead (a
-   * device login's poll still waiting, a logout); else the edge infers it from the status.
+   * device login's poll still waiting, a logout, a refused form); else the edge infers it from
+   * the status.
    */
   readonly reason?: AccessGateReason | undefined;
 }
@@ -41,6 +42,23 @@ export function htmlPage(
     status,
     headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS, ...extraHeaders },
     body,
+  };
+}
+
+/**
+ * The page that refuses a form of the edge's own pages that is stale, forged or malformed (a
+ * token that does not match, its fields in the URL). Recorded as `form_refused`: nobody was
+ * denied access and no login failed, the form was not one the page sent.
+ */
+export function formRefusedPage(status: 400 | 403, paragraphs: readonly string[]): AuthResponse {
+  return { ...htmlPage(status, 'Form refused', paragraphs), reason: 'form_refused' };
+}
+
+/** The 403 page that refuses a form posted from another site, recorded as `cross_site_refused`. */
+export function crossSiteRefusedPage(paragraphs: readonly string[]): AuthResponse {
+  return {
+    ...htmlPage(403, 'Cross-site request refused', paragraphs),
+    reason: 'cross_site_refused',
   };
 }
 

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { isPosternError } from '../../core/index.js';
-import { htmlPage, jsonResponse, redirect, type AuthResponse } from './auth-html.js';
+import {
+  crossSiteRefusedPage,
+  formRefusedPage,
+  htmlPage,
+  jsonResponse,
+  redirect,
+  type AuthResponse,
+} from './auth-html.js';
 import { readCookie } from './browser-session.js';
 import { chooseProvider } from './cli-login-choice.js';
 import { CODE_CHALLENGE, CliLoginCodes, s256 } from './cli-login-codes.js';
@@ -180,7 +187,7 @@ export class CliLogin {
   async #post(req: CliLoginRequest, query: URLSearchParams): Promise<AuthResponse> {
     // Codes, verifiers and confirmations are secrets: never accepted from a URL.
     if ([...query.keys()].length > 0) {
-      return htmlPage(400, 'Form refused', [
+      return formRefusedPage(400, [
         'This form sends its fields in the POST body, never in the URL.',
       ]);
     }
@@ -215,9 +222,9 @@ export class CliLogin {
   /** Allow or Deny on the confirmation page: a code, or an error, to the CLI's callback. */
   async #decide(req: CliLoginRequest, form: URLSearchParams): Promise<AuthResponse> {
     const decision = form.get('decision');
-    if (crossSite(req) || (decision !== 'allow' && decision !== 'deny')) {
-      return htmlPage(403, 'Form refused', ['Send this form from the Postern page itself.']);
-    }
+    const fromPage = ['Send this form from the Postern page itself.'];
+    if (crossSite(req)) return crossSiteRefusedPage(fromPage);
+    if (decision !== 'allow' && decision !== 'deny') return formRefusedPage(403, fromPage);
     const confirmed = await this.#confirmation(form.get('confirm') ?? '');
     if (confirmed === undefined) {
       return htmlPage(400, 'Login expired', [
@@ -227,7 +234,7 @@ export class CliLogin {
     const id = String(confirmed.claims['jti']);
     const binding = readCookie(req.headers.cookie, confirmCookieName(id)) ?? '';
     if (!sameToken(s256(binding), String(confirmed.claims['bind']))) {
-      return htmlPage(403, 'Form refused', [
+      return formRefusedPage(403, [
         'This browser was not shown this sign-in request. Run <code>postern login</code> again.',
       ]);
     }

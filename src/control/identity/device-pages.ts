@@ -4,7 +4,9 @@ import type { Clock } from '../../core/index.js';
 import type { DeviceAttemptRepository } from '../../store/index.js';
 import { AttemptLimiter } from './attempt-limiter.js';
 import {
+  crossSiteRefusedPage,
   escapeHtml,
+  formRefusedPage,
   htmlPage,
   jsonResponse,
   loginFailedPage,
@@ -202,14 +204,12 @@ export class DevicePages {
     // The fields are secrets (the user code, the form token): a URL would leak them to access
     // logs, history and Referer headers, so one carrying anything is refused outright.
     if (url.search !== '') {
-      return htmlPage(400, 'Form refused', [
+      return formRefusedPage(400, [
         'This form sends its fields in the POST body, never in the URL. Open the page again.',
       ]);
     }
     if (crossSite(req)) {
-      return htmlPage(403, 'Cross-site request refused', [
-        'This form must be sent from the Postern page itself.',
-      ]);
+      return crossSiteRefusedPage(['This form must be sent from the Postern page itself.']);
     }
     const form = await readForm(req, FORM_LIMIT_BYTES);
     if (!(form instanceof URLSearchParams)) return form;
@@ -233,7 +233,7 @@ export class DevicePages {
     }
     await this.#refund(keys);
     if (!sameToken(form.get('csrf') ?? '', csrfToken(req, pending.userKey))) {
-      return htmlPage(403, 'Form refused', ['The form is stale or forged; open the page again.']);
+      return formRefusedPage(403, ['The form is stale or forged; open the page again.']);
     }
     const decided = await this.#o.flow.decide(pending.userCode, session.identity, approve);
     // The approval session is for this one decision: end it, so the page cannot be reused.

@@ -51,22 +51,31 @@ export async function readForm(
 ): Promise<URLSearchParams | AuthResponse> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
-    return htmlPage(
-      415,
-      'Unsupported form',
-      [
-        'Send this form as <code>application/x-www-form-urlencoded</code> in the POST body, ' +
-          'as the Postern page does.',
-      ],
-      { 'accept-post': 'application/x-www-form-urlencoded' },
+    return refused(
+      htmlPage(
+        415,
+        'Unsupported form',
+        [
+          'Send this form as <code>application/x-www-form-urlencoded</code> in the POST body, ' +
+            'as the Postern page does.',
+        ],
+        { 'accept-post': 'application/x-www-form-urlencoded' },
+      ),
     );
   }
   // A transport that cannot hand over bodies yields no fields: the form is then refused.
   const body = req.readBody === undefined ? Buffer.alloc(0) : await req.readBody(limit);
   if (body === undefined) {
-    return htmlPage(413, 'Form too large', [
-      `The form is longer than ${limit} bytes; send it from the Postern page itself.`,
-    ]);
+    return refused(
+      htmlPage(413, 'Form too large', [
+        `The form is longer than ${limit} bytes; send it from the Postern page itself.`,
+      ]),
+    );
   }
   return new URLSearchParams(body.toString('utf8'));
+}
+
+/** A form the page would never send (wrong encoding, too long): `form_refused`, no failed login. */
+function refused(page: AuthResponse): AuthResponse {
+  return { ...page, reason: 'form_refused' };
 }

@@ -1,6 +1,12 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
-import { escapeHtml, htmlPage, type AuthResponse } from './auth-html.js';
+import {
+  crossSiteRefusedPage,
+  escapeHtml,
+  formRefusedPage,
+  htmlPage,
+  type AuthResponse,
+} from './auth-html.js';
 import {
   LOGGED_OUT_COOKIE,
   LOGGED_OUT_SECONDS,
@@ -90,14 +96,14 @@ export class LogoutPages {
       });
     }
     if (crossSite(req)) {
-      return htmlPage(403, 'Cross-site request refused', [
+      return crossSiteRefusedPage([
         `Log out from <a href="${LOGOUT_PATH}">the Postern page</a> itself.`,
       ]);
     }
     const form = await readForm(req, FORM_LIMIT_BYTES);
     if (!(form instanceof URLSearchParams)) return form;
     if (secret !== undefined && !sameToken(form.get('csrf') ?? '', logoutToken(secret))) {
-      return htmlPage(403, 'Form refused', [
+      return formRefusedPage(403, [
         `The form is stale or forged; <a href="${LOGOUT_PATH}">open the page again</a>.`,
       ]);
     }

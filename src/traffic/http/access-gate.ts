@@ -39,7 +39,10 @@ export interface AccessGateAllow {
  * `login_pending` (a login under way that is not done yet: a device login's poll before the user
  * approved), `login_failed` (a login that could not start or finish), `logged_out` (a logout that
  * ended a session), `access_denied` (the access policy refused the user), `rate_limited` (too many
- * attempts), `access_gate` (any other page of the gate's own, such as the sign-in page).
+ * attempts), `form_refused` (a form of the gate's own pages that is stale, forged or malformed: a
+ * token mismatch, its fields in the URL, a wrong encoding or size), `cross_site_refused` (such a
+ * form posted from another site), `access_gate` (any other page of the gate's own, such as the
+ * sign-in page).
  */
 export type AccessGateReason =
   | 'login_required'
@@ -48,6 +51,8 @@ export type AccessGateReason =
   | 'logged_out'
   | 'access_denied'
   | 'rate_limited'
+  | 'form_refused'
+  | 'cross_site_refused'
   | 'access_gate';
 
 /** The gate answers the request itself (a login redirect, a 403 page, its own endpoints). */
