@@ -4,27 +4,21 @@
 // namespaces); fails, never skips, without it.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { gotoSteadily, launchChromium, logInAtProvider } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { gotoSteadily, logInAtProvider } from '../support/browser.js';
 import { CLI_AUDIENCE, type AccessDecisionEntry } from '../../src/control/index.js';
-import { freePort, startTestEdge, tempDir, type TestEdge } from '../harness/harness.js';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
-import { createSelfSignedCert } from '../support/tls-cert.js';
-import { OidcSiteNetwork } from './support/oidc-lab.js';
-import { SpawnedProcess } from './support/spawned-process.js';
+import type { TestEdge } from '../harness/harness.js';
+import type { OidcIssuer } from '../support/oidc-issuer.js';
+import { LoginLab } from './support/login-lab.js';
+import { outputOf, startBrowserLogin, storedCredential } from './support/postern-login.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const APP = fileURLToPath(new URL('./support/identity-app.js', import.meta.url));
-const GROUP = 'oidc-site';
-const APP_PORT = 8080;
 const STEP_TIMEOUT_MS = 20_000;
 
 interface AppAnswer {
@@ -56,125 +50,55 @@ function rawGet(
 }
 
 describe('browser access through an OIDC login (network namespace)', { timeout: 180_000 }, () => {
-  let net: OidcSiteNetwork | undefined;
+  let lab: LoginLab | undefined;
   let dir = '';
   let issuer: OidcIssuer | undefined;
   let edge: TestEdge | undefined;
-  let app: SpawnedProcess | undefined;
-  let connector: SpawnedProcess | undefined;
-  let browser: Browser | undefined;
   let base = '';
   const decisions: AccessDecisionEntry[] = [];
 
   before(async () => {
-    net = await OidcSiteNetwork.create();
-    dir = await tempDir('postern-oidc-');
-    const vsPort = await freePort();
-    base = `https://localhost:${vsPort}`;
-    issuer = await startOidcIssuer({
-      redirectUris: [`${base}/.postern/auth/callback`],
-      postLogoutRedirectUris: [`${base}/.postern/auth/logged-out`],
-      accounts: {
-        alice: { email: 'alice@example.com', name: 'Alice', groups: ['eng'] },
-        bob: { email: 'bob@example.com', name: 'Bob', groups: ['sales'] },
+    lab = await LoginLab.start({
+      name: 'oidc',
+      providers: {
+        corp: {
+          alice: { email: 'alice@example.com', name: 'Alice', groups: ['eng'] },
+          bob: { email: 'bob@example.com', name: 'Bob', groups: ['sales'] },
+        },
       },
+      edges: {
+        wiki: { onAccessDecision: (entry) => decisions.push(entry), cliTokenTtlMs: 2 * 3600_000 },
+      },
+      virtualServer: 'wiki',
+      accessPolicies: [
+        {
+          name: 'eng-only',
+          action: 'allow',
+          conditions: { groups: ['eng'], virtual_servers: ['wiki'] },
+        },
+        { name: 'deny-others', action: 'deny', conditions: { virtual_servers: ['wiki'] } },
+      ],
+      privateApp: true,
     });
-    const cert = await createSelfSignedCert();
-    // `postern login` exchanges its code over TLS itself: it must trust the virtual server.
-    await writeFile(join(dir, 'wiki-ca.pem'), cert.cert);
-    const configDir = join(dir, 'config');
-    await mkdir(join(configDir, 'secrets'), { recursive: true });
-    await writeFile(join(configDir, 'secrets', 'client-secret'), issuer.clientSecret);
-    await writeFile(
-      join(configDir, 'access.json'),
-      JSON.stringify({
-        version: 1,
-        connector_groups: [{ name: GROUP }],
-        identity_providers: [
-          {
-            name: 'corp',
-            issuer: issuer.issuer,
-            client_id: issuer.clientId,
-            client_secret: { valueFrom: { fileRef: { name: 'secrets/client-secret' } } },
-            scopes: ['openid', 'email', 'profile', 'groups'],
-            post_logout_redirect: true,
-          },
-        ],
-        certificates: [{ name: 'wiki-cert', cert: cert.cert, key: cert.key }],
-        pools: [{ name: 'wiki', via: GROUP, nodes: [{ address: `127.0.0.1:${APP_PORT}` }] }],
-        virtual_servers: [
-          {
-            name: 'wiki',
-            protocol: 'https',
-            listen: `127.0.0.1:${vsPort}`,
-            pool: 'wiki',
-            tls: { certificates: ['wiki-cert'] },
-            access: { identity_provider: 'corp' },
-          },
-        ],
-        access_policies: [
-          {
-            name: 'eng-only',
-            action: 'allow',
-            conditions: { groups: ['eng'], virtual_servers: ['wiki'] },
-          },
-          { name: 'deny-others', action: 'deny', conditions: { virtual_servers: ['wiki'] } },
-        ],
-      }),
-    );
-    edge = await startTestEdge({
-      dataDir: join(dir, 'edge'),
-      configDir,
-      tunnelListen: `${net.rootIp}:0`,
-      onAccessDecision: (entry) => decisions.push(entry),
-      cliTokenTtlMs: 2 * 3600_000,
-    });
-    const jwks = await (await fetch(`${edge.adminUrl}/api/v1/jwks.json`)).text();
-    await writeFile(join(dir, 'jwks.json'), jwks);
-    app = new SpawnedProcess('app', 'ip', [
-      'netns',
-      'exec',
-      net.ns,
-      process.execPath,
-      APP,
-      String(APP_PORT),
-      join(dir, 'jwks.json'),
-      'wiki',
-      'postern-edge',
-    ]);
-    await app.waitForLog('app listening', { timeoutMs: STEP_TIMEOUT_MS });
-    const key = await edge.createKey(GROUP);
-    connector = new SpawnedProcess('connector', 'ip', [
-      'netns',
-      'exec',
-      net.ns,
-      process.execPath,
-      CLI,
-      'connector',
-      '--state-dir',
-      join(dir, 'connector'),
-      '--provision-key',
-      key.value,
-    ]);
-    await connector.waitForLog('tunnel up', { timeoutMs: STEP_TIMEOUT_MS });
-    browser = await launchChromium();
+    dir = lab.dir;
+    issuer = lab.issuer('corp');
+    edge = lab.edge('wiki');
+    base = lab.base('wiki');
   });
 
-  after(async () => {
-    await browser?.close();
-    await connector?.stop('SIGTERM', 5_000);
-    await app?.stop('SIGTERM', 5_000);
-    await edge?.stop();
-    await issuer?.close();
-    await net?.destroy();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => lab?.close());
 
-  const newContext = (): Promise<BrowserContext> =>
-    (browser as Browser).newContext({ ignoreHTTPSErrors: true });
+  const newContext = () => lab!.newContext();
 
   const appAnswer = async (page: Page): Promise<AppAnswer> =>
     JSON.parse((await page.textContent('body')) ?? '') as AppAnswer;
+
+  /** Opens `path` on the virtual server, logs in there as `user` and waits to be back at `path`. */
+  const logInThrough = async (page: Page, path: string, user: string) => {
+    await gotoSteadily(page, `${base}${path}`);
+    await logInAtProvider(page, user, STEP_TIMEOUT_MS);
+    await page.waitForURL(`${base}${path}`, { timeout: STEP_TIMEOUT_MS });
+  };
 
   it('logs a user in, returns to the page asked for, and sends the identity to the app', async () => {
     const context = await newContext();
@@ -288,9 +212,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
     };
     try {
       const page = await context.newPage();
-      await gotoSteadily(page, `${base}/first`);
-      await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
-      await page.waitForURL(`${base}/first`, { timeout: STEP_TIMEOUT_MS });
+      await logInThrough(page, '/first', 'alice');
       const first = await stored();
       assert.ok(first.authTime !== undefined, 'the provider auth_time is kept');
       assert.ok(first.authenticatedAt - first.authTime < 10_000, JSON.stringify(first));
@@ -313,9 +235,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
     const context = await newContext();
     try {
       const page = await context.newPage();
-      await gotoSteadily(page, `${base}/`);
-      await logInAtProvider(page, 'bob', STEP_TIMEOUT_MS);
-      await page.waitForURL(`${base}/`, { timeout: STEP_TIMEOUT_MS });
+      await logInThrough(page, '/', 'bob');
       const response = await page.reload();
       assert.equal(response?.status(), 403);
       const text = (await page.textContent('body')) ?? '';
@@ -338,29 +258,8 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
   });
 
   /** Runs `postern login --no-browser` and returns it once it printed the login URL. */
-  const startCliLogin = async (configDir: string) => {
-    const cli = new SpawnedProcess(
-      'login',
-      process.execPath,
-      [
-        CLI,
-        'login',
-        '--edge',
-        base,
-        '--no-browser',
-        '--timeout',
-        '60',
-        '--ca',
-        join(dir, 'wiki-ca.pem'),
-      ],
-      { POSTERN_CONFIG_DIR: configDir },
-    );
-    const line = await cli.waitFor((l) => l.text.includes('/.postern/cli/login'), {
-      timeoutMs: STEP_TIMEOUT_MS,
-      what: 'the login URL',
-    });
-    return { cli, url: line.text.trim() };
-  };
+  const startCliLogin = (configDir: string) =>
+    startBrowserLogin(base, { configDir, ca: lab!.caFile });
 
   it('postern login stores a CLI token after Allow; no URL the browser saw holds the token', async () => {
     const configDir = join(dir, 'cli-config');
@@ -392,14 +291,9 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
         await context.close();
       }
       const exit = await cli.exited;
-      assert.equal(exit.code, 0, cli.lines.map((l) => l.text).join('\n'));
-      const file = join(configDir, 'credentials.json');
-      assert.equal((await stat(file)).mode & 0o777, 0o600);
-      const stored = JSON.parse(await readFile(file, 'utf8')) as {
-        edges: Record<string, { token: string; expiresAt: number; user?: string }>;
-      };
-      const credential = stored.edges[new URL(base).origin];
-      assert.ok(credential, 'a credential for the edge was stored');
+      assert.equal(exit.code, 0, outputOf(cli));
+      assert.equal((await stat(join(configDir, 'credentials.json'))).mode & 0o777, 0o600);
+      const credential = await storedCredential(configDir, base);
       assert.equal(credential.user, 'alice@example.com');
       const verified = await edge!.tokenAuthority.verify(credential.token, {
         audience: CLI_AUDIENCE,
@@ -442,7 +336,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       assert.notEqual(exit.code, 0);
       assert.ok(
         cli.lines.some((l) => l.text.includes('POSTERN_ERR_LOGIN_DENIED')),
-        cli.lines.map((l) => l.text).join('\n'),
+        outputOf(cli),
       );
       await assert.rejects(stat(join(configDir, 'credentials.json')), { code: 'ENOENT' });
     } finally {
@@ -461,9 +355,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
     try {
       const page = await context.newPage();
       // An open session at the identity provider, as the victim would have.
-      await gotoSteadily(page, `${base}/`);
-      await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
-      await page.waitForURL(`${base}/`, { timeout: STEP_TIMEOUT_MS });
+      await logInThrough(page, '/', 'alice');
       const port = (grab.address() as AddressInfo).port;
       const link = new URL(`${base}/.postern/cli/login`);
       link.searchParams.set('callback', `http://127.0.0.1:${port}/grab`);

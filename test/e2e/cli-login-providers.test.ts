@@ -7,150 +7,53 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { CLI_AUDIENCE, UserTokenAuthority } from '../../src/control/index.js';
-import { openPostgresStore } from '../../src/store/index.js';
-import { freePort, startTestEdge, tempDir, type TestEdge } from '../harness/harness.js';
-import { gotoSteadily, launchChromium, logInAtProvider } from '../support/browser.js';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
-import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
-import { createSelfSignedCert } from '../support/tls-cert.js';
+import type { Page } from 'playwright-core';
+import { CLI_AUDIENCE } from '../../src/control/index.js';
+import { freePort } from '../harness/harness.js';
+import { gotoSteadily, logInAtProvider } from '../support/browser.js';
+import { LoginLab } from './support/login-lab.js';
+import {
+  outputOf,
+  spawnLogin,
+  startBrowserLogin,
+  startDeviceLogin,
+  storedCredential,
+} from './support/postern-login.js';
+import { CLI } from './support/site-lab.js';
 import { SpawnedProcess } from './support/spawned-process.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const STEP_TIMEOUT_MS = 30_000;
 
-interface Issuers {
-  readonly corp: OidcIssuer;
-  readonly partner: OidcIssuer;
-}
-
-/** The config document of one edge: two identity providers, one https virtual server on `port`. */
-function accessDocument(issuers: Issuers, port: number, cert: { cert: string; key: string }) {
-  const provider = (name: keyof Issuers) => ({
-    name,
-    issuer: issuers[name].issuer,
-    client_id: issuers[name].clientId,
-    client_secret: { valueFrom: { fileRef: { name: `secrets/${name}` } } },
-    scopes: ['openid', 'email', 'profile', 'groups'],
-  });
-  return {
-    version: 1,
-    connector_groups: [{ name: 'clilogin-site' }],
-    identity_providers: [provider('corp'), provider('partner')],
-    certificates: [{ name: 'web-cert', cert: cert.cert, key: cert.key }],
-    pools: [{ name: 'web', via: 'clilogin-site', nodes: [{ address: '127.0.0.1:9' }] }],
-    virtual_servers: [
-      {
-        name: 'web',
-        protocol: 'https',
-        listen: `127.0.0.1:${port}`,
-        pool: 'web',
-        tls: { certificates: ['web-cert'] },
-        access: { identity_provider: 'corp' },
-      },
-    ],
-  };
-}
-
-/** The stored credential of `edge` in the CLI config dir `configDir`. */
-async function storedCredential(configDir: string, edge: string) {
-  const stored = JSON.parse(await readFile(join(configDir, 'credentials.json'), 'utf8')) as {
-    edges: Record<string, { token: string; user?: string }>;
-  };
-  const credential = stored.edges[new URL(edge).origin];
-  assert.ok(credential, `a credential for ${edge}`);
-  return credential;
-}
-
 describe('postern login with two identity providers on two edges', { timeout: 300_000 }, () => {
+  let lab: LoginLab | undefined;
   let dir = '';
-  let pg: PostgresServer | undefined;
-  let issuers: Issuers | undefined;
-  let edgeA: TestEdge | undefined;
-  let edgeB: TestEdge | undefined;
-  let browser: Browser | undefined;
   let baseA = '';
   let baseB = '';
   let caFile = '';
 
   before(async () => {
-    dir = await tempDir('postern-clilogin-');
-    pg = await startPostgres();
-    const url = await pg.createDatabase();
-    const [portA, portB] = [await freePort(), await freePort()];
-    baseA = `https://localhost:${portA}`;
-    baseB = `https://localhost:${portB}`;
-    const redirectUris = [`${baseA}/.postern/auth/callback`, `${baseB}/.postern/auth/callback`];
-    issuers = {
-      corp: await startOidcIssuer({
-        redirectUris,
-        accounts: { alice: { email: 'alice@example.com', name: 'Alice', groups: ['eng'] } },
-      }),
-      partner: await startOidcIssuer({
-        redirectUris,
-        accounts: { bob: { email: 'bob@partner.example', name: 'Bob', groups: ['ext'] } },
-      }),
-    };
-    const cert = await createSelfSignedCert();
-    caFile = join(dir, 'ca.pem');
-    await writeFile(caFile, cert.cert);
-    const signingKey = join(dir, 'token-signing-key.pem');
-    await writeFile(signingKey, UserTokenAuthority.generatePem(), { mode: 0o600 });
-    const edge = async (name: string, port: number, deviceLogin: boolean) => {
-      const configDir = join(dir, `config-${name}`);
-      await mkdir(join(configDir, 'secrets'), { recursive: true });
-      await writeFile(join(configDir, 'secrets', 'corp'), issuers!.corp.clientSecret);
-      await writeFile(join(configDir, 'secrets', 'partner'), issuers!.partner.clientSecret);
-      await writeFile(
-        join(configDir, 'access.json'),
-        JSON.stringify(accessDocument(issuers!, port, cert)),
-      );
-      return startTestEdge({
-        dataDir: join(dir, `edge-${name}`),
-        configDir,
-        serverId: `clilogin-${name}`,
-        openStore: () => openPostgresStore({ connectionString: url }),
-        tokenSigningKey: signingKey,
-        deviceLogin,
-      });
-    };
-    edgeA = await edge('a', portA, true);
-    edgeB = await edge('b', portB, false);
-    browser = await launchChromium();
+    lab = await LoginLab.start({
+      name: 'clilogin',
+      providers: {
+        corp: { alice: { email: 'alice@example.com', name: 'Alice', groups: ['eng'] } },
+        partner: { bob: { email: 'bob@partner.example', name: 'Bob', groups: ['ext'] } },
+      },
+      edges: { a: { deviceLogin: true }, b: { deviceLogin: false } },
+    });
+    ({ dir, caFile } = lab);
+    [baseA, baseB] = [lab.base('a'), lab.base('b')];
   });
 
-  after(async () => {
-    await browser?.close();
-    await edgeB?.stop();
-    await edgeA?.stop();
-    await issuers?.corp.close();
-    await issuers?.partner.close();
-    await pg?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => lab?.close());
 
   /** Runs `postern login --no-browser` against `edge`; resolves once it printed the login URL. */
-  const startCliLogin = async (edge: string, configDir: string) => {
-    const cli = new SpawnedProcess(
-      'clilogin',
-      process.execPath,
-      [CLI, 'login', '--edge', edge, '--no-browser', '--timeout', '120', '--ca', caFile],
-      { POSTERN_CONFIG_DIR: configDir },
-    );
-    const line = await cli.waitFor((l) => l.text.includes('/.postern/cli/login?'), {
-      timeoutMs: STEP_TIMEOUT_MS,
-      what: 'the login URL',
-    });
-    return { cli, url: line.text.trim() };
-  };
+  const startCliLogin = (edge: string, configDir: string) =>
+    startBrowserLogin(edge, { configDir, ca: caFile });
 
   /** Opens `url` in `page`, picks `idp` on the edge's choice page and logs in there as `user`. */
-  const pickAndLogIn = async (page: Page, url: string, idp: keyof Issuers, user?: string) => {
+  const pickAndLogIn = async (page: Page, url: string, idp: 'corp' | 'partner', user?: string) => {
     await gotoSteadily(page, url);
     await page.waitForSelector(`#idp-${idp}`, { timeout: STEP_TIMEOUT_MS });
     assert.equal(await page.textContent('h1'), 'Choose how to sign in');
@@ -173,13 +76,13 @@ describe('postern login with two identity providers on two edges', { timeout: 30
 
   const exitOf = async (cli: SpawnedProcess) => {
     const exit = await cli.exited;
-    return { code: exit.code, output: cli.lines.map((l) => l.text).join('\n') };
+    return { code: exit.code, output: outputOf(cli) };
   };
 
   it('two postern login runs confirmed in one browser at once each get their own token', async () => {
     const first = await startCliLogin(baseA, join(dir, 'cli-first'));
     const second = await startCliLogin(baseA, join(dir, 'cli-second'));
-    const context = await browser!.newContext({ ignoreHTTPSErrors: true });
+    const context = await lab!.newContext();
     try {
       const [tabOne, tabTwo] = [await context.newPage(), await context.newPage()];
       await pickAndLogIn(tabOne, first.url, 'corp', 'alice');
@@ -209,7 +112,7 @@ describe('postern login with two identity providers on two edges', { timeout: 30
   it("the user picks the second provider: the token is that provider's user's", async () => {
     const configDir = join(dir, 'cli-partner');
     const { cli, url } = await startCliLogin(baseB, configDir);
-    const context = await browser!.newContext({ ignoreHTTPSErrors: true });
+    const context = await lab!.newContext();
     try {
       const page = await context.newPage();
       await pickAndLogIn(page, url, 'partner', 'bob');
@@ -219,7 +122,7 @@ describe('postern login with two identity providers on two edges', { timeout: 30
       const exit = await exitOf(cli);
       assert.equal(exit.code, 0, exit.output);
       const credential = await storedCredential(configDir, baseB);
-      const verified = await edgeA!.tokenAuthority.verify(credential.token, {
+      const verified = await lab!.edge('a').tokenAuthority.verify(credential.token, {
         audience: CLI_AUDIENCE,
       });
       assert.equal(verified.identity.subject, 'bob');
@@ -238,7 +141,7 @@ describe('postern login with two identity providers on two edges', { timeout: 30
       res.end('got it');
     });
     await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
-    const context = await browser!.newContext({ ignoreHTTPSErrors: true });
+    const context = await lab!.newContext();
     try {
       const verifier = randomBytes(32).toString('base64url');
       const pkce = {
@@ -279,7 +182,7 @@ describe('postern login with two identity providers on two edges', { timeout: 30
   });
 
   it('edge B has device login switched off: 404 on its device paths and a clear CLI error', async () => {
-    const context = await browser!.newContext({ ignoreHTTPSErrors: true });
+    const context = await lab!.newContext();
     try {
       const start = await context.request.post(`${baseB}/.postern/cli/device`);
       assert.equal(start.status(), 404);
@@ -294,12 +197,11 @@ describe('postern login with two identity providers on two edges', { timeout: 30
     } finally {
       await context.close();
     }
-    const cli = new SpawnedProcess(
-      'clilogin-device-off',
-      process.execPath,
-      [CLI, 'login', '--edge', baseB, '--device', '--ca', caFile],
-      { POSTERN_CONFIG_DIR: join(dir, 'cli-device-off') },
-    );
+    const cli = spawnLogin(baseB, ['--device'], {
+      name: 'clilogin-device-off',
+      configDir: join(dir, 'cli-device-off'),
+      ca: caFile,
+    });
     const exit = await exitOf(cli);
     assert.equal(exit.code, 1, exit.output);
     assert.match(exit.output, /POSTERN_ERR_DEVICE_LOGIN_OFF/);
@@ -308,20 +210,11 @@ describe('postern login with two identity providers on two edges', { timeout: 30
 
   it('a device login on edge A lets the approving user pick the provider first', async () => {
     const configDir = join(dir, 'cli-device');
-    const cli = new SpawnedProcess(
-      'clilogin-device',
-      process.execPath,
-      [CLI, 'login', '--edge', baseA, '--device', '--ca', caFile],
-      { POSTERN_CONFIG_DIR: configDir },
-    );
-    const context = await browser!.newContext({ ignoreHTTPSErrors: true });
+    const { cli, link } = await startDeviceLogin(baseA, { configDir, ca: caFile });
+    const context = await lab!.newContext();
     try {
-      const link = await cli.waitFor((l) => l.text.includes('/.postern/cli/device?user_code='), {
-        timeoutMs: STEP_TIMEOUT_MS,
-        what: 'the verification link',
-      });
       const page = await context.newPage();
-      await pickAndLogIn(page, link.text.trim(), 'partner', 'bob');
+      await pickAndLogIn(page, link.href, 'partner', 'bob');
       await page.waitForSelector('#approve', { timeout: STEP_TIMEOUT_MS });
       await page.click('#approve');
       await page.waitForSelector('h1:has-text("Device approved")', { timeout: STEP_TIMEOUT_MS });

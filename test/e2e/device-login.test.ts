@@ -2,126 +2,41 @@
 // in-process edges sharing one PostgreSQL store (an HA set), the real CLI in a child process,
 // and headless Chromium approving (or denying) the code on the verification page.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { gotoSteadily, launchChromium, logInAtProvider } from '../support/browser.js';
-import { CLI_AUDIENCE, UserTokenAuthority } from '../../src/control/index.js';
-import { openPostgresStore } from '../../src/store/index.js';
-import { freePort, startTestEdge, tempDir, type TestEdge } from '../harness/harness.js';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
-import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
-import { createSelfSignedCert } from '../support/tls-cert.js';
-import { SpawnedProcess } from './support/spawned-process.js';
+import { gotoSteadily, logInAtProvider } from '../support/browser.js';
+import { CLI_AUDIENCE } from '../../src/control/index.js';
+import { LoginLab } from './support/login-lab.js';
+import { outputOf, startDeviceLogin, storedCredential } from './support/postern-login.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const STEP_TIMEOUT_MS = 20_000;
 /** Edge B's device logins expire this fast, for the expiry test. */
 const SHORT_TTL_MS = 4000;
 
-/** The config document of one edge: one https virtual server on `port` that requires login. */
-function accessDocument(issuer: OidcIssuer, port: number, cert: { cert: string; key: string }) {
-  return {
-    version: 1,
-    connector_groups: [{ name: 'dev-site' }],
-    identity_providers: [
-      {
-        name: 'corp',
-        issuer: issuer.issuer,
-        client_id: issuer.clientId,
-        client_secret: { valueFrom: { fileRef: { name: 'secrets/client-secret' } } },
-        scopes: ['openid', 'email', 'profile', 'groups'],
-      },
-    ],
-    certificates: [{ name: 'web-cert', cert: cert.cert, key: cert.key }],
-    pools: [{ name: 'web', via: 'dev-site', nodes: [{ address: '127.0.0.1:8080' }] }],
-    virtual_servers: [
-      {
-        name: 'web',
-        protocol: 'https',
-        listen: `127.0.0.1:${port}`,
-        pool: 'web',
-        tls: { certificates: ['web-cert'] },
-        access: { identity_provider: 'corp' },
-      },
-    ],
-  };
-}
-
 describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 180_000 }, () => {
+  let lab: LoginLab | undefined;
   let dir = '';
-  let pg: PostgresServer | undefined;
-  let issuer: OidcIssuer | undefined;
-  let edgeA: TestEdge | undefined;
-  let edgeB: TestEdge | undefined;
-  let browser: Browser | undefined;
   let baseA = '';
   let baseB = '';
-  let caFile = '';
 
   before(async () => {
-    dir = await tempDir('postern-device-');
-    pg = await startPostgres();
-    const url = await pg.createDatabase();
-    const [portA, portB] = [await freePort(), await freePort()];
-    baseA = `https://localhost:${portA}`;
-    baseB = `https://localhost:${portB}`;
-    issuer = await startOidcIssuer({
-      redirectUris: [`${baseA}/.postern/auth/callback`, `${baseB}/.postern/auth/callback`],
-      accounts: { alice: { email: 'alice@example.com', name: 'Alice', groups: ['eng'] } },
+    lab = await LoginLab.start({
+      name: 'device',
+      providers: {
+        corp: { alice: { email: 'alice@example.com', name: 'Alice', groups: ['eng'] } },
+      },
+      edges: { a: {}, b: { deviceLoginTtlMs: SHORT_TTL_MS } },
     });
-    const cert = await createSelfSignedCert();
-    caFile = join(dir, 'ca.pem');
-    await writeFile(caFile, cert.cert);
-    // An HA set: every edge signs with the same key and shares the store.
-    const signingKey = join(dir, 'token-signing-key.pem');
-    await writeFile(signingKey, UserTokenAuthority.generatePem(), { mode: 0o600 });
-    const edge = async (name: string, port: number, extra: { deviceLoginTtlMs?: number }) => {
-      const configDir = join(dir, `config-${name}`);
-      await mkdir(join(configDir, 'secrets'), { recursive: true });
-      await writeFile(join(configDir, 'secrets', 'client-secret'), issuer!.clientSecret);
-      await writeFile(
-        join(configDir, 'access.json'),
-        JSON.stringify(accessDocument(issuer!, port, cert)),
-      );
-      return startTestEdge({
-        dataDir: join(dir, `edge-${name}`),
-        configDir,
-        serverId: `device-${name}`,
-        openStore: () => openPostgresStore({ connectionString: url }),
-        tokenSigningKey: signingKey,
-        ...extra,
-      });
-    };
-    edgeA = await edge('a', portA, {});
-    edgeB = await edge('b', portB, { deviceLoginTtlMs: SHORT_TTL_MS });
-    browser = await launchChromium();
+    dir = lab.dir;
+    [baseA, baseB] = [lab.base('a'), lab.base('b')];
   });
 
-  after(async () => {
-    await browser?.close();
-    await edgeB?.stop();
-    await edgeA?.stop();
-    await issuer?.close();
-    await pg?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => lab?.close());
 
   /** Starts `postern login --device` against `edge`; resolves with the process and its prompt. */
   const startCli = async (edge: string, configDir: string) => {
-    const cli = new SpawnedProcess(
-      'device-login',
-      process.execPath,
-      [CLI, 'login', '--edge', edge, '--device', '--ca', caFile],
-      { POSTERN_CONFIG_DIR: configDir },
-    );
-    const link = await cli.waitFor((l) => l.text.includes('/.postern/cli/device?user_code='), {
-      timeoutMs: STEP_TIMEOUT_MS,
-      what: 'the verification link',
-    });
-    const complete = new URL(link.text.trim());
+    const { cli, link: complete } = await startDeviceLogin(edge, { configDir, ca: lab!.caFile });
     const code = complete.searchParams.get('user_code') ?? '';
     assert.match(code, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
     assert.ok(
@@ -142,7 +57,7 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
     code: string,
     button: 'approve' | 'deny',
   ) => {
-    const context = await browser!.newContext({ ignoreHTTPSErrors: true });
+    const context = await lab!.newContext();
     try {
       const page = await context.newPage();
       const shown = page.waitForResponse(
@@ -210,20 +125,15 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
       const heading = await decideInBrowser(complete, baseB, code, 'approve');
       assert.equal(heading, 'Device approved');
       const exit = await cli.exited;
-      assert.equal(exit.code, 0, cli.lines.map((l) => l.text).join('\n'));
-      const file = join(configDir, 'credentials.json');
-      assert.equal((await stat(file)).mode & 0o777, 0o600);
-      const stored = JSON.parse(await readFile(file, 'utf8')) as {
-        edges: Record<string, { token: string; expiresAt: number; user?: string; caPem?: string }>;
-      };
-      const credential = stored.edges[new URL(baseA).origin];
-      assert.ok(credential, 'a credential for edge A was stored');
+      assert.equal(exit.code, 0, outputOf(cli));
+      assert.equal((await stat(join(configDir, 'credentials.json'))).mode & 0o777, 0o600);
+      const credential = await storedCredential(configDir, baseA);
       assert.equal(credential.user, 'alice@example.com');
       assert.ok(
         credential.caPem?.includes('BEGIN CERTIFICATE'),
         'the CA is stored for postern tcp',
       );
-      const verified = await edgeA!.tokenAuthority.verify(credential.token, {
+      const verified = await lab!.edge('a').tokenAuthority.verify(credential.token, {
         audience: CLI_AUDIENCE,
       });
       assert.equal(verified.identity.subject, 'alice');
@@ -231,7 +141,7 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
       assert.equal(verified.expiresAt, credential.expiresAt);
       const hours = (verified.expiresAt - Date.now()) / 3_600_000;
       assert.ok(hours > 7.9 && hours <= 8, `valid for 8 h, got ${hours}`);
-      const all = cli.lines.map((l) => l.text).join('\n');
+      const all = outputOf(cli);
       assert.ok(!all.includes(credential.token), 'the token is never printed');
     } finally {
       if (!cli.hasExited) await cli.stop('SIGTERM', 5_000);
@@ -244,7 +154,7 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
       assert.equal(await decideInBrowser(complete, baseA, code, 'deny'), 'Device denied');
       const exit = await cli.exited;
       assert.notEqual(exit.code, 0);
-      const all = cli.lines.map((l) => l.text).join('\n');
+      const all = outputOf(cli);
       assert.match(all, /POSTERN_ERR_DEVICE_LOGIN_DENIED/);
       await assert.rejects(stat(join(dir, 'cli-deny', 'credentials.json')), { code: 'ENOENT' });
     } finally {
@@ -255,7 +165,7 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
   // After the approvals: it locks 127.0.0.1, where every browser of this file comes from, out of
   // entering codes for 15 minutes.
   it('counts wrong codes entered on edge A on edge B too: 3 on A and 2 on B lock the address', async () => {
-    const context = await browser!.newContext({ ignoreHTTPSErrors: true });
+    const context = await lab!.newContext();
     try {
       const started = await context.request.post(`${baseB}/.postern/cli/device`);
       assert.equal(started.status(), 200);
@@ -286,7 +196,7 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
     try {
       const exit = await cli.exited;
       assert.notEqual(exit.code, 0);
-      assert.match(cli.lines.map((l) => l.text).join('\n'), /POSTERN_ERR_DEVICE_LOGIN_EXPIRED/);
+      assert.match(outputOf(cli), /POSTERN_ERR_DEVICE_LOGIN_EXPIRED/);
       assert.ok(Date.now() - started < 30_000, 'within the expiry and one poll');
     } finally {
       if (!cli.hasExited) await cli.stop('SIGTERM', 5_000);
