@@ -1,6 +1,7 @@
 // Longer than most files on purpose: one client connection's read loop (head, body, next request,
 // upgrade, timeouts) is one state machine; split up, its ordering would be harder to check.
 import type net from 'node:net';
+import { readDirectly, stopReadingDirectly } from '../accepted-socket-reads.js';
 import { ChunkedDecoder, type ChunkedDecoderHandler } from './chunked-decoder.js';
 import { httpErrors } from './errors.js';
 import { Http1Request, type RequestBodySource } from './http1-request.js';
@@ -107,6 +108,9 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     socket.on('drain', this.#onDrain);
     socket.on('error', noop);
     socket.on('close', this.#onClose);
+    // Each read reaches #onData without a buffer of its own or a 'data' event while the socket
+    // flows (accepted-socket-reads.ts); what waited while it was paused still comes as 'data'.
+    readDirectly(socket, this.#onData);
   }
 
   /** True between requests with nothing read of the next one. */
@@ -341,6 +345,7 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     this.#state = DONE;
     const socket = this.socket;
     socket.removeListener('data', this.#onData);
+    stopReadingDirectly(socket);
     socket.removeListener('drain', this.#onDrain);
     socket.removeListener('close', this.#onClose);
     socket.pause();
