@@ -34,8 +34,9 @@ test('a damaged credentials file is reported with a fix, not overwritten silentl
   });
 });
 
-test('the config directory follows POSTERN_CONFIG_DIR, then XDG_CONFIG_HOME', () => {
-  assert.equal(defaultConfigDir({ POSTERN_CONFIG_DIR: '/a' }), '/a');
+test('the config directory follows POSTERN_CLI_CONFIG_DIR, then XDG_CONFIG_HOME, never the edge variable', () => {
+  assert.equal(defaultConfigDir({ POSTERN_CLI_CONFIG_DIR: '/a', POSTERN_CONFIG_DIR: '/e' }), '/a');
+  assert.equal(defaultConfigDir({ XDG_CONFIG_HOME: '/x', POSTERN_CONFIG_DIR: '/e' }), '/x/postern');
   assert.equal(defaultConfigDir({ XDG_CONFIG_HOME: '/x' }), '/x/postern');
   assert.throws(() => edgeKey('not a url'), { code: 'POSTERN_ERR_EDGE_URL' });
 });

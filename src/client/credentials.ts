@@ -20,9 +20,13 @@ interface CredentialsFile {
   readonly edges: Record<string, EdgeCredential>;
 }
 
-/** Where credentials live: `$POSTERN_CONFIG_DIR`, else `$XDG_CONFIG_HOME/postern`, else `~/.config/postern`. */
+/**
+ * Where credentials live: `$POSTERN_CLI_CONFIG_DIR`, else `$XDG_CONFIG_HOME/postern`, else
+ * `~/.config/postern`. Not `$POSTERN_CONFIG_DIR`: that is the edge's watched configuration
+ * directory, and a login in the edge's environment would write its token there.
+ */
 export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.POSTERN_CONFIG_DIR) return env.POSTERN_CONFIG_DIR;
+  if (env.POSTERN_CLI_CONFIG_DIR) return env.POSTERN_CLI_CONFIG_DIR;
   const base = env.XDG_CONFIG_HOME || join(homedir(), '.config');
   return join(base, 'postern');
 }

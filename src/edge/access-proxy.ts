@@ -12,7 +12,13 @@ import {
   type UserIdentity,
 } from '../control/index.js';
 import { isPosternError, systemClock, type Clock, type PosternError } from '../core/index.js';
-import { joinStreams, trafficErrors, type Dialer, type DialResult } from '../traffic/index.js';
+import {
+  drainCut,
+  joinStreams,
+  trafficErrors,
+  type Dialer,
+  type DialResult,
+} from '../traffic/index.js';
 import {
   CONNECT_ESTABLISHED,
   dialFailureStatus,
@@ -97,7 +103,8 @@ interface Counts {
  * Every decision and every session end goes to the user activity log. A session ends when the
  * token that authorized it expires (close reason `token_expired`): access ends with the token.
  * Every configuration change re-authorizes the open sessions with the identity they were opened
- * with, and cuts those no longer allowed (close reason `access_revoked`).
+ * with, and cuts those no longer allowed (close reason `access_revoked`). On close it drains like
+ * a virtual server: sessions still open when the drain time runs out are cut (`drain_timeout`).
  */
 export class AccessProxy {
   readonly server: https.Server;
@@ -110,6 +117,10 @@ export class AccessProxy {
   readonly #sessions: OpenAccessSessions;
   readonly #expiry: AccessExpiry;
   #publicUrl: string | undefined;
+  /** Set once {@link close} began: an answered request's connection closes instead of idling. */
+  #draining = false;
+  /** Set once the drain time ran out: a session that reaches the pipe only now is cut at once. */
+  #drainRanOut = false;
 
   constructor(options: AccessProxyOptions) {
     this.#o = options;
@@ -176,17 +187,36 @@ export class AccessProxy {
     });
   }
 
-  /** Stops accepting, ends open sessions and closes every connection. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting at once; open sessions and requests in flight get `drainTimeoutMs` (default
+   * 0) to finish, idle keep-alive connections close now and busy ones after their answer; then
+   * what is left is cut (close reason `drain_timeout`), as a closing virtual server does.
+   */
+  async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    this.#draining = true;
+    // Node also closes the idle keep-alive connections here.
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const timer = this.#clock.setTimeout(() => this.#cutRemaining(), options.drainTimeoutMs ?? 0);
+    timer.unref?.();
+    await closed;
+    this.#clock.clearTimeout(timer);
+    // Expiry and re-checks go on while sessions drain: a drain does not extend access.
     this.#expiry.close();
     this.#sessions.close();
-    for (const s of this.#sessions.sockets()) s.destroy();
+  }
+
+  #cutRemaining(): void {
+    this.#drainRanOut = true;
+    for (const s of [...this.#sessions.sockets()]) s.destroy(drainCut());
     this.server.closeAllConnections();
-    await closed;
   }
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Node keeps a draining server's connection alive after its answer until the keep-alive
+    // timeout; closing it once idle lets the drain end when the last answer is sent.
+    res.once('finish', () => {
+      if (this.#draining) setImmediate(() => this.server.closeIdleConnections());
+    });
     try {
       if (this.onHttpRequest && (await this.onHttpRequest(req, res))) return;
     } catch (err) {
@@ -348,6 +378,8 @@ export class AccessProxy {
       const revoked = cutReason === ACCESS_REVOKED_REASON;
       session.onEnd(counts, cutReason ?? reason, revoked ? cutWhy : undefined);
     });
+    // Accepted before the close, it dialed past the drain time: cut like the others were.
+    if (this.#drainRanOut) client.destroy(drainCut());
   }
 
   /**

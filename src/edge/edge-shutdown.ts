@@ -24,7 +24,7 @@ export async function closeInDrainOrder(
   // The frontends drain side by side, each bounded by the drain timeout.
   await Promise.all([
     frontends.konnectivity?.close(o.drainMs),
-    frontends.access?.proxy.close(),
+    frontends.access?.proxy.close({ drainTimeoutMs: o.drainMs }),
     tunnels.runtime.close(o.drainMs),
   ]);
   running.identity.close();

@@ -10,6 +10,7 @@ export { trafficErrors } from './errors.js';
 export { DirectDialer, connectTcp, dialCodeOf, dialError, splitHostPort } from './direct-dial.js';
 export type { ConnectOutcome } from './direct-dial.js';
 export { joinStreams } from './join-streams.js';
+export { drainCut } from './drain-cut.js';
 export type { PoolConstructorOptions } from './pool.js';
 export type { PoolPick, PoolPickOptions, PickOutcome } from './pool-options.js';
 export type { PoolNode, NodeState, PoolOptions, PanicMode } from './pool-options.js';

@@ -91,7 +91,7 @@ describe(
     };
     const tcp = (user: string, args: readonly string[], input?: string) =>
       runIn(NS.edge, [process.execPath, CLI, 'tcp', ...args], {
-        env: { POSTERN_CONFIG_DIR: configDirs[user] },
+        env: { POSTERN_CLI_CONFIG_DIR: configDirs[user] },
         ...(input === undefined ? {} : { input }),
       });
 
@@ -255,7 +255,7 @@ describe(
         NS.edge,
         'tcp-listen',
         [CLI, 'tcp', 'echo.px.internal:8080', '--listen', '127.0.0.1:7100'],
-        { POSTERN_CONFIG_DIR: configDirs.alice },
+        { POSTERN_CLI_CONFIG_DIR: configDirs.alice },
       );
       await forwarder.waitForLog('tcp forwarder ready', { timeoutMs: 10_000 });
       const out = await runIn(NS.edge, [
@@ -297,7 +297,7 @@ describe(
         NS.edge,
         'tcp-listen-expired',
         [CLI, 'tcp', 'echo.px.internal:8080', '--listen', '127.0.0.1:7101'],
-        { POSTERN_CONFIG_DIR: configDirs.expired },
+        { POSTERN_CLI_CONFIG_DIR: configDirs.expired },
       );
       await forwarder.waitForLog('tcp forwarder ready', { timeoutMs: 10_000 });
       const out = await runIn(NS.edge, [
@@ -394,7 +394,7 @@ describe(
         NS.edge,
         'tcp-listen-pg',
         [CLI, 'tcp', 'db.px.internal:5432', '--listen', '127.0.0.1:7102'],
-        { POSTERN_CONFIG_DIR: configDirs.alice },
+        { POSTERN_CLI_CONFIG_DIR: configDirs.alice },
       );
       await forwarder.waitForLog('tcp forwarder ready', { timeoutMs: 10_000 });
       const res = await runIn(NS.edge, [

@@ -76,3 +76,34 @@ test('a connector whose certificate expired while offline, started without a key
   assert.match(run.stderr, /--provision-key/);
   assert.ok(run.stderr.includes(`postern connectors delete ${id}`), run.stderr);
 });
+
+test('connector --drain-timeout that is not 0 to 3600 seconds exits 1 at start, naming the flag', async () => {
+  // With a valid key the connector would otherwise enroll and run until SIGTERM, then cut every
+  // session at once (NaN milliseconds of drain).
+  const key = await edge.createKey('cc-drain-flag');
+  for (const bad of ['abc', '30s', '-1']) {
+    const state = await tempDir('postern-cc-');
+    const run = await connector([
+      '--provision-key',
+      key.value,
+      '--state-dir',
+      state,
+      '--drain-timeout',
+      bad,
+    ]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^postern: Invalid --drain-timeout: "${bad}" is not a number of seconds from 0 to 3600 \\(POSTERN_ERR_INVALID_ARGUMENT\\)$`,
+        'm',
+      ),
+    );
+  }
+  const connectors = await edge.api<{ items: { group: string }[] }>('GET', '/connectors');
+  assert.deepEqual(
+    connectors.body.items.filter((c) => c.group === 'cc-drain-flag'),
+    [],
+    'nothing enrolled: the flag was checked before the connector started',
+  );
+});

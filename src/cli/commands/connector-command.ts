@@ -12,8 +12,12 @@ import { createLogger, untilSignal } from '../logger.js';
 import { packageVersion } from '../version.js';
 import { addConnectorHaFlags, connectorHaOptions, edgeAddressOptions } from './ha-flags.js';
 import { secretFromValueOrFile } from './secret-file.js';
+import { drainTimeoutFlag } from './shutdown-flags.js';
 
 const env = process.env;
+
+/** `--drain-timeout` when not given (the Kubernetes manifests give 30 as well). */
+const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
 
 /** Why /readyz answers 503 while an administrator has the connector drained. */
 function drainedReason(connectorId: string): string {
@@ -51,8 +55,8 @@ export function connectorCommand(program: Command): void {
     )
     .option(
       '--drain-timeout <seconds>',
-      'on SIGTERM, how long sessions may take to finish; then those left are cut',
-      '30',
+      'on SIGTERM, how long sessions may take to finish, 0 to 3600; then those left are cut',
+      String(DEFAULT_DRAIN_TIMEOUT_SECONDS),
     )
     .option(
       '--agent-identifiers <query>',
@@ -96,6 +100,9 @@ export function connectorCommand(program: Command): void {
         keepaliveTimeout?: string;
         syncInterval?: string;
       }) => {
+        // Checked before anything starts: a bad value found only at SIGTERM would cut every session.
+        const drainTimeoutMs =
+          drainTimeoutFlag(o.drainTimeout) ?? DEFAULT_DRAIN_TIMEOUT_SECONDS * 1000;
         const logger = createLogger();
         const provisionKey = await secretFromValueOrFile({
           value: o.provisionKey,
@@ -143,7 +150,7 @@ export function connectorCommand(program: Command): void {
           throw outcome;
         }
         logger.info({ signal: outcome, active: connector.counters.active }, 'connector draining');
-        await connector.stop({ drainTimeoutMs: Number(o.drainTimeout) * 1000 });
+        await connector.stop({ drainTimeoutMs });
       },
     );
 }

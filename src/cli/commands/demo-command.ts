@@ -163,7 +163,7 @@ async function startDemoConnector(
 
 function printDemo(o: DemoOptions, demo: Demo): void {
   const { edge, connector, app, access, traffic } = demo;
-  const tcp = `POSTERN_CONFIG_DIR=${access.configDir} npx postern tcp ${access.target} --edge ${edge.accessUrl} --listen 127.0.0.1:7001`;
+  const tcp = `POSTERN_CLI_CONFIG_DIR=${access.configDir} npx postern tcp ${access.target} --edge ${edge.accessUrl} --listen 127.0.0.1:7001`;
   const lines = [
     'Postern demo is up:',
     `  edge        tunnel ${edge.advertiseAddress}, admin ${edge.adminUrl} (token ${join(demo.dir, 'edge', 'admin-token')})`,

@@ -2,6 +2,13 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { deviceLogin, login, type EdgeCredential } from '../../client/index.js';
+import { secondsFlag } from './ha-flags.js';
+
+/**
+ * `--timeout` in seconds: a second to a day. Bounded because a timer set beyond about 24 days
+ * fires at once in Node, which would end the login before it began.
+ */
+const TIMEOUT_RANGE = { min: 1, max: 86_400 } as const;
 
 interface LoginFlags {
   edge: string;
@@ -42,15 +49,21 @@ export function loginCommand(program: Command): void {
       '--ca <file>',
       "PEM of the CA of the edge's certificate (needed unless this machine trusts it), stored for `postern tcp`",
     )
-    .option('--timeout <seconds>', 'give up when the login is not finished in time', '300')
+    .option(
+      '--timeout <seconds>',
+      'give up when the browser login is not finished in time, 1 to 86400 (--device waits as long as its code is valid instead)',
+      '300',
+    )
     .action(async (o: LoginFlags) => {
+      // Checked also with --device, which does not use it: a bad value is a mistake either way.
+      const timeoutMs = secondsFlag(o.timeout, '--timeout', TIMEOUT_RANGE);
       const caPem = o.ca === undefined ? undefined : await readFile(o.ca, 'utf8');
       const credential = o.device
         ? await loginWithDevice(o.edge, caPem)
         : await login({
             edgeUrl: o.edge,
             caPem,
-            timeoutMs: Math.max(1, Number(o.timeout) || 300) * 1000,
+            timeoutMs,
             onUrl: (url) =>
               process.stderr.write(`Open this URL in a browser to log in:\n\n  ${url}\n\n`),
             ...(o.browser ? { openBrowser: openInBrowser } : {}),

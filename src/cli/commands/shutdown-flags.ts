@@ -11,7 +11,7 @@ export interface ShutdownFlags {
   reloadDrainTimeout?: string;
 }
 
-/** Both flags take 0 (no grace, cut at once) up to an hour. */
+/** Grace and drain (the edge's and the connector's) take 0 (none, cut at once) up to an hour. */
 const RANGE = { min: 0, max: 3600 } as const;
 
 /** Sessions of a server a reload took away may run up to a day (long downloads, SSH). */
@@ -37,6 +37,14 @@ export function addShutdownFlags(command: Command): Command {
     );
 }
 
+/**
+ * Milliseconds from a `--drain-timeout` value, the edge's or the connector's, or undefined when
+ * it was not given; anything but 0 to 3600 seconds is POSTERN_ERR_INVALID_ARGUMENT.
+ */
+export function drainTimeoutFlag(value: string | undefined): number | undefined {
+  return secondsFlag(value, '--drain-timeout', RANGE);
+}
+
 /** The edge options of the shutdown flags; absent flags leave the defaults. */
 export function shutdownOptions(o: ShutdownFlags): {
   shutdownGraceMs?: number;
@@ -44,7 +52,7 @@ export function shutdownOptions(o: ShutdownFlags): {
   reloadDrainTimeoutMs?: number;
 } {
   const grace = secondsFlag(o.shutdownGrace, '--shutdown-grace', RANGE);
-  const drain = secondsFlag(o.drainTimeout, '--drain-timeout', RANGE);
+  const drain = drainTimeoutFlag(o.drainTimeout);
   const reload = secondsFlag(o.reloadDrainTimeout, '--reload-drain-timeout', RELOAD_RANGE);
   return {
     ...(grace === undefined ? {} : { shutdownGraceMs: grace }),

@@ -11,7 +11,7 @@ const LINK_TIMEOUT_MS = 30_000;
 
 /** Where one `postern login` run keeps its credentials and which CA it trusts. */
 export interface LoginRunOptions {
-  /** POSTERN_CONFIG_DIR of the run. */
+  /** POSTERN_CLI_CONFIG_DIR of the run. */
   readonly configDir: string;
   /** The virtual server's certificate (`--ca`). */
   readonly ca: string;
@@ -35,7 +35,7 @@ export function spawnLogin(
     options.name,
     process.execPath,
     [CLI, 'login', '--edge', edge, ...args, '--ca', options.ca],
-    { POSTERN_CONFIG_DIR: options.configDir },
+    { POSTERN_CLI_CONFIG_DIR: options.configDir },
   );
 }
 

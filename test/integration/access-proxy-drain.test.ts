@@ -1,0 +1,163 @@
+// The access proxy drains on stop as the virtual servers do: a real edge with an access listener,
+// a real connector, an echo app and `postern tcp`'s tunnel client. Once the stop began a new
+// connection is refused; open sessions and a login page request in flight go on and end by
+// themselves; a session still open when the drain timeout ends is cut, recorded `drain_timeout`.
+import assert from 'node:assert/strict';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { openTcpTunnel } from '../../src/client/index.js';
+import { CLI_AUDIENCE } from '../../src/control/index.js';
+import {
+  eventually,
+  startEchoServer,
+  startTestConnector,
+  startTestEdge,
+  stopAllConnectors,
+  tempDir,
+  type TestEdge,
+} from '../harness/harness.js';
+import { echoOnce } from '../harness/echo-once.js';
+
+const alice = { subject: 'u-alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' };
+
+interface SessionEnd {
+  kind: string;
+  bytesFromClient?: number;
+  closeReason?: string;
+}
+
+/** Opens a TLS connection to the access port: `connected`, or the code of the error. */
+function tryConnect(port: number, ca: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+    socket.once('secureConnect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (err: Error & { code?: string }) => resolve(err.code ?? err.message));
+  });
+}
+
+/** Sends one GET over TLS and resolves with the whole answer once the edge closes. */
+function getOnce(port: number, ca: string, path: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+    let text = '';
+    socket.once('secureConnect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`));
+    socket.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    socket.on('error', () => undefined);
+    socket.once('close', () => resolve(text));
+  });
+}
+
+const closedOnce = (socket: Duplex): Promise<void> =>
+  new Promise((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+
+describe('the access proxy drains on stop', { timeout: 60_000 }, () => {
+  const ends: SessionEnd[] = [];
+  let edge: TestEdge;
+  let echo: Awaited<ReturnType<typeof startEchoServer>>;
+  let dir: string;
+
+  before(async () => {
+    echo = await startEchoServer();
+    const configDir = await tempDir('postern-access-drain-config-');
+    await writeFile(
+      join(configDir, 'access.yaml'),
+      [
+        'version: 1',
+        'connector_groups: [{name: drain-site}]',
+        'applications:',
+        '  - name: echo',
+        '    cidrs: [127.0.0.1/32]',
+        `    ports: ["${echo.port}"]`,
+        '    connector_groups: [drain-site]',
+        'access_policies:',
+        '  - name: eng-tcp',
+        '    action: allow',
+        '    conditions: {groups: [eng], client_types: [tcp_client]}',
+      ].join('\n'),
+    );
+    const logger = pino({ level: 'info' }, { write: (line: string) => collect(line) });
+    function collect(line: string): void {
+      const parsed = JSON.parse(line) as { msg: string; activity?: SessionEnd };
+      if (parsed.msg === 'user activity' && parsed.activity?.kind === 'session_end')
+        ends.push(parsed.activity);
+    }
+    edge = await startTestEdge({
+      configDir,
+      logger,
+      access: { listen: '127.0.0.1:0' },
+      drainTimeoutMs: 3000,
+    });
+    dir = edge.dir;
+    const key = await edge.createKey('drain-site');
+    await startTestConnector({ provisionKey: key.value });
+  });
+
+  after(async () => {
+    await stopAllConnectors();
+    await edge?.close().catch(() => undefined);
+    await echo?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses new connections, lets open sessions and requests finish, and cuts the rest at the drain timeout', async () => {
+    const ca = await readFile(join(edge.dir, 'ca.crt'), 'utf8');
+    const port = Number(new URL(edge.accessUrl ?? 'https://x').port);
+    const { token } = await edge.tokenAuthority.issue(alice, {
+      audience: CLI_AUDIENCE,
+      ttlMs: 600_000,
+    });
+    const target = `127.0.0.1:${echo.port}`;
+    const open = () => openTcpTunnel(edge.accessUrl!, target, { token, caPem: ca });
+    // Byte counts tell the two sessions apart in their records: 1 + 3 from one, 2 + 3 from the other.
+    const finishing = await open();
+    const lingering = await open();
+    assert.equal(await echoOnce(finishing, 'f'), 'f');
+    assert.equal(await echoOnce(lingering, 'll'), 'll');
+    let answerLogin: () => void = () => undefined;
+    let loginAsked = false;
+    edge.accessProxy!.onHttpRequest = async (req, res) => {
+      if (req.url !== '/login') return false;
+      loginAsked = true;
+      await new Promise<void>((resolve) => (answerLogin = resolve));
+      res.end('login page');
+      return true;
+    };
+    const login = getOnce(port, ca, '/login');
+    await eventually(() => loginAsked, 'the login request at the access listener');
+
+    const closing = edge.close();
+    await eventually(
+      async () => (await tryConnect(port, ca)) === 'ECONNREFUSED',
+      'new connections refused once the stop began',
+    );
+    // The stop is under way, and what was open before it still works.
+    assert.equal(await echoOnce(finishing, 'end'), 'end', 'an open session carries on');
+    assert.equal(await echoOnce(lingering, 'end'), 'end', 'the other one too');
+    answerLogin();
+    const answer = await login;
+    assert.match(answer, /^HTTP\/1\.1 200 /, 'the login request in flight is answered');
+    assert.match(answer, /login page$/);
+    // One session ends by itself within the drain timeout; the other is still open after it.
+    finishing.end();
+    await closedOnce(finishing);
+    await eventually(() => ends.length === 1, 'the end of the finished session');
+    assert.equal(lingering.destroyed, false, 'the other session is still open');
+    await closedOnce(lingering);
+    await closing;
+
+    assert.deepEqual(
+      ends.map((e) => [e.bytesFromClient, e.closeReason]),
+      [
+        [4, 'closed'],
+        [5, 'drain_timeout'],
+      ],
+    );
+  });
+});
