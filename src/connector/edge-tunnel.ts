@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { TUNNEL_ALPN, makeMessage, type Identifiers, type Message } from '../protocol/index.js';
 import { MessageChannel, MuxSession, type MuxStream } from '../tunnel/index.js';
+import { directSocketReads } from '../traffic/index.js';
 import { PosternError, definedProps, type Clock } from '../core/index.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
 import { handleDataStream, type SessionCounters } from './data-stream-handler.js';
@@ -106,6 +107,7 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     });
     const session = new MuxSession(socket, {
       role: 'client',
+      directReads: directSocketReads,
       ...definedProps({
         keepAliveIntervalMs: options.keepAliveIntervalMs,
         keepAliveTimeoutMs: options.keepAliveTimeoutMs,

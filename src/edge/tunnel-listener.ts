@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { definedProps, systemClock } from '../core/index.js';
 import { ENROLL_ALPN, TUNNEL_ALPN, TUNNEL_CIPHERS, makeMessage } from '../protocol/index.js';
 import { MuxSession, type MuxStream } from '../tunnel/index.js';
+import { directSocketReads } from '../traffic/index.js';
 import { controlErrors } from '../control/index.js';
 import type { EdgeView } from './edge-membership.js';
 import { serveEnrollment } from './enrollment-handler.js';
@@ -161,6 +162,7 @@ export class TunnelListener {
       role: 'server',
       logger: this.#log.child({ remote: `${socket.remoteAddress}:${socket.remotePort}` }),
       maxStreams: 100_000,
+      directReads: directSocketReads,
       ...definedProps({
         keepAliveIntervalMs: this.#options.keepAliveIntervalMs,
         keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs,

@@ -1,5 +1,6 @@
 export type { Dialer, DialRequest, DialResult } from './dialer.js';
 export type { ViewReader } from './io-shortcuts.js';
+export { directSocketReads } from './direct-socket-reads.js';
 export { Pool } from './pool.js';
 export { TcpVirtualServer } from './tcp-virtual-server.js';
 export type { TcpVirtualServerOptions, TcpSessionRecord } from './tcp-virtual-server.js';

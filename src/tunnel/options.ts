@@ -1,11 +1,23 @@
 import { CoreErrors, systemClock } from '../core/index.js';
 import type { Clock } from '../core/index.js';
+import type { Duplex } from 'node:stream';
 import { DEFAULT_MAX_FRAME_SIZE, INITIAL_WINDOW } from '../protocol/index.js';
 
 /** A pino-compatible logger; only `debug` and `warn` are used. */
 export interface TunnelLogger {
   debug(...args: unknown[]): void;
   warn(...args: unknown[]): void;
+}
+
+/**
+ * A cheaper way to read the transport than 'data' events, where the transport allows it
+ * (traffic's directSocketReads: reads from the socket's handle into a shared buffer). `start`
+ * hands reads to `onData`, which stays the session's 'data' listener for what comes the usual
+ * way; `stop` ends it when the session lets go of the transport.
+ */
+export interface TransportReads {
+  start(transport: Duplex, onData: (chunk: Buffer) => void): boolean;
+  stop(transport: Duplex): void;
 }
 
 /** Options of a {@link MuxSession}; every limit has a default. */
@@ -37,6 +49,8 @@ export interface SessionOptions {
   clock?: Clock;
   /** Optional pino-compatible logger. */
   logger?: TunnelLogger;
+  /** Reads the transport without 'data' events where it can. Default: 'data' events. */
+  directReads?: TransportReads;
 }
 
 /** Session options with every default applied. */
@@ -53,6 +67,7 @@ export interface ResolvedSessionOptions {
   readonly closeTimeoutMs: number;
   readonly clock: Clock;
   readonly logger: TunnelLogger | undefined;
+  readonly directReads: TransportReads | undefined;
 }
 
 const MAX_U32 = 0xffff_ffff;
@@ -104,5 +119,6 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
     closeTimeoutMs: positiveInt('closeTimeoutMs', options.closeTimeoutMs ?? 30_000, 0),
     clock: options.clock ?? systemClock,
     logger: options.logger,
+    directReads: options.directReads,
   });
 }

@@ -62,6 +62,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
     this.#sender = new SendScheduler(transport);
     this.#pings = new PingTracker(this.#o.clock);
     transport.on('data', this.#onTransportData);
+    this.#o.directReads?.start(transport, this.#onTransportData);
     transport.on('end', this.#onTransportEnd);
     transport.on('close', this.#onTransportEnd);
     transport.on('error', this.#onTransportError);
@@ -414,6 +415,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
     this.#pings.failAll(streamErr);
     this.#accepts.rejectWaiters(streamErr);
     this.#t.off('data', this.#onTransportData);
+    this.#o.directReads?.stop(this.#t);
     // Keep an error listener: a late transport error must not crash the process.
     this.#t.off('error', this.#onTransportError);
     this.#t.on('error', noop);

@@ -1,7 +1,7 @@
 // Longer than most files on purpose: one client connection's read loop (head, body, next request,
 // upgrade, timeouts) is one state machine; split up, its ordering would be harder to check.
 import type net from 'node:net';
-import { readDirectly, stopReadingDirectly } from '../accepted-socket-reads.js';
+import { readDirectly, stopReadingDirectly } from '../direct-socket-reads.js';
 import { ChunkedDecoder, type ChunkedDecoderHandler } from './chunked-decoder.js';
 import { httpErrors } from './errors.js';
 import { Http1Request, type RequestBodySource } from './http1-request.js';
@@ -109,7 +109,7 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     socket.on('error', noop);
     socket.on('close', this.#onClose);
     // Each read reaches #onData without a buffer of its own or a 'data' event while the socket
-    // flows (accepted-socket-reads.ts); what waited while it was paused still comes as 'data'.
+    // flows (direct-socket-reads.ts); what waited while it was paused still comes as 'data'.
     readDirectly(socket, this.#onData);
   }
 

@@ -1,12 +1,14 @@
-// Reads of an accepted socket taken straight from its handle, the way Node's `onread` option
-// reads a socket that net.connect or tls.connect opened: the handle reads into one buffer shared
-// by all such sockets, and each read reaches the consumer as a small copy from Node's buffer
-// pool. The usual path allocates a buffer per read (malloc, an ArrayBuffer, freed later by the
-// garbage collector's sweeper thread, which contends for the allocator's lock) and runs it
-// through Readable's push, buffer and 'data' event: measurable on an edge that reads one client
-// request per read. Accepted sockets have no public option for this, so the mechanism behind
-// `onread` is found at run time on a probe socket; where it is not found (another Node version)
-// or the socket's handle cannot read into a given buffer, nothing changes.
+// Reads of a socket taken straight from its handle, the way Node's `onread` option reads a
+// socket that net.connect or tls.connect opened: the handle reads into one buffer shared by all
+// such sockets, and each read reaches the consumer as a small copy from Node's buffer pool. The
+// usual path allocates a buffer per read (malloc, an ArrayBuffer, freed later by the garbage
+// collector's sweeper thread, which contends for the allocator's lock) and runs it through
+// Readable's push, buffer and 'data' event: measurable on an edge that reads one client request
+// per read, and on both ends of a tunnel. Sockets a server accepted have no public option for
+// this, and a tunnel's socket is opened by code that does not know who reads it, so the
+// mechanism behind `onread` is found at run time on a probe socket; where it is not found
+// (another Node version) or the socket's handle cannot read into a given buffer, nothing
+// changes.
 //
 // The socket's Readable side keeps working: while it is paused, buffers something, or has no
 // direct reader, reads are pushed there as before and come out as 'data' events, read() or pipe.
@@ -53,9 +55,10 @@ function findMechanism(): Mechanism | null {
  * Hands the reads of `socket` to `onData` (a buffer the consumer owns) directly while the socket
  * flows with nothing buffered; the consumer keeps `onData` as its 'data' listener too, which
  * gets what the Readable side buffered meanwhile (while paused, or unshifted), in order. False
- * when the socket cannot be read this way (it then reads as usual).
+ * when the socket cannot be read this way, or is not a socket (it then reads as usual).
  */
-export function readDirectly(socket: net.Socket, onData: (chunk: Buffer) => void): boolean {
+export function readDirectly(socket: Duplex, onData: (chunk: Buffer) => void): boolean {
+  if (!(socket instanceof net.Socket)) return false;
   let state = states.get(socket);
   if (state === undefined) {
     mechanism ??= findMechanism();
@@ -88,7 +91,10 @@ export function readDirectly(socket: net.Socket, onData: (chunk: Buffer) => void
 }
 
 /** Reads of `socket` go to its Readable side alone again (its consumer hands it over). */
-export function stopReadingDirectly(socket: net.Socket): void {
-  const state = states.get(socket);
+export function stopReadingDirectly(socket: Duplex): void {
+  const state = socket instanceof net.Socket ? states.get(socket) : undefined;
   if (state !== undefined) state.onData = undefined;
 }
+
+/** Both functions, for a tunnel session's `directReads` option. */
+export const directSocketReads = { start: readDirectly, stop: stopReadingDirectly } as const;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { makeCertificate } from './tls/test-certificates.js';
-import { readDirectly, stopReadingDirectly } from './accepted-socket-reads.js';
+import { readDirectly, stopReadingDirectly } from './direct-socket-reads.js';
 
 /** A TCP client and the server's side of its connection, not read by anyone yet. */
 async function tcpPair(): Promise<{ client: net.Socket; served: net.Socket; close: () => void }> {
