@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { makeCertificate } from './tls/test-certificates.js';
-import { readDirectly, stopReadingDirectly } from './direct-socket-reads.js';
+import { readSocketDirectly, stopReadingSocketDirectly } from './direct-socket-reads.js';
 
 /** A TCP client and the server's side of its connection, not read by anyone yet. */
 async function tcpPair(): Promise<{ client: net.Socket; served: net.Socket; close: () => void }> {
@@ -52,7 +52,7 @@ function consumer() {
 function readingConsumer(socket: net.Socket): ReturnType<typeof consumer> {
   const c = consumer();
   socket.on('data', c.listener);
-  assert.equal(readDirectly(socket, c.onData), true);
+  assert.equal(readSocketDirectly(socket, c.onData), true);
   socket.resume();
   return c;
 }
@@ -71,7 +71,7 @@ test('an accepted TCP socket hands its reads to the consumer directly, not as da
     const c = consumer();
     served.on('data', c.listener);
     // Works on the Node version that runs Postern: a change in Node's internals fails here.
-    assert.equal(readDirectly(served, c.onData), true);
+    assert.equal(readSocketDirectly(served, c.onData), true);
     served.resume();
     const payload = randomBytes(1 << 20);
     client.write(payload);
@@ -97,7 +97,7 @@ test('a TLS socket accepted by a server reads directly too', async () => {
   const c = consumer();
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     socket.on('data', c.listener);
-    assert.equal(readDirectly(socket, c.onData), true);
+    assert.equal(readSocketDirectly(socket, c.onData), true);
   });
   const client = tls.connect({
     port: (server.address() as net.AddressInfo).port,
@@ -141,7 +141,7 @@ test('a paused socket keeps what arrives, in order, and still sees its peer end'
   }
 });
 
-test('after stopReadingDirectly, reads go to the Readable side for the next owner', async () => {
+test('after stopReadingSocketDirectly, reads go to the Readable side for the next owner', async () => {
   const { client, served, close } = await tcpPair();
   try {
     const c = readingConsumer(served);
@@ -149,7 +149,7 @@ test('after stopReadingDirectly, reads go to the Readable side for the next owne
     await until(() => c.bytes().toString() === 'request');
     // Handed over, e.g. after an Upgrade: the new owner reads with plain stream methods.
     served.off('data', c.listener);
-    stopReadingDirectly(served);
+    stopReadingSocketDirectly(served);
     const tunnel: Buffer[] = [];
     const owner = (chunk: Buffer): void => void tunnel.push(chunk);
     served.on('data', owner);
@@ -178,14 +178,14 @@ test('a socket that cannot read into a given buffer is left as it is', async () 
       onread: { buffer: Buffer.alloc(16), callback: () => true },
     } as net.SocketConstructorOpts);
     assert.equal(
-      readDirectly(own, () => undefined),
+      readSocketDirectly(own, () => undefined),
       false,
     );
     own.destroy();
     served.destroy();
     await once(served, 'close');
     assert.equal(
-      readDirectly(served, () => undefined),
+      readSocketDirectly(served, () => undefined),
       false,
     );
     assert.ok(client);

@@ -57,7 +57,7 @@ function findMechanism(): Mechanism | null {
  * gets what the Readable side buffered meanwhile (while paused, or unshifted), in order. False
  * when the socket cannot be read this way, or is not a socket (it then reads as usual).
  */
-export function readDirectly(socket: Duplex, onData: (chunk: Buffer) => void): boolean {
+export function readSocketDirectly(socket: Duplex, onData: (chunk: Buffer) => void): boolean {
   if (!(socket instanceof net.Socket)) return false;
   let state = states.get(socket);
   if (state === undefined) {
@@ -91,10 +91,13 @@ export function readDirectly(socket: Duplex, onData: (chunk: Buffer) => void): b
 }
 
 /** Reads of `socket` go to its Readable side alone again (its consumer hands it over). */
-export function stopReadingDirectly(socket: Duplex): void {
+export function stopReadingSocketDirectly(socket: Duplex): void {
   const state = socket instanceof net.Socket ? states.get(socket) : undefined;
   if (state !== undefined) state.onData = undefined;
 }
 
 /** Both functions, for a tunnel session's `directReads` option. */
-export const directSocketReads = { start: readDirectly, stop: stopReadingDirectly } as const;
+export const directSocketReads = {
+  start: readSocketDirectly,
+  stop: stopReadingSocketDirectly,
+} as const;

@@ -1,7 +1,7 @@
 // Longer than most files on purpose: one client connection's read loop (head, body, next request,
 // upgrade, timeouts) is one state machine; split up, its ordering would be harder to check.
 import type net from 'node:net';
-import { readDirectly, stopReadingDirectly } from '../direct-socket-reads.js';
+import { readSocketDirectly, stopReadingSocketDirectly } from '../direct-socket-reads.js';
 import { ChunkedDecoder, type ChunkedDecoderHandler } from './chunked-decoder.js';
 import { httpErrors } from './errors.js';
 import { Http1Request, type RequestBodySource } from './http1-request.js';
@@ -110,7 +110,7 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     socket.on('close', this.#onClose);
     // Each read reaches #onData without a buffer of its own or a 'data' event while the socket
     // flows (direct-socket-reads.ts); what waited while it was paused still comes as 'data'.
-    readDirectly(socket, this.#onData);
+    readSocketDirectly(socket, this.#onData);
   }
 
   /** True between requests with nothing read of the next one. */
@@ -345,7 +345,7 @@ export class Http1Connection implements RequestBodySource, ResponseSink, Chunked
     this.#state = DONE;
     const socket = this.socket;
     socket.removeListener('data', this.#onData);
-    stopReadingDirectly(socket);
+    stopReadingSocketDirectly(socket);
     socket.removeListener('drain', this.#onDrain);
     socket.removeListener('close', this.#onClose);
     socket.pause();
