@@ -259,7 +259,11 @@ function connectorSchema(): Schema {
     multiConnector: obj({ enabled: bool(), groups: arrayOf(group) }),
     ephemeral: bool('Give the key use back when a pod stops.'),
     edgeAddress: str('Edge address instead of the one in the key.'),
-    drainTimeoutSeconds: int(0),
+    drainTimeoutSeconds: int(
+      0,
+      3600,
+      'On SIGTERM, how long sessions in flight may take to finish.',
+    ),
     replicas: int(1),
     autoscaling: autoscaling(true),
     probePort: port('Port of /healthz, /readyz and /metrics.'),
