@@ -10,6 +10,8 @@ import type { CertificateAuthority } from '../pki/index.js';
 import { splitHostPort, type Dialer } from '../traffic/index.js';
 import { AccessAuthorizer, type RevocationCheck } from './access-authorizer.js';
 import { AccessProxy, type AccessHttpHook } from './access-proxy.js';
+import { accessSessionMetrics } from './access-session-metrics.js';
+import type { EdgeMetrics } from './edge-metrics.js';
 
 /** How the edge offers its access proxy (`--access-listen`); off unless `listen` is given. */
 export interface AccessListenOptions {
@@ -41,6 +43,8 @@ export interface AccessParts {
   readonly clock: Clock;
   /** Admins' per-user revocations: tokens issued before one are refused, open sessions cut. */
   readonly revocations?: RevocationCheck | undefined;
+  /** The edge's metrics, where the proxy's sessions are counted. */
+  readonly metrics: EdgeMetrics;
 }
 
 /** Starts the access proxy on its address; resolves once it listens. */
@@ -72,6 +76,7 @@ export async function startAccessProxy(
     ...(options.dialTimeoutMs === undefined ? {} : { dialTimeoutMs: options.dialTimeoutMs }),
     ...(options.headTimeoutMs === undefined ? {} : { headTimeoutMs: options.headTimeoutMs }),
     onHttpRequest: options.onHttpRequest,
+    metrics: accessSessionMetrics(parts.metrics),
   });
   const address = await proxy.listen(at.host, at.port);
   return { proxy, address, url: proxy.publicUrl ?? '' };

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { CollectionObject, Configuration } from '../config/index.js';
+import type { ClientType, CollectionObject, Configuration } from '../config/index.js';
 import {
   identityErrors,
   type ActivityInput,
@@ -27,6 +27,7 @@ import {
 } from './access-answers.js';
 import type { AccessAsk, AccessAuthorizer } from './access-authorizer.js';
 import { AccessExpiry } from './access-expiry.js';
+import type { AccessSessionMetrics } from './access-session-metrics.js';
 import { ACCESS_REVOKED_REASON, OpenAccessSessions } from './access-sessions.js';
 import { edgeErrors } from './errors.js';
 
@@ -71,6 +72,8 @@ export interface AccessProxyOptions {
    * session was last authorized under (a changed one re-authorizes it); default 1 s.
    */
   readonly recheckIntervalMs?: number | undefined;
+  /** Counts sessions open, ended and their bytes (the edge's metrics); none when absent. */
+  readonly metrics?: AccessSessionMetrics | undefined;
 }
 
 type Application = CollectionObject<'applications'>;
@@ -83,6 +86,7 @@ interface SessionPlan {
   readonly sessionId: string;
   readonly ask: AccessAsk;
   readonly identity: UserIdentity;
+  readonly clientType: ClientType;
   /** When the token was issued (ms): a later revocation of the user cuts the session. */
   readonly issuedAt: number;
   readonly under: Configuration;
@@ -293,7 +297,8 @@ export class AccessProxy {
       connectorId: connector,
       resolvedAddress: upstream.resolvedAddress,
     });
-    const ended = (counts: Counts, closeReason: string, why: string | undefined): void =>
+    const ended = (counts: Counts, closeReason: string, why: string | undefined): void => {
+      this.#o.metrics?.ended(base.clientType, closeReason, counts);
       this.#record({
         ...allowed,
         // A revoked session's end says why it was revoked.
@@ -304,6 +309,7 @@ export class AccessProxy {
         durationMs: Math.round(this.#clock.monotonic() - started),
         closeReason,
       });
+    };
     if (socket.destroyed) {
       // The client left while the connector dialed: nothing to carry.
       upstream.socket.destroy();
@@ -311,9 +317,9 @@ export class AccessProxy {
       return;
     }
     const ask = { target, authorization: undefined, sourceIp };
-    const { sessionId } = base;
+    const { sessionId, clientType } = base;
     const { identity, issuedAt } = verdict;
-    const plan = { sessionId, ask, identity, issuedAt, under, expiresAt, onEnd: ended };
+    const plan = { sessionId, ask, identity, clientType, issuedAt, under, expiresAt, onEnd: ended };
     this.#pipe(socket, head, upstream.socket, plan);
   }
 
@@ -350,6 +356,7 @@ export class AccessProxy {
     };
     const { sessionId, ask, identity, issuedAt, under } = session;
     this.#sessions.add(client, { sessionId, ask, identity, issuedAt, under, cut });
+    const stopped = this.#o.metrics?.started(session.clientType);
     const unwatch =
       session.expiresAt === undefined
         ? undefined
@@ -374,6 +381,7 @@ export class AccessProxy {
     }
     joinStreams(client, upstream, (reason) => {
       this.#sessions.delete(client);
+      stopped?.();
       unwatch?.();
       const revoked = cutReason === ACCESS_REVOKED_REASON;
       session.onEnd(counts, cutReason ?? reason, revoked ? cutWhy : undefined);

@@ -89,6 +89,7 @@ async function startAccess(
     logger: parts.log,
     clock: parts.clock,
     revocations: parts.identity.browserAccess.pages.sessions,
+    metrics: parts.metrics,
   });
   parts.closer.add('access proxy', () => access.proxy.close());
   // Non-CONNECT requests to the access listener are the CLI login pages.

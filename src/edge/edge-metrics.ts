@@ -23,6 +23,24 @@ export class EdgeMetrics {
     labelNames: ['virtual_server', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly accessSessionsOpen = new Gauge({
+    name: 'postern_edge_access_open_sessions',
+    help: 'User access sessions (postern tcp through the access proxy) open now, by client type.',
+    labelNames: ['client_type'] as const,
+    registers: [this.registry],
+  });
+  readonly accessSessions = new Counter({
+    name: 'postern_edge_access_sessions_total',
+    help: 'User access sessions ended, by client type and close reason.',
+    labelNames: ['client_type', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly accessBytes = new Counter({
+    name: 'postern_edge_access_session_bytes_total',
+    help: 'Bytes carried for ended user access sessions, by direction (to_upstream, to_client).',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
   readonly requests = new Counter({
     name: 'postern_edge_http_requests_total',
     help: 'HTTP requests answered by http/https virtual servers, by virtual server and status.',
