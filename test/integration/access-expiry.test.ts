@@ -3,37 +3,17 @@
 // `token_expired`, and `postern tcp --stdio` says to log in again; a long-lived token's session
 // carries on across the same time.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { openTcpTunnel, runTcpStdio, startTcpListener } from '../../src/client/index.js';
-import { CLI_AUDIENCE } from '../../src/control/index.js';
-import {
-  eventually,
-  startEchoServer,
-  startTestConnector,
-  startTestEdge,
-  stopAllConnectors,
-  tempDir,
-  type TestEdge,
-} from '../harness/harness.js';
+import { runTcpStdio, startTcpListener } from '../../src/client/index.js';
+import { eventually } from '../harness/harness.js';
 import { echoOnce } from '../harness/echo-once.js';
+import { startAccessLab, type AccessLab } from './support/access-lab.js';
 
 const alice = { subject: 'u-alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' };
 const dave = { subject: 'u-dave', email: 'dave@example.com', groups: ['eng'], idp: 'corp' };
-
-interface ActivityItem {
-  kind: string;
-  user?: string;
-  action: string;
-  status?: number;
-  bytes_from_client?: number;
-  bytes_to_client?: number;
-  close_reason?: string;
-}
 
 /** `promise`, or a rejection naming `what` once `ms` pass: a session never cut fails fast. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -49,47 +29,20 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 }
 
 describe('access sessions end when their token expires', { timeout: 60_000 }, () => {
-  let edge: TestEdge;
-  let echo: Awaited<ReturnType<typeof startEchoServer>>;
-  let ca: string;
+  let lab: AccessLab;
 
   before(async () => {
-    echo = await startEchoServer();
-    const configDir = await tempDir('postern-expiry-config-');
-    await writeFile(
-      join(configDir, 'access.yaml'),
-      [
-        'version: 1',
-        'connector_groups: [{name: expiry-site}]',
-        'applications:',
-        '  - name: echo',
-        '    cidrs: [127.0.0.1/32]',
-        `    ports: ["${echo.port}"]`,
-        '    connector_groups: [expiry-site]',
-        'access_policies:',
-        '  - name: eng-tcp',
-        '    action: allow',
-        '    conditions: {groups: [eng], client_types: [tcp_client]}',
-      ].join('\n'),
-    );
-    edge = await startTestEdge({ configDir, access: { listen: '127.0.0.1:0' } });
-    ca = await readFile(join(edge.dir, 'ca.crt'), 'utf8');
-    const key = await edge.createKey('expiry-site');
-    await startTestConnector({ provisionKey: key.value });
+    lab = await startAccessLab({ group: 'expiry-site' });
   });
 
-  after(async () => {
-    await stopAllConnectors();
-    await edge?.stop();
-    await echo?.close();
-  });
+  after(() => lab?.close());
 
   it('cuts the short token session within 1 s of its expiry, logs token_expired, and keeps the long one', async () => {
-    const target = `127.0.0.1:${echo.port}`;
-    const long = await edge.tokenAuthority.issue(dave, { audience: CLI_AUDIENCE, ttlMs: 600_000 });
+    const { target, ca } = lab;
+    const long = await lab.issueToken(dave);
     // `exp` is whole seconds: 2.5 s of lifetime gives an expiry 1.5–2.5 s away.
-    const short = await edge.tokenAuthority.issue(alice, { audience: CLI_AUDIENCE, ttlMs: 2500 });
-    const kept = await openTcpTunnel(edge.accessUrl!, target, { token: long.token, caPem: ca });
+    const short = await lab.issueToken(alice, 2500);
+    const kept = await lab.openTunnel(long.token);
     let keptClosed = false;
     kept.once('close', () => (keptClosed = true));
     assert.equal(await echoOnce(kept, 'long-lived hello'), 'long-lived hello');
@@ -102,7 +55,7 @@ describe('access sessions end when their token expires', { timeout: 60_000 }, ()
     let told = '';
     stderr.on('data', (c: Buffer) => (told += c.toString('utf8')));
     const session = runTcpStdio({
-      edgeUrl: edge.accessUrl!,
+      edgeUrl: lab.accessUrl,
       target,
       token: short.token,
       caPem: ca,
@@ -127,13 +80,14 @@ describe('access sessions end when their token expires', { timeout: 60_000 }, ()
     assert.equal(result.reason, 'token_expired');
     assert.equal(result.received, 'short-lived hello'.length);
     assert.match(told, /login expired/);
-    assert.match(told, new RegExp(`log in again: postern login --edge ${edge.accessUrl}\\n$`));
+    assert.match(told, new RegExp(`log in again: postern login --edge ${lab.accessUrl}\\n$`));
     assert.equal(told.split('\n').length, 2, 'exactly one line');
 
-    const ended = await eventually(async () => {
-      const res = await edge.api<{ items: ActivityItem[] }>('GET', '/activity?limit=1000');
-      return res.body.items.find((i) => i.kind === 'session_end' && i.user === alice.email);
-    }, "alice's session end in the activity log");
+    const ended = await eventually(
+      async () =>
+        (await lab.activity()).find((i) => i.kind === 'session_end' && i.user === alice.email),
+      "alice's session end in the activity log",
+    );
     assert.ok(ended);
     assert.equal(ended.close_reason, 'token_expired');
     assert.equal(ended.bytes_from_client, 'short-lived hello'.length);
@@ -142,9 +96,8 @@ describe('access sessions end when their token expires', { timeout: 60_000 }, ()
     // The long token's session is still open after the short one's expiry, and still carries.
     assert.equal(keptClosed, false);
     assert.equal(await echoOnce(kept, 'still here'), 'still here');
-    const { body } = await edge.api<{ items: ActivityItem[] }>('GET', '/activity?limit=1000');
     assert.equal(
-      body.items.some((i) => i.kind === 'session_end' && i.user === dave.email),
+      (await lab.activity()).some((i) => i.kind === 'session_end' && i.user === dave.email),
       false,
       'no session end for the long-lived token',
     );
@@ -152,24 +105,20 @@ describe('access sessions end when their token expires', { timeout: 60_000 }, ()
   });
 
   it('refuses a new session with a token past its expiry (even within clock tolerance) with 407 and the login hint', async () => {
-    const short = await edge.tokenAuthority.issue(alice, { audience: CLI_AUDIENCE, ttlMs: 1000 });
+    const short = await lab.issueToken(alice, 1000);
     await eventually(() => Date.now() > short.expiresAt, 'the token expires', 3000);
-    await assert.rejects(
-      openTcpTunnel(edge.accessUrl!, `127.0.0.1:${echo.port}`, { token: short.token, caPem: ca }),
-      (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'POSTERN_ERR_LOGIN_REQUIRED');
-        assert.match(err.message, /expired/);
-        assert.match(err.message, new RegExp(`postern login --edge ${edge.accessUrl}`));
-        return true;
-      },
-    );
-    const { body } = await edge.api<{ items: ActivityItem[] }>('GET', '/activity?limit=1000');
-    const deny = body.items.find((i) => i.user === alice.email && i.status === 407);
+    await assert.rejects(lab.openTunnel(short.token), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'POSTERN_ERR_LOGIN_REQUIRED');
+      assert.match(err.message, /expired/);
+      assert.match(err.message, new RegExp(`postern login --edge ${lab.accessUrl}`));
+      return true;
+    });
+    const deny = (await lab.activity()).find((i) => i.user === alice.email && i.status === 407);
     assert.equal(deny?.action, 'deny');
   });
 
   it('postern tcp --listen logs one warning saying to log in again when the edge ends a connection at expiry', async () => {
-    const short = await edge.tokenAuthority.issue(alice, { audience: CLI_AUDIENCE, ttlMs: 2500 });
+    const short = await lab.issueToken(alice, 2500);
     const lines: { level: number; msg: string; reason?: string }[] = [];
     const sink = new PassThrough();
     sink.on('data', (c: Buffer) => {
@@ -177,10 +126,10 @@ describe('access sessions end when their token expires', { timeout: 60_000 }, ()
         lines.push(JSON.parse(line) as (typeof lines)[number]);
     });
     const forwarder = await startTcpListener({
-      edgeUrl: edge.accessUrl!,
-      target: `127.0.0.1:${echo.port}`,
+      edgeUrl: lab.accessUrl,
+      target: lab.target,
       token: short.token,
-      caPem: ca,
+      caPem: lab.ca,
       listen: { host: '127.0.0.1', port: 0 },
       logger: pino({ level: 'info' }, sink),
     });
@@ -201,10 +150,7 @@ describe('access sessions end when their token expires', { timeout: 60_000 }, ()
       assert.equal(lines.filter((l) => l.msg.includes('login expired')).length, 1);
       assert.equal(warning.level, 40, 'a warning');
       assert.equal(warning.reason, 'token_expired');
-      assert.match(
-        warning.msg,
-        new RegExp(`log in again: postern login --edge ${edge.accessUrl}$`),
-      );
+      assert.match(warning.msg, new RegExp(`log in again: postern login --edge ${lab.accessUrl}$`));
     } finally {
       await forwarder.close();
     }

@@ -3,24 +3,13 @@
 // connection is refused; open sessions and a login page request in flight go on and end by
 // themselves; a session still open when the drain timeout ends is cut, recorded `drain_timeout`.
 import assert from 'node:assert/strict';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { openTcpTunnel } from '../../src/client/index.js';
-import { CLI_AUDIENCE } from '../../src/control/index.js';
-import {
-  eventually,
-  startEchoServer,
-  startTestConnector,
-  startTestEdge,
-  stopAllConnectors,
-  tempDir,
-  type TestEdge,
-} from '../harness/harness.js';
+import { eventually } from '../harness/harness.js';
 import { echoOnce } from '../harness/echo-once.js';
+import { startAccessLab, type AccessLab } from './support/access-lab.js';
 
 const alice = { subject: 'u-alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' };
 
@@ -59,62 +48,24 @@ const closedOnce = (socket: Duplex): Promise<void> =>
 
 describe('the access proxy drains on stop', { timeout: 60_000 }, () => {
   const ends: SessionEnd[] = [];
-  let edge: TestEdge;
-  let echo: Awaited<ReturnType<typeof startEchoServer>>;
-  let dir: string;
+  let lab: AccessLab;
 
   before(async () => {
-    echo = await startEchoServer();
-    const configDir = await tempDir('postern-access-drain-config-');
-    await writeFile(
-      join(configDir, 'access.yaml'),
-      [
-        'version: 1',
-        'connector_groups: [{name: drain-site}]',
-        'applications:',
-        '  - name: echo',
-        '    cidrs: [127.0.0.1/32]',
-        `    ports: ["${echo.port}"]`,
-        '    connector_groups: [drain-site]',
-        'access_policies:',
-        '  - name: eng-tcp',
-        '    action: allow',
-        '    conditions: {groups: [eng], client_types: [tcp_client]}',
-      ].join('\n'),
-    );
     const logger = pino({ level: 'info' }, { write: (line: string) => collect(line) });
     function collect(line: string): void {
       const parsed = JSON.parse(line) as { msg: string; activity?: SessionEnd };
       if (parsed.msg === 'user activity' && parsed.activity?.kind === 'session_end')
         ends.push(parsed.activity);
     }
-    edge = await startTestEdge({
-      configDir,
-      logger,
-      access: { listen: '127.0.0.1:0' },
-      drainTimeoutMs: 3000,
-    });
-    dir = edge.dir;
-    const key = await edge.createKey('drain-site');
-    await startTestConnector({ provisionKey: key.value });
+    lab = await startAccessLab({ group: 'drain-site', edge: { logger, drainTimeoutMs: 3000 } });
   });
 
-  after(async () => {
-    await stopAllConnectors();
-    await edge?.close().catch(() => undefined);
-    await echo?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => lab?.close());
 
   it('refuses new connections, lets open sessions and requests finish, and cuts the rest at the drain timeout', async () => {
-    const ca = await readFile(join(edge.dir, 'ca.crt'), 'utf8');
-    const port = Number(new URL(edge.accessUrl ?? 'https://x').port);
-    const { token } = await edge.tokenAuthority.issue(alice, {
-      audience: CLI_AUDIENCE,
-      ttlMs: 600_000,
-    });
-    const target = `127.0.0.1:${echo.port}`;
-    const open = () => openTcpTunnel(edge.accessUrl!, target, { token, caPem: ca });
+    const { ca, port } = lab;
+    const { token } = await lab.issueToken(alice);
+    const open = () => lab.openTunnel(token);
     // Byte counts tell the two sessions apart in their records: 1 + 3 from one, 2 + 3 from the other.
     const finishing = await open();
     const lingering = await open();
@@ -122,7 +73,7 @@ describe('the access proxy drains on stop', { timeout: 60_000 }, () => {
     assert.equal(await echoOnce(lingering, 'll'), 'll');
     let answerLogin: () => void = () => undefined;
     let loginAsked = false;
-    edge.accessProxy!.onHttpRequest = async (req, res) => {
+    lab.edge.accessProxy!.onHttpRequest = async (req, res) => {
       if (req.url !== '/login') return false;
       loginAsked = true;
       await new Promise<void>((resolve) => (answerLogin = resolve));
@@ -132,7 +83,7 @@ describe('the access proxy drains on stop', { timeout: 60_000 }, () => {
     const login = getOnce(port, ca, '/login');
     await eventually(() => loginAsked, 'the login request at the access listener');
 
-    const closing = edge.close();
+    const closing = lab.closeEdge();
     await eventually(
       async () => (await tryConnect(port, ca)) === 'ECONNREFUSED',
       'new connections refused once the stop began',

@@ -1,23 +1,12 @@
 // The edge's access proxy in-process: a real edge with an access listener, a real connector of
 // the application's group, an echo app on loopback, tokens issued with the edge's signing key.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { openTcpTunnel } from '../../src/client/index.js';
 import { CLI_AUDIENCE, UserTokenAuthority } from '../../src/control/index.js';
 import { DEFAULT_TOKEN_ISSUER, loadOrCreateTokenSigningKey } from '../../src/edge/index.js';
-import {
-  eventually,
-  freePort,
-  startEchoServer,
-  startTestConnector,
-  startTestEdge,
-  stopAllConnectors,
-  tempDir,
-  type TestEdge,
-} from '../harness/harness.js';
+import { eventually, freePort } from '../harness/harness.js';
+import { startAccessLab, type AccessLab, type ActivityRecord } from './support/access-lab.js';
 
 const alice = { subject: 'u-alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' };
 const bob = { subject: 'u-bob', email: 'bob@example.com', groups: ['eng'], idp: 'corp' };
@@ -76,86 +65,51 @@ const connect = (target: string, token?: string, extra = ''): string =>
   (token === undefined ? '' : `Proxy-Authorization: Bearer ${token}\r\n`) +
   `\r\n${extra}`;
 
-interface ActivityItem {
-  kind: string;
-  user?: string;
-  action: string;
-  rule?: string;
-  destination: string;
-  application?: string;
-  status?: number;
-  connector?: string;
-  bytes_from_client?: number;
-  bytes_to_client?: number;
-  close_reason?: string;
-  reason: string;
-}
-
 describe('access proxy (CONNECT over TLS with bearer tokens)', { timeout: 60_000 }, () => {
-  let edge: TestEdge;
-  let echo: Awaited<ReturnType<typeof startEchoServer>>;
-  let ca: string;
-  let port: number;
+  let lab: AccessLab;
   let closedPort: number;
-  let connectorId: string;
   const tokens: Record<string, string> = {};
 
   before(async () => {
-    echo = await startEchoServer();
-    closedPort = await freePort();
-    const configDir = await tempDir('postern-access-config-');
-    await writeFile(
-      join(configDir, 'access.yaml'),
-      [
-        'version: 1',
-        'connector_groups: [{name: px-site}, {name: px-empty}]',
-        'applications:',
-        '  - name: echo',
-        '    cidrs: [127.0.0.1/32]',
-        `    ports: ["${echo.port}", "${closedPort}"]`,
-        '    connector_groups: [px-site]',
-        '  - name: stranded',
-        '    cidrs: [127.0.0.2/32]',
-        '    ports: ["1-65535"]',
-        '    connector_groups: [px-empty]',
-        'access_policies:',
-        '  - name: no-bob',
-        '    action: deny',
-        '    conditions: {users: [bob@example.com]}',
-        '  - name: eng-tcp',
-        '    action: allow',
-        '    conditions: {groups: [eng], client_types: [tcp_client]}',
-      ].join('\n'),
-    );
-    edge = await startTestEdge({
-      configDir,
-      access: { listen: '127.0.0.1:0', headTimeoutMs: 400 },
+    lab = await startAccessLab({
+      group: 'px-site',
+      // The closed port is taken once the echo app listens, so the app cannot be given it.
+      document: async (echoPort) => {
+        closedPort = await freePort();
+        return [
+          'version: 1',
+          'connector_groups: [{name: px-site}, {name: px-empty}]',
+          'applications:',
+          '  - name: echo',
+          '    cidrs: [127.0.0.1/32]',
+          `    ports: ["${echoPort}", "${closedPort}"]`,
+          '    connector_groups: [px-site]',
+          '  - name: stranded',
+          '    cidrs: [127.0.0.2/32]',
+          '    ports: ["1-65535"]',
+          '    connector_groups: [px-empty]',
+          'access_policies:',
+          '  - name: no-bob',
+          '    action: deny',
+          '    conditions: {users: [bob@example.com]}',
+          '  - name: eng-tcp',
+          '    action: allow',
+          '    conditions: {groups: [eng], client_types: [tcp_client]}',
+        ];
+      },
+      access: { headTimeoutMs: 400 },
     });
-    ca = await readFile(join(edge.dir, 'ca.crt'), 'utf8');
-    port = Number(new URL(edge.accessUrl ?? 'https://x').port);
-    const key = await edge.createKey('px-site');
-    connectorId =
-      (await startTestConnector({ provisionKey: key.value })).identity?.connectorId ?? '';
-    for (const [name, who] of Object.entries({ alice, bob, carol })) {
-      const issued = await edge.tokenAuthority.issue(who, {
-        audience: CLI_AUDIENCE,
-        ttlMs: 600_000,
-      });
-      tokens[name] = issued.token;
-    }
+    for (const [name, who] of Object.entries({ alice, bob, carol }))
+      tokens[name] = (await lab.issueToken(who)).token;
   });
 
-  after(async () => {
-    await stopAllConnectors();
-    await edge?.stop();
-    await echo?.close();
-  });
+  after(() => lab?.close());
 
   it('carries an allowed user to the application, bytes sent right behind the CONNECT head included', async () => {
     const answer = await talk(
-      port,
-      ca,
-      connect(`127.0.0.1:${echo.port}`, tokens.alice, 'early-bytes'),
+      lab.port,
+      lab.ca,
+      connect(lab.target, tokens.alice, 'early-bytes'),
       (text) => text.endsWith('early-bytes'),
     );
     assert.equal(answer.status, 200, answer.head);
@@ -163,10 +117,7 @@ describe('access proxy (CONNECT over TLS with bearer tokens)', { timeout: 60_000
   });
 
   it('openTcpTunnel reaches the application and carries bytes both ways', async () => {
-    const socket = await openTcpTunnel(edge.accessUrl!, `127.0.0.1:${echo.port}`, {
-      token: tokens.alice!,
-      caPem: ca,
-    });
+    const socket = await lab.openTunnel(tokens.alice!);
     const payload = Buffer.alloc(256 * 1024, 7);
     const received = await new Promise<number>((resolve) => {
       let n = 0;
@@ -181,10 +132,7 @@ describe('access proxy (CONNECT over TLS with bearer tokens)', { timeout: 60_000
   });
 
   it('a client that half-closes after sending still gets the whole answer', async () => {
-    const socket = await openTcpTunnel(edge.accessUrl!, `127.0.0.1:${echo.port}`, {
-      token: tokens.alice!,
-      caPem: ca,
-    });
+    const socket = await lab.openTunnel(tokens.alice!);
     const answer = await new Promise<string>((resolve, reject) => {
       let text = '';
       socket.on('data', (c: Buffer) => (text += c.toString()));
@@ -198,95 +146,93 @@ describe('access proxy (CONNECT over TLS with bearer tokens)', { timeout: 60_000
 
   it('answers 407 with Proxy-Authenticate and the login command when the token is missing or invalid', async () => {
     for (const token of [undefined, 'not-a-token']) {
-      const answer = await talk(port, ca, connect(`127.0.0.1:${echo.port}`, token));
+      const answer = await talk(lab.port, lab.ca, connect(lab.target, token));
       assert.equal(answer.status, 407, answer.head);
       assert.match(answer.head, /Proxy-Authenticate: Bearer realm="postern"/);
-      assert.match(answer.body, new RegExp(`postern login --edge ${edge.accessUrl}`));
+      assert.match(answer.body, new RegExp(`postern login --edge ${lab.accessUrl}`));
       assert.ok(answer.closed);
     }
   });
 
   it('an expired token is refused with 407 and the client says to log in again', async () => {
-    const { pem } = await loadOrCreateTokenSigningKey(edge.dir);
+    const { pem } = await loadOrCreateTokenSigningKey(lab.edge.dir);
     const past = Date.now() - 2 * 3600_000;
     const old = await UserTokenAuthority.fromPem(pem, {
       issuer: DEFAULT_TOKEN_ISSUER,
       clock: { now: () => past, monotonic: () => past, setTimeout, clearTimeout } as never,
     });
     const { token } = await old.issue(alice, { audience: CLI_AUDIENCE, ttlMs: 3600_000 });
-    await assert.rejects(
-      openTcpTunnel(edge.accessUrl!, `127.0.0.1:${echo.port}`, { token, caPem: ca }),
-      (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'POSTERN_ERR_LOGIN_REQUIRED');
-        assert.match(err.message, /expired/);
-        assert.match(
-          err.message,
-          new RegExp(`log in again: postern login --edge ${edge.accessUrl}`),
-        );
-        return true;
-      },
-    );
+    await assert.rejects(lab.openTunnel(token), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'POSTERN_ERR_LOGIN_REQUIRED');
+      assert.match(err.message, /expired/);
+      assert.match(err.message, new RegExp(`log in again: postern login --edge ${lab.accessUrl}`));
+      return true;
+    });
   });
 
   it('a denied user gets 403 naming the rule; a user no rule allows gets 403 default deny', async () => {
-    const denied = await talk(port, ca, connect(`127.0.0.1:${echo.port}`, tokens.bob));
+    const denied = await talk(lab.port, lab.ca, connect(lab.target, tokens.bob));
     assert.equal(denied.status, 403);
     assert.match(denied.body, /denied by rule "no-bob"/);
     assert.match(denied.body, /POSTERN_ERR_ACCESS_DENIED/);
-    const nobody = await talk(port, ca, connect(`127.0.0.1:${echo.port}`, tokens.carol));
+    const nobody = await talk(lab.port, lab.ca, connect(lab.target, tokens.carol));
     assert.equal(nobody.status, 403);
     assert.match(nobody.body, /no access rule matched, so access is denied by default/);
   });
 
   it('a destination no application covers gets 403 POSTERN_ERR_ACCESS_NO_APPLICATION; a bad target 400', async () => {
-    const none = await talk(port, ca, connect('127.0.0.1:1', tokens.alice));
+    const none = await talk(lab.port, lab.ca, connect('127.0.0.1:1', tokens.alice));
     assert.equal(none.status, 403);
     assert.match(
       none.body,
       /No application covers 127\.0\.0\.1:1.*POSTERN_ERR_ACCESS_NO_APPLICATION/s,
     );
-    const bad = await talk(port, ca, connect('no-port-here', tokens.alice));
+    const bad = await talk(lab.port, lab.ca, connect('no-port-here', tokens.alice));
     assert.equal(bad.status, 400);
     assert.match(bad.body, /POSTERN_ERR_ACCESS_BAD_TARGET/);
   });
 
   it('a refused dial is 502 with the connector reason; a group without connectors is 503', async () => {
-    const refused = await talk(port, ca, connect(`127.0.0.1:${closedPort}`, tokens.alice));
+    const refused = await talk(lab.port, lab.ca, connect(`127.0.0.1:${closedPort}`, tokens.alice));
     assert.equal(refused.status, 502, refused.body);
-    assert.match(refused.body, new RegExp(`connector ${connectorId}`));
+    assert.match(refused.body, new RegExp(`connector ${lab.connectorId}`));
     assert.match(refused.body, /POSTERN_ERR_DIAL_REFUSED/);
-    const stranded = await talk(port, ca, connect('127.0.0.2:22', tokens.alice));
+    const stranded = await talk(lab.port, lab.ca, connect('127.0.0.2:22', tokens.alice));
     assert.equal(stranded.status, 503);
     assert.match(stranded.body, /POSTERN_ERR_NO_CONNECTOR/);
   });
 
   it('other methods get 405 with a hint unless the HTTP hook answers them', async () => {
-    const plain = await talk(port, ca, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const plain = await talk(
+      lab.port,
+      lab.ca,
+      'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     assert.equal(plain.status, 405);
     assert.match(plain.body, /postern tcp/);
-    edge.accessProxy!.onHttpRequest = async (req, res) => {
+    lab.edge.accessProxy!.onHttpRequest = async (req, res) => {
       if (req.url !== '/login') return false;
       res.end('login page');
       return Promise.resolve(true);
     };
     try {
       const login = await talk(
-        port,
-        ca,
+        lab.port,
+        lab.ca,
         'GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
       );
       assert.equal(login.status, 200);
       assert.equal(login.body, 'login page');
     } finally {
-      edge.accessProxy!.onHttpRequest = undefined;
+      lab.edge.accessProxy!.onHttpRequest = undefined;
     }
   });
 
   it('a client that never finishes its head is cut after the head timeout; an oversized head gets 431', async () => {
     const started = Date.now();
     const slow = await talk(
-      port,
-      ca,
+      lab.port,
+      lab.ca,
       'CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n',
       undefined,
       5000,
@@ -295,8 +241,8 @@ describe('access proxy (CONNECT over TLS with bearer tokens)', { timeout: 60_000
     assert.ok(Date.now() - started < 4000, 'cut well before the test timeout');
     assert.ok(slow.status === 408 || slow.status === 0, slow.head);
     const huge = await talk(
-      port,
-      ca,
+      lab.port,
+      lab.ca,
       `CONNECT 127.0.0.1:1 HTTP/1.1\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`,
     );
     assert.equal(huge.status, 431);
@@ -304,42 +250,42 @@ describe('access proxy (CONNECT over TLS with bearer tokens)', { timeout: 60_000
 
   it('the activity log lists allow, deny and the session end with byte counts, newest first', async () => {
     const answer = await talk(
-      port,
-      ca,
-      connect(`127.0.0.1:${echo.port}`, tokens.alice, 'twelve bytes'),
+      lab.port,
+      lab.ca,
+      connect(lab.target, tokens.alice, 'twelve bytes'),
       (text) => text.endsWith('twelve bytes'),
     );
     assert.equal(answer.status, 200);
-    const ended = await eventually(async () => {
-      const res = await edge.api<{ items: ActivityItem[] }>('GET', '/activity?limit=1000');
-      return res.body.items.find(
-        (i) => i.kind === 'session_end' && i.bytes_from_client === 12 && i.bytes_to_client === 12,
-      );
-    }, 'a session end with 12 bytes each way').catch(async (err: Error) => {
-      const res = await edge.api('GET', '/activity?limit=1000');
-      throw new Error(`${err.message}: ${JSON.stringify(res.body)}`);
+    const ended = await eventually(
+      async () =>
+        (await lab.activity()).find(
+          (i) => i.kind === 'session_end' && i.bytes_from_client === 12 && i.bytes_to_client === 12,
+        ),
+      'a session end with 12 bytes each way',
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify({ items: await lab.activity() })}`);
     });
     assert.ok(ended);
     assert.equal(ended.user, 'alice@example.com');
     assert.equal(ended.application, 'echo');
     assert.equal(ended.rule, 'eng-tcp');
-    assert.equal(ended.connector, connectorId);
+    assert.equal(ended.connector, lab.connectorId);
     assert.ok(ended.close_reason);
-    const { body } = await edge.api<{ items: ActivityItem[] }>('GET', '/activity?limit=1000');
-    const deny = body.items.find((i) => i.action === 'deny' && i.rule === 'no-bob');
+    const items = await lab.activity();
+    const deny = items.find((i) => i.action === 'deny' && i.rule === 'no-bob');
     assert.equal(deny?.user, 'bob@example.com');
     assert.equal(deny?.status, 403);
-    const allow = body.items.find(
+    const allow = items.find(
       (i) => i.kind === 'decision' && i.action === 'allow' && i.status === 200,
     );
-    assert.equal(allow?.destination, `127.0.0.1:${echo.port}`);
-    const paged = await edge.api<{ items: ActivityItem[]; next_page_token?: string }>(
+    assert.equal(allow?.destination, lab.target);
+    const paged = await lab.edge.api<{ items: ActivityRecord[]; next_page_token?: string }>(
       'GET',
       '/activity?limit=2',
     );
     assert.equal(paged.body.items.length, 2);
     assert.ok(paged.body.next_page_token);
-    const metrics = await (await fetch(`${edge.adminUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${lab.edge.adminUrl}/metrics`)).text();
     assert.match(
       metrics,
       /postern_access_decisions_total\{action="deny",client_type="tcp_client"\} [1-9]/,
@@ -347,16 +293,16 @@ describe('access proxy (CONNECT over TLS with bearer tokens)', { timeout: 60_000
   });
 
   it("the connectors of the application's group are told its networks and ports as targets", () => {
-    const targets = edge.runtime.configFor('px-site').targets;
+    const targets = lab.edge.runtime.configFor('px-site').targets;
     assert.deepEqual(
       targets.filter((t) => t.cidr !== undefined),
       [
-        { cidr: '127.0.0.1/32', ports: [echo.port, echo.port] },
+        { cidr: '127.0.0.1/32', ports: [lab.echo.port, lab.echo.port] },
         { cidr: '127.0.0.1/32', ports: [closedPort, closedPort] },
       ],
     );
     assert.equal(
-      edge.runtime.configFor('px-empty').targets.some((t) => t.cidr === '127.0.0.1/32'),
+      lab.edge.runtime.configFor('px-empty').targets.some((t) => t.cidr === '127.0.0.1/32'),
       false,
     );
   });

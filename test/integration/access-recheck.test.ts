@@ -5,28 +5,18 @@
 // logout ends the WebSockets opened with that session at once, and a session ended otherwise (a
 // logout elsewhere, a revocation) within a couple of seconds, not at the 30 s full re-check.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type net from 'node:net';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { openTcpTunnel } from '../../src/client/index.js';
-import { CLI_AUDIENCE, type UserIdentity } from '../../src/control/index.js';
-import {
-  eventually,
-  freePort,
-  startEchoServer,
-  startTestConnector,
-  startTestEdge,
-  stopAllConnectors,
-  type TestEdge,
-} from '../harness/harness.js';
+import type { UserIdentity } from '../../src/control/index.js';
+import { eventually, freePort } from '../harness/harness.js';
 import { echoOnce } from '../harness/echo-once.js';
 import { createSelfSignedCert } from '../support/tls-cert.js';
+import { startAccessLab, type AccessLab } from './support/access-lab.js';
 
 const GROUP = 'recheck-site';
 const VS = 'recheck-web';
@@ -43,14 +33,6 @@ const olga: UserIdentity = {
   groups: ['ops'],
   idp: 'corp',
 };
-
-interface ActivityItem {
-  kind: string;
-  user?: string;
-  application?: string;
-  reason?: string;
-  close_reason?: string;
-}
 
 interface LogLine {
   msg: string;
@@ -227,19 +209,15 @@ async function logOut(port: number, secret: string): Promise<number> {
 }
 
 describe('open access connections are re-checked', { timeout: 120_000 }, () => {
-  let edge: TestEdge;
-  let echo: Awaited<ReturnType<typeof startEchoServer>>;
+  let lab: AccessLab;
   let app: Awaited<ReturnType<typeof startUpgradeEcho>>;
-  let ca: string;
   let vsPort: number;
   const lines: LogLine[] = [];
 
   const api = async (method: string, path: string, body?: unknown): Promise<void> => {
-    const res = await edge.api(method, path, body);
+    const res = await lab.edge.api(method, path, body);
     assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   };
-  const activity = async (): Promise<ActivityItem[]> =>
-    (await edge.api<{ items: ActivityItem[] }>('GET', '/activity?limit=1000')).body.items;
   const requestEnds = (reason: string): LogLine[] =>
     lines.filter(
       (l) =>
@@ -249,20 +227,18 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     );
 
   before(async () => {
-    echo = await startEchoServer();
-    app = await startUpgradeEcho();
     const sink = new PassThrough();
     sink.on('data', (c: Buffer) => {
       for (const line of c.toString('utf8').split('\n').filter(Boolean))
         lines.push(JSON.parse(line) as LogLine);
     });
-    edge = await startTestEdge({
-      access: { listen: '127.0.0.1:0' },
-      logger: pino({ level: 'info' }, sink),
+    // No access document: the applications and policies below are made through the admin API.
+    lab = await startAccessLab({
+      group: GROUP,
+      document: null,
+      edge: { logger: pino({ level: 'info' }, sink) },
     });
-    ca = await readFile(join(edge.dir, 'ca.crt'), 'utf8');
-    const key = await edge.createKey(GROUP);
-    await startTestConnector({ provisionKey: key.value });
+    app = await startUpgradeEcho();
     const cert = await createSelfSignedCert();
     vsPort = await freePort();
     await api('POST', '/identity-providers', {
@@ -287,7 +263,7 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     await api('POST', '/applications', {
       name: 'echo',
       cidrs: ['127.0.0.1/32'],
-      ports: [String(echo.port)],
+      ports: [String(lab.echo.port)],
       connector_groups: [GROUP],
     });
     for (const group of ['eng', 'ops']) {
@@ -305,20 +281,14 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
   });
 
   after(async () => {
-    await stopAllConnectors();
-    await edge?.stop();
-    await echo?.close();
+    await lab?.close();
     await app?.close();
   });
 
   const tunnel = async (who: UserIdentity): Promise<tls.TLSSocket> => {
-    const { token } = await edge.tokenAuthority.issue(who, {
-      audience: CLI_AUDIENCE,
-      ttlMs: 600_000,
-    });
-    const target = `127.0.0.1:${echo.port}`;
+    const { token } = await lab.issueToken(who);
     const socket = await eventually(
-      () => openTcpTunnel(edge.accessUrl!, target, { token, caPem: ca }),
+      () => lab.openTunnel(token),
       `a tunnel for ${who.email}`,
       10_000,
     );
@@ -335,7 +305,7 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     await api('DELETE', '/access-policies/eng-tcp');
     await closedWithin(cut, 10_000, "alice's session");
     const ended = await eventually(async () => {
-      const items = await activity();
+      const items = await lab.activity();
       return items.find((i) => i.kind === 'session_end' && i.user === alice.email);
     }, "alice's session end");
     assert.ok(ended);
@@ -343,11 +313,7 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     assert.match(ended.reason ?? '', /no rule|denied|allow/i);
     assert.equal(await echoOnce(kept, 'olga after'), 'olga after', 'an allowed session carries on');
     await assert.rejects(
-      openTcpTunnel(edge.accessUrl!, `127.0.0.1:${echo.port}`, {
-        token: (await edge.tokenAuthority.issue(alice, { audience: CLI_AUDIENCE, ttlMs: 600_000 }))
-          .token,
-        caPem: ca,
-      }),
+      lab.openTunnel((await lab.issueToken(alice)).token),
       /403|denied|POSTERN_ERR_ACCESS/i,
     );
     kept.destroy();
@@ -360,7 +326,7 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     try {
       await closedWithin(session, 10_000, "olga's session");
       const ended = await eventually(async () => {
-        const items = await activity();
+        const items = await lab.activity();
         return items.filter((i) => i.kind === 'session_end' && i.user === olga.email);
       }, "olga's session ends");
       assert.ok(ended.some((i) => i.close_reason === 'access_revoked'));
@@ -370,8 +336,8 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
   });
 
   it('closes WebSockets whose policy was removed (both sides), logs access_revoked, keeps the others', async () => {
-    const aliceSecret = await edge.browserAccess.pages.sessions.create(alice, VS);
-    const olgaSecret = await edge.browserAccess.pages.sessions.create(olga, VS);
+    const aliceSecret = await lab.edge.browserAccess.pages.sessions.create(alice, VS);
+    const olgaSecret = await lab.edge.browserAccess.pages.sessions.create(olga, VS);
     const cut = await eventually(
       () => openUpgrade(vsPort, aliceSecret),
       "alice's WebSocket",
@@ -400,8 +366,8 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     ws: Duplex;
     kept: Duplex;
   }> {
-    const secret = await edge.browserAccess.pages.sessions.create(olga, VS);
-    const other = await edge.browserAccess.pages.sessions.create(olga, VS);
+    const secret = await lab.edge.browserAccess.pages.sessions.create(olga, VS);
+    const other = await lab.edge.browserAccess.pages.sessions.create(olga, VS);
     const ws = await openUpgrade(vsPort, secret);
     const kept = await openUpgrade(vsPort, other);
     ws.on('error', () => undefined);
@@ -427,7 +393,7 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
       groups: ['ops'],
       idp: 'corp',
     };
-    const sessions = edge.browserAccess.pages.sessions;
+    const sessions = lab.edge.browserAccess.pages.sessions;
     const secret = await sessions.create(rita, VS);
     const olgaSecret = await sessions.create(olga, VS);
     const ws = await eventually(() => openUpgrade(vsPort, secret), "rita's WebSocket", 10_000);
@@ -436,21 +402,18 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     const tcp = await tunnel(rita);
     const keptTcp = await tunnel(olga);
     assert.equal(await echoOnce(tcp, 'rita tcp'), 'rita tcp');
-    const { token } = await edge.tokenAuthority.issue(rita, {
-      audience: CLI_AUDIENCE,
-      ttlMs: 600_000,
-    });
+    const { token } = await lab.issueToken(rita);
     // A POST without a session gets 401 at once (a GET would start a login at the provider).
     const post = (cookie: string) => sendWithCookie(vsPort, '/page', cookie, { method: 'POST' });
     assert.equal((await post(secret)).status, 200);
     const wsCutsBefore = requestEnds('access_revoked').length;
 
     // Only an admin may revoke: an operator token is refused.
-    const operator = await edge.api<{ secret: string }>('POST', '/admin-tokens', {
+    const operator = await lab.edge.api<{ secret: string }>('POST', '/admin-tokens', {
       name: 'revoke-operator',
       role: 'operator',
     });
-    const denied = await fetch(`${edge.adminUrl}/api/v1/user-revocations`, {
+    const denied = await fetch(`${lab.edge.adminUrl}/api/v1/user-revocations`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${operator.body.secret}`,
@@ -461,11 +424,11 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     assert.equal(denied.status, 403);
     assert.equal((await post(secret)).status, 200, 'the refused call revoked nothing');
 
-    const revoked = await edge.api<{ name: string; sessions_ended: number; not_before: string }>(
-      'POST',
-      '/user-revocations',
-      { identity_provider: 'corp', subject: 'u-rita' },
-    );
+    const revoked = await lab.edge.api<{
+      name: string;
+      sessions_ended: number;
+      not_before: string;
+    }>('POST', '/user-revocations', { identity_provider: 'corp', subject: 'u-rita' });
     assert.equal(revoked.status, 201, JSON.stringify(revoked.body));
     assert.equal(revoked.body.name, 'corp:u-rita');
     assert.equal(revoked.body.sessions_ended, 1);
@@ -474,7 +437,7 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     // The open postern tcp session is cut within the access proxy's re-check interval (1 s).
     await closedWithin(tcp, 10_000, "rita's postern tcp session");
     const ended = await eventually(async () => {
-      const items = await activity();
+      const items = await lab.activity();
       return items.find((i) => i.kind === 'session_end' && i.user === rita.email);
     }, "rita's session end");
     assert.ok(ended);
@@ -482,10 +445,7 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     assert.match(ended.reason ?? '', /revoked/);
     // The session cookie and the CLI token no longer work.
     assert.equal((await post(secret)).status, 401);
-    await assert.rejects(
-      openTcpTunnel(edge.accessUrl!, `127.0.0.1:${echo.port}`, { token, caPem: ca }),
-      /POSTERN_ERR_LOGIN_REQUIRED|revoked/,
-    );
+    await assert.rejects(lab.openTunnel(token), /POSTERN_ERR_LOGIN_REQUIRED|revoked/);
     // Other users keep everything.
     assert.equal(await echoOnce(keptTcp, 'olga tcp'), 'olga tcp');
     assert.equal((await post(olgaSecret)).status, 200);
@@ -507,7 +467,7 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     keptTcp.destroy();
 
     // Audited, and readable by its name.
-    const audit = await edge.api<{ items: { kind: string; name?: string; outcome: string }[] }>(
+    const audit = await lab.edge.api<{ items: { kind: string; name?: string; outcome: string }[] }>(
       'GET',
       '/audit-log?kind=user_revocation',
     );
@@ -515,7 +475,7 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
       audit.body.items.filter((r) => r.outcome === 'success').map((r) => r.name),
       ['corp:u-rita'],
     );
-    const read = await edge.api<{ subject: string }>('GET', '/user-revocations/corp:u-rita');
+    const read = await lab.edge.api<{ subject: string }>('GET', '/user-revocations/corp:u-rita');
     assert.equal(read.body.subject, 'u-rita');
   });
 
@@ -524,7 +484,7 @@ describe('open access connections are re-checked', { timeout: 120_000 }, () => {
     assert.equal(await echoOnce(ws, 'before the end'), 'before the end');
     const before = requestEnds('session_ended').length;
     // As a logout on another edge, or a timeout, does: the session leaves the store.
-    await edge.browserAccess.pages.sessions.end(secret);
+    await lab.edge.browserAccess.pages.sessions.end(secret);
     const endedAt = Date.now();
     await closedWithin(ws, 5000, 'the WebSocket of the ended session');
     assert.ok(Date.now() - endedAt <= 5000, 'well within the 30 s full re-check');

@@ -2,22 +2,11 @@
 // connector, an echo app and `postern tcp`'s tunnel client, read on GET /metrics of the admin
 // listener. Sessions open now, sessions ended by close reason and the bytes they carried.
 import assert from 'node:assert/strict';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { openTcpTunnel } from '../../src/client/index.js';
-import { CLI_AUDIENCE } from '../../src/control/index.js';
-import {
-  eventually,
-  startEchoServer,
-  startTestConnector,
-  startTestEdge,
-  stopAllConnectors,
-  tempDir,
-  type TestEdge,
-} from '../harness/harness.js';
+import { eventually } from '../harness/harness.js';
 import { echoOnce } from '../harness/echo-once.js';
+import { startAccessLab, type AccessLab } from './support/access-lab.js';
 
 const alice = { subject: 'u-alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' };
 
@@ -51,45 +40,17 @@ const closedOnce = (socket: Duplex): Promise<void> =>
   new Promise((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
 
 describe('access proxy session metrics', { timeout: 60_000 }, () => {
-  let edge: TestEdge;
-  let echo: Awaited<ReturnType<typeof startEchoServer>>;
-  let dir: string;
+  let lab: AccessLab;
 
   before(async () => {
-    echo = await startEchoServer();
-    const configDir = await tempDir('postern-access-metrics-config-');
-    await writeFile(
-      join(configDir, 'access.yaml'),
-      [
-        'version: 1',
-        'connector_groups: [{name: metrics-site}]',
-        'applications:',
-        '  - name: echo',
-        '    cidrs: [127.0.0.1/32]',
-        `    ports: ["${echo.port}"]`,
-        '    connector_groups: [metrics-site]',
-        'access_policies:',
-        '  - name: eng-tcp',
-        '    action: allow',
-        '    conditions: {groups: [eng], client_types: [tcp_client]}',
-      ].join('\n'),
-    );
-    edge = await startTestEdge({ configDir, access: { listen: '127.0.0.1:0' } });
-    dir = edge.dir;
-    const key = await edge.createKey('metrics-site');
-    await startTestConnector({ provisionKey: key.value });
+    lab = await startAccessLab({ group: 'metrics-site' });
   });
 
-  after(async () => {
-    await stopAllConnectors();
-    await edge?.close().catch(() => undefined);
-    await echo?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => lab?.close());
 
   it('counts open sessions, ended sessions by close reason, and the bytes they carried', async () => {
     const scrape = async (): Promise<Sample[]> =>
-      samples(await (await fetch(`${edge.adminUrl}/metrics`)).text());
+      samples(await (await fetch(`${lab.edge.adminUrl}/metrics`)).text());
     /** Scrapes until `ready` holds for what the edge serves; resolves with that scrape. */
     const scrapeWhen = async (ready: (all: Sample[]) => boolean, what: string) => {
       let last: Sample[] = [];
@@ -103,14 +64,9 @@ describe('access proxy session metrics', { timeout: 60_000 }, () => {
     const bytes = (all: Sample[], direction: string) =>
       valueOf(all, 'postern_edge_access_session_bytes_total', { direction });
 
-    const ca = await readFile(join(edge.dir, 'ca.crt'), 'utf8');
-    const { token } = await edge.tokenAuthority.issue(alice, {
-      audience: CLI_AUDIENCE,
-      ttlMs: 600_000,
-    });
-    const target = `127.0.0.1:${echo.port}`;
-    const first = await openTcpTunnel(edge.accessUrl!, target, { token, caPem: ca });
-    const second = await openTcpTunnel(edge.accessUrl!, target, { token, caPem: ca });
+    const { token } = await lab.issueToken(alice);
+    const first = await lab.openTunnel(token);
+    const second = await lab.openTunnel(token);
     // 7 bytes each way through the first session, 2 through the second.
     assert.equal(await echoOnce(first, 'abc'), 'abc');
     assert.equal(await echoOnce(first, 'defg'), 'defg');

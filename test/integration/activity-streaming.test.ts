@@ -2,19 +2,9 @@
 // a connector, a TCP line receiver on loopback, a user session through the access proxy.
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, test } from 'node:test';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { openTcpTunnel } from '../../src/client/index.js';
-import { CLI_AUDIENCE } from '../../src/control/index.js';
-import {
-  eventually,
-  freePort,
-  startEchoServer,
-  startTestConnector,
-  startTestEdge,
-  stopAllConnectors,
-} from '../harness/harness.js';
+import { test } from 'node:test';
+import { eventually } from '../harness/harness.js';
+import { startAccessLab } from './support/access-lab.js';
 
 type LogLine = Record<string, unknown>;
 
@@ -43,19 +33,16 @@ async function startLineReceiver(): Promise<{ port: number; lines: LogLine[]; cl
   };
 }
 
-after(() => stopAllConnectors());
-
 test(
   'a user session and an admin change are streamed as user_activity and audit records',
   { timeout: 60_000 },
   async (t) => {
     const receiver = await startLineReceiver();
     t.after(() => receiver.close());
-    const echo = await startEchoServer();
-    t.after(() => echo.close());
-    const accessPort = await freePort();
-    const edge = await startTestEdge({ access: { listen: `127.0.0.1:${accessPort}` } });
-    t.after(() => edge.close());
+    // No access document: the application and its policy are made through the admin API below.
+    const lab = await startAccessLab({ group: 'stream-site', document: null });
+    t.after(() => lab.close());
+    const { edge, echo } = lab;
 
     const created = await edge.api('POST', '/log-receivers', {
       name: 'siem',
@@ -63,11 +50,6 @@ test(
       log_types: ['user_activity', 'audit'],
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    await edge.api('POST', '/connector-groups', { name: 'stream-site' });
-    const key = await edge.api('POST', '/provisioning-keys', { group: 'stream-site' });
-    const connector = await startTestConnector({
-      provisionKey: (key.body as { value: string }).value,
-    });
     await edge.api('POST', '/applications', {
       name: 'echo',
       cidrs: ['127.0.0.1/32'],
@@ -80,13 +62,14 @@ test(
       conditions: { users: ['alice@example.com'], applications: ['echo'] },
     });
     // The connector learns the application as a target over its control stream.
-    const { token } = await edge.tokenAuthority.issue(
-      { subject: 'u-alice', email: 'alice@example.com', groups: ['eng'], idp: 'corp' },
-      { audience: CLI_AUDIENCE, ttlMs: 600_000 },
-    );
-    const caPem = await readFile(join(edge.dir, 'ca.crt'), 'utf8');
+    const { token } = await lab.issueToken({
+      subject: 'u-alice',
+      email: 'alice@example.com',
+      groups: ['eng'],
+      idp: 'corp',
+    });
     const socket = await eventually(
-      () => openTcpTunnel(edge.accessUrl ?? '', echo.address, { token, caPem }),
+      () => lab.openTunnel(token),
       'the access proxy lets alice reach the echo app',
       10_000,
     );
@@ -115,7 +98,7 @@ test(
         assert.ok(end, 'no session_end record');
         assert.equal(end.bytes_from_client, 4);
         assert.equal(end.bytes_to_client, 4);
-        assert.equal(end.connector_id, connector.identity?.connectorId);
+        assert.equal(end.connector_id, lab.connectorId);
         const audit = receiver.lines.find(
           (l) => l.type === 'audit' && l.object_kind === 'application' && l.object_name === 'echo',
         );
