@@ -53,9 +53,11 @@ test('a valid YAML document parses with every default applied', () => {
         name: 'web',
         via: 'dc-east',
         algorithm: 'round_robin',
+        priority_enabled: false,
+        priority_nodes: 1,
         nodes: [
-          { address: '10.0.0.1:8080', weight: 1, state: 'active' },
-          { address: 'app.internal:8080', weight: 3, state: 'draining' },
+          { address: '10.0.0.1:8080', weight: 1, state: 'active', priority: 1 },
+          { address: 'app.internal:8080', weight: 3, state: 'draining', priority: 1 },
         ],
         monitors: [],
         passive_health: { enabled: true, failures: 5, on_5xx: false, eject_ms: 30000 },
@@ -202,7 +204,7 @@ test('unknown keys are rejected at every level', () => {
     '  - name: p',
     '    nodes:',
     '      - address: a.internal:1',
-    '        priority: 2',
+    '        source_ip: 10.0.0.9',
     'virtual_servers:',
     '  - {name: v, listen: "127.0.0.1:1", pool: p, sni: true}',
   ].join('\n');
@@ -211,7 +213,7 @@ test('unknown keys are rejected at every level', () => {
     [
       '2:1 colour',
       '5:5 connector_groups[0].region',
-      '10:9 pools[0].nodes[0].priority',
+      '10:9 pools[0].nodes[0].source_ip',
       '12:47 virtual_servers[0].sni',
     ],
   );

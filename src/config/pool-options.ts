@@ -86,6 +86,18 @@ export const slowStartMsSchema = millisecondsSchema(0, 3_600_000).default(0).met
 /** A per-node connection limit (HAProxy server `maxconn`, vTM `max_connections_per_node`). */
 export const nodeMaxConnectionsSchema = z.number().int().min(0).max(1_000_000);
 
+/** A node's priority (vTM nodes_table `priority`): higher groups are used first with priority lists. */
+export const prioritySchema = z.number().int().min(0).max(65535).default(1).meta({
+  description:
+    'With priority_enabled, nodes of the highest priority take new requests; lower ones only while the higher have fewer than priority_nodes available.',
+});
+
+/** Available nodes a pool's priority lists keep in use (vTM `priority_nodes`). */
+export const priorityNodesSchema = z.number().int().min(1).max(65535).default(1).meta({
+  description:
+    'With priority_enabled: lower-priority groups are added while the groups in use have fewer available nodes than this.',
+});
+
 /** How long a request waits for a node below its limit (HAProxy `timeout queue`, vTM `queue_timeout`). */
 export const queueTimeoutMsSchema = millisecondsSchema(0, 3_600_000).default(0).meta({
   description:

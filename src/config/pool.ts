@@ -7,6 +7,8 @@ import {
   passiveHealthSchema,
   persistenceSchema,
   poolTlsSchema,
+  priorityNodesSchema,
+  prioritySchema,
   queueMaxSchema,
   queueTimeoutMsSchema,
   slowStartMsSchema,
@@ -32,6 +34,7 @@ export const poolNodeSchema = z.strictObject({
   max_connections: nodeMaxConnectionsSchema.optional().meta({
     description: "Overrides the pool's node_max_connections for this node; 0 = no limit.",
   }),
+  priority: prioritySchema,
 });
 
 /** A pool: the backends a virtual server balances over, optionally reached through a group. */
@@ -43,6 +46,11 @@ export const poolSchema = z
         'Reach the nodes through a connector of this group; omitted = directly from the edge.',
     }),
     algorithm: z.enum(balancingAlgorithms).default('round_robin'),
+    priority_enabled: z.boolean().default(false).meta({
+      description:
+        "Priority lists (vTM's priority_enabled): only the highest-priority nodes take new requests while at least priority_nodes of them are available.",
+    }),
+    priority_nodes: priorityNodesSchema,
     nodes: z
       .array(poolNodeSchema)
       .max(10_000)

@@ -56,6 +56,7 @@ test('monitor and discovery times are converted, and extra discovery fields are 
     panic: false,
     down: false,
     available: 1,
+    priorityNodes: undefined,
     nodes: [
       {
         address: '10.0.0.1:80',
@@ -86,6 +87,8 @@ test('monitor and discovery times are converted, and extra discovery fields are 
         requests: {},
         sessions: 0,
         weight: 1,
+        priority: 1,
+        inUse: undefined,
         maxConnections: 0,
         slowStart: undefined,
         responseTimes: { buckets: [], sumSeconds: 0, count: 0 },

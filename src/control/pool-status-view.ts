@@ -53,6 +53,13 @@ const nodeStatus = z.object({
     description: 'Sessions started on the node by tcp/tls virtual servers (and HTTP upgrades).',
   }),
   weight: z.number().int(),
+  priority: z.number().int().meta({
+    description: "The node's priority group (discovered nodes: 1); see priority_enabled.",
+  }),
+  inUse: z.boolean().optional().meta({
+    description:
+      'With priority lists: the node is available and in a priority group in use now; absent when they are off.',
+  }),
   maxConnections: z.number().int().meta({
     description: 'Most requests or sessions in progress on the node at once; 0 = no limit.',
   }),
@@ -83,7 +90,13 @@ export const poolStatusViewSchema = z
     panicMode: z.enum(['all', 'none']),
     panic: z.boolean(),
     down: z.boolean(),
-    available: z.number().int(),
+    available: z.number().int().meta({
+      description:
+        'Nodes taking new requests normally (with priority lists: of the groups in use).',
+    }),
+    priorityNodes: z.number().int().optional().meta({
+      description: "Priority lists are on: the pool's priority_nodes; absent when they are off.",
+    }),
     nodes: z.array(nodeStatus),
     discovery: discoveryStatus.optional(),
     persistence: z.enum(['cookie', 'source_ip']).optional(),

@@ -17,6 +17,10 @@ export interface PoolConfigInput {
   readonly name: string;
   readonly via?: string | undefined;
   readonly algorithm?: BalancerAlgorithm | undefined;
+  /** Priority lists on; default false. */
+  readonly priority_enabled?: boolean | undefined;
+  /** Available nodes the priority lists keep in use; default 1. */
+  readonly priority_nodes?: number | undefined;
   readonly nodes?:
     | readonly {
         readonly address: string;
@@ -24,6 +28,8 @@ export interface PoolConfigInput {
         readonly state?: NodeState | undefined;
         /** Overrides the pool's node_max_connections for this node; 0 = no limit. */
         readonly max_connections?: number | undefined;
+        /** Priority group with priority_enabled; default 1. */
+        readonly priority?: number | undefined;
       }[]
     | undefined;
   readonly discovery?: { readonly dns: DnsDiscoveryConfigInput } | undefined;
@@ -108,8 +114,10 @@ export function poolOptionsFromConfig(
       weight: n.weight ?? 1,
       state: n.state ?? 'active',
       maxConnections: n.max_connections,
+      priority: n.priority,
     })),
     algorithm: config.algorithm,
+    priorityNodes: config.priority_enabled === true ? (config.priority_nodes ?? 1) : undefined,
     panic: config.panic,
     slowStartMs: config.slow_start_ms,
     nodeMaxConnections: config.node_max_connections,

@@ -193,6 +193,8 @@ export class PoolEntry implements PoolNode, BalancerNode {
       readonly slowStart?: SlowStart | undefined;
       /** Most picks in progress at once; 0 or absent = no limit. */
       readonly maxConnections?: number | undefined;
+      /** Priority group (higher first, with priority lists); absent = 1. */
+      readonly priority?: number | undefined;
     },
   ) {}
 

@@ -15,6 +15,8 @@ export interface PoolNode {
   readonly state: NodeState;
   /** Most picks in progress on the node at once; 0 = no limit; default the pool's nodeMaxConnections. */
   readonly maxConnections?: number | undefined;
+  /** Priority group (higher is used first) when the pool has priority lists; default 1. */
+  readonly priority?: number | undefined;
 }
 
 /** What a caller may tell pick(): nodes to skip and persistence key material. */
@@ -128,6 +130,12 @@ export interface PoolOptions {
    * its limit is not picked. Default 0 = no limit; a node's own maxConnections overrides it.
    */
   readonly nodeMaxConnections?: number | undefined;
+  /**
+   * Priority lists (vTM's `priority_enabled`/`priority_nodes`): only the highest-priority nodes
+   * take new sessions while at least this many of them are available (active, not down); with
+   * fewer, the next lower groups join until this many are in use. Default undefined = off.
+   */
+  readonly priorityNodes?: number | undefined;
   /** How long a pick may wait in the queue when every node is at its limit; default 0 = no queue. */
   readonly queueTimeoutMs?: number | undefined;
   /** Most waiters in the queue; default 1024. */

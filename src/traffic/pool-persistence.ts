@@ -3,6 +3,7 @@ import { setCookieHeader, SourceIpTable, tokenFromCookie } from './persistence/i
 import type { PoolEntry, PoolRuntime } from './pool-node.js';
 import type { PersistenceOptions, PoolPickOptions } from './pool-options.js';
 import type { PoolView } from './pool-view.js';
+import { priorityOf } from './priority-groups.js';
 
 /**
  * A pool generation's session persistence: finds the node a client is pinned to and pins it
@@ -59,6 +60,9 @@ export class PoolPersistence {
     // removed, disabled and down nodes do not.
     if (entry === undefined || entry.meta.removed || entry.state === 'disabled') return undefined;
     if (entry.health === 'down' || options.exclude?.has(entry.address)) return undefined;
+    // Priority lists: a node of a group not in use takes no new requests, pinned or not.
+    const floor = view.priorityFloor;
+    if (floor !== undefined && priorityOf(entry) < floor) return undefined;
     return entry;
   }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../core/index.js';
 import type { DiscoveryStatus } from './discovery/index.js';
 import type { HealthState } from './health/index.js';
 import type { PoolEntry } from './pool-node.js';
+import { priorityOf } from './priority-groups.js';
 import type { RequestOutcome, ResponseTimes } from './pool-node-figures.js';
 import type { NodeState, PanicMode } from './pool-options.js';
 
@@ -47,6 +48,10 @@ export interface PoolNodeStatus {
   readonly sessions: number;
   /** The configured weight. */
   readonly weight: number;
+  /** The node's priority group (discovered nodes: 1); used when the pool has priority lists. */
+  readonly priority: number;
+  /** With priority lists: the node is in a priority group in use now; undefined when off. */
+  readonly inUse: boolean | undefined;
   /** Most picks in progress at once (node_max_connections or the node's own); 0 = no limit. */
   readonly maxConnections: number;
   /** Set while the node is in slow start: its weight now and when the ramp ends (epoch ms). */
@@ -65,8 +70,10 @@ export interface PoolStatus {
   readonly panic: boolean;
   /** Every active node is down and panic mode is `none`: new sessions are refused. */
   readonly down: boolean;
-  /** Nodes taking new sessions normally. */
+  /** Nodes taking new sessions normally (with priority lists: of the groups in use). */
   readonly available: number;
+  /** Priority lists: available nodes kept in use (`priority_nodes`); undefined when off. */
+  readonly priorityNodes: number | undefined;
   readonly nodes: readonly PoolNodeStatus[];
   readonly discovery: DiscoveryStatus | undefined;
   readonly persistence: 'cookie' | 'source_ip' | undefined;
@@ -85,7 +92,8 @@ export function buildPoolStatus(input: {
   algorithm: string;
   panicMode: PanicMode;
   entries: readonly PoolEntry[];
-  eligible: number;
+  eligible: readonly PoolEntry[];
+  priorityNodes: number | undefined;
   panicCandidates: number;
   monitors: readonly string[];
   clock: Clock;
@@ -95,7 +103,8 @@ export function buildPoolStatus(input: {
   queued: number;
   queueTimeouts: number;
 }): PoolStatus {
-  const allDown = input.eligible === 0 && input.panicCandidates > 0;
+  const allDown = input.eligible.length === 0 && input.panicCandidates > 0;
+  const inUse = input.priorityNodes === undefined ? undefined : new Set(input.eligible);
   const toEpoch = input.clock.now() - input.clock.monotonic();
   return {
     name: input.name,
@@ -104,7 +113,8 @@ export function buildPoolStatus(input: {
     panicMode: input.panicMode,
     panic: allDown && input.panicMode === 'all',
     down: allDown && input.panicMode === 'none',
-    available: input.eligible,
+    available: input.eligible.length,
+    priorityNodes: input.priorityNodes,
     nodes: input.entries.map((e) => ({
       address: e.address,
       state: e.state,
@@ -135,6 +145,8 @@ export function buildPoolStatus(input: {
       requests: e.rt.figures.requestCounts(),
       sessions: e.rt.figures.sessions,
       weight: e.weight,
+      priority: priorityOf(e),
+      inUse: inUse?.has(e),
       maxConnections: e.meta.maxConnections ?? 0,
       slowStart: slowStartOf(e, toEpoch),
       responseTimes: e.rt.figures.responseTimes(),

@@ -3,6 +3,7 @@ import { combineHealth, type HealthState } from './health/index.js';
 import { nodeToken } from './persistence/index.js';
 import { PoolEntry, type NodeRuntime, type PoolRuntime, type SlowStart } from './pool-node.js';
 import type { PoolNode } from './pool-options.js';
+import { priorityGroupsInUse } from './priority-groups.js';
 
 /** What building a view needs from its pool generation. */
 export interface PoolViewInput {
@@ -22,6 +23,8 @@ export interface PoolViewInput {
   readonly slowStart?: SlowStart | undefined;
   /** Connection limit of nodes without their own; 0 or absent = none. */
   readonly maxConnections?: number | undefined;
+  /** Priority lists: available nodes to keep in use; undefined = off. */
+  readonly priorityNodes?: number | undefined;
 }
 
 /** Health from this generation's monitors and passive ejection. */
@@ -57,23 +60,42 @@ export class PoolView {
   readonly byToken: ReadonlyMap<string, PoolEntry>;
   /** Nodes used in panic: active and not removed, whatever their health. */
   readonly panicSet: readonly PoolEntry[];
-  /** Nodes taking new sessions normally: active, not removed, not down. */
+  /**
+   * Nodes taking new sessions normally: active, not removed, not down; with priority lists,
+   * only those of the priority groups in use.
+   */
   readonly eligible: readonly PoolEntry[];
+  /**
+   * With priority lists, the lowest priority in use: persistence to a node below it is not
+   * honoured. Undefined when priority lists are off or no node is available.
+   */
+  readonly priorityFloor: number | undefined;
+  /** Priority lists are on (available nodes to keep in use); undefined when off. */
+  readonly priorityNodes: number | undefined;
   /** Some node has a connection limit: pick() must check it. */
   readonly limited: boolean;
 
-  private constructor(entries: PoolEntry[], cookie: boolean) {
+  private constructor(entries: PoolEntry[], cookie: boolean, priorityNodes: number | undefined) {
     this.limited = entries.some((e) => (e.meta.maxConnections ?? 0) > 0);
     this.entries = entries;
     this.byAddress = new Map(entries.map((e) => [e.address, e]));
     this.byToken = new Map(cookie ? entries.map((e) => [e.meta.token!, e]) : []);
     this.panicSet = entries.filter((e) => e.state === 'active' && !e.meta.removed);
-    this.eligible = this.panicSet.filter((e) => e.health !== 'down');
+    const available = this.panicSet.filter((e) => e.health !== 'down');
+    this.priorityNodes = priorityNodes;
+    if (priorityNodes === undefined) {
+      this.eligible = available;
+      this.priorityFloor = undefined;
+    } else {
+      const inUse = priorityGroupsInUse(available, priorityNodes);
+      this.eligible = inUse.nodes;
+      this.priorityFloor = inUse.floor;
+    }
   }
 
   /** An empty view, before the first build. */
   static empty(): PoolView {
-    return new PoolView([], false);
+    return new PoolView([], false, undefined);
   }
 
   /** Builds the view of `input.nodes` plus discovery over the shared runtime. */
@@ -96,6 +118,7 @@ export class PoolView {
         token,
         slowStart: input.slowStart,
         maxConnections: node.maxConnections ?? input.maxConnections,
+        priority: node.priority,
       });
       entry.health = healthOf(runtime, input.monitors);
       if (input.inCharge) noteService(entry, rt, input.slowStart);
@@ -120,6 +143,6 @@ export class PoolView {
       rt.seeded = true;
       if (rt.discoveryAnswered) rt.discoverySeeded = true;
     }
-    return new PoolView(entries, input.cookie);
+    return new PoolView(entries, input.cookie, input.priorityNodes);
   }
 }

@@ -97,6 +97,7 @@ export class Pool {
   readonly abortOnClose: boolean;
   readonly #queueMax: number;
   readonly #maxConnections: number;
+  readonly #priorityNodes: number | undefined;
   readonly #rt: PoolRuntime;
   readonly #balancer: Balancer<PoolEntry>;
   readonly #panicMode: 'all' | 'none';
@@ -128,6 +129,7 @@ export class Pool {
     const slowStartMs = options.slowStartMs ?? 0;
     this.#slowStart = slowStartMs > 0 ? { clock: this.#clock, ms: slowStartMs } : undefined;
     this.#maxConnections = options.nodeMaxConnections ?? 0;
+    this.#priorityNodes = options.priorityNodes;
     this.queueTimeoutMs = options.queueTimeoutMs ?? 0;
     this.abortOnClose = options.abortOnClose ?? false;
     this.#queueMax = options.queueMax ?? DEFAULT_QUEUE_MAX;
@@ -165,7 +167,7 @@ export class Pool {
     return new Pool({ ...poolOptionsFromConfig(config, context), previous: context.previous });
   }
 
-  /** The nodes that may take new sessions (active, not down), in order. */
+  /** The nodes that may take new sessions (active, not down, in a priority group in use), in order. */
   get activeNodes(): readonly PoolNode[] {
     this.#refresh();
     return this.#view.eligible;
@@ -379,7 +381,8 @@ export class Pool {
       algorithm: this.#balancer.algorithm,
       panicMode: this.#panicMode,
       entries: this.#view.entries,
-      eligible: this.#view.eligible.length,
+      eligible: this.#view.eligible,
+      priorityNodes: this.#view.priorityNodes,
       panicCandidates: this.#view.panicSet.length,
       monitors: this.#monitorNames,
       clock: this.#clock,
@@ -494,6 +497,7 @@ export class Pool {
       cookieKey: this.#persistence.cookieKey,
       slowStart: this.#slowStart,
       maxConnections: this.#maxConnections,
+      priorityNodes: this.#priorityNodes,
     });
     const panic = this.#view.eligible.length === 0 && this.#view.panicSet.length > 0;
     if (rt.owner === this && panic !== rt.panic) {

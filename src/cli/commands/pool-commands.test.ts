@@ -162,6 +162,7 @@ function nodeView(changes: Partial<PoolStatusView['nodes'][number]>) {
     requests: {},
     sessions: 0,
     weight: 1,
+    priority: 1,
     maxConnections: 0,
     ...changes,
   };
