@@ -198,4 +198,10 @@ test('a node row shows slow start weight, sessions, ejection and removal', () =>
   assert.equal(idle.weight, '1');
   assert.equal(idle.active, '0');
   assert.equal(poolNodeRow(nodeView({})).requests, '0');
+  assert.equal('priority' in idle, false, 'no priority column without priority lists');
+});
+
+test('with priority lists a node row says whether its group is in use', () => {
+  assert.equal(poolNodeRow(nodeView({ priority: 2, inUse: true })).priority, '2 (in use)');
+  assert.equal(poolNodeRow(nodeView({ priority: 1, inUse: false })).priority, '1 (standby)');
 });

@@ -61,6 +61,10 @@ export function poolNodeRow(node: NodeView): Record<string, unknown> {
     health: node.ejectedUntil === undefined ? node.health : `${node.health} (ejected)`,
     state,
     weight: weightCell(node),
+    // Only with priority lists (inUse is absent without them): `2 (in use)`, `1 (standby)`.
+    ...(node.inUse === undefined
+      ? {}
+      : { priority: `${String(node.priority)} (${node.inUse ? 'in use' : 'standby'})` }),
     active: `${String(node.activeConnections)}${limit}`,
     requests: requestsCell(node),
     failures: String(node.failures),
@@ -84,6 +88,8 @@ function poolHeader(pool: PoolItem, status: PoolStatusView): string {
     `panic ${panic}`,
     `queued ${String(status.queued)} (timeouts ${String(status.queueTimeouts)})`,
   ];
+  if (status.priorityNodes !== undefined)
+    parts.push(`priority lists (keep ${String(status.priorityNodes)} in use)`);
   if (status.discovery) parts.push(`discovery ${status.discovery.type} ${status.discovery.name}`);
   return `${parts.join('  ')}\n`;
 }
@@ -119,11 +125,13 @@ export function poolsCommand(program: Command): void {
         return;
       }
       process.stdout.write(poolHeader(pool, pool.status));
+      const priorities = pool.status.priorityNodes !== undefined;
       printTable(pool.status.nodes.map(poolNodeRow), [
         'address',
         'health',
         'state',
         'weight',
+        ...(priorities ? ['priority'] : []),
         'active',
         'requests',
         'failures',
