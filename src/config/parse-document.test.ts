@@ -160,7 +160,7 @@ test('every problem of a document is reported at once, with line, column and pat
   assert.ok(problems.every((p) => p.file === 'site.yaml'));
   assert.deepEqual(brief(problems), [
     '4:16 pools[0].algorithm — must be one of "round_robin", "weighted_round_robin", ' +
-      '"least_connections", "random", "fastest_response_time"',
+      '"least_connections", "weighted_least_connections", "random", "fastest_response_time"',
     '7:18 pools[0].nodes[1].address — duplicate address "10.0.0.1:80" in this pool ' +
       '(first at pools[0].nodes[0]); each address may appear once',
     '8:9 pools[0].nodes[1].wieght — unknown field "wieght"; did you mean "weight"?',

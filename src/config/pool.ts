@@ -19,6 +19,7 @@ export const balancingAlgorithms = [
   'round_robin',
   'weighted_round_robin',
   'least_connections',
+  'weighted_least_connections',
   'random',
   'fastest_response_time',
 ] as const;

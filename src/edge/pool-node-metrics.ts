@@ -41,7 +41,7 @@ export function registerPoolNodeMetrics(
   });
   nodeGauge(registry, pools, {
     name: 'postern_edge_pool_node_active',
-    help: 'Connections, sessions and requests in progress on each pool node (what least_connections compares).',
+    help: 'Connections, sessions and requests in progress on each pool node (what the least connections algorithms compare).',
     value: (n) => n.activeConnections,
   });
   nodeGauge(registry, pools, {

@@ -10,7 +10,8 @@ export const DEFAULT_DISCOVERED_WEIGHT = 1;
 
 /**
  * The smallest weight a node can have and still be picked: balancers take weights of at least 1
- * (weighted round robin would never pick a node of weight 0).
+ * (weighted round robin would never pick a node of weight 0, and weighted least connections
+ * divides by the weight).
  */
 export const MIN_NODE_WEIGHT = 1;
 
