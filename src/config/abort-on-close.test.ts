@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isPosternError } from '../core/index.js';
-import type { ConfigProblemsError } from './errors.js';
 import { parseDocument } from './parse-document.js';
+import { documentProblems } from './test-document-problems.js';
 import { poolSchema } from './pool.js';
 
 /** A document with one pool whose extra keys are `extra` (flow-mapping text). */
@@ -16,17 +15,6 @@ function documentWith(extra: string): string {
   ].join('\n');
 }
 
-/** Problems of an invalid document as `path — message`. */
-function problemsOf(text: string): string[] {
-  try {
-    parseDocument(text, { fileName: 't.yaml' });
-  } catch (err) {
-    assert.ok(isPosternError(err, 'POSTERN_ERR_CONFIG_INVALID'), String(err));
-    return (err as ConfigProblemsError).problems.map((p) => `${p.path} — ${p.message}`);
-  }
-  assert.fail('the document was accepted');
-}
-
 test("abort_on_close defaults to false (HAProxy's default) and takes true or false", () => {
   const abortOf = (extra: string) =>
     parseDocument(documentWith(extra), { fileName: 't.yaml' }).pools[0]?.abort_on_close;
@@ -37,7 +25,7 @@ test("abort_on_close defaults to false (HAProxy's default) and takes true or fal
 
 test('abort_on_close refuses anything but a boolean, with its path', () => {
   for (const value of ['"yes"', '1', 'null', '[true]']) {
-    const problems = problemsOf(documentWith(`, abort_on_close: ${value}`));
+    const problems = documentProblems(documentWith(`, abort_on_close: ${value}`));
     assert.equal(problems.length, 1, `${value}: ${problems.join('; ')}`);
     assert.match(problems[0] ?? '', /^pools\[0\]\.abort_on_close — /, value);
   }

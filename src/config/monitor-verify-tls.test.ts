@@ -1,19 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isPosternError } from '../core/index.js';
-import type { ConfigProblemsError } from './errors.js';
 import { parseDocument } from './parse-document.js';
-
-/** Problems of an invalid document as `path — message`. */
-function problemsOf(lines: readonly string[]): string[] {
-  try {
-    parseDocument(lines.join('\n'), { fileName: 't.yaml' });
-  } catch (err) {
-    assert.ok(isPosternError(err, 'POSTERN_ERR_CONFIG_INVALID'), String(err));
-    return (err as ConfigProblemsError).problems.map((p) => `${p.path} — ${p.message}`);
-  }
-  assert.fail('the document was accepted');
-}
+import { documentProblems } from './test-document-problems.js';
 
 test('an https monitor takes verify_tls and leaves it unset by default (the pool decides)', () => {
   const doc = parseDocument(
@@ -31,7 +19,7 @@ test('an https monitor takes verify_tls and leaves it unset by default (the pool
 
 test('verify_tls on a tcp or http monitor is refused: it would be ignored', () => {
   assert.deepEqual(
-    problemsOf([
+    documentProblems([
       'version: 1',
       'monitors:',
       '  - {name: a, type: http, verify_tls: true}',

@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isPosternError } from '../core/index.js';
-import type { ConfigProblemsError } from './errors.js';
 import { parseDocument } from './parse-document.js';
+import { documentProblems } from './test-document-problems.js';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
-
-/** Problems of an invalid document as `path — message`. */
-function problemsOf(lines: readonly string[]): string[] {
-  try {
-    parseDocument(lines.join('\n'), { fileName: 't.yaml' });
-  } catch (err) {
-    assert.ok(isPosternError(err, 'POSTERN_ERR_CONFIG_INVALID'), String(err));
-    return (err as ConfigProblemsError).problems.map((p) => `${p.path} — ${p.message}`);
-  }
-  assert.fail('the document was accepted');
-}
 
 test('a pool tls block gets verify on, TLSv1.2 at least and no SNI override by default', () => {
   const doc = parseDocument(
@@ -61,7 +49,7 @@ test('a pool tls block keeps server_name, ca, a client certificate and verify: f
 
 test('a client cert needs its key, ca must be PEM and min_version one of the known', () => {
   assert.deepEqual(
-    problemsOf([
+    documentProblems([
       'version: 1',
       'pools:',
       '  - name: q',

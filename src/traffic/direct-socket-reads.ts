@@ -72,7 +72,8 @@ export function readSocketDirectly(socket: Duplex, onData: (chunk: Buffer) => vo
     // Node calls this with the byte count of each read into `shared`; false stops reading
     // until the Readable side wants more.
     fields[mechanism.callback] = (n: number): boolean => {
-      const chunk = Buffer.from(shared.subarray(0, n));
+      const chunk = Buffer.allocUnsafe(n);
+      shared.copy(chunk, 0, 0, n);
       const direct = s.onData;
       if (direct === undefined || socket.readableFlowing !== true || socket.readableLength > 0)
         return socket.push(chunk);

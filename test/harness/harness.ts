@@ -34,6 +34,8 @@ export interface TestEdge extends Edge {
   createKey(group: string, extra?: Record<string, unknown>): Promise<{ id: string; value: string }>;
   /** Publishes `appAddress` through `group` on a new tcp virtual server; returns its port. */
   publish(name: string, group: string, appAddress: string): Promise<number>;
+  /** Puts an http virtual server named `pool` on a free loopback port in front of the pool; returns its port. */
+  httpFront(pool: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,19 @@ export async function startTestEdge(options: Partial<EdgeOptions> = {}): Promise
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as never };
   };
+  /** A virtual server named `pool` in front of it on a free loopback port; returns the port. */
+  const virtualServer = async (pool: string, protocol: 'tcp' | 'http'): Promise<number> => {
+    const port = await freePort();
+    const vs = await api('POST', '/virtual-servers', {
+      name: pool,
+      protocol,
+      listen: `127.0.0.1:${port}`,
+      pool,
+    });
+    if (vs.status !== 201)
+      throw new Error(`virtual server create failed: ${JSON.stringify(vs.body)}`);
+    return port;
+  };
   const ensureGroup = async (group: string) => {
     const existing = await api('GET', `/connector-groups/${group}`);
     if (existing.status === 404) await api('POST', '/connector-groups', { name: group });
@@ -88,17 +103,9 @@ export async function startTestEdge(options: Partial<EdgeOptions> = {}): Promise
         nodes: [{ address: appAddress }],
       });
       if (pool.status !== 201) throw new Error(`pool create failed: ${JSON.stringify(pool.body)}`);
-      const port = await freePort();
-      const vs = await api('POST', '/virtual-servers', {
-        name,
-        protocol: 'tcp',
-        listen: `127.0.0.1:${port}`,
-        pool: name,
-      });
-      if (vs.status !== 201)
-        throw new Error(`virtual server create failed: ${JSON.stringify(vs.body)}`);
-      return port;
+      return virtualServer(name, 'tcp');
     },
+    httpFront: (pool: string) => virtualServer(pool, 'http'),
     async stop() {
       await stopAllConnectors();
       await edge.close();

@@ -55,14 +55,7 @@ test('per-node metrics through a real edge: counts by node and outcome, in progr
       nodes: [{ address: ok.address }, { address: missing.address }],
     });
     assert.equal(pool.status, 201, JSON.stringify(pool.body));
-    const port = await freePort();
-    const vs = await edge.api('POST', '/virtual-servers', {
-      name: 'web',
-      protocol: 'http',
-      listen: `127.0.0.1:${port}`,
-      pool: 'web',
-    });
-    assert.equal(vs.status, 201, JSON.stringify(vs.body));
+    const port = await edge.httpFront('web');
     const url = `http://127.0.0.1:${port}`;
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { eventually, freePort, startTestEdge } from '../harness/harness.js';
+import { eventually, startTestEdge } from '../harness/harness.js';
 
 /**
  * A Node HTTP node answering its name, that can be stopped and started again on its port;
@@ -60,14 +60,7 @@ test('a backup node takes requests only while the primary is down, and loses the
       ],
     });
     assert.equal(pool.status, 201, JSON.stringify(pool.body));
-    const port = await freePort();
-    const vs = await edge.api('POST', '/virtual-servers', {
-      name: 'web',
-      protocol: 'http',
-      listen: `127.0.0.1:${port}`,
-      pool: 'web',
-    });
-    assert.equal(vs.status, 201, JSON.stringify(vs.body));
+    const port = await edge.httpFront('web');
     const status = async () => (await edge.api<PriorityStatus>('GET', '/pools/web')).body.status;
     const healthOf = async (address: string) =>
       (await status()).nodes.find((n) => n.address === address)?.health;

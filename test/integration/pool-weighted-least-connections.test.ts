@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { eventually, freePort, startTestEdge } from '../harness/harness.js';
+import { eventually, startTestEdge } from '../harness/harness.js';
 
 /** An HTTP node on 127.0.0.1 that holds each request until `release()`, then answers its name. */
 async function holdingNode(name: string) {
@@ -50,14 +50,7 @@ test('weighted least connections spreads concurrent requests 3:1 over nodes of w
       ],
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const port = await freePort();
-    const vs = await edge.api('POST', '/virtual-servers', {
-      name: 'wlc',
-      protocol: 'http',
-      listen: `127.0.0.1:${port}`,
-      pool: 'wlc',
-    });
-    assert.equal(vs.status, 201, JSON.stringify(vs.body));
+    const port = await edge.httpFront('wlc');
     const url = `http://127.0.0.1:${port}/`;
 
     // Each request is held by its node before the next starts, so every pick sees the last.
