@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type {
-  HttpRequestRecord,
   PoolEvent,
+  RequestEnd,
   TcpSessionRecord,
   TlsSessionRecord,
 } from '../traffic/index.js';
@@ -35,10 +35,11 @@ export function sessionObserver(log: Logger, metrics: EdgeMetrics): SessionHooks
       count(r.virtualServer, r.closeReason, r.bytesFromClient, r.bytesToClient);
       log.info({ session: r }, 'session ended');
     },
-    onHttpRequest(r: HttpRequestRecord) {
-      count(r.virtualServer, r.closeReason, r.bytesIn, r.bytesOut);
-      requests.add(r.virtualServer, r.status, requestLabels);
-      log.info({ request: r }, 'request ended');
+    onHttpRequest(end: RequestEnd) {
+      count(end.virtualServer, end.closeReason, end.bytesIn, end.bytesOut);
+      requests.add(end.virtualServer, end.status, requestLabels);
+      // The record (a new request id, the redacted path) is built only when it is logged.
+      if (log.isLevelEnabled('info')) log.info({ request: end.record() }, 'request ended');
     },
     onConnectionRefused: connectionRefusals(log, metrics),
   };

@@ -12,7 +12,7 @@ import {
   splitHostPort,
   type AccessGate,
   type Dialer,
-  type HttpRequestRecord,
+  type RequestEnd,
   type HttpVirtualServerOptions,
   type ConnectionRefusal,
   type Pool,
@@ -26,7 +26,7 @@ import {
 export interface SessionHooks {
   readonly onTcpSession: (record: TcpSessionRecord) => void;
   readonly onTlsSession: (record: TlsSessionRecord) => void;
-  readonly onHttpRequest: (record: HttpRequestRecord) => void;
+  readonly onHttpRequest: (end: RequestEnd) => void;
   /** A client connection closed unserved because its virtual server was at max_connections. */
   readonly onConnectionRefused?: (refusal: ConnectionRefusal) => void;
 }

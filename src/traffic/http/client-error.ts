@@ -4,6 +4,7 @@ import { writeRawResponse } from './error-response.js';
 import { clientIpOf } from './forward-headers.js';
 import type { HttpRuntime } from './http-runtime.js';
 import { redactTarget } from './query-redaction.js';
+import { endOfRecord } from './request-record.js';
 
 /** A request line's method and target, as far as the refused head had a well-formed one. */
 export interface RefusedRequestLine {
@@ -41,23 +42,25 @@ export function answerClientError(
   const answer = errorAnswer(rt, status, error);
   writeRawResponse(socket, status, answer.headers, answer.body);
   const line = refusedRequestLine(head);
-  rt.onRequestEnd?.({
-    requestId: answer.requestId,
-    virtualServer: rt.name,
-    route: 'default',
-    pool: '',
-    client: clientIpOf((socket as { remoteAddress?: string }).remoteAddress),
-    method: line?.method ?? '',
-    host: '',
-    // Logs keep records; secrets in the query stay out of them, as in every other record.
-    path: line === undefined ? '' : redactTarget(line.target),
-    protocol: 'http/1.1',
-    status,
-    bytesIn: 0,
-    bytesOut: Buffer.byteLength(answer.body),
-    durationMs: 0,
-    attempts: 0,
-    upgrade: false,
-    closeReason: (error as { code?: string }).code ?? 'POSTERN_ERR_BAD_REQUEST',
-  });
+  rt.onRequestEnd?.(
+    endOfRecord({
+      requestId: answer.requestId,
+      virtualServer: rt.name,
+      route: 'default',
+      pool: '',
+      client: clientIpOf((socket as { remoteAddress?: string }).remoteAddress),
+      method: line?.method ?? '',
+      host: '',
+      // Logs keep records; secrets in the query stay out of them, as in every other record.
+      path: line === undefined ? '' : redactTarget(line.target),
+      protocol: 'http/1.1',
+      status,
+      bytesIn: 0,
+      bytesOut: Buffer.byteLength(answer.body),
+      durationMs: 0,
+      attempts: 0,
+      upgrade: false,
+      closeReason: (error as { code?: string }).code ?? 'POSTERN_ERR_BAD_REQUEST',
+    }),
+  );
 }

@@ -37,7 +37,7 @@ describe('https virtual server: a failed dial for an HTTP/2 POST', () => {
       pool,
       dialer: new DirectDialer(),
       tls: { certificates: [{ name: 'main', ...(await makeCertificate('h2.test', ['h2.test'])) }] },
-      onRequestEnd: (r) => records.push(r),
+      onRequestEnd: (r) => records.push(r.record()),
     });
     await vs.start();
     const session = http2.connect(`https://127.0.0.1:${vs.address().port}`, {

@@ -8,7 +8,7 @@ import {
   type ErrorAnswerSettings,
 } from './error-answer.js';
 import { httpErrors } from './errors.js';
-import type { HttpErrorPage, HttpRequestRecord } from './http-options.js';
+import type { HttpErrorPage, HttpRequestRecord, RequestEnd } from './http-options.js';
 import { buildRuntime } from './http-runtime.js';
 import type { RequestFacts } from './client-request.js';
 import { reportRequestEnd, type ExchangeOutcome } from './request-record.js';
@@ -141,6 +141,7 @@ test('each answer gets a new request id', () => {
 
 test('a request record carries the id its error answer showed, else a fresh one', () => {
   const records: HttpRequestRecord[] = [];
+  const ends: RequestEnd[] = [];
   const rt = buildRuntime(
     {
       name: 'front',
@@ -148,7 +149,10 @@ test('a request record carries the id its error answer showed, else a fresh one'
       listen: { host: '127.0.0.1', port: 0 },
       pool: makePool('web', []),
       dialer: new DirectDialer(),
-      onRequestEnd: (r) => records.push(r),
+      onRequestEnd: (r) => {
+        ends.push(r);
+        records.push(r.record());
+      },
     },
     () => undefined,
   );
@@ -173,5 +177,14 @@ test('a request record carries the id its error answer showed, else a fresh one'
   reportRequestEnd(rt, facts, { ...outcome, requestId: undefined });
   assert.equal(records[0]?.requestId, 'the-id');
   assert.match(records[1]?.requestId ?? '', /^[0-9a-f-]{36}$/);
+  // The record is built once; what counters read is there without it.
+  assert.equal(ends[1]?.record(), records[1]);
+  assert.deepEqual(
+    ends.map((e) => [e.virtualServer, e.status, e.closeReason]),
+    [
+      ['front', 0, 'client_aborted'],
+      ['front', 0, 'client_aborted'],
+    ],
+  );
   rt.connections.close();
 });

@@ -32,7 +32,7 @@ async function start(
     protocol: 'http',
     listen: { host: '127.0.0.1', port: 0 },
     dialer: new DirectDialer(),
-    onRequestEnd: (r) => records.push(r),
+    onRequestEnd: (r) => records.push(r.record()),
     logger: { debug: log('debug'), warn: log('warn') },
     ...extra,
   });

@@ -234,7 +234,7 @@ describe('HTTP/2 clients', () => {
       pool: makePool('p', [node.address]),
       dialer: new DirectDialer(),
       tls: { certificates: [{ name: 'c', ...pair }] },
-      onRequestEnd: (r) => records.push(r),
+      onRequestEnd: (r) => records.push(r.record()),
     });
     await vs.start();
     session = http2.connect(`https://127.0.0.1:${vs.address().port}`, {

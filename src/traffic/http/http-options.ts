@@ -108,7 +108,23 @@ export interface HttpVirtualServerOptions extends ConnectionCapOptions {
    */
   readonly gate?: AccessGate | undefined;
   /** Called once per request (and per upgraded connection) when it ends. */
-  readonly onRequestEnd?: (record: HttpRequestRecord) => void;
+  readonly onRequestEnd?: (end: RequestEnd) => void;
+}
+
+/**
+ * An ended request as its listener gets it: what counters need, at hand; the whole record (a new
+ * request id, the redacted path, ...) is built only when asked for, so that a listener that only
+ * counts (request logging off) costs no record per request.
+ */
+export interface RequestEnd {
+  readonly virtualServer: string;
+  /** Status sent to the client; 0 when none was sent. */
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly closeReason: string;
+  /** The request's record; the same object on every call. */
+  record(): HttpRequestRecord;
 }
 
 /** What happened to one request, reported when it ends. */

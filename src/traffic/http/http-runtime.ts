@@ -5,7 +5,7 @@ import {
   type ErrorAnswerSettings,
   type ErrorDetail,
 } from './error-answer.js';
-import type { HttpRequestRecord, HttpVirtualServerOptions, TrafficLogger } from './http-options.js';
+import type { HttpVirtualServerOptions, RequestEnd, TrafficLogger } from './http-options.js';
 import { IdleSweeper } from './idle-watch.js';
 import { Router } from './router.js';
 import { RulesEngine } from './rules-engine.js';
@@ -35,7 +35,7 @@ export interface HttpRuntime extends ErrorAnswerSettings {
   readonly connections: UpstreamConnections;
   readonly clock: Clock;
   readonly logger: TrafficLogger | undefined;
-  readonly onRequestEnd: ((record: HttpRequestRecord) => void) | undefined;
+  readonly onRequestEnd: ((end: RequestEnd) => void) | undefined;
   /** Called when any request or upgraded connection ends, after its record (drain bookkeeping). */
   readonly onExchangeEnd: () => void;
 }

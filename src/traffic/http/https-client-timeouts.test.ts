@@ -203,7 +203,10 @@ describe(
 
     test('HTTP/2: a stalled request body gets 408 on its stream, recorded as 408 request timeout; the session goes on', async () => {
       const records: HttpRequestRecord[] = [];
-      const port = await start({ requestTimeoutMs: 300, onRequestEnd: (r) => records.push(r) });
+      const port = await start({
+        requestTimeoutMs: 300,
+        onRequestEnd: (r) => records.push(r.record()),
+      });
       const session = connect(port);
       try {
         const started = Date.now();
@@ -232,7 +235,10 @@ describe(
 
     test('HTTP/2: a body that stalls after the response started resets the stream, recorded with the request timeout', async () => {
       const records: HttpRequestRecord[] = [];
-      const port = await start({ requestTimeoutMs: 300, onRequestEnd: (r) => records.push(r) });
+      const port = await start({
+        requestTimeoutMs: 300,
+        onRequestEnd: (r) => records.push(r.record()),
+      });
       const session = connect(port);
       try {
         const stalled = await h2Request(session, { path: '/early', chunks: ['abc'], stall: true });

@@ -53,7 +53,7 @@ describe('https virtual server', () => {
         { name: 'api', ...api },
       ],
     },
-    onRequestEnd: (r) => records.push(r),
+    onRequestEnd: (r) => records.push(r.record()),
     ...extra,
   });
 

@@ -10,6 +10,7 @@ export type {
 export type {
   HttpVirtualServerOptions,
   HttpRequestRecord,
+  RequestEnd,
   HttpsTlsOptions,
   HttpLimits,
   UpstreamReuseOptions,

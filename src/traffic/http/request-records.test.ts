@@ -273,7 +273,7 @@ describe(
         tls: { certificates: [{ name: 'main', ...cert }] },
         requestTimeoutMs: 300,
         errorPages: pages([408]),
-        onRequestEnd: (r) => records.push(r),
+        onRequestEnd: (r) => records.push(r.record()),
       });
       await vs.start();
       const session = http2.connect(`https://127.0.0.1:${vs.address().port}`, {

@@ -110,7 +110,7 @@ export async function startProxy(
     protocol: 'http',
     listen: { host: '127.0.0.1', port: 0 },
     dialer: new DirectDialer(),
-    onRequestEnd: (r) => records.push(r),
+    onRequestEnd: (r) => records.push(r.record()),
     errorDetail: 'full',
     ...options,
   });
