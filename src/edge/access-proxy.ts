@@ -11,14 +11,9 @@ import {
   type ActivityLog,
   type UserIdentity,
 } from '../control/index.js';
-import { isPosternError, systemClock, type Clock, type PosternError } from '../core/index.js';
-import {
-  drainCut,
-  joinStreams,
-  trafficErrors,
-  type Dialer,
-  type DialResult,
-} from '../traffic/index.js';
+import { isPosternError, systemClock, type Clock } from '../core/index.js';
+import { drainCut, joinStreams, trafficErrors, type Dialer } from '../traffic/index.js';
+import { AccessDrain } from './access-drain.js';
 import {
   CONNECT_ESTABLISHED,
   dialFailureStatus,
@@ -27,6 +22,7 @@ import {
 } from './access-answers.js';
 import type { AccessAsk, AccessAuthorizer } from './access-authorizer.js';
 import { AccessExpiry } from './access-expiry.js';
+import { dialThroughGroups } from './dial-through-groups.js';
 import type { AccessSessionMetrics } from './access-session-metrics.js';
 import { ACCESS_REVOKED_REASON, OpenAccessSessions } from './access-sessions.js';
 import { edgeErrors } from './errors.js';
@@ -120,11 +116,8 @@ export class AccessProxy {
   readonly #clock: Clock;
   readonly #sessions: OpenAccessSessions;
   readonly #expiry: AccessExpiry;
+  readonly #drain: AccessDrain;
   #publicUrl: string | undefined;
-  /** Set once {@link close} began: an answered request's connection closes instead of idling. */
-  #draining = false;
-  /** Set once the drain time ran out: a session that reaches the pipe only now is cut at once. */
-  #drainRanOut = false;
 
   constructor(options: AccessProxyOptions) {
     this.#o = options;
@@ -166,6 +159,10 @@ export class AccessProxy {
     this.server.on('tlsClientError', (err) =>
       options.logger.debug({ err: err.message }, 'access proxy TLS handshake failed'),
     );
+    this.#drain = new AccessDrain(this.server, {
+      clock: this.#clock,
+      sessions: () => this.#sessions.sockets(),
+    });
   }
 
   /** The URL clients use, as told in 407 answers. */
@@ -192,35 +189,20 @@ export class AccessProxy {
   }
 
   /**
-   * Stops accepting at once; open sessions and requests in flight get `drainTimeoutMs` (default
-   * 0) to finish, idle keep-alive connections close now and busy ones after their answer; then
-   * what is left is cut (close reason `drain_timeout`), as a closing virtual server does.
+   * Stops accepting at once; open sessions, requests in flight and TLS handshakes under way get
+   * `drainTimeoutMs` (default 0) to finish, idle keep-alive connections close now and busy ones
+   * after their answer; then what is left is cut (close reason `drain_timeout`), as a closing
+   * virtual server does.
    */
   async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
-    this.#draining = true;
-    // Node also closes the idle keep-alive connections here.
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    const timer = this.#clock.setTimeout(() => this.#cutRemaining(), options.drainTimeoutMs ?? 0);
-    timer.unref?.();
-    await closed;
-    this.#clock.clearTimeout(timer);
+    await this.#drain.drain(options.drainTimeoutMs ?? 0);
     // Expiry and re-checks go on while sessions drain: a drain does not extend access.
     this.#expiry.close();
     this.#sessions.close();
   }
 
-  #cutRemaining(): void {
-    this.#drainRanOut = true;
-    for (const s of [...this.#sessions.sockets()]) s.destroy(drainCut());
-    this.server.closeAllConnections();
-  }
-
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Node keeps a draining server's connection alive after its answer until the keep-alive
-    // timeout; closing it once idle lets the drain end when the last answer is sent.
-    res.once('finish', () => {
-      if (this.#draining) setImmediate(() => this.server.closeIdleConnections());
-    });
+    this.#drain.watch(res);
     try {
       if (this.onHttpRequest && (await this.onHttpRequest(req, res))) return;
     } catch (err) {
@@ -279,14 +261,16 @@ export class AccessProxy {
       action: 'allow',
       reason: verdict.decision.reason,
     } as const;
-    const upstream = await this.#dial(verdict.application, target, base.sessionId).catch(
-      (err: unknown) => {
-        const status = dialFailureStatus(err);
-        const error = isPosternError(err) ? err : trafficErrors.dialFailed(target, '', err);
-        this.#record({ ...allowed, kind: 'decision', reason: error.message, status });
-        writeRefusal(socket, refusalResponse(status, error));
-      },
-    );
+    const upstream = await dialThroughGroups(this.#o.dialer, verdict.application, {
+      address: target,
+      sessionId: base.sessionId,
+      timeoutMs: this.#o.dialTimeoutMs ?? 10_000,
+    }).catch((err: unknown) => {
+      const status = dialFailureStatus(err);
+      const error = isPosternError(err) ? err : trafficErrors.dialFailed(target, '', err);
+      this.#record({ ...allowed, kind: 'decision', reason: error.message, status });
+      writeRefusal(socket, refusalResponse(status, error));
+    });
     if (upstream === undefined) return;
     const connector = upstream.connectorId;
     this.#record({ ...allowed, kind: 'decision', status: 200, connector });
@@ -321,25 +305,6 @@ export class AccessProxy {
     const { identity, issuedAt } = verdict;
     const plan = { sessionId, ask, identity, clientType, issuedAt, under, expiresAt, onEnd: ended };
     this.#pipe(socket, head, upstream.socket, plan);
-  }
-
-  /** Tries the application's groups in order; a group without a connector up passes to the next. */
-  async #dial(app: Application, address: string, sessionId: string): Promise<DialResult> {
-    let lastError: PosternError | undefined;
-    for (const group of app.connector_groups) {
-      try {
-        return await this.#o.dialer.dial({
-          address,
-          via: group,
-          sessionId,
-          timeoutMs: this.#o.dialTimeoutMs ?? 10_000,
-        });
-      } catch (err) {
-        if (!isPosternError(err, 'POSTERN_ERR_NO_CONNECTOR')) throw err;
-        lastError = err;
-      }
-    }
-    throw lastError ?? trafficErrors.noConnector(app.connector_groups.join(', '));
   }
 
   #pipe(client: Duplex, head: Buffer, upstream: Duplex, session: SessionPlan): void {
@@ -387,7 +352,7 @@ export class AccessProxy {
       session.onEnd(counts, cutReason ?? reason, revoked ? cutWhy : undefined);
     });
     // Accepted before the close, it dialed past the drain time: cut like the others were.
-    if (this.#drainRanOut) client.destroy(drainCut());
+    if (this.#drain.ranOut) client.destroy(drainCut());
   }
 
   /**

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Page } from 'playwright-core';
-import { gotoSteadily, logInAtProvider } from '../support/browser.js';
+import { gotoSteadily, logInAtProvider, submitSteadily } from '../support/browser.js';
 import { CLI_AUDIENCE, type AccessDecisionEntry } from '../../src/control/index.js';
 import type { TestEdge } from '../harness/harness.js';
 import type { OidcIssuer } from '../support/oidc-issuer.js';
@@ -166,7 +166,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
       // ends its session and returns to Postern's logged-out page.
       await gotoSteadily(page, `${base}/.postern/auth/logout`);
       assert.match((await page.textContent('h1')) ?? '', /Log out\?/);
-      await page.click('#logout');
+      await submitSteadily(page, '#logout', STEP_TIMEOUT_MS);
       await page.waitForURL((u) => u.href.startsWith(`${issuer!.issuer}/session/end`), {
         timeout: STEP_TIMEOUT_MS,
       });
@@ -178,7 +178,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
         3,
         'the logout sends id_token_hint',
       );
-      await page.click('button[name="logout"][value="yes"]');
+      await submitSteadily(page, 'button[name="logout"][value="yes"]', STEP_TIMEOUT_MS);
       await page.waitForURL(`${base}/.postern/auth/logged-out`, { timeout: STEP_TIMEOUT_MS });
       assert.match((await page.textContent('h1')) ?? '', /Logged out/);
       assert.ok(
@@ -277,7 +277,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
         assert.match(text, /alice@example\.com/);
         assert.match(text, /127\.0\.0\.1:\d+/);
         assert.match(text, /valid for 2 hours/);
-        await page.click('#allow');
+        await submitSteadily(page, '#allow', STEP_TIMEOUT_MS);
         await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback/, { timeout: STEP_TIMEOUT_MS });
         await page.waitForSelector('h1', { timeout: STEP_TIMEOUT_MS });
         assert.match((await page.textContent('h1')) ?? '', /Logged in/);
@@ -327,7 +327,7 @@ describe('browser access through an OIDC login (network namespace)', { timeout: 
         await gotoSteadily(page, url);
         await logInAtProvider(page, 'alice', STEP_TIMEOUT_MS);
         await page.waitForSelector('#deny', { timeout: STEP_TIMEOUT_MS });
-        await page.click('#deny');
+        await submitSteadily(page, '#deny', STEP_TIMEOUT_MS);
         await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback/, { timeout: STEP_TIMEOUT_MS });
       } finally {
         await context.close();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gotoSteadily, logInAtProvider } from '../support/browser.js';
+import { gotoSteadily, logInAtProvider, submitSteadily } from '../support/browser.js';
 import { CLI_AUDIENCE } from '../../src/control/index.js';
 import { LoginLab } from './support/login-lab.js';
 import { outputOf, startDeviceLogin, storedCredential } from './support/postern-login.js';
@@ -102,7 +102,7 @@ describe('postern login --device (two edges, one PostgreSQL store)', { timeout: 
         timeout: STEP_TIMEOUT_MS,
       });
       sent.catch(() => undefined); // awaited below, as `shown`
-      await page.click(`#${button}`);
+      await submitSteadily(page, `#${button}`, STEP_TIMEOUT_MS);
       const post = await sent;
       assert.equal(new URL(post.url()).search, '', 'nothing in the URL');
       assert.equal(post.headers()['content-type'], 'application/x-www-form-urlencoded');

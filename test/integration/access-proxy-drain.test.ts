@@ -1,13 +1,15 @@
 // The access proxy drains on stop as the virtual servers do: a real edge with an access listener,
 // a real connector, an echo app and `postern tcp`'s tunnel client. Once the stop began a new
 // connection is refused; open sessions and a login page request in flight go on and end by
-// themselves; a session still open when the drain timeout ends is cut, recorded `drain_timeout`.
+// themselves; a session still open when the drain timeout ends is cut, recorded `drain_timeout`,
+// and so is a connection whose TLS handshake is still under way then.
 import assert from 'node:assert/strict';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { eventually } from '../harness/harness.js';
+import { stalledTlsHandshake } from '../support/stalled-tls-handshake.js';
 import { echoOnce } from '../harness/echo-once.js';
 import { startAccessLab, type AccessLab } from './support/access-lab.js';
 
@@ -112,3 +114,42 @@ describe('the access proxy drains on stop', { timeout: 60_000 }, () => {
     );
   });
 });
+
+describe(
+  'the access proxy cuts TLS handshakes still under way at the drain timeout',
+  { timeout: 60_000 },
+  () => {
+    let lab: AccessLab;
+
+    before(async () => {
+      lab = await startAccessLab({ group: 'drain-handshake', edge: { drainTimeoutMs: 1000 } });
+    });
+
+    after(() => lab?.close());
+
+    it('leaves a connection in its handshake open while draining and cuts it with the open sessions', async () => {
+      const { ca, port } = lab;
+      const { token } = await lab.issueToken(alice);
+      const lingering = await lab.openTunnel(token);
+      assert.equal(await echoOnce(lingering, 'l'), 'l');
+      const stalled = await stalledTlsHandshake(port);
+      // The edge has read the ClientHello and answered: the handshake waits for the client.
+      await eventually(() => stalled.bytesRead > 0, "the server's answer to the ClientHello");
+
+      const closing = lab.closeEdge();
+      await eventually(
+        async () => (await tryConnect(port, ca)) === 'ECONNREFUSED',
+        'new connections refused once the stop began',
+      );
+      assert.equal(stalled.destroyed, false, 'a handshake under way may still finish in the drain');
+      // The drain timeout cuts the session; the edge's handshake timeout (10 s) is far off.
+      await closedOnce(lingering);
+      await eventually(
+        () => stalled.destroyed,
+        'the connection in its TLS handshake cut with the session at the drain timeout',
+        3000,
+      );
+      await closing;
+    });
+  },
+);
