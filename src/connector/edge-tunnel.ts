@@ -108,6 +108,8 @@ export class EdgeTunnel extends EventEmitter<EdgeTunnelEvents> {
     const session = new MuxSession(socket, {
       role: 'client',
       directReads: directSocketReads,
+      // Each data stream's ACK rides on its dial result.
+      ackWithFirstFrame: true,
       ...definedProps({
         keepAliveIntervalMs: options.keepAliveIntervalMs,
         keepAliveTimeoutMs: options.keepAliveTimeoutMs,

@@ -77,6 +77,16 @@ export class TunnelDialer implements Dialer {
   }
 
   async #dialThrough(tunnel: ConnectorTunnel, request: DialRequest): Promise<DialResult> {
+    try {
+      return await this.#dialStream(tunnel, request);
+    } catch (err) {
+      // Whatever went with the dial header died with this stream.
+      request.opening?.resend();
+      throw err;
+    }
+  }
+
+  async #dialStream(tunnel: ConnectorTunnel, request: DialRequest): Promise<DialResult> {
     const stream = tunnel.session.openStream();
     stream.on('error', () => undefined);
     writeMessage(
@@ -89,6 +99,9 @@ export class TunnelDialer implements Dialer {
         timeoutMs: request.timeoutMs,
       }),
     );
+    // The session's first bytes follow the header at once: the connector holds them in the
+    // stream until its dial succeeded, so the application gets them one round trip sooner.
+    request.opening?.sendTo((chunk) => stream.write(chunk));
     let result;
     try {
       // The connector answers within its own dial timeout; allow it a margin for the RTT.
@@ -112,6 +125,7 @@ export class TunnelDialer implements Dialer {
       }
       throw err;
     }
+    request.opening?.detach();
     if (tunnel.unansweredUntil !== undefined) tunnel.unansweredUntil = undefined;
     if (result?.type !== 'dial_result') {
       stream.destroy();

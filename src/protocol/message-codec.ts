@@ -9,11 +9,14 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** Encodes one message as a 4-byte big-endian length followed by UTF-8 JSON. */
 export function encodeMessage(message: object, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): Buffer {
-  const json = Buffer.from(JSON.stringify(message), 'utf8');
-  if (json.length > maxBytes) throw messageErrors.tooLarge(json.length, maxBytes);
-  const out = Buffer.allocUnsafe(MESSAGE_HEADER_BYTES + json.length);
-  out.writeUInt32BE(json.length, 0);
-  json.copy(out, MESSAGE_HEADER_BYTES);
+  // Written straight behind its prefix: no intermediate buffer to copy (a dial header and its
+  // result are encoded for every session).
+  const json = JSON.stringify(message);
+  const length = Buffer.byteLength(json, 'utf8');
+  if (length > maxBytes) throw messageErrors.tooLarge(length, maxBytes);
+  const out = Buffer.allocUnsafe(MESSAGE_HEADER_BYTES + length);
+  out.writeUInt32BE(length, 0);
+  out.write(json, MESSAGE_HEADER_BYTES, 'utf8');
   return out;
 }
 

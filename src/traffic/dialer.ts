@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { ViewReader } from './io-shortcuts.js';
+import type { OpeningBytes } from './opening-bytes.js';
 
 /** What a virtual server asks of whoever reaches upstreams. */
 export interface DialRequest {
@@ -18,6 +19,13 @@ export interface DialRequest {
    * events. Dialers that cannot (tunnels) ignore it; `DialResult.viewReads` says which happened.
    */
   readonly viewReader?: ViewReader;
+  /**
+   * Bytes the upstream gets first (see OpeningBytes). A tunnel dialer sends them, and those the
+   * client adds meanwhile, right behind its dial header (`sendTo`), stops at its answer
+   * (`detach`) and, when the dial fails, leaves them all for the next attempt (`resend`). Others
+   * ignore it; the caller writes `unsent()` once the upstream is there.
+   */
+  readonly opening?: OpeningBytes;
 }
 
 /** A connected upstream and how it was reached. */

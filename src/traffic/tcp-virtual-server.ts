@@ -13,6 +13,7 @@ import { NodeFailures, type FailedNodes } from './node-failures.js';
 import { applyConnectionCap, reportRefusals, type ConnectionCapOptions } from './connection-cap.js';
 import { drainCut } from './drain-cut.js';
 import { proxyHeaderOf, type ProxyProtocolVersion } from './proxy-header.js';
+import { OpeningBytes, readOpening } from './opening-bytes.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -44,7 +45,8 @@ export interface TcpVirtualServerOptions extends ConnectionCapOptions {
   readonly idleTimeoutMs?: number;
   /**
    * Other nodes tried after a dial fails (refused, timeout, unreachable); never the same node
-   * twice. Nothing has been sent yet, so a retry is always safe. Default 1.
+   * twice. Nothing has reached a node yet (a connector holds the session's first bytes until it
+   * has connected), so a retry is always safe. Default 1.
    */
   readonly retries?: number;
   /**
@@ -148,8 +150,10 @@ export class TcpVirtualServer {
       onEnd(record);
     };
     const tried = new Set<string>();
-    // What the client sent while it waited in the pool's queue, for the node.
-    const early: Buffer[] = [];
+    // What the node gets first: the PROXY header, then what the client sent while it waited in
+    // the pool's queue or (through a tunnel) for its dial.
+    const opening = new OpeningBytes();
+    if (proxyHeader) opening.add(proxyHeader);
     let lastError: unknown;
     for (let attempt = 0; attempt <= retries; attempt++) {
       const pickOptions = { exclude: tried, clientIp: client.remoteAddress };
@@ -158,7 +162,7 @@ export class TcpVirtualServer {
         try {
           pick = pool.pick(pickOptions);
         } catch (err) {
-          pick = await waitIfFull(pool, client, err, { options: pickOptions, early });
+          pick = await waitIfFull(pool, client, err, { options: pickOptions, opening });
         }
       } catch (err) {
         lastError = attempt === 0 || client.destroyed ? err : lastError;
@@ -167,13 +171,17 @@ export class TcpVirtualServer {
       const node = pick.node;
       tried.add(node.address);
       const dialStarted = performance.now();
+      // Through a tunnel, the client is read during the dial: its first bytes travel right
+      // behind the dial header instead of waiting for the connector's answer.
+      const stopReading = pool.via === undefined ? undefined : readOpening(client, opening);
       try {
         const upstream = await dialer.dial({
           address: node.address,
-          ...(pool.via === undefined ? {} : { via: pool.via }),
+          ...(pool.via === undefined ? {} : { via: pool.via, opening }),
           sessionId,
           timeoutMs: this.#options.connectTimeoutMs ?? 10_000,
         });
+        stopReading?.();
         // For a TCP session the response time is the time to connect; the pick stays open
         // (counting as a connection of the node) until the session ends.
         const responseMs = performance.now() - dialStarted;
@@ -183,11 +191,10 @@ export class TcpVirtualServer {
           finish('client_gone', node.address);
           return;
         }
-        // The client is still paused (pauseOnConnect, or after its wait in the queue), so the
-        // header goes out first, then what it sent while queued.
-        if (proxyHeader) upstream.socket.write(proxyHeader);
-        for (const chunk of early.splice(0)) upstream.socket.write(chunk);
-        // Its FIN, read while queued, was its last 'end': the join will not see it again.
+        // The client is still paused (pauseOnConnect, or after its wait in the queue or the
+        // dial), so what the dialer did not send already goes out first, in order.
+        for (const chunk of opening.unsent()) upstream.socket.write(chunk);
+        // Its FIN, read while queued or dialing, was its last 'end': the join will not see it again.
         if (client.readableEnded) upstream.socket.end();
         this.#join(client, upstream.socket, (closeReason) => {
           pick.done({ ok: true, responseMs });
@@ -195,6 +202,9 @@ export class TcpVirtualServer {
         });
         return;
       } catch (err) {
+        stopReading?.();
+        // Nothing reached a node: the next attempt sends every opening byte again.
+        opening.resend();
         lastError = err;
         (failed ??= new NodeFailures()).add(node.address, err);
         pick.done(dialOutcome(err));
@@ -224,7 +234,7 @@ export class TcpVirtualServer {
 interface QueueWait {
   readonly options: PoolPickOptions;
   /** Receives the bytes the client sends while it waits. */
-  readonly early: Buffer[];
+  readonly opening: OpeningBytes;
 }
 
 /**
@@ -251,6 +261,6 @@ async function waitIfFull(
     return await pool.waitForSlot(wait.options, { signal: queued.signal });
   } finally {
     client.off('close', leave);
-    wait.early.push(...stopReading());
+    for (const chunk of stopReading()) wait.opening.add(chunk);
   }
 }

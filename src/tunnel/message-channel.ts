@@ -8,6 +8,12 @@ import { TunnelErrors } from './errors.js';
  * Reads exactly one message from the head of a stream and leaves every byte after it in
  * the stream (unshifted), so the caller can go on to pipe raw data. Resolves undefined when
  * the stream ends first.
+ *
+ * Reads with 'data' events rather than 'readable': a chunk pushed into a flowing stream is
+ * handed over in the push itself, where 'readable' costs a deferred event and a read() per
+ * chunk; this runs for every session on both ends of the tunnel (the dial header and its
+ * result). Once the message is read the stream is left as 'readable' left it: not flowing
+ * and not paused, so the next 'data' listener or pipe starts it again.
  */
 export function readMessage(
   stream: Duplex,
@@ -17,6 +23,7 @@ export function readMessage(
     options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes },
   );
   return new Promise((resolve, reject) => {
+    let done = false;
     const timer =
       options.timeoutMs === undefined
         ? undefined
@@ -24,56 +31,55 @@ export function readMessage(
             () => finish(TunnelErrors.messageTimeout(options.timeoutMs ?? 0)),
             options.timeoutMs,
           );
-    const finish = (err: Error | undefined, message?: Message): void => {
+    const finish = (err: Error | undefined, message?: Message, rest?: Buffer): void => {
+      if (done) return;
+      done = true;
       if (timer) clearTimeout(timer);
-      stream.off('readable', onReadable);
+      stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onError);
       stream.off('close', onEnd);
       options.signal?.removeEventListener('abort', onAbort);
+      // Stop the flow without pause(): later chunks wait in the buffer, behind the rest.
+      (stream as { readableFlowing: boolean | null }).readableFlowing = null;
+      if (rest !== undefined && rest.length > 0) stream.unshift(rest);
       if (err) reject(err);
       else resolve(message);
     };
-    const onReadable = (): void => {
-      let chunk: Buffer | null;
-      while ((chunk = stream.read() as Buffer | null) !== null) {
-        let result;
-        try {
-          result = decoder.push(chunk, 1);
-        } catch (err) {
-          finish(err as Error);
-          return;
-        }
-        const [first] = result.messages;
-        if (first !== undefined) {
-          if (result.rest.length > 0) stream.unshift(result.rest);
-          try {
-            const message = parseMessage(first);
-            finish(
-              undefined,
-              message ?? {
-                v: 1,
-                type: 'error',
-                code: 'POSTERN_ERR_PEER',
-                message: 'unknown message type',
-              },
-            );
-          } catch (err) {
-            finish(err as Error);
-          }
-          return;
-        }
+    const onData = (chunk: Buffer): void => {
+      let result;
+      try {
+        result = decoder.push(chunk, 1);
+      } catch (err) {
+        finish(err as Error);
+        return;
       }
+      const [first] = result.messages;
+      if (first === undefined) return;
+      let message: Message;
+      try {
+        message = parseMessage(first) ?? {
+          v: 1,
+          type: 'error',
+          code: 'POSTERN_ERR_PEER',
+          message: 'unknown message type',
+        };
+      } catch (err) {
+        finish(err as Error, undefined, result.rest);
+        return;
+      }
+      finish(undefined, message, result.rest);
     };
     const onEnd = (): void => finish(undefined, undefined);
     const onError = (err: Error): void => finish(err);
     const onAbort = (): void => finish(CoreErrors.aborted('Reading a tunnel message'));
-    stream.on('readable', onReadable);
     stream.once('end', onEnd);
     stream.once('close', onEnd);
     stream.once('error', onError);
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    onReadable();
+    stream.on('data', onData);
+    // A stream its owner paused is read all the same, as 'readable' would.
+    if (stream.readableFlowing === false) stream.resume();
   });
 }
 

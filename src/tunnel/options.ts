@@ -51,6 +51,13 @@ export interface SessionOptions {
   logger?: TunnelLogger;
   /** Reads the transport without 'data' events where it can. Default: 'data' events. */
   directReads?: TransportReads;
+  /**
+   * Streams the peer opens and a 'stream' listener takes are acknowledged by the first frame
+   * they send (data, FIN or RST carry the ACK flag, as the yamux specification allows) rather
+   * than by a window update of their own. A connector answers each dial with a result: its
+   * ACK rides on that frame instead of waking the edge once more for nothing. Default false.
+   */
+  ackWithFirstFrame?: boolean;
 }
 
 /** Session options with every default applied. */
@@ -68,6 +75,7 @@ export interface ResolvedSessionOptions {
   readonly clock: Clock;
   readonly logger: TunnelLogger | undefined;
   readonly directReads: TransportReads | undefined;
+  readonly ackWithFirstFrame: boolean;
 }
 
 const MAX_U32 = 0xffff_ffff;
@@ -120,5 +128,6 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
     clock: options.clock ?? systemClock,
     logger: options.logger,
     directReads: options.directReads,
+    ackWithFirstFrame: options.ackWithFirstFrame ?? false,
   });
 }

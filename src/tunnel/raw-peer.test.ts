@@ -53,9 +53,10 @@ class RawPeer {
 
 async function rawPair(
   role: 'client' | 'server',
+  options: { ackWithFirstFrame?: boolean } = {},
 ): Promise<{ session: MuxSession; peer: RawPeer; dispose: () => void }> {
   const [a, b] = await tcpPair();
-  const session = new MuxSession(a, { role, keepAliveIntervalMs: 0 });
+  const session = new MuxSession(a, { role, keepAliveIntervalMs: 0, ...options });
   return {
     session,
     peer: new RawPeer(b),
@@ -185,6 +186,46 @@ test('a go-away with an error code closes the session with a coded error', async
     assert.ok(
       isPosternError(await within(closed, 5000, 'close'), 'POSTERN_ERR_TUNNEL_REMOTE_ERROR'),
     );
+  } finally {
+    dispose();
+  }
+});
+
+test('with ackWithFirstFrame a stream taken by a listener is acknowledged by its first frame: data, or RST', async () => {
+  const { session, peer, dispose } = await rawPair('client', { ackWithFirstFrame: true });
+  try {
+    const streams: MuxStream[] = [];
+    session.on('stream', (s: MuxStream) => streams.push(quiet(s)));
+    peer.send(
+      encodeWindowUpdate(2, { flags: Flag.SYN }),
+      encodeWindowUpdate(4, { flags: Flag.SYN }),
+    );
+    // A ping round trip later (frames are answered in order), still no frame for either stream.
+    peer.send(encodePing(7));
+    await peer.expect(
+      (f) => f.type === FrameType.Ping && f.flags === Flag.ACK && f.length === 7,
+      'the ping reply',
+    );
+    assert.deepEqual(
+      peer.frames.filter((f) => f.streamId !== 0),
+      [],
+      'no window update of its own for an accepted stream',
+    );
+    const [answered, dropped] = streams;
+    answered?.write('result');
+    dropped?.destroy();
+    const data = await peer.expect((f) => f.streamId === 2, 'the first frame of stream 2');
+    assert.equal(data.type, FrameType.Data);
+    assert.equal(data.flags, Flag.ACK, 'the data frame carries the ACK');
+    const reset = await peer.expect((f) => f.streamId === 4, 'the first frame of stream 4');
+    assert.equal(reset.type, FrameType.WindowUpdate);
+    assert.equal(reset.flags, Flag.ACK | Flag.RST, 'the reset carries the ACK');
+    answered?.end();
+    const fin = await peer.expect(
+      (f) => f.streamId === 2 && (f.flags & Flag.FIN) !== 0,
+      'the FIN of stream 2',
+    );
+    assert.equal(fin.flags, Flag.FIN, 'ACK is sent once');
   } finally {
     dispose();
   }

@@ -32,6 +32,8 @@ export interface Sendable {
   queued: boolean;
   wantsSend(): boolean;
   takePayload(limit: number): Buffer;
+  /** Flags the next data frame carries (a held ACK), once; 0 for none. */
+  takeFlags?(): number;
   payloadSent(): void;
 }
 
@@ -145,11 +147,11 @@ export class SendScheduler {
     if (!this.#flushing) this.#flush();
   };
 
-  #writeData(streamId: number, payload: Buffer): void {
+  #writeData(streamId: number, payload: Buffer, flags: number): void {
     const t = this.#transport;
     const header: FrameHeader = {
       type: FrameType.Data,
-      flags: 0,
+      flags,
       streamId,
       length: payload.length,
     };
@@ -180,7 +182,8 @@ export class SendScheduler {
       this.#head += 1;
       stream.queued = false;
       if (!stream.wantsSend()) continue;
-      this.#writeData(stream.id, stream.takePayload(MAX_DATA_FRAME));
+      const payload = stream.takePayload(MAX_DATA_FRAME);
+      this.#writeData(stream.id, payload, stream.takeFlags?.() ?? 0);
       // A write that completed at once leaves nothing queued: keep going. Otherwise wait
       // for 'drain' once the socket's buffer is full.
       if (t.writableNeedDrain && t.writableLength > 0) this.#blocked = true;

@@ -298,7 +298,8 @@ export class MuxSession extends EventEmitter implements StreamHost {
       return false;
     }
     const stream = this.#newStream(id, true);
-    if (direct || this.#accepts.waiting > 0) stream.announce(Flag.ACK);
+    if (direct && this.#o.ackWithFirstFrame) stream.holdAck();
+    else if (direct || this.#accepts.waiting > 0) stream.announce(Flag.ACK);
     if (direct) this.emit('stream', stream);
     else this.#accepts.offer(stream);
     return true;

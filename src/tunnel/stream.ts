@@ -73,6 +73,8 @@ export class MuxStream extends Duplex {
   #remoteFin = false;
   #released = false;
   #directReader: DirectReader | undefined;
+  /** Flags for the first frame this stream sends: a held ACK (see holdAck). */
+  #heldFlags = 0;
   /** Set by the session's scheduler while the stream is in its ready queue. */
   queued = false;
 
@@ -137,6 +139,23 @@ export class MuxStream extends Duplex {
     const delta = this.#window.grantAll(this.readableLength);
     this.#windowGranted += delta;
     this.#host.sendWindowUpdate(this.id, delta, flag);
+  }
+
+  /**
+   * Accepts the stream without a frame of its own: the first frame it sends (data, FIN, RST or
+   * a window update) carries the ACK. At once when the ACK has window to grant (an initial
+   * window above the wire default), which a data frame cannot carry.
+   */
+  holdAck(): void {
+    if (this.#window.grantAll(this.readableLength) === 0) this.#heldFlags = Flag.ACK;
+    else this.announce(Flag.ACK);
+  }
+
+  /** The held flags, for the data frame being sent; cleared. */
+  takeFlags(): number {
+    const flags = this.#heldFlags;
+    this.#heldFlags = 0;
+    return flags;
   }
 
   /** True while the stream holds data and window to send. */
@@ -342,7 +361,7 @@ export class MuxStream extends Duplex {
       return;
     }
     this.#localFin = true;
-    this.#host.sendWindowUpdate(this.id, 0, Flag.FIN);
+    this.#sendWindowUpdate(0, Flag.FIN);
     if (this.#remoteFin) this.#release();
     cb();
   }
@@ -350,7 +369,7 @@ export class MuxStream extends Duplex {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     // Not yet released means not closed on the wire (both FINs release it): abort with RST.
     if (!this.#released) {
-      this.#host.sendWindowUpdate(this.id, 0, Flag.RST);
+      this.#sendWindowUpdate(0, Flag.RST);
       this.#release();
     }
     this.#out = [];
@@ -380,7 +399,11 @@ export class MuxStream extends Duplex {
     });
     if (delta === 0) return;
     this.#windowGranted += delta;
-    this.#host.sendWindowUpdate(this.id, delta, 0);
+    this.#sendWindowUpdate(delta, 0);
+  }
+
+  #sendWindowUpdate(delta: number, flags: number): void {
+    this.#host.sendWindowUpdate(this.id, delta, flags | this.takeFlags());
   }
 
   #release(): void {
