@@ -202,9 +202,8 @@ export class TcpVirtualServer {
         });
         return;
       } catch (err) {
+        // Nothing reached a node, and the dialer left every opening byte for the next attempt.
         stopReading?.();
-        // Nothing reached a node: the next attempt sends every opening byte again.
-        opening.resend();
         lastError = err;
         (failed ??= new NodeFailures()).add(node.address, err);
         pick.done(dialOutcome(err));

@@ -28,6 +28,7 @@ function message(id: number, text: string): Sendable {
       payload = undefined;
       return out;
     },
+    takeFlags: () => 0,
     payloadSent: () => undefined,
   };
 }

@@ -33,7 +33,7 @@ export interface Sendable {
   wantsSend(): boolean;
   takePayload(limit: number): Buffer;
   /** Flags the next data frame carries (a held ACK), once; 0 for none. */
-  takeFlags?(): number;
+  takeFlags(): number;
   payloadSent(): void;
 }
 
@@ -183,7 +183,7 @@ export class SendScheduler {
       stream.queued = false;
       if (!stream.wantsSend()) continue;
       const payload = stream.takePayload(MAX_DATA_FRAME);
-      this.#writeData(stream.id, payload, stream.takeFlags?.() ?? 0);
+      this.#writeData(stream.id, payload, stream.takeFlags());
       // A write that completed at once leaves nothing queued: keep going. Otherwise wait
       // for 'drain' once the socket's buffer is full.
       if (t.writableNeedDrain && t.writableLength > 0) this.#blocked = true;
